@@ -1,0 +1,90 @@
+import { type AlertChannel, BasicAlertManager } from "../alerts/mod.ts";
+import { BreakerRegistry } from "../breaker/mod.ts";
+import type { Clock, Random } from "../clock/mod.ts";
+import { type AgentConfig, servicePolicies } from "../config/mod.ts";
+import { HealthChecker } from "../health/mod.ts";
+import { CallProcessor } from "../processor/mod.ts";
+import { ServiceCaller, type ServiceCallPolicy } from "../resilience/mod.ts";
+import { RetryPolicy } from "../retry/mod.ts";
+import type { Services } from "../services/mod.ts";
+import { wireAlertRules } from "./alert_rules.ts";
+import { observeAgent } from "./observe_agent.ts";
+import type { AgentEvent } from "./agent_event.ts";
+import { Emitter } from "../events/mod.ts";
+
+/** What the agent is built from; `main.ts` or a test assembles it. */
+export interface AgentDeps {
+  clock: Clock;
+  random: Random;
+  services: Services;
+  alertChannels: readonly AlertChannel[];
+}
+
+/** The wired agent: every component, sharing one set of breakers and one event stream. */
+export interface Agent extends AsyncDisposable {
+  config: AgentConfig;
+  breakers: BreakerRegistry;
+  retries: Record<string, RetryPolicy>;
+  caller: ServiceCaller;
+  health: HealthChecker;
+  processor: CallProcessor;
+  alerts: BasicAlertManager;
+  /** Every event of every component, with `t` relative to `startedAt`. */
+  events: Emitter<AgentEvent>;
+  startedAt: number;
+}
+
+/** Builds the agent from a validated config and its dependencies. */
+export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
+  const { clock, random, services } = deps;
+  const policies = servicePolicies(config);
+  const breakers = new BreakerRegistry(
+    Object.fromEntries(Object.entries(policies).map(([name, policy]) => [name, policy.breaker])),
+    { clock },
+  );
+  const retries: Record<string, RetryPolicy> = {};
+  const callPolicies: Record<string, ServiceCallPolicy> = {};
+  for (const [name, policy] of Object.entries(policies)) {
+    retries[name] = new RetryPolicy(policy.retry, { clock, random });
+    callPolicies[name] = { retry: retries[name], timeoutMs: policy.timeoutMs };
+  }
+  const caller = new ServiceCaller(callPolicies, breakers, { clock });
+  const health = new HealthChecker(
+    [services.llm, services.tts, services.crm],
+    breakers,
+    config.health,
+    { clock },
+  );
+  const processor = new CallProcessor(
+    {
+      campaign: config.campaign,
+      maxPasses: config.processor.maxPasses,
+      recoveryWaitMs: config.processor.recoveryWaitMs,
+    },
+    { services, caller, breakers, clock },
+  );
+  const alerts = new BasicAlertManager(deps.alertChannels, { clock });
+  const events = new Emitter<AgentEvent>();
+  const startedAt = clock.now();
+  const agent: Agent = {
+    config,
+    breakers,
+    retries,
+    caller,
+    health,
+    processor,
+    alerts,
+    events,
+    startedAt,
+    async [Symbol.asyncDispose]() {
+      for (const subscription of subscriptions) subscription[Symbol.dispose]();
+      await health.stop();
+      await alerts.flush();
+    },
+  };
+  const subscriptions = [
+    ...observeAgent(agent, clock),
+    ...wireAlertRules(agent, config.campaign.name),
+  ];
+  return agent;
+}

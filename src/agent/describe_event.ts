@@ -1,0 +1,82 @@
+import type { AgentEvent } from "./agent_event.ts";
+
+const serviceNames: Record<string, string> = { llm: "LLM", tts: "ElevenLabs", crm: "CRM" };
+
+function serviceLabel(service?: string): string {
+  return service ? (serviceNames[service] ?? service) : "";
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+/** `T+ 15.4s` */
+export function timestamp(t: number): string {
+  return `T+${seconds(t).padStart(7)}`;
+}
+
+/**
+ * One readable line for an event, or undefined for events the story leaves out (successful
+ * attempts, health probes that changed nothing).
+ */
+export function describeEvent(event: AgentEvent): string | undefined {
+  const who = event.contactId ? `${event.contactId} ` : "";
+  const service = serviceLabel(event.service);
+  switch (event.type) {
+    case "pass-start":
+      return event.pass === 1
+        ? `▶ processing ${event.contacts} contacts`
+        : `▶ pass ${event.pass}: retrying ${event.contacts} skipped contact(s)`;
+    case "retry":
+      return `  ${who}${service} failed (${event.errorClass}), attempt ${event.attempt}; retry in ${
+        seconds(event.delayMs ?? 0)
+      }${event.retryAfterMs ? ` (Retry-After ${seconds(event.retryAfterMs)})` : ""}`;
+    case "give-up":
+      return `  ${who}${service} gave up after attempt ${event.attempt}: ${event.reason} (${event.errorClass})`;
+    case "breaker":
+      return `⚡ ${service} breaker ${event.from} → ${event.to}: ${event.reason}`;
+    case "health":
+      return event.changed && event.from !== "unknown" || event.status === "unhealthy"
+        ? `  ♥ ${service} health probe: ${event.status}${
+          event.errorClass ? ` (${event.errorClass})` : ""
+        }${
+          event.status === "unhealthy" && event.breakerState === "OPEN"
+            ? "; breaker stays OPEN"
+            : ""
+        }`
+        : undefined;
+    case "contact-done":
+      switch (event.status) {
+        case "completed":
+          return `✔ ${who}completed`;
+        case "skipped":
+          return `↷ ${who}skipped: ${service} breaker is open (fail-fast, ${service} not called)`;
+        default:
+          return `✘ ${who}failed at ${service}: ${event.reason} (${event.errorClass})`;
+      }
+    case "waiting-for-recovery":
+      return `… waiting for ${
+        (event.services ?? []).map(serviceLabel).join(", ")
+      } to recover before retrying skipped contacts`;
+    case "recovery-wait-over":
+      return event.recovered ? undefined : `… gave up waiting for recovery`;
+    case "alert":
+      return `🔔 alert via ${event.channel} [${
+        event.status === "resolved" ? "resolved" : event.severity
+      }] ${event.summary}`;
+    case "summary":
+      return `■ done: ${event.completed} completed, ${event.failed} failed, ${event.skipped} skipped of ${event.total} in ${
+        seconds(Number(event.durationMs))
+      } (${event.passes} pass(es))`;
+    case "invariant-violated":
+      return `‼ invariant broken: ${event.reason}`;
+    default:
+      return undefined;
+  }
+}
+
+/** `T+ 15.4s  <line>` for events worth telling, undefined for the rest. */
+export function narrate(event: AgentEvent): string | undefined {
+  const line = describeEvent(event);
+  return line === undefined ? undefined : `${timestamp(event.t)}  ${line}`;
+}

@@ -1,0 +1,7 @@
+/**
+ * The assembled agent: every component built from config and wired to one event stream.
+ * @module
+ */
+export type { AgentEvent } from "./agent_event.ts";
+export { type Agent, type AgentDeps, createAgent } from "./create_agent.ts";
+export { describeEvent, narrate, timestamp } from "./describe_event.ts";

@@ -1,0 +1,94 @@
+import type { Clock } from "../clock/mod.ts";
+import { errorClass } from "../errors.ts";
+import type { Agent } from "./create_agent.ts";
+import type { AgentEvent } from "./agent_event.ts";
+
+/** Forwards every component's events into `agent.events` as flat {@link AgentEvent}s. */
+export function observeAgent(agent: Agent, clock: Clock): Disposable[] {
+  const emit = (event: Omit<AgentEvent, "t">) =>
+    agent.events.emit({ t: clock.now() - agent.startedAt, ...event } as AgentEvent);
+  const subscriptions: Disposable[] = [];
+  for (const retry of Object.values(agent.retries)) {
+    subscriptions.push(retry.onEvent((event) => {
+      const { service, contactId } = event.context;
+      switch (event.type) {
+        case "attempt":
+          return emit({ type: "attempt", service, contactId, attempt: event.attempt });
+        case "retry":
+          return emit({
+            type: "retry",
+            service,
+            contactId,
+            attempt: event.attempt,
+            delayMs: Math.round(event.delayMs),
+            retryAfterMs: event.retryAfterMs,
+            errorClass: errorClass(event.error),
+          });
+        case "give-up":
+          return emit({
+            type: "give-up",
+            service,
+            contactId,
+            attempt: event.attempt,
+            reason: event.reason,
+            errorClass: errorClass(event.error),
+          });
+      }
+    }));
+  }
+  subscriptions.push(agent.breakers.onStateChange((change) =>
+    emit({
+      type: "breaker",
+      service: change.service,
+      from: change.from,
+      to: change.to,
+      reason: change.reason,
+    })
+  ));
+  subscriptions.push(agent.health.onCheck((check) =>
+    emit({
+      type: "health",
+      service: check.service,
+      status: check.status,
+      from: check.previous,
+      latencyMs: check.latencyMs,
+      errorClass: check.lastError?.split(":")[0],
+      changed: check.changed,
+      breakerState: agent.breakers.has(check.service)
+        ? agent.breakers.get(check.service).state
+        : undefined,
+    })
+  ));
+  subscriptions.push(agent.processor.onEvent((event) => {
+    switch (event.type) {
+      case "contact-done": {
+        const { result } = event;
+        return emit({
+          type: "contact-done",
+          pass: event.pass,
+          contactId: result.contactId,
+          status: result.status,
+          service: result.status === "completed" ? undefined : result.service,
+          errorClass: result.status === "failed" ? result.errorClass : undefined,
+          reason: result.status === "failed" ? result.reason : undefined,
+        });
+      }
+      default:
+        return emit({ ...event });
+    }
+  }));
+  subscriptions.push(agent.alerts.onDelivery((delivery) =>
+    emit({
+      type: "alert",
+      channel: delivery.channel,
+      delivered: delivery.delivered,
+      key: delivery.alert.key,
+      severity: delivery.alert.severity,
+      status: delivery.alert.status,
+      summary: delivery.alert.summary,
+      service: delivery.alert.labels.service,
+      contactId: delivery.alert.labels.contactId,
+    })
+  ));
+  return subscriptions;
+}

@@ -1,0 +1,12 @@
+/**
+ * Circuit breakers: one {@link CircuitBreaker} per service, kept in a {@link BreakerRegistry}.
+ * @module
+ */
+export { type BreakerOptions, type TripMode, validateBreakerOptions } from "./breaker_options.ts";
+export {
+  type BreakerSnapshot,
+  type BreakerState,
+  type BreakerStateChange,
+  CircuitBreaker,
+} from "./circuit_breaker.ts";
+export { BreakerRegistry } from "./breaker_registry.ts";

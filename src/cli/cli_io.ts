@@ -1,0 +1,23 @@
+import type { LogOptions } from "../logging/mod.ts";
+
+/** What commands need from the process; `main.ts` passes the real ones, tests fakes. */
+export interface CliIo {
+  /** Writes one line to stdout. */
+  out(line: string): void;
+  /** Writes one line to stderr. */
+  err(line: string): void;
+  readTextFile(path: string): Promise<string>;
+  /** Applies the logging configuration (only `main.ts` may call LogTape's `configure`). */
+  configureLogging(options: LogOptions): Promise<void>;
+  /** Whether stdout is a terminal (colours, live progress). */
+  isTerminal: boolean;
+}
+
+/** Exit codes, documented in README. */
+export const ExitCode = {
+  ok: 0,
+  /** Some contacts failed, or the simulation broke an invariant. */
+  failed: 1,
+  /** Bad usage, or bad config or environment. */
+  usage: 2,
+} as const;

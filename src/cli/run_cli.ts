@@ -1,0 +1,54 @@
+import { ConfigError } from "../errors.ts";
+import { type CliIo, ExitCode } from "./cli_io.ts";
+import { simulateCommand } from "./simulate_command.ts";
+import { UsageError } from "./usage_error.ts";
+import { version } from "../version.ts";
+
+export const mainHelp =
+  `ai-call-agent ${version}: keeps an outbound AI calling pipeline alive while its providers fail
+
+Usage: ai-call-agent <command> [options]
+
+Commands:
+  simulate     run the seed scenario (outage, retries, breaker, recovery) on mock services
+
+Options:
+  -h, --help       show this help (also: <command> --help)
+  -V, --version    print the version
+
+Exit codes: 0 success, 1 contacts failed or an invariant broke, 2 bad usage or config.`;
+
+const commands: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
+  simulate: simulateCommand,
+};
+
+/**
+ * Runs the command line and returns the exit code. Usage and config errors print their
+ * message and return 2; anything else propagates to `main.ts`.
+ */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === "-h" || name === "--help" || name === "help") {
+    io.out(mainHelp);
+    return name === undefined ? ExitCode.usage : ExitCode.ok;
+  }
+  if (name === "-V" || name === "--version") {
+    io.out(version);
+    return ExitCode.ok;
+  }
+  const command = commands[name];
+  if (!command) {
+    io.err(`unknown command "${name}"; commands: ${Object.keys(commands).join(", ")}\n`);
+    io.err(mainHelp);
+    return ExitCode.usage;
+  }
+  try {
+    return await command(args, io);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ConfigError) {
+      io.err(`error: ${error.message}`);
+      return ExitCode.usage;
+    }
+    throw error;
+  }
+}

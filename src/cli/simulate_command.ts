@@ -1,0 +1,101 @@
+import { parseArgs } from "node:util";
+import { narrate } from "../agent/mod.ts";
+import { seededRandom, systemClock, VirtualClock } from "../clock/mod.ts";
+import { type AgentConfig, deepMerge, parseConfig, readConfigFile } from "../config/mod.ts";
+import { logAgentEvent } from "../logging/mod.ts";
+import { runSimulation, seedScenario } from "../simulation/mod.ts";
+import { type CliIo, ExitCode } from "./cli_io.ts";
+import { UsageError } from "./usage_error.ts";
+
+export const simulateHelp = `Usage: ai-call-agent simulate [options]
+
+Runs the seed scenario through the real agent against mock services: normal calls, an
+ElevenLabs outage, retries with backoff, the breaker tripping, fail-fast, recovery.
+
+Options:
+  --seed N         seed of the jitter's random source (default 1): same seed, same run
+  --json           print only JSON Lines, one event each, on stdout
+  --realtime       wait for real (about 90 s) instead of on a virtual clock
+  --config FILE    JSON file merged over config/defaults.ts
+  -h, --help       show this help
+
+Exit codes: 0 the run kept every invariant, 1 one was broken, 2 bad usage or config.`;
+
+/** Options of `simulate`, parsed. */
+export interface SimulateOptions {
+  seed: number;
+  json: boolean;
+  realtime: boolean;
+  configPath?: string;
+  help: boolean;
+}
+
+/** Parses `simulate`'s arguments; throws {@link UsageError} naming the bad one. */
+export function parseSimulateArgs(args: string[]): SimulateOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        seed: { type: "string" },
+        json: { type: "boolean", default: false },
+        realtime: { type: "boolean", default: false },
+        config: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n\n${simulateHelp}`);
+  }
+  const seed = values.seed === undefined ? 1 : Number(values.seed);
+  if (!Number.isInteger(seed)) {
+    throw new UsageError(`--seed must be an integer: got "${values.seed}"`);
+  }
+  return {
+    seed,
+    json: values.json,
+    realtime: values.realtime,
+    configPath: values.config,
+    help: values.help,
+  };
+}
+
+/** Loads the config for the simulation: defaults, the campaign renamed, then `--config`. */
+export async function loadSimulationConfig(
+  configPath: string | undefined,
+  io: Pick<CliIo, "readTextFile">,
+): Promise<AgentConfig> {
+  const override = configPath ? await readConfigFile(configPath, io.readTextFile) : {};
+  return parseConfig(deepMerge({ campaign: { name: "simulation" } }, override));
+}
+
+/** `simulate`: tells the story, checks its invariants, returns the exit code. */
+export async function simulateCommand(args: string[], io: CliIo): Promise<number> {
+  const options = parseSimulateArgs(args);
+  if (options.help) {
+    io.out(simulateHelp);
+    return ExitCode.ok;
+  }
+  const config = await loadSimulationConfig(options.configPath, io);
+  await io.configureLogging({
+    filePath: config.logging.filePath,
+    level: config.logging.level,
+    console: false,
+  });
+  const virtual = new VirtualClock();
+  const clock = options.realtime ? systemClock : virtual;
+  const result = await runSimulation(config, seedScenario(clock.now()), {
+    clock,
+    random: seededRandom(options.seed),
+    drive: options.realtime ? (task) => task() : (task) => virtual.run(task),
+    onEvent: (event) => {
+      logAgentEvent(event);
+      if (options.json) return io.out(JSON.stringify(event));
+      const line = narrate(event);
+      if (line !== undefined) io.out(line);
+    },
+  });
+  return result.violations.length === 0 ? ExitCode.ok : ExitCode.failed;
+}

@@ -1,0 +1,10 @@
+/**
+ * Time and randomness, injected: the {@link Clock} interface, the system clock, a virtual
+ * clock for deterministic runs, deadlines, and a seeded random source.
+ * @module
+ */
+export { type Clock, throwIfAborted } from "./clock.ts";
+export { systemClock } from "./system_clock.ts";
+export { VirtualClock, type VirtualClockOptions } from "./virtual_clock.ts";
+export { type Random, seededRandom } from "./random.ts";
+export { withTimeout } from "./with_timeout.ts";

@@ -1,0 +1,143 @@
+import type { z } from "zod";
+import { defaultConfig } from "../../config/defaults.ts";
+import type { BreakerOptions } from "../breaker/mod.ts";
+import { ConfigError } from "../errors.ts";
+import type { RetryOptions } from "../retry/mod.ts";
+import {
+  type AgentConfig,
+  breakerSchema,
+  configSchema,
+  retrySchema,
+  type ServiceName,
+} from "./schema.ts";
+
+/** Merges `override` over `base`: objects key by key, anything else replaced. */
+export function deepMerge(base: unknown, override: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(override)) {
+    return override === undefined ? base : override;
+  }
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) merged[key] = deepMerge(base[key], value);
+  return merged;
+}
+
+/**
+ * Validates `override` merged over the defaults, including each service's own retry and
+ * breaker overrides merged over the global sections. Throws {@link ConfigError} listing every
+ * problem by path and value.
+ */
+export function parseConfig(override: unknown = {}): AgentConfig {
+  if (!isPlainObject(override)) {
+    throw new ConfigError([`config: must be a JSON object, got ${describe(override)}`]);
+  }
+  const input = deepMerge(defaultConfig, override);
+  const parsed = configSchema.safeParse(input);
+  const problems = parsed.success ? [] : formatIssues(parsed.error.issues, input, []);
+  if (parsed.success) {
+    for (const [name, service] of Object.entries(parsed.data.services)) {
+      for (
+        const [section, schema] of [["retry", retrySchema], ["breaker", breakerSchema]] as const
+      ) {
+        const effective = deepMerge(parsed.data[section], service[section] ?? {});
+        const result = schema.safeParse(effective);
+        if (!result.success) {
+          problems.push(
+            ...formatIssues(result.error.issues, effective, ["services", name, section]),
+          );
+        }
+      }
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return parsed.data!;
+}
+
+/** Per service: its effective retry and breaker options and its attempt deadline. */
+export interface ServicePolicyConfig {
+  retry: RetryOptions;
+  breaker: BreakerOptions;
+  timeoutMs: number;
+}
+
+/** Resolves each service's overrides over the global retry and breaker sections. */
+export function servicePolicies(config: AgentConfig): Record<ServiceName, ServicePolicyConfig> {
+  const policies = {} as Record<ServiceName, ServicePolicyConfig>;
+  for (
+    const [name, service] of Object.entries(config.services) as [
+      ServiceName,
+      AgentConfig["services"][ServiceName],
+    ][]
+  ) {
+    policies[name] = {
+      retry: deepMerge(config.retry, service.retry ?? {}) as RetryOptions,
+      breaker: deepMerge(config.breaker, service.breaker ?? {}) as BreakerOptions,
+      timeoutMs: service.timeoutMs,
+    };
+  }
+  return policies;
+}
+
+/**
+ * Reads and parses a JSON override file. Throws {@link ConfigError} naming the file when it is
+ * missing, unreadable or not JSON.
+ */
+export async function readConfigFile(
+  path: string,
+  readTextFile: (path: string) => Promise<string>,
+): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readTextFile(path);
+  } catch (error) {
+    const why = error instanceof Deno.errors.NotFound
+      ? "file not found"
+      : `cannot read it (${(error as Error).name})`;
+    throw new ConfigError([`--config ${path}: ${why}; pass the path of a JSON file`], {
+      cause: error,
+    });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError([`--config ${path}: not valid JSON (${(error as Error).message})`], {
+      cause: error,
+    });
+  }
+}
+
+function formatIssues(
+  issues: readonly z.core.$ZodIssue[],
+  input: unknown,
+  prefix: readonly PropertyKey[],
+): string[] {
+  return issues.flatMap((issue) => {
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) =>
+        `${
+          formatPath([...prefix, ...issue.path, key])
+        }: unknown key; remove it or check its spelling`
+      );
+    }
+    const path = formatPath([...prefix, ...issue.path]);
+    return [`${path}: ${issue.message}, got ${describe(valueAt(input, issue.path))}`];
+  });
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? "config" : path.map(String).join(".");
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) value = isPlainObject(value) ? value[key as string] : undefined;
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
+  return JSON.stringify(value);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

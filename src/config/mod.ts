@@ -1,0 +1,13 @@
+/**
+ * Configuration: the zod schema, merging an override file over `config/defaults.ts`, and
+ * per-service policies.
+ * @module
+ */
+export { type AgentConfig, configSchema, type ServiceName } from "./schema.ts";
+export {
+  deepMerge,
+  parseConfig,
+  readConfigFile,
+  servicePolicies,
+  type ServicePolicyConfig,
+} from "./load_config.ts";

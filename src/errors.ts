@@ -1,0 +1,184 @@
+/**
+ * The one error taxonomy of the agent. Service wrappers map raw failures into it;
+ * retry, breaker and processor decide what to do by class alone.
+ *
+ * - {@link TransientError}: worth retrying (503, 429, timeouts, network).
+ * - {@link PermanentError}: retrying cannot help (bad key, bad input, quota gone).
+ * - {@link CircuitOpenError}: the service's breaker refused the call without calling it.
+ * - {@link ConfigError}: the configuration or environment is unusable.
+ *
+ * @module
+ */
+
+/** Whether an error means every call to the service will fail, or only this contact's. */
+export type ErrorScope = "service" | "contact";
+
+/** Fields every service error carries. */
+export interface ServiceErrorOptions {
+  /** Name of the service that failed (`llm`, `tts`, `crm`, ...). */
+  service: string;
+  /** Human-readable detail; never contains a secret. */
+  message?: string;
+  /** The underlying failure. */
+  cause?: unknown;
+  /** HTTP status, when the failure came from a response. */
+  status?: number;
+  /** Provider's error code (`rate_limit_exceeded`, `voice_not_found`, ...). */
+  code?: string;
+}
+
+/** Base of every error a service call can end with. */
+export abstract class ServiceError extends Error {
+  /** Service that failed. */
+  readonly service: string;
+  /** HTTP status of the response, if any. */
+  readonly status?: number;
+  /** Provider's own error code, if any. */
+  readonly code?: string;
+  /** `service`: every call will fail (bad key, quota gone); `contact`: only this one. */
+  abstract readonly scope: ErrorScope;
+  /** Whether a retry may succeed. */
+  abstract readonly retryable: boolean;
+
+  constructor(defaultMessage: string, options: ServiceErrorOptions) {
+    super(`${options.service}: ${options.message ?? defaultMessage}`, { cause: options.cause });
+    this.name = new.target.name;
+    this.service = options.service;
+    this.status = options.status;
+    this.code = options.code;
+  }
+}
+
+/** A failure that may go away by itself: retry it. Always service-wide. */
+export abstract class TransientError extends ServiceError {
+  readonly retryable = true;
+  readonly scope: ErrorScope = "service";
+}
+
+/** The service said it is unavailable (5xx) or answered with something unusable. */
+export class ServiceUnavailableError extends TransientError {
+  constructor(options: ServiceErrorOptions) {
+    super("service unavailable", options);
+  }
+}
+
+/** The service asked us to slow down. */
+export class RateLimitError extends TransientError {
+  /** How long the service asked us to wait, when it said (Retry-After). */
+  readonly retryAfterMs?: number;
+  constructor(options: ServiceErrorOptions & { retryAfterMs?: number }) {
+    super("rate limited", options);
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** Our own deadline for the call passed. */
+export class TimeoutError extends TransientError {
+  /** The deadline that passed. */
+  readonly timeoutMs: number;
+  constructor(options: ServiceErrorOptions & { timeoutMs: number }) {
+    super(`timed out after ${options.timeoutMs} ms`, options);
+    this.timeoutMs = options.timeoutMs;
+  }
+}
+
+/** The request never got an answer: DNS, refused, reset, TLS. */
+export class ConnectionError extends TransientError {
+  constructor(options: ServiceErrorOptions) {
+    super("connection failed", options);
+  }
+}
+
+/** Options of a permanent error: its scope can be chosen where the class has no fixed one. */
+export interface PermanentErrorOptions extends ServiceErrorOptions {
+  /** Overrides the class's default scope. */
+  scope?: ErrorScope;
+}
+
+/** A failure a retry cannot fix. */
+export abstract class PermanentError extends ServiceError {
+  readonly retryable = false;
+  readonly scope: ErrorScope;
+  constructor(defaultMessage: string, defaultScope: ErrorScope, options: PermanentErrorOptions) {
+    super(defaultMessage, options);
+    this.scope = options.scope ?? defaultScope;
+  }
+}
+
+/** Bad or missing credentials: service-wide. */
+export class AuthenticationError extends PermanentError {
+  constructor(options: PermanentErrorOptions) {
+    super("authentication failed", "service", options);
+  }
+}
+
+/** The request for this contact is invalid (bad input, text too long): contact-only by default. */
+export class InvalidRequestError extends PermanentError {
+  constructor(options: PermanentErrorOptions) {
+    super("invalid request", "contact", options);
+  }
+}
+
+/**
+ * Something named in the request does not exist. A missing model or voice is configuration,
+ * so service-wide; a missing record is contact-only. Callers choose with `scope`.
+ */
+export class NotFoundError extends PermanentError {
+  constructor(options: PermanentErrorOptions) {
+    super("not found", "contact", options);
+  }
+}
+
+/** Credits or quota are used up: service-wide until someone pays or the quota resets. */
+export class QuotaExceededError extends PermanentError {
+  constructor(options: PermanentErrorOptions) {
+    super("quota exceeded", "service", options);
+  }
+}
+
+/** The service's breaker is OPEN (or HALF_OPEN and full): the service was not called. */
+export class CircuitOpenError extends Error {
+  /** Service whose breaker refused the call. */
+  readonly service: string;
+  /** Time until the breaker may try again; 0 when it only waits for a healthy probe. */
+  readonly remainingMs: number;
+  constructor(
+    options: { service: string; remainingMs: number; message?: string; cause?: unknown },
+  ) {
+    super(
+      `${options.service}: ${options.message ?? "circuit open"} (retry in ${
+        Math.max(0, Math.round(options.remainingMs))
+      } ms)`,
+      { cause: options.cause },
+    );
+    this.name = "CircuitOpenError";
+    this.service = options.service;
+    this.remainingMs = Math.max(0, options.remainingMs);
+  }
+}
+
+/** The configuration or environment cannot be used. `problems` lists each by path. */
+export class ConfigError extends Error {
+  /** One line per problem: `retry.maxRetries: must be >= 0, got -1`. */
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[], options?: { cause?: unknown }) {
+    super(`invalid configuration:\n  ${problems.join("\n  ")}`, options);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+/** Whether `error` says every call to its service will fail. */
+export function isServiceWide(error: unknown): boolean {
+  return error instanceof ServiceError && !error.retryable && error.scope === "service";
+}
+
+/** Whether `error` is worth retrying. */
+export function isTransient(error: unknown): error is TransientError {
+  return error instanceof TransientError;
+}
+
+/** A short class name for logs and metrics: `RateLimitError`, `TypeError`, `unknown`. */
+export function errorClass(error: unknown): string {
+  return error instanceof Error ? error.name : "unknown";
+}

@@ -1,0 +1,167 @@
+import type { BreakerRegistry } from "../breaker/mod.ts";
+import { type Clock, withTimeout } from "../clock/mod.ts";
+import { errorClass, TimeoutError } from "../errors.ts";
+import { Emitter } from "../events/mod.ts";
+import type { ProbedService } from "../services/mod.ts";
+
+/** What the last probe said. */
+export type HealthStatus = "healthy" | "unhealthy" | "unknown";
+
+/** Per-service result of the health checks. */
+export interface ServiceHealth {
+  service: string;
+  status: HealthStatus;
+  /** Clock time of the last finished probe. */
+  lastCheckedAt?: number;
+  /** How long the last probe took. */
+  latencyMs?: number;
+  /** Class and message of the last failed probe. */
+  lastError?: string;
+  /** Failed probes in a row. */
+  consecutiveFailures: number;
+}
+
+/** Announced after every probe. */
+export interface HealthCheckEvent extends ServiceHealth {
+  /** Whether the status differs from the previous probe's. */
+  changed: boolean;
+  previous: HealthStatus;
+}
+
+/** Health checker parameters; defaults live in `config/defaults.ts`. */
+export interface HealthCheckerOptions {
+  /** Time between probes of one service. @default 10000 */
+  intervalMs: number;
+  /** A probe that takes longer is unhealthy. @default 5000 */
+  timeoutMs: number;
+}
+
+/**
+ * Probes every service on its own loop and reports each result to that service's breaker,
+ * which is how an OPEN breaker learns that its service is back. Start it with {@link start};
+ * stop it with {@link stop} or `await using`.
+ */
+export class HealthChecker implements AsyncDisposable {
+  readonly #services: readonly ProbedService[];
+  readonly #breakers: BreakerRegistry;
+  readonly #options: HealthCheckerOptions;
+  readonly #clock: Clock;
+  readonly #health = new Map<string, ServiceHealth>();
+  readonly #events = new Emitter<HealthCheckEvent>();
+  #controller?: AbortController;
+  #loops: Promise<void>[] = [];
+
+  constructor(
+    services: readonly ProbedService[],
+    breakers: BreakerRegistry,
+    options: HealthCheckerOptions,
+    deps: { clock: Clock },
+  ) {
+    if (!(options.intervalMs > 0)) {
+      throw new RangeError(`health.intervalMs must be > 0: got ${options.intervalMs}`);
+    }
+    if (!(options.timeoutMs > 0)) {
+      throw new RangeError(`health.timeoutMs must be > 0: got ${options.timeoutMs}`);
+    }
+    this.#services = services;
+    this.#breakers = breakers;
+    this.#options = options;
+    this.#clock = deps.clock;
+    for (const { name } of services) {
+      this.#health.set(name, { service: name, status: "unknown", consecutiveFailures: 0 });
+    }
+  }
+
+  /** Subscribes to every probe result. */
+  onCheck(listener: (event: HealthCheckEvent) => void): Disposable {
+    return this.#events.on(listener);
+  }
+
+  /** Whether the background loops run. */
+  get running(): boolean {
+    return this.#controller !== undefined;
+  }
+
+  /** Starts one probe loop per service; the first probe runs at once. */
+  start(): void {
+    if (this.#controller) return;
+    const controller = new AbortController();
+    this.#controller = controller;
+    this.#loops = this.#services.map((service) => this.#loop(service, controller.signal));
+  }
+
+  /** Stops every loop and waits for probes in flight to end. */
+  async stop(): Promise<void> {
+    const controller = this.#controller;
+    if (!controller) return;
+    this.#controller = undefined;
+    controller.abort(new DOMException("health checker stopped", "AbortError"));
+    await Promise.all(this.#loops);
+    this.#loops = [];
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  /** Probes every service once, now, and returns the results. */
+  async checkAll(signal?: AbortSignal): Promise<ServiceHealth[]> {
+    await Promise.all(this.#services.map((service) => this.#check(service, signal)));
+    return this.status();
+  }
+
+  /** The latest result per service. */
+  status(): ServiceHealth[] {
+    return [...this.#health.values()].map((health) => ({ ...health }));
+  }
+
+  async #loop(service: ProbedService, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const started = this.#clock.now();
+      await this.#check(service, signal);
+      // Fixed rate: a slow probe does not push every later probe back.
+      const elapsed = this.#clock.now() - started;
+      try {
+        await this.#clock.sleep(Math.max(0, this.#options.intervalMs - elapsed), signal);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  async #check(service: ProbedService, signal?: AbortSignal): Promise<void> {
+    const started = this.#clock.now();
+    let error: unknown;
+    try {
+      await withTimeout(
+        this.#clock,
+        this.#options.timeoutMs,
+        (probeSignal) => service.probe({ signal: probeSignal }),
+        () => new TimeoutError({ service: service.name, timeoutMs: this.#options.timeoutMs }),
+        signal,
+      );
+    } catch (caught) {
+      if (signal?.aborted) return; // stopped mid-probe: no verdict
+      error = caught ?? new Error("probe failed");
+    }
+    const previous = this.#health.get(service.name)!;
+    const healthy = error === undefined;
+    const health: ServiceHealth = {
+      service: service.name,
+      status: healthy ? "healthy" : "unhealthy",
+      lastCheckedAt: this.#clock.now(),
+      latencyMs: this.#clock.now() - started,
+      lastError: healthy
+        ? undefined
+        : `${errorClass(error)}: ${error instanceof Error ? error.message : String(error)}`,
+      consecutiveFailures: healthy ? 0 : previous.consecutiveFailures + 1,
+    };
+    this.#health.set(service.name, health);
+    if (this.#breakers.has(service.name)) this.#breakers.get(service.name).reportProbe(healthy);
+    this.#events.emit({
+      ...health,
+      previous: previous.status,
+      changed: previous.status !== health.status,
+    });
+  }
+}

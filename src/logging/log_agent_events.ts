@@ -1,0 +1,52 @@
+import { getLogger, type LogLevel } from "@logtape/logtape";
+import { type AgentEvent, describeEvent } from "../agent/mod.ts";
+
+const categories: Record<string, string> = {
+  attempt: "retry",
+  retry: "retry",
+  "give-up": "retry",
+  breaker: "breaker",
+  health: "health",
+  alert: "alerts",
+  "service-call": "services",
+};
+
+function levelOf(event: AgentEvent): LogLevel | undefined {
+  switch (event.type) {
+    case "attempt":
+    case "service-call":
+    case "step-done":
+    case "contact-start":
+      return "debug";
+    case "health":
+      return event.changed ? (event.status === "healthy" ? "info" : "warning") : "debug";
+    case "retry":
+      return "warning";
+    case "give-up":
+      return "error";
+    case "breaker":
+      return event.to === "OPEN" ? "error" : "info";
+    case "contact-done":
+      return event.status === "completed"
+        ? "info"
+        : event.status === "skipped"
+        ? "warning"
+        : "error";
+    case "invariant-violated":
+      return "fatal";
+    default:
+      return "info";
+  }
+}
+
+/**
+ * Writes each agent event as one structured log record, under a category per component
+ * (`ai-call-agent.retry`, `.breaker`, `.health`, `.processor`, ...), with its fields
+ * (service, contactId, attempt, delayMs, errorClass, from/to state) as properties.
+ */
+export function logAgentEvent(event: AgentEvent): void {
+  const level = levelOf(event);
+  if (!level) return;
+  const logger = getLogger(["ai-call-agent", categories[event.type] ?? "processor"]);
+  logger[level]("{description}", { ...event, description: describeEvent(event) ?? event.type });
+}

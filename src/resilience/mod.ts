@@ -1,0 +1,6 @@
+/**
+ * Retry, breaker and timeout composed: how every service call is made.
+ * @module
+ */
+export { resilientCall, type ResilientCallOptions } from "./resilient_call.ts";
+export { ServiceCaller, type ServiceCallPolicy } from "./service_caller.ts";

@@ -1,0 +1,52 @@
+import type { Random } from "../clock/mod.ts";
+
+/** How random spread is added to the exponential delay. */
+export type JitterMode = "additive" | "full" | "equal" | "decorrelated" | "none";
+
+/** The shape of the backoff curve. */
+export interface BackoffOptions {
+  /** Delay before the first retry, before jitter. @default 5000 */
+  initialDelayMs: number;
+  /** Growth factor per retry. @default 2 */
+  base: number;
+  /** No delay exceeds this, jitter included. @default 60000 */
+  maxDelayMs: number;
+  /**
+   * `additive`: `initial * base^attempt + U[0, jitterMs)` (the user's formula);
+   * `full`: `U[0, exp)`; `equal`: `exp/2 + U[0, exp/2)`;
+   * `decorrelated`: `U[initial, previous * 3)` (AWS architecture blog's variants);
+   * `none`: the bare exponential.
+   * @default "additive"
+   */
+  jitter: JitterMode;
+  /** Width of the additive jitter. @default 1000 */
+  jitterMs: number;
+}
+
+/**
+ * The delay before retry number `attempt + 1` (`attempt` counts from 0). Pure: the same
+ * inputs give the same delay; `previousDelayMs` only matters to decorrelated jitter.
+ */
+export function nextDelay(
+  options: BackoffOptions,
+  attempt: number,
+  previousDelayMs: number,
+  random: Random,
+): number {
+  const { initialDelayMs, base, maxDelayMs } = options;
+  const exponential = Math.min(maxDelayMs, initialDelayMs * Math.pow(base, attempt));
+  switch (options.jitter) {
+    case "none":
+      return exponential;
+    case "additive":
+      return Math.min(maxDelayMs, exponential + random() * options.jitterMs);
+    case "full":
+      return random() * exponential;
+    case "equal":
+      return exponential / 2 + random() * (exponential / 2);
+    case "decorrelated": {
+      const upper = Math.max(initialDelayMs, previousDelayMs * 3);
+      return Math.min(maxDelayMs, initialDelayMs + random() * (upper - initialDelayMs));
+    }
+  }
+}

@@ -1,0 +1,121 @@
+import type { Clock } from "../clock/mod.ts";
+import {
+  AuthenticationError,
+  ConnectionError,
+  InvalidRequestError,
+  NotFoundError,
+  QuotaExceededError,
+  RateLimitError,
+  type ServiceError,
+  ServiceUnavailableError,
+  TimeoutError,
+} from "../errors.ts";
+
+/** The failures a mock can be told to produce. */
+export type FaultKind =
+  | "unavailable"
+  | "rate-limit"
+  | "timeout"
+  | "connection"
+  | "auth"
+  | "invalid-request"
+  | "not-found"
+  | "quota";
+
+/** One line of a mock's script. With no `fail` and no `hang`, calls succeed. */
+export interface FaultRule {
+  /** Error every matching call ends with. */
+  fail?: FaultKind;
+  /** The rule covers this many calls, then expires. Unset: unlimited. */
+  calls?: number;
+  /** Clock time the rule starts to apply. Unset: from the start. */
+  fromMs?: number;
+  /** Clock time the rule stops applying. Unset: forever. */
+  untilMs?: number;
+  /** Added before the call answers. */
+  latencyMs?: number;
+  /** The call never answers until its signal aborts. */
+  hang?: boolean;
+  /** For `rate-limit`: the Retry-After the service sends. */
+  retryAfterMs?: number;
+}
+
+/** What one call (or probe) will do. */
+export interface Behaviour {
+  latencyMs: number;
+  hang: boolean;
+  error?: ServiceError;
+}
+
+/**
+ * A mock service's script: the first rule that is active (in its time span, with calls left)
+ * decides each call. Probes read the script without using up a rule's calls.
+ */
+export class FaultSchedule {
+  readonly #rules: { rule: FaultRule; callsLeft: number }[];
+  readonly #clock: Clock;
+  readonly #service: string;
+  readonly #defaultLatencyMs: number;
+
+  constructor(
+    service: string,
+    rules: readonly FaultRule[],
+    deps: { clock: Clock; defaultLatencyMs?: number },
+  ) {
+    this.#service = service;
+    this.#rules = rules.map((rule) => ({ rule, callsLeft: rule.calls ?? Infinity }));
+    this.#clock = deps.clock;
+    this.#defaultLatencyMs = deps.defaultLatencyMs ?? 0;
+  }
+
+  /** The behaviour of the next call, using up one of its rule's calls. */
+  nextCall(): Behaviour {
+    const entry = this.#active();
+    if (entry) entry.callsLeft--;
+    return this.#behaviour(entry?.rule);
+  }
+
+  /** The behaviour a probe sees now; uses nothing up. */
+  probe(): Behaviour {
+    return this.#behaviour(this.#active()?.rule);
+  }
+
+  #active() {
+    const now = this.#clock.now();
+    return this.#rules.find(({ rule, callsLeft }) =>
+      callsLeft > 0 && (rule.fromMs === undefined || now >= rule.fromMs) &&
+      (rule.untilMs === undefined || now < rule.untilMs)
+    );
+  }
+
+  #behaviour(rule?: FaultRule): Behaviour {
+    return {
+      latencyMs: rule?.latencyMs ?? this.#defaultLatencyMs,
+      hang: rule?.hang ?? false,
+      error: rule?.fail ? faultError(this.#service, rule.fail, rule.retryAfterMs) : undefined,
+    };
+  }
+}
+
+/** The taxonomy error a real provider failure of `kind` maps to. */
+export function faultError(service: string, kind: FaultKind, retryAfterMs?: number): ServiceError {
+  const options = { service, message: `injected fault: ${kind}` };
+  switch (kind) {
+    case "unavailable":
+      return new ServiceUnavailableError({ ...options, status: 503 });
+    case "rate-limit":
+      return new RateLimitError({ ...options, status: 429, retryAfterMs });
+    case "timeout":
+      return new TimeoutError({ ...options, timeoutMs: 0 });
+    case "connection":
+      return new ConnectionError(options);
+    case "auth":
+      return new AuthenticationError({ ...options, status: 401 });
+    case "invalid-request":
+      return new InvalidRequestError({ ...options, status: 400 });
+    case "not-found":
+      return new NotFoundError({ ...options, status: 404, scope: "service" });
+    case "quota":
+      return new QuotaExceededError({ ...options, status: 429 });
+  }
+}

@@ -1,0 +1,156 @@
+import type { Clock } from "../clock/mod.ts";
+import { Emitter } from "../events/mod.ts";
+import { type Behaviour, type FaultRule, FaultSchedule } from "./fault_schedule.ts";
+import type {
+  CallOutcome,
+  CallScript,
+  CampaignSettings,
+  Contact,
+  CrmService,
+  LlmService,
+  ServiceCallOptions,
+  Services,
+  SpeechAudio,
+  TtsService,
+} from "./types.ts";
+
+/** Announced for every real call a mock receives (not for probes). */
+export interface MockCallEvent {
+  service: string;
+  operation: string;
+  at: number;
+  /** What the call will do: `ok` or the error class it ends with. */
+  result: string;
+}
+
+/** How to build a mock. */
+export interface MockOptions {
+  /** The fault script; empty: always healthy. */
+  faults?: readonly FaultRule[];
+  /** Latency of a call that no rule covers. @default 0 */
+  latencyMs?: number;
+}
+
+/** What every mock shares: its script, its clock, and a record of its calls. */
+abstract class MockService {
+  readonly name: string;
+  readonly #schedule: FaultSchedule;
+  readonly #clock: Clock;
+  readonly #calls = new Emitter<MockCallEvent>();
+  /** Calls received (probes excluded). */
+  callCount = 0;
+
+  constructor(name: string, options: MockOptions, clock: Clock) {
+    this.name = name;
+    this.#clock = clock;
+    this.#schedule = new FaultSchedule(name, options.faults ?? [], {
+      clock,
+      defaultLatencyMs: options.latencyMs,
+    });
+  }
+
+  /** Subscribes to every call this mock receives. */
+  onCall(listener: (event: MockCallEvent) => void): Disposable {
+    return this.#calls.on(listener);
+  }
+
+  probe(options: ServiceCallOptions = {}): Promise<void> {
+    return this.#act(this.#schedule.probe(), options.signal);
+  }
+
+  protected async call(operation: string, signal?: AbortSignal): Promise<void> {
+    this.callCount++;
+    const behaviour = this.#schedule.nextCall();
+    this.#calls.emit({
+      service: this.name,
+      operation,
+      at: this.#clock.now(),
+      result: behaviour.hang ? "hang" : behaviour.error?.name ?? "ok",
+    });
+    await this.#act(behaviour, signal);
+  }
+
+  async #act(behaviour: Behaviour, signal?: AbortSignal): Promise<void> {
+    if (behaviour.hang) {
+      await new Promise<never>((_, reject) => {
+        if (signal?.aborted) return reject(signal.reason);
+        signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+      });
+    }
+    if (behaviour.latencyMs > 0) await this.#clock.sleep(behaviour.latencyMs, signal);
+    if (behaviour.error) throw behaviour.error;
+  }
+}
+
+/** An LLM that writes a short templated script. */
+export class MockLlm extends MockService implements LlmService {
+  constructor(options: MockOptions, deps: { clock: Clock }, name = "llm") {
+    super(name, options, deps.clock);
+  }
+
+  async writeScript(
+    contact: Contact,
+    campaign: CampaignSettings,
+    options: ServiceCallOptions = {},
+  ): Promise<CallScript> {
+    await this.call("writeScript", options.signal);
+    return {
+      text: `Hello ${contact.name}, this is ${campaign.callerName} calling about ${
+        contact.purpose ?? campaign.purpose
+      }.`,
+    };
+  }
+}
+
+/** A TTS service that returns the script's bytes as "audio". */
+export class MockTts extends MockService implements TtsService {
+  constructor(options: MockOptions, deps: { clock: Clock }, name = "tts") {
+    super(name, options, deps.clock);
+  }
+
+  async synthesize(script: CallScript, options: ServiceCallOptions = {}): Promise<SpeechAudio> {
+    await this.call("synthesize", options.signal);
+    const bytes = new TextEncoder().encode(script.text);
+    return { bytes, format: "mock_text", characterCost: script.text.length };
+  }
+}
+
+/** A CRM that keeps outcomes in memory and drops repeats of an idempotency key. */
+export class MockCrm extends MockService implements CrmService {
+  /** Outcomes stored, by idempotency key. */
+  readonly records = new Map<string, CallOutcome>();
+
+  constructor(options: MockOptions, deps: { clock: Clock }, name = "crm") {
+    super(name, options, deps.clock);
+  }
+
+  async recordOutcome(
+    outcome: CallOutcome,
+    options: ServiceCallOptions & { idempotencyKey: string },
+  ): Promise<{ recordId: string }> {
+    await this.call("recordOutcome", options.signal);
+    if (!this.records.has(options.idempotencyKey)) {
+      this.records.set(options.idempotencyKey, outcome);
+    }
+    return { recordId: `mock-${options.idempotencyKey}` };
+  }
+}
+
+/** Fault scripts for each mock service. */
+export interface MockServicesOptions {
+  llm?: MockOptions;
+  tts?: MockOptions;
+  crm?: MockOptions;
+}
+
+/** The three mocks, each following its own script. */
+export function createMockServices(
+  options: MockServicesOptions,
+  deps: { clock: Clock },
+): Services & { llm: MockLlm; tts: MockTts; crm: MockCrm } {
+  return {
+    llm: new MockLlm(options.llm ?? {}, deps),
+    tts: new MockTts(options.tts ?? {}, deps),
+    crm: new MockCrm(options.crm ?? {}, deps),
+  };
+}
