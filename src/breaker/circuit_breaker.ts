@@ -1,5 +1,11 @@
 import type { Clock } from "../clock/mod.ts";
-import { CircuitOpenError, errorClass, isServiceWide, PermanentError } from "../errors.ts";
+import {
+  CircuitOpenError,
+  errorClass,
+  isServiceWide,
+  PermanentError,
+  ServiceError,
+} from "../errors.ts";
 import { Emitter } from "../events/mod.ts";
 import { type BreakerOptions, validateBreakerOptions } from "./breaker_options.ts";
 import { OutcomeWindow } from "./outcome_window.ts";
@@ -42,7 +48,8 @@ type Verdict = "success" | "failure" | "service-wide" | "ignored";
 /**
  * A circuit breaker for one service. CLOSED counts failed attempts; OPEN rejects at once with
  * {@link CircuitOpenError} without calling the service; HALF_OPEN admits at most
- * `halfOpenMaxCalls` trials at once. Contact-specific permanent errors are ignored, service-wide
+ * `halfOpenMaxCalls` trials at once. Contact-specific permanent errors and errors outside the
+ * taxonomy (our own bugs) are ignored; service-wide
  * ones open it at once. Results of calls admitted before a state change are ignored, so a slow
  * call that started while CLOSED cannot close a breaker that has since reopened.
  */
@@ -83,19 +90,70 @@ export class CircuitBreaker {
    * {@link CircuitOpenError} without calling `fn` when OPEN, or HALF_OPEN with every trial
    * slot taken. A failure after `signal` aborted is the caller giving up, and is not counted.
    */
-  async execute<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const generation = this.#admit();
-    const trial = this.#state === "HALF_OPEN";
-    let result: T;
+  execute<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    // Not an async function: one promise less per call on the hot path.
+    let permit: number;
     try {
-      result = await fn();
+      permit = this.acquire();
     } catch (error) {
-      this.#settle(generation, trial, signal?.aborted ? "ignored" : verdictOf(error), error);
-      throw error;
+      return Promise.reject(error);
     }
-    this.#settle(generation, trial, "success");
-    return result;
+    let pending: Promise<T>;
+    try {
+      pending = fn();
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    return pending.then(this.successHandler(permit), (error) => {
+      this.recordFailure(permit, error, signal);
+      throw error;
+    });
   }
+
+  /**
+   * The low-level half of {@link execute}, for callers that compose their own pipeline: admits
+   * a call and returns its permit, or throws {@link CircuitOpenError}. Every permit must be
+   * settled with {@link recordSuccess} or {@link recordFailure}.
+   */
+  acquire(): number {
+    const generation = this.#admit();
+    // A permit is the state generation it was admitted in, and whether it is a trial.
+    return generation * 2 + (this.#state === "HALF_OPEN" ? 1 : 0);
+  }
+
+  /** Settles `permit` as a success. */
+  recordSuccess(permit: number): void {
+    this.#settle(permit >> 1, (permit & 1) === 1, "success");
+  }
+
+  /** Settles `permit` as failed with `error`; not counted if `signal` had aborted. */
+  recordFailure(permit: number, error: unknown, signal?: AbortSignal): void {
+    this.#settle(
+      permit >> 1,
+      (permit & 1) === 1,
+      signal?.aborted ? "ignored" : verdictOf(error),
+      error,
+    );
+  }
+
+  /**
+   * A `then` handler that records success for `permit` and passes the result on; shared by
+   * every call of one state generation, so a success allocates nothing.
+   */
+  successHandler(permit: number): <T>(result: T) => T {
+    if (this.#successHandler?.permit !== permit) {
+      this.#successHandler = {
+        permit,
+        handle: (result) => {
+          this.recordSuccess(permit);
+          return result;
+        },
+      };
+    }
+    return this.#successHandler.handle;
+  }
+
+  #successHandler?: { permit: number; handle: <T>(result: T) => T };
 
   /**
    * A halt for retry loops: stop at once when this breaker is or becomes OPEN, rather than
@@ -113,6 +171,9 @@ export class CircuitBreaker {
         }
       }),
   };
+
+  /** Retry-call options with only {@link haltWhenOpen}, shared to save an allocation per call. */
+  readonly retryOptions = Object.freeze({ halt: this.haltWhenOpen });
 
   /** Time until OPEN may turn HALF_OPEN: 0 when not OPEN or already due. */
   remainingMs(): number {
@@ -163,20 +224,30 @@ export class CircuitBreaker {
       if (!this.#forced && !this.options.halfOpenRequiresHealthyProbe && this.remainingMs() === 0) {
         this.#transition("HALF_OPEN", "recovery timeout passed");
       } else {
-        throw new CircuitOpenError({ service: this.service, remainingMs: this.remainingMs() });
+        throw this.#rejection(this.remainingMs());
       }
     }
     if (this.#state === "HALF_OPEN") {
       if (this.#halfOpenInFlight >= this.options.halfOpenMaxCalls) {
-        throw new CircuitOpenError({
-          service: this.service,
-          remainingMs: 0,
-          message: "circuit half-open, trial calls in flight",
-        });
+        throw this.#rejection(0, "circuit half-open, trial calls in flight");
       }
       this.#halfOpenInFlight++;
     }
     return this.#generation;
+  }
+
+  /**
+   * A fail-fast rejection without a stack trace: capturing one costs microseconds, and its
+   * stack would only ever point here.
+   */
+  #rejection(remainingMs: number, message?: string): CircuitOpenError {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return new CircuitOpenError({ service: this.service, remainingMs, message });
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
   }
 
   #settle(generation: number, trial: boolean, verdict: Verdict, error?: unknown): void {
@@ -246,7 +317,9 @@ export class CircuitBreaker {
 }
 
 function verdictOf(error: unknown): Verdict {
-  if (error instanceof CircuitOpenError) return "ignored";
+  // Service wrappers map every provider failure into the taxonomy; anything else (a
+  // TypeError from our own code) is a bug, not the service's failure.
+  if (!(error instanceof ServiceError)) return "ignored";
   if (isServiceWide(error)) return "service-wide";
   if (error instanceof PermanentError) return "ignored"; // this contact's problem, not the service's
   return "failure";

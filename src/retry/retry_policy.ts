@@ -79,36 +79,73 @@ export class RetryPolicy {
   }
 
   /** Calls `fn` until it succeeds, fails permanently, or the retries run out. */
-  async execute<T>(
+  execute<T>(
     fn: (attempt: number, signal?: AbortSignal) => Promise<T>,
+    options: RetryCallOptions = {},
+  ): Promise<T> {
+    // The first attempt runs outside an async function: a success costs one promise.
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const context = options.context ?? noContext;
+    const events = this.#events;
+    if (events.hasListeners) events.emit({ type: "attempt", attempt: 1, context });
+    let first: Promise<T>;
+    try {
+      first = fn(1, signal);
+    } catch (error) {
+      first = Promise.reject(error);
+    }
+    const retryAfterFailure = (error: unknown) => this.continueAfterFailure(fn, error, options);
+    if (!events.hasListeners) return first.catch(retryAfterFailure);
+    return first.then((result) => {
+      events.emit({ type: "success", attempt: 1, context });
+      return result;
+    }, retryAfterFailure);
+  }
+
+  /** Whether anyone listens to this policy's events. */
+  get observed(): boolean {
+    return this.#events.hasListeners;
+  }
+
+  /** Announces an event of a loop driven from outside (see `resilientCall`). */
+  notify(event: RetryEvent): void {
+    this.#events.emit(event);
+  }
+
+  /**
+   * The retry loop after attempt 1 failed with `firstError`: for pipelines that run the first
+   * attempt themselves (see `resilientCall`) and only pay for the loop when it is needed.
+   */
+  async continueAfterFailure<T>(
+    fn: (attempt: number, signal?: AbortSignal) => Promise<T>,
+    firstError: unknown,
     options: RetryCallOptions = {},
   ): Promise<T> {
     const { signal, halt } = options;
     const context = options.context ?? noContext;
     const events = this.#events;
     let previousDelay = this.options.initialDelayMs;
+    let error = firstError;
     for (let attempt = 1;; attempt++) {
+      const decision = this.#decide(error, attempt, previousDelay, signal);
+      const halted = typeof decision === "string" ? undefined : halt?.check();
+      if (typeof decision === "string" || halted) {
+        const reason = halted ? "circuit-open" : decision as GiveUpReason;
+        if (events.hasListeners) events.emit({ type: "give-up", attempt, reason, error, context });
+        throw halted ?? (reason === "aborted" ? signal!.reason : error);
+      }
+      previousDelay = decision.delayMs;
+      if (events.hasListeners) events.emit({ type: "retry", attempt, ...decision, error, context });
+      await this.#wait(decision.delayMs, attempt, context, signal, halt);
       throwIfAborted(signal);
-      if (events.hasListeners) events.emit({ type: "attempt", attempt, context });
+      if (events.hasListeners) events.emit({ type: "attempt", attempt: attempt + 1, context });
       try {
-        const result = await fn(attempt, signal);
-        if (events.hasListeners) events.emit({ type: "success", attempt, context });
+        const result = await fn(attempt + 1, signal);
+        if (events.hasListeners) events.emit({ type: "success", attempt: attempt + 1, context });
         return result;
-      } catch (error) {
-        const decision = this.#decide(error, attempt, previousDelay, signal);
-        const halted = typeof decision === "string" ? undefined : halt?.check();
-        if (typeof decision === "string" || halted) {
-          const reason = halted ? "circuit-open" : decision as GiveUpReason;
-          if (events.hasListeners) {
-            events.emit({ type: "give-up", attempt, reason, error, context });
-          }
-          throw halted ?? (reason === "aborted" ? signal!.reason : error);
-        }
-        previousDelay = decision.delayMs;
-        if (events.hasListeners) {
-          events.emit({ type: "retry", attempt, ...decision, error, context });
-        }
-        await this.#wait(decision.delayMs, attempt, context, signal, halt);
+      } catch (caught) {
+        error = caught;
       }
     }
   }

@@ -13,4 +13,4 @@ export function breakerOptions(overrides: Partial<BreakerOptions> = {}): Breaker
 }
 
 /** A random source that always returns `value`. */
-export const constantRandom = (value: number) => () => value;
+export const constantRandom = (value: number): () => number => () => value;

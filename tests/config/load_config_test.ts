@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { defaultConfig } from "../../config/defaults.ts";
+import { parseConfig, readConfigFile, servicePolicies } from "../../src/config/mod.ts";
+import { ConfigError } from "../../src/errors.ts";
+
+function problemsOf(override: unknown): readonly string[] {
+  try {
+    parseConfig(override);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    return error.problems;
+  }
+  assert.fail("expected a ConfigError");
+}
+
+Deno.test("with no override the defaults are the config", () => {
+  const config = parseConfig();
+  assert.deepEqual(config.retry, defaultConfig.retry);
+  assert.deepEqual(config.breaker, defaultConfig.breaker);
+});
+
+Deno.test("an override merges over the defaults key by key", () => {
+  const config = parseConfig({ retry: { maxRetries: 5 }, breaker: { mode: "failure-rate" } });
+  assert.equal(config.retry.maxRetries, 5);
+  assert.equal(config.retry.initialDelayMs, 5_000);
+  assert.equal(config.breaker.mode, "failure-rate");
+});
+
+Deno.test("every problem is listed by path and value", () => {
+  const problems = problemsOf({
+    retry: { maxRetries: -1, jitter: "random" },
+    breaker: { failureThreshold: "three" },
+    health: { intervalMs: 0 },
+  });
+  assert.deepEqual(problems, [
+    "retry.maxRetries: must be >= 0, got -1",
+    'retry.jitter: must be one of additive, full, equal, decorrelated, none, got "random"',
+    'breaker.failureThreshold: must be a number, got "three"',
+    "health.intervalMs: must be > 0, got 0",
+  ]);
+});
+
+Deno.test("an unknown key is named so a typo does not pass silently", () => {
+  assert.deepEqual(problemsOf({ retry: { maxRetry: 3 } }), [
+    "retry.maxRetry: unknown key; remove it or check its spelling",
+  ]);
+});
+
+Deno.test("cross-field rules name the field to fix", () => {
+  assert.deepEqual(problemsOf({ retry: { initialDelayMs: 10_000, maxDelayMs: 1_000 } }), [
+    "retry.maxDelayMs: maxDelayMs must be >= initialDelayMs, got 1000",
+  ]);
+});
+
+Deno.test("per-service overrides merge over the global sections and are validated", () => {
+  const config = parseConfig({
+    services: { tts: { retry: { maxRetries: 1 }, breaker: { failureThreshold: 5 } } },
+  });
+  const policies = servicePolicies(config);
+  assert.equal(policies.tts.retry.maxRetries, 1);
+  assert.equal(policies.tts.retry.initialDelayMs, 5_000);
+  assert.equal(policies.tts.breaker.failureThreshold, 5);
+  assert.equal(policies.llm.retry.maxRetries, 3);
+  assert.deepEqual(problemsOf({ services: { crm: { retry: { maxRetries: 99 } } } }), [
+    "services.crm.retry.maxRetries: must be <= 20, got 99",
+  ]);
+});
+
+Deno.test("a config that is not an object is rejected", () => {
+  assert.deepEqual(problemsOf([1, 2]), ["config: must be a JSON object, got [1,2]"]);
+});
+
+Deno.test("a missing or malformed config file names the file", async () => {
+  const missing = () => Promise.reject(new Deno.errors.NotFound("nope"));
+  await assert.rejects(readConfigFile("x.json", missing), /--config x\.json: file not found/);
+  await assert.rejects(
+    readConfigFile("y.json", () => Promise.resolve("{ nope")),
+    /--config y\.json: not valid JSON/,
+  );
+  assert.deepEqual(await readConfigFile("z.json", () => Promise.resolve('{"retry":{}}')), {
+    retry: {},
+  });
+});

@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import type { AgentEvent } from "../../src/agent/mod.ts";
+import { runMain, tempConfig } from "../_support/run_main.ts";
+
+Deno.test("simulate --json --seed 1 tells the outage story in a checkable timeline", async () => {
+  await using config = await tempConfig();
+  const { code, stdout, stderr } = await runMain([
+    "simulate",
+    "--json",
+    "--seed",
+    "1",
+    "--config",
+    config.path,
+  ]);
+  assert.equal(code, 0, stderr);
+  const events: AgentEvent[] = stdout.trim().split("\n").map((line) => JSON.parse(line));
+
+  const ttsCalls = events.filter((e) => e.type === "service-call" && e.service === "tts");
+  const failedCalls = ttsCalls.filter((e) => e.result === "ServiceUnavailableError");
+  assert.equal(failedCalls.length, 3);
+  const [first, second, third] = failedCalls.map((e) => e.t);
+  const callLatency = 300;
+  const gap1 = second - first - callLatency;
+  const gap2 = third - second - callLatency;
+  assert.ok(gap1 >= 5_000 && gap1 < 6_000, `first retry after ${gap1} ms`);
+  assert.ok(gap2 >= 10_000 && gap2 < 11_000, `second retry after ${gap2} ms`);
+
+  const transitions = events.filter((e) => e.type === "breaker" && e.service === "tts");
+  assert.deepEqual(transitions.map((e) => `${e.from}->${e.to}`), [
+    "CLOSED->OPEN",
+    "OPEN->HALF_OPEN",
+    "HALF_OPEN->CLOSED",
+  ]);
+  const [opened, halfOpen] = transitions;
+  assert.equal(opened.t, third + callLatency, "the breaker opens on the third failure");
+  assert.ok(
+    ttsCalls.every((call) => call.breakerState !== "OPEN"),
+    "no ElevenLabs call while the breaker is OPEN",
+  );
+  assert.ok(!ttsCalls.some((call) => call.t > opened.t && call.t < halfOpen.t));
+  assert.ok(halfOpen.t - opened.t >= 30_000, "HALF_OPEN only after the recovery timeout");
+
+  const skipped = events.filter((e) => e.type === "contact-done" && e.status === "skipped");
+  assert.ok(skipped.length >= 5, "contacts were skipped while the breaker was open");
+  const summary = events.find((e) => e.type === "summary")!;
+  assert.deepEqual([summary.completed, summary.failed, summary.skipped, summary.total], [
+    10,
+    0,
+    0,
+    10,
+  ]);
+
+  const alerts = events.filter((e) => e.type === "alert");
+  assert.deepEqual(alerts.map((e) => `${e.severity}:${e.status}`), [
+    "critical:firing",
+    "critical:resolved",
+  ]);
+
+  const logLines = (await Deno.readTextFile(`${config.dir}/agent.jsonl`)).trim().split("\n");
+  const records = logLines.map((line) => JSON.parse(line));
+  const retryRecord = records.find((r) => r.properties?.type === "retry");
+  assert.equal(retryRecord.logger, "ai-call-agent.retry");
+  assert.equal(retryRecord.properties.service, "tts");
+  assert.equal(typeof retryRecord.properties.delayMs, "number");
+  assert.ok(
+    records.some((r) => r.logger === "ai-call-agent.breaker" && r.properties.to === "OPEN"),
+  );
+});
+
+Deno.test("simulate is reproducible with the same seed and differs with another", async () => {
+  await using config = await tempConfig();
+  const run = async (seed: string) =>
+    (await runMain(["simulate", "--json", "--seed", seed, "--config", config.path])).stdout;
+  const [a, b, c] = await Promise.all([run("7"), run("7"), run("8")]);
+  assert.equal(a, b);
+  assert.notEqual(a, c);
+});
+
+Deno.test("simulate prints a readable narrative with simulated timestamps", async () => {
+  await using config = await tempConfig();
+  const { code, stdout } = await runMain(["simulate", "--config", config.path]);
+  assert.equal(code, 0);
+  assert.match(
+    stdout,
+    /T\+\s+\d+\.\ds {2}⚡ ElevenLabs breaker CLOSED → OPEN: 3 consecutive failures/,
+  );
+  assert.match(stdout, /↷ c05 skipped: ElevenLabs breaker is open/);
+  assert.match(stdout, /breaker stays OPEN/);
+  assert.match(stdout, /■ done: 10 completed, 0 failed, 0 skipped of 10/);
+});
+
+Deno.test("an invalid config exits 2 and lists every problem", async () => {
+  await using config = await tempConfig({
+    retry: { maxRetries: -1 },
+    breaker: { failureThreshold: 0 },
+  });
+  const { code, stderr, stdout } = await runMain(["simulate", "--config", config.path]);
+  assert.equal(code, 2);
+  assert.equal(stdout, "");
+  assert.match(stderr, /retry\.maxRetries: must be >= 0, got -1/);
+  assert.match(stderr, /breaker\.failureThreshold: must be >= 1, got 0/);
+});
+
+Deno.test("with a single pass, contacts skipped by the open breaker end skipped and the run exits 0", async () => {
+  await using config = await tempConfig({ processor: { maxPasses: 1 } });
+  const { code, stdout } = await runMain(["simulate", "--config", config.path]);
+  assert.equal(code, 0, "skipped contacts are a valid end state");
+  assert.match(stdout, /7 skipped of 10/);
+});

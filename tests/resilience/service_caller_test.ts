@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { BreakerRegistry } from "../../src/breaker/mod.ts";
+import { VirtualClock } from "../../src/clock/mod.ts";
+import { CircuitOpenError, ServiceUnavailableError, TimeoutError } from "../../src/errors.ts";
+import { ServiceCaller } from "../../src/resilience/mod.ts";
+import { RetryPolicy } from "../../src/retry/mod.ts";
+import { breakerOptions, constantRandom, retryOptions } from "../_support/fixtures.ts";
+
+function setup(timeoutMs = 30_000) {
+  const clock = new VirtualClock();
+  const breakers = new BreakerRegistry({ tts: breakerOptions() }, { clock });
+  const retry = new RetryPolicy(retryOptions(), { clock, random: constantRandom(0) });
+  const caller = new ServiceCaller({ tts: { retry, timeoutMs } }, breakers, { clock });
+  return { clock, breakers, caller };
+}
+
+Deno.test("the third failed attempt opens the breaker and the loop stops without waiting 20 s", async () => {
+  const { clock, breakers, caller } = setup();
+  const calledAt: number[] = [];
+  const result = clock.run(() =>
+    caller.call("tts", () => {
+      calledAt.push(clock.now());
+      return Promise.reject(new ServiceUnavailableError({ service: "tts" }));
+    })
+  );
+  await assert.rejects(result, (error) => {
+    assert.ok(error instanceof CircuitOpenError);
+    return true;
+  });
+  assert.deepEqual(calledAt, [0, 5_000, 15_000]);
+  assert.equal(clock.now(), 15_000, "no 20 s wait after the breaker opened");
+  assert.equal(breakers.get("tts").state, "OPEN");
+});
+
+Deno.test("a breaker opened by another caller stops a retry loop in its wait", async () => {
+  const { clock, breakers, caller } = setup();
+  let calls = 0;
+  const result = caller.call("tts", () => {
+    calls++;
+    return Promise.reject(new ServiceUnavailableError({ service: "tts" }));
+  });
+  result.catch(() => {});
+  await clock.advance(1_000);
+  breakers.get("tts").forceOpen();
+  await assert.rejects(result, CircuitOpenError);
+  assert.equal(calls, 1);
+  assert.equal(clock.now(), 1_000);
+});
+
+Deno.test("an attempt past its deadline becomes a TimeoutError and counts as a failure", async () => {
+  const { clock, breakers, caller } = setup(2_000);
+  const signals: AbortSignal[] = [];
+  const result = clock.run(() =>
+    caller.call("tts", (signal) => {
+      signals.push(signal);
+      return new Promise<never>(() => {});
+    })
+  );
+  await assert.rejects(result, CircuitOpenError);
+  assert.equal(signals.length, 3);
+  assert.ok(signals.every((signal) => signal.aborted && signal.reason instanceof TimeoutError));
+  assert.match(breakers.get("tts").snapshot().lastErrorClass!, /TimeoutError/);
+});
+
+Deno.test("an unknown service is a RangeError naming the known ones", () => {
+  const { caller } = setup();
+  assert.throws(() => caller.call("sms", () => Promise.resolve()), /known services are tts/);
+});
