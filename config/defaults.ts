@@ -47,10 +47,65 @@ export const defaultConfig = {
     /** A probe slower than this is unhealthy. */
     timeoutMs: 5_000,
   },
+  /**
+   * Each service: `kind` picks the adapter (`mock` needs nothing, so a new machine runs out of
+   * the box); the adapter's own section holds its settings. Secrets are never here: the
+   * config names the environment variable (`apiKeyEnv`, `tokenEnv`) that holds them.
+   */
   services: {
-    llm: { timeoutMs: 30_000 },
-    tts: { timeoutMs: 30_000 },
-    crm: { timeoutMs: 10_000 },
+    llm: {
+      /** mock | openai (any OpenAI-compatible Chat Completions API) */
+      kind: "mock",
+      /** Deadline of one attempt. */
+      timeoutMs: 30_000,
+      mock: { latencyMs: 0, faults: [] },
+      openai: {
+        baseUrl: "https://api.openai.com/v1",
+        model: "gpt-4o-mini",
+        temperature: 0.7,
+        maxTokens: 300,
+        /** Empty: the built-in script-writer prompt. */
+        systemPrompt: "",
+        apiKeyEnv: "OPENAI_API_KEY",
+      },
+    },
+    tts: {
+      /** mock | elevenlabs */
+      kind: "mock",
+      timeoutMs: 30_000,
+      mock: { latencyMs: 0, faults: [] },
+      elevenlabs: {
+        baseUrl: "https://api.elevenlabs.io",
+        /** ElevenLabs' premade "Rachel" voice. */
+        voiceId: "21m00Tcm4TlvDq8ikWAM",
+        modelId: "eleven_multilingual_v2",
+        /** mp3_44100_128, or ulaw_8000 for telephony */
+        outputFormat: "mp3_44100_128",
+        voiceSettings: {},
+        /** Folder for the audio files; empty: not written. */
+        audioDir: "audio",
+        /** Requests in flight at once: plans cap it (2 to 15). */
+        maxConcurrency: 2,
+        apiKeyEnv: "ELEVENLABS_API_KEY",
+      },
+    },
+    crm: {
+      /** mock | webhook | hubspot */
+      kind: "mock",
+      timeoutMs: 10_000,
+      mock: { latencyMs: 0, faults: [] },
+      webhook: {
+        url: "",
+        /** Probed for health; empty: `url`. */
+        healthUrl: "",
+        /** Optional bearer token's variable; empty: none sent. */
+        tokenEnv: "",
+      },
+      hubspot: {
+        baseUrl: "https://api.hubapi.com",
+        tokenEnv: "HUBSPOT_TOKEN",
+      },
+    },
   },
   processor: {
     /** Passes over the contacts; later passes retry contacts skipped by an open breaker. */

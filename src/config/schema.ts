@@ -39,10 +39,106 @@ export const breakerSchema = z.strictObject({
   path: ["minimumCalls"],
 });
 
-const serviceSchema = z.strictObject({
+const text = () => z.string("must be a string");
+const url = () =>
+  z.string("must be a string").regex(/^https?:\/\/\S+$/, "must be an http:// or https:// URL");
+const envName = () =>
+  z.string("must be a string").regex(
+    /^[A-Za-z_][A-Za-z0-9_]*$/,
+    "must be the name of an environment variable (letters, digits, _)",
+  );
+
+const faultRuleSchema = z.strictObject({
+  fail: z.enum([
+    "unavailable",
+    "rate-limit",
+    "timeout",
+    "connection",
+    "auth",
+    "invalid-request",
+    "not-found",
+    "quota",
+  ], {
+    error:
+      "must be one of unavailable, rate-limit, timeout, connection, auth, invalid-request, not-found, quota",
+  }).optional(),
+  calls: positiveInt().optional(),
+  fromMs: nonNegative().optional(),
+  untilMs: nonNegative().optional(),
+  latencyMs: nonNegative().optional(),
+  hang: z.boolean("must be true or false").optional(),
+  retryAfterMs: nonNegative().optional(),
+});
+
+const mockSchema = z.strictObject({
+  latencyMs: nonNegative(),
+  faults: z.array(faultRuleSchema, "must be a list of fault rules"),
+});
+
+const common = {
   timeoutMs: z.number("must be a number").gt(0, "must be > 0"),
   retry: z.record(z.string(), z.unknown()).optional(),
   breaker: z.record(z.string(), z.unknown()).optional(),
+  mock: mockSchema,
+};
+
+const llmSchema = z.strictObject({
+  ...common,
+  kind: z.enum(["mock", "openai"], { error: "must be mock or openai" }),
+  openai: z.strictObject({
+    baseUrl: url(),
+    model: text().min(1, "must not be empty"),
+    temperature: z.number("must be a number").min(0, "must be >= 0").max(2, "must be <= 2"),
+    maxTokens: positiveInt(),
+    systemPrompt: text(),
+    apiKeyEnv: envName(),
+  }),
+});
+
+const ttsSchema = z.strictObject({
+  ...common,
+  kind: z.enum(["mock", "elevenlabs"], { error: "must be mock or elevenlabs" }),
+  elevenlabs: z.strictObject({
+    baseUrl: url(),
+    voiceId: text().min(1, "must not be empty"),
+    modelId: text().min(1, "must not be empty"),
+    outputFormat: text().regex(/^[a-z0-9]+_\d+(_\d+)?$/, "must be like mp3_44100_128 or ulaw_8000"),
+    voiceSettings: z.strictObject({
+      stability: z.number("must be a number").min(0).max(1).optional(),
+      similarity_boost: z.number("must be a number").min(0).max(1).optional(),
+      style: z.number("must be a number").min(0).max(1).optional(),
+      use_speaker_boost: z.boolean("must be true or false").optional(),
+      speed: z.number("must be a number").min(0.5).max(2).optional(),
+    }),
+    audioDir: text(),
+    maxConcurrency: positiveInt(),
+    apiKeyEnv: envName(),
+  }),
+});
+
+const crmSchema = z.strictObject({
+  ...common,
+  kind: z.enum(["mock", "webhook", "hubspot"], { error: "must be mock, webhook or hubspot" }),
+  webhook: z.strictObject({
+    url: text(),
+    healthUrl: text(),
+    tokenEnv: z.union([z.literal(""), envName()]),
+  }),
+  hubspot: z.strictObject({ baseUrl: url(), tokenEnv: envName() }),
+}).superRefine((crm, context) => {
+  if (crm.kind !== "webhook") return;
+  for (const field of ["url", "healthUrl"] as const) {
+    const value = crm.webhook[field];
+    if ((field === "url" || value !== "") && !/^https?:\/\/\S+$/.test(value)) {
+      context.addIssue({
+        code: "custom",
+        path: ["webhook", field],
+        message: field === "url"
+          ? "must be the receiver's http:// or https:// URL when kind is webhook"
+          : "must be an http:// or https:// URL, or empty",
+      });
+    }
+  }
 });
 
 /** The whole configuration. */
@@ -53,7 +149,7 @@ export const configSchema = z.strictObject({
     intervalMs: z.number("must be a number").gt(0, "must be > 0"),
     timeoutMs: z.number("must be a number").gt(0, "must be > 0"),
   }),
-  services: z.strictObject({ llm: serviceSchema, tts: serviceSchema, crm: serviceSchema }),
+  services: z.strictObject({ llm: llmSchema, tts: ttsSchema, crm: crmSchema }),
   processor: z.strictObject({
     maxPasses: positiveInt(),
     recoveryWaitMs: nonNegative(),

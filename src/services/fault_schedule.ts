@@ -49,17 +49,18 @@ export interface Behaviour {
 
 /**
  * A mock service's script: the first rule that is active (in its time span, with calls left)
- * decides each call. Probes read the script without using up a rule's calls.
+ * decides each call. Probes read the script without using up a rule's calls. Generic over the
+ * rule type, so fake HTTP servers extend the rules with transport faults.
  */
-export class FaultSchedule {
-  readonly #rules: { rule: FaultRule; callsLeft: number }[];
+export class FaultSchedule<R extends FaultRule = FaultRule> {
+  readonly #rules: { rule: R; callsLeft: number }[];
   readonly #clock: Clock;
   readonly #service: string;
   readonly #defaultLatencyMs: number;
 
   constructor(
     service: string,
-    rules: readonly FaultRule[],
+    rules: readonly R[],
     deps: { clock: Clock; defaultLatencyMs?: number },
   ) {
     this.#service = service;
@@ -68,16 +69,26 @@ export class FaultSchedule {
     this.#defaultLatencyMs = deps.defaultLatencyMs ?? 0;
   }
 
-  /** The behaviour of the next call, using up one of its rule's calls. */
-  nextCall(): Behaviour {
+  /** The rule deciding the next call, using up one of its calls; undefined: healthy. */
+  nextRule(): R | undefined {
     const entry = this.#active();
     if (entry) entry.callsLeft--;
-    return this.#behaviour(entry?.rule);
+    return entry?.rule;
+  }
+
+  /** The rule a probe sees now; uses nothing up. */
+  currentRule(): R | undefined {
+    return this.#active()?.rule;
+  }
+
+  /** The behaviour of the next call, using up one of its rule's calls. */
+  nextCall(): Behaviour {
+    return this.#behaviour(this.nextRule());
   }
 
   /** The behaviour a probe sees now; uses nothing up. */
   probe(): Behaviour {
-    return this.#behaviour(this.#active()?.rule);
+    return this.#behaviour(this.currentRule());
   }
 
   #active() {

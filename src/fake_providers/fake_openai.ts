@@ -1,0 +1,140 @@
+import { Hono } from "hono";
+import { type Clock, systemClock } from "../clock/mod.ts";
+import type { FaultKind } from "../services/mod.ts";
+import {
+  type FakeErrorResponse,
+  FakeProviderState,
+  type FakeServer,
+  type HttpFaultRule,
+  serveFake,
+} from "./fake_server.ts";
+
+/** Options of a fake provider. */
+export interface FakeOptions {
+  /** The key (or token) the fake accepts. */
+  apiKey: string;
+  faults?: readonly HttpFaultRule[];
+  clock?: Clock;
+}
+
+const openAiError = (
+  message: string,
+  type: string,
+  code: string | null,
+  param: string | null = null,
+) => ({
+  error: { message, type, param, code },
+});
+
+/** OpenAI's exact error responses, per `../shared/providers.md`. */
+export function openAiErrorFor(kind: FaultKind, rule: HttpFaultRule): FakeErrorResponse {
+  switch (kind) {
+    case "rate-limit":
+      return {
+        status: 429,
+        body: openAiError(
+          "Rate limit reached for gpt-4o-mini on requests per min (RPM): Limit 3, Used 3, Requested 1.",
+          "requests",
+          "rate_limit_exceeded",
+        ),
+        headers: {
+          ...(rule.retryAfterMs === undefined
+            ? {}
+            : { "retry-after-ms": String(rule.retryAfterMs) }),
+          "x-ratelimit-remaining-requests": "0",
+          "x-ratelimit-reset-requests": "6s",
+        },
+      };
+    case "quota":
+      return {
+        status: 429,
+        body: openAiError(
+          "You exceeded your current quota, please check your plan and billing details.",
+          "insufficient_quota",
+          "insufficient_quota",
+        ),
+      };
+    case "auth":
+      return {
+        status: 401,
+        body: openAiError(
+          "Incorrect API key provided.",
+          "invalid_request_error",
+          "invalid_api_key",
+        ),
+      };
+    case "invalid-request":
+      return {
+        status: 400,
+        body: openAiError(
+          "This model's maximum context length is 128000 tokens.",
+          "invalid_request_error",
+          "context_length_exceeded",
+          "messages",
+        ),
+      };
+    case "not-found":
+      return {
+        status: 404,
+        body: openAiError(
+          "The model `gpt-missing` does not exist or you do not have access to it.",
+          "invalid_request_error",
+          "model_not_found",
+        ),
+      };
+    default:
+      return {
+        status: 503,
+        body: openAiError("The server is overloaded or not ready yet.", "server_error", null),
+      };
+  }
+}
+
+/**
+ * A fake OpenAI-compatible Chat Completions API under `/v1`: checks the bearer key, answers a
+ * script built from the request, and follows its fault script.
+ */
+export function startFakeOpenAi(options: FakeOptions): FakeServer & { baseUrl: string } {
+  const state = new FakeProviderState(
+    "llm",
+    options.faults ?? [],
+    options.clock ?? systemClock,
+    openAiErrorFor,
+  );
+  const app = new Hono();
+  let nextId = 1;
+  app.use("*", async (c, next) => {
+    await state.record(c);
+    if (c.req.header("authorization") !== `Bearer ${options.apiKey}`) {
+      const { status, body } = openAiErrorFor("auth", {});
+      return c.json(body, status as 401);
+    }
+    c.header("x-request-id", `req_${nextId++}`);
+    return await next();
+  });
+  app.get("/v1/models", async (c) =>
+    (await state.fault(c, true)) ??
+      c.json({
+        object: "list",
+        data: [{ id: "gpt-4o-mini", object: "model", owned_by: "system" }],
+      }));
+  app.post("/v1/chat/completions", async (c) => {
+    const faulty = await state.fault(c);
+    if (faulty) return faulty;
+    const request = state.requests.at(-1)?.body as
+      | { messages?: { content?: string }[] }
+      | undefined;
+    const prompt = request?.messages?.at(-1)?.content ?? "";
+    const name = /Person called: (.*)/.exec(prompt)?.[1] ?? "there";
+    const content = `Hello ${name}, this is a fake assistant calling. Do you have a minute?`;
+    return c.json({
+      id: `chatcmpl-${nextId}`,
+      object: "chat.completion",
+      model: "gpt-4o-mini",
+      choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+      usage: { prompt_tokens: 50, completion_tokens: 20, total_tokens: 70 },
+    });
+  });
+  const server = serveFake(app, state);
+  return { ...server, baseUrl: `${server.url}/v1` };
+}

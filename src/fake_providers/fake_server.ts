@@ -1,0 +1,166 @@
+import type { Context, Hono } from "hono";
+import type { Clock } from "../clock/mod.ts";
+import { type FaultKind, type FaultRule, FaultSchedule } from "../services/mod.ts";
+
+/** A fault rule for a fake HTTP provider: the mock rules plus transport-level faults. */
+export interface HttpFaultRule extends FaultRule {
+  /** Answer with this status and body instead of the provider's error for `fail`. */
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Send the headers, then drop the connection mid-body. */
+  drop?: boolean;
+  /** Answer 200 with a body that is not JSON. */
+  malformed?: boolean;
+}
+
+/** A provider's exact error response for a fault kind. */
+export interface FakeErrorResponse {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** One request a fake received. */
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  at: number;
+  headers: Record<string, string>;
+  body?: unknown;
+}
+
+/** A running fake provider. */
+export interface FakeServer extends AsyncDisposable {
+  /** Base URL, e.g. `http://127.0.0.1:43117`. */
+  url: string;
+  requests: RecordedRequest[];
+  /** Requests whose path starts with `prefix` (and method, if given). */
+  count(prefix: string, method?: string): number;
+  /** Resolves once `n` requests have arrived (lets tests act while one hangs). */
+  waitForRequests(n: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What each fake provider shares: its script, clock, hung requests, and request log. */
+export class FakeProviderState {
+  readonly schedule: FaultSchedule<HttpFaultRule>;
+  readonly requests: RecordedRequest[] = [];
+  readonly #clock: Clock;
+  readonly #hung = new Set<() => void>();
+  readonly #waiters: { n: number; resolve: () => void }[] = [];
+  #closed = false;
+
+  constructor(
+    service: string,
+    faults: readonly HttpFaultRule[],
+    clock: Clock,
+    readonly errorFor: (kind: FaultKind, rule: HttpFaultRule) => FakeErrorResponse,
+  ) {
+    this.#clock = clock;
+    this.schedule = new FaultSchedule(service, faults, { clock });
+  }
+
+  /** Records the request; used by the fakes' first middleware. */
+  async record(c: Context): Promise<void> {
+    let body: unknown;
+    const type = c.req.header("content-type") ?? "";
+    if (type.includes("json")) body = await c.req.json().catch(() => "<invalid json>");
+    this.requests.push({
+      method: c.req.method,
+      path: new URL(c.req.url).pathname,
+      at: this.#clock.now(),
+      headers: Object.fromEntries(c.req.raw.headers),
+      body,
+    });
+    for (const waiter of [...this.#waiters]) {
+      if (this.requests.length >= waiter.n) {
+        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
+  }
+
+  waitForRequests(n: number): Promise<void> {
+    if (this.requests.length >= n) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ n, resolve }));
+  }
+
+  /**
+   * Applies the script to a call (consuming a rule's call) or a probe (not consuming):
+   * returns the faulty response, or undefined to let the route answer normally.
+   */
+  async fault(c: Context, probe = false): Promise<Response | undefined> {
+    const rule = probe ? this.schedule.currentRule() : this.schedule.nextRule();
+    if (!rule) return undefined;
+    if (rule.latencyMs) await this.#clock.sleep(rule.latencyMs);
+    if (rule.hang || rule.fail === "timeout") {
+      await new Promise<void>((resolve) => {
+        if (this.#closed) return resolve();
+        this.#hung.add(resolve);
+      });
+      return new Response(null, { status: 504 });
+    }
+    if (rule.drop || rule.fail === "connection") return droppedResponse();
+    if (rule.malformed) {
+      return new Response("{ this is not json", {
+        status: 200,
+        headers: { "content-type": "application/json" },
+      });
+    }
+    if (rule.status !== undefined) {
+      return c.json(rule.body ?? {}, rule.status as 400, rule.headers);
+    }
+    if (rule.fail) {
+      const response = this.errorFor(rule.fail, rule);
+      return c.json(response.body, response.status as 400, response.headers);
+    }
+    return undefined;
+  }
+
+  /** Releases every hung request, so the server can shut down. */
+  close(): void {
+    this.#closed = true;
+    for (const release of this.#hung) release();
+    this.#hung.clear();
+  }
+}
+
+function droppedResponse(): Response {
+  let sent = false;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (!sent) {
+        sent = true;
+        controller.enqueue(new TextEncoder().encode('{"partial":'));
+        return;
+      }
+      controller.error(new Error("connection dropped by the fake provider"));
+    },
+  });
+  return new Response(body, { status: 200, headers: { "content-type": "application/json" } });
+}
+
+/** Serves `app` on 127.0.0.1 on a free port. */
+export function serveFake(app: Hono, state: FakeProviderState): FakeServer {
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: () => {},
+    onError: () => new Response("fake provider error", { status: 500 }),
+  }, app.fetch);
+  const close = async () => {
+    state.close();
+    await server.shutdown();
+  };
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    requests: state.requests,
+    count: (prefix, method) =>
+      state.requests.filter((r) => r.path.startsWith(prefix) && (!method || r.method === method))
+        .length,
+    waitForRequests: (n) => state.waitForRequests(n),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

@@ -1,0 +1,22 @@
+/**
+ * Fake provider servers on 127.0.0.1 that answer like the real APIs (routes, auth, success
+ * bodies, the exact error bodies of `../shared/providers.md`), driven by a fault script.
+ * Tests and `simulate --providers http` use them.
+ * @module
+ */
+export {
+  type FakeErrorResponse,
+  FakeProviderState,
+  type FakeServer,
+  type HttpFaultRule,
+  type RecordedRequest,
+  serveFake,
+} from "./fake_server.ts";
+export { type FakeOptions, openAiErrorFor, startFakeOpenAi } from "./fake_openai.ts";
+export {
+  elevenLabsErrorFor,
+  type FakeElevenLabsOptions,
+  startFakeElevenLabs,
+} from "./fake_elevenlabs.ts";
+export { type FakeWebhookServer, startFakeWebhookCrm, webhookErrorFor } from "./fake_crm.ts";
+export { type FakeHubSpotServer, hubSpotErrorFor, startFakeHubSpot } from "./fake_hubspot.ts";

@@ -1,0 +1,193 @@
+import { type Clock, withTimeout } from "../clock/mod.ts";
+import { ConnectionError, ServiceUnavailableError, TimeoutError } from "../errors.ts";
+import { redactText } from "../logging/mod.ts";
+import { classifyResponse, type ErrorTable } from "./error_table.ts";
+import { BodyTooLargeError, readBodyCapped } from "./read_body.ts";
+import { parseRetryAfter } from "./retry_after.ts";
+
+/** How to reach one provider. */
+export interface HttpClientOptions {
+  /** Service name for errors and logs (`llm`, `tts`, `crm`). */
+  service: string;
+  /** Prefix of every request path, e.g. `https://api.openai.com/v1`. */
+  baseUrl: string;
+  /** Deadline of one request, headers and body included. */
+  timeoutMs: number;
+  /** Headers sent with every request (auth goes here). */
+  headers?: Record<string, string>;
+  /** The provider's error table. */
+  errors: ErrorTable;
+  /** Values that must never appear in an error message (the key or token). */
+  secrets?: readonly string[];
+  /** Largest success body read. @default 10 MiB */
+  maxBodyBytes?: number;
+  /** Largest error body read; longer ones are cut. @default 16 KiB */
+  maxErrorBodyBytes?: number;
+}
+
+/** One request. `json` is sent as a JSON body. */
+export interface HttpRequest {
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  /** Appended to the base URL. */
+  path: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  json?: unknown;
+  body?: BodyInit;
+  signal?: AbortSignal;
+  /** Non-2xx statuses to return as responses instead of errors (HubSpot's 409). */
+  acceptStatuses?: readonly number[];
+}
+
+/** A successful response, its body already read. */
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  body: Uint8Array;
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * The one HTTP core under every provider client: injected `fetch` and clock, a deadline per
+ * request that also honours the caller's signal, size-capped bodies, the provider's error
+ * table turning error responses into the taxonomy, Retry-After parsed, network failures as
+ * {@link ConnectionError}, our deadline as {@link TimeoutError}. No message it builds holds a
+ * secret: URLs and quoted bodies are redacted.
+ */
+export class HttpClient {
+  readonly options: Readonly<HttpClientOptions>;
+  readonly #fetch: typeof fetch;
+  readonly #clock: Clock;
+
+  constructor(options: HttpClientOptions, deps: { fetch: typeof fetch; clock: Clock }) {
+    if (!/^https?:\/\//.test(options.baseUrl)) {
+      throw new TypeError(
+        `${options.service}: baseUrl must start with http:// or https://: got "${options.baseUrl}"`,
+      );
+    }
+    this.options = { ...options, baseUrl: options.baseUrl.replace(/\/+$/, "") };
+    this.#fetch = deps.fetch;
+    this.#clock = deps.clock;
+  }
+
+  /** Sends `request`; resolves with a 2xx response, rejects with a taxonomy error. */
+  request(request: HttpRequest): Promise<HttpResponse> {
+    const { service, timeoutMs } = this.options;
+    return withTimeout(
+      this.#clock,
+      timeoutMs,
+      (signal) => this.#send(request, signal),
+      () => new TimeoutError({ service, timeoutMs }),
+      request.signal,
+    );
+  }
+
+  /** Sends `request` and parses a JSON success body; a malformed one is transient. */
+  async json<T = unknown>(request: HttpRequest): Promise<T> {
+    const response = await this.request({
+      ...request,
+      headers: { accept: "application/json", ...request.headers },
+    });
+    try {
+      return JSON.parse(decoder.decode(response.body)) as T;
+    } catch (error) {
+      throw new ServiceUnavailableError({
+        service: this.options.service,
+        status: response.status,
+        code: "malformed_response",
+        message: `HTTP ${response.status} with a body that is not JSON`,
+        cause: error,
+      });
+    }
+  }
+
+  /** Removes every known secret and token pattern from `text`. */
+  redact(text: string): string {
+    return redactText(text, this.options.secrets);
+  }
+
+  async #send(request: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
+    const { service } = this.options;
+    const url = this.#url(request);
+    const headers: Record<string, string> = { ...this.options.headers, ...request.headers };
+    let body = request.body;
+    if (request.json !== undefined) {
+      headers["content-type"] ??= "application/json";
+      body = JSON.stringify(request.json);
+    }
+    let response: Response;
+    try {
+      response = await this.#fetch(url, { method: request.method, headers, body, signal });
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      throw new ConnectionError({
+        service,
+        message: `connection failed: ${this.redact(errorMessage(error))}`,
+        cause: new Error(this.redact(errorMessage(error))),
+      });
+    }
+    if (response.ok || request.acceptStatuses?.includes(response.status)) {
+      try {
+        const bytes = await readBodyCapped(response, this.options.maxBodyBytes ?? 10 * 1024 * 1024);
+        return { status: response.status, headers: response.headers, body: bytes };
+      } catch (error) {
+        if (signal.aborted) throw signal.reason;
+        if (error instanceof BodyTooLargeError) {
+          throw new ServiceUnavailableError({
+            service,
+            status: response.status,
+            code: "response_too_large",
+            message: `HTTP ${response.status} with a body over ${error.limitBytes} bytes`,
+          });
+        }
+        throw new ConnectionError({
+          service,
+          message: `connection lost while reading the response: ${
+            this.redact(errorMessage(error))
+          }`,
+        });
+      }
+    }
+    throw await this.#errorOf(response, signal);
+  }
+
+  async #errorOf(response: Response, signal: AbortSignal): Promise<Error> {
+    const { service, errors } = this.options;
+    let text = "";
+    try {
+      text = decoder.decode(
+        await readBodyCapped(response, this.options.maxErrorBodyBytes ?? 16 * 1024, {
+          truncate: true,
+        }),
+      );
+    } catch {
+      if (signal.aborted) return signal.reason;
+    }
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    const { code, message } = json === undefined ? {} : errors.readError(json);
+    return classifyResponse(errors, {
+      service,
+      status: response.status,
+      code,
+      message: message === undefined ? undefined : this.redact(message).slice(0, 300),
+      retryAfterMs: parseRetryAfter(response.headers, this.#clock.now()),
+      json,
+    });
+  }
+
+  #url(request: HttpRequest): string {
+    const url = `${this.options.baseUrl}${request.path}`;
+    if (!request.query) return url;
+    return `${url}?${new URLSearchParams(request.query)}`;
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,20 @@
+/**
+ * The HTTP core under every provider client: deadlines, capped bodies, Retry-After, and
+ * provider error tables mapped into the taxonomy.
+ * @module
+ */
+export {
+  classifyResponse,
+  type ErrorKind,
+  type ErrorResponse,
+  type ErrorRule,
+  type ErrorTable,
+} from "./error_table.ts";
+export {
+  HttpClient,
+  type HttpClientOptions,
+  type HttpRequest,
+  type HttpResponse,
+} from "./http_client.ts";
+export { BodyTooLargeError, readBodyCapped } from "./read_body.ts";
+export { parseRetryAfter } from "./retry_after.ts";

@@ -1,0 +1,100 @@
+import type { Clock } from "../clock/mod.ts";
+import type { AgentConfig } from "../config/mod.ts";
+import { ConfigError } from "../errors.ts";
+import { ElevenLabsTts } from "./elevenlabs_tts.ts";
+import { HubSpotCrm } from "./hubspot_crm.ts";
+import { type FaultRule } from "./fault_schedule.ts";
+import { MockCrm, MockLlm, type MockOptions, MockTts } from "./mock_services.ts";
+import { OpenAiLlm } from "./openai_llm.ts";
+import type { Services } from "./types.ts";
+import { WebhookCrm } from "./webhook_crm.ts";
+
+/** What real services need from the process; `main.ts` passes the real ones. */
+export interface ServiceDeps {
+  clock: Clock;
+  fetch: typeof fetch;
+  /** Reads an environment variable (the only way secrets come in). */
+  env: (name: string) => string | undefined;
+  /** Writes a file, creating its folder (TTS audio). */
+  writeFile: (path: string, bytes: Uint8Array) => Promise<void>;
+}
+
+/**
+ * Builds each service from its `kind`. Secrets come from the environment variables the config
+ * names; every missing one is listed in one {@link ConfigError} (exit code 2).
+ */
+export function createServices(config: AgentConfig, deps: ServiceDeps): Services {
+  const missing: string[] = [];
+  const secret = (path: string, variable: string, what: string): string => {
+    const value = deps.env(variable)?.trim();
+    if (!value) {
+      missing.push(`${path}: environment variable ${variable} is not set; export it with ${what}`);
+    }
+    return value ?? "";
+  };
+  const { llm, tts, crm } = config.services;
+  const startedAt = deps.clock.now();
+  const mock = (options: { latencyMs: number; faults: readonly FaultRule[] }): MockOptions => ({
+    latencyMs: options.latencyMs,
+    // Fault times in config are relative to the start of the run.
+    faults: options.faults.map((rule) => ({
+      ...rule,
+      fromMs: rule.fromMs === undefined ? undefined : startedAt + rule.fromMs,
+      untilMs: rule.untilMs === undefined ? undefined : startedAt + rule.untilMs,
+    })),
+  });
+
+  const llmService = llm.kind === "openai"
+    ? new OpenAiLlm({
+      ...llm.openai,
+      systemPrompt: llm.openai.systemPrompt || undefined,
+      timeoutMs: llm.timeoutMs,
+      apiKey: secret("services.llm.openai.apiKeyEnv", llm.openai.apiKeyEnv, "the LLM API key"),
+    }, deps)
+    : new MockLlm(mock(llm.mock), deps);
+
+  const ttsService = tts.kind === "elevenlabs"
+    ? new ElevenLabsTts({
+      ...tts.elevenlabs,
+      timeoutMs: tts.timeoutMs,
+      apiKey: secret(
+        "services.tts.elevenlabs.apiKeyEnv",
+        tts.elevenlabs.apiKeyEnv,
+        "the ElevenLabs API key",
+      ),
+    }, deps)
+    : new MockTts(mock(tts.mock), deps);
+
+  let crmService;
+  switch (crm.kind) {
+    case "webhook":
+      crmService = new WebhookCrm({
+        url: crm.webhook.url,
+        healthUrl: crm.webhook.healthUrl || undefined,
+        timeoutMs: crm.timeoutMs,
+        token: crm.webhook.tokenEnv
+          ? secret(
+            "services.crm.webhook.tokenEnv",
+            crm.webhook.tokenEnv,
+            "the webhook's bearer token",
+          )
+          : undefined,
+      }, deps);
+      break;
+    case "hubspot":
+      crmService = new HubSpotCrm({
+        baseUrl: crm.hubspot.baseUrl,
+        timeoutMs: crm.timeoutMs,
+        token: secret(
+          "services.crm.hubspot.tokenEnv",
+          crm.hubspot.tokenEnv,
+          "the HubSpot private app token",
+        ),
+      }, deps);
+      break;
+    default:
+      crmService = new MockCrm(mock(crm.mock), deps);
+  }
+  if (missing.length > 0) throw new ConfigError(missing);
+  return { llm: llmService, tts: ttsService, crm: crmService };
+}

@@ -1,0 +1,115 @@
+import { join } from "node:path";
+import type { Clock } from "../clock/mod.ts";
+import { HttpClient } from "../http/mod.ts";
+import { Bulkhead } from "../resilience/mod.ts";
+import { elevenLabsErrors } from "./_elevenlabs_errors.ts";
+import type { CallScript, ServiceCallOptions, SpeechAudio, TtsService } from "./types.ts";
+
+/** Voice settings ElevenLabs accepts; unset fields keep the voice's own. */
+export interface VoiceSettings {
+  stability?: number;
+  similarity_boost?: number;
+  style?: number;
+  use_speaker_boost?: boolean;
+  speed?: number;
+}
+
+/** Settings of the ElevenLabs client. */
+export interface ElevenLabsTtsOptions {
+  /** @default "https://api.elevenlabs.io" */
+  baseUrl: string;
+  voiceId: string;
+  /** @default "eleven_multilingual_v2" */
+  modelId: string;
+  /** `mp3_44100_128` (default), `ulaw_8000` for telephony, ... */
+  outputFormat: string;
+  voiceSettings?: VoiceSettings;
+  /** Folder the audio files are written to; empty: not written. */
+  audioDir: string;
+  /** Requests in flight at once (plans cap it). @default 2 */
+  maxConcurrency: number;
+  timeoutMs: number;
+  /** The API key, read from the environment by the caller. */
+  apiKey: string;
+}
+
+/** What the client needs from outside. */
+export interface ElevenLabsDeps {
+  fetch: typeof fetch;
+  clock: Clock;
+  /** Writes a file, creating its folder. */
+  writeFile: (path: string, bytes: Uint8Array) => Promise<void>;
+}
+
+/** Turns scripts into speech with ElevenLabs, writing each to a content-named file. */
+export class ElevenLabsTts implements TtsService {
+  readonly name: string;
+  readonly bulkhead: Bulkhead;
+  readonly #http: HttpClient;
+  readonly #options: ElevenLabsTtsOptions;
+  readonly #writeFile: ElevenLabsDeps["writeFile"];
+
+  constructor(options: ElevenLabsTtsOptions, deps: ElevenLabsDeps, name = "tts") {
+    if (!options.voiceId) throw new TypeError(`${name}: elevenlabs.voiceId must be set`);
+    this.name = name;
+    this.#options = options;
+    this.#writeFile = deps.writeFile;
+    this.bulkhead = new Bulkhead(options.maxConcurrency, `${name}.maxConcurrency`);
+    this.#http = new HttpClient({
+      service: name,
+      baseUrl: options.baseUrl,
+      timeoutMs: options.timeoutMs,
+      headers: { "xi-api-key": options.apiKey },
+      errors: elevenLabsErrors,
+      secrets: [options.apiKey],
+      maxBodyBytes: 50 * 1024 * 1024,
+    }, deps);
+  }
+
+  synthesize(script: CallScript, options: ServiceCallOptions = {}): Promise<SpeechAudio> {
+    return this.bulkhead.run(() => this.#synthesize(script, options.signal), options.signal);
+  }
+
+  async #synthesize(script: CallScript, signal?: AbortSignal): Promise<SpeechAudio> {
+    const { voiceId, modelId, outputFormat, voiceSettings } = this.#options;
+    const response = await this.#http.request({
+      method: "POST",
+      path: `/v1/text-to-speech/${encodeURIComponent(voiceId)}`,
+      query: { output_format: outputFormat },
+      headers: { accept: "audio/*" },
+      json: { text: script.text, model_id: modelId, voice_settings: voiceSettings },
+      signal,
+    });
+    const cost = Number(response.headers.get("character-cost"));
+    const audio: SpeechAudio = {
+      bytes: response.body,
+      format: outputFormat,
+      characterCost: Number.isFinite(cost) && response.headers.has("character-cost")
+        ? cost
+        : undefined,
+    };
+    if (this.#options.audioDir) {
+      audio.path = join(
+        this.#options.audioDir,
+        `${await sha256Hex(response.body)}.${extensionOf(outputFormat)}`,
+      );
+      await this.#writeFile(audio.path, response.body);
+    }
+    return audio;
+  }
+
+  async probe(options: ServiceCallOptions = {}): Promise<void> {
+    await this.#http.request({ method: "GET", path: "/v1/models", signal: options.signal });
+  }
+}
+
+/** Hex SHA-256 of `bytes`: the audio's content-derived name. */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function extensionOf(format: string): string {
+  const codec = format.split("_")[0];
+  return codec === "ulaw" || codec === "alaw" || codec === "pcm" ? `${codec}.raw` : codec;
+}

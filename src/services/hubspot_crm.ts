@@ -1,0 +1,136 @@
+import type { Clock } from "../clock/mod.ts";
+import { ServiceUnavailableError } from "../errors.ts";
+import { HttpClient } from "../http/mod.ts";
+import { hubSpotErrors } from "./_hubspot_errors.ts";
+import type { CallOutcome, CrmService, ServiceCallOptions } from "./types.ts";
+
+/** Settings of the HubSpot CRM client. */
+export interface HubSpotCrmOptions {
+  /** @default "https://api.hubapi.com" */
+  baseUrl: string;
+  /** Private app token, read from the environment. */
+  token: string;
+  timeoutMs: number;
+}
+
+/** HubSpot's association type id for a call to a contact. */
+const callToContact = 194;
+
+interface SearchResult {
+  results?: { id?: unknown }[];
+}
+
+/**
+ * Logs each call in HubSpot as a call engagement associated with the contact (found by phone,
+ * or created). HubSpot has no idempotency key, so the key goes into the call's title and an
+ * existing call with that title is reused: a retry after a lost answer creates nothing twice.
+ */
+export class HubSpotCrm implements CrmService {
+  readonly name: string;
+  readonly #http: HttpClient;
+
+  constructor(
+    options: HubSpotCrmOptions,
+    deps: { fetch: typeof fetch; clock: Clock },
+    name = "crm",
+  ) {
+    this.name = name;
+    this.#http = new HttpClient({
+      service: name,
+      baseUrl: options.baseUrl,
+      timeoutMs: options.timeoutMs,
+      headers: { authorization: `Bearer ${options.token}` },
+      errors: hubSpotErrors,
+      secrets: [options.token],
+    }, deps);
+  }
+
+  async recordOutcome(
+    outcome: CallOutcome,
+    options: ServiceCallOptions & { idempotencyKey: string },
+  ): Promise<{ recordId: string }> {
+    const { signal } = options;
+    const title = `AI call ${options.idempotencyKey}`;
+    const existing = await this.#search("calls", "hs_call_title", title, signal);
+    if (existing) return { recordId: existing };
+    const contactId = await this.#contactId(outcome, signal);
+    const created = await this.#http.json<{ id?: unknown }>({
+      method: "POST",
+      path: "/crm/v3/objects/calls",
+      json: {
+        properties: {
+          hs_timestamp: new Date(outcome.at).toISOString(),
+          hs_call_title: title,
+          hs_call_body: outcome.script,
+          hs_call_status: "COMPLETED",
+          hs_call_direction: "OUTBOUND",
+          hs_call_to_number: outcome.phone,
+        },
+        associations: [{
+          to: { id: contactId },
+          types: [{ associationCategory: "HUBSPOT_DEFINED", associationTypeId: callToContact }],
+        }],
+      },
+      signal,
+    });
+    return { recordId: this.#idOf(created?.id, "calls") };
+  }
+
+  async probe(options: ServiceCallOptions = {}): Promise<void> {
+    await this.#http.request({
+      method: "GET",
+      path: "/crm/v3/objects/contacts",
+      query: { limit: "1" },
+      signal: options.signal,
+    });
+  }
+
+  async #contactId(outcome: CallOutcome, signal?: AbortSignal): Promise<string> {
+    const found = await this.#search("contacts", "phone", outcome.phone, signal);
+    if (found) return found;
+    const [firstname, ...rest] = outcome.contactName.split(" ");
+    const response = await this.#http.request({
+      method: "POST",
+      path: "/crm/v3/objects/contacts",
+      json: { properties: { phone: outcome.phone, firstname, lastname: rest.join(" ") } },
+      acceptStatuses: [409],
+      signal,
+    });
+    const body = JSON.parse(new TextDecoder().decode(response.body) || "{}");
+    if (response.status === 409) {
+      // "Contact already exists. Existing ID: N": not an error to retry, the id to use.
+      const existing = /Existing ID:\s*(\d+)/.exec(String(body?.message))?.[1];
+      if (existing) return existing;
+    }
+    return this.#idOf(body?.id, "contacts");
+  }
+
+  async #search(
+    object: "calls" | "contacts",
+    property: string,
+    value: string,
+    signal?: AbortSignal,
+  ): Promise<string | undefined> {
+    const result = await this.#http.json<SearchResult>({
+      method: "POST",
+      path: `/crm/v3/objects/${object}/search`,
+      json: {
+        filterGroups: [{ filters: [{ propertyName: property, operator: "EQ", value }] }],
+        properties: [property],
+        limit: 1,
+      },
+      signal,
+    });
+    const id = result?.results?.[0]?.id;
+    return id === undefined ? undefined : String(id);
+  }
+
+  #idOf(id: unknown, object: string): string {
+    if (typeof id === "string" || typeof id === "number") return String(id);
+    throw new ServiceUnavailableError({
+      service: this.name,
+      code: "malformed_response",
+      message: `HubSpot created a ${object} object without an id`,
+    });
+  }
+}

@@ -1,0 +1,93 @@
+import type { Clock } from "../clock/mod.ts";
+import { ServiceUnavailableError } from "../errors.ts";
+import { HttpClient } from "../http/mod.ts";
+import { openAiErrors } from "./_openai_errors.ts";
+import { defaultSystemPrompt, scriptRequest } from "./script_prompt.ts";
+import type {
+  CallScript,
+  CampaignSettings,
+  Contact,
+  LlmService,
+  ServiceCallOptions,
+} from "./types.ts";
+
+/** Settings of the OpenAI-compatible LLM client. */
+export interface OpenAiLlmOptions {
+  /** Any Chat Completions-compatible gateway. @default "https://api.openai.com/v1" */
+  baseUrl: string;
+  /** @default "gpt-4o-mini" */
+  model: string;
+  /** @default 0.7 */
+  temperature: number;
+  /** @default 300 */
+  maxTokens: number;
+  /** @default {@link defaultSystemPrompt} */
+  systemPrompt?: string;
+  /** Deadline of one request. */
+  timeoutMs: number;
+  /** The API key, read from the environment by the caller. */
+  apiKey: string;
+}
+
+interface ChatCompletion {
+  choices?: { message?: { content?: unknown } }[];
+}
+
+/** Writes call scripts with an OpenAI-compatible Chat Completions API. */
+export class OpenAiLlm implements LlmService {
+  readonly name: string;
+  readonly #http: HttpClient;
+  readonly #options: OpenAiLlmOptions;
+
+  constructor(
+    options: OpenAiLlmOptions,
+    deps: { fetch: typeof fetch; clock: Clock },
+    name = "llm",
+  ) {
+    this.name = name;
+    this.#options = options;
+    this.#http = new HttpClient({
+      service: name,
+      baseUrl: options.baseUrl,
+      timeoutMs: options.timeoutMs,
+      headers: { authorization: `Bearer ${options.apiKey}` },
+      errors: openAiErrors,
+      secrets: [options.apiKey],
+    }, deps);
+  }
+
+  async writeScript(
+    contact: Contact,
+    campaign: CampaignSettings,
+    options: ServiceCallOptions = {},
+  ): Promise<CallScript> {
+    const completion = await this.#http.json<ChatCompletion>({
+      method: "POST",
+      path: "/chat/completions",
+      json: {
+        model: this.#options.model,
+        temperature: this.#options.temperature,
+        max_tokens: this.#options.maxTokens,
+        messages: [
+          { role: "system", content: this.#options.systemPrompt ?? defaultSystemPrompt },
+          { role: "user", content: scriptRequest(contact, campaign) },
+        ],
+      },
+      signal: options.signal,
+    });
+    const content = completion?.choices?.[0]?.message?.content;
+    if (typeof content !== "string" || content.trim() === "") {
+      throw new ServiceUnavailableError({
+        service: this.name,
+        status: 200,
+        code: "malformed_response",
+        message: "HTTP 200 without choices[0].message.content",
+      });
+    }
+    return { text: content.trim() };
+  }
+
+  async probe(options: ServiceCallOptions = {}): Promise<void> {
+    await this.#http.request({ method: "GET", path: "/models", signal: options.signal });
+  }
+}

@@ -1,0 +1,22 @@
+import type { CampaignSettings, Contact } from "./types.ts";
+
+/** The default system prompt of the script writer. */
+export const defaultSystemPrompt =
+  "You write short, friendly, natural phone call scripts for an outbound calling agent. " +
+  "Write only the words the agent will say, in plain sentences, under 120 words. " +
+  "Introduce the caller, state the purpose, and end with a clear question.";
+
+/** The user message asking for one contact's script: who, why, and any notes or fields. */
+export function scriptRequest(contact: Contact, campaign: CampaignSettings): string {
+  const lines = [
+    `Caller: ${campaign.callerName}`,
+    `Person called: ${contact.name}`,
+    `Purpose: ${contact.purpose ?? campaign.purpose}`,
+  ];
+  if (contact.notes) lines.push(`Notes: ${contact.notes}`);
+  for (const [key, value] of Object.entries(contact.fields ?? {})) {
+    if (value !== "") lines.push(`${key}: ${value}`);
+  }
+  lines.push("Write the script.");
+  return lines.join("\n");
+}

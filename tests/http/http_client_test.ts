@@ -1,0 +1,212 @@
+import assert from "node:assert/strict";
+import { Hono } from "hono";
+import { systemClock, VirtualClock } from "../../src/clock/mod.ts";
+import {
+  ConnectionError,
+  RateLimitError,
+  ServiceUnavailableError,
+  TimeoutError,
+} from "../../src/errors.ts";
+import { FakeProviderState, type HttpFaultRule, serveFake } from "../../src/fake_providers/mod.ts";
+import { type ErrorTable, HttpClient, parseRetryAfter } from "../../src/http/mod.ts";
+
+const table: ErrorTable = {
+  provider: "test",
+  rules: [],
+  readError: (json) => ({
+    code: (json as { code?: string }).code,
+    message: (json as { message?: string }).message,
+  }),
+};
+
+/** A server that answers every request per its fault script, else 200 `{"ok":true}`. */
+function startServer(faults: HttpFaultRule[], clock = systemClock) {
+  const state = new FakeProviderState(
+    "test",
+    faults,
+    clock,
+    () => ({ status: 503, body: { code: "down" } }),
+  );
+  const app = new Hono();
+  app.all("*", async (c) => {
+    await state.record(c);
+    return (await state.fault(c)) ?? c.json({ ok: true, padding: "x".repeat(2_000) });
+  });
+  return serveFake(app, state);
+}
+
+function client(
+  baseUrl: string,
+  clock = systemClock,
+  extra: Partial<ConstructorParameters<typeof HttpClient>[0]> = {},
+) {
+  return new HttpClient({ service: "test", baseUrl, timeoutMs: 5_000, errors: table, ...extra }, {
+    fetch,
+    clock,
+  });
+}
+
+Deno.test("a 2xx JSON body is parsed", async () => {
+  await using server = startServer([]);
+  const body = await client(server.url).json<{ ok: boolean }>({ method: "GET", path: "/x" });
+  assert.equal(body.ok, true);
+  assert.equal(server.count("/x", "GET"), 1);
+});
+
+Deno.test("Retry-After is read in all three forms", async () => {
+  const now = Date.parse("2026-11-28T12:00:00Z");
+  assert.equal(parseRetryAfter(new Headers({ "retry-after-ms": "1500.5" }), now), 1500.5);
+  assert.equal(parseRetryAfter(new Headers({ "retry-after": "7" }), now), 7_000);
+  assert.equal(
+    parseRetryAfter(new Headers({ "retry-after": "Sat, 28 Nov 2026 12:00:30 GMT" }), now),
+    30_000,
+  );
+  assert.equal(
+    parseRetryAfter(new Headers({ "retry-after": "Sat, 28 Nov 2026 11:00:00 GMT" }), now),
+    0,
+  );
+  assert.equal(parseRetryAfter(new Headers({ "retry-after": "soon" }), now), undefined);
+  assert.equal(parseRetryAfter(new Headers(), now), undefined);
+  assert.equal(
+    parseRetryAfter(new Headers({ "retry-after-ms": "250", "retry-after": "9" }), now),
+    250,
+    "retry-after-ms wins",
+  );
+});
+
+Deno.test("Retry-After on a real 429 reaches the RateLimitError", async () => {
+  await using server = startServer([
+    { status: 429, body: { code: "slow_down" }, headers: { "retry-after": "3" }, calls: 1 },
+    { status: 429, body: { code: "slow_down" }, headers: { "retry-after-ms": "450" }, calls: 1 },
+    {
+      status: 429,
+      body: { code: "slow_down" },
+      headers: { "retry-after": new Date(Date.now() + 60_000).toUTCString() },
+      calls: 1,
+    },
+  ]);
+  const http = client(server.url);
+  const waits: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    await assert.rejects(http.request({ method: "GET", path: "/" }), (error) => {
+      assert.ok(error instanceof RateLimitError);
+      waits.push(error.retryAfterMs!);
+      return true;
+    });
+  }
+  assert.equal(waits[0], 3_000);
+  assert.equal(waits[1], 450);
+  assert.ok(waits[2] > 55_000 && waits[2] <= 60_000, `HTTP-date gave ${waits[2]}`);
+});
+
+Deno.test("a hanging server gives TimeoutError at the configured timeout", async () => {
+  const clock = new VirtualClock();
+  await using server = startServer([{ hang: true }]);
+  const http = client(server.url, clock, { timeoutMs: 2_000 });
+  const call = http.request({ method: "GET", path: "/slow" });
+  call.catch(() => {});
+  await server.waitForRequests(1);
+  await clock.advance(1_999);
+  let settled = false;
+  call.then(() => (settled = true), () => (settled = true));
+  await clock.settle();
+  assert.equal(settled, false, "still waiting before the deadline");
+  await clock.advance(1);
+  await assert.rejects(call, (error) => error instanceof TimeoutError && error.timeoutMs === 2_000);
+});
+
+Deno.test("the caller's abort ends a request at once", async () => {
+  const clock = new VirtualClock();
+  await using server = startServer([{ hang: true }]);
+  const controller = new AbortController();
+  const call = client(server.url, clock).request({
+    method: "GET",
+    path: "/",
+    signal: controller.signal,
+  });
+  call.catch(() => {});
+  await server.waitForRequests(1);
+  controller.abort(new Error("shutdown"));
+  await assert.rejects(call, /shutdown/);
+});
+
+Deno.test("a refused connection gives ConnectionError", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  await assert.rejects(
+    client(`http://127.0.0.1:${port}`).request({ method: "GET", path: "/" }),
+    ConnectionError,
+  );
+});
+
+Deno.test("a dropped connection mid-body gives ConnectionError", async () => {
+  await using server = startServer([{ drop: true }]);
+  await assert.rejects(client(server.url).json({ method: "GET", path: "/" }), ConnectionError);
+});
+
+Deno.test("a 200 with a malformed body is a transient error", async () => {
+  await using server = startServer([{ malformed: true }]);
+  await assert.rejects(client(server.url).json({ method: "GET", path: "/" }), (error) => {
+    assert.ok(error instanceof ServiceUnavailableError);
+    assert.equal(error.code, "malformed_response");
+    return true;
+  });
+});
+
+Deno.test("an oversized body is refused without reading it all", async () => {
+  await using server = startServer([]);
+  await assert.rejects(
+    client(server.url, systemClock, { maxBodyBytes: 1_024 }).request({ method: "GET", path: "/" }),
+    (error) => error instanceof ServiceUnavailableError && error.code === "response_too_large",
+  );
+});
+
+Deno.test("an oversized error body is cut, and still classified", async () => {
+  await using server = startServer([{
+    status: 503,
+    body: { code: "down", message: "y".repeat(100_000) },
+  }]);
+  await assert.rejects(
+    client(server.url, systemClock, { maxErrorBodyBytes: 1_024 }).request({
+      method: "GET",
+      path: "/",
+    }),
+    (error) => error instanceof ServiceUnavailableError && error.status === 503,
+  );
+});
+
+Deno.test("no secret from the URL or the body reaches an error message", async () => {
+  const canary = "sk-canary-4f9a2b7c1d";
+  const telegram = "123456789:AAH-canaryTokenValue_xyz";
+  await using server = startServer([{
+    status: 400,
+    body: { code: "bad", message: `bad key ${canary}` },
+  }]);
+  const http = client(`${server.url}/bot${telegram}`, systemClock, {
+    headers: { authorization: `Bearer ${canary}` },
+    secrets: [canary],
+  });
+  const error = await http.request({ method: "GET", path: "/sendMessage" }).catch((e) => e);
+  assert.doesNotMatch(String(error.message), new RegExp(canary));
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const refused = client(`http://127.0.0.1:${port}/bot${telegram}`, systemClock, {
+    secrets: [canary],
+  });
+  const connectionError = await refused.request({ method: "GET", path: "/getMe" }).catch((e) => e);
+  assert.ok(connectionError instanceof ConnectionError);
+  for (
+    const text of [connectionError.message, String(connectionError.cause), connectionError.stack]
+  ) {
+    assert.doesNotMatch(String(text), /AAH-canaryTokenValue/);
+  }
+});
+
+Deno.test("a baseUrl that is not http(s) is a TypeError naming it", () => {
+  assert.throws(
+    () => client("ftp://x"),
+    /test: baseUrl must start with http:\/\/ or https:\/\/: got "ftp:\/\/x"/,
+  );
+});
