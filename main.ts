@@ -20,6 +20,12 @@ try {
     err: (line) => writeLine(Deno.stderr, line),
     readTextFile: (path) => Deno.readTextFile(path),
     isTerminal: Deno.stdout.isTerminal(),
+    env: (name) => Deno.env.get(name),
+    fetch: globalThis.fetch,
+    writeFile: async (path, bytes) => {
+      await Deno.mkdir(dirname(path), { recursive: true });
+      await Deno.writeFile(path, bytes);
+    },
     configureLogging: async (options) => {
       if (options.filePath) await Deno.mkdir(dirname(options.filePath), { recursive: true });
       await configure(buildLogConfig(options));

@@ -19,6 +19,7 @@ export interface AgentEvent {
     | "recovery-wait-over"
     | "alert"
     | "service-call"
+    | "provider-requests"
     | "summary"
     | "invariant-violated";
   service?: string;

@@ -68,6 +68,12 @@ export function describeEvent(event: AgentEvent): string | undefined {
       return `■ done: ${event.completed} completed, ${event.failed} failed, ${event.skipped} skipped of ${event.total} in ${
         seconds(Number(event.durationMs))
       } (${event.passes} pass(es))`;
+    case "provider-requests":
+      return `■ HTTP requests received by the fake providers: ${
+        Object.entries(event.requests as Record<string, number>).map(([name, n]) =>
+          `${serviceLabel(name)} ${n}`
+        ).join(", ")
+      }`;
     case "invariant-violated":
       return `‼ invariant broken: ${event.reason}`;
     default:

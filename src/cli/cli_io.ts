@@ -11,6 +11,12 @@ export interface CliIo {
   configureLogging(options: LogOptions): Promise<void>;
   /** Whether stdout is a terminal (colours, live progress). */
   isTerminal: boolean;
+  /** Reads an environment variable: the only way secrets come in. */
+  env(name: string): string | undefined;
+  /** The network, for real provider clients. */
+  fetch: typeof fetch;
+  /** Writes a file, creating its folder. */
+  writeFile(path: string, bytes: Uint8Array): Promise<void>;
 }
 
 /** Exit codes, documented in README. */

@@ -1,6 +1,7 @@
 import { ConfigError } from "../errors.ts";
 import { type CliIo, ExitCode } from "./cli_io.ts";
 import { simulateCommand } from "./simulate_command.ts";
+import { checkConfigCommand } from "./check_config_command.ts";
 import { UsageError } from "./usage_error.ts";
 import { version } from "../version.ts";
 
@@ -10,7 +11,8 @@ export const mainHelp =
 Usage: ai-call-agent <command> [options]
 
 Commands:
-  simulate     run the seed scenario (outage, retries, breaker, recovery) on mock services
+  simulate       run the seed scenario (outage, retries, breaker, recovery)
+  check-config   validate the config and environment, print the effective config
 
 Options:
   -h, --help       show this help (also: <command> --help)
@@ -20,6 +22,7 @@ Exit codes: 0 success, 1 contacts failed or an invariant broke, 2 bad usage or c
 
 const commands: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
   simulate: simulateCommand,
+  "check-config": checkConfigCommand,
 };
 
 /**

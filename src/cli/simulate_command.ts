@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { narrate } from "../agent/mod.ts";
-import { seededRandom, systemClock, VirtualClock } from "../clock/mod.ts";
+import { ioTrackedFetch, seededRandom, systemClock, VirtualClock } from "../clock/mod.ts";
 import { type AgentConfig, deepMerge, parseConfig, readConfigFile } from "../config/mod.ts";
 import { logAgentEvent } from "../logging/mod.ts";
 import { runSimulation, seedScenario } from "../simulation/mod.ts";
@@ -17,6 +17,8 @@ Options:
   --json           print only JSON Lines, one event each, on stdout
   --realtime       wait for real (about 90 s) instead of on a virtual clock
   --config FILE    JSON file merged over config/defaults.ts
+  --providers P    mock (default): in-memory services; http: the real HTTP clients
+                   against fake provider servers on 127.0.0.1, over real sockets
   -h, --help       show this help
 
 Exit codes: 0 the run kept every invariant, 1 one was broken, 2 bad usage or config.`;
@@ -27,6 +29,7 @@ export interface SimulateOptions {
   json: boolean;
   realtime: boolean;
   configPath?: string;
+  providers: "mock" | "http";
   help: boolean;
 }
 
@@ -41,6 +44,7 @@ export function parseSimulateArgs(args: string[]): SimulateOptions {
         json: { type: "boolean", default: false },
         realtime: { type: "boolean", default: false },
         config: { type: "string" },
+        providers: { type: "string", default: "mock" },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -53,7 +57,11 @@ export function parseSimulateArgs(args: string[]): SimulateOptions {
   if (!Number.isInteger(seed)) {
     throw new UsageError(`--seed must be an integer: got "${values.seed}"`);
   }
+  if (values.providers !== "mock" && values.providers !== "http") {
+    throw new UsageError(`--providers must be mock or http: got "${values.providers}"`);
+  }
   return {
+    providers: values.providers,
     seed,
     json: values.json,
     realtime: values.realtime,
@@ -90,6 +98,8 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
     clock,
     random: seededRandom(options.seed),
     drive: options.realtime ? (task) => task() : (task) => virtual.run(task),
+    providers: options.providers,
+    fetch: options.realtime ? fetch : ioTrackedFetch(virtual),
     onEvent: (event) => {
       logAgentEvent(event);
       if (options.json) return io.out(JSON.stringify(event));

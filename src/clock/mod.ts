@@ -8,3 +8,4 @@ export { systemClock } from "./system_clock.ts";
 export { VirtualClock, type VirtualClockOptions } from "./virtual_clock.ts";
 export { type Random, seededRandom } from "./random.ts";
 export { withTimeout } from "./with_timeout.ts";
+export { ioTrackedFetch } from "./io_tracked_fetch.ts";

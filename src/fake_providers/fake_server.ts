@@ -1,6 +1,12 @@
 import type { Context, Hono } from "hono";
 import type { Clock } from "../clock/mod.ts";
-import { type FaultKind, type FaultRule, FaultSchedule } from "../services/mod.ts";
+import { Emitter } from "../events/mod.ts";
+import {
+  type FaultKind,
+  type FaultRule,
+  FaultSchedule,
+  type MockCallEvent,
+} from "../services/mod.ts";
 
 /** A fault rule for a fake HTTP provider: the mock rules plus transport-level faults. */
 export interface HttpFaultRule extends FaultRule {
@@ -39,6 +45,8 @@ export interface FakeServer extends AsyncDisposable {
   count(prefix: string, method?: string): number;
   /** Resolves once `n` requests have arrived (lets tests act while one hangs). */
   waitForRequests(n: number): Promise<void>;
+  /** Announced for every call the script decides (probes excluded), as mocks do. */
+  onCall(listener: (event: MockCallEvent) => void): Disposable;
   close(): Promise<void>;
 }
 
@@ -46,7 +54,9 @@ export interface FakeServer extends AsyncDisposable {
 export class FakeProviderState {
   readonly schedule: FaultSchedule<HttpFaultRule>;
   readonly requests: RecordedRequest[] = [];
+  readonly calls = new Emitter<MockCallEvent>();
   readonly #clock: Clock;
+  readonly #service: string;
   readonly #hung = new Set<() => void>();
   readonly #waiters: { n: number; resolve: () => void }[] = [];
   #closed = false;
@@ -58,6 +68,7 @@ export class FakeProviderState {
     readonly errorFor: (kind: FaultKind, rule: HttpFaultRule) => FakeErrorResponse,
   ) {
     this.#clock = clock;
+    this.#service = service;
     this.schedule = new FaultSchedule(service, faults, { clock });
   }
 
@@ -92,6 +103,14 @@ export class FakeProviderState {
    */
   async fault(c: Context, probe = false): Promise<Response | undefined> {
     const rule = probe ? this.schedule.currentRule() : this.schedule.nextRule();
+    if (!probe) {
+      this.calls.emit({
+        service: this.#service,
+        operation: `${c.req.method} ${new URL(c.req.url).pathname}`,
+        at: this.#clock.now(),
+        result: describeRule(rule),
+      });
+    }
     if (!rule) return undefined;
     if (rule.latencyMs) await this.#clock.sleep(rule.latencyMs);
     if (rule.hang || rule.fail === "timeout") {
@@ -124,6 +143,15 @@ export class FakeProviderState {
     for (const release of this.#hung) release();
     this.#hung.clear();
   }
+}
+
+function describeRule(rule?: HttpFaultRule): string {
+  if (!rule) return "ok";
+  if (rule.hang || rule.fail === "timeout") return "hang";
+  if (rule.drop || rule.fail === "connection") return "drop";
+  if (rule.malformed) return "malformed";
+  if (rule.status !== undefined) return `HTTP ${rule.status}`;
+  return rule.fail ?? "ok";
 }
 
 function droppedResponse(): Response {
@@ -160,6 +188,7 @@ export function serveFake(app: Hono, state: FakeProviderState): FakeServer {
       state.requests.filter((r) => r.path.startsWith(prefix) && (!method || r.method === method))
         .length,
     waitForRequests: (n) => state.waitForRequests(n),
+    onCall: (listener) => state.calls.on(listener),
     close,
     [Symbol.asyncDispose]: close,
   };

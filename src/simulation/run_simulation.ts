@@ -3,7 +3,7 @@ import { type AlertChannel, MemoryAlertChannel } from "../alerts/mod.ts";
 import type { Clock, Random } from "../clock/mod.ts";
 import type { AgentConfig } from "../config/mod.ts";
 import type { RunSummary } from "../processor/mod.ts";
-import { createMockServices } from "../services/mod.ts";
+import { httpProviders, mockProviders, type SimulationProviders } from "./providers.ts";
 import type { Scenario } from "./scenario.ts";
 
 /** What a simulation needs. */
@@ -14,6 +14,10 @@ export interface SimulationDeps {
   drive: <T>(task: () => Promise<T>) => Promise<T>;
   /** Receives every event as it happens. */
   onEvent: (event: AgentEvent) => void;
+  /** `mock`: in-memory services; `http`: the real clients against fake servers. @default "mock" */
+  providers?: "mock" | "http";
+  /** The fetch the real clients use in `http` mode. */
+  fetch?: typeof fetch;
   /** Alert channels besides the in-memory one the simulation keeps. */
   alertChannels?: readonly AlertChannel[];
 }
@@ -24,14 +28,14 @@ export interface SimulationResult {
   /** Broken invariants; empty when the run behaved. */
   violations: string[];
   alerts: MemoryAlertChannel["sent"];
-  /** Calls each mock service received. */
-  calls: Record<string, number>;
+  /** HTTP requests each fake provider received (`http` mode). */
+  requests: Record<string, number>;
 }
 
 /**
  * Runs `scenario` through the real agent (breakers, retries, health checker, processor,
- * alerts) against mock services, and checks the invariants: no call reached a service whose
- * breaker was OPEN, and every contact ended completed, failed or skipped.
+ * alerts) and checks the invariants: no call reached a service whose breaker was OPEN, and
+ * every contact ended completed, failed or skipped.
  */
 export async function runSimulation(
   config: AgentConfig,
@@ -39,24 +43,27 @@ export async function runSimulation(
   deps: SimulationDeps,
 ): Promise<SimulationResult> {
   const { clock } = deps;
-  const services = createMockServices(scenario.mocks, { clock });
+  await using providers: SimulationProviders = deps.providers === "http"
+    ? httpProviders(config, scenario, { clock, fetch: deps.fetch ?? fetch })
+    : mockProviders(config, scenario, clock);
   const memory = new MemoryAlertChannel();
-  await using agent = createAgent(config, {
+  await using agent = createAgent(providers.config, {
     clock,
     random: deps.random,
-    services,
+    services: providers.services,
     alertChannels: [memory, ...(deps.alertChannels ?? [])],
   });
+  const at = () => clock.now() - agent.startedAt;
   const violations: string[] = [];
   using _events = agent.events.on(deps.onEvent);
-  const mocks = [services.llm, services.tts, services.crm];
-  const callWatchers = mocks.map((service) =>
-    service.onCall((call) => {
+  const callWatchers = providers.callSources.map((source) =>
+    source.onCall((call) => {
       const state = agent.breakers.get(call.service).state;
       agent.events.emit({
-        t: clock.now() - agent.startedAt,
+        t: at(),
         type: "service-call",
         service: call.service,
+        operation: call.operation,
         result: call.result,
         breakerState: state,
       });
@@ -78,20 +85,15 @@ export async function runSimulation(
     for (const contact of scenario.contacts) {
       if (!results.has(contact.id)) violations.push(`contact ${contact.id} has no final state`);
     }
-    agent.events.emit({ t: clock.now() - agent.startedAt, type: "summary", ...summary });
-    for (const violation of violations) {
-      agent.events.emit({
-        t: clock.now() - agent.startedAt,
-        type: "invariant-violated",
-        reason: violation,
-      });
+    const requests = providers.requestCounts();
+    if (deps.providers === "http") {
+      agent.events.emit({ t: at(), type: "provider-requests", requests });
     }
-    return {
-      summary,
-      violations,
-      alerts: memory.sent,
-      calls: Object.fromEntries(mocks.map((mock) => [mock.name, mock.callCount])),
-    };
+    agent.events.emit({ t: at(), type: "summary", ...summary });
+    for (const violation of violations) {
+      agent.events.emit({ t: at(), type: "invariant-violated", reason: violation });
+    }
+    return { summary, violations, alerts: memory.sent, requests };
   } finally {
     for (const watcher of callWatchers) watcher[Symbol.dispose]();
   }

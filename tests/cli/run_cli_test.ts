@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { type CliIo, ExitCode, runCli } from "../../src/cli/mod.ts";
 import { version } from "../../src/version.ts";
 
-function fakeIo(files: Record<string, string> = {}) {
+function fakeIo(files: Record<string, string> = {}, env: Record<string, string> = {}) {
   const out: string[] = [];
   const err: string[] = [];
   const io: CliIo = {
@@ -12,6 +12,9 @@ function fakeIo(files: Record<string, string> = {}) {
       path in files ? Promise.resolve(files[path]) : Promise.reject(new Deno.errors.NotFound(path)),
     configureLogging: () => Promise.resolve(),
     isTerminal: false,
+    env: (name) => env[name],
+    fetch: () => Promise.reject(new Error("no network in this test")),
+    writeFile: () => Promise.resolve(),
   };
   return { io, out, err };
 }
@@ -64,4 +67,57 @@ Deno.test("simulate runs in-process on the virtual clock and exits 0", async () 
   const last = JSON.parse(out.at(-1)!);
   assert.equal(last.type, "summary");
   assert.equal(last.completed, 10);
+});
+
+Deno.test("check-config prints the effective config and which secrets are set, never their values", async () => {
+  const files = {
+    "real.json": JSON.stringify({
+      services: { llm: { kind: "openai" }, tts: { kind: "elevenlabs" } },
+    }),
+  };
+  const { io, out } = fakeIo(files, {
+    OPENAI_API_KEY: "sk-canary-9",
+    ELEVENLABS_API_KEY: "xi-canary-9",
+  });
+  assert.equal(await runCli(["check-config", "--config", "real.json"], io), ExitCode.ok);
+  const printed = out.join("\n");
+  assert.deepEqual(JSON.parse(printed).environment, {
+    OPENAI_API_KEY: "set",
+    ELEVENLABS_API_KEY: "set",
+  });
+  assert.doesNotMatch(printed, /canary/);
+});
+
+Deno.test("a real service without its key exits 2 naming the variable", async () => {
+  const files = {
+    "real.json": JSON.stringify({
+      services: { llm: { kind: "openai" }, crm: { kind: "hubspot" } },
+    }),
+  };
+  const { io, err } = fakeIo(files);
+  assert.equal(await runCli(["check-config", "--config", "real.json"], io), ExitCode.usage);
+  const message = err.join("\n");
+  assert.match(
+    message,
+    /services\.llm\.openai\.apiKeyEnv: environment variable OPENAI_API_KEY is not set/,
+  );
+  assert.match(
+    message,
+    /services\.crm\.hubspot\.tokenEnv: environment variable HUBSPOT_TOKEN is not set/,
+  );
+});
+
+Deno.test("check-config with defaults needs no secret: every service is a mock", async () => {
+  const { io } = fakeIo();
+  assert.equal(await runCli(["check-config"], io), ExitCode.ok);
+});
+
+Deno.test("a webhook CRM without a URL is a config error naming the field", async () => {
+  const files = { "w.json": JSON.stringify({ services: { crm: { kind: "webhook" } } }) };
+  const { io, err } = fakeIo(files);
+  assert.equal(await runCli(["check-config", "--config", "w.json"], io), ExitCode.usage);
+  assert.match(
+    err.join("\n"),
+    /services\.crm\.webhook\.url: must be the receiver's http:\/\/ or https:\/\/ URL when kind is webhook/,
+  );
 });

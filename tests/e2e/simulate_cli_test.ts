@@ -107,3 +107,41 @@ Deno.test("with a single pass, contacts skipped by the open breaker end skipped 
   assert.equal(code, 0, "skipped contacts are a valid end state");
   assert.match(stdout, /7 skipped of 10/);
 });
+
+Deno.test("simulate --providers http tells the same story through the real clients over sockets", async () => {
+  await using config = await tempConfig();
+  const { code, stdout, stderr } = await runMain(
+    ["simulate", "--providers", "http", "--json", "--seed", "1", "--config", config.path],
+    { permissions: ["--allow-read", "--allow-write", "--allow-net=127.0.0.1"] },
+  );
+  assert.equal(code, 0, stderr);
+  const events: AgentEvent[] = stdout.trim().split("\n").map((line) => JSON.parse(line));
+  const transitions = events.filter((e) => e.type === "breaker" && e.service === "tts");
+  assert.deepEqual(transitions.map((e) => `${e.from}->${e.to}`), [
+    "CLOSED->OPEN",
+    "OPEN->HALF_OPEN",
+    "HALF_OPEN->CLOSED",
+  ]);
+  const failed = events.filter((e) =>
+    e.type === "service-call" && e.service === "tts" && e.result === "unavailable"
+  );
+  assert.equal(failed.length, 3);
+  const gap1 = failed[1].t - failed[0].t;
+  const gap2 = failed[2].t - failed[1].t;
+  assert.ok(gap1 >= 5_000 && gap1 < 6_000, `first retry after ${gap1} ms`);
+  assert.ok(gap2 >= 10_000 && gap2 < 11_000, `second retry after ${gap2} ms`);
+  assert.ok(
+    events.filter((e) => e.type === "service-call").every((e) => e.breakerState !== "OPEN"),
+    "no request reached a provider whose breaker was OPEN",
+  );
+  const requests = events.find((e) => e.type === "provider-requests")!.requests as Record<
+    string,
+    number
+  >;
+  assert.ok(
+    requests.llm >= 10 && requests.tts >= 13 && requests.crm >= 10,
+    JSON.stringify(requests),
+  );
+  const summary = events.find((e) => e.type === "summary")!;
+  assert.deepEqual([summary.completed, summary.failed, summary.skipped], [10, 0, 0]);
+});

@@ -53,7 +53,7 @@ Deno.test("a 2xx JSON body is parsed", async () => {
   assert.equal(server.count("/x", "GET"), 1);
 });
 
-Deno.test("Retry-After is read in all three forms", async () => {
+Deno.test("Retry-After is read in all three forms", () => {
   const now = Date.parse("2026-11-28T12:00:00Z");
   assert.equal(parseRetryAfter(new Headers({ "retry-after-ms": "1500.5" }), now), 1500.5);
   assert.equal(parseRetryAfter(new Headers({ "retry-after": "7" }), now), 7_000);

@@ -1,0 +1,113 @@
+import type { Clock } from "../clock/mod.ts";
+import { type AgentConfig, deepMerge, parseConfig } from "../config/mod.ts";
+import {
+  type FakeServer,
+  type HttpFaultRule,
+  startFakeElevenLabs,
+  startFakeOpenAi,
+  startFakeWebhookCrm,
+} from "../fake_providers/mod.ts";
+import {
+  createMockServices,
+  createServices,
+  type MockCallEvent,
+  type MockOptions,
+  type Services,
+} from "../services/mod.ts";
+import type { Scenario } from "./scenario.ts";
+
+/** Where the simulation's services come from, and how to watch the calls they receive. */
+export interface SimulationProviders extends AsyncDisposable {
+  /** The config the agent runs with (real adapters point at the fakes). */
+  config: AgentConfig;
+  services: Services;
+  /** Every call a provider receives, probes excluded. */
+  callSources: { onCall(listener: (event: MockCallEvent) => void): Disposable }[];
+  /** Requests each provider received (HTTP only): the fakes count them. */
+  requestCounts(): Record<string, number>;
+}
+
+/** In-memory mocks following the scenario's scripts. */
+export function mockProviders(
+  config: AgentConfig,
+  scenario: Scenario,
+  clock: Clock,
+): SimulationProviders {
+  const services = createMockServices(scenario.mocks, { clock });
+  return {
+    config,
+    services,
+    callSources: [services.llm, services.tts, services.crm],
+    requestCounts: () => ({}),
+    [Symbol.asyncDispose]: () => Promise.resolve(),
+  };
+}
+
+const keys = { llm: "sim-openai-key", tts: "sim-elevenlabs-key", crm: "sim-crm-token" };
+
+/** The scenario's mock script as an HTTP fault script; latency is left out (see README). */
+function httpFaults(options?: MockOptions): HttpFaultRule[] {
+  return (options?.faults ?? []).map(({ latencyMs: _latency, ...rule }) => rule);
+}
+
+/**
+ * The real HTTP clients (OpenAI, ElevenLabs, webhook CRM) against fake provider servers on
+ * 127.0.0.1, over real sockets, following the same scenario.
+ */
+export function httpProviders(
+  config: AgentConfig,
+  scenario: Scenario,
+  deps: { clock: Clock; fetch: typeof fetch },
+): SimulationProviders {
+  const { clock } = deps;
+  const llm = startFakeOpenAi({ apiKey: keys.llm, clock, faults: httpFaults(scenario.mocks.llm) });
+  const tts = startFakeElevenLabs({
+    apiKey: keys.tts,
+    clock,
+    faults: httpFaults(scenario.mocks.tts),
+  });
+  const crm = startFakeWebhookCrm({
+    apiKey: keys.crm,
+    clock,
+    faults: httpFaults(scenario.mocks.crm),
+  });
+  const fakes: [string, FakeServer][] = [["llm", llm], ["tts", tts], ["crm", crm]];
+  const httpConfig = parseConfig(deepMerge(config, {
+    services: {
+      llm: { kind: "openai", openai: { baseUrl: llm.baseUrl, apiKeyEnv: "SIM_LLM_KEY" } },
+      tts: {
+        kind: "elevenlabs",
+        elevenlabs: { baseUrl: tts.url, apiKeyEnv: "SIM_TTS_KEY", audioDir: "" },
+      },
+      crm: {
+        kind: "webhook",
+        webhook: {
+          url: `${crm.url}/outcomes`,
+          healthUrl: `${crm.url}/health`,
+          tokenEnv: "SIM_CRM_TOKEN",
+        },
+      },
+    },
+  }));
+  const env: Record<string, string> = {
+    SIM_LLM_KEY: keys.llm,
+    SIM_TTS_KEY: keys.tts,
+    SIM_CRM_TOKEN: keys.crm,
+  };
+  const services = createServices(httpConfig, {
+    clock,
+    fetch: deps.fetch,
+    env: (name) => env[name],
+    writeFile: () => Promise.resolve(),
+  });
+  return {
+    config: httpConfig,
+    services,
+    callSources: fakes.map(([, fake]) => fake),
+    requestCounts: () =>
+      Object.fromEntries(fakes.map(([name, fake]) => [name, fake.requests.length])),
+    async [Symbol.asyncDispose]() {
+      await Promise.all(fakes.map(([, fake]) => fake.close()));
+    },
+  };
+}

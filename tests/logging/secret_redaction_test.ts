@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { configure, reset } from "@logtape/logtape";
+import { createAgent } from "../../src/agent/mod.ts";
+import { MemoryAlertChannel } from "../../src/alerts/mod.ts";
+import { seededRandom, systemClock } from "../../src/clock/mod.ts";
+import { parseConfig } from "../../src/config/mod.ts";
+import { startFakeOpenAi } from "../../src/fake_providers/mod.ts";
+import { buildLogConfig, logAgentEvent, redactText } from "../../src/logging/mod.ts";
+import { createServices } from "../../src/services/mod.ts";
+import { contacts } from "../_support/agent.ts";
+
+const canary = "sk-canary-7d1e9f3a5b";
+
+Deno.test("redactText removes Telegram tokens, bearer tokens and known secrets", () => {
+  const text =
+    `GET https://api.telegram.org/bot123456:AAE-x_y/sendMessage Authorization: Bearer abc.def-123 key=${canary}`;
+  const redacted = redactText(text, [canary]);
+  assert.equal(
+    redacted,
+    "GET https://api.telegram.org/bot[REDACTED]/sendMessage Authorization: Bearer [REDACTED] key=[REDACTED]",
+  );
+});
+
+Deno.test("a canary key appears in no log line and no alert when the provider echoes it", async () => {
+  const dir = await Deno.makeTempDir();
+  const logFile = `${dir}/agent.jsonl`;
+  await configure(buildLogConfig({ filePath: logFile, level: "debug", console: false }));
+  try {
+    await using server = startFakeOpenAi({
+      apiKey: canary,
+      faults: [
+        {
+          status: 401,
+          body: {
+            error: {
+              message: `Incorrect API key provided: ${canary}.`,
+              type: "invalid_request_error",
+              code: "invalid_api_key",
+            },
+          },
+        },
+      ],
+    });
+    const config = parseConfig({
+      services: { llm: { kind: "openai", openai: { baseUrl: server.baseUrl } } },
+      retry: { initialDelayMs: 1, maxDelayMs: 10, jitterMs: 0 },
+      processor: { maxPasses: 1 },
+    });
+    const memory = new MemoryAlertChannel();
+    await using agent = createAgent(config, {
+      clock: systemClock,
+      random: seededRandom(1),
+      services: createServices(config, {
+        clock: systemClock,
+        fetch,
+        env: (name) => (name === "OPENAI_API_KEY" ? canary : undefined),
+        writeFile: () => Promise.resolve(),
+      }),
+      alertChannels: [memory],
+    });
+    agent.events.on(logAgentEvent);
+    const { results } = await agent.processor.run(contacts(2));
+    assert.equal(results.get("c1")?.status, "failed");
+    await agent.alerts.flush();
+    assert.ok(memory.sent.length >= 1);
+    for (const alert of memory.sent) assert.doesNotMatch(JSON.stringify(alert), /canary/);
+  } finally {
+    await reset();
+  }
+  const log = await Deno.readTextFile(logFile);
+  await Deno.remove(dir, { recursive: true });
+  assert.match(log, /AuthenticationError/, "the failure was logged");
+  assert.doesNotMatch(log, /canary/);
+});
