@@ -58,6 +58,8 @@ export const defaultConfig = {
       kind: "mock",
       /** Deadline of one attempt. */
       timeoutMs: 30_000,
+      /** Calls in flight at once across all workers (a bulkhead). */
+      maxInFlight: 16,
       mock: { latencyMs: 0, faults: [] },
       openai: {
         baseUrl: "https://api.openai.com/v1",
@@ -73,6 +75,7 @@ export const defaultConfig = {
       /** mock | elevenlabs */
       kind: "mock",
       timeoutMs: 30_000,
+      maxInFlight: 16,
       mock: { latencyMs: 0, faults: [] },
       elevenlabs: {
         baseUrl: "https://api.elevenlabs.io",
@@ -93,6 +96,7 @@ export const defaultConfig = {
       /** mock | webhook | hubspot */
       kind: "mock",
       timeoutMs: 10_000,
+      maxInFlight: 16,
       mock: { latencyMs: 0, faults: [] },
       webhook: {
         url: "",
@@ -108,9 +112,11 @@ export const defaultConfig = {
     },
   },
   processor: {
-    /** Passes over the contacts; later passes retry contacts skipped by an open breaker. */
-    maxPasses: 3,
-    /** Longest wait for an open breaker to let calls through before the next pass. */
+    /** Contacts processed at once. */
+    concurrency: 4,
+    /** Times a contact may be deferred by an open breaker before it fails. */
+    maxDeferrals: 5,
+    /** Longest wait for an open breaker once only deferred contacts are left. */
     recoveryWaitMs: 600_000,
   },
   campaign: {

@@ -21,14 +21,14 @@ export function wireAlertRules(agent: Agent, campaign: string): Disposable[] {
         alerts.resolve(key, `${change.service} circuit breaker closed: ${change.reason}`);
       }
     }),
-    agent.processor.onEvent((event) => {
+    agent.runner.onEvent((event) => {
       if (event.type !== "contact-done" || event.result.status !== "failed") return;
       const { result } = event;
       alerts.raise({
         key: `contact-failed:${result.contactId}`,
         severity: "error",
         summary: `contact ${result.contactId} failed at ${result.service ?? "processing"}: ${
-          result.reason === "retries-exhausted" ? "retries exhausted" : result.reason
+          result.reason.replace("-", " ")
         } (${result.errorClass})`,
         details: result.message,
         labels: { service: result.service, campaign, contactId: result.contactId },

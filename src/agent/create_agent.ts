@@ -3,8 +3,9 @@ import { BreakerRegistry } from "../breaker/mod.ts";
 import type { Clock, Random } from "../clock/mod.ts";
 import { type AgentConfig, servicePolicies } from "../config/mod.ts";
 import { HealthChecker } from "../health/mod.ts";
-import { CallProcessor } from "../processor/mod.ts";
-import { ServiceCaller, type ServiceCallPolicy } from "../resilience/mod.ts";
+import type { CampaignStore } from "../ledger/mod.ts";
+import { CallProcessor, CampaignRunner } from "../processor/mod.ts";
+import { Bulkhead, ServiceCaller, type ServiceCallPolicy } from "../resilience/mod.ts";
 import { RetryPolicy } from "../retry/mod.ts";
 import type { Services } from "../services/mod.ts";
 import { wireAlertRules } from "./alert_rules.ts";
@@ -18,6 +19,8 @@ export interface AgentDeps {
   random: Random;
   services: Services;
   alertChannels: readonly AlertChannel[];
+  /** The campaign ledger. */
+  store: CampaignStore;
 }
 
 /** The wired agent: every component, sharing one set of breakers and one event stream. */
@@ -28,6 +31,9 @@ export interface Agent extends AsyncDisposable {
   caller: ServiceCaller;
   health: HealthChecker;
   processor: CallProcessor;
+  /** Works the campaign in `config.campaign.name` from the ledger. */
+  runner: CampaignRunner;
+  store: CampaignStore;
   alerts: BasicAlertManager;
   /** Every event of every component, with `t` relative to `startedAt`. */
   events: Emitter<AgentEvent>;
@@ -46,7 +52,11 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   const callPolicies: Record<string, ServiceCallPolicy> = {};
   for (const [name, policy] of Object.entries(policies)) {
     retries[name] = new RetryPolicy(policy.retry, { clock, random });
-    callPolicies[name] = { retry: retries[name], timeoutMs: policy.timeoutMs };
+    callPolicies[name] = {
+      retry: retries[name],
+      timeoutMs: policy.timeoutMs,
+      bulkhead: new Bulkhead(policy.maxInFlight, `services.${name}.maxInFlight`),
+    };
   }
   const caller = new ServiceCaller(callPolicies, breakers, { clock });
   const health = new HealthChecker(
@@ -55,13 +65,10 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     config.health,
     { clock },
   );
-  const processor = new CallProcessor(
-    {
-      campaign: config.campaign,
-      maxPasses: config.processor.maxPasses,
-      recoveryWaitMs: config.processor.recoveryWaitMs,
-    },
-    { services, caller, breakers, clock },
+  const processor = new CallProcessor(config.campaign, { services, caller, breakers, clock });
+  const runner = new CampaignRunner(
+    { campaign: config.campaign.name, ...config.processor },
+    { store: deps.store, processor, breakers, clock },
   );
   const alerts = new BasicAlertManager(deps.alertChannels, { clock });
   const events = new Emitter<AgentEvent>();
@@ -73,6 +80,8 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     caller,
     health,
     processor,
+    runner,
+    store: deps.store,
     alerts,
     events,
     startedAt,

@@ -23,10 +23,12 @@ export function describeEvent(event: AgentEvent): string | undefined {
   const who = event.contactId ? `${event.contactId} ` : "";
   const service = serviceLabel(event.service);
   switch (event.type) {
-    case "pass-start":
-      return event.pass === 1
-        ? `▶ processing ${event.contacts} contacts`
-        : `▶ pass ${event.pass}: retrying ${event.contacts} skipped contact(s)`;
+    case "run-start":
+      return `▶ campaign ${event.campaign}: ${event.contacts} contact(s) to call`;
+    case "resumed":
+      return `▶ resuming: ${event.contacts} contact(s) were in progress when the last run stopped`;
+    case "released":
+      return `▶ ${service} lets calls through again (${event.breakerState}): ${event.contacts} deferred contact(s) back in the queue`;
     case "retry":
       return `  ${who}${service} failed (${event.errorClass}), attempt ${event.attempt}; retry in ${
         seconds(event.delayMs ?? 0)
@@ -49,15 +51,15 @@ export function describeEvent(event: AgentEvent): string | undefined {
       switch (event.status) {
         case "completed":
           return `✔ ${who}completed`;
-        case "skipped":
-          return `↷ ${who}skipped: ${service} breaker is open (fail-fast, ${service} not called)`;
+        case "deferred":
+          return `↷ ${who}deferred: ${service} breaker is open (fail-fast, ${service} not called)`;
         default:
           return `✘ ${who}failed at ${service}: ${event.reason} (${event.errorClass})`;
       }
     case "waiting-for-recovery":
-      return `… waiting for ${
+      return `… only deferred contacts left: waiting for ${
         (event.services ?? []).map(serviceLabel).join(", ")
-      } to recover before retrying skipped contacts`;
+      } to recover`;
     case "recovery-wait-over":
       return event.recovered ? undefined : `… gave up waiting for recovery`;
     case "alert":
@@ -65,9 +67,7 @@ export function describeEvent(event: AgentEvent): string | undefined {
         event.status === "resolved" ? "resolved" : event.severity
       }] ${event.summary}`;
     case "summary":
-      return `■ done: ${event.completed} completed, ${event.failed} failed, ${event.skipped} skipped of ${event.total} in ${
-        seconds(Number(event.durationMs))
-      } (${event.passes} pass(es))`;
+      return `■ ${summaryLine(event)}`;
     case "provider-requests":
       return `■ HTTP requests received by the fake providers: ${
         Object.entries(event.requests as Record<string, number>).map(([name, n]) =>
@@ -85,4 +85,21 @@ export function describeEvent(event: AgentEvent): string | undefined {
 export function narrate(event: AgentEvent): string | undefined {
   const line = describeEvent(event);
   return line === undefined ? undefined : `${timestamp(event.t)}  ${line}`;
+}
+
+/** The run's summary line: counts of completed, failed and skipped (deferred) contacts. */
+export function summaryLine(summary: Record<string, unknown>): string {
+  const n = (key: string) => Number(summary[key] ?? 0);
+  const parts = [
+    `${n("completed")} completed`,
+    `${n("failed")} failed`,
+    `${n("deferred")} skipped (deferred)`,
+  ];
+  if (n("invalid") > 0) parts.push(`${n("invalid")} invalid`);
+  if (n("pending") + n("in_progress") > 0) {
+    parts.push(`${n("pending") + n("in_progress")} not yet processed`);
+  }
+  return `campaign ${summary.campaign}: ${parts.join(", ")} of ${n("total")} in ${
+    seconds(n("durationMs"))
+  }`;
 }

@@ -4,4 +4,4 @@
  */
 export type { AgentEvent } from "./agent_event.ts";
 export { type Agent, type AgentDeps, createAgent } from "./create_agent.ts";
-export { describeEvent, narrate, timestamp } from "./describe_event.ts";
+export { describeEvent, narrate, summaryLine, timestamp } from "./describe_event.ts";

@@ -59,23 +59,18 @@ export function observeAgent(agent: Agent, clock: Clock): Disposable[] {
         : undefined,
     })
   ));
-  subscriptions.push(agent.processor.onEvent((event) => {
-    switch (event.type) {
-      case "contact-done": {
-        const { result } = event;
-        return emit({
-          type: "contact-done",
-          pass: event.pass,
-          contactId: result.contactId,
-          status: result.status,
-          service: result.status === "completed" ? undefined : result.service,
-          errorClass: result.status === "failed" ? result.errorClass : undefined,
-          reason: result.status === "failed" ? result.reason : undefined,
-        });
-      }
-      default:
-        return emit({ ...event });
-    }
+  subscriptions.push(agent.runner.onEvent((event) => {
+    if (event.type !== "contact-done") return emit({ ...event });
+    const { result } = event;
+    emit({
+      type: "contact-done",
+      contactId: result.contactId,
+      status: result.status === "skipped" ? "deferred" : result.status,
+      service: result.status === "completed" ? undefined : result.service,
+      errorClass: result.status === "failed" ? result.errorClass : undefined,
+      reason: result.status === "failed" ? result.reason : undefined,
+      deferrals: event.deferrals,
+    });
   }));
   subscriptions.push(agent.alerts.onDelivery((delivery) =>
     emit({

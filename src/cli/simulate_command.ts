@@ -76,7 +76,10 @@ export async function loadSimulationConfig(
   io: Pick<CliIo, "readTextFile">,
 ): Promise<AgentConfig> {
   const override = configPath ? await readConfigFile(configPath, io.readTextFile) : {};
-  return parseConfig(deepMerge({ campaign: { name: "simulation" } }, override));
+  // One contact at a time keeps the story easy to follow; --config can change it.
+  return parseConfig(
+    deepMerge({ campaign: { name: "simulation" }, processor: { concurrency: 1 } }, override),
+  );
 }
 
 /** `simulate`: tells the story, checks its invariants, returns the exit code. */

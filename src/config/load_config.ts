@@ -52,11 +52,12 @@ export function parseConfig(override: unknown = {}): AgentConfig {
   return parsed.data!;
 }
 
-/** Per service: its effective retry and breaker options and its attempt deadline. */
+/** Per service: its effective retry and breaker options, attempt deadline and bulkhead. */
 export interface ServicePolicyConfig {
   retry: RetryOptions;
   breaker: BreakerOptions;
   timeoutMs: number;
+  maxInFlight: number;
 }
 
 /** Resolves each service's overrides over the global retry and breaker sections. */
@@ -72,6 +73,7 @@ export function servicePolicies(config: AgentConfig): Record<ServiceName, Servic
       retry: deepMerge(config.retry, service.retry ?? {}) as RetryOptions,
       breaker: deepMerge(config.breaker, service.breaker ?? {}) as BreakerOptions,
       timeoutMs: service.timeoutMs,
+      maxInFlight: service.maxInFlight,
     };
   }
   return policies;

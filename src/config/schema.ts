@@ -77,6 +77,7 @@ const mockSchema = z.strictObject({
 
 const common = {
   timeoutMs: z.number("must be a number").gt(0, "must be > 0"),
+  maxInFlight: positiveInt(),
   retry: z.record(z.string(), z.unknown()).optional(),
   breaker: z.record(z.string(), z.unknown()).optional(),
   mock: mockSchema,
@@ -151,7 +152,8 @@ export const configSchema = z.strictObject({
   }),
   services: z.strictObject({ llm: llmSchema, tts: ttsSchema, crm: crmSchema }),
   processor: z.strictObject({
-    maxPasses: positiveInt(),
+    concurrency: positiveInt().max(1_000, "must be <= 1000"),
+    maxDeferrals: z.number("must be a number").int("must be an integer").min(0, "must be >= 0"),
     recoveryWaitMs: nonNegative(),
   }),
   campaign: z.strictObject({

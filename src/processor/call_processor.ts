@@ -4,31 +4,21 @@ import type { Clock } from "../clock/mod.ts";
 import { CircuitOpenError, errorClass, isServiceWide, ServiceError } from "../errors.ts";
 import { Emitter } from "../events/mod.ts";
 import type { ServiceCaller } from "../resilience/mod.ts";
+import { sha256Hex } from "../services/mod.ts";
 import type { CallOutcome, CampaignSettings, Contact, Services } from "../services/mod.ts";
-import type { ContactProgress, ContactResult, RunSummary } from "./contact_result.ts";
-import { waitForRecovery } from "./wait_for_recovery.ts";
+import type { ContactProgress, ContactResult } from "./contact_result.ts";
 
 const logger = getLogger(["ai-call-agent", "processor"]);
 
 /** The pipeline's steps, named after the service each calls. */
 export type Step = "llm" | "tts" | "crm";
 
-/** What the processor announces. */
-export type ProcessorEvent =
-  | { type: "pass-start"; pass: number; contacts: number }
-  | { type: "contact-start"; contactId: string; pass: number }
-  | { type: "step-done"; contactId: string; step: Step; reused: boolean }
-  | { type: "contact-done"; pass: number; result: ContactResult }
-  | { type: "waiting-for-recovery"; services: string[] }
-  | { type: "recovery-wait-over"; services: string[]; recovered: boolean };
-
-/** Processor parameters; defaults live in `config/defaults.ts`. */
-export interface ProcessorOptions {
-  campaign: CampaignSettings;
-  /** Passes over the contacts; pass 2 on retries contacts skipped by an open breaker. @default 3 */
-  maxPasses: number;
-  /** How long to wait for skipped contacts' breakers to leave OPEN before the next pass. @default 600000 */
-  recoveryWaitMs: number;
+/** Announced when a step finishes (`reused`: its output came from the ledger). */
+export interface StepEvent {
+  type: "step-done";
+  contactId: string;
+  step: Step;
+  reused: boolean;
 }
 
 /** What the processor needs. */
@@ -39,36 +29,47 @@ export interface ProcessorDeps {
   clock: Clock;
 }
 
+/** Called after each step with the progress so far, to make it durable before going on. */
+export type SaveStep = (step: Step, progress: ContactProgress) => Promise<void>;
+
+/** The CRM idempotency key of a contact: the same on every retry and every restart. */
+export function idempotencyKey(campaign: string, contactId: string): string {
+  return `${campaign}:${contactId}`;
+}
+
 /**
- * Per contact: script (LLM), speech (TTS), outcome (CRM), each through its service's timeout,
- * breaker and retry. A failure for one contact is recorded and the run moves on; a contact
- * skipped by an open breaker is retried in a later pass once the breaker lets calls through.
+ * One contact through the pipeline: script (LLM), speech (TTS), outcome (CRM), each through
+ * its service's timeout, breaker and retry. Steps already in `progress` are not called again,
+ * so a resumed contact costs no second LLM or TTS call; `saveStep` makes each step durable
+ * before the next one starts.
  */
 export class CallProcessor {
   readonly #deps: ProcessorDeps;
-  readonly #options: ProcessorOptions;
-  readonly #events = new Emitter<ProcessorEvent>();
+  readonly #campaign: CampaignSettings;
+  readonly #events = new Emitter<StepEvent>();
 
-  constructor(options: ProcessorOptions, deps: ProcessorDeps) {
-    if (!Number.isInteger(options.maxPasses) || options.maxPasses < 1) {
-      throw new RangeError(`processor.maxPasses must be an integer >= 1: got ${options.maxPasses}`);
-    }
-    this.#options = options;
+  constructor(campaign: CampaignSettings, deps: ProcessorDeps) {
+    this.#campaign = campaign;
     this.#deps = deps;
   }
 
-  onEvent(listener: (event: ProcessorEvent) => void): Disposable {
+  onEvent(listener: (event: StepEvent) => void): Disposable {
     return this.#events.on(listener);
   }
 
-  /** Runs one contact through the pipeline, resuming from `progress`, which it updates. */
+  /**
+   * Runs `contact` from `progress` (which it updates). Resolves with the outcome; a service
+   * failure or internal error is an outcome, not a rejection. Rejects only when `signal`
+   * aborted (shutdown): the contact then stays resumable.
+   */
   async processContact(
     contact: Contact,
     progress: ContactProgress,
     signal?: AbortSignal,
+    saveStep: SaveStep = () => Promise.resolve(),
   ): Promise<ContactResult> {
     const { services, caller, clock } = this.#deps;
-    const { campaign } = this.#options;
+    const campaign = this.#campaign;
     const context = { contactId: contact.id };
     const blocked = this.#firstOpenBreaker(progress);
     if (blocked) {
@@ -80,32 +81,38 @@ export class CallProcessor {
         remainingMs: blocked.remainingMs(),
       };
     }
+    let step: Step = "llm";
     try {
-      const reusedScript = progress.script !== undefined;
-      progress.script ??= await caller.call(
-        "llm",
-        (s) => services.llm.writeScript(contact, campaign, { signal: s }),
-        { signal, context },
-      );
-      this.#events.emit({
-        type: "step-done",
-        contactId: contact.id,
-        step: "llm",
-        reused: reusedScript,
-      });
+      if (progress.script) {
+        this.#stepDone(contact.id, "llm", true);
+      } else {
+        progress.script = await caller.call(
+          "llm",
+          (s) => services.llm.writeScript(contact, campaign, { signal: s }),
+          { signal, context },
+        );
+        await saveStep("llm", progress);
+        this.#stepDone(contact.id, "llm", false);
+      }
       const script = progress.script;
-      const reusedAudio = progress.audio !== undefined;
-      progress.audio ??= await caller.call(
-        "tts",
-        (s) => services.tts.synthesize(script, { signal: s }),
-        { signal, context },
-      );
-      this.#events.emit({
-        type: "step-done",
-        contactId: contact.id,
-        step: "tts",
-        reused: reusedAudio,
-      });
+      step = "tts";
+      if (progress.audio) {
+        this.#stepDone(contact.id, "tts", true);
+      } else {
+        const audio = await caller.call(
+          "tts",
+          (s) => services.tts.synthesize(script, { signal: s }),
+          { signal, context },
+        );
+        progress.audio = {
+          format: audio.format,
+          byteLength: audio.bytes.byteLength,
+          path: audio.path,
+          sha256: sha256Hex(audio.bytes),
+        };
+        await saveStep("tts", progress);
+        this.#stepDone(contact.id, "tts", false);
+      }
       const outcome: CallOutcome = {
         campaign: campaign.name,
         contactId: contact.id,
@@ -114,22 +121,27 @@ export class CallProcessor {
         status: "completed",
         script: script.text,
         audioFormat: progress.audio.format,
-        audioBytes: progress.audio.bytes.byteLength,
+        audioBytes: progress.audio.byteLength,
         at: clock.now(),
       };
-      const idempotencyKey = `${campaign.name}:${contact.id}`;
+      step = "crm";
+      const key = idempotencyKey(campaign.name, contact.id);
       const { recordId } = await caller.call(
         "crm",
-        (s) => services.crm.recordOutcome(outcome, { signal: s, idempotencyKey }),
+        (s) => services.crm.recordOutcome(outcome, { signal: s, idempotencyKey: key }),
         { signal, context },
       );
       progress.recordId = recordId;
-      this.#events.emit({ type: "step-done", contactId: contact.id, step: "crm", reused: false });
+      this.#stepDone(contact.id, "crm", false);
       return { contactId: contact.id, status: "completed", recordId };
     } catch (error) {
       if (signal?.aborted) throw error; // shutdown: the contact stays resumable
-      return resultOfFailure(contact.id, error);
+      return resultOfFailure(contact.id, step, error);
     }
+  }
+
+  #stepDone(contactId: string, step: Step, reused: boolean): void {
+    this.#events.emit({ type: "step-done", contactId, step, reused });
   }
 
   #firstOpenBreaker(progress: ContactProgress) {
@@ -142,60 +154,9 @@ export class CallProcessor {
       breaker.state === "OPEN"
     );
   }
-
-  /** Processes every contact, then retries skipped ones in later passes; returns the counts. */
-  async run(contacts: readonly Contact[], signal?: AbortSignal): Promise<{
-    summary: RunSummary;
-    results: Map<string, ContactResult>;
-  }> {
-    const { clock, breakers } = this.#deps;
-    const started = clock.now();
-    const progress = new Map<string, ContactProgress>();
-    const results = new Map<string, ContactResult>();
-    let queue = [...contacts];
-    let pass = 0;
-    while (queue.length > 0 && pass < this.#options.maxPasses) {
-      pass++;
-      this.#events.emit({ type: "pass-start", pass, contacts: queue.length });
-      for (const contact of queue) {
-        signal?.throwIfAborted();
-        this.#events.emit({ type: "contact-start", contactId: contact.id, pass });
-        const contactProgress = progress.get(contact.id) ?? {};
-        progress.set(contact.id, contactProgress);
-        const result = await this.processContact(contact, contactProgress, signal);
-        results.set(contact.id, result);
-        this.#events.emit({ type: "contact-done", pass, result });
-      }
-      queue = queue.filter((contact) => results.get(contact.id)?.status === "skipped");
-      if (queue.length === 0 || pass === this.#options.maxPasses) break;
-      const waitingOn = [
-        ...new Set(
-          queue.map((contact) => (results.get(contact.id) as { service: string }).service),
-        ),
-      ];
-      this.#events.emit({ type: "waiting-for-recovery", services: waitingOn });
-      const recovered = await waitForRecovery(
-        waitingOn.map((service) => breakers.get(service)),
-        this.#options.recoveryWaitMs,
-        { clock, signal },
-      );
-      this.#events.emit({ type: "recovery-wait-over", services: waitingOn, recovered });
-      if (!recovered) break;
-    }
-    const summary: RunSummary = {
-      total: contacts.length,
-      completed: 0,
-      failed: 0,
-      skipped: 0,
-      passes: pass,
-      durationMs: clock.now() - started,
-    };
-    for (const result of results.values()) summary[result.status]++;
-    return { summary, results };
-  }
 }
 
-function resultOfFailure(contactId: string, error: unknown): ContactResult {
+function resultOfFailure(contactId: string, step: Step, error: unknown): ContactResult {
   if (error instanceof CircuitOpenError) {
     return { contactId, status: "skipped", service: error.service, remainingMs: error.remainingMs };
   }
@@ -210,10 +171,15 @@ function resultOfFailure(contactId: string, error: unknown): ContactResult {
       serviceWide: isServiceWide(error),
     };
   }
-  logger.error("Contact {contactId} hit an internal error: {error}", { contactId, error });
+  logger.error("Contact {contactId} hit an internal error at {step}: {error}", {
+    contactId,
+    step,
+    error,
+  });
   return {
     contactId,
     status: "failed",
+    service: step,
     reason: "internal-error",
     errorClass: errorClass(error),
     message: error instanceof Error ? error.message : String(error),

@@ -1,14 +1,23 @@
 /**
- * The call processor: contacts through LLM, TTS and CRM, with graceful degradation.
+ * The call processor and the campaign runner: contacts from the ledger through LLM, TTS and
+ * CRM, with graceful degradation, deferral and resume.
  * @module
  */
 export {
   CallProcessor,
+  idempotencyKey,
   type ProcessorDeps,
-  type ProcessorEvent,
-  type ProcessorOptions,
+  type SaveStep,
   type Step,
+  type StepEvent,
 } from "./call_processor.ts";
+export {
+  type CampaignEvent,
+  CampaignRunner,
+  type CampaignRunnerDeps,
+  type CampaignRunnerOptions,
+  type RunSignals,
+} from "./campaign_runner.ts";
 export type {
   ContactProgress,
   ContactResult,

@@ -2,13 +2,16 @@ import type { BreakerRegistry } from "../breaker/mod.ts";
 import { type Clock, withTimeout } from "../clock/mod.ts";
 import { TimeoutError } from "../errors.ts";
 import type { CallContext, RetryPolicy } from "../retry/mod.ts";
+import type { Bulkhead } from "./bulkhead.ts";
 import { resilientCall } from "./resilient_call.ts";
 
-/** How one service is called: its retry policy and per-attempt deadline. */
+/** How one service is called: its retry policy, per-attempt deadline and bulkhead. */
 export interface ServiceCallPolicy {
   retry: RetryPolicy;
-  /** Deadline of one attempt. */
+  /** Deadline of one attempt (not counting the wait for a bulkhead slot). */
   timeoutMs: number;
+  /** Limits calls in flight to the service across all callers. */
+  bulkhead?: Bulkhead;
 }
 
 /**
@@ -49,19 +52,21 @@ export class ServiceCaller {
     fn: (signal: AbortSignal) => Promise<T>,
     options: { signal?: AbortSignal; context?: CallContext } = {},
   ): Promise<T> {
-    const { retry, timeoutMs } = this.policy(service);
+    const { retry, timeoutMs, bulkhead } = this.policy(service);
     const breaker = this.#breakers.get(service);
+    const attempt = (signal?: AbortSignal) =>
+      withTimeout(
+        this.#clock,
+        timeoutMs,
+        fn,
+        () => new TimeoutError({ service, timeoutMs }),
+        signal,
+      );
     return resilientCall(
       retry,
       breaker,
       (_attempt, signal) =>
-        withTimeout(
-          this.#clock,
-          timeoutMs,
-          fn,
-          () => new TimeoutError({ service, timeoutMs }),
-          signal,
-        ),
+        bulkhead ? bulkhead.run(() => attempt(signal), signal) : attempt(signal),
       { signal: options.signal, context: { service, ...options.context } },
     );
   }

@@ -128,8 +128,10 @@ export class RetryPolicy {
     let previousDelay = this.options.initialDelayMs;
     let error = firstError;
     for (let attempt = 1;; attempt++) {
+      // A transient failure that left the breaker OPEN ends the loop as circuit-open even on
+      // the last attempt: the service is down, not this contact's call.
+      const halted = isTransient(error) && !signal?.aborted ? halt?.check() : undefined;
       const decision = this.#decide(error, attempt, previousDelay, signal);
-      const halted = typeof decision === "string" ? undefined : halt?.check();
       if (typeof decision === "string" || halted) {
         const reason = halted ? "circuit-open" : decision as GiveUpReason;
         if (events.hasListeners) events.emit({ type: "give-up", attempt, reason, error, context });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { Clock } from "../clock/mod.ts";
 import { HttpClient } from "../http/mod.ts";
@@ -91,7 +92,7 @@ export class ElevenLabsTts implements TtsService {
     if (this.#options.audioDir) {
       audio.path = join(
         this.#options.audioDir,
-        `${await sha256Hex(response.body)}.${extensionOf(outputFormat)}`,
+        `${sha256Hex(response.body)}.${extensionOf(outputFormat)}`,
       );
       await this.#writeFile(audio.path, response.body);
     }
@@ -103,10 +104,12 @@ export class ElevenLabsTts implements TtsService {
   }
 }
 
-/** Hex SHA-256 of `bytes`: the audio's content-derived name. */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+/**
+ * Hex SHA-256 of `bytes`: the audio's content-derived name. Synchronous (node:crypto), so it
+ * adds no real asynchronous step that a virtual clock could not see.
+ */
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
 }
 
 function extensionOf(format: string): string {

@@ -2,6 +2,7 @@ import { type AgentEvent, createAgent } from "../agent/mod.ts";
 import { type AlertChannel, MemoryAlertChannel } from "../alerts/mod.ts";
 import type { Clock, Random } from "../clock/mod.ts";
 import type { AgentConfig } from "../config/mod.ts";
+import { type CampaignStore, InMemoryCampaignStore } from "../ledger/mod.ts";
 import type { RunSummary } from "../processor/mod.ts";
 import { httpProviders, mockProviders, type SimulationProviders } from "./providers.ts";
 import type { Scenario } from "./scenario.ts";
@@ -47,7 +48,11 @@ export async function runSimulation(
     ? httpProviders(config, scenario, { clock, fetch: deps.fetch ?? fetch })
     : mockProviders(config, scenario, clock);
   const memory = new MemoryAlertChannel();
+  await using store: CampaignStore = new InMemoryCampaignStore();
+  await store.ensureCampaign(providers.config.campaign.name, clock.now());
+  await store.addContacts(providers.config.campaign.name, scenario.contacts, clock.now());
   await using agent = createAgent(providers.config, {
+    store,
     clock,
     random: deps.random,
     services: providers.services,
@@ -73,17 +78,17 @@ export async function runSimulation(
     })
   );
   try {
-    const { summary, results } = await deps.drive(async () => {
+    const summary = await deps.drive(async () => {
       agent.health.start();
       try {
-        return await agent.processor.run(scenario.contacts);
+        return await agent.runner.run();
       } finally {
         await agent.health.stop();
         await agent.alerts.flush();
       }
     });
-    for (const contact of scenario.contacts) {
-      if (!results.has(contact.id)) violations.push(`contact ${contact.id} has no final state`);
+    if (summary.pending + summary.in_progress > 0) {
+      violations.push(`${summary.pending + summary.in_progress} contact(s) have no final state`);
     }
     const requests = providers.requestCounts();
     if (deps.providers === "http") {

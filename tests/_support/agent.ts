@@ -3,6 +3,12 @@ import { MemoryAlertChannel } from "../../src/alerts/mod.ts";
 import { seededRandom, VirtualClock } from "../../src/clock/mod.ts";
 import { parseConfig } from "../../src/config/mod.ts";
 import {
+  type CampaignStore,
+  type ContactRecord,
+  InMemoryCampaignStore,
+} from "../../src/ledger/mod.ts";
+import type { RunSummary } from "../../src/processor/mod.ts";
+import {
   type Contact,
   createMockServices,
   type MockServicesOptions,
@@ -13,26 +19,59 @@ export interface TestAgent {
   services: ReturnType<typeof createMockServices>;
   alerts: MemoryAlertChannel;
   agent: Agent;
+  store: CampaignStore;
   events: AgentEvent[];
+  /** Loads `contacts`, runs the campaign on the virtual clock (health checker on) and returns
+   * the summary and every contact's record. */
+  runCampaign(
+    contacts: readonly Contact[],
+    options?: { health?: boolean },
+  ): Promise<{ summary: RunSummary; records: Map<string, ContactRecord> }>;
 }
 
-/** An agent on a virtual clock with mock services, an in-memory alert channel and its events. */
+/** An agent on a virtual clock with mock services, an in-memory ledger and alert channel. */
 export function testAgent(
   mocks: MockServicesOptions = {},
   configOverride: unknown = {},
+  store: CampaignStore = new InMemoryCampaignStore(),
 ): TestAgent {
   const clock = new VirtualClock();
   const services = createMockServices(mocks, { clock });
   const alerts = new MemoryAlertChannel();
-  const agent: Agent = createAgent(parseConfig(configOverride), {
+  const config = parseConfig(configOverride);
+  const agent: Agent = createAgent(config, {
     clock,
     random: seededRandom(1),
     services,
     alertChannels: [alerts],
+    store,
   });
   const events: AgentEvent[] = [];
   agent.events.on((event) => events.push(event));
-  return { clock, services, alerts, agent, events };
+  const campaign = config.campaign.name;
+  return {
+    clock,
+    services,
+    alerts,
+    agent,
+    store,
+    events,
+    async runCampaign(list, options = {}) {
+      await store.ensureCampaign(campaign, clock.now());
+      await store.addContacts(campaign, list, clock.now());
+      const summary = await clock.run(async () => {
+        if (options.health !== false) agent.health.start();
+        try {
+          return await agent.runner.run();
+        } finally {
+          await agent.health.stop();
+        }
+      });
+      const records = new Map<string, ContactRecord>();
+      for (const contact of list) records.set(contact.id, (await store.get(campaign, contact.id))!);
+      return { summary, records };
+    },
+  };
 }
 
 /** `n` valid contacts `c1`..`cn`. */

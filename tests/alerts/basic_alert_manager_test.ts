@@ -43,20 +43,11 @@ Deno.test("a failing channel is reported, never thrown, and other channels still
 });
 
 Deno.test("a breaker opening raises a critical alert and its closing resolves it", async () => {
-  const { clock, agent, alerts } = testAgent({
-    tts: { faults: [{ fail: "unavailable", untilMs: 40_000 }] },
-  });
-  await using _ = agent;
-  await clock.run(async () => {
-    agent.health.start();
-    try {
-      await agent.processor.run(contacts(3));
-    } finally {
-      await agent.health.stop();
-    }
-  });
-  await agent.alerts.flush();
-  const breakerAlerts = alerts.sent.filter((a) => a.key === "breaker-open:tts");
+  const t = testAgent({ tts: { faults: [{ fail: "unavailable", untilMs: 40_000 }] } });
+  await using _ = t.agent;
+  await t.runCampaign(contacts(3));
+  await t.agent.alerts.flush();
+  const breakerAlerts = t.alerts.sent.filter((a) => a.key === "breaker-open:tts");
   assert.deepEqual(breakerAlerts.map((a) => `${a.severity}:${a.status}`), [
     "critical:firing",
     "critical:resolved",

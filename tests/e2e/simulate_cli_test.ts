@@ -40,10 +40,10 @@ Deno.test("simulate --json --seed 1 tells the outage story in a checkable timeli
   assert.ok(!ttsCalls.some((call) => call.t > opened.t && call.t < halfOpen.t));
   assert.ok(halfOpen.t - opened.t >= 30_000, "HALF_OPEN only after the recovery timeout");
 
-  const skipped = events.filter((e) => e.type === "contact-done" && e.status === "skipped");
-  assert.ok(skipped.length >= 5, "contacts were skipped while the breaker was open");
+  const deferred = events.filter((e) => e.type === "contact-done" && e.status === "deferred");
+  assert.ok(deferred.length >= 5, "contacts were deferred while the breaker was open");
   const summary = events.find((e) => e.type === "summary")!;
-  assert.deepEqual([summary.completed, summary.failed, summary.skipped, summary.total], [
+  assert.deepEqual([summary.completed, summary.failed, summary.deferred, summary.total], [
     10,
     0,
     0,
@@ -84,9 +84,12 @@ Deno.test("simulate prints a readable narrative with simulated timestamps", asyn
     stdout,
     /T\+\s+\d+\.\ds {2}⚡ ElevenLabs breaker CLOSED → OPEN: 3 consecutive failures/,
   );
-  assert.match(stdout, /↷ c05 skipped: ElevenLabs breaker is open/);
+  assert.match(stdout, /↷ c05 deferred: ElevenLabs breaker is open/);
   assert.match(stdout, /breaker stays OPEN/);
-  assert.match(stdout, /■ done: 10 completed, 0 failed, 0 skipped of 10/);
+  assert.match(
+    stdout,
+    /■ campaign simulation: 10 completed, 0 failed, 0 skipped \(deferred\) of 10/,
+  );
 });
 
 Deno.test("an invalid config exits 2 and lists every problem", async () => {
@@ -101,11 +104,11 @@ Deno.test("an invalid config exits 2 and lists every problem", async () => {
   assert.match(stderr, /breaker\.failureThreshold: must be >= 1, got 0/);
 });
 
-Deno.test("with a single pass, contacts skipped by the open breaker end skipped and the run exits 0", async () => {
-  await using config = await tempConfig({ processor: { maxPasses: 1 } });
+Deno.test("when the breaker stays open past the wait, deferred contacts stay deferred and the run exits 0", async () => {
+  await using config = await tempConfig({ processor: { recoveryWaitMs: 10_000 } });
   const { code, stdout } = await runMain(["simulate", "--config", config.path]);
-  assert.equal(code, 0, "skipped contacts are a valid end state");
-  assert.match(stdout, /7 skipped of 10/);
+  assert.equal(code, 0, "deferred contacts are a valid end state");
+  assert.match(stdout, /7 skipped \(deferred\) of 10/);
 });
 
 Deno.test("simulate --providers http tells the same story through the real clients over sockets", async () => {
@@ -143,5 +146,5 @@ Deno.test("simulate --providers http tells the same story through the real clien
     JSON.stringify(requests),
   );
   const summary = events.find((e) => e.type === "summary")!;
-  assert.deepEqual([summary.completed, summary.failed, summary.skipped], [10, 0, 0]);
+  assert.deepEqual([summary.completed, summary.failed, summary.deferred], [10, 0, 0]);
 });

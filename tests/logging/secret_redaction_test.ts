@@ -6,6 +6,7 @@ import { seededRandom, systemClock } from "../../src/clock/mod.ts";
 import { parseConfig } from "../../src/config/mod.ts";
 import { startFakeOpenAi } from "../../src/fake_providers/mod.ts";
 import { buildLogConfig, logAgentEvent, redactText } from "../../src/logging/mod.ts";
+import { InMemoryCampaignStore } from "../../src/ledger/mod.ts";
 import { createServices } from "../../src/services/mod.ts";
 import { contacts } from "../_support/agent.ts";
 
@@ -44,10 +45,14 @@ Deno.test("a canary key appears in no log line and no alert when the provider ec
     const config = parseConfig({
       services: { llm: { kind: "openai", openai: { baseUrl: server.baseUrl } } },
       retry: { initialDelayMs: 1, maxDelayMs: 10, jitterMs: 0 },
-      processor: { maxPasses: 1 },
+      processor: { recoveryWaitMs: 0 },
     });
     const memory = new MemoryAlertChannel();
+    await using store = new InMemoryCampaignStore();
+    await store.ensureCampaign(config.campaign.name, 0);
+    await store.addContacts(config.campaign.name, contacts(2), 0);
     await using agent = createAgent(config, {
+      store,
       clock: systemClock,
       random: seededRandom(1),
       services: createServices(config, {
@@ -59,8 +64,8 @@ Deno.test("a canary key appears in no log line and no alert when the provider ec
       alertChannels: [memory],
     });
     agent.events.on(logAgentEvent);
-    const { results } = await agent.processor.run(contacts(2));
-    assert.equal(results.get("c1")?.status, "failed");
+    await agent.runner.run();
+    assert.equal((await store.get(config.campaign.name, "c1"))?.state, "failed");
     await agent.alerts.flush();
     assert.ok(memory.sent.length >= 1);
     for (const alert of memory.sent) assert.doesNotMatch(JSON.stringify(alert), /canary/);

@@ -1,127 +1,161 @@
 import assert from "node:assert/strict";
-import type { ContactResult } from "../../src/processor/mod.ts";
 import { contacts, testAgent } from "../_support/agent.ts";
 
 Deno.test("every contact goes through LLM, TTS and CRM and completes", async () => {
-  const { clock, agent, services } = testAgent();
-  await using _ = agent;
-  const { summary } = await clock.run(() => agent.processor.run(contacts(5)));
-  assert.deepEqual([summary.completed, summary.failed, summary.skipped], [5, 0, 0]);
-  assert.deepEqual([services.llm.callCount, services.tts.callCount, services.crm.callCount], [
+  const t = testAgent();
+  await using _ = t.agent;
+  const { summary, records } = await t.runCampaign(contacts(5));
+  assert.deepEqual([summary.completed, summary.failed, summary.deferred], [5, 0, 0]);
+  assert.deepEqual([t.services.llm.callCount, t.services.tts.callCount, t.services.crm.callCount], [
     5,
     5,
     5,
   ]);
-  assert.deepEqual([...services.crm.records.keys()].slice(0, 2), ["default:c1", "default:c2"]);
+  assert.deepEqual([...t.services.crm.records.keys()].slice(0, 2), ["default:c1", "default:c2"]);
+  const record = records.get("c1")!;
+  assert.equal(record.state, "completed");
+  assert.match(record.outputs.script!, /Hello Contact 1/);
+  assert.equal(record.outputs.audio?.sha256?.length, 64);
+  assert.equal(record.outputs.crmRecordId, "mock-default:c1");
 });
 
 Deno.test("a permanent error fails that contact only and processing moves on", async () => {
-  const { clock, agent, alerts } = testAgent({
-    tts: { faults: [{ fail: "invalid-request", calls: 1 }] },
-  });
-  await using _ = agent;
-  const { summary, results } = await clock.run(() => agent.processor.run(contacts(3)));
+  const t = testAgent({ tts: { faults: [{ fail: "invalid-request", calls: 1 }] } });
+  await using _ = t.agent;
+  const { summary, records } = await t.runCampaign(contacts(3));
   assert.deepEqual([summary.completed, summary.failed], [2, 1]);
-  const failed = results.get("c1") as Extract<ContactResult, { status: "failed" }>;
-  assert.equal(failed.reason, "permanent");
-  assert.equal(failed.errorClass, "InvalidRequestError");
-  assert.equal(agent.breakers.get("tts").state, "CLOSED");
-  await agent.alerts.flush();
-  assert.deepEqual(alerts.sent.map((a) => `${a.severity}:${a.key}`), ["error:contact-failed:c1"]);
+  assert.equal(records.get("c1")?.state, "failed");
+  assert.match(records.get("c1")!.reason!, /permanent at tts: InvalidRequestError/);
+  assert.equal(t.agent.breakers.get("tts").state, "CLOSED");
+  await t.agent.alerts.flush();
+  assert.deepEqual(t.alerts.sent.map((a) => `${a.severity}:${a.key}`), ["error:contact-failed:c1"]);
 });
 
 Deno.test("a contact whose retries run out fails with retries-exhausted", async () => {
-  const { clock, agent } = testAgent(
+  const t = testAgent(
     { llm: { faults: [{ fail: "rate-limit", calls: 4 }] } },
-    { breaker: { failureThreshold: 10 } },
+    { breaker: { failureThreshold: 10 }, processor: { concurrency: 1 } },
   );
-  await using _ = agent;
-  const { results } = await clock.run(() => agent.processor.run(contacts(2)));
-  const failed = results.get("c1") as Extract<ContactResult, { status: "failed" }>;
-  assert.equal(failed.reason, "retries-exhausted");
-  assert.equal(results.get("c2")?.status, "completed");
+  await using _ = t.agent;
+  const { records } = await t.runCampaign(contacts(2));
+  assert.match(records.get("c1")!.reason!, /retries-exhausted at llm: RateLimitError/);
+  assert.equal(records.get("c2")?.state, "completed");
 });
 
-Deno.test("contacts skipped by an open breaker complete in a later pass without paying twice", async () => {
-  const { clock, agent, services } = testAgent({
-    tts: { faults: [{ calls: 1 }, { fail: "unavailable", untilMs: 60_000 }] },
-  });
-  await using _ = agent;
-  const { summary, results } = await clock.run(async () => {
-    agent.health.start();
-    try {
-      return await agent.processor.run(contacts(4));
-    } finally {
-      await agent.health.stop();
-    }
-  });
-  assert.deepEqual([summary.completed, summary.failed, summary.skipped], [4, 0, 0]);
-  assert.equal(summary.passes, 2);
-  assert.ok([...results.values()].every((r) => r.status === "completed"));
-  assert.equal(services.llm.callCount, 4, "one script per contact: c2's is reused in pass 2");
-  assert.equal(services.tts.callCount, 1 + 3 + 3, "c3 and c4 were skipped before any call");
-  assert.equal(services.crm.records.size, 4);
+Deno.test("contacts deferred by an open breaker complete once it closes, without paying twice", async () => {
+  const t = testAgent(
+    { tts: { faults: [{ calls: 1 }, { fail: "unavailable", untilMs: 60_000 }] } },
+    {
+      processor: { concurrency: 1 },
+    },
+  );
+  await using _ = t.agent;
+  const { summary, records } = await t.runCampaign(contacts(4));
+  assert.deepEqual([summary.completed, summary.failed, summary.deferred], [4, 0, 0]);
+  assert.ok([...records.values()].every((r) => r.state === "completed"));
+  assert.equal(t.services.llm.callCount, 4, "one script per contact: c2's is reused");
+  assert.equal(t.services.tts.callCount, 1 + 3 + 3, "c3 and c4 were deferred before any call");
+  assert.equal(t.services.crm.records.size, 4);
+  const released = t.events.filter((e) => e.type === "released");
+  assert.deepEqual(released.map((e) => `${e.breakerState}:${e.contacts}`), [
+    "HALF_OPEN:1",
+    "CLOSED:2",
+  ]);
 });
 
-Deno.test("skipped contacts stay skipped when the service never recovers within the wait", async () => {
-  const { clock, agent } = testAgent(
-    { tts: { faults: [{ fail: "unavailable" }] } },
-    { processor: { recoveryWaitMs: 120_000 } },
-  );
-  await using _ = agent;
-  const { summary } = await clock.run(async () => {
-    agent.health.start();
-    try {
-      return await agent.processor.run(contacts(3));
-    } finally {
-      await agent.health.stop();
-    }
+Deno.test("deferred contacts stay deferred when the service never recovers within the wait", async () => {
+  const t = testAgent({ tts: { faults: [{ fail: "unavailable" }] } }, {
+    processor: { recoveryWaitMs: 120_000 },
   });
-  assert.deepEqual([summary.completed, summary.skipped], [0, 3]);
+  await using _ = t.agent;
+  const { summary } = await t.runCampaign(contacts(3));
+  assert.deepEqual([summary.completed, summary.deferred], [0, 3]);
+  assert.equal(summary.ended, "waiting-for-recovery");
+});
+
+Deno.test("a contact deferred more than maxDeferrals times fails with that reason", async () => {
+  // The probe says healthy, so the breaker goes HALF_OPEN, but every trial fails and reopens
+  // it: each release defers the contact again.
+  const t = testAgent(
+    { tts: { faults: [{ fail: "unavailable", untilMs: 400_000 }] } },
+    {
+      processor: { concurrency: 1, maxDeferrals: 2 },
+      retry: { maxRetries: 0 },
+      breaker: { failureThreshold: 1, recoveryTimeoutMs: 10_000 },
+    },
+  );
+  await using _ = t.agent;
+  t.services.tts.probe = () => Promise.resolve(); // the probe says healthy; calls still fail
+  const { records } = await t.runCampaign(contacts(1));
+  const record = records.get("c1")!;
+  assert.equal(record.state, "failed");
+  assert.match(record.reason!, /tts stayed unavailable through 2 deferrals/);
 });
 
 Deno.test("a bug-level exception in one contact is recorded and the run continues", async () => {
-  const { clock, agent, services } = testAgent();
-  await using _ = agent;
-  const original = services.llm.writeScript.bind(services.llm);
-  services.llm.writeScript = (contact, campaign, options) =>
+  const t = testAgent();
+  await using _ = t.agent;
+  const original = t.services.llm.writeScript.bind(t.services.llm);
+  t.services.llm.writeScript = (contact, campaign, options) =>
     contact.id === "c1"
       ? Promise.reject(new TypeError("cannot read x of undefined"))
       : original(contact, campaign, options);
-  const { results, summary } = await clock.run(() => agent.processor.run(contacts(2)));
-  const failed = results.get("c1") as Extract<ContactResult, { status: "failed" }>;
-  assert.equal(failed.reason, "internal-error");
-  assert.equal(failed.errorClass, "TypeError");
+  const { records, summary } = await t.runCampaign(contacts(2));
+  assert.match(records.get("c1")!.reason!, /internal-error at llm: TypeError/);
   assert.equal(summary.completed, 1);
   assert.equal(
-    agent.breakers.get("llm").snapshot().consecutiveFailures,
+    t.agent.breakers.get("llm").snapshot().consecutiveFailures,
     0,
     "a bug is not the service's failure",
   );
 });
 
-Deno.test("an internal error outside any service call is caught and recorded", async () => {
-  const { clock, agent } = testAgent();
-  await using _ = agent;
-  const weird = {
-    id: "c1",
-    name: "x",
-    phone: "+14155550100",
-    get purpose(): string {
-      throw new RangeError("broken contact getter");
-    },
-  };
-  const { results } = await clock.run(() => agent.processor.run([weird, ...contacts(2).slice(1)]));
-  const failed = results.get("c1") as Extract<ContactResult, { status: "failed" }>;
-  assert.equal(failed.reason, "internal-error");
-  assert.equal(failed.errorClass, "RangeError");
-  assert.equal(results.get("c2")?.status, "completed");
+Deno.test("a service-wide error opens the breaker at once and the rest are deferred", async () => {
+  const t = testAgent({ llm: { faults: [{ fail: "auth" }] } }, {
+    processor: { concurrency: 1, recoveryWaitMs: 1_000 },
+  });
+  await using _ = t.agent;
+  const { summary } = await t.runCampaign(contacts(5), { health: false });
+  assert.equal(t.services.llm.callCount, 1);
+  assert.deepEqual([summary.failed, summary.deferred], [1, 4]);
 });
 
-Deno.test("a service-wide error opens the breaker at once and the rest are skipped", async () => {
-  const { clock, agent, services } = testAgent({ llm: { faults: [{ fail: "auth" }] } });
-  await using _ = agent;
-  const { summary } = await clock.run(() => agent.processor.run(contacts(5)));
-  assert.equal(services.llm.callCount, 1);
-  assert.deepEqual([summary.failed, summary.skipped], [1, 4]);
+Deno.test("workers share the breakers: once it opens, no worker calls the down service", async () => {
+  const t = testAgent(
+    { tts: { faults: [{ fail: "unavailable", latencyMs: 100 }] } },
+    { processor: { concurrency: 4, recoveryWaitMs: 1_000 }, retry: { maxRetries: 0 } },
+  );
+  await using _ = t.agent;
+  const { summary } = await t.runCampaign(contacts(20), { health: false });
+  const opened = t.events.findIndex((e) => e.type === "breaker" && e.to === "OPEN");
+  assert.ok(opened > 0);
+  const callsAfter = t.events.slice(opened).filter((e) =>
+    e.type === "attempt" && e.service === "tts"
+  );
+  assert.deepEqual(callsAfter, []);
+  // Calls admitted while CLOSED: at most the threshold plus the other workers' calls in flight.
+  assert.ok(t.services.tts.callCount <= 3 + 4 - 1, `tts called ${t.services.tts.callCount} times`);
+  assert.equal(summary.completed + summary.failed + summary.deferred, 20);
+});
+
+Deno.test("the per-service bulkhead caps calls in flight across workers", async () => {
+  const t = testAgent({ llm: { latencyMs: 1_000 } }, {
+    processor: { concurrency: 8 },
+    services: { llm: { maxInFlight: 2 } },
+  });
+  await using _ = t.agent;
+  let inFlight = 0;
+  let peak = 0;
+  const original = t.services.llm.writeScript.bind(t.services.llm);
+  t.services.llm.writeScript = async (contact, campaign, options) => {
+    peak = Math.max(peak, ++inFlight);
+    try {
+      return await original(contact, campaign, options);
+    } finally {
+      inFlight--;
+    }
+  };
+  const { summary } = await t.runCampaign(contacts(8), { health: false });
+  assert.equal(summary.completed, 8);
+  assert.equal(peak, 2);
 });

@@ -57,7 +57,7 @@ Deno.test("ElevenLabs client posts the text and writes the audio under a content
   assert.equal(new TextDecoder().decode(audio.bytes), "FAKEAUDIO:mp3_44100_128:Hello Ada");
   assert.equal(audio.characterCost, 9);
   assert.equal(audio.format, "mp3_44100_128");
-  assert.equal(audio.path, `audio/${await sha256Hex(audio.bytes)}.mp3`);
+  assert.equal(audio.path, `audio/${sha256Hex(audio.bytes)}.mp3`);
   assert.deepEqual(written.get(audio.path!), audio.bytes);
 });
 

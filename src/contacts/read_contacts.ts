@@ -1,0 +1,108 @@
+import { type ContactRow, toContactRow } from "./contact_row.ts";
+import { csvRecords } from "./csv_records.ts";
+import { ContactsFileError, readLines } from "./read_lines.ts";
+
+/** The formats a contacts file can have, chosen by its extension. */
+export type ContactsFormat = "csv" | "jsonl";
+
+/** `.csv` is CSV; `.jsonl`, `.ndjson` and `.json` are JSON Lines. */
+export function formatOf(path: string): ContactsFormat {
+  const lower = path.toLowerCase();
+  if (lower.endsWith(".csv")) return "csv";
+  if (lower.endsWith(".jsonl") || lower.endsWith(".ndjson") || lower.endsWith(".json")) {
+    return "jsonl";
+  }
+  throw new ContactsFileError(
+    `cannot tell the format of "${path}": name it .csv, or .jsonl for JSON Lines`,
+  );
+}
+
+/**
+ * Streams the rows of a contacts file: each is a contact or the reason it is invalid, with its
+ * line number. Duplicate ids within the file are invalid after the first. The file is never
+ * held in memory at once (only the ids seen, to find duplicates).
+ */
+export async function* readContacts(
+  stream: ReadableStream<Uint8Array>,
+  format: ContactsFormat,
+): AsyncGenerator<ContactRow> {
+  const seen = new Map<string, number>();
+  const rows = format === "csv" ? csvRows(stream) : jsonLinesRows(stream);
+  for await (const row of rows) {
+    if ("contact" in row) {
+      const first = seen.get(row.contact.id);
+      if (first !== undefined) {
+        yield {
+          line: row.line,
+          id: row.contact.id,
+          reason: `duplicate id ${row.contact.id} (first on line ${first})`,
+        };
+        continue;
+      }
+      seen.set(row.contact.id, row.line);
+    }
+    yield row;
+  }
+}
+
+async function* csvRows(stream: ReadableStream<Uint8Array>): AsyncGenerator<ContactRow> {
+  let header: string[] | undefined;
+  for await (const record of csvRecords(readLines(stream))) {
+    if ("error" in record) {
+      if (!header) {
+        throw new ContactsFileError(
+          `line ${record.line}: the header row is unreadable: ${record.error}`,
+        );
+      }
+      yield { line: record.line, reason: record.error };
+      continue;
+    }
+    if (!header) {
+      header = record.fields.map((name) => name.trim().toLowerCase());
+      const missing = ["id", "name", "phone"].filter((column) => !header!.includes(column));
+      if (missing.length > 0) {
+        throw new ContactsFileError(
+          `line ${record.line}: the header row lacks ${
+            missing.join(", ")
+          }; the first row must name the columns (id,name,phone,...)`,
+        );
+      }
+      continue;
+    }
+    if (record.fields.length !== header.length) {
+      yield {
+        line: record.line,
+        reason: `has ${record.fields.length} fields, the header has ${header.length}`,
+      };
+      continue;
+    }
+    const columns: Record<string, string> = {};
+    header.forEach((name, i) => (columns[name] = record.fields[i]));
+    yield toContactRow(record.line, columns);
+  }
+}
+
+async function* jsonLinesRows(stream: ReadableStream<Uint8Array>): AsyncGenerator<ContactRow> {
+  for await (const line of readLines(stream)) {
+    if ("error" in line) {
+      yield { line: line.line, reason: line.error };
+      continue;
+    }
+    if (line.text.trim() === "") continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line.text);
+    } catch (error) {
+      yield { line: line.line, reason: `not valid JSON (${(error as Error).message})` };
+      continue;
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      yield {
+        line: line.line,
+        reason: 'must be a JSON object like {"id":..., "name":..., "phone":...}',
+      };
+      continue;
+    }
+    yield toContactRow(line.line, value as Record<string, unknown>);
+  }
+}

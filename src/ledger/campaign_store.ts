@@ -1,0 +1,94 @@
+import type { Contact } from "../services/mod.ts";
+
+/** Where a contact is. `deferred`: skipped by an open breaker, to be taken again. */
+export type ContactState =
+  | "pending"
+  | "in_progress"
+  | "completed"
+  | "failed"
+  | "deferred"
+  | "invalid";
+
+/** What the pipeline saved for a contact: a resumed contact skips the steps already done. */
+export interface StepOutputs {
+  script?: string;
+  audio?: { format: string; byteLength: number; path?: string; sha256?: string };
+  crmRecordId?: string;
+}
+
+/** A contact as the ledger holds it. */
+export interface ContactRecord {
+  contact: Contact;
+  state: ContactState;
+  /** The step under way (in_progress) or that last finished. */
+  step?: string;
+  outputs: StepOutputs;
+  /** Times it was deferred. */
+  deferrals: number;
+  /** Service whose breaker deferred it. */
+  deferredService?: string;
+  reason?: string;
+}
+
+/** Contacts per state. */
+export type StateCounts = Record<ContactState, number>;
+
+/** What loading a batch of rows did. */
+export interface LoadResult {
+  added: number;
+  /** Already in the campaign (the same file loaded again). */
+  alreadyLoaded: number;
+}
+
+/** An invalid row of a contacts file. */
+export interface InvalidRow {
+  source: string;
+  line: number;
+  id?: string;
+  reason: string;
+}
+
+/**
+ * The durable ledger of campaigns and their contacts. Every call is one transaction. The
+ * embedded SQLite store implements it; a shared database can take its place when several
+ * agent processes work one campaign. Nothing outside a store knows which one it is.
+ */
+export interface CampaignStore extends AsyncDisposable {
+  /** Creates the campaign if new. */
+  ensureCampaign(campaign: string, now: number): Promise<void>;
+  /** Adds contacts that are not in the campaign yet, in order, as pending. */
+  addContacts(campaign: string, contacts: readonly Contact[], now: number): Promise<LoadResult>;
+  /** Records invalid rows (once per source and line). */
+  addInvalid(campaign: string, rows: readonly InvalidRow[]): Promise<void>;
+  /** Puts contacts left in_progress by a crash back to pending, keeping their outputs. */
+  resumeInterrupted(campaign: string, now: number): Promise<number>;
+  /** Takes the next pending contact, marking it in_progress. */
+  claimNext(campaign: string, now: number): Promise<ContactRecord | undefined>;
+  /** Saves one step's output and marks the step the contact reached. */
+  saveStep(
+    campaign: string,
+    contactId: string,
+    step: string,
+    outputs: StepOutputs,
+    now: number,
+  ): Promise<void>;
+  complete(campaign: string, contactId: string, crmRecordId: string, now: number): Promise<void>;
+  fail(campaign: string, contactId: string, reason: string, now: number): Promise<void>;
+  /** Defers the contact until `service`'s breaker lets calls through; counts the deferral. */
+  defer(campaign: string, contactId: string, service: string, now: number): Promise<void>;
+  /** Moves up to `limit` contacts deferred on `service` back to pending; returns how many. */
+  releaseDeferred(campaign: string, service: string, now: number, limit?: number): Promise<number>;
+  /** Services that deferred contacts wait on. */
+  deferredServices(campaign: string): Promise<string[]>;
+  counts(campaign: string): Promise<StateCounts>;
+  /** Invalid rows recorded for the campaign, by source and line. */
+  invalidRows(campaign: string, limit?: number): Promise<InvalidRow[]>;
+  /** One contact's record, or undefined. */
+  get(campaign: string, contactId: string): Promise<ContactRecord | undefined>;
+  close(): Promise<void>;
+}
+
+/** Zero for every state. */
+export function emptyCounts(): StateCounts {
+  return { pending: 0, in_progress: 0, completed: 0, failed: 0, deferred: 0, invalid: 0 };
+}

@@ -1,0 +1,194 @@
+import type { Contact } from "../services/mod.ts";
+import {
+  type CampaignStore,
+  type ContactRecord,
+  emptyCounts,
+  type InvalidRow,
+  type LoadResult,
+  type StateCounts,
+  type StepOutputs,
+} from "./campaign_store.ts";
+
+interface Entry extends ContactRecord {
+  seq: number;
+}
+
+interface Campaign {
+  entries: Map<string, Entry>;
+  invalid: Map<string, InvalidRow>;
+  /** Pending entries by seq, from `head` on: claiming is O(1). */
+  pending: Entry[];
+  head: number;
+}
+
+/**
+ * The ledger in memory, with the same semantics as the SQLite store: for tests and as the
+ * benchmark's baseline. Nothing survives the process.
+ */
+export class InMemoryCampaignStore implements CampaignStore {
+  readonly #campaigns = new Map<string, Campaign>();
+  #seq = 0;
+
+  #campaign(name: string): Campaign {
+    let campaign = this.#campaigns.get(name);
+    if (!campaign) {
+      campaign = { entries: new Map(), invalid: new Map(), pending: [], head: 0 };
+      this.#campaigns.set(name, campaign);
+    }
+    return campaign;
+  }
+
+  #entry(campaign: string, id: string): Entry {
+    const entry = this.#campaign(campaign).entries.get(id);
+    if (!entry) throw new RangeError(`no contact "${id}" in campaign "${campaign}"`);
+    return entry;
+  }
+
+  #ordered(campaign: string, state: ContactRecord["state"]): Entry[] {
+    return [...this.#campaign(campaign).entries.values()].filter((e) => e.state === state)
+      .sort((a, b) => a.seq - b.seq);
+  }
+
+  ensureCampaign(campaign: string, _now: number): Promise<void> {
+    this.#campaign(campaign);
+    return Promise.resolve();
+  }
+
+  addContacts(campaign: string, contacts: readonly Contact[], _now: number): Promise<LoadResult> {
+    const { entries, pending } = this.#campaign(campaign);
+    let added = 0;
+    for (const contact of contacts) {
+      if (entries.has(contact.id)) continue;
+      const entry: Entry = {
+        contact: structuredClone(contact),
+        state: "pending",
+        outputs: {},
+        deferrals: 0,
+        seq: ++this.#seq,
+      };
+      entries.set(contact.id, entry);
+      pending.push(entry);
+      added++;
+    }
+    return Promise.resolve({ added, alreadyLoaded: contacts.length - added });
+  }
+
+  addInvalid(campaign: string, rows: readonly InvalidRow[]): Promise<void> {
+    const { invalid } = this.#campaign(campaign);
+    for (const row of rows) {
+      const key = `${row.source}\0${row.line}`;
+      if (!invalid.has(key)) invalid.set(key, { ...row });
+    }
+    return Promise.resolve();
+  }
+
+  resumeInterrupted(campaign: string, _now: number): Promise<number> {
+    const interrupted = this.#ordered(campaign, "in_progress");
+    this.#makePending(campaign, interrupted);
+    return Promise.resolve(interrupted.length);
+  }
+
+  claimNext(campaign: string, _now: number): Promise<ContactRecord | undefined> {
+    const queue = this.#campaign(campaign);
+    while (queue.head < queue.pending.length) {
+      const next = queue.pending[queue.head++];
+      if (next.state !== "pending") continue;
+      next.state = "in_progress";
+      return Promise.resolve(snapshot(next));
+    }
+    return Promise.resolve(undefined);
+  }
+
+  #makePending(campaign: string, entries: Entry[]): void {
+    const queue = this.#campaign(campaign);
+    // Entries made pending again were claimed before, so they are behind `head`: no repeats.
+    queue.pending = queue.pending.slice(queue.head).filter((e) => e.state === "pending");
+    for (const entry of entries) entry.state = "pending";
+    queue.pending.push(...entries);
+    queue.pending.sort((a, b) => a.seq - b.seq);
+    queue.head = 0;
+  }
+
+  saveStep(
+    campaign: string,
+    contactId: string,
+    step: string,
+    outputs: StepOutputs,
+    _now: number,
+  ): Promise<void> {
+    const entry = this.#entry(campaign, contactId);
+    entry.step = step;
+    entry.outputs = { ...entry.outputs, ...structuredClone(outputs) };
+    return Promise.resolve();
+  }
+
+  complete(campaign: string, contactId: string, crmRecordId: string, _now: number): Promise<void> {
+    const entry = this.#entry(campaign, contactId);
+    Object.assign(entry, { state: "completed", step: "done", reason: undefined });
+    entry.outputs.crmRecordId = crmRecordId;
+    return Promise.resolve();
+  }
+
+  fail(campaign: string, contactId: string, reason: string, _now: number): Promise<void> {
+    Object.assign(this.#entry(campaign, contactId), { state: "failed", reason });
+    return Promise.resolve();
+  }
+
+  defer(campaign: string, contactId: string, service: string, _now: number): Promise<void> {
+    const entry = this.#entry(campaign, contactId);
+    entry.state = "deferred";
+    entry.deferredService = service;
+    entry.deferrals++;
+    entry.reason = `waiting for ${service} to recover`;
+    return Promise.resolve();
+  }
+
+  releaseDeferred(campaign: string, service: string, _now: number, limit = -1): Promise<number> {
+    const deferred = this.#ordered(campaign, "deferred").filter((e) =>
+      e.deferredService === service
+    );
+    const released = limit < 0 ? deferred : deferred.slice(0, limit);
+    this.#makePending(campaign, released);
+    return Promise.resolve(released.length);
+  }
+
+  deferredServices(campaign: string): Promise<string[]> {
+    return Promise.resolve([
+      ...new Set(this.#ordered(campaign, "deferred").map((e) => e.deferredService!)),
+    ]);
+  }
+
+  counts(campaign: string): Promise<StateCounts> {
+    const counts = emptyCounts();
+    const { entries, invalid } = this.#campaign(campaign);
+    for (const entry of entries.values()) counts[entry.state]++;
+    counts.invalid += invalid.size;
+    return Promise.resolve(counts);
+  }
+
+  invalidRows(campaign: string, limit = 1000): Promise<InvalidRow[]> {
+    return Promise.resolve(
+      [...this.#campaign(campaign).invalid.values()]
+        .sort((a, b) => a.source.localeCompare(b.source) || a.line - b.line)
+        .slice(0, limit),
+    );
+  }
+
+  get(campaign: string, contactId: string): Promise<ContactRecord | undefined> {
+    const entry = this.#campaign(campaign).entries.get(contactId);
+    return Promise.resolve(entry ? snapshot(entry) : undefined);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function snapshot(entry: Entry): ContactRecord {
+  const { seq: _seq, ...record } = entry;
+  return structuredClone(record);
+}

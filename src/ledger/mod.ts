@@ -1,0 +1,17 @@
+/**
+ * The durable campaign ledger: the {@link CampaignStore} interface, the embedded SQLite store,
+ * and an in-memory one for tests and benchmarks.
+ * @module
+ */
+export {
+  type CampaignStore,
+  type ContactRecord,
+  type ContactState,
+  emptyCounts,
+  type InvalidRow,
+  type LoadResult,
+  type StateCounts,
+  type StepOutputs,
+} from "./campaign_store.ts";
+export { SqliteCampaignStore } from "./sqlite_store.ts";
+export { InMemoryCampaignStore } from "./memory_store.ts";
