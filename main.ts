@@ -1,18 +1,22 @@
 /**
- * ai-call-agent's entry point: builds the process-level dependencies, runs the command line,
- * flushes the logs and exits with the command's code.
+ * ai-call-agent's entry point: builds the process-level dependencies (files, network,
+ * environment, signals, logging), runs the command line, flushes the logs and exits with the
+ * command's code. The only file that touches `Deno.exit`, `Deno.env` or LogTape's `configure`.
  * @module
  */
 import { configure, dispose } from "@logtape/logtape";
 import { dirname } from "node:path";
+import { runCli, signalExitCode } from "./src/cli/mod.ts";
 import { buildLogConfig, redactText } from "./src/logging/mod.ts";
-import { runCli } from "./src/cli/mod.ts";
 
 const encoder = new TextEncoder();
 const writeLine = (file: typeof Deno.stdout, line: string) => {
   let bytes = encoder.encode(line + "\n");
   while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
 };
+const mkdir = (path: string) => Deno.mkdir(path, { recursive: true });
+let signals = 0;
+
 let code: number;
 try {
   code = await runCli(Deno.args, {
@@ -22,13 +26,28 @@ try {
     isTerminal: Deno.stdout.isTerminal(),
     env: (name) => Deno.env.get(name),
     fetch: globalThis.fetch,
-    writeFile: async (path, bytes) => {
-      await Deno.mkdir(dirname(path), { recursive: true });
-      await Deno.writeFile(path, bytes);
-    },
+    writeFile: async (
+      path,
+      bytes,
+    ) => (await mkdir(dirname(path)), await Deno.writeFile(path, bytes)),
+    openFile: async (path) => (await Deno.open(path)).readable,
+    mkdir,
     configureLogging: async (options) => {
-      if (options.filePath) await Deno.mkdir(dirname(options.filePath), { recursive: true });
+      if (options.filePath) await mkdir(dirname(options.filePath));
       await configure(buildLogConfig(options));
+    },
+    onShutdownSignal: (listener) => {
+      const handlers = (["SIGINT", "SIGTERM"] as const).map((signal) => {
+        const handler = () => {
+          // A second signal exits at once: every ledger write is one transaction, so this
+          // cannot leave it half-written.
+          if (++signals > 1) Deno.exit(signalExitCode[signal]);
+          listener(signal);
+        };
+        Deno.addSignalListener(signal, handler);
+        return () => Deno.removeSignalListener(signal, handler);
+      });
+      return { [Symbol.dispose]: () => handlers.forEach((remove) => remove()) };
     },
   });
 } catch (error) {

@@ -118,6 +118,12 @@ export const defaultConfig = {
     maxDeferrals: 5,
     /** Longest wait for an open breaker once only deferred contacts are left. */
     recoveryWaitMs: 600_000,
+    /** On SIGINT/SIGTERM, how long calls in flight may finish before they are aborted. */
+    shutdownGraceMs: 10_000,
+  },
+  ledger: {
+    /** The SQLite ledger file (`run --db` overrides it). */
+    path: "data/ledger.db",
   },
   campaign: {
     name: "default",

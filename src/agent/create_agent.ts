@@ -67,7 +67,12 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   );
   const processor = new CallProcessor(config.campaign, { services, caller, breakers, clock });
   const runner = new CampaignRunner(
-    { campaign: config.campaign.name, ...config.processor },
+    {
+      campaign: config.campaign.name,
+      concurrency: config.processor.concurrency,
+      maxDeferrals: config.processor.maxDeferrals,
+      recoveryWaitMs: config.processor.recoveryWaitMs,
+    },
     { store: deps.store, processor, breakers, clock },
   );
   const alerts = new BasicAlertManager(deps.alertChannels, { clock });

@@ -17,7 +17,19 @@ export interface CliIo {
   fetch: typeof fetch;
   /** Writes a file, creating its folder. */
   writeFile(path: string, bytes: Uint8Array): Promise<void>;
+  /** Opens a file for streaming; rejects with Deno's NotFound when it is missing. */
+  openFile(path: string): Promise<ReadableStream<Uint8Array>>;
+  /** Creates a folder and its parents. */
+  mkdir(path: string): Promise<void>;
+  /**
+   * Calls `listener` on the first SIGINT or SIGTERM; `main.ts` exits at once on a second one.
+   * Dispose to stop listening.
+   */
+  onShutdownSignal(listener: (signal: "SIGINT" | "SIGTERM") => void): Disposable;
 }
+
+/** Exit code of a run stopped by a signal: 128 + the signal's number. */
+export const signalExitCode = { SIGINT: 130, SIGTERM: 143 } as const;
 
 /** Exit codes, documented in README. */
 export const ExitCode = {

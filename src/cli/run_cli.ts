@@ -1,6 +1,7 @@
 import { ConfigError } from "../errors.ts";
 import { type CliIo, ExitCode } from "./cli_io.ts";
 import { simulateCommand } from "./simulate_command.ts";
+import { ContactsFileError, runCommand } from "./run_command.ts";
 import { checkConfigCommand } from "./check_config_command.ts";
 import { UsageError } from "./usage_error.ts";
 import { version } from "../version.ts";
@@ -11,6 +12,7 @@ export const mainHelp =
 Usage: ai-call-agent <command> [options]
 
 Commands:
+  run            run or resume a campaign: run --contacts FILE [--campaign NAME] [--db FILE]
   simulate       run the seed scenario (outage, retries, breaker, recovery)
   check-config   validate the config and environment, print the effective config
 
@@ -18,9 +20,11 @@ Options:
   -h, --help       show this help (also: <command> --help)
   -V, --version    print the version
 
-Exit codes: 0 success, 1 contacts failed or an invariant broke, 2 bad usage or config.`;
+Exit codes: 0 success, 1 contacts failed or an invariant broke, 2 bad usage, config,
+environment or contacts file, 130/143 stopped by SIGINT/SIGTERM.`;
 
 const commands: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
+  run: (args, io) => runCommand(args, io),
   simulate: simulateCommand,
   "check-config": checkConfigCommand,
 };
@@ -48,7 +52,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     return await command(args, io);
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError) {
+    if (
+      error instanceof UsageError || error instanceof ConfigError ||
+      error instanceof ContactsFileError
+    ) {
       io.err(`error: ${error.message}`);
       return ExitCode.usage;
     }

@@ -155,7 +155,9 @@ export const configSchema = z.strictObject({
     concurrency: positiveInt().max(1_000, "must be <= 1000"),
     maxDeferrals: z.number("must be a number").int("must be an integer").min(0, "must be >= 0"),
     recoveryWaitMs: nonNegative(),
+    shutdownGraceMs: nonNegative(),
   }),
+  ledger: z.strictObject({ path: z.string("must be a string").min(1, "must not be empty") }),
   campaign: z.strictObject({
     name: z.string("must be a string").min(1, "must not be empty"),
     purpose: z.string("must be a string").min(1, "must not be empty"),

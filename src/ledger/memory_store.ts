@@ -77,7 +77,9 @@ export class InMemoryCampaignStore implements CampaignStore {
     const { invalid } = this.#campaign(campaign);
     for (const row of rows) {
       const key = `${row.source}\0${row.line}`;
-      if (!invalid.has(key)) invalid.set(key, { ...row });
+      if (!invalid.has(key)) {
+        invalid.set(key, { source: row.source, line: row.line, id: row.id, reason: row.reason });
+      }
     }
     return Promise.resolve();
   }

@@ -7,6 +7,7 @@ import {
   jsonLinesFormatter,
   type LogLevel,
   type Sink,
+  withFilter,
 } from "@logtape/logtape";
 import { redactByField } from "@logtape/redaction";
 import { secretFieldPatterns } from "./redact.ts";
@@ -17,8 +18,8 @@ export interface LogOptions {
   filePath: string;
   /** Lowest level recorded. */
   level: LogLevel;
-  /** Readable lines on stderr (coloured when `colour`); `false`: none. */
-  console: false | { colour: boolean };
+  /** Readable lines on stderr (coloured when `colour`) from `level` up; `false`: none. */
+  console: false | { colour: boolean; level?: LogLevel };
 }
 
 /**
@@ -35,19 +36,22 @@ export function buildLogConfig(options: LogOptions): Config<string, string> {
   }
   if (options.console) {
     const formatter = options.console.colour ? ansiColorFormatter : getTextFormatter();
-    sinks.console = redactByField(
-      getConsoleSink({
-        formatter,
-        levelMap: {
-          trace: "error",
-          debug: "error",
-          info: "error",
-          warning: "error",
-          error: "error",
-          fatal: "error",
-        },
-      }),
-      secretFieldPatterns,
+    sinks.console = withFilter(
+      redactByField(
+        getConsoleSink({
+          formatter,
+          levelMap: {
+            trace: "error",
+            debug: "error",
+            info: "error",
+            warning: "error",
+            error: "error",
+            fatal: "error",
+          },
+        }),
+        secretFieldPatterns,
+      ),
+      options.console.level ?? options.level,
     );
   }
   return {

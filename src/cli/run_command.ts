@@ -1,0 +1,193 @@
+import { parseArgs } from "node:util";
+import { getLogger } from "@logtape/logtape";
+import { dirname } from "node:path";
+import { createAgent, summaryLine } from "../agent/mod.ts";
+import { LogAlertChannel } from "../alerts/mod.ts";
+import { type Clock, systemClock } from "../clock/mod.ts";
+import { type AgentConfig, deepMerge, parseConfig, readConfigFile } from "../config/mod.ts";
+import { ContactsFileError, formatOf, loadContacts } from "../contacts/mod.ts";
+import { ConfigError } from "../errors.ts";
+import { SqliteCampaignStore } from "../ledger/mod.ts";
+import { logAgentEvent } from "../logging/mod.ts";
+import type { RunSummary } from "../processor/mod.ts";
+import { createServices } from "../services/mod.ts";
+import { type CliIo, ExitCode, signalExitCode } from "./cli_io.ts";
+import { UsageError } from "./usage_error.ts";
+
+const logger = getLogger(["ai-call-agent", "cli"]);
+
+export const runHelp = `Usage: ai-call-agent run --contacts FILE [options]
+
+Runs (or resumes) a campaign: loads the contacts file into the ledger, then calls every
+pending contact through the configured services (mocks unless the config says otherwise).
+Running it again on the same campaign never calls a completed contact twice and resumes
+interrupted ones at the step that did not finish.
+
+Options:
+  --contacts FILE     CSV (.csv) or JSON Lines (.jsonl) with id, name, phone (E.164) and
+                      any other columns, which are passed to the script prompt
+  --campaign NAME     campaign name (default: config campaign.name)
+  --db FILE           the SQLite ledger (default: config ledger.path, data/ledger.db)
+  --config FILE       JSON file merged over config/defaults.ts
+  --concurrency N     contacts processed at once (default: config processor.concurrency)
+  -h, --help          show this help
+
+Ctrl-C (SIGINT) or SIGTERM stops taking contacts, lets calls in flight finish within
+processor.shutdownGraceMs, and exits 130 or 143; progress is kept. A second signal exits at once.
+
+Exit codes: 0 every contact completed, 1 some failed, were invalid or are still deferred,
+2 bad usage, config, environment or contacts file, 130/143 stopped by SIGINT/SIGTERM.`;
+
+/** Options of `run`, parsed. */
+export interface RunOptions {
+  contacts: string;
+  campaign?: string;
+  db?: string;
+  configPath?: string;
+  concurrency?: number;
+}
+
+/** Parses `run`'s arguments; throws {@link UsageError} naming the bad one. */
+export function parseRunArgs(args: string[]): RunOptions | "help" {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        contacts: { type: "string" },
+        campaign: { type: "string" },
+        db: { type: "string" },
+        config: { type: "string" },
+        concurrency: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n\n${runHelp}`);
+  }
+  if (values.help) return "help";
+  if (!values.contacts) throw new UsageError(`run needs --contacts FILE\n\n${runHelp}`);
+  let concurrency: number | undefined;
+  if (values.concurrency !== undefined) {
+    concurrency = Number(values.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new UsageError(`--concurrency must be an integer >= 1: got "${values.concurrency}"`);
+    }
+  }
+  return {
+    contacts: values.contacts,
+    campaign: values.campaign,
+    db: values.db,
+    configPath: values.config,
+    concurrency,
+  };
+}
+
+async function loadRunConfig(options: RunOptions, io: CliIo): Promise<AgentConfig> {
+  const override = options.configPath
+    ? await readConfigFile(options.configPath, io.readTextFile)
+    : {};
+  const flags: Record<string, unknown> = {};
+  if (options.campaign) flags.campaign = { name: options.campaign };
+  if (options.concurrency) flags.processor = { concurrency: options.concurrency };
+  if (options.db) flags.ledger = { path: options.db };
+  return parseConfig(deepMerge(override, flags));
+}
+
+/** `run`: loads the contacts, works the campaign, prints the summary, returns the exit code. */
+export async function runCommand(
+  args: string[],
+  io: CliIo,
+  clock: Clock = systemClock,
+): Promise<number> {
+  const options = parseRunArgs(args);
+  if (options === "help") {
+    io.out(runHelp);
+    return ExitCode.ok;
+  }
+  const config = await loadRunConfig(options, io);
+  const services = createServices(config, {
+    clock,
+    fetch: io.fetch,
+    env: io.env,
+    writeFile: io.writeFile,
+  });
+  await io.configureLogging({
+    filePath: config.logging.filePath,
+    level: config.logging.level,
+    console: { colour: io.isTerminal, level: "warning" },
+  });
+  const format = formatOf(options.contacts);
+  let stream: ReadableStream<Uint8Array>;
+  try {
+    stream = await io.openFile(options.contacts);
+  } catch (error) {
+    const why = error instanceof Deno.errors.NotFound
+      ? "file not found"
+      : `cannot read it (${(error as Error).name})`;
+    throw new ConfigError([`--contacts ${options.contacts}: ${why}`], { cause: error });
+  }
+  await io.mkdir(dirname(config.ledger.path));
+  await using store = new SqliteCampaignStore(config.ledger.path);
+  const campaign = config.campaign.name;
+  let shown = 0;
+  const report = await loadContacts(store, campaign, { path: options.contacts, stream, format }, {
+    now: () => clock.now(),
+    onInvalid: (row) => {
+      logger.info("Invalid contact row {line} of {source}: {reason}", { ...row });
+      if (shown++ < 20) io.err(`${row.source}:${row.line}: ${row.reason}`);
+    },
+  });
+  if (shown > 20) {
+    io.err(`... and ${shown - 20} more invalid rows (all are in the log and the ledger)`);
+  }
+  io.err(
+    `loaded ${options.contacts} into campaign ${campaign}: ${report.added} new, ${report.alreadyLoaded} already in the ledger, ${report.invalid.length} invalid`,
+  );
+  await using agent = createAgent(config, {
+    clock,
+    random: Math.random,
+    services,
+    alertChannels: [new LogAlertChannel()],
+    store,
+  });
+  using _log = agent.events.on(logAgentEvent);
+  const drain = new AbortController();
+  const abort = new AbortController();
+  let stoppedBy: "SIGINT" | "SIGTERM" | undefined;
+  const graceTimer = new AbortController();
+  using _signals = io.onShutdownSignal((signal) => {
+    stoppedBy = signal;
+    io.err(
+      `${signal}: finishing calls in flight (up to ${config.processor.shutdownGraceMs} ms); again to quit at once`,
+    );
+    drain.abort(new DOMException(signal, "AbortError"));
+    clock.sleep(config.processor.shutdownGraceMs, graceTimer.signal).then(
+      () => abort.abort(new DOMException(`${signal}: grace period over`, "AbortError")),
+      () => {},
+    );
+  });
+  agent.health.start();
+  let summary: RunSummary;
+  try {
+    summary = await agent.runner.run({ drain: drain.signal, abort: abort.signal });
+  } finally {
+    graceTimer.abort();
+    await agent.health.stop();
+    await agent.alerts.flush();
+  }
+  io.out(summaryLine({ ...summary }));
+  if (summary.ended === "waiting-for-recovery") {
+    io.err(
+      `${summary.deferred} contact(s) still wait for a service to recover: run again to resume`,
+    );
+  }
+  if (stoppedBy) return signalExitCode[stoppedBy];
+  const unfinished = summary.failed + summary.invalid + summary.deferred + summary.pending +
+    summary.in_progress;
+  return unfinished === 0 ? ExitCode.ok : ExitCode.failed;
+}
+
+export { ContactsFileError };

@@ -1,0 +1,180 @@
+import assert from "node:assert/strict";
+import {
+  type ContactRow,
+  ContactsFileError,
+  formatOf,
+  readContacts,
+} from "../../src/contacts/mod.ts";
+
+function streamOf(...chunks: (string | Uint8Array)[]): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  return ReadableStream.from(chunks.map((c) => typeof c === "string" ? encoder.encode(c) : c));
+}
+
+async function rows(
+  stream: ReadableStream<Uint8Array>,
+  format: "csv" | "jsonl",
+): Promise<ContactRow[]> {
+  return await Array.fromAsync(readContacts(stream, format));
+}
+
+const valid = (rows: ContactRow[]) => rows.filter((r) => "contact" in r);
+const invalid = (rows: ContactRow[]) =>
+  rows.filter((r) => "reason" in r) as { line: number; reason: string }[];
+
+Deno.test("CSV rows become contacts; other columns pass through to the prompt", async () => {
+  const result = await rows(
+    streamOf(
+      "id,name,phone,purpose,company\r\n",
+      'c1,Ada Lovelace,+14155550100,the demo,"Analytical, Ltd"\r\n',
+      "c2,Grace Hopper,+1 (415) 555-0101,,Navy\r\n",
+    ),
+    "csv",
+  );
+  assert.deepEqual(result, [
+    {
+      line: 2,
+      contact: {
+        id: "c1",
+        name: "Ada Lovelace",
+        phone: "+14155550100",
+        purpose: "the demo",
+        fields: { company: "Analytical, Ltd" },
+      },
+    },
+    {
+      line: 3,
+      contact: {
+        id: "c2",
+        name: "Grace Hopper",
+        phone: "+14155550101",
+        fields: { company: "Navy" },
+      },
+    },
+  ]);
+});
+
+Deno.test("quoted fields may hold quotes and line breaks, even across chunks", async () => {
+  const result = await rows(
+    streamOf(
+      'id,name,phone,notes\nc1,"Ada ""the Countess""",+14155550100,"line one\n',
+      'line two"\nc2,B,+14155550101,x\n',
+    ),
+    "csv",
+  );
+  const [first, second] = valid(result) as {
+    line: number;
+    contact: { name: string; notes?: string };
+  }[];
+  assert.equal(first.contact.name, 'Ada "the Countess"');
+  assert.equal(first.contact.notes, "line one\nline two");
+  assert.equal(second.line, 4);
+});
+
+Deno.test("bad rows are reported with their line and reason, and the rest proceed", async () => {
+  const result = await rows(
+    streamOf(
+      "id,name,phone\n",
+      "c1,Ada,+14155550100\n",
+      ",No Id,+14155550101\n",
+      "c3,,+14155550102\n",
+      "c4,Bad Phone,555-0103\n",
+      "c5,Too,+14155550104,extra\n",
+      "c1,Again,+14155550105\n",
+      'c6,"unclosed,+14155550106\n',
+    ),
+    "csv",
+  );
+  assert.equal(valid(result).length, 1);
+  assert.deepEqual(invalid(result).map((r) => `${r.line}: ${r.reason}`), [
+    "3: missing id: every row needs an id column value",
+    "4: missing name",
+    '5: phone "555-0103" is not E.164: write it as + country code and number, e.g. +14155550100',
+    "6: has 4 fields, the header has 3",
+    "7: duplicate id c1 (first on line 2)",
+    "8: a quoted field is never closed",
+  ]);
+});
+
+Deno.test("a row that is not valid UTF-8 is invalid; the rows after it proceed", async () => {
+  const latin1 = new Uint8Array([
+    ...new TextEncoder().encode("c2,Jos"),
+    0xe9,
+    ...new TextEncoder().encode(",+14155550101\n"),
+  ]);
+  const result = await rows(
+    streamOf("id,name,phone\nc1,Ada,+14155550100\n", latin1, "c3,Ok,+14155550102\n"),
+    "csv",
+  );
+  assert.deepEqual(valid(result).map((r) => "contact" in r && r.contact.id), ["c1", "c3"]);
+  assert.deepEqual(invalid(result).map((r) => `${r.line}: ${r.reason}`), [
+    "3: not valid UTF-8; save the file as UTF-8",
+  ]);
+});
+
+Deno.test("a UTF-8 byte-order mark is skipped; a UTF-16 file is refused with the fix", async () => {
+  const bom = new Uint8Array([
+    0xef,
+    0xbb,
+    0xbf,
+    ...new TextEncoder().encode("id,name,phone\nc1,A,+14155550100\n"),
+  ]);
+  assert.equal(valid(await rows(streamOf(bom), "csv")).length, 1);
+  const utf16 = new Uint8Array([0xff, 0xfe, 0x69, 0x00]);
+  await assert.rejects(
+    rows(streamOf(utf16), "csv"),
+    (error) => error instanceof ContactsFileError && /UTF-16; save it as UTF-8/.test(error.message),
+  );
+});
+
+Deno.test("an empty file gives no rows; a header without the required columns is refused", async () => {
+  assert.deepEqual(await rows(streamOf(""), "csv"), []);
+  assert.deepEqual(await rows(streamOf(""), "jsonl"), []);
+  await assert.rejects(
+    rows(streamOf("identifier,name\n"), "csv"),
+    /line 1: the header row lacks id, phone/,
+  );
+});
+
+Deno.test("JSON Lines rows are validated the same way", async () => {
+  const result = await rows(
+    streamOf(
+      '{"id":"c1","name":"Ada","phone":"+14155550100","tier":2}\n',
+      "\n",
+      "not json\n",
+      "[1,2]\n",
+      '{"id":"c2","name":"B","phone":"+1"}\n',
+    ),
+    "jsonl",
+  );
+  assert.deepEqual(valid(result), [
+    { line: 1, contact: { id: "c1", name: "Ada", phone: "+14155550100", fields: { tier: "2" } } },
+  ]);
+  assert.deepEqual(invalid(result).map((r) => r.line), [3, 4, 5]);
+  assert.match(invalid(result)[0].reason, /not valid JSON/);
+});
+
+Deno.test("the format comes from the extension, with a clear error otherwise", () => {
+  assert.equal(formatOf("a/b.CSV"), "csv");
+  assert.equal(formatOf("x.jsonl"), "jsonl");
+  assert.throws(() => formatOf("x.xlsx"), /name it \.csv, or \.jsonl/);
+});
+
+Deno.test("a 100,000-row file streams without holding the rows", async () => {
+  const encoder = new TextEncoder();
+  let i = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (i === 0) controller.enqueue(encoder.encode("id,name,phone\n"));
+      if (i >= 100_000) return controller.close();
+      let chunk = "";
+      for (let n = 0; n < 1_000; n++, i++) {
+        chunk += `c${i},Name ${i},+1415${String(i).padStart(7, "0")}\n`;
+      }
+      controller.enqueue(encoder.encode(chunk));
+    },
+  });
+  let count = 0;
+  for await (const row of readContacts(stream, "csv")) if ("contact" in row) count++;
+  assert.equal(count, 100_000);
+});
