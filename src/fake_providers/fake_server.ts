@@ -18,6 +18,9 @@ export interface HttpFaultRule extends FaultRule {
   drop?: boolean;
   /** Answer 200 with a body that is not JSON. */
   malformed?: boolean;
+  /** Do the work (store the outcome), then never answer: a crash after the provider's
+   * success and before ours. Honoured by routes that store something. */
+  hangAfter?: boolean;
 }
 
 /** A provider's exact error response for a fault kind. */
@@ -34,6 +37,8 @@ export interface RecordedRequest {
   at: number;
   headers: Record<string, string>;
   body?: unknown;
+  /** What the fault script made of it (`ok`, `hang`, `HTTP 503`...); unset for probes. */
+  result?: string;
 }
 
 /** A running fake provider. */
@@ -60,6 +65,7 @@ export class FakeProviderState {
   readonly #hung = new Set<() => void>();
   readonly #waiters: { n: number; resolve: () => void }[] = [];
   #closed = false;
+  #hangAfter = false;
 
   constructor(
     service: string,
@@ -103,7 +109,10 @@ export class FakeProviderState {
    */
   async fault(c: Context, probe = false): Promise<Response | undefined> {
     const rule = probe ? this.schedule.currentRule() : this.schedule.nextRule();
+    this.#hangAfter = !probe && rule?.hangAfter === true;
     if (!probe) {
+      const request = this.requests.at(-1);
+      if (request) request.result = describeRule(rule);
       this.calls.emit({
         service: this.#service,
         operation: `${c.req.method} ${new URL(c.req.url).pathname}`,
@@ -111,13 +120,10 @@ export class FakeProviderState {
         result: describeRule(rule),
       });
     }
-    if (!rule) return undefined;
+    if (!rule || rule.hangAfter) return undefined;
     if (rule.latencyMs) await this.#clock.sleep(rule.latencyMs);
     if (rule.hang || rule.fail === "timeout") {
-      await new Promise<void>((resolve) => {
-        if (this.#closed) return resolve();
-        this.#hung.add(resolve);
-      });
+      await this.#hangUntilClosed();
       return new Response(null, { status: 504 });
     }
     if (rule.drop || rule.fail === "connection") return droppedResponse();
@@ -137,6 +143,21 @@ export class FakeProviderState {
     return undefined;
   }
 
+  /** For routes that store something: hangs after the work when the rule said `hangAfter`. */
+  async afterWork(): Promise<Response | undefined> {
+    if (!this.#hangAfter) return undefined;
+    this.#hangAfter = false;
+    await this.#hangUntilClosed();
+    return new Response(null, { status: 504 });
+  }
+
+  #hangUntilClosed(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.#closed) return resolve();
+      this.#hung.add(resolve);
+    });
+  }
+
   /** Releases every hung request, so the server can shut down. */
   close(): void {
     this.#closed = true;
@@ -147,6 +168,7 @@ export class FakeProviderState {
 
 function describeRule(rule?: HttpFaultRule): string {
   if (!rule) return "ok";
+  if (rule.hangAfter) return "hang-after";
   if (rule.hang || rule.fail === "timeout") return "hang";
   if (rule.drop || rule.fail === "connection") return "drop";
   if (rule.malformed) return "malformed";

@@ -55,7 +55,12 @@ abstract class MockService {
   }
 
   probe(options: ServiceCallOptions = {}): Promise<void> {
-    return this.#act(this.#schedule.probe(), options.signal);
+    const behaviour = this.#schedule.probe();
+    // A contact-specific error is about a request's content; a probe carries none.
+    if (behaviour.error?.scope === "contact" && !behaviour.error.retryable) {
+      behaviour.error = undefined;
+    }
+    return this.#act(behaviour, options.signal);
   }
 
   protected async call(operation: string, signal?: AbortSignal): Promise<void> {
@@ -119,6 +124,8 @@ export class MockTts extends MockService implements TtsService {
 export class MockCrm extends MockService implements CrmService {
   /** Outcomes stored, by idempotency key. */
   readonly records = new Map<string, CallOutcome>();
+  /** Successful writes per idempotency key: more than 1 means a repeat reached the CRM. */
+  readonly writes = new Map<string, number>();
 
   constructor(options: MockOptions, deps: { clock: Clock }, name = "crm") {
     super(name, options, deps.clock);

@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import {
+  type FakeServer,
+  startFakeElevenLabs,
+  startFakeOpenAi,
+  startFakeWebhookCrm,
+} from "../../src/fake_providers/mod.ts";
+import { finished, spawnMain } from "../_support/spawn_main.ts";
+
+const names = [
+  "Ada Lovelace",
+  "Grace Hopper",
+  "Alan Turing",
+  "Katherine Johnson",
+  "Edsger Dijkstra",
+  "Barbara Liskov",
+];
+
+/** Resolves when `fake` receives a call its script makes hang (the moment to kill). */
+function hangReached(fake: FakeServer): Promise<void> {
+  return new Promise((resolve) => {
+    const subscription = fake.onCall((call) => {
+      if (call.result === "hang" || call.result === "hang-after") {
+        subscription[Symbol.dispose]();
+        resolve();
+      }
+    });
+  });
+}
+
+function successfulCallsPerContact(fake: FakeServer, path: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const request of fake.requests) {
+    if (!request.path.startsWith(path) || request.result !== "ok") continue;
+    const text = JSON.stringify(request.body);
+    const name = names.find((n) => text.includes(n)) ?? "?";
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return counts;
+}
+
+Deno.test("killed with SIGKILL before, during and after each step, the campaign completes each contact exactly once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "crash-test-" });
+  // Kill points, in order: during c1's LLM call; during c1's TTS call (its script saved);
+  // at the CRM after it stored c1's outcome but before it answered; during c3's LLM call,
+  // after c2 completed.
+  await using llm = startFakeOpenAi({
+    apiKey: "llm-key",
+    faults: [{ hang: true, calls: 1 }, { calls: 2 }, { hang: true, calls: 1 }],
+  });
+  await using tts = startFakeElevenLabs({ apiKey: "tts-key", faults: [{ hang: true, calls: 1 }] });
+  await using crm = startFakeWebhookCrm({
+    apiKey: "crm-key",
+    faults: [{ hangAfter: true, calls: 1 }],
+  });
+  try {
+    const csv = ["id,name,phone", ...names.map((name, i) => `c${i + 1},${name},+1415555010${i}`)]
+      .join("\n");
+    await Deno.writeTextFile(`${dir}/contacts.csv`, csv + "\n");
+    await Deno.writeTextFile(
+      `${dir}/config.json`,
+      JSON.stringify({
+        campaign: { name: "crash" },
+        processor: { concurrency: 1 },
+        retry: { initialDelayMs: 20, maxDelayMs: 100, jitterMs: 10 },
+        health: { intervalMs: 60_000, timeoutMs: 1_000 },
+        logging: { filePath: `${dir}/agent.jsonl` },
+        services: {
+          llm: { kind: "openai", openai: { baseUrl: llm.baseUrl, apiKeyEnv: "T_LLM" } },
+          tts: {
+            kind: "elevenlabs",
+            elevenlabs: { baseUrl: tts.url, apiKeyEnv: "T_TTS", audioDir: `${dir}/audio` },
+          },
+          crm: {
+            kind: "webhook",
+            webhook: {
+              url: `${crm.url}/outcomes`,
+              healthUrl: `${crm.url}/health`,
+              tokenEnv: "T_CRM",
+            },
+          },
+        },
+      }),
+    );
+    const args = [
+      "run",
+      "--contacts",
+      `${dir}/contacts.csv`,
+      "--db",
+      `${dir}/ledger.db`,
+      "--config",
+      `${dir}/config.json`,
+    ];
+    const env = { T_LLM: "llm-key", T_TTS: "tts-key", T_CRM: "crm-key" };
+
+    const killPoints = [hangReached(llm), hangReached(tts), hangReached(crm)];
+    for (const point of killPoints) {
+      const child = spawnMain(args, { env });
+      await point;
+      child.kill("SIGKILL");
+      const { code } = await finished(child);
+      assert.notEqual(code, 0);
+    }
+    // The last LLM hang: arm it now so it is not confused with the first.
+    const lastKill = hangReached(llm);
+    const child = spawnMain(args, { env });
+    await lastKill;
+    child.kill("SIGKILL");
+    await finished(child);
+
+    const final = await finished(spawnMain(args, { env }));
+    assert.equal(final.code, 0, final.stderr);
+    assert.match(
+      final.stdout,
+      /campaign crash: 6 completed, 0 failed, 0 skipped \(deferred\) of 6/,
+    );
+
+    assert.equal(crm.outcomes.size, 6, "every contact is recorded exactly once at the CRM");
+    assert.deepEqual([...crm.outcomes.keys()].sort(), names.map((_, i) => `crash:c${i + 1}`));
+    assert.equal(
+      crm.duplicates,
+      1,
+      "the retry after the CRM crash was dropped by its idempotency key",
+    );
+    for (
+      const [path, fake] of [["/v1/chat/completions", llm], ["/v1/text-to-speech", tts]] as const
+    ) {
+      const counts = successfulCallsPerContact(fake, path);
+      assert.equal(counts.size, 6, `${path}: every contact was served`);
+      for (const [name, n] of counts) {
+        assert.equal(n, 1, `${name} cost ${n} successful calls to ${path}`);
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

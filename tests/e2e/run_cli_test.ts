@@ -1,0 +1,132 @@
+import assert from "node:assert/strict";
+import { SqliteCampaignStore } from "../../src/ledger/mod.ts";
+import { runMain } from "../_support/run_main.ts";
+import { finished, spawnMain } from "../_support/spawn_main.ts";
+
+async function workspace(config: Record<string, unknown> = {}, rows = 5) {
+  const dir = await Deno.makeTempDir({ prefix: "run-test-" });
+  const csv = [
+    "id,name,phone,notes",
+    ...Array.from(
+      { length: rows },
+      (_, i) => `c${i + 1},Person ${i + 1},+1415555${1000 + i},note ${i}`,
+    ),
+  ];
+  await Deno.writeTextFile(`${dir}/contacts.csv`, csv.join("\n") + "\n");
+  await Deno.writeTextFile(
+    `${dir}/config.json`,
+    JSON.stringify({ logging: { filePath: `${dir}/agent.jsonl` }, ...config }),
+  );
+  return {
+    dir,
+    args: (...extra: string[]) => [
+      "run",
+      "--contacts",
+      `${dir}/contacts.csv`,
+      "--db",
+      `${dir}/ledger.db`,
+      "--config",
+      `${dir}/config.json`,
+      ...extra,
+    ],
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+Deno.test("run with no config works out of the box: every service a healthy mock, exit 0", async () => {
+  await using ws = await workspace();
+  const { code, stdout, stderr } = await runMain(ws.args());
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /campaign default: 5 completed, 0 failed, 0 skipped \(deferred\) of 5/);
+  assert.match(stderr, /5 new, 0 already in the ledger, 0 invalid/);
+  const again = await runMain(ws.args());
+  assert.equal(again.code, 0);
+  assert.match(again.stderr, /0 new, 5 already in the ledger/);
+});
+
+Deno.test("run exits 1 when some contacts failed, and reports invalid rows by line", async () => {
+  await using ws = await workspace({
+    services: { tts: { mock: { latencyMs: 0, faults: [{ fail: "invalid-request", calls: 1 }] } } },
+  });
+  await Deno.writeTextFile(`${ws.dir}/contacts.csv`, "c9,No Phone,,x\n", { append: true });
+  const { code, stdout, stderr } = await runMain(ws.args("--campaign", "spring"));
+  assert.equal(code, 1);
+  assert.match(
+    stdout,
+    /campaign spring: 4 completed, 1 failed, 0 skipped \(deferred\), 1 invalid of 6/,
+  );
+  assert.match(stderr, /contacts\.csv:7: missing phone/);
+});
+
+Deno.test("run's usage, config and file errors exit 2 with a message naming the problem", async () => {
+  await using ws = await workspace();
+  const missingFlag = await runMain(["run"]);
+  assert.equal(missingFlag.code, 2);
+  assert.match(missingFlag.stderr, /run needs --contacts FILE/);
+  const missingFile = await runMain([
+    "run",
+    "--contacts",
+    `${ws.dir}/nope.csv`,
+    "--db",
+    `${ws.dir}/l.db`,
+  ]);
+  assert.equal(missingFile.code, 2);
+  assert.match(missingFile.stderr, /--contacts .*nope\.csv: file not found/);
+  const badConcurrency = await runMain(ws.args("--concurrency", "0"));
+  assert.equal(badConcurrency.code, 2);
+  assert.match(badConcurrency.stderr, /--concurrency must be an integer >= 1: got "0"/);
+  await Deno.writeTextFile(
+    `${ws.dir}/config.json`,
+    JSON.stringify({ services: { llm: { kind: "openai" } } }),
+  );
+  const missingKey = await runMain(ws.args(), {
+    env: { OPENAI_API_KEY: "" },
+    permissions: ["--allow-read", "--allow-write", "--allow-env"],
+  });
+  assert.equal(missingKey.code, 2);
+  assert.match(missingKey.stderr, /environment variable OPENAI_API_KEY is not set/);
+  await Deno.writeFile(`${ws.dir}/utf16.csv`, new Uint8Array([0xff, 0xfe, 0x69, 0x00]));
+  const utf16 = await runMain([
+    "run",
+    "--contacts",
+    `${ws.dir}/utf16.csv`,
+    "--db",
+    `${ws.dir}/l.db`,
+  ]);
+  assert.equal(utf16.code, 2);
+  assert.match(utf16.stderr, /UTF-16; save it as UTF-8/);
+});
+
+Deno.test("SIGINT stops taking contacts, lets calls in flight finish, exits 130; a rerun finishes the rest", async () => {
+  await using ws = await workspace({
+    processor: { concurrency: 2, shutdownGraceMs: 5_000 },
+    services: { llm: { mock: { latencyMs: 150, faults: [] } } },
+  }, 40);
+  const child = spawnMain(ws.args());
+  // Wait until some contacts are done, then interrupt.
+  const db = `${ws.dir}/ledger.db`;
+  for (let i = 0; i < 200; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    try {
+      await using store = new SqliteCampaignStore(db);
+      if ((await store.counts("default")).completed >= 2) break;
+    } catch {
+      // the ledger is not created yet
+    }
+  }
+  child.kill("SIGINT");
+  const stopped = await finished(child);
+  assert.equal(stopped.code, 130, stopped.stderr);
+  assert.match(stopped.stderr, /SIGINT: finishing calls in flight/);
+  {
+    await using store = new SqliteCampaignStore(db);
+    const counts = await store.counts("default");
+    assert.equal(counts.in_progress, 0, "calls in flight finished within the grace period");
+    assert.ok(counts.completed >= 2 && counts.completed < 40, `completed ${counts.completed}`);
+  }
+  const rerun = await runMain(ws.args());
+  assert.equal(rerun.code, 0, rerun.stderr);
+  assert.match(rerun.stdout, /40 completed/);
+});
