@@ -15,6 +15,12 @@ function fakeIo(files: Record<string, string> = {}, env: Record<string, string> 
     env: (name) => env[name],
     fetch: () => Promise.reject(new Error("no network in this test")),
     writeFile: () => Promise.resolve(),
+    openFile: (path) =>
+      path in files
+        ? Promise.resolve(ReadableStream.from([new TextEncoder().encode(files[path])]))
+        : Promise.reject(new Deno.errors.NotFound(path)),
+    mkdir: () => Promise.resolve(),
+    onShutdownSignal: () => ({ [Symbol.dispose]: () => {} }),
   };
   return { io, out, err };
 }
