@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a report script: printing is its job
 /**
  * Campaign measurements that are whole runs rather than micro-benchmarks (`deno task
  * bench:campaign`):
