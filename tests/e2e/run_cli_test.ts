@@ -130,3 +130,33 @@ Deno.test("SIGINT stops taking contacts, lets calls in flight finish, exits 130;
   assert.equal(rerun.code, 0, rerun.stderr);
   assert.match(rerun.stdout, /40 completed/);
 });
+
+Deno.test("SIGTERM exits 143; a second signal exits at once and leaves the ledger readable", async () => {
+  await using ws = await workspace({
+    processor: { concurrency: 2, shutdownGraceMs: 60_000 },
+    services: { llm: { mock: { latencyMs: 30_000, faults: [] } } },
+  }, 10);
+  const waitForLedger = async () => {
+    for (let i = 0; i < 200; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      try {
+        await using store = new SqliteCampaignStore(`${ws.dir}/ledger.db`);
+        if ((await store.counts("default")).in_progress >= 2) return;
+      } catch {
+        // not created yet
+      }
+    }
+  };
+  const child = spawnMain(ws.args());
+  await waitForLedger();
+  const started = Date.now();
+  child.kill("SIGTERM");
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  child.kill("SIGTERM");
+  const stopped = await finished(child);
+  assert.equal(stopped.code, 143, stopped.stderr);
+  assert.ok(Date.now() - started < 10_000, "the second signal did not wait for the 30 s calls");
+  await using store = new SqliteCampaignStore(`${ws.dir}/ledger.db`);
+  const counts = await store.counts("default");
+  assert.equal(counts.pending + counts.in_progress + counts.completed, 10, JSON.stringify(counts));
+});
