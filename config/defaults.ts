@@ -125,6 +125,27 @@ export const defaultConfig = {
     /** The SQLite ledger file (`run --db` overrides it). */
     path: "data/ledger.db",
   },
+  /**
+   * Alerts: routed by severity to channels; `"*"` means every configured channel (and any
+   * added in code). The `log` channel always exists. Other channels are named here, each with
+   * its `kind`: telegram | resend | sendgrid | webhook | log. Secrets come from the variables
+   * they name (`tokenEnv`, `apiKeyEnv`, `secretEnv`). Example:
+   * `channels: { ops: { kind: "telegram", chatId: "-100123", tokenEnv: "TELEGRAM_BOT_TOKEN" } }`
+   */
+  alerts: {
+    /** Alerts within this window go out as one message per channel. */
+    groupWaitMs: 10_000,
+    /** A firing alert is not sent again before this (4 h). */
+    repeatIntervalMs: 14_400_000,
+    /** How often undelivered messages are retried from the outbox. */
+    replayIntervalMs: 30_000,
+    /** Messages per minute per channel (Telegram: about 20 per chat). */
+    perMinute: 20,
+    /** Retries of one delivery (merged over `retry`): short, the outbox keeps the rest. */
+    retry: { maxRetries: 2 },
+    routes: { critical: ["*"], error: ["*"], warning: ["log"], info: ["log"] },
+    channels: {},
+  },
   campaign: {
     name: "default",
     purpose: "a short follow-up on your recent enquiry",

@@ -1,12 +1,27 @@
 import type { Agent } from "./create_agent.ts";
 
 /**
- * Which events raise alerts: a breaker opening (critical) and its closing (resolved); a
- * contact failing permanently or after its retries ran out (error).
+ * Which events raise alerts: a failing health probe (warning) until it is healthy again; a
+ * breaker opening (critical) and its closing (resolved); a contact failing permanently or
+ * after its retries ran out (error).
  */
 export function wireAlertRules(agent: Agent, campaign: string): Disposable[] {
   const { alerts } = agent;
   return [
+    agent.health.onCheck((check) => {
+      const key = `health:${check.service}`;
+      if (check.status === "unhealthy") {
+        // Raised on every failing probe: the manager's dedup keeps it to one message.
+        alerts.raise({
+          key,
+          severity: "warning",
+          summary: `${check.service} health probe failing: ${check.lastError}`,
+          labels: { service: check.service, campaign },
+        });
+      } else if (check.status === "healthy") {
+        alerts.resolve(key, `${check.service} health probe healthy again`);
+      }
+    }),
     agent.breakers.onStateChange((change) => {
       const key = `breaker-open:${change.service}`;
       if (change.to === "OPEN") {

@@ -1,26 +1,31 @@
-import { type AlertChannel, BasicAlertManager } from "../alerts/mod.ts";
+import { type AlertChannel, createAlerting, type RoutingAlertManager } from "../alerts/mod.ts";
 import { BreakerRegistry } from "../breaker/mod.ts";
 import type { Clock, Random } from "../clock/mod.ts";
 import { type AgentConfig, servicePolicies } from "../config/mod.ts";
+import { Emitter } from "../events/mod.ts";
 import { HealthChecker } from "../health/mod.ts";
 import type { CampaignStore } from "../ledger/mod.ts";
 import { CallProcessor, CampaignRunner } from "../processor/mod.ts";
 import { Bulkhead, ServiceCaller, type ServiceCallPolicy } from "../resilience/mod.ts";
 import { RetryPolicy } from "../retry/mod.ts";
 import type { Services } from "../services/mod.ts";
+import type { AgentEvent } from "./agent_event.ts";
 import { wireAlertRules } from "./alert_rules.ts";
 import { observeAgent } from "./observe_agent.ts";
-import type { AgentEvent } from "./agent_event.ts";
-import { Emitter } from "../events/mod.ts";
 
 /** What the agent is built from; `main.ts` or a test assembles it. */
 export interface AgentDeps {
   clock: Clock;
   random: Random;
   services: Services;
-  alertChannels: readonly AlertChannel[];
-  /** The campaign ledger. */
+  /** The campaign ledger; its outbox keeps undelivered alerts. */
   store: CampaignStore;
+  /** Alert channels made in code (tests, the simulation), besides the configured ones. */
+  alertChannels?: readonly AlertChannel[];
+  /** The network, for alert channels. @default a fetch that refuses */
+  fetch?: typeof fetch;
+  /** Environment variables, for alert channels' secrets. @default none */
+  env?: (name: string) => string | undefined;
 }
 
 /** The wired agent: every component, sharing one set of breakers and one event stream. */
@@ -34,15 +39,21 @@ export interface Agent extends AsyncDisposable {
   /** Works the campaign in `config.campaign.name` from the ledger. */
   runner: CampaignRunner;
   store: CampaignStore;
-  alerts: BasicAlertManager;
+  alerts: RoutingAlertManager;
   /** Every event of every component, with `t` relative to `startedAt`. */
   events: Emitter<AgentEvent>;
   startedAt: number;
+  /** Starts the background work: health probes, outbox replays. */
+  start(): void;
+  /** Stops it, sends pending alert groups and waits for deliveries in flight. */
+  stop(): Promise<void>;
 }
+
+const noNetwork: typeof fetch = () => Promise.reject(new TypeError("no network configured"));
 
 /** Builds the agent from a validated config and its dependencies. */
 export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
-  const { clock, random, services } = deps;
+  const { clock, random, services, store } = deps;
   const policies = servicePolicies(config);
   const breakers = new BreakerRegistry(
     Object.fromEntries(Object.entries(policies).map(([name, policy]) => [name, policy.breaker])),
@@ -73,11 +84,27 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       maxDeferrals: config.processor.maxDeferrals,
       recoveryWaitMs: config.processor.recoveryWaitMs,
     },
-    { store: deps.store, processor, breakers, clock },
+    { store, processor, breakers, clock },
   );
-  const alerts = new BasicAlertManager(deps.alertChannels, { clock });
-  const events = new Emitter<AgentEvent>();
-  const startedAt = clock.now();
+  const alerts = createAlerting(config, {
+    clock,
+    random,
+    fetch: deps.fetch ?? noNetwork,
+    env: deps.env ?? (() => undefined),
+    outbox: store.outbox,
+    extraChannels: deps.alertChannels,
+  });
+  let background: { controller: AbortController; loop: Promise<void> } | undefined;
+  const replayLoop = async (signal: AbortSignal) => {
+    while (!signal.aborted) {
+      try {
+        await clock.sleep(config.alerts.replayIntervalMs, signal);
+      } catch {
+        return;
+      }
+      await alerts.replay();
+    }
+  };
   const agent: Agent = {
     config,
     breakers,
@@ -86,14 +113,28 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     health,
     processor,
     runner,
-    store: deps.store,
+    store,
     alerts,
-    events,
-    startedAt,
-    async [Symbol.asyncDispose]() {
-      for (const subscription of subscriptions) subscription[Symbol.dispose]();
+    events: new Emitter<AgentEvent>(),
+    startedAt: clock.now(),
+    start() {
+      health.start();
+      if (!background) {
+        const controller = new AbortController();
+        background = { controller, loop: replayLoop(controller.signal) };
+      }
+    },
+    async stop() {
+      const running = background;
+      background = undefined;
+      running?.controller.abort();
+      await running?.loop;
       await health.stop();
       await alerts.flush();
+    },
+    async [Symbol.asyncDispose]() {
+      await agent.stop();
+      for (const subscription of subscriptions) subscription[Symbol.dispose]();
     },
   };
   const subscriptions = [

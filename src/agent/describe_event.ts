@@ -63,9 +63,7 @@ export function describeEvent(event: AgentEvent): string | undefined {
     case "recovery-wait-over":
       return event.recovered ? undefined : `… gave up waiting for recovery`;
     case "alert":
-      return `🔔 alert via ${event.channel} [${
-        event.status === "resolved" ? "resolved" : event.severity
-      }] ${event.summary}`;
+      return describeAlert(event);
     case "summary":
       return `■ ${summaryLine(event)}`;
     case "provider-requests":
@@ -102,4 +100,21 @@ export function summaryLine(summary: Record<string, unknown>): string {
   return `campaign ${summary.campaign}: ${parts.join(", ")} of ${n("total")} in ${
     seconds(n("durationMs"))
   }`;
+}
+
+function describeAlert(event: AgentEvent): string {
+  const label = event.status === "resolved" ? "resolved" : String(event.severity);
+  const what = `[${label}] ${event.summary}`;
+  switch (event.decision) {
+    case "queued":
+      return `🔔 alert ${what} → grouped for ${(event.channels as string[]).join(", ")}`;
+    case "delivered":
+      return `🔔 sent via ${event.channel}: ${what}`;
+    case "outboxed":
+      return `🔔 ${event.channel} failed (${event.errorClass}); kept in the outbox: ${what}`;
+    case "replayed":
+      return `🔔 sent via ${event.channel} from the outbox: ${what}`;
+    default:
+      return `🔕 not sent (${String(event.decision).replace("suppressed:", "")}): ${what}`;
+  }
 }

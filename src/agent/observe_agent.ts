@@ -72,18 +72,38 @@ export function observeAgent(agent: Agent, clock: Clock): Disposable[] {
       deferrals: event.deferrals,
     });
   }));
-  subscriptions.push(agent.alerts.onDelivery((delivery) =>
+  subscriptions.push(agent.alerts.onDecision((decision) => {
+    if (decision.type === "delivery") {
+      const { result } = decision;
+      for (const alert of result.notification.alerts) {
+        emit({
+          type: "alert",
+          decision: result.outcome,
+          channel: result.channel,
+          notificationId: result.notification.id,
+          key: alert.key,
+          severity: alert.severity,
+          status: alert.status,
+          summary: alert.summary,
+          service: alert.labels.service,
+          contactId: alert.labels.contactId,
+          errorClass: result.error,
+        });
+      }
+      return;
+    }
+    const { alert } = decision;
     emit({
       type: "alert",
-      channel: delivery.channel,
-      delivered: delivery.delivered,
-      key: delivery.alert.key,
-      severity: delivery.alert.severity,
-      status: delivery.alert.status,
-      summary: delivery.alert.summary,
-      service: delivery.alert.labels.service,
-      contactId: delivery.alert.labels.contactId,
-    })
-  ));
+      decision: decision.type === "queued" ? "queued" : `suppressed:${decision.reason}`,
+      channels: decision.type === "queued" ? decision.channels : undefined,
+      key: alert.key,
+      severity: alert.severity,
+      status: alert.status,
+      summary: alert.summary,
+      service: alert.labels.service,
+      contactId: alert.labels.contactId,
+    });
+  }));
   return subscriptions;
 }

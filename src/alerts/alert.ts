@@ -1,6 +1,9 @@
 /** How urgent an alert is. */
 export type Severity = "critical" | "error" | "warning" | "info";
 
+/** Severities from most to least urgent. */
+export const severities: readonly Severity[] = ["critical", "error", "warning", "info"];
+
 /** Labels that say what an alert is about. */
 export interface AlertLabels {
   service?: string;
@@ -8,7 +11,7 @@ export interface AlertLabels {
   contactId?: string;
 }
 
-/** Something a person should know. `key` identifies it across raise and resolve. */
+/** Something a person should know. `key` identifies it across raise, repeat and resolve. */
 export interface Alert {
   key: string;
   severity: Severity;
@@ -20,11 +23,22 @@ export interface Alert {
   at: number;
 }
 
-/** A place alerts are delivered to (log, Telegram, email, webhook...). */
+/** One message to one channel: the alerts grouped within `groupWaitMs`. */
+export interface Notification {
+  /** Stable across retries and replays: channels use it as their idempotency key. */
+  id: string;
+  /** The most urgent severity among its alerts. */
+  severity: Severity;
+  alerts: Alert[];
+  /** Clock time it was made. */
+  at: number;
+}
+
+/** A place notifications are delivered to (log, Telegram, email, webhook...). */
 export interface AlertChannel {
   readonly name: string;
-  /** Delivers a group of alerts as one message; rejects when delivery failed. */
-  send(alerts: readonly Alert[]): Promise<void>;
+  /** Delivers one notification; rejects (with a taxonomy error) when it could not. */
+  send(notification: Notification): Promise<void>;
 }
 
 /** Takes alerts from the agent; never throws into the call path. */
@@ -33,6 +47,6 @@ export interface AlertManager {
   raise(alert: Omit<Alert, "status" | "at">): void;
   /** Resolves the firing alert with `key`; nothing happens if none fires. */
   resolve(key: string, summary?: string): void;
-  /** Waits until every alert handed over so far was delivered or given up on. */
+  /** Sends every pending group now and waits for deliveries in flight. */
   flush(): Promise<void>;
 }

@@ -1,12 +1,18 @@
 import { getLogger } from "@logtape/logtape";
-import type { Alert, AlertChannel } from "./alert.ts";
+import type { AlertChannel, Notification } from "./alert.ts";
 
-/** Keeps every alert in an array: for tests and the simulation's narrative. */
+/** Keeps every notification in an array: for tests and the simulation's narrative. */
 export class MemoryAlertChannel implements AlertChannel {
-  readonly sent: Alert[] = [];
+  readonly notifications: Notification[] = [];
   constructor(readonly name = "memory") {}
-  send(alerts: readonly Alert[]): Promise<void> {
-    this.sent.push(...alerts);
+
+  /** Every alert of every notification, in order. */
+  get sent(): Notification["alerts"] {
+    return this.notifications.flatMap((n) => n.alerts);
+  }
+
+  send(notification: Notification): Promise<void> {
+    this.notifications.push(notification);
     return Promise.resolve();
   }
 }
@@ -15,13 +21,21 @@ const levels = { critical: "fatal", error: "error", warning: "warning", info: "i
 
 /** Writes every alert as a structured log record under `ai-call-agent.alerts.log`. */
 export class LogAlertChannel implements AlertChannel {
-  readonly name = "log";
+  readonly name: string;
   readonly #logger = getLogger(["ai-call-agent", "alerts", "log"]);
 
-  send(alerts: readonly Alert[]): Promise<void> {
-    for (const alert of alerts) {
+  constructor(name = "log") {
+    this.name = name;
+  }
+
+  send(notification: Notification): Promise<void> {
+    for (const alert of notification.alerts) {
       const level = alert.status === "resolved" ? "info" : levels[alert.severity];
-      this.#logger[level]("ALERT {status} [{severity}] {summary}", { ...alert, ...alert.labels });
+      this.#logger[level]("ALERT {status} [{severity}] {summary}", {
+        ...alert,
+        ...alert.labels,
+        notificationId: notification.id,
+      });
     }
     return Promise.resolve();
   }

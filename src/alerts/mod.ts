@@ -1,7 +1,47 @@
 /**
- * Alerts: what an alert is, the manager that routes it, and the first channels (log, memory).
+ * Alerts: what an alert is, the routing manager (grouping, dedup, inhibition, resolution),
+ * per-channel delivery with retry, breaker, rate limit and outbox, and the channels: log,
+ * memory, Telegram, email (Resend, SendGrid) and a signed webhook.
  * @module
  */
-export type { Alert, AlertChannel, AlertLabels, AlertManager, Severity } from "./alert.ts";
-export { type AlertDelivery, BasicAlertManager } from "./basic_alert_manager.ts";
+export {
+  type Alert,
+  type AlertChannel,
+  type AlertLabels,
+  type AlertManager,
+  type Notification,
+  severities,
+  type Severity,
+} from "./alert.ts";
+export { ChannelDelivery, type DeliveryOptions, type DeliveryResult } from "./channel_delivery.ts";
+export {
+  type AlertDecision,
+  RoutingAlertManager,
+  type RoutingOptions,
+} from "./routing_alert_manager.ts";
 export { LogAlertChannel, MemoryAlertChannel } from "./channels.ts";
+export {
+  escapeHtml,
+  notificationHtml,
+  notificationText,
+  notificationTitle,
+} from "./format_notification.ts";
+export {
+  splitMessage,
+  TelegramChannel,
+  type TelegramChannelOptions,
+  telegramMaxLength,
+} from "./telegram_channel.ts";
+export {
+  type EmailChannelOptions,
+  ResendEmailChannel,
+  SendGridEmailChannel,
+} from "./email_channels.ts";
+export {
+  signWebhook,
+  WebhookAlertChannel,
+  type WebhookAlertOptions,
+} from "./webhook_alert_channel.ts";
+export { resendErrors, sendGridErrors } from "./_email_errors.ts";
+export { telegramErrors } from "./_telegram_errors.ts";
+export { type AlertingDeps, createAlerting } from "./create_alerting.ts";

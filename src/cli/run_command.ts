@@ -2,7 +2,6 @@ import { parseArgs } from "node:util";
 import { getLogger } from "@logtape/logtape";
 import { dirname } from "node:path";
 import { createAgent, summaryLine } from "../agent/mod.ts";
-import { LogAlertChannel } from "../alerts/mod.ts";
 import { type Clock, systemClock } from "../clock/mod.ts";
 import { type AgentConfig, deepMerge, parseConfig, readConfigFile } from "../config/mod.ts";
 import { ContactsFileError, formatOf, loadContacts } from "../contacts/mod.ts";
@@ -150,7 +149,8 @@ export async function runCommand(
     clock,
     random: Math.random,
     services,
-    alertChannels: [new LogAlertChannel()],
+    fetch: io.fetch,
+    env: io.env,
     store,
   });
   using _log = agent.events.on(logAgentEvent);
@@ -169,14 +169,13 @@ export async function runCommand(
       () => {},
     );
   });
-  agent.health.start();
+  agent.start();
   let summary: RunSummary;
   try {
     summary = await agent.runner.run({ drain: drain.signal, abort: abort.signal });
   } finally {
     graceTimer.abort();
-    await agent.health.stop();
-    await agent.alerts.flush();
+    await agent.stop();
   }
   io.out(summaryLine({ ...summary }));
   if (summary.ended === "waiting-for-recovery") {

@@ -34,6 +34,11 @@ export function parseConfig(override: unknown = {}): AgentConfig {
   const parsed = configSchema.safeParse(input);
   const problems = parsed.success ? [] : formatIssues(parsed.error.issues, input, []);
   if (parsed.success) {
+    const alertRetry = deepMerge(parsed.data.retry, parsed.data.alerts.retry);
+    const checked = retrySchema.safeParse(alertRetry);
+    if (!checked.success) {
+      problems.push(...formatIssues(checked.error.issues, alertRetry, ["alerts", "retry"]));
+    }
     for (const [name, service] of Object.entries(parsed.data.services)) {
       for (
         const [section, schema] of [["retry", retrySchema], ["breaker", breakerSchema]] as const

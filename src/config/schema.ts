@@ -142,6 +142,42 @@ const crmSchema = z.strictObject({
   }
 });
 
+const channelSchema = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("log") }),
+  z.strictObject({
+    kind: z.literal("telegram"),
+    baseUrl: url().default("https://api.telegram.org"),
+    chatId: z.union([z.string(), z.number()], "must be the chat id").transform(String),
+    tokenEnv: envName().default("TELEGRAM_BOT_TOKEN"),
+    timeoutMs: z.number("must be a number").gt(0, "must be > 0").default(10_000),
+    perMinute: z.number("must be a number").gt(0, "must be > 0").optional(),
+  }),
+  z.strictObject({
+    kind: z.enum(["resend", "sendgrid"]),
+    baseUrl: url().optional(),
+    from: text().min(3, "must be the sender address"),
+    to: z.array(text().min(3), "must be a list of addresses").min(
+      1,
+      "must name at least one address",
+    ),
+    apiKeyEnv: envName().optional(),
+    timeoutMs: z.number("must be a number").gt(0, "must be > 0").default(10_000),
+    perMinute: z.number("must be a number").gt(0, "must be > 0").optional(),
+  }),
+  z.strictObject({
+    kind: z.literal("webhook"),
+    url: url(),
+    secretEnv: envName().default("ALERT_WEBHOOK_SECRET"),
+    timeoutMs: z.number("must be a number").gt(0, "must be > 0").default(10_000),
+    perMinute: z.number("must be a number").gt(0, "must be > 0").optional(),
+  }),
+], { error: "must have kind telegram, resend, sendgrid, webhook or log" });
+
+/** One alert channel's configuration. */
+export type ChannelConfig = z.infer<typeof channelSchema>;
+
+const routeSchema = z.array(text(), "must be a list of channel names");
+
 /** The whole configuration. */
 export const configSchema = z.strictObject({
   retry: retrySchema,
@@ -158,6 +194,20 @@ export const configSchema = z.strictObject({
     shutdownGraceMs: nonNegative(),
   }),
   ledger: z.strictObject({ path: z.string("must be a string").min(1, "must not be empty") }),
+  alerts: z.strictObject({
+    groupWaitMs: nonNegative(),
+    repeatIntervalMs: nonNegative(),
+    replayIntervalMs: z.number("must be a number").gt(0, "must be > 0"),
+    perMinute: z.number("must be a number").gt(0, "must be > 0"),
+    retry: z.record(z.string(), z.unknown()),
+    routes: z.strictObject({
+      critical: routeSchema,
+      error: routeSchema,
+      warning: routeSchema,
+      info: routeSchema,
+    }),
+    channels: z.record(z.string(), channelSchema),
+  }),
   campaign: z.strictObject({
     name: z.string("must be a string").min(1, "must not be empty"),
     purpose: z.string("must be a string").min(1, "must not be empty"),

@@ -49,6 +49,8 @@ export interface ErrorTable {
   rules: readonly ErrorRule[];
   /** Reads the provider's error code and message out of its JSON error body. */
   readError(json: unknown): { code?: string; message?: string };
+  /** Reads a wait the body asks for (Telegram's `parameters.retry_after`), if any. */
+  retryAfterMs?(json: unknown): number | undefined;
 }
 
 /**

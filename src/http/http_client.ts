@@ -176,7 +176,8 @@ export class HttpClient {
       status: response.status,
       code,
       message: message === undefined ? undefined : this.redact(message).slice(0, 300),
-      retryAfterMs: parseRetryAfter(response.headers, this.#clock.now()),
+      retryAfterMs: parseRetryAfter(response.headers, this.#clock.now()) ??
+        (json === undefined ? undefined : errors.retryAfterMs?.(json)),
       json,
     });
   }

@@ -48,12 +48,37 @@ export interface InvalidRow {
   reason: string;
 }
 
+/** One undelivered item in an outbox, in the order it was put there. */
+export interface OutboxItem {
+  id: number;
+  payload: string;
+  attempts: number;
+}
+
+/**
+ * Durable queues of items a sink could not deliver yet (Sheets rows, alert messages): kept in
+ * order until acknowledged, so a sink outage loses nothing and a restart replays it.
+ */
+export interface Outbox {
+  /** Appends items to `queue`, in order. */
+  enqueue(queue: string, payloads: readonly string[], now: number): Promise<void>;
+  /** The oldest `limit` items of `queue`. */
+  peek(queue: string, limit: number): Promise<OutboxItem[]>;
+  /** Removes delivered items. */
+  ack(queue: string, ids: readonly number[]): Promise<void>;
+  /** Counts a failed delivery attempt of these items. */
+  markAttempt(queue: string, ids: readonly number[]): Promise<void>;
+  size(queue: string): Promise<number>;
+}
+
 /**
  * The durable ledger of campaigns and their contacts. Every call is one transaction. The
  * embedded SQLite store implements it; a shared database can take its place when several
  * agent processes work one campaign. Nothing outside a store knows which one it is.
  */
 export interface CampaignStore extends AsyncDisposable {
+  /** Sinks' outboxes live in the same store. */
+  readonly outbox: Outbox;
   /** Creates the campaign if new. */
   ensureCampaign(campaign: string, now: number): Promise<void>;
   /** Adds contacts that are not in the campaign yet, in order, as pending. */

@@ -10,8 +10,10 @@ export {
   emptyCounts,
   type InvalidRow,
   type LoadResult,
+  type Outbox,
+  type OutboxItem,
   type StateCounts,
   type StepOutputs,
 } from "./campaign_store.ts";
 export { SqliteCampaignStore } from "./sqlite_store.ts";
-export { InMemoryCampaignStore } from "./memory_store.ts";
+export { InMemoryCampaignStore, InMemoryOutbox } from "./memory_store.ts";

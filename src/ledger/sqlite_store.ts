@@ -7,6 +7,8 @@ import {
   emptyCounts,
   type InvalidRow,
   type LoadResult,
+  type Outbox,
+  type OutboxItem,
   type StateCounts,
   type StepOutputs,
 } from "./campaign_store.ts";
@@ -33,6 +35,14 @@ CREATE TABLE IF NOT EXISTS contacts (
   PRIMARY KEY (campaign, id)
 );
 CREATE INDEX IF NOT EXISTS contacts_by_state ON contacts (campaign, state, seq);
+CREATE TABLE IF NOT EXISTS outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  queue TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_by_queue ON outbox (queue, id);
 CREATE TABLE IF NOT EXISTS invalid_rows (
   campaign TEXT NOT NULL,
   source TEXT NOT NULL,
@@ -64,6 +74,7 @@ export class SqliteCampaignStore implements CampaignStore {
   readonly #db: DatabaseSync;
   readonly #statements: Record<string, StatementSync>;
   #closed = false;
+  readonly outbox: Outbox;
 
   /** Opens (creating if needed) the ledger at `path`; `:memory:` for a throwaway one. */
   constructor(path: string) {
@@ -122,6 +133,46 @@ export class SqliteCampaignStore implements CampaignStore {
         "SELECT source, line, contact_id, reason FROM invalid_rows WHERE campaign = ? ORDER BY source, line LIMIT ?",
       ),
       get: prepare("SELECT * FROM contacts WHERE campaign = ? AND id = ?"),
+      outboxAdd: prepare("INSERT INTO outbox (queue, payload, created_at) VALUES (?, ?, ?)"),
+      outboxPeek: prepare(
+        "SELECT id, payload, attempts FROM outbox WHERE queue = ? ORDER BY id LIMIT ?",
+      ),
+      outboxAck: prepare("DELETE FROM outbox WHERE queue = ? AND id = ?"),
+      outboxAttempt: prepare(
+        "UPDATE outbox SET attempts = attempts + 1 WHERE queue = ? AND id = ?",
+      ),
+      outboxSize: prepare("SELECT COUNT(*) AS n FROM outbox WHERE queue = ?"),
+    };
+    const statements = this.#statements;
+    const transaction = <T>(work: () => T) => this.#transaction(work);
+    this.outbox = {
+      enqueue(queue, payloads, now) {
+        transaction(() =>
+          payloads.forEach((payload) => statements.outboxAdd.run(queue, payload, now))
+        );
+        return Promise.resolve();
+      },
+      peek(queue, limit) {
+        const rows = statements.outboxPeek.all(queue, limit) as unknown as OutboxItem[];
+        return Promise.resolve(
+          rows.map((row) => ({
+            id: Number(row.id),
+            payload: row.payload,
+            attempts: Number(row.attempts),
+          })),
+        );
+      },
+      ack(queue, ids) {
+        transaction(() => ids.forEach((id) => statements.outboxAck.run(queue, id)));
+        return Promise.resolve();
+      },
+      markAttempt(queue, ids) {
+        transaction(() => ids.forEach((id) => statements.outboxAttempt.run(queue, id)));
+        return Promise.resolve();
+      },
+      size(queue) {
+        return Promise.resolve(Number((statements.outboxSize.get(queue) as { n: number }).n));
+      },
     };
   }
 

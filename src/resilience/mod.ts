@@ -5,3 +5,4 @@
 export { resilientCall, type ResilientCallOptions } from "./resilient_call.ts";
 export { ServiceCaller, type ServiceCallPolicy } from "./service_caller.ts";
 export { Bulkhead } from "./bulkhead.ts";
+export { RateLimiter } from "./rate_limiter.ts";

@@ -79,12 +79,11 @@ export async function runSimulation(
   );
   try {
     const summary = await deps.drive(async () => {
-      agent.health.start();
+      agent.start();
       try {
         return await agent.runner.run();
       } finally {
-        await agent.health.stop();
-        await agent.alerts.flush();
+        await agent.stop();
       }
     });
     if (summary.pending + summary.in_progress > 0) {

@@ -60,11 +60,11 @@ export function testAgent(
       await store.ensureCampaign(campaign, clock.now());
       await store.addContacts(campaign, list, clock.now());
       const summary = await clock.run(async () => {
-        if (options.health !== false) agent.health.start();
+        if (options.health !== false) agent.start();
         try {
           return await agent.runner.run();
         } finally {
-          await agent.health.stop();
+          await agent.stop();
         }
       });
       const records = new Map<string, ContactRecord>();

@@ -93,20 +93,19 @@ Deno.test("killed with SIGKILL before, during and after each step, the campaign 
     ];
     const env = { T_LLM: "llm-key", T_TTS: "tts-key", T_CRM: "crm-key" };
 
-    const killPoints = [hangReached(llm), hangReached(tts), hangReached(crm)];
-    for (const point of killPoints) {
+    const killAt = async (point: Promise<void>) => {
       const child = spawnMain(args, { env });
-      await point;
+      const ended = finished(child);
+      const first = await Promise.race([point.then(() => "kill-point" as const), ended]);
+      if (first !== "kill-point") {
+        assert.fail(`the run ended (${first.code}) before its kill point: ${first.stderr}`);
+      }
       child.kill("SIGKILL");
-      const { code } = await finished(child);
-      assert.notEqual(code, 0);
-    }
-    // The last LLM hang: arm it now so it is not confused with the first.
-    const lastKill = hangReached(llm);
-    const child = spawnMain(args, { env });
-    await lastKill;
-    child.kill("SIGKILL");
-    await finished(child);
+      assert.notEqual((await ended).code, 0);
+    };
+    for (const point of [hangReached(llm), hangReached(tts), hangReached(crm)]) await killAt(point);
+    // The last LLM hang: armed only now so it is not confused with the first.
+    await killAt(hangReached(llm));
 
     const final = await finished(spawnMain(args, { env }));
     assert.equal(final.code, 0, final.stderr);

@@ -50,7 +50,9 @@ Deno.test("simulate --json --seed 1 tells the outage story in a checkable timeli
     10,
   ]);
 
-  const alerts = events.filter((e) => e.type === "alert");
+  const alerts = events.filter((e) =>
+    e.type === "alert" && e.decision === "delivered" && e.channel === "memory"
+  );
   assert.deepEqual(alerts.map((e) => `${e.severity}:${e.status}`), [
     "critical:firing",
     "critical:resolved",

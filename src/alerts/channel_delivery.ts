@@ -1,0 +1,136 @@
+import { getLogger } from "@logtape/logtape";
+import { type BreakerOptions, CircuitBreaker } from "../breaker/mod.ts";
+import type { Clock, Random } from "../clock/mod.ts";
+import { errorClass } from "../errors.ts";
+import type { Outbox } from "../ledger/mod.ts";
+import { RateLimiter, resilientCall } from "../resilience/mod.ts";
+import { type RetryOptions, RetryPolicy } from "../retry/mod.ts";
+import type { AlertChannel, Notification } from "./alert.ts";
+
+const logger = getLogger(["ai-call-agent", "alerts"]);
+
+/** How a channel's deliveries are made. */
+export interface DeliveryOptions {
+  retry: RetryOptions;
+  breaker: BreakerOptions;
+  /** Messages per minute the channel accepts (Telegram: about 20 per chat). */
+  perMinute: number;
+}
+
+/** What happened to one notification on one channel. */
+export interface DeliveryResult {
+  channel: string;
+  notification: Notification;
+  outcome: "delivered" | "outboxed" | "replayed";
+  error?: string;
+}
+
+/**
+ * Delivers notifications to one channel: rate limited, retried, under the channel's own
+ * breaker. A notification that cannot be delivered goes to the durable outbox, and so does
+ * every one after it while the outbox is not empty, so they are replayed in order. Never
+ * throws: a failure is logged and reported.
+ */
+export class ChannelDelivery {
+  readonly channel: AlertChannel;
+  readonly breaker: CircuitBreaker;
+  readonly #retry: RetryPolicy;
+  readonly #limiter: RateLimiter;
+  readonly #outbox: Outbox;
+  readonly #clock: Clock;
+  readonly #queue: string;
+  #chain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    channel: AlertChannel,
+    options: DeliveryOptions,
+    deps: { clock: Clock; random: Random; outbox: Outbox },
+  ) {
+    this.channel = channel;
+    this.#clock = deps.clock;
+    this.#outbox = deps.outbox;
+    this.#queue = `alerts:${channel.name}`;
+    this.#retry = new RetryPolicy(options.retry, deps);
+    this.breaker = new CircuitBreaker(`alerts:${channel.name}`, options.breaker, deps);
+    this.#limiter = new RateLimiter({ perMinute: options.perMinute }, deps);
+  }
+
+  /** Notifications waiting in the outbox. */
+  pending(): Promise<number> {
+    return this.#outbox.size(this.#queue);
+  }
+
+  /** Delivers `notification` (after any waiting in the outbox). Resolves with what happened. */
+  deliver(notification: Notification): Promise<DeliveryResult> {
+    return this.#serial(async () => {
+      if (await this.#outbox.size(this.#queue) > 0) {
+        await this.#outbox.enqueue(this.#queue, [JSON.stringify(notification)], this.#clock.now());
+        await this.#replay();
+        return (await this.#delivered(notification)) ??
+          { channel: this.channel.name, notification, outcome: "outboxed" };
+      }
+      try {
+        await this.#send(notification);
+        return { channel: this.channel.name, notification, outcome: "delivered" };
+      } catch (error) {
+        logger.error("Alert {id} to {channel} failed ({errorClass}); kept in the outbox", {
+          id: notification.id,
+          channel: this.channel.name,
+          errorClass: errorClass(error),
+        });
+        await this.#outbox.enqueue(this.#queue, [JSON.stringify(notification)], this.#clock.now());
+        return {
+          channel: this.channel.name,
+          notification,
+          outcome: "outboxed",
+          error: errorClass(error),
+        };
+      }
+    });
+  }
+
+  /** Sends what waits in the outbox, oldest first, stopping at the first failure. */
+  replay(): Promise<number> {
+    return this.#serial(() => this.#replay());
+  }
+
+  #lastReplayed = new Set<string>();
+
+  async #delivered(notification: Notification): Promise<DeliveryResult | undefined> {
+    return this.#lastReplayed.has(notification.id)
+      ? { channel: this.channel.name, notification, outcome: "replayed" }
+      : undefined;
+  }
+
+  async #replay(): Promise<number> {
+    let sent = 0;
+    this.#lastReplayed = new Set();
+    while (true) {
+      const [item] = await this.#outbox.peek(this.#queue, 1);
+      if (!item) return sent;
+      const notification = JSON.parse(item.payload) as Notification;
+      try {
+        await this.#send(notification);
+      } catch {
+        await this.#outbox.markAttempt(this.#queue, [item.id]);
+        return sent;
+      }
+      await this.#outbox.ack(this.#queue, [item.id]);
+      this.#lastReplayed.add(notification.id);
+      sent++;
+    }
+  }
+
+  async #send(notification: Notification): Promise<void> {
+    await this.#limiter.take();
+    await resilientCall(this.#retry, this.breaker, () => this.channel.send(notification), {
+      context: { service: `alerts:${this.channel.name}` },
+    });
+  }
+
+  #serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#chain.then(work, work);
+    this.#chain = next.catch(() => {});
+    return next;
+  }
+}

@@ -1,0 +1,131 @@
+import type { Clock, Random } from "../clock/mod.ts";
+import { type AgentConfig, type ChannelConfig, deepMerge } from "../config/mod.ts";
+import { ConfigError } from "../errors.ts";
+import type { Outbox } from "../ledger/mod.ts";
+import type { RetryOptions } from "../retry/mod.ts";
+import { type AlertChannel, severities, type Severity } from "./alert.ts";
+import { ChannelDelivery } from "./channel_delivery.ts";
+import { LogAlertChannel } from "./channels.ts";
+import { ResendEmailChannel, SendGridEmailChannel } from "./email_channels.ts";
+import { RoutingAlertManager } from "./routing_alert_manager.ts";
+import { TelegramChannel } from "./telegram_channel.ts";
+import { WebhookAlertChannel } from "./webhook_alert_channel.ts";
+
+/** What alerting needs from outside. */
+export interface AlertingDeps {
+  clock: Clock;
+  random: Random;
+  fetch: typeof fetch;
+  env: (name: string) => string | undefined;
+  outbox: Outbox;
+  /** Channels made in code (tests, the simulation), routed like configured ones. */
+  extraChannels?: readonly AlertChannel[];
+}
+
+/**
+ * Builds the alert manager from `config.alerts`: every configured channel (its secret from
+ * the environment; each missing one listed in one ConfigError), the `log` channel, and any
+ * extra ones, each with its own delivery (retry, breaker, rate limit, outbox).
+ */
+export function createAlerting(config: AgentConfig, deps: AlertingDeps): RoutingAlertManager {
+  const missing: string[] = [];
+  const secret = (path: string, variable: string) => {
+    const value = deps.env(variable)?.trim();
+    if (!value) {
+      missing.push(
+        `${path}: environment variable ${variable} is not set; export it with the secret`,
+      );
+    }
+    return value ?? "";
+  };
+  const channels = new Map<string, { channel: AlertChannel; perMinute?: number }>();
+  channels.set("log", { channel: new LogAlertChannel() });
+  for (const [name, channel] of Object.entries(config.alerts.channels)) {
+    channels.set(name, {
+      channel: buildChannel(name, channel, secret, deps),
+      perMinute: channel.kind === "log" ? undefined : channel.perMinute,
+    });
+  }
+  for (const channel of deps.extraChannels ?? []) channels.set(channel.name, { channel });
+  if (missing.length > 0) throw new ConfigError(missing);
+
+  const retry = deepMerge(config.retry, config.alerts.retry) as RetryOptions;
+  const deliveries = [...channels.values()].map(({ channel, perMinute }) =>
+    new ChannelDelivery(channel, {
+      retry,
+      breaker: config.breaker,
+      perMinute: perMinute ?? config.alerts.perMinute,
+    }, deps)
+  );
+  const everyChannel = [...channels.keys()];
+  const routes = {} as Record<Severity, string[]>;
+  for (const severity of severities) {
+    const names = config.alerts.routes[severity];
+    routes[severity] = [
+      ...new Set(
+        names.includes("*") ? [...names.filter((n) => n !== "*"), ...everyChannel] : names,
+      ),
+    ];
+  }
+  return new RoutingAlertManager(
+    {
+      groupWaitMs: config.alerts.groupWaitMs,
+      repeatIntervalMs: config.alerts.repeatIntervalMs,
+      routes,
+    },
+    deliveries,
+    deps,
+  );
+}
+
+function buildChannel(
+  name: string,
+  config: ChannelConfig,
+  secret: (path: string, variable: string) => string,
+  deps: AlertingDeps,
+): AlertChannel {
+  const path = `alerts.channels.${name}`;
+  switch (config.kind) {
+    case "log":
+      return new LogAlertChannel(name);
+    case "telegram":
+      return new TelegramChannel(
+        {
+          baseUrl: config.baseUrl,
+          chatId: config.chatId,
+          token: secret(`${path}.tokenEnv`, config.tokenEnv),
+          timeoutMs: config.timeoutMs,
+        },
+        deps,
+        name,
+      );
+    case "resend":
+    case "sendgrid": {
+      const isResend = config.kind === "resend";
+      const options = {
+        baseUrl: config.baseUrl ??
+          (isResend ? "https://api.resend.com" : "https://api.sendgrid.com"),
+        from: config.from,
+        to: config.to,
+        apiKey: secret(
+          `${path}.apiKeyEnv`,
+          config.apiKeyEnv ?? (isResend ? "RESEND_API_KEY" : "SENDGRID_API_KEY"),
+        ),
+        timeoutMs: config.timeoutMs,
+      };
+      return isResend
+        ? new ResendEmailChannel(options, deps, name)
+        : new SendGridEmailChannel(options, deps, name);
+    }
+    case "webhook":
+      return new WebhookAlertChannel(
+        {
+          url: config.url,
+          secret: secret(`${path}.secretEnv`, config.secretEnv),
+          timeoutMs: config.timeoutMs,
+        },
+        deps,
+        name,
+      );
+  }
+}

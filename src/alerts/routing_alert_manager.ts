@@ -1,0 +1,166 @@
+import { createHash } from "node:crypto";
+import type { Clock } from "../clock/mod.ts";
+import { Emitter } from "../events/mod.ts";
+import type { Alert, AlertManager, Notification, Severity } from "./alert.ts";
+import { severities } from "./alert.ts";
+import type { ChannelDelivery, DeliveryResult } from "./channel_delivery.ts";
+
+/** Alert manager parameters; defaults live in `config/defaults.ts`. */
+export interface RoutingOptions {
+  /** Alerts arriving within this window go out as one message per channel. @default 10000 */
+  groupWaitMs: number;
+  /** A firing alert is not sent again before this much time. @default 14400000 (4 h) */
+  repeatIntervalMs: number;
+  /** Channel names per severity. */
+  routes: Readonly<Record<Severity, readonly string[]>>;
+}
+
+/** What the manager decided about an alert, for the narrative, logs and metrics. */
+export type AlertDecision =
+  | { type: "queued"; alert: Alert; channels: string[] }
+  | {
+    type: "suppressed";
+    alert: Alert;
+    reason: "duplicate" | "inhibited" | "not-firing" | "no-route";
+  }
+  | { type: "delivery"; result: DeliveryResult };
+
+/**
+ * Routes alerts to channels by severity, like Prometheus' Alertmanager: alerts that arrive
+ * within `groupWaitMs` go out as one message per channel; the same key is not sent again
+ * within `repeatIntervalMs` while it fires; a resolve goes out once, for an alert that fired;
+ * an `error` alert about a service whose breaker-open alert fires is inhibited (the outage
+ * is already known). Delivery happens in the background; nothing here throws to the caller.
+ */
+export class RoutingAlertManager implements AlertManager {
+  readonly #options: RoutingOptions;
+  readonly #deliveries: Map<string, ChannelDelivery>;
+  readonly #clock: Clock;
+  readonly #firing = new Map<string, { alert: Alert; lastSentAt: number }>();
+  readonly #groups = new Map<string, Alert[]>();
+  readonly #decisions = new Emitter<AlertDecision>();
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #groupTimer?: AbortController;
+  #sequence = 0;
+
+  constructor(
+    options: RoutingOptions,
+    deliveries: readonly ChannelDelivery[],
+    deps: { clock: Clock },
+  ) {
+    this.#options = options;
+    this.#deliveries = new Map(deliveries.map((d) => [d.channel.name, d]));
+    for (const severity of severities) {
+      for (const name of options.routes[severity] ?? []) {
+        if (!this.#deliveries.has(name)) {
+          throw new RangeError(
+            `alerts.routes.${severity}: no channel named "${name}"; configured: ${
+              [...this.#deliveries.keys()].join(", ")
+            }`,
+          );
+        }
+      }
+    }
+    this.#clock = deps.clock;
+  }
+
+  onDecision(listener: (decision: AlertDecision) => void): Disposable {
+    return this.#decisions.on(listener);
+  }
+
+  /** Alerts firing now. */
+  firing(): Alert[] {
+    return [...this.#firing.values()].map((entry) => entry.alert);
+  }
+
+  /** Every channel's delivery (status pages read their breakers and outboxes). */
+  channels(): ChannelDelivery[] {
+    return [...this.#deliveries.values()];
+  }
+
+  raise(input: Omit<Alert, "status" | "at">): void {
+    const now = this.#clock.now();
+    const alert: Alert = { ...input, status: "firing", at: now };
+    const previous = this.#firing.get(alert.key);
+    if (previous && now - previous.lastSentAt < this.#options.repeatIntervalMs) {
+      previous.alert = { ...alert, at: previous.alert.at };
+      return this.#decisions.emit({ type: "suppressed", alert, reason: "duplicate" });
+    }
+    if (alert.severity !== "critical" && alert.labels.service) {
+      const outage = this.#firing.get(`breaker-open:${alert.labels.service}`);
+      if (outage) return this.#decisions.emit({ type: "suppressed", alert, reason: "inhibited" });
+    }
+    this.#firing.set(alert.key, { alert, lastSentAt: now });
+    this.#enqueue(alert);
+  }
+
+  resolve(key: string, summary?: string): void {
+    const entry = this.#firing.get(key);
+    if (!entry) return;
+    this.#firing.delete(key);
+    this.#enqueue({
+      ...entry.alert,
+      summary: summary ?? `resolved: ${entry.alert.summary}`,
+      status: "resolved",
+      at: this.#clock.now(),
+    });
+  }
+
+  /** Sends every pending group now, and waits for all deliveries in flight. */
+  async flush(): Promise<void> {
+    this.#groupTimer?.abort();
+    this.#groupTimer = undefined;
+    this.#sendGroups();
+    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+  }
+
+  /** Replays every channel's outbox (called on a timer by the agent). */
+  async replay(): Promise<void> {
+    await Promise.all(this.channels().map((delivery) => delivery.replay()));
+  }
+
+  #enqueue(alert: Alert): void {
+    const channels = [...(this.#options.routes[alert.severity] ?? [])];
+    if (channels.length === 0) {
+      return this.#decisions.emit({ type: "suppressed", alert, reason: "no-route" });
+    }
+    for (const channel of channels) {
+      const group = this.#groups.get(channel) ?? [];
+      group.push(alert);
+      this.#groups.set(channel, group);
+    }
+    this.#decisions.emit({ type: "queued", alert, channels });
+    if (!this.#groupTimer) {
+      const timer = new AbortController();
+      this.#groupTimer = timer;
+      this.#clock.sleep(this.#options.groupWaitMs, timer.signal).then(() => {
+        if (this.#groupTimer === timer) this.#groupTimer = undefined;
+        this.#sendGroups();
+      }, () => {});
+    }
+  }
+
+  #sendGroups(): void {
+    const groups = [...this.#groups];
+    this.#groups.clear();
+    for (const [channel, alerts] of groups) {
+      const notification = this.#notification(alerts);
+      const delivery = this.#deliveries.get(channel)!.deliver(notification).then((result) =>
+        this.#decisions.emit({ type: "delivery", result })
+      );
+      this.#inFlight.add(delivery);
+      delivery.finally(() => this.#inFlight.delete(delivery));
+    }
+  }
+
+  #notification(alerts: Alert[]): Notification {
+    const at = this.#clock.now();
+    const severity =
+      severities.find((s) => alerts.some((a) => a.severity === s && a.status === "firing")) ??
+        severities.find((s) => alerts.some((a) => a.severity === s))!;
+    const digest = createHash("sha256")
+      .update(`${at}:${this.#sequence++}:${alerts.map((a) => `${a.key}:${a.status}`).join(",")}`)
+      .digest("hex");
+    return { id: `ntf_${digest.slice(0, 24)}`, severity, alerts, at };
+  }
+}
