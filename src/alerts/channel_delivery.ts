@@ -64,10 +64,11 @@ export class ChannelDelivery {
   deliver(notification: Notification): Promise<DeliveryResult> {
     return this.#serial(async () => {
       if (await this.#outbox.size(this.#queue) > 0) {
+        // Older messages wait: this one queues behind them, so the order holds.
         await this.#outbox.enqueue(this.#queue, [JSON.stringify(notification)], this.#clock.now());
-        await this.#replay();
-        return (await this.#delivered(notification)) ??
-          { channel: this.channel.name, notification, outcome: "outboxed" };
+        const replayed = await this.#replay();
+        const outcome = replayed.has(notification.id) ? "replayed" : "outboxed";
+        return { channel: this.channel.name, notification, outcome };
       }
       try {
         await this.#send(notification);
@@ -91,20 +92,12 @@ export class ChannelDelivery {
 
   /** Sends what waits in the outbox, oldest first, stopping at the first failure. */
   replay(): Promise<number> {
-    return this.#serial(() => this.#replay());
+    return this.#serial(async () => (await this.#replay()).size);
   }
 
-  #lastReplayed = new Set<string>();
-
-  async #delivered(notification: Notification): Promise<DeliveryResult | undefined> {
-    return this.#lastReplayed.has(notification.id)
-      ? { channel: this.channel.name, notification, outcome: "replayed" }
-      : undefined;
-  }
-
-  async #replay(): Promise<number> {
-    let sent = 0;
-    this.#lastReplayed = new Set();
+  /** Replays the outbox; resolves with the ids of the notifications it delivered. */
+  async #replay(): Promise<Set<string>> {
+    const sent = new Set<string>();
     while (true) {
       const [item] = await this.#outbox.peek(this.#queue, 1);
       if (!item) return sent;
@@ -116,8 +109,7 @@ export class ChannelDelivery {
         return sent;
       }
       await this.#outbox.ack(this.#queue, [item.id]);
-      this.#lastReplayed.add(notification.id);
-      sent++;
+      sent.add(notification.id);
     }
   }
 
