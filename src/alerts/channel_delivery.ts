@@ -51,7 +51,12 @@ export class ChannelDelivery {
     this.#outbox = deps.outbox;
     this.#queue = `alerts:${channel.name}`;
     this.#retry = new RetryPolicy(options.retry, deps);
-    this.breaker = new CircuitBreaker(`alerts:${channel.name}`, options.breaker, deps);
+    // A channel has no health probe: the first delivery after the recovery timeout is the trial.
+    this.breaker = new CircuitBreaker(
+      `alerts:${channel.name}`,
+      { ...options.breaker, halfOpenRequiresHealthyProbe: false },
+      deps,
+    );
     this.#limiter = new RateLimiter({ perMinute: options.perMinute }, deps);
   }
 

@@ -1,5 +1,5 @@
 import { type Agent, type AgentEvent, createAgent } from "../../src/agent/mod.ts";
-import { MemoryAlertChannel } from "../../src/alerts/mod.ts";
+import { type AlertChannel, MemoryAlertChannel } from "../../src/alerts/mod.ts";
 import { seededRandom, VirtualClock } from "../../src/clock/mod.ts";
 import { parseConfig } from "../../src/config/mod.ts";
 import {
@@ -34,6 +34,7 @@ export function testAgent(
   mocks: MockServicesOptions = {},
   configOverride: unknown = {},
   store: CampaignStore = new InMemoryCampaignStore(),
+  extraChannels: AlertChannel[] = [],
 ): TestAgent {
   const clock = new VirtualClock();
   const services = createMockServices(mocks, { clock });
@@ -43,7 +44,7 @@ export function testAgent(
     clock,
     random: seededRandom(1),
     services,
-    alertChannels: [alerts],
+    alertChannels: [alerts, ...extraChannels],
     store,
   });
   const events: AgentEvent[] = [];
