@@ -146,6 +146,26 @@ export const defaultConfig = {
     routes: { critical: ["*"], error: ["*"], warning: ["log"], info: ["log"] },
     channels: {},
   },
+  /**
+   * The Google Sheets log: one row per contact outcome, batched. The service-account key comes
+   * from `keyFile` (a path) or, if that is empty, the variable named by `keyEnv` (its JSON).
+   * Share the sheet with the key's client_email.
+   */
+  sheets: {
+    enabled: false,
+    spreadsheetId: "",
+    range: "Log!A:I",
+    keyFile: "",
+    keyEnv: "GOOGLE_SERVICE_ACCOUNT_JSON",
+    batchRows: 50,
+    flushIntervalMs: 5_000,
+    maxWritesPerMinute: 50,
+    timeoutMs: 30_000,
+    baseUrl: "https://sheets.googleapis.com",
+    tokenUrl: "https://oauth2.googleapis.com/token",
+    /** 429 backs off up to about a minute (merged over `retry`). */
+    retry: { maxRetries: 4, initialDelayMs: 5_000, maxDelayMs: 60_000 },
+  },
   campaign: {
     name: "default",
     purpose: "a short follow-up on your recent enquiry",

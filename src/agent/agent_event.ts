@@ -22,6 +22,7 @@ export interface AgentEvent {
     | "alert"
     | "service-call"
     | "provider-requests"
+    | "sheets"
     | "summary"
     | "invariant-violated";
   service?: string;

@@ -9,8 +9,10 @@ import { CallProcessor, CampaignRunner } from "../processor/mod.ts";
 import { Bulkhead, ServiceCaller, type ServiceCallPolicy } from "../resilience/mod.ts";
 import { RetryPolicy } from "../retry/mod.ts";
 import type { Services } from "../services/mod.ts";
+import type { SheetsLogSink } from "../sheets/mod.ts";
 import type { AgentEvent } from "./agent_event.ts";
 import { wireAlertRules } from "./alert_rules.ts";
+import { logToSheets } from "./log_to_sheets.ts";
 import { observeAgent } from "./observe_agent.ts";
 
 /** What the agent is built from; `main.ts` or a test assembles it. */
@@ -26,6 +28,8 @@ export interface AgentDeps {
   fetch?: typeof fetch;
   /** Environment variables, for alert channels' secrets. @default none */
   env?: (name: string) => string | undefined;
+  /** The Google Sheets log, when configured. */
+  sheets?: SheetsLogSink;
 }
 
 /** The wired agent: every component, sharing one set of breakers and one event stream. */
@@ -40,6 +44,7 @@ export interface Agent extends AsyncDisposable {
   runner: CampaignRunner;
   store: CampaignStore;
   alerts: RoutingAlertManager;
+  sheets?: SheetsLogSink;
   /** Every event of every component, with `t` relative to `startedAt`. */
   events: Emitter<AgentEvent>;
   startedAt: number;
@@ -115,10 +120,12 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     runner,
     store,
     alerts,
+    sheets: deps.sheets,
     events: new Emitter<AgentEvent>(),
     startedAt: clock.now(),
     start() {
       health.start();
+      deps.sheets?.start();
       if (!background) {
         const controller = new AbortController();
         background = { controller, loop: replayLoop(controller.signal) };
@@ -130,6 +137,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       running?.controller.abort();
       await running?.loop;
       await health.stop();
+      await deps.sheets?.stop();
       await alerts.flush();
     },
     async [Symbol.asyncDispose]() {
@@ -140,6 +148,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   const subscriptions = [
     ...observeAgent(agent, clock),
     ...wireAlertRules(agent, config.campaign.name),
+    ...(deps.sheets ? logToSheets(agent, deps.sheets, () => clock.now()) : []),
   ];
   return agent;
 }

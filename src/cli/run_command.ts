@@ -10,6 +10,7 @@ import { SqliteCampaignStore } from "../ledger/mod.ts";
 import { logAgentEvent } from "../logging/mod.ts";
 import type { RunSummary } from "../processor/mod.ts";
 import { createServices } from "../services/mod.ts";
+import { createSheetsSink } from "../sheets/mod.ts";
 import { type CliIo, ExitCode, signalExitCode } from "./cli_io.ts";
 import { UsageError } from "./usage_error.ts";
 
@@ -145,7 +146,16 @@ export async function runCommand(
   io.err(
     `loaded ${options.contacts} into campaign ${campaign}: ${report.added} new, ${report.alreadyLoaded} already in the ledger, ${report.invalid.length} invalid`,
   );
+  const sheets = await createSheetsSink(config, {
+    clock,
+    random: Math.random,
+    fetch: io.fetch,
+    outbox: store.outbox,
+    env: io.env,
+    readTextFile: io.readTextFile,
+  });
   await using agent = createAgent(config, {
+    sheets,
     clock,
     random: Math.random,
     services,

@@ -208,6 +208,26 @@ export const configSchema = z.strictObject({
     }),
     channels: z.record(z.string(), channelSchema),
   }),
+  sheets: z.strictObject({
+    enabled: z.boolean("must be true or false"),
+    spreadsheetId: text(),
+    range: text().regex(/^[^!]+![A-Z]+\d*:[A-Z]+\d*$/, "must be like Log!A:I"),
+    keyFile: text(),
+    keyEnv: envName(),
+    batchRows: positiveInt().max(10_000, "must be <= 10000"),
+    flushIntervalMs: z.number("must be a number").gt(0, "must be > 0"),
+    maxWritesPerMinute: z.number("must be a number").gt(0, "must be > 0").max(
+      60,
+      "must be <= 60 (Google's quota)",
+    ),
+    timeoutMs: z.number("must be a number").gt(0, "must be > 0"),
+    baseUrl: url(),
+    tokenUrl: url(),
+    retry: z.record(z.string(), z.unknown()),
+  }).refine((sheets) => !sheets.enabled || sheets.spreadsheetId !== "", {
+    message: "must be set when sheets.enabled is true",
+    path: ["spreadsheetId"],
+  }),
   campaign: z.strictObject({
     name: z.string("must be a string").min(1, "must not be empty"),
     purpose: z.string("must be a string").min(1, "must not be empty"),

@@ -1,0 +1,64 @@
+import type { SheetsLogSink } from "../sheets/mod.ts";
+import type { Agent } from "./create_agent.ts";
+
+/**
+ * One Sheets row per contact outcome (completed, failed, deferred): time, campaign, contact,
+ * outcome, service, error class, attempts, the service's breaker state, and a unique row id.
+ * Sheets problems become events and alerts.
+ */
+export function logToSheets(agent: Agent, sink: SheetsLogSink, now: () => number): Disposable[] {
+  const attempts = new Map<string, number>();
+  const campaign = agent.config.campaign.name;
+  const subscriptions = Object.values(agent.retries).map((retry) =>
+    retry.onEvent((event) => {
+      const id = event.context.contactId;
+      if (event.type === "attempt" && id) attempts.set(id, (attempts.get(id) ?? 0) + 1);
+    })
+  );
+  subscriptions.push(agent.runner.onEvent((event) => {
+    if (event.type !== "contact-done") return;
+    const { result } = event;
+    const service = result.status === "completed" ? "" : result.service ?? "";
+    sink.append({
+      rowId: crypto.randomUUID(),
+      time: new Date(now()).toISOString(),
+      campaign,
+      contactId: result.contactId,
+      outcome: result.status === "skipped" ? "deferred" : result.status,
+      service,
+      errorClass: result.status === "failed"
+        ? result.errorClass
+        : result.status === "skipped"
+        ? "CircuitOpenError"
+        : "",
+      attempts: attempts.get(result.contactId) ?? 0,
+      breakerState: service && agent.breakers.has(service) ? agent.breakers.get(service).state : "",
+    });
+    attempts.delete(result.contactId);
+  }));
+  subscriptions.push(sink.onEvent((event) => {
+    agent.events.emit({ t: now() - agent.startedAt, ...event, type: "sheets", event: event.type });
+    if (event.type === "configuration-error") {
+      agent.alerts.raise({
+        key: "sheets-config",
+        severity: "critical",
+        summary: `Google Sheets log refused the rows: ${event.errorClass}`,
+        details:
+          `${event.message}. Share the sheet with the service account and check spreadsheetId; rows wait in the outbox.`,
+        labels: { service: "sheets", campaign },
+      });
+    } else if (event.type === "appended") {
+      agent.alerts.resolve("sheets-config", "Google Sheets log accepts rows again");
+    } else if (event.type === "dead-lettered") {
+      agent.alerts.raise({
+        key: "sheets-dead-letter",
+        severity: "error",
+        summary:
+          `Google Sheets rejected ${event.rows} rows; they are kept aside in the outbox (sheets:dead)`,
+        details: event.message,
+        labels: { service: "sheets", campaign },
+      });
+    }
+  }));
+  return subscriptions;
+}

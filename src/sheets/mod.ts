@@ -1,0 +1,20 @@
+/**
+ * The Google Sheets log: service-account tokens and a batched, rate-limited, outbox-backed
+ * sink that never appends a row twice.
+ * @module
+ */
+export {
+  GoogleAccessToken,
+  parseServiceAccountKey,
+  type ServiceAccountKey,
+  sheetsScope,
+  signServiceAccountJwt,
+} from "./google_token.ts";
+export {
+  sheetColumns,
+  type SheetRow,
+  type SheetsEvent,
+  SheetsLogSink,
+  type SheetsSinkOptions,
+} from "./sheets_log_sink.ts";
+export { createSheetsSink, type SheetsDeps } from "./create_sheets_sink.ts";

@@ -1,0 +1,312 @@
+import { getLogger } from "@logtape/logtape";
+import { type BreakerOptions, CircuitBreaker } from "../breaker/mod.ts";
+import type { Clock, Random } from "../clock/mod.ts";
+import {
+  AuthenticationError,
+  errorClass,
+  InvalidRequestError,
+  NotFoundError,
+  type ServiceError,
+} from "../errors.ts";
+import { Emitter } from "../events/mod.ts";
+import { type ErrorTable, HttpClient } from "../http/mod.ts";
+import type { Outbox, OutboxItem } from "../ledger/mod.ts";
+import { RateLimiter, resilientCall } from "../resilience/mod.ts";
+import { type RetryOptions, RetryPolicy } from "../retry/mod.ts";
+import type { GoogleAccessToken } from "./google_token.ts";
+
+const logger = getLogger(["ai-call-agent", "sheets"]);
+
+/** One row of the Sheets log; `rowId` is unique, so a retried append can be checked. */
+export interface SheetRow {
+  rowId: string;
+  time: string;
+  campaign: string;
+  contactId: string;
+  outcome: string;
+  service: string;
+  errorClass: string;
+  attempts: number;
+  breakerState: string;
+}
+
+/** The columns, in order (column A is the row id). */
+export const sheetColumns: readonly (keyof SheetRow)[] = [
+  "rowId",
+  "time",
+  "campaign",
+  "contactId",
+  "outcome",
+  "service",
+  "errorClass",
+  "attempts",
+  "breakerState",
+];
+
+/** Settings of the Sheets sink. */
+export interface SheetsSinkOptions {
+  /** @default "https://sheets.googleapis.com" */
+  baseUrl: string;
+  spreadsheetId: string;
+  /** Sheet and columns, e.g. `Log!A:I`. */
+  range: string;
+  /** Rows per append. @default 50 */
+  batchRows: number;
+  /** Longest a row waits before its batch goes out. @default 5000 */
+  flushIntervalMs: number;
+  /** Appends per minute, under Google's 60 per user. @default 50 */
+  maxWritesPerMinute: number;
+  timeoutMs: number;
+  retry: RetryOptions;
+  breaker: BreakerOptions;
+}
+
+/** What the sink announces: deliveries, and problems a person must fix. */
+export type SheetsEvent =
+  | { type: "appended"; rows: number; skippedAsDuplicates: number }
+  | { type: "failed"; rows: number; errorClass: string }
+  | { type: "configuration-error"; errorClass: string; message: string }
+  | { type: "dead-lettered"; rows: number; message: string };
+
+const sheetsErrors: ErrorTable = {
+  provider: "google-sheets",
+  rules: [
+    { status: 429, kind: "rate-limit" },
+    { status: 401, kind: "auth" },
+    { status: 403, kind: "auth" },
+    { status: 404, kind: "not-found", scope: "service" },
+    { status: 400, kind: "invalid-request" },
+    { status: [500, 502, 503, 504], kind: "unavailable" },
+  ],
+  readError(json) {
+    const error = (json as { error?: { status?: unknown; message?: unknown } })?.error;
+    return {
+      code: typeof error?.status === "string" ? error.status : undefined,
+      message: typeof error?.message === "string" ? error.message : undefined,
+    };
+  },
+};
+
+/**
+ * Logs one row per contact outcome to a Google Sheet without ever slowing the calls: `append`
+ * puts the row in the durable outbox; a background loop sends the oldest rows in batches of
+ * `batchRows` through one `values.append` each, under a rate limit and its own retry and
+ * breaker. Rows that cannot be sent stay in the outbox, in order, and go out once Sheets
+ * recovers. Append is not idempotent, so a batch whose earlier attempt failed ambiguously is
+ * first checked against the row ids already in the sheet: no row is appended twice.
+ */
+export class SheetsLogSink implements AsyncDisposable {
+  static readonly queue = "sheets";
+  static readonly deadLetters = "sheets:dead";
+  readonly breaker: CircuitBreaker;
+  readonly #options: SheetsSinkOptions;
+  readonly #http: HttpClient;
+  readonly #token: GoogleAccessToken;
+  readonly #outbox: Outbox;
+  readonly #clock: Clock;
+  readonly #retry: RetryPolicy;
+  readonly #limiter: RateLimiter;
+  readonly #events = new Emitter<SheetsEvent>();
+  #loop?: { controller: AbortController; done: Promise<void> };
+  #wake?: AbortController;
+  #flushing?: Promise<void>;
+
+  constructor(
+    options: SheetsSinkOptions,
+    deps: {
+      fetch: typeof fetch;
+      clock: Clock;
+      random: Random;
+      outbox: Outbox;
+      token: GoogleAccessToken;
+    },
+  ) {
+    this.#options = options;
+    this.#clock = deps.clock;
+    this.#outbox = deps.outbox;
+    this.#token = deps.token;
+    this.#http = new HttpClient({
+      service: "sheets",
+      baseUrl: options.baseUrl,
+      timeoutMs: options.timeoutMs,
+      errors: sheetsErrors,
+    }, deps);
+    this.#retry = new RetryPolicy(options.retry, deps);
+    // No health probe for Sheets: the first append after the recovery timeout is the trial.
+    this.breaker = new CircuitBreaker("sheets", {
+      ...options.breaker,
+      halfOpenRequiresHealthyProbe: false,
+    }, deps);
+    this.#limiter = new RateLimiter({ perMinute: options.maxWritesPerMinute, burst: 1 }, deps);
+  }
+
+  onEvent(listener: (event: SheetsEvent) => void): Disposable {
+    return this.#events.on(listener);
+  }
+
+  /** Rows waiting to be sent. */
+  pending(): Promise<number> {
+    return this.#outbox.size(SheetsLogSink.queue);
+  }
+
+  /** Queues a row durably; never throws into the caller, never waits for Sheets. */
+  append(row: SheetRow): void {
+    this.#outbox.enqueue(SheetsLogSink.queue, [JSON.stringify(row)], this.#clock.now()).then(
+      async () => {
+        if (await this.pending() >= this.#options.batchRows) this.#wake?.abort();
+      },
+    ).catch((error) => logger.error("Could not queue a Sheets row: {error}", { error }));
+  }
+
+  /** Starts the background loop. */
+  start(): void {
+    if (this.#loop) return;
+    const controller = new AbortController();
+    this.#loop = { controller, done: this.#run(controller.signal) };
+  }
+
+  /** Stops the loop after one last flush attempt; unsent rows stay in the outbox. */
+  async stop(): Promise<void> {
+    const loop = this.#loop;
+    this.#loop = undefined;
+    loop?.controller.abort();
+    this.#wake?.abort();
+    await loop?.done;
+    await this.flush();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  /** Sends every full or waiting batch now (one at a time); stops at the first failure. */
+  flush(): Promise<void> {
+    this.#flushing ??= this.#flushAll().finally(() => (this.#flushing = undefined));
+    return this.#flushing;
+  }
+
+  async #run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const wake = new AbortController();
+      this.#wake = wake;
+      const onStop = () => wake.abort();
+      signal.addEventListener("abort", onStop, { once: true });
+      try {
+        await this.#clock.sleep(this.#options.flushIntervalMs, wake.signal);
+      } catch {
+        // woken early: a batch is full, or stopping
+      } finally {
+        signal.removeEventListener("abort", onStop);
+      }
+      if (signal.aborted) return;
+      await this.flush();
+    }
+  }
+
+  async #flushAll(): Promise<void> {
+    while (true) {
+      const batch = await this.#outbox.peek(SheetsLogSink.queue, this.#options.batchRows);
+      if (batch.length === 0) return;
+      if (!(await this.#sendBatch(batch))) return;
+    }
+  }
+
+  /** Sends one batch; true when it is done with (appended or dead-lettered). */
+  async #sendBatch(batch: OutboxItem[]): Promise<boolean> {
+    const rows = batch.map((item) => JSON.parse(item.payload) as SheetRow);
+    // After a failed attempt (here or in an earlier run) the rows may have reached the sheet
+    // anyway (a timeout after Google appended): check the ids before appending again.
+    let mayBeThere = batch.some((item) => item.attempts > 0);
+    try {
+      const skipped = await resilientCall(this.#retry, this.breaker, async () => {
+        await this.#limiter.take();
+        const present = mayBeThere ? await this.#rowIdsInSheet() : new Set<string>();
+        const missing = rows.filter((row) => !present.has(row.rowId));
+        try {
+          if (missing.length > 0) await this.#withToken((token) => this.#append(missing, token));
+        } catch (error) {
+          mayBeThere = true;
+          throw error;
+        }
+        return rows.length - missing.length;
+      }, { context: { service: "sheets" } });
+      await this.#outbox.ack(SheetsLogSink.queue, batch.map((item) => item.id));
+      this.#events.emit({
+        type: "appended",
+        rows: rows.length - skipped,
+        skippedAsDuplicates: skipped,
+      });
+      return true;
+    } catch (error) {
+      await this.#outbox.markAttempt(SheetsLogSink.queue, batch.map((item) => item.id));
+      return this.#onFailure(error, batch);
+    }
+  }
+
+  async #onFailure(error: unknown, batch: OutboxItem[]): Promise<boolean> {
+    const name = errorClass(error);
+    if (error instanceof AuthenticationError || error instanceof NotFoundError) {
+      // 403 (sheet not shared with the service account) or 404: a person must fix the config.
+      this.#events.emit({
+        type: "configuration-error",
+        errorClass: name,
+        message: (error as ServiceError).message,
+      });
+    } else if (error instanceof InvalidRequestError) {
+      // 400: this batch can never be appended (a cell over 50,000 characters...). Keep it aside.
+      await this.#outbox.enqueue(
+        SheetsLogSink.deadLetters,
+        batch.map((item) => item.payload),
+        this.#clock.now(),
+      );
+      await this.#outbox.ack(SheetsLogSink.queue, batch.map((item) => item.id));
+      this.#events.emit({ type: "dead-lettered", rows: batch.length, message: error.message });
+      return true;
+    }
+    logger.warn("Sheets append failed ({errorClass}); {rows} rows kept in the outbox", {
+      errorClass: name,
+      rows: batch.length,
+    });
+    this.#events.emit({ type: "failed", rows: batch.length, errorClass: name });
+    return false;
+  }
+
+  /** Runs `work` with a token; on a 401, refreshes the token once and runs it again. */
+  async #withToken<T>(work: (token: string) => Promise<T>): Promise<T> {
+    try {
+      return await work(await this.#token.get());
+    } catch (error) {
+      if (!(error instanceof AuthenticationError && error.status === 401)) throw error;
+      this.#token.invalidate();
+      return await work(await this.#token.get());
+    }
+  }
+
+  #append(rows: SheetRow[], token: string): Promise<unknown> {
+    const { spreadsheetId, range } = this.#options;
+    return this.#http.json({
+      method: "POST",
+      path: `/v4/spreadsheets/${encodeURIComponent(spreadsheetId)}/values/${
+        encodeURIComponent(range)
+      }:append`,
+      query: { valueInputOption: "RAW", insertDataOption: "INSERT_ROWS" },
+      headers: { authorization: `Bearer ${token}` },
+      json: { values: rows.map((row) => sheetColumns.map((column) => row[column])) },
+    });
+  }
+
+  async #rowIdsInSheet(): Promise<Set<string>> {
+    const { spreadsheetId, range } = this.#options;
+    const idColumn = `${range.split("!")[0]}!A:A`;
+    const body = await this.#withToken((token) =>
+      this.#http.json<{ values?: unknown[][] }>({
+        method: "GET",
+        path: `/v4/spreadsheets/${encodeURIComponent(spreadsheetId)}/values/${
+          encodeURIComponent(idColumn)
+        }`,
+        headers: { authorization: `Bearer ${token}` },
+      })
+    );
+    return new Set((body.values ?? []).map((row) => String(row[0])));
+  }
+}
