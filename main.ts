@@ -4,7 +4,7 @@
  * command's code. The only file that touches `Deno.exit`, `Deno.env` or LogTape's `configure`.
  * @module
  */
-import { configure, dispose } from "@logtape/logtape";
+import { configure, dispose, disposeSync } from "@logtape/logtape";
 import { dirname } from "node:path";
 import { runCli, signalExitCode } from "./src/cli/mod.ts";
 import { buildLogConfig, redactText } from "./src/logging/mod.ts";
@@ -41,7 +41,10 @@ try {
         const handler = () => {
           // A second signal exits at once: every ledger write is one transaction, so this
           // cannot leave it half-written.
-          if (++signals > 1) Deno.exit(signalExitCode[signal]);
+          if (++signals > 1) {
+            disposeSync(); // flush the logs even on the way out
+            Deno.exit(signalExitCode[signal]);
+          }
           listener(signal);
         };
         Deno.addSignalListener(signal, handler);

@@ -176,5 +176,8 @@ export const defaultConfig = {
     filePath: "logs/agent.jsonl",
     /** Lowest level written: trace | debug | info | warning | error | fatal */
     level: "info",
+    /** The file rotates past this size (10 MiB), keeping `maxFiles` old ones. */
+    maxBytes: 10_485_760,
+    maxFiles: 5,
   },
 } as const;

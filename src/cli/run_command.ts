@@ -117,6 +117,8 @@ export async function runCommand(
   await io.configureLogging({
     filePath: config.logging.filePath,
     level: config.logging.level,
+    maxBytes: config.logging.maxBytes,
+    maxFiles: config.logging.maxFiles,
     console: { colour: io.isTerminal, level: "warning" },
   });
   const format = formatOf(options.contacts);

@@ -93,6 +93,8 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
   await io.configureLogging({
     filePath: config.logging.filePath,
     level: config.logging.level,
+    maxBytes: config.logging.maxBytes,
+    maxFiles: config.logging.maxFiles,
     console: false,
   });
   const virtual = new VirtualClock();

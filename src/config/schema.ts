@@ -238,6 +238,8 @@ export const configSchema = z.strictObject({
     level: z.enum(["trace", "debug", "info", "warning", "error", "fatal"], {
       error: "must be one of trace, debug, info, warning, error, fatal",
     }),
+    maxBytes: positiveInt(),
+    maxFiles: positiveInt(),
   }),
 });
 

@@ -1,4 +1,4 @@
-import { getFileSink } from "@logtape/file";
+import { getRotatingFileSink } from "@logtape/file";
 import {
   ansiColorFormatter,
   type Config,
@@ -9,13 +9,17 @@ import {
   type Sink,
   withFilter,
 } from "@logtape/logtape";
-import { redactByField } from "@logtape/redaction";
-import { secretFieldPatterns } from "./redact.ts";
+import { redactByField, redactByPattern } from "@logtape/redaction";
+import { secretFieldPatterns, secretTextPatterns } from "./redact.ts";
 
 /** Where logs go. */
 export interface LogOptions {
   /** JSON Lines file; empty: none. */
   filePath: string;
+  /** The file rotates past this size. @default 10 MiB */
+  maxBytes?: number;
+  /** Rotated files kept. @default 5 */
+  maxFiles?: number;
   /** Lowest level recorded. */
   level: LogLevel;
   /** Readable lines on stderr (coloured when `colour`) from `level` up; `false`: none. */
@@ -24,18 +28,27 @@ export interface LogOptions {
 
 /**
  * The LogTape configuration for `main.ts` to pass to `configure()`: JSON Lines in a file and
- * readable lines on stderr (stdout stays free for `--json`), secrets redacted from both.
+ * readable lines on stderr (stdout stays free for `--json`). Secrets are redacted from both,
+ * twice over: fields with secret-looking names, then token patterns in the formatted text (a
+ * Telegram `bot<id>:<token>` in a URL, a bearer token).
  */
 export function buildLogConfig(options: LogOptions): Config<string, string> {
   const sinks: Record<string, Sink> = {};
   if (options.filePath) {
     sinks.file = redactByField(
-      getFileSink(options.filePath, { formatter: jsonLinesFormatter, lazy: true }),
+      getRotatingFileSink(options.filePath, {
+        formatter: redactByPattern(jsonLinesFormatter, secretTextPatterns),
+        maxSize: options.maxBytes ?? 10 * 1024 * 1024,
+        maxFiles: options.maxFiles ?? 5,
+      }),
       secretFieldPatterns,
     );
   }
   if (options.console) {
-    const formatter = options.console.colour ? ansiColorFormatter : getTextFormatter();
+    const formatter = redactByPattern(
+      options.console.colour ? ansiColorFormatter : getTextFormatter(),
+      secretTextPatterns,
+    );
     sinks.console = withFilter(
       redactByField(
         getConsoleSink({

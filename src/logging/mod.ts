@@ -4,5 +4,5 @@
  * @module
  */
 export { buildLogConfig, type LogOptions } from "./log_config.ts";
-export { redactText, secretFieldPatterns } from "./redact.ts";
+export { redactText, secretFieldPatterns, secretTextPatterns } from "./redact.ts";
 export { logAgentEvent } from "./log_agent_events.ts";

@@ -1,4 +1,8 @@
-import { DEFAULT_REDACT_FIELDS, type FieldPatterns } from "@logtape/redaction";
+import {
+  DEFAULT_REDACT_FIELDS,
+  type FieldPatterns,
+  type RedactionPatterns,
+} from "@logtape/redaction";
 
 /** Field names whose values never reach a log: LogTape's defaults plus our own. */
 export const secretFieldPatterns: FieldPatterns = [
@@ -11,6 +15,12 @@ export const secretFieldPatterns: FieldPatterns = [
 
 const telegramToken = /bot\d+:[A-Za-z0-9_-]+/g;
 const bearer = /(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi;
+
+/** Token patterns removed from every formatted log line, whatever field they hide in. */
+export const secretTextPatterns: RedactionPatterns = [
+  { pattern: telegramToken, replacement: "bot[REDACTED]" },
+  { pattern: bearer, replacement: "$1[REDACTED]" },
+];
 
 /**
  * Removes secrets that hide inside text: a Telegram bot token in a URL path

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { configure, reset } from "@logtape/logtape";
+import { configure, getLogger, reset } from "@logtape/logtape";
 import { createAgent } from "../../src/agent/mod.ts";
 import { MemoryAlertChannel } from "../../src/alerts/mod.ts";
 import { seededRandom, systemClock } from "../../src/clock/mod.ts";
@@ -76,4 +76,39 @@ Deno.test("a canary key appears in no log line and no alert when the provider ec
   await Deno.remove(dir, { recursive: true });
   assert.match(log, /AuthenticationError/, "the failure was logged");
   assert.doesNotMatch(log, /canary/);
+});
+
+Deno.test("a Telegram token in a logged URL or message is redacted, and the file rotates by size", async () => {
+  const dir = await Deno.makeTempDir();
+  const logFile = `${dir}/agent.jsonl`;
+  await configure(
+    buildLogConfig({
+      filePath: logFile,
+      level: "debug",
+      console: false,
+      maxBytes: 2_000,
+      maxFiles: 3,
+    }),
+  );
+  try {
+    const logger = getLogger(["ai-call-agent", "test"]);
+    for (let i = 0; i < 40; i++) {
+      logger.warn(
+        "POST https://api.telegram.org/bot123456:AAE-canaryToken_x/sendMessage failed: {detail}",
+        {
+          detail: "Authorization: Bearer canary-bearer.value",
+          url: "https://api.telegram.org/bot123456:AAE-canaryToken_x/getMe",
+          apiKey: canary,
+        },
+      );
+    }
+  } finally {
+    await reset();
+  }
+  const files = [...Deno.readDirSync(dir)].map((entry) => entry.name).sort();
+  assert.ok(files.length > 1 && files.length <= 4, `rotated files: ${files}`);
+  const texts = await Promise.all(files.map((name) => Deno.readTextFile(`${dir}/${name}`)));
+  for (const text of texts) assert.doesNotMatch(text, /canary/);
+  assert.ok(texts.some((text) => text.includes("bot[REDACTED]")));
+  await Deno.remove(dir, { recursive: true });
 });
