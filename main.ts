@@ -36,6 +36,15 @@ try {
       if (options.filePath) await mkdir(dirname(options.filePath));
       await configure(buildLogConfig(options));
     },
+    errRaw: (text) => void Deno.stderr.writeSync(encoder.encode(text)),
+    serve: (handler, { hostname, port }) =>
+      new Promise((resolve) => {
+        const server = Deno.serve({
+          hostname,
+          port,
+          onListen: ({ port }) => resolve({ port, shutdown: () => server.shutdown() }),
+        }, handler);
+      }),
     onShutdownSignal: (listener) => {
       const handlers = (["SIGINT", "SIGTERM"] as const).map((signal) => {
         const handler = () => {

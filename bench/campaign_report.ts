@@ -84,7 +84,7 @@ async function bigCampaign(rows: number) {
   file.close();
   await Deno.writeTextFile(
     `${dir}/config.json`,
-    JSON.stringify({ logging: { filePath: `${dir}/agent.jsonl` } }),
+    JSON.stringify({ logging: { filePath: `${dir}/agent.jsonl` }, server: { port: 0 } }),
   );
   const args = [
     "run",

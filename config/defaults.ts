@@ -121,6 +121,18 @@ export const defaultConfig = {
     /** On SIGINT/SIGTERM, how long calls in flight may finish before they are aborted. */
     shutdownGraceMs: 10_000,
   },
+  /** The status endpoint served while `run` works (dashboard, /status, /metrics, admin). */
+  server: {
+    enabled: true,
+    /** Loopback only by default; put a proxy in front to expose it. */
+    host: "127.0.0.1",
+    /** 0: any free port (printed at start). `run --port` overrides. */
+    port: 8080,
+    /** The admin routes' bearer token comes from this variable; unset: admin routes off. */
+    adminTokenEnv: "AGENT_ADMIN_TOKEN",
+    /** How often `run` reports progress (a live line on a terminal, a log record otherwise). */
+    progressIntervalMs: 5_000,
+  },
   ledger: {
     /** The SQLite ledger file (`run --db` overrides it). */
     path: "data/ledger.db",

@@ -26,6 +26,13 @@ export interface CliIo {
    * Dispose to stop listening.
    */
   onShutdownSignal(listener: (signal: "SIGINT" | "SIGTERM") => void): Disposable;
+  /** Serves HTTP (only `main.ts` calls `Deno.serve`); resolves once listening. */
+  serve(
+    handler: (request: Request) => Response | Promise<Response>,
+    options: { hostname: string; port: number },
+  ): Promise<{ port: number; shutdown(): Promise<void> }>;
+  /** Writes text to stderr without a newline (the live progress line). */
+  errRaw(text: string): void;
 }
 
 /** Exit code of a run stopped by a signal: 128 + the signal's number. */

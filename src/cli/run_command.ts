@@ -13,6 +13,9 @@ import { createServices } from "../services/mod.ts";
 import { createSheetsSink } from "../sheets/mod.ts";
 import { type CliIo, ExitCode, signalExitCode } from "./cli_io.ts";
 import { UsageError } from "./usage_error.ts";
+import { reportProgress } from "./progress.ts";
+import { createStatusApp } from "../server/mod.ts";
+import { version } from "../version.ts";
 
 const logger = getLogger(["ai-call-agent", "cli"]);
 
@@ -30,6 +33,7 @@ Options:
   --db FILE           the SQLite ledger (default: config ledger.path, data/ledger.db)
   --config FILE       JSON file merged over config/defaults.ts
   --concurrency N     contacts processed at once (default: config processor.concurrency)
+  --port N            status endpoint port (default: config server.port, 8080; 0: any free)
   -h, --help          show this help
 
 Ctrl-C (SIGINT) or SIGTERM stops taking contacts, lets calls in flight finish within
@@ -45,6 +49,7 @@ export interface RunOptions {
   db?: string;
   configPath?: string;
   concurrency?: number;
+  port?: number;
 }
 
 /** Parses `run`'s arguments; throws {@link UsageError} naming the bad one. */
@@ -59,6 +64,7 @@ export function parseRunArgs(args: string[]): RunOptions | "help" {
         db: { type: "string" },
         config: { type: "string" },
         concurrency: { type: "string" },
+        port: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -76,7 +82,15 @@ export function parseRunArgs(args: string[]): RunOptions | "help" {
       throw new UsageError(`--concurrency must be an integer >= 1: got "${values.concurrency}"`);
     }
   }
+  let port: number | undefined;
+  if (values.port !== undefined) {
+    port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+      throw new UsageError(`--port must be an integer from 0 to 65535: got "${values.port}"`);
+    }
+  }
   return {
+    port,
     contacts: values.contacts,
     campaign: values.campaign,
     db: values.db,
@@ -93,6 +107,7 @@ async function loadRunConfig(options: RunOptions, io: CliIo): Promise<AgentConfi
   if (options.campaign) flags.campaign = { name: options.campaign };
   if (options.concurrency) flags.processor = { concurrency: options.concurrency };
   if (options.db) flags.ledger = { path: options.db };
+  if (options.port !== undefined) flags.server = { port: options.port };
   return parseConfig(deepMerge(override, flags));
 }
 
@@ -181,13 +196,30 @@ export async function runCommand(
       () => {},
     );
   });
+  using status = createStatusApp({
+    agent,
+    clock,
+    version,
+    adminToken: io.env(config.server.adminTokenEnv)?.trim() || undefined,
+  });
+  const server = config.server.enabled
+    ? await io.serve(status.app.fetch, { hostname: config.server.host, port: config.server.port })
+    : undefined;
+  if (server) io.err(`status: http://${config.server.host}:${server.port}/ (metrics at /metrics)`);
   agent.start();
+  const progress = reportProgress(agent, {
+    intervalMs: config.server.progressIntervalMs,
+    terminal: io.isTerminal,
+    write: io.errRaw,
+  }, clock);
   let summary: RunSummary;
   try {
     summary = await agent.runner.run({ drain: drain.signal, abort: abort.signal });
   } finally {
     graceTimer.abort();
+    await progress.stop();
     await agent.stop();
+    await server?.shutdown();
   }
   io.out(summaryLine({ ...summary }));
   if (summary.ended === "waiting-for-recovery") {

@@ -193,6 +193,16 @@ export const configSchema = z.strictObject({
     recoveryWaitMs: nonNegative(),
     shutdownGraceMs: nonNegative(),
   }),
+  server: z.strictObject({
+    enabled: z.boolean("must be true or false"),
+    host: text().min(1, "must not be empty"),
+    port: z.number("must be a number").int("must be an integer").min(0, "must be >= 0").max(
+      65_535,
+      "must be <= 65535",
+    ),
+    adminTokenEnv: envName(),
+    progressIntervalMs: z.number("must be a number").gt(0, "must be > 0"),
+  }),
   ledger: z.strictObject({ path: z.string("must be a string").min(1, "must not be empty") }),
   alerts: z.strictObject({
     groupWaitMs: nonNegative(),

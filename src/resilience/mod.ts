@@ -3,6 +3,6 @@
  * @module
  */
 export { resilientCall, type ResilientCallOptions } from "./resilient_call.ts";
-export { ServiceCaller, type ServiceCallPolicy } from "./service_caller.ts";
+export { type AttemptEnd, ServiceCaller, type ServiceCallPolicy } from "./service_caller.ts";
 export { Bulkhead } from "./bulkhead.ts";
 export { RateLimiter } from "./rate_limiter.ts";

@@ -2,6 +2,7 @@ import type { BreakerRegistry } from "../breaker/mod.ts";
 import { type Clock, withTimeout } from "../clock/mod.ts";
 import { TimeoutError } from "../errors.ts";
 import type { CallContext, RetryPolicy } from "../retry/mod.ts";
+import { Emitter } from "../events/mod.ts";
 import type { Bulkhead } from "./bulkhead.ts";
 import { resilientCall } from "./resilient_call.ts";
 
@@ -14,6 +15,14 @@ export interface ServiceCallPolicy {
   bulkhead?: Bulkhead;
 }
 
+/** Announced when one attempt at a service ends: for latency histograms and call counts. */
+export interface AttemptEnd {
+  service: string;
+  durationMs: number;
+  /** `success`, or the class of the error it ended with. */
+  outcome: string;
+}
+
 /**
  * Calls a named service through its timeout, breaker and retry, all built from config and
  * shared by every caller.
@@ -22,6 +31,7 @@ export class ServiceCaller {
   readonly #policies: Readonly<Record<string, ServiceCallPolicy>>;
   readonly #breakers: BreakerRegistry;
   readonly #clock: Clock;
+  readonly #attempts = new Emitter<AttemptEnd>();
 
   constructor(
     policies: Readonly<Record<string, ServiceCallPolicy>>,
@@ -31,6 +41,11 @@ export class ServiceCaller {
     this.#policies = policies;
     this.#breakers = breakers;
     this.#clock = deps.clock;
+  }
+
+  /** Subscribes to the end of every attempt that reached the service. */
+  onAttemptEnd(listener: (event: AttemptEnd) => void): Disposable {
+    return this.#attempts.on(listener);
   }
 
   /** The policy of `service`; throws a RangeError naming the known services otherwise. */
@@ -54,14 +69,23 @@ export class ServiceCaller {
   ): Promise<T> {
     const { retry, timeoutMs, bulkhead } = this.policy(service);
     const breaker = this.#breakers.get(service);
-    const attempt = (signal?: AbortSignal) =>
-      withTimeout(
-        this.#clock,
-        timeoutMs,
-        fn,
-        () => new TimeoutError({ service, timeoutMs }),
-        signal,
-      );
+    const attempt = async (signal?: AbortSignal) => {
+      const started = this.#clock.now();
+      try {
+        const result = await withTimeout(
+          this.#clock,
+          timeoutMs,
+          fn,
+          () => new TimeoutError({ service, timeoutMs }),
+          signal,
+        );
+        this.#ended(service, started, "success");
+        return result;
+      } catch (error) {
+        this.#ended(service, started, error instanceof Error ? error.name : "unknown");
+        throw error;
+      }
+    };
     return resilientCall(
       retry,
       breaker,
@@ -69,5 +93,11 @@ export class ServiceCaller {
         bulkhead ? bulkhead.run(() => attempt(signal), signal) : attempt(signal),
       { signal: options.signal, context: { service, ...options.context } },
     );
+  }
+
+  #ended(service: string, started: number, outcome: string): void {
+    if (this.#attempts.hasListeners) {
+      this.#attempts.emit({ service, durationMs: this.#clock.now() - started, outcome });
+    }
   }
 }

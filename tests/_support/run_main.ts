@@ -5,7 +5,13 @@ export async function runMain(
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const mainPath = new URL("../../main.ts", import.meta.url).pathname;
   const command = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...(options.permissions ?? ["--allow-read", "--allow-write"]), mainPath, ...args],
+    args: [
+      "run",
+      ...(options.permissions ??
+        ["--allow-read", "--allow-write", "--allow-env", "--allow-net=127.0.0.1"]),
+      mainPath,
+      ...args,
+    ],
     stdout: "piped",
     stderr: "piped",
     stdin: "null",

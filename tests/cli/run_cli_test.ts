@@ -21,6 +21,8 @@ function fakeIo(files: Record<string, string> = {}, env: Record<string, string> 
         : Promise.reject(new Deno.errors.NotFound(path)),
     mkdir: () => Promise.resolve(),
     onShutdownSignal: () => ({ [Symbol.dispose]: () => {} }),
+    serve: () => Promise.reject(new Error("no server in this test")),
+    errRaw: () => {},
   };
   return { io, out, err };
 }

@@ -61,6 +61,7 @@ Deno.test("killed with SIGKILL before, during and after each step, the campaign 
       `${dir}/config.json`,
       JSON.stringify({
         campaign: { name: "crash" },
+        server: { port: 0 },
         processor: { concurrency: 1 },
         retry: { initialDelayMs: 20, maxDelayMs: 100, jitterMs: 10 },
         health: { intervalMs: 60_000, timeoutMs: 1_000 },

@@ -15,7 +15,7 @@ async function workspace(config: Record<string, unknown> = {}, rows = 5) {
   await Deno.writeTextFile(`${dir}/contacts.csv`, csv.join("\n") + "\n");
   await Deno.writeTextFile(
     `${dir}/config.json`,
-    JSON.stringify({ logging: { filePath: `${dir}/agent.jsonl` }, ...config }),
+    JSON.stringify({ logging: { filePath: `${dir}/agent.jsonl` }, server: { port: 0 }, ...config }),
   );
   return {
     dir,

@@ -1,0 +1,58 @@
+import { getLogger } from "@logtape/logtape";
+import type { Agent } from "../agent/mod.ts";
+import type { Clock } from "../clock/mod.ts";
+
+const logger = getLogger(["ai-call-agent", "progress"]);
+
+/** One progress line: done, failed, deferred, rate, ETA, breaker states. */
+export async function progressLine(
+  agent: Agent,
+  elapsedMs: number,
+  doneAtStart: number,
+): Promise<string> {
+  const c = await agent.store.counts(agent.config.campaign.name);
+  const done = c.completed + c.failed;
+  const rate = elapsedMs > 0 ? (done - doneAtStart) / (elapsedMs / 1000) : 0;
+  const left = c.pending + c.in_progress + c.deferred;
+  const eta = rate > 0 ? `${Math.round(left / rate)}s` : "-";
+  const breakers = agent.breakers.all().map((b) => `${b.service}:${b.state}`).join(" ");
+  return `${done}/${
+    done + left
+  } done · ${c.completed} completed · ${c.failed} failed · ${c.deferred} deferred · ${
+    rate.toFixed(1)
+  }/s · ETA ${eta} · ${breakers}`;
+}
+
+/**
+ * Reports progress every `intervalMs` until stopped: a live line rewritten in place on a
+ * terminal, a log record otherwise.
+ */
+export function reportProgress(
+  agent: Agent,
+  options: { intervalMs: number; terminal: boolean; write: (text: string) => void },
+  clock: Clock,
+): { stop(): Promise<void> } {
+  const controller = new AbortController();
+  const started = clock.now();
+  const loop = (async () => {
+    const counts = await agent.store.counts(agent.config.campaign.name);
+    const doneAtStart = counts.completed + counts.failed;
+    while (!controller.signal.aborted) {
+      try {
+        await clock.sleep(options.intervalMs, controller.signal);
+      } catch {
+        break;
+      }
+      const line = await progressLine(agent, clock.now() - started, doneAtStart);
+      if (options.terminal) options.write(`\r\x1b[2K${line}`);
+      else logger.info("progress: {line}", { line });
+    }
+    if (options.terminal) options.write("\r\x1b[2K");
+  })();
+  return {
+    async stop() {
+      controller.abort();
+      await loop;
+    },
+  };
+}

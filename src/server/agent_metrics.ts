@@ -1,0 +1,113 @@
+import type { Agent } from "../agent/mod.ts";
+import type { StateCounts } from "../ledger/mod.ts";
+import { Counter, Gauge, Histogram, MetricsRegistry } from "./metrics_registry.ts";
+
+const stateValue = { CLOSED: 0, HALF_OPEN: 1, OPEN: 2 } as const;
+
+/**
+ * The agent's Prometheus metrics: calls by service and outcome, retries, breaker state and
+ * transitions, contacts by state, alerts sent and suppressed, call latency. Counters follow
+ * the agent's events; gauges are read at scrape time.
+ */
+export class AgentMetrics implements Disposable {
+  readonly registry = new MetricsRegistry();
+  readonly #subscriptions: Disposable[];
+  #counts: StateCounts | undefined;
+
+  constructor(agent: Agent) {
+    const r = this.registry;
+    const calls = r.register(
+      new Counter(
+        "ai_call_agent_calls_total",
+        "Attempts that reached a service, by outcome (success or error class).",
+      ),
+    );
+    const latency = r.register(
+      new Histogram(
+        "ai_call_agent_call_duration_seconds",
+        "Duration of attempts that reached a service.",
+        [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      ),
+    );
+    const retries = r.register(
+      new Counter("ai_call_agent_retries_total", "Retries scheduled after a failed attempt."),
+    );
+    const transitions = r.register(
+      new Counter("ai_call_agent_breaker_transitions_total", "Circuit breaker state changes."),
+    );
+    const alerts = r.register(
+      new Counter(
+        "ai_call_agent_alerts_total",
+        "Alert decisions: sent, outboxed, replayed, suppressed.",
+      ),
+    );
+    const contactsDone = r.register(
+      new Counter("ai_call_agent_contact_outcomes_total", "Contacts processed, by outcome."),
+    );
+    r.register(
+      new Gauge(
+        "ai_call_agent_breaker_state",
+        "Circuit breaker state: 0 closed, 1 half-open, 2 open.",
+        () =>
+          agent.breakers.all().map((b) => ({
+            labels: { service: b.service },
+            value: stateValue[b.state],
+          })),
+      ),
+    );
+    r.register(
+      new Gauge(
+        "ai_call_agent_contacts",
+        "Contacts in the ledger by state (at the last refresh).",
+        () =>
+          Object.entries(this.#counts ?? {}).map(([state, value]) => ({
+            labels: { state },
+            value,
+          })),
+      ),
+    );
+    r.register(
+      new Gauge(
+        "ai_call_agent_alerts_firing",
+        "Alerts firing now.",
+        () => [{ labels: {}, value: agent.alerts.firing().length }],
+      ),
+    );
+    this.#subscriptions = [
+      agent.caller.onAttemptEnd((attempt) => {
+        calls.inc({ service: attempt.service, outcome: attempt.outcome });
+        latency.observe({ service: attempt.service }, attempt.durationMs / 1000);
+      }),
+      agent.events.on((event) => {
+        if (event.type === "retry") retries.inc({ service: event.service ?? "" });
+        else if (event.type === "breaker") {
+          transitions.inc({
+            service: event.service ?? "",
+            from: event.from ?? "",
+            to: event.to ?? "",
+          });
+        } else if (
+          event.type === "alert" && typeof event.decision === "string" &&
+          event.decision !== "queued"
+        ) {
+          alerts.inc({ decision: event.decision, severity: String(event.severity) });
+        } else if (event.type === "contact-done") {
+          contactsDone.inc({ outcome: String(event.status) });
+        }
+      }),
+    ];
+  }
+
+  /** Reads the ledger's counts for the contacts gauge (call before rendering). */
+  async refresh(agent: Agent): Promise<void> {
+    this.#counts = await agent.store.counts(agent.config.campaign.name);
+  }
+
+  render(): string {
+    return this.registry.render();
+  }
+
+  [Symbol.dispose](): void {
+    for (const subscription of this.#subscriptions) subscription[Symbol.dispose]();
+  }
+}

@@ -1,0 +1,104 @@
+import type { Agent, AgentEvent } from "../agent/mod.ts";
+import type { Clock } from "../clock/mod.ts";
+import { SheetsLogSink } from "../sheets/mod.ts";
+
+/** The last `size` agent events, newest last: the dashboard's "recent events". */
+export class RecentEvents implements Disposable {
+  readonly #events: AgentEvent[] = [];
+  readonly #subscription: Disposable;
+
+  constructor(agent: Agent, readonly size = 50) {
+    this.#subscription = agent.events.on((event) => {
+      if (
+        event.type === "attempt" || event.type === "step-done" || event.type === "contact-start"
+      ) return;
+      if (event.type === "health" && !event.changed) return;
+      this.#events.push(event);
+      if (this.#events.length > size) this.#events.shift();
+    });
+  }
+
+  list(): AgentEvent[] {
+    return [...this.#events];
+  }
+
+  [Symbol.dispose](): void {
+    this.#subscription[Symbol.dispose]();
+  }
+}
+
+/** Whether processing can proceed, and why not. */
+export function readiness(agent: Agent): { ready: boolean; reasons: string[] } {
+  const reasons = agent.breakers.all().filter((b) => b.state === "OPEN").map((b) =>
+    `${b.service} circuit breaker is OPEN${b.snapshot().forced ? " (forced by an operator)" : ""}`
+  );
+  return { ready: reasons.length === 0, reasons };
+}
+
+/** The `/status` document: version, uptime, progress, services, alerts, outboxes. */
+export async function agentStatus(
+  agent: Agent,
+  deps: { clock: Clock; version: string; startedAt: number; recent: RecentEvents },
+): Promise<Record<string, unknown>> {
+  const { clock } = deps;
+  const counts = await agent.store.counts(agent.config.campaign.name);
+  const health = new Map(agent.health.status().map((h) => [h.service, h]));
+  const elapsedS = (clock.now() - deps.startedAt) / 1000;
+  const done = counts.completed + counts.failed;
+  const remaining = counts.pending + counts.in_progress + counts.deferred;
+  const rate = elapsedS > 0 ? done / elapsedS : 0;
+  const outboxes: Record<string, number> = {};
+  for (const delivery of agent.alerts.channels()) {
+    outboxes[`alerts:${delivery.channel.name}`] = await delivery.pending();
+  }
+  if (agent.sheets) outboxes[SheetsLogSink.queue] = await agent.sheets.pending();
+  return {
+    version: deps.version,
+    uptimeSeconds: Math.round(elapsedS),
+    ready: readiness(agent),
+    campaign: {
+      name: agent.config.campaign.name,
+      counts,
+      total: Object.values(counts).reduce((a, b) => a + b, 0),
+      ratePerSecond: Number(rate.toFixed(2)),
+      etaSeconds: rate > 0 ? Math.round(remaining / rate) : null,
+    },
+    services: agent.breakers.all().map((breaker) => {
+      const snapshot = breaker.snapshot();
+      const probe = health.get(breaker.service);
+      return {
+        service: breaker.service,
+        breaker: {
+          state: snapshot.state,
+          forced: snapshot.forced,
+          consecutiveFailures: snapshot.consecutiveFailures,
+          windowFailures: snapshot.windowFailures,
+          windowCalls: snapshot.windowCalls,
+          msToHalfOpen: snapshot.remainingMs,
+          lastErrorClass: snapshot.lastErrorClass ?? null,
+        },
+        health: probe
+          ? {
+            status: probe.status,
+            latencyMs: probe.latencyMs ?? null,
+            lastCheckedAt: probe.lastCheckedAt ?? null,
+            lastError: probe.lastError ?? null,
+          }
+          : null,
+      };
+    }),
+    alerts: {
+      firing: agent.alerts.firing().map((a) => ({
+        key: a.key,
+        severity: a.severity,
+        summary: a.summary,
+      })),
+      channels: agent.alerts.channels().map((d) => ({
+        name: d.channel.name,
+        breaker: d.breaker.state,
+      })),
+    },
+    outboxes,
+    recentEvents: deps.recent.list(),
+  };
+}
