@@ -129,3 +129,20 @@ Deno.test("a webhook CRM without a URL is a config error naming the field", asyn
     /services\.crm\.webhook\.url: must be the receiver's http:\/\/ or https:\/\/ URL when kind is webhook/,
   );
 });
+
+Deno.test("every command has --help, and the main help lists them all", async () => {
+  const main = fakeIo();
+  await runCli(["--help"], main.io);
+  for (const command of ["run", "simulate", "check-config"]) {
+    assert.match(main.out.join("\n"), new RegExp(`\\b${command}\\b`));
+    const { io, out } = fakeIo();
+    assert.equal(await runCli([command, "--help"], io), ExitCode.ok);
+    assert.match(out.join("\n"), new RegExp(`Usage: ai-call-agent ${command}`));
+  }
+});
+
+Deno.test("run validates its flags before touching anything", async () => {
+  const { io, err } = fakeIo();
+  assert.equal(await runCli(["run", "--contacts", "x.csv", "--port", "70000"], io), ExitCode.usage);
+  assert.match(err.join("\n"), /--port must be an integer from 0 to 65535: got "70000"/);
+});

@@ -1,0 +1,118 @@
+/**
+ * Headless Chromium driven over the DevTools protocol (a WebSocket), enough to load a page
+ * and evaluate expressions in it. Playwright would want --allow-all under Deno; this needs
+ * only --allow-run and loopback network.
+ */
+export class HeadlessChromium implements AsyncDisposable {
+  #child: Deno.ChildProcess;
+  #socket: WebSocket;
+  #nextId = 1;
+  #pending = new Map<
+    number,
+    (message: { result?: unknown; error?: { message: string } }) => void
+  >();
+  #profile: string;
+
+  private constructor(child: Deno.ChildProcess, socket: WebSocket, profile: string) {
+    this.#child = child;
+    this.#socket = socket;
+    this.#profile = profile;
+    socket.onmessage = (event) => {
+      const message = JSON.parse(event.data);
+      this.#pending.get(message.id)?.(message);
+      this.#pending.delete(message.id);
+    };
+  }
+
+  static async launch(executable: string): Promise<HeadlessChromium> {
+    const profile = await Deno.makeTempDir({ prefix: "chromium-profile-" });
+    const child = new Deno.Command(executable, {
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--remote-debugging-port=0",
+        `--user-data-dir=${profile}`,
+        "about:blank",
+      ],
+      stdout: "null",
+      stderr: "piped",
+      stdin: "null",
+    }).spawn();
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let output = "";
+    let browserUrl: string | undefined;
+    while (!browserUrl) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`chromium exited before listening: ${output}`);
+      output += value;
+      browserUrl = /DevTools listening on (ws:\/\/\S+)/.exec(output)?.[1];
+    }
+    // Keep draining stderr so Chromium never blocks on a full pipe.
+    (async () => {
+      while (!(await reader.read()).done) { /* drain */ }
+    })().catch(() => {});
+    const port = new URL(browserUrl).port;
+    const pages = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json() as {
+      type: string;
+      webSocketDebuggerUrl: string;
+    }[];
+    const page = pages.find((p) => p.type === "page")!;
+    const socket = new WebSocket(page.webSocketDebuggerUrl);
+    await new Promise((resolve, reject) => {
+      socket.onopen = resolve;
+      socket.onerror = reject;
+    });
+    return new HeadlessChromium(child, socket, profile);
+  }
+
+  send(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(
+        id,
+        (message) =>
+          message.error ? reject(new Error(message.error.message)) : resolve(message.result),
+      );
+      this.#socket.send(JSON.stringify({ id, method, params }));
+    });
+  }
+
+  async navigate(url: string): Promise<void> {
+    await this.send("Page.navigate", { url });
+  }
+
+  /** Evaluates `expression` in the page and returns its value. */
+  async evaluate<T>(expression: string): Promise<T> {
+    const result = await this.send("Runtime.evaluate", { expression, returnByValue: true }) as {
+      result: { value: T };
+    };
+    return result.result.value;
+  }
+
+  /** Polls `expression` until it is truthy, or fails after `timeoutMs`. */
+  async waitFor(expression: string, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await this.evaluate<boolean>(expression))) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${expression}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#socket.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    try {
+      this.#child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+    await this.#child.status;
+    await Deno.remove(this.#profile, { recursive: true }).catch(() => {});
+  }
+}

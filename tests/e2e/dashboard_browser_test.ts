@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { systemClock } from "../../src/clock/mod.ts";
+import { createStatusApp } from "../../src/server/mod.ts";
+import { testAgent } from "../_support/agent.ts";
+import { HeadlessChromium } from "../_support/headless_chromium.ts";
+
+const chromiumPath = "/usr/bin/chromium";
+const haveChromium = (() => {
+  try {
+    return Deno.statSync(chromiumPath).isFile;
+  } catch {
+    return false;
+  }
+})();
+if (!haveChromium) {
+  console.log(
+    `dashboard browser test skipped: ${chromiumPath} is missing (Debian package chromium; .ci/run installs it)`,
+  );
+}
+
+const tileState = (service: string) =>
+  `document.querySelector('.tile[data-service="${service}"]')?.dataset.state`;
+const tileColour = (service: string) =>
+  `getComputedStyle(document.querySelector('.tile[data-service="${service}"]')).backgroundColor`;
+
+Deno.test({
+  name:
+    "the dashboard in headless Chromium turns a service's tile red when its breaker is forced open",
+  ignore: !haveChromium,
+  fn: async () => {
+    const t = testAgent();
+    await using _ = t.agent;
+    using status = createStatusApp({
+      agent: t.agent,
+      clock: systemClock,
+      version: "test",
+      adminToken: "tok",
+    });
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      status.app.fetch,
+    );
+    const url = `http://127.0.0.1:${server.addr.port}/`;
+    try {
+      await using browser = await HeadlessChromium.launch(chromiumPath);
+      await browser.navigate(url);
+      await browser.waitFor(`${tileState("tts")} === "CLOSED"`);
+      assert.equal(await browser.evaluate(tileColour("tts")), "rgb(22, 130, 64)");
+      const response = await fetch(`${url}admin/breakers/tts/open`, {
+        method: "POST",
+        headers: { authorization: "Bearer tok" },
+      });
+      assert.equal(response.status, 200);
+      await response.body?.cancel();
+      await browser.waitFor(`${tileState("tts")} === "OPEN"`);
+      assert.equal(await browser.evaluate(tileColour("tts")), "rgb(200, 30, 30)");
+      assert.equal(await browser.evaluate(tileColour("llm")), "rgb(22, 130, 64)");
+      assert.match(
+        await browser.evaluate<string>(`document.getElementById("meta").textContent`),
+        /not ready: tts circuit breaker is OPEN/,
+      );
+    } finally {
+      await server.shutdown();
+    }
+  },
+});

@@ -1,0 +1,146 @@
+import assert from "node:assert/strict";
+import { createStatusApp } from "../../src/server/mod.ts";
+import { ServiceUnavailableError } from "../../src/errors.ts";
+import { contacts, testAgent } from "../_support/agent.ts";
+
+const token = "admin-canary-token";
+
+async function setup(adminToken?: string) {
+  const t = testAgent({}, { processor: { concurrency: 1 } });
+  const status = createStatusApp({ agent: t.agent, clock: t.clock, version: "9.9.9", adminToken });
+  await t.runCampaign(contacts(3), { health: false });
+  return { ...t, status, app: status.app };
+}
+
+Deno.test("GET /healthz is 200 while the process works", async () => {
+  const t = await setup();
+  await using _ = t.agent;
+  using _s = t.status;
+  const response = await t.app.request("/healthz");
+  assert.equal(response.status, 200);
+  assert.deepEqual(await response.json(), { status: "ok" });
+});
+
+Deno.test("GET /readyz is 200 when ready and 503 with the reason when a breaker is OPEN", async () => {
+  const t = await setup();
+  await using _ = t.agent;
+  using _s = t.status;
+  assert.equal((await t.app.request("/readyz")).status, 200);
+  t.agent.breakers.get("tts").forceOpen();
+  const response = await t.app.request("/readyz");
+  assert.equal(response.status, 503);
+  assert.deepEqual(await response.json(), {
+    ready: false,
+    reasons: ["tts circuit breaker is OPEN (forced by an operator)"],
+  });
+});
+
+Deno.test("GET /status reports version, progress, breakers, health, alerts and outboxes", async () => {
+  const t = await setup();
+  await using _ = t.agent;
+  using _s = t.status;
+  await t.agent.breakers.get("llm").execute(() =>
+    Promise.reject(new ServiceUnavailableError({ service: "llm" }))
+  )
+    .catch(() => {});
+  const status = await (await t.app.request("/status")).json();
+  assert.equal(status.version, "9.9.9");
+  assert.equal(status.campaign.counts.completed, 3);
+  assert.equal(status.campaign.total, 3);
+  const llm = status.services.find((s: { service: string }) => s.service === "llm");
+  assert.equal(llm.breaker.state, "CLOSED");
+  assert.equal(llm.breaker.consecutiveFailures, 1);
+  assert.equal(llm.breaker.lastErrorClass, "ServiceUnavailableError");
+  assert.ok("health" in llm);
+  assert.deepEqual(Object.keys(status.outboxes).sort(), ["alerts:log", "alerts:memory"]);
+  assert.ok(Array.isArray(status.recentEvents) && status.recentEvents.length > 0);
+});
+
+Deno.test("GET /metrics has calls, retries, breaker state, transitions, contacts, alerts and latency", async () => {
+  const t = await setup();
+  await using _ = t.agent;
+  using _s = t.status;
+  t.agent.breakers.get("crm").forceOpen();
+  const response = await t.app.request("/metrics");
+  assert.match(response.headers.get("content-type")!, /text\/plain; version=0\.0\.4/);
+  const text = await response.text();
+  for (
+    const line of [
+      /^ai_call_agent_breaker_state\{service="crm"\} 2$/m,
+      /^ai_call_agent_breaker_state\{service="llm"\} 0$/m,
+      /^ai_call_agent_breaker_transitions_total\{service="crm",from="CLOSED",to="OPEN"\} 1$/m,
+      /^ai_call_agent_contacts\{state="completed"\} 3$/m,
+      /^# TYPE ai_call_agent_call_duration_seconds histogram$/m,
+      /^# TYPE ai_call_agent_retries_total counter$/m,
+      /^# TYPE ai_call_agent_alerts_total counter$/m,
+      /^ai_call_agent_contact_outcomes_total\{outcome="completed"\} 3$/m,
+    ]
+  ) assert.match(text, line);
+});
+
+Deno.test("GET / serves the self-contained dashboard", async () => {
+  const t = await setup();
+  await using _ = t.agent;
+  using _s = t.status;
+  const html = await (await t.app.request("/")).text();
+  assert.match(html, /<title>ai-call-agent<\/title>/);
+  assert.match(html, /fetch\("\/status"/);
+  assert.doesNotMatch(html, /<script src=|<link [^>]*href="http/);
+});
+
+Deno.test("admin routes are off without a configured token", async () => {
+  const t = await setup();
+  await using _ = t.agent;
+  using _s = t.status;
+  const response = await t.app.request("/admin/breakers/tts/open", {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}` },
+  });
+  assert.equal(response.status, 404);
+  assert.equal(t.agent.breakers.get("tts").state, "CLOSED");
+});
+
+Deno.test("admin routes with the token open, close and reset a breaker; wrong or missing token: 401, nothing changes", async () => {
+  const t = await setup(token);
+  await using _ = t.agent;
+  using _s = t.status;
+  const post = (path: string, headers: Record<string, string> = {}, body?: string) =>
+    t.app.request(path, { method: "POST", headers, body });
+  const tts = t.agent.breakers.get("tts");
+  assert.equal((await post("/admin/breakers/tts/open")).status, 401);
+  assert.equal(
+    (await post("/admin/breakers/tts/open", { authorization: "Bearer wrong" })).status,
+    401,
+  );
+  assert.equal((await post("/admin/breakers/tts/open", { authorization: token })).status, 401);
+  assert.equal(tts.state, "CLOSED");
+  const opened = await post("/admin/breakers/tts/open", { authorization: `Bearer ${token}` });
+  assert.equal(opened.status, 200);
+  assert.deepEqual(await opened.json(), { service: "tts", state: "OPEN" });
+  assert.equal(tts.snapshot().forced, true);
+  assert.equal(
+    (await post("/admin/breakers/tts/close", { authorization: `Bearer ${token}` })).status,
+    200,
+  );
+  assert.equal(tts.state, "CLOSED");
+  await post("/admin/breakers/tts/open", { authorization: `Bearer ${token}` });
+  assert.equal(
+    (await post("/admin/breakers/tts/reset", { authorization: `Bearer ${token}` })).status,
+    200,
+  );
+  assert.equal(tts.state, "CLOSED");
+  assert.equal(
+    (await post("/admin/breakers/sms/open", { authorization: `Bearer ${token}` })).status,
+    404,
+  );
+  assert.equal(
+    (await post("/admin/breakers/tts/explode", { authorization: `Bearer ${token}` })).status,
+    404,
+  );
+  const big = await post("/admin/breakers/tts/open", {
+    authorization: `Bearer ${token}`,
+    "content-type": "application/json",
+  }, "x".repeat(5_000));
+  assert.equal(big.status, 413);
+  assert.equal(tts.state, "CLOSED", "a refused request changes nothing");
+});
