@@ -203,7 +203,7 @@ export async function runCommand(
     adminToken: io.env(config.server.adminTokenEnv)?.trim() || undefined,
   });
   const server = config.server.enabled
-    ? await io.serve(status.app.fetch, { hostname: config.server.host, port: config.server.port })
+    ? await io.serve(status.fetch, { hostname: config.server.host, port: config.server.port })
     : undefined;
   if (server) io.err(`status: http://${config.server.host}:${server.port}/ (metrics at /metrics)`);
   agent.start();

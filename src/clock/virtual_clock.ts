@@ -12,7 +12,7 @@ export interface VirtualClockOptions {
   start?: number;
   /**
    * Microtask turns to let pass before deciding that nothing but timers is left to run.
-   * Deep async call chains need more. @default 200
+   * Deep async call chains need more. @default 1000
    */
   settleTurns?: number;
 }
@@ -31,7 +31,7 @@ export class VirtualClock implements Clock {
 
   constructor(options: VirtualClockOptions = {}) {
     this.#now = options.start ?? 0;
-    this.#settleTurns = options.settleTurns ?? 200;
+    this.#settleTurns = options.settleTurns ?? 1_000;
   }
 
   now(): number {
@@ -109,7 +109,13 @@ export class VirtualClock implements Clock {
         await this.settle();
         continue;
       }
-      const next = this.#timers[0];
+      let next = this.#timers[0];
+      // A very deep chain may still be unwinding: give it more turns before calling it stuck.
+      for (let round = 0; !next && !settled && round < 20; round++) {
+        await this.settle();
+        next = this.#timers[0];
+      }
+      if (settled) break;
       if (!next) {
         throw new Error(
           "VirtualClock.run: the task waits on something other than the clock (no timer pending)",

@@ -38,7 +38,7 @@ export function readiness(agent: Agent): { ready: boolean; reasons: string[] } {
 /** The `/status` document: version, uptime, progress, services, alerts, outboxes. */
 export async function agentStatus(
   agent: Agent,
-  deps: { clock: Clock; version: string; startedAt: number; recent: RecentEvents },
+  deps: { clock: Clock; version: string; startedAt: number },
 ): Promise<Record<string, unknown>> {
   const { clock } = deps;
   const counts = await agent.store.counts(agent.config.campaign.name);
@@ -99,6 +99,5 @@ export async function agentStatus(
       })),
     },
     outboxes,
-    recentEvents: deps.recent.list(),
   };
 }

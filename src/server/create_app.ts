@@ -17,12 +17,47 @@ export interface AppDeps {
   adminToken?: string;
   /** Largest admin request body accepted. @default 1024 */
   maxBodyBytes?: number;
+  /** `/status` and `/metrics` are recomputed at most this often under load. @default 250 */
+  cacheMs?: number;
 }
+
+/**
+ * Keeps an async computation's last result for `ttlMs` of clock time: while fresh it is
+ * served synchronously; concurrent callers of a stale one share one recomputation.
+ */
+class Cached<T> {
+  #value?: { at: number; result: T };
+  #pending?: Promise<T>;
+  constructor(readonly clock: Clock, readonly ttlMs: number, readonly compute: () => Promise<T>) {}
+
+  /** The fresh value, if there is one. */
+  fresh(): T | undefined {
+    return this.#value && this.clock.now() - this.#value.at < this.ttlMs
+      ? this.#value.result
+      : undefined;
+  }
+
+  get(): Promise<T> {
+    const fresh = this.fresh();
+    if (fresh !== undefined) return Promise.resolve(fresh);
+    this.#pending ??= this.compute().then((result) => {
+      this.#value = { at: this.clock.now(), result };
+      return result;
+    }).finally(() => (this.#pending = undefined));
+    return this.#pending;
+  }
+}
+
+const encoder = new TextEncoder();
+const jsonType = { "content-type": "application/json" };
+const metricsType = { "content-type": "text/plain; version=0.0.4; charset=utf-8" };
 
 /** The status app and what must be disposed with it (its event subscriptions). */
 export interface StatusApp extends Disposable {
   app: Hono;
   metrics: AgentMetrics;
+  /** What to serve: the app, with a fast path for fresh `/status` and `/metrics`. */
+  fetch(request: Request): Response | Promise<Response>;
 }
 
 function sameToken(given: string, expected: string): boolean {
@@ -33,7 +68,7 @@ function sameToken(given: string, expected: string): boolean {
 
 /**
  * The Hono app the agent serves while it runs: `/healthz`, `/readyz`, `/status`, `/metrics`,
- * the dashboard at `/`, and `POST /admin/breakers/:service/{open,close,reset}` behind a
+ * `/events` (the last 50), the dashboard at `/`, and `POST /admin/breakers/:service/{open,close,reset}` behind a
  * bearer token.
  */
 export function createStatusApp(deps: AppDeps): StatusApp {
@@ -48,17 +83,24 @@ export function createStatusApp(deps: AppDeps): StatusApp {
     const { ready, reasons } = readiness(agent);
     return c.json({ ready, reasons }, ready ? 200 : 503);
   });
-  app.get(
-    "/status",
-    async (c) =>
-      c.json(await agentStatus(agent, { clock, version: deps.version, startedAt, recent })),
+  // Under a scrape storm each document is built at most once per cacheMs, so the campaign
+  // keeps the event loop.
+  const ttl = deps.cacheMs ?? 250;
+  const status = new Cached(
+    clock,
+    ttl,
+    async () =>
+      encoder.encode(
+        JSON.stringify(await agentStatus(agent, { clock, version: deps.version, startedAt })),
+      ),
   );
-  app.get("/metrics", async (c) => {
+  const exposition = new Cached(clock, ttl, async () => {
     await metrics.refresh(agent);
-    return c.body(metrics.render(), 200, {
-      "content-type": "text/plain; version=0.0.4; charset=utf-8",
-    });
+    return encoder.encode(metrics.render());
   });
+  app.get("/status", async (c) => c.body(await status.get(), 200, jsonType));
+  app.get("/metrics", async (c) => c.body(await exposition.get(), 200, metricsType));
+  app.get("/events", (c) => c.json(recent.list()));
   app.get("/", (c) => c.html(dashboardHtml));
 
   app.use(
@@ -105,9 +147,23 @@ export function createStatusApp(deps: AppDeps): StatusApp {
   });
   app.notFound((c) => c.json({ error: "not found" }, 404));
 
+  const hot: Record<string, [Cached<Uint8Array>, Record<string, string>]> = {
+    "/status": [status, jsonType],
+    "/metrics": [exposition, metricsType],
+  };
   return {
     app,
     metrics,
+    fetch(request: Request) {
+      // Scrapes of a fresh document skip routing altogether: the same bytes Hono would send.
+      if (request.method === "GET") {
+        const path = request.url.slice(request.url.indexOf("/", 8));
+        const route = hot[path];
+        const body = route?.[0].fresh();
+        if (body) return new Response(body as Uint8Array<ArrayBuffer>, { headers: route![1] });
+      }
+      return app.fetch(request);
+    },
     [Symbol.dispose]() {
       metrics[Symbol.dispose]();
       recent[Symbol.dispose]();

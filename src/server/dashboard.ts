@@ -1,6 +1,6 @@
 /**
- * The dashboard: one self-contained page (no CDN, no external file) that polls `/status`
- * every two seconds: a tile per service coloured by breaker state, its health, a progress bar
+ * The dashboard: one self-contained page (no CDN, no external file) that polls `/status` and
+ * `/events` every two seconds: a tile per service coloured by breaker state, its health, a progress bar
  * with counts and rate, and the recent events.
  */
 export const dashboardHtml = `<!doctype html>
@@ -40,7 +40,10 @@ export const dashboardHtml = `<!doctype html>
 const esc = (s) => String(s ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 async function refresh() {
   try {
-    const status = await (await fetch("/status", { cache: "no-store" })).json();
+    const [status, events] = await Promise.all([
+      fetch("/status", { cache: "no-store" }).then((r) => r.json()),
+      fetch("/events", { cache: "no-store" }).then((r) => r.json()),
+    ]);
     document.getElementById("meta").textContent =
       "version " + status.version + " · up " + status.uptimeSeconds + " s · " +
       (status.ready.ready ? "ready" : "not ready: " + status.ready.reasons.join("; "));
@@ -58,7 +61,7 @@ async function refresh() {
       c.completed + " completed, " + c.failed + " failed, " + c.deferred + " deferred, " +
       (c.pending + c.in_progress) + " to go, " + c.invalid + " invalid · " + status.campaign.ratePerSecond + "/s" +
       (status.campaign.etaSeconds != null ? " · ETA " + status.campaign.etaSeconds + " s" : "");
-    document.getElementById("events").innerHTML = status.recentEvents.slice().reverse().map((e) =>
+    document.getElementById("events").innerHTML = events.slice().reverse().map((e) =>
       "<tr><td>" + (e.t / 1000).toFixed(1) + " s</td><td>" + esc(e.type) + "</td><td>" +
       esc([e.service, e.contactId, e.from && e.to ? e.from + " → " + e.to : "", e.status, e.reason, e.summary].filter(Boolean).join(" · ")) +
       "</td></tr>").join("");

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { printSkip } from "../_support/skip.ts";
 
 /**
  * Compiles the binary with `deno compile` and runs it. `deno compile` needs Deno's base
@@ -32,7 +33,7 @@ async function compile(): Promise<{ ok: boolean; reason: string }> {
 
 const compiled = await compile();
 if (!compiled.ok) {
-  console.log(
+  printSkip(
     `compiled-binary test skipped: deno compile could not get its base runtime (set DENORT_BIN=/path/to/denort): ${compiled.reason}`,
   );
 }

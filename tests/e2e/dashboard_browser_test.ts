@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { printSkip } from "../_support/skip.ts";
 import { systemClock } from "../../src/clock/mod.ts";
 import { createStatusApp } from "../../src/server/mod.ts";
 import { testAgent } from "../_support/agent.ts";
@@ -13,7 +14,7 @@ const haveChromium = (() => {
   }
 })();
 if (!haveChromium) {
-  console.log(
+  printSkip(
     `dashboard browser test skipped: ${chromiumPath} is missing (Debian package chromium; .ci/run installs it)`,
   );
 }
@@ -38,7 +39,7 @@ Deno.test({
     });
     const server = Deno.serve(
       { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-      status.app.fetch,
+      status.fetch,
     );
     const url = `http://127.0.0.1:${server.addr.port}/`;
     try {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { printSkip } from "../_support/skip.ts";
 import { createStatusApp } from "../../src/server/mod.ts";
 import { contacts, testAgent } from "../_support/agent.ts";
 
@@ -43,7 +44,7 @@ Deno.test({
 });
 
 if (!promtool) {
-  console.log(
+  printSkip(
     "promtool test skipped: promtool is not installed (Debian package prometheus; .ci/run installs it)",
   );
 }
