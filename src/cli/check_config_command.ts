@@ -2,14 +2,17 @@ import { parseArgs } from "node:util";
 import { systemClock } from "../clock/mod.ts";
 import { type AgentConfig, parseConfig, readConfigFile } from "../config/mod.ts";
 import { ConfigError } from "../errors.ts";
+import { createAlerting } from "../alerts/mod.ts";
+import { InMemoryOutbox } from "../ledger/mod.ts";
 import { createServices } from "../services/mod.ts";
+import { createSheetsSink } from "../sheets/mod.ts";
 import { type CliIo, ExitCode } from "./cli_io.ts";
 import { UsageError } from "./usage_error.ts";
 
 export const checkConfigHelp = `Usage: ai-call-agent check-config [--config FILE]
 
 Validates the configuration (config/defaults.ts merged with FILE) and the environment: every
-service whose kind is real needs its secret's environment variable. Prints the effective
+real service, alert channel and the Sheets log need their secrets' environment variables. Prints the effective
 configuration as JSON; secrets are never printed, only whether each variable is set.
 
 Exit codes: 0 valid, 2 invalid (every problem is listed by path).`;
@@ -22,7 +25,15 @@ export function secretVariables(config: AgentConfig): string[] {
   if (tts.kind === "elevenlabs") names.push(tts.elevenlabs.apiKeyEnv);
   if (crm.kind === "hubspot") names.push(crm.hubspot.tokenEnv);
   if (crm.kind === "webhook" && crm.webhook.tokenEnv) names.push(crm.webhook.tokenEnv);
-  return names;
+  for (const channel of Object.values(config.alerts.channels)) {
+    if (channel.kind === "telegram") names.push(channel.tokenEnv);
+    if (channel.kind === "resend") names.push(channel.apiKeyEnv ?? "RESEND_API_KEY");
+    if (channel.kind === "sendgrid") names.push(channel.apiKeyEnv ?? "SENDGRID_API_KEY");
+    if (channel.kind === "webhook") names.push(channel.secretEnv);
+  }
+  if (config.sheets.enabled && !config.sheets.keyFile) names.push(config.sheets.keyEnv);
+  names.push(config.server.adminTokenEnv);
+  return [...new Set(names)];
 }
 
 /** Loads `--config` over the defaults, or the defaults alone. */
@@ -57,19 +68,28 @@ export async function checkConfigCommand(args: string[], io: CliIo): Promise<num
   const environment = Object.fromEntries(
     secretVariables(config).map((name) => [name, io.env(name)?.trim() ? "set" : "missing"]),
   );
-  try {
-    createServices(config, {
-      clock: systemClock,
-      fetch: io.fetch,
-      env: io.env,
-      writeFile: io.writeFile,
-    });
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      io.out(JSON.stringify({ config, environment }, null, 2));
-      throw error;
+  const problems: string[] = [];
+  const collect = async (build: () => unknown) => {
+    try {
+      await build();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
     }
-    throw error;
+  };
+  const deps = { clock: systemClock, random: Math.random, fetch: io.fetch, env: io.env };
+  await collect(() => createServices(config, { ...deps, writeFile: io.writeFile }));
+  await collect(() => createAlerting(config, { ...deps, outbox: new InMemoryOutbox() }));
+  await collect(() =>
+    createSheetsSink(config, {
+      ...deps,
+      outbox: new InMemoryOutbox(),
+      readTextFile: io.readTextFile,
+    })
+  );
+  if (problems.length > 0) {
+    io.out(JSON.stringify({ config, environment }, null, 2));
+    throw new ConfigError(problems);
   }
   io.out(JSON.stringify({ config, environment }, null, 2));
   io.err("configuration is valid");

@@ -92,6 +92,7 @@ Deno.test("check-config prints the effective config and which secrets are set, n
   assert.deepEqual(JSON.parse(printed).environment, {
     OPENAI_API_KEY: "set",
     ELEVENLABS_API_KEY: "set",
+    AGENT_ADMIN_TOKEN: "missing",
   });
   assert.doesNotMatch(printed, /canary/);
 });
@@ -145,4 +146,33 @@ Deno.test("run validates its flags before touching anything", async () => {
   const { io, err } = fakeIo();
   assert.equal(await runCli(["run", "--contacts", "x.csv", "--port", "70000"], io), ExitCode.usage);
   assert.match(err.join("\n"), /--port must be an integer from 0 to 65535: got "70000"/);
+});
+
+Deno.test("check-config lists missing alert-channel and Sheets secrets by path", async () => {
+  const files = {
+    "a.json": JSON.stringify({
+      alerts: {
+        channels: {
+          ops: { kind: "telegram", chatId: "-1" },
+          mail: { kind: "resend", from: "a@x.io", to: ["b@x.io"] },
+        },
+      },
+      sheets: { enabled: true, spreadsheetId: "abc" },
+    }),
+  };
+  const { io, err } = fakeIo(files);
+  assert.equal(await runCli(["check-config", "--config", "a.json"], io), ExitCode.usage);
+  const message = err.join("\n");
+  assert.match(
+    message,
+    /alerts\.channels\.ops\.tokenEnv: environment variable TELEGRAM_BOT_TOKEN is not set/,
+  );
+  assert.match(
+    message,
+    /alerts\.channels\.mail\.apiKeyEnv: environment variable RESEND_API_KEY is not set/,
+  );
+  assert.match(
+    message,
+    /sheets\.keyEnv: environment variable GOOGLE_SERVICE_ACCOUNT_JSON is not set/,
+  );
 });
