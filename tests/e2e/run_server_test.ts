@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { spawnMain } from "../_support/spawn_main.ts";
+
+/** Reads the child's stderr until a line matches, and keeps draining it afterwards. */
+async function waitForLine(
+  stream: ReadableStream<Uint8Array>,
+  pattern: RegExp,
+): Promise<RegExpExecArray> {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`stream ended before ${pattern}: ${text}`);
+    text += value;
+    const match = pattern.exec(text);
+    if (match) {
+      (async () => {
+        while (!(await reader.read()).done) { /* drain */ }
+      })().catch(() => {});
+      return match;
+    }
+  }
+}
+
+Deno.test("a running campaign serves its status over a real socket, obeys the admin token, and stops on Ctrl-C", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "run-server-" });
+  const rows = Array.from({ length: 30 }, (_, i) => `c${i},Person ${i},+1415555${1000 + i}`);
+  await Deno.writeTextFile(`${dir}/contacts.csv`, ["id,name,phone", ...rows].join("\n") + "\n");
+  await Deno.writeTextFile(
+    `${dir}/config.json`,
+    JSON.stringify({
+      logging: { filePath: `${dir}/agent.jsonl` },
+      server: { port: 0 },
+      processor: { concurrency: 2, shutdownGraceMs: 2_000 },
+      services: { llm: { mock: { latencyMs: 200, faults: [] } } },
+    }),
+  );
+  const child = spawnMain(
+    [
+      "run",
+      "--contacts",
+      `${dir}/contacts.csv`,
+      "--db",
+      `${dir}/ledger.db`,
+      "--config",
+      `${dir}/config.json`,
+    ],
+    { env: { AGENT_ADMIN_TOKEN: "op-token" } },
+  );
+  const stdout = new Response(child.stdout).text();
+  try {
+    const [, base] = await waitForLine(child.stderr, /status: (http:\/\/127\.0\.0\.1:\d+)\//);
+    const get = async (path: string) => {
+      const response = await fetch(`${base}${path}`);
+      return { status: response.status, text: await response.text() };
+    };
+    assert.equal((await get("/healthz")).status, 200);
+    assert.equal((await get("/readyz")).status, 200);
+    assert.match((await get("/metrics")).text, /ai_call_agent_breaker_state\{service="tts"\} 0/);
+    assert.match((await get("/")).text, /<title>ai-call-agent<\/title>/);
+    const post = (path: string, token?: string) =>
+      fetch(`${base}${path}`, {
+        method: "POST",
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      })
+        .then(async (r) => ({ status: r.status, body: await r.text() }));
+    assert.equal((await post("/admin/breakers/tts/open")).status, 401);
+    assert.equal((await post("/admin/breakers/tts/open", "op-token")).status, 200);
+    const notReady = await get("/readyz");
+    assert.equal(notReady.status, 503);
+    assert.match(notReady.text, /tts circuit breaker is OPEN/);
+    assert.equal((await post("/admin/breakers/tts/close", "op-token")).status, 200);
+    assert.equal((await get("/readyz")).status, 200);
+    const status = JSON.parse((await get("/status")).text);
+    assert.equal(status.campaign.name, "default");
+    assert.equal(status.campaign.total, 30);
+    child.kill("SIGINT");
+    const { code } = await child.status;
+    assert.equal(code, 130);
+    assert.match(await stdout, /campaign default: \d+ completed/);
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already ended
+    }
+    await child.status;
+    await stdout.catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
+});
