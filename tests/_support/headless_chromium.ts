@@ -12,11 +12,18 @@ export class HeadlessChromium implements AsyncDisposable {
     (message: { result?: unknown; error?: { message: string } }) => void
   >();
   #profile: string;
+  #drained: Promise<void>;
 
-  private constructor(child: Deno.ChildProcess, socket: WebSocket, profile: string) {
+  private constructor(
+    child: Deno.ChildProcess,
+    socket: WebSocket,
+    profile: string,
+    drained: Promise<void>,
+  ) {
     this.#child = child;
     this.#socket = socket;
     this.#profile = profile;
+    this.#drained = drained;
     socket.onmessage = (event) => {
       const message = JSON.parse(event.data);
       this.#pending.get(message.id)?.(message);
@@ -54,7 +61,7 @@ export class HeadlessChromium implements AsyncDisposable {
       browserUrl = /DevTools listening on (ws:\/\/\S+)/.exec(output)?.[1];
     }
     // Keep draining stderr so Chromium never blocks on a full pipe.
-    (async () => {
+    const drained = (async () => {
       while (!(await reader.read()).done) { /* drain */ }
     })().catch(() => {});
     const port = new URL(browserUrl).port;
@@ -68,7 +75,7 @@ export class HeadlessChromium implements AsyncDisposable {
       socket.onopen = resolve;
       socket.onerror = reject;
     });
-    return new HeadlessChromium(child, socket, profile);
+    return new HeadlessChromium(child, socket, profile, drained);
   }
 
   send(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
@@ -113,6 +120,7 @@ export class HeadlessChromium implements AsyncDisposable {
       // already gone
     }
     await this.#child.status;
+    await this.#drained;
     await Deno.remove(this.#profile, { recursive: true }).catch(() => {});
   }
 }

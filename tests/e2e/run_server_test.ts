@@ -5,7 +5,7 @@ import { spawnMain } from "../_support/spawn_main.ts";
 async function waitForLine(
   stream: ReadableStream<Uint8Array>,
   pattern: RegExp,
-): Promise<RegExpExecArray> {
+): Promise<{ match: RegExpExecArray; drained: Promise<void> }> {
   const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
   while (true) {
@@ -14,10 +14,10 @@ async function waitForLine(
     text += value;
     const match = pattern.exec(text);
     if (match) {
-      (async () => {
+      const drained = (async () => {
         while (!(await reader.read()).done) { /* drain */ }
       })().catch(() => {});
-      return match;
+      return { match, drained };
     }
   }
 }
@@ -48,8 +48,11 @@ Deno.test("a running campaign serves its status over a real socket, obeys the ad
     { env: { AGENT_ADMIN_TOKEN: "op-token" } },
   );
   const stdout = new Response(child.stdout).text();
+  let drained: Promise<void> | undefined;
   try {
-    const [, base] = await waitForLine(child.stderr, /status: (http:\/\/127\.0\.0\.1:\d+)\//);
+    const line = await waitForLine(child.stderr, /status: (http:\/\/127\.0\.0\.1:\d+)\//);
+    drained = line.drained;
+    const base = line.match[1];
     const get = async (path: string) => {
       const response = await fetch(`${base}${path}`);
       return { status: response.status, text: await response.text() };
@@ -86,6 +89,7 @@ Deno.test("a running campaign serves its status over a real socket, obeys the ad
     }
     await child.status;
     await stdout.catch(() => {});
+    await drained;
     await Deno.remove(dir, { recursive: true });
   }
 });
