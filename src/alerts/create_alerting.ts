@@ -1,6 +1,5 @@
 import type { Clock, Random } from "../clock/mod.ts";
-import { type AgentConfig, type ChannelConfig, deepMerge } from "../config/mod.ts";
-import { ConfigError } from "../errors.ts";
+import { type AgentConfig, type ChannelConfig, deepMerge, SecretReader } from "../config/mod.ts";
 import type { Outbox } from "../ledger/mod.ts";
 import type { RetryOptions } from "../retry/mod.ts";
 import { type AlertChannel, severities, type Severity } from "./alert.ts";
@@ -28,16 +27,8 @@ export interface AlertingDeps {
  * extra ones, each with its own delivery (retry, breaker, rate limit, outbox).
  */
 export function createAlerting(config: AgentConfig, deps: AlertingDeps): RoutingAlertManager {
-  const missing: string[] = [];
-  const secret = (path: string, variable: string) => {
-    const value = deps.env(variable)?.trim();
-    if (!value) {
-      missing.push(
-        `${path}: environment variable ${variable} is not set; export it with the secret`,
-      );
-    }
-    return value ?? "";
-  };
+  const secrets = new SecretReader(deps.env);
+  const secret = (path: string, variable: string) => secrets.read(path, variable);
   const channels = new Map<string, { channel: AlertChannel; perMinute?: number }>();
   channels.set("log", { channel: new LogAlertChannel() });
   for (const [name, channel] of Object.entries(config.alerts.channels)) {
@@ -47,7 +38,7 @@ export function createAlerting(config: AgentConfig, deps: AlertingDeps): Routing
     });
   }
   for (const channel of deps.extraChannels ?? []) channels.set(channel.name, { channel });
-  if (missing.length > 0) throw new ConfigError(missing);
+  secrets.throwIfMissing();
 
   const retry = deepMerge(config.retry, config.alerts.retry) as RetryOptions;
   const deliveries = [...channels.values()].map(({ channel, perMinute }) =>

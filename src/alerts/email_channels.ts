@@ -1,5 +1,5 @@
 import type { Clock } from "../clock/mod.ts";
-import { HttpClient } from "../http/mod.ts";
+import { type ErrorTable, HttpClient } from "../http/mod.ts";
 import { resendErrors, sendGridErrors } from "./_email_errors.ts";
 import type { AlertChannel, Notification } from "./alert.ts";
 import { escapeHtml, notificationText, notificationTitle } from "./format_notification.ts";
@@ -12,6 +12,23 @@ export interface EmailChannelOptions {
   from: string;
   to: readonly string[];
   timeoutMs: number;
+}
+
+/** The HTTP client of an email provider: bearer key, the provider's error table. */
+function emailClient(
+  options: EmailChannelOptions,
+  errors: ErrorTable,
+  name: string,
+  deps: { fetch: typeof fetch; clock: Clock },
+): HttpClient {
+  return new HttpClient({
+    service: `alerts:${name}`,
+    baseUrl: options.baseUrl,
+    timeoutMs: options.timeoutMs,
+    headers: { authorization: `Bearer ${options.apiKey}` },
+    errors,
+    secrets: [options.apiKey],
+  }, deps);
 }
 
 /**
@@ -30,14 +47,7 @@ export class ResendEmailChannel implements AlertChannel {
   ) {
     this.name = name;
     this.#options = options;
-    this.#http = new HttpClient({
-      service: `alerts:${name}`,
-      baseUrl: options.baseUrl,
-      timeoutMs: options.timeoutMs,
-      headers: { authorization: `Bearer ${options.apiKey}` },
-      errors: resendErrors,
-      secrets: [options.apiKey],
-    }, deps);
+    this.#http = emailClient(options, resendErrors, name, deps);
   }
 
   async send(notification: Notification): Promise<void> {
@@ -70,14 +80,7 @@ export class SendGridEmailChannel implements AlertChannel {
   ) {
     this.name = name;
     this.#options = options;
-    this.#http = new HttpClient({
-      service: `alerts:${name}`,
-      baseUrl: options.baseUrl,
-      timeoutMs: options.timeoutMs,
-      headers: { authorization: `Bearer ${options.apiKey}` },
-      errors: sendGridErrors,
-      secrets: [options.apiKey],
-    }, deps);
+    this.#http = emailClient(options, sendGridErrors, name, deps);
   }
 
   async send(notification: Notification): Promise<void> {

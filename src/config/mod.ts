@@ -11,3 +11,4 @@ export {
   servicePolicies,
   type ServicePolicyConfig,
 } from "./load_config.ts";
+export { SecretReader } from "./secrets.ts";

@@ -1,6 +1,5 @@
 import type { Clock } from "../clock/mod.ts";
-import type { AgentConfig } from "../config/mod.ts";
-import { ConfigError } from "../errors.ts";
+import { type AgentConfig, SecretReader } from "../config/mod.ts";
 import { ElevenLabsTts } from "./elevenlabs_tts.ts";
 import { HubSpotCrm } from "./hubspot_crm.ts";
 import { type FaultRule } from "./fault_schedule.ts";
@@ -24,14 +23,9 @@ export interface ServiceDeps {
  * names; every missing one is listed in one {@link ConfigError} (exit code 2).
  */
 export function createServices(config: AgentConfig, deps: ServiceDeps): Services {
-  const missing: string[] = [];
-  const secret = (path: string, variable: string, what: string): string => {
-    const value = deps.env(variable)?.trim();
-    if (!value) {
-      missing.push(`${path}: environment variable ${variable} is not set; export it with ${what}`);
-    }
-    return value ?? "";
-  };
+  const secrets = new SecretReader(deps.env);
+  const secret = (path: string, variable: string, what: string) =>
+    secrets.read(path, variable, what);
   const { llm, tts, crm } = config.services;
   const startedAt = deps.clock.now();
   const mock = (options: { latencyMs: number; faults: readonly FaultRule[] }): MockOptions => ({
@@ -95,6 +89,6 @@ export function createServices(config: AgentConfig, deps: ServiceDeps): Services
     default:
       crmService = new MockCrm(mock(crm.mock), deps);
   }
-  if (missing.length > 0) throw new ConfigError(missing);
+  secrets.throwIfMissing();
   return { llm: llmService, tts: ttsService, crm: crmService };
 }

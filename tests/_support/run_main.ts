@@ -1,26 +1,11 @@
+import { finished, spawnMain } from "./spawn_main.ts";
+
 /** Runs `main.ts` in a subprocess, as a user would, and collects its output. */
-export async function runMain(
+export function runMain(
   args: string[],
-  options: { permissions?: string[]; env?: Record<string, string>; cwd?: string } = {},
+  options: { permissions?: string[]; env?: Record<string, string> } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const mainPath = new URL("../../main.ts", import.meta.url).pathname;
-  const command = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...(options.permissions ??
-        ["--allow-read", "--allow-write", "--allow-env", "--allow-net=127.0.0.1"]),
-      mainPath,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-    env: { NO_COLOR: "1", ...options.env },
-    cwd: options.cwd,
-  });
-  const { code, stdout, stderr } = await command.output();
-  const decoder = new TextDecoder();
-  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+  return finished(spawnMain(args, options));
 }
 
 /** A config file in a temporary folder whose logs also go there. */
