@@ -100,14 +100,15 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     extraChannels: deps.alertChannels,
   });
   let background: { controller: AbortController; loop: Promise<void> } | undefined;
+  // Replays what an earlier run left in the alert outboxes at once, then on an interval.
   const replayLoop = async (signal: AbortSignal) => {
     while (!signal.aborted) {
+      await alerts.replay();
       try {
         await clock.sleep(config.alerts.replayIntervalMs, signal);
       } catch {
         return;
       }
-      await alerts.replay();
     }
   };
   const agent: Agent = {

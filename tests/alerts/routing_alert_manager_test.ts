@@ -10,7 +10,7 @@ import {
 } from "../../src/alerts/mod.ts";
 import { seededRandom, VirtualClock } from "../../src/clock/mod.ts";
 import { ServiceUnavailableError } from "../../src/errors.ts";
-import { InMemoryOutbox } from "../../src/ledger/mod.ts";
+import { InMemoryCampaignStore, InMemoryOutbox } from "../../src/ledger/mod.ts";
 import { breakerOptions, retryOptions } from "../_support/fixtures.ts";
 import { contacts, testAgent } from "../_support/agent.ts";
 
@@ -229,4 +229,31 @@ Deno.test("an outage that defers 100 contacts yields one critical and one resolv
       "breaker-open:tts:resolved",
     ]);
   }
+});
+
+Deno.test("messages an earlier run left in a channel's outbox are sent when the agent starts", async () => {
+  const store = new InMemoryCampaignStore();
+  const left: Notification = {
+    id: "ntf_left",
+    severity: "critical",
+    alerts: [{
+      key: "breaker-open:crm",
+      severity: "critical",
+      summary: "crm down",
+      labels: {},
+      status: "firing",
+      at: 0,
+    }],
+    at: 0,
+  };
+  await store.outbox.enqueue("alerts:pager", [JSON.stringify(left)], 0);
+  const pager = new MemoryAlertChannel("pager");
+  const t = testAgent({}, {}, store, [pager]);
+  await using _ = t.agent;
+  await t.clock.run(async () => {
+    t.agent.start();
+    await t.agent.stop();
+  });
+  assert.deepEqual(pager.notifications.map((n) => n.id), ["ntf_left"]);
+  assert.equal(await store.outbox.size("alerts:pager"), 0);
 });
