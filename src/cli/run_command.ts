@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { getLogger } from "@logtape/logtape";
 import { dirname } from "node:path";
-import { createAgent, summaryLine } from "../agent/mod.ts";
+import { createAgent, reportProgress, summaryLine } from "../agent/mod.ts";
 import { type Clock, systemClock } from "../clock/mod.ts";
 import { type AgentConfig, deepMerge, parseConfig, readConfigFile } from "../config/mod.ts";
 import { ContactsFileError, formatOf, loadContacts } from "../contacts/mod.ts";
@@ -13,7 +13,6 @@ import { createServices } from "../services/mod.ts";
 import { createSheetsSink } from "../sheets/mod.ts";
 import { type CliIo, ExitCode, signalExitCode } from "./cli_io.ts";
 import { UsageError } from "./usage_error.ts";
-import { reportProgress } from "./progress.ts";
 import { createStatusApp } from "../server/mod.ts";
 import { version } from "../version.ts";
 

@@ -98,6 +98,7 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
     console: false,
   });
   const virtual = new VirtualClock();
+  const liveProgress = options.realtime && io.isTerminal && !options.json;
   const clock = options.realtime ? systemClock : virtual;
   const result = await runSimulation(config, seedScenario(clock.now()), {
     clock,
@@ -105,11 +106,15 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
     drive: options.realtime ? (task) => task() : (task) => virtual.run(task),
     providers: options.providers,
     fetch: options.realtime ? fetch : ioTrackedFetch(virtual),
+    // A live progress line under the narrative when a person watches it happen.
+    progress: liveProgress ? { intervalMs: 1_000, write: io.errRaw } : undefined,
     onEvent: (event) => {
       logAgentEvent(event);
       if (options.json) return io.out(JSON.stringify(event));
       const line = narrate(event);
-      if (line !== undefined) io.out(line);
+      if (line === undefined) return;
+      if (liveProgress) io.errRaw("\r\x1b[2K"); // clear the progress line, print, it returns
+      io.out(line);
     },
   });
   return result.violations.length === 0 ? ExitCode.ok : ExitCode.failed;

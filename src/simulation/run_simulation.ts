@@ -1,4 +1,4 @@
-import { type AgentEvent, createAgent } from "../agent/mod.ts";
+import { type AgentEvent, createAgent, reportProgress } from "../agent/mod.ts";
 import { type AlertChannel, MemoryAlertChannel } from "../alerts/mod.ts";
 import type { Clock, Random } from "../clock/mod.ts";
 import type { AgentConfig } from "../config/mod.ts";
@@ -21,6 +21,8 @@ export interface SimulationDeps {
   fetch?: typeof fetch;
   /** Alert channels besides the in-memory one the simulation keeps. */
   alertChannels?: readonly AlertChannel[];
+  /** A live progress line (`simulate --realtime` on a terminal). */
+  progress?: { intervalMs: number; write: (text: string) => void };
 }
 
 /** The end of a simulation. */
@@ -80,9 +82,13 @@ export async function runSimulation(
   try {
     const summary = await deps.drive(async () => {
       agent.start();
+      const progress = deps.progress
+        ? reportProgress(agent, { ...deps.progress, terminal: true }, clock)
+        : undefined;
       try {
         return await agent.runner.run();
       } finally {
+        await progress?.stop();
         await agent.stop();
       }
     });

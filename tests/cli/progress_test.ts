@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { progressLine, reportProgress } from "../../src/cli/progress.ts";
+import { progressLine, reportProgress } from "../../src/agent/mod.ts";
 import { contacts, testAgent } from "../_support/agent.ts";
 
 Deno.test("the progress line shows done, failures, deferrals, rate, ETA and breaker states", async () => {

@@ -1,5 +1,5 @@
 import { getLogger } from "@logtape/logtape";
-import type { Agent } from "../agent/mod.ts";
+import type { Agent } from "./create_agent.ts";
 import type { Clock } from "../clock/mod.ts";
 
 const logger = getLogger(["ai-call-agent", "progress"]);
