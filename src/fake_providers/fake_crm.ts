@@ -80,7 +80,7 @@ export function startFakeWebhookCrm(options: Partial<FakeOptions> = {}): FakeWeb
       outcomes.set(key, state.requests.at(-1)?.body);
       ids.set(key, `rec_${outcomes.size}`);
     }
-    return (await state.afterWork()) ?? c.json({ id: ids.get(key) });
+    return (await state.afterWork(c)) ?? c.json({ id: ids.get(key) });
   });
   return server;
 }

@@ -65,7 +65,8 @@ export class FakeProviderState {
   readonly #hung = new Set<() => void>();
   readonly #waiters: { n: number; resolve: () => void }[] = [];
   #closed = false;
-  #hangAfter = false;
+  /** Requests whose rule said `hangAfter`: the route hangs once its work is done. */
+  readonly #hangAfter = new WeakSet<Request>();
 
   constructor(
     service: string,
@@ -109,7 +110,7 @@ export class FakeProviderState {
    */
   async fault(c: Context, probe = false): Promise<Response | undefined> {
     const rule = probe ? this.schedule.currentRule() : this.schedule.nextRule();
-    this.#hangAfter = !probe && rule?.hangAfter === true;
+    if (!probe && rule?.hangAfter) this.#hangAfter.add(c.req.raw);
     if (!probe) {
       const request = this.requests.at(-1);
       if (request) request.result = describeRule(rule);
@@ -144,9 +145,8 @@ export class FakeProviderState {
   }
 
   /** For routes that store something: hangs after the work when the rule said `hangAfter`. */
-  async afterWork(): Promise<Response | undefined> {
-    if (!this.#hangAfter) return undefined;
-    this.#hangAfter = false;
+  async afterWork(c: Context): Promise<Response | undefined> {
+    if (!this.#hangAfter.has(c.req.raw)) return undefined;
     await this.#hangUntilClosed();
     return new Response(null, { status: 504 });
   }
