@@ -1,13 +1,12 @@
-import { parseArgs } from "node:util";
 import { systemClock } from "../clock/mod.ts";
-import { type AgentConfig, parseConfig, readConfigFile } from "../config/mod.ts";
+import type { AgentConfig } from "../config/mod.ts";
 import { ConfigError } from "../errors.ts";
 import { createAlerting } from "../alerts/mod.ts";
 import { InMemoryOutbox } from "../ledger/mod.ts";
 import { createServices } from "../services/mod.ts";
 import { createSheetsSink } from "../sheets/mod.ts";
 import { type CliIo, ExitCode } from "./cli_io.ts";
-import { UsageError } from "./usage_error.ts";
+import { loadCommandConfig, parseCommandArgs } from "./command_args.ts";
 
 export const checkConfigHelp = `Usage: ai-call-agent check-config [--config FILE]
 
@@ -36,35 +35,17 @@ export function secretVariables(config: AgentConfig): string[] {
   return [...new Set(names)];
 }
 
-/** Loads `--config` over the defaults, or the defaults alone. */
-export async function loadConfig(
-  configPath: string | undefined,
-  io: Pick<CliIo, "readTextFile">,
-): Promise<AgentConfig> {
-  return parseConfig(configPath ? await readConfigFile(configPath, io.readTextFile) : {});
-}
-
 /** `check-config`: validates config and environment, prints the effective config. */
 export async function checkConfigCommand(args: string[], io: CliIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        config: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n\n${checkConfigHelp}`);
-  }
+  const values = parseCommandArgs(args, {
+    config: { type: "string" },
+    help: { type: "boolean", short: "h", default: false },
+  }, checkConfigHelp);
   if (values.help) {
     io.out(checkConfigHelp);
     return ExitCode.ok;
   }
-  const config = await loadConfig(values.config, io);
+  const config = await loadCommandConfig(values.config, io);
   const environment = Object.fromEntries(
     secretVariables(config).map((name) => [name, io.env(name)?.trim() ? "set" : "missing"]),
   );

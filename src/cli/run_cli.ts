@@ -1,7 +1,8 @@
 import { ConfigError } from "../errors.ts";
 import { type CliIo, ExitCode } from "./cli_io.ts";
 import { simulateCommand } from "./simulate_command.ts";
-import { ContactsFileError, runCommand } from "./run_command.ts";
+import { runCommand } from "./run_command.ts";
+import { ContactsFileError } from "../contacts/mod.ts";
 import { checkConfigCommand } from "./check_config_command.ts";
 import { UsageError } from "./usage_error.ts";
 import { version } from "../version.ts";

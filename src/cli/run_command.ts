@@ -1,10 +1,9 @@
-import { parseArgs } from "node:util";
 import { getLogger } from "@logtape/logtape";
 import { dirname } from "node:path";
 import { createAgent, reportProgress, summaryLine } from "../agent/mod.ts";
 import { type Clock, systemClock } from "../clock/mod.ts";
-import { type AgentConfig, deepMerge, parseConfig, readConfigFile } from "../config/mod.ts";
-import { ContactsFileError, formatOf, loadContacts } from "../contacts/mod.ts";
+import type { AgentConfig } from "../config/mod.ts";
+import { formatOf, loadContacts } from "../contacts/mod.ts";
 import { ConfigError } from "../errors.ts";
 import { SqliteCampaignStore } from "../ledger/mod.ts";
 import { logAgentEvent } from "../logging/mod.ts";
@@ -13,6 +12,7 @@ import { createServices } from "../services/mod.ts";
 import { createSheetsSink } from "../sheets/mod.ts";
 import { type CliIo, ExitCode, signalExitCode } from "./cli_io.ts";
 import { UsageError } from "./usage_error.ts";
+import { loadCommandConfig, parseCommandArgs } from "./command_args.ts";
 import { createStatusApp } from "../server/mod.ts";
 import { version } from "../version.ts";
 
@@ -53,25 +53,15 @@ export interface RunOptions {
 
 /** Parses `run`'s arguments; throws {@link UsageError} naming the bad one. */
 export function parseRunArgs(args: string[]): RunOptions | "help" {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        contacts: { type: "string" },
-        campaign: { type: "string" },
-        db: { type: "string" },
-        config: { type: "string" },
-        concurrency: { type: "string" },
-        port: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n\n${runHelp}`);
-  }
+  const values = parseCommandArgs(args, {
+    contacts: { type: "string" },
+    campaign: { type: "string" },
+    db: { type: "string" },
+    config: { type: "string" },
+    concurrency: { type: "string" },
+    port: { type: "string" },
+    help: { type: "boolean", short: "h", default: false },
+  }, runHelp);
   if (values.help) return "help";
   if (!values.contacts) throw new UsageError(`run needs --contacts FILE\n\n${runHelp}`);
   let concurrency: number | undefined;
@@ -98,16 +88,13 @@ export function parseRunArgs(args: string[]): RunOptions | "help" {
   };
 }
 
-async function loadRunConfig(options: RunOptions, io: CliIo): Promise<AgentConfig> {
-  const override = options.configPath
-    ? await readConfigFile(options.configPath, io.readTextFile)
-    : {};
+function loadRunConfig(options: RunOptions, io: CliIo): Promise<AgentConfig> {
   const flags: Record<string, unknown> = {};
   if (options.campaign) flags.campaign = { name: options.campaign };
   if (options.concurrency) flags.processor = { concurrency: options.concurrency };
   if (options.db) flags.ledger = { path: options.db };
   if (options.port !== undefined) flags.server = { port: options.port };
-  return parseConfig(deepMerge(override, flags));
+  return loadCommandConfig(options.configPath, io, { flags });
 }
 
 /** `run`: loads the contacts, works the campaign, prints the summary, returns the exit code. */
@@ -231,5 +218,3 @@ export async function runCommand(
     summary.in_progress;
   return unfinished === 0 ? ExitCode.ok : ExitCode.failed;
 }
-
-export { ContactsFileError };

@@ -1,11 +1,11 @@
-import { parseArgs } from "node:util";
 import { narrate } from "../agent/mod.ts";
 import { ioTrackedFetch, seededRandom, systemClock, VirtualClock } from "../clock/mod.ts";
-import { type AgentConfig, deepMerge, parseConfig, readConfigFile } from "../config/mod.ts";
+import type { AgentConfig } from "../config/mod.ts";
 import { logAgentEvent } from "../logging/mod.ts";
 import { runSimulation, seedScenario } from "../simulation/mod.ts";
 import { type CliIo, ExitCode } from "./cli_io.ts";
 import { UsageError } from "./usage_error.ts";
+import { loadCommandConfig, parseCommandArgs } from "./command_args.ts";
 
 export const simulateHelp = `Usage: ai-call-agent simulate [options]
 
@@ -35,24 +35,14 @@ export interface SimulateOptions {
 
 /** Parses `simulate`'s arguments; throws {@link UsageError} naming the bad one. */
 export function parseSimulateArgs(args: string[]): SimulateOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        seed: { type: "string" },
-        json: { type: "boolean", default: false },
-        realtime: { type: "boolean", default: false },
-        config: { type: "string" },
-        providers: { type: "string", default: "mock" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n\n${simulateHelp}`);
-  }
+  const values = parseCommandArgs(args, {
+    seed: { type: "string" },
+    json: { type: "boolean", default: false },
+    realtime: { type: "boolean", default: false },
+    config: { type: "string" },
+    providers: { type: "string", default: "mock" },
+    help: { type: "boolean", short: "h", default: false },
+  }, simulateHelp);
   const seed = values.seed === undefined ? 1 : Number(values.seed);
   if (!Number.isInteger(seed)) {
     throw new UsageError(`--seed must be an integer: got "${values.seed}"`);
@@ -71,15 +61,13 @@ export function parseSimulateArgs(args: string[]): SimulateOptions {
 }
 
 /** Loads the config for the simulation: defaults, the campaign renamed, then `--config`. */
-export async function loadSimulationConfig(
+export function loadSimulationConfig(
   configPath: string | undefined,
   io: Pick<CliIo, "readTextFile">,
 ): Promise<AgentConfig> {
-  const override = configPath ? await readConfigFile(configPath, io.readTextFile) : {};
   // One contact at a time keeps the story easy to follow; --config can change it.
-  return parseConfig(
-    deepMerge({ campaign: { name: "simulation" }, processor: { concurrency: 1 } }, override),
-  );
+  const commandDefaults = { campaign: { name: "simulation" }, processor: { concurrency: 1 } };
+  return loadCommandConfig(configPath, io, { commandDefaults });
 }
 
 /** `simulate`: tells the story, checks its invariants, returns the exit code. */

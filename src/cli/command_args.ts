@@ -1,0 +1,33 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { type AgentConfig, deepMerge, parseConfig, readConfigFile } from "../config/mod.ts";
+import type { CliIo } from "./cli_io.ts";
+import { UsageError } from "./usage_error.ts";
+
+/**
+ * Parses a command's flags strictly (no positionals); an unknown or malformed flag is a
+ * {@link UsageError} followed by the command's help.
+ */
+export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"]>>(
+  args: string[],
+  options: T,
+  help: string,
+) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n\n${help}`);
+  }
+}
+
+/**
+ * A command's configuration: `commandDefaults` under the `--config` file, and `flags` over
+ * it, all over `config/defaults.ts`, validated.
+ */
+export async function loadCommandConfig(
+  configPath: string | undefined,
+  io: Pick<CliIo, "readTextFile">,
+  layers: { commandDefaults?: unknown; flags?: unknown } = {},
+): Promise<AgentConfig> {
+  const file = configPath ? await readConfigFile(configPath, io.readTextFile) : {};
+  return parseConfig(deepMerge(deepMerge(layers.commandDefaults ?? {}, file), layers.flags ?? {}));
+}
