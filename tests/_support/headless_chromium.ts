@@ -1,3 +1,5 @@
+import { readUntil } from "./read_until.ts";
+
 /**
  * Headless Chromium driven over the DevTools protocol (a WebSocket), enough to load a page
  * and evaluate expressions in it. Playwright would want --allow-all under Deno; this needs
@@ -51,19 +53,8 @@ export class HeadlessChromium implements AsyncDisposable {
       stderr: "piped",
       stdin: "null",
     }).spawn();
-    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-    let output = "";
-    let browserUrl: string | undefined;
-    while (!browserUrl) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`chromium exited before listening: ${output}`);
-      output += value;
-      browserUrl = /DevTools listening on (ws:\/\/\S+)/.exec(output)?.[1];
-    }
-    // Keep draining stderr so Chromium never blocks on a full pipe.
-    const drained = (async () => {
-      while (!(await reader.read()).done) { /* drain */ }
-    })().catch(() => {});
+    const { match, drained } = await readUntil(child.stderr, /DevTools listening on (ws:\/\/\S+)/);
+    const browserUrl = match[1];
     const port = new URL(browserUrl).port;
     const pages = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json() as {
       type: string;

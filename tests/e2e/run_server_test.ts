@@ -1,26 +1,6 @@
 import assert from "node:assert/strict";
+import { readUntil } from "../_support/read_until.ts";
 import { spawnMain } from "../_support/spawn_main.ts";
-
-/** Reads the child's stderr until a line matches, and keeps draining it afterwards. */
-async function waitForLine(
-  stream: ReadableStream<Uint8Array>,
-  pattern: RegExp,
-): Promise<{ match: RegExpExecArray; drained: Promise<void> }> {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (true) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`stream ended before ${pattern}: ${text}`);
-    text += value;
-    const match = pattern.exec(text);
-    if (match) {
-      const drained = (async () => {
-        while (!(await reader.read()).done) { /* drain */ }
-      })().catch(() => {});
-      return { match, drained };
-    }
-  }
-}
 
 Deno.test("a running campaign serves its status over a real socket, obeys the admin token, and stops on Ctrl-C", async () => {
   const dir = await Deno.makeTempDir({ prefix: "run-server-" });
@@ -50,7 +30,7 @@ Deno.test("a running campaign serves its status over a real socket, obeys the ad
   const stdout = new Response(child.stdout).text();
   let drained: Promise<void> | undefined;
   try {
-    const line = await waitForLine(child.stderr, /status: (http:\/\/127\.0\.0\.1:\d+)\//);
+    const line = await readUntil(child.stderr, /status: (http:\/\/127\.0\.0\.1:\d+)\//);
     drained = line.drained;
     const base = line.match[1];
     const get = async (path: string) => {
