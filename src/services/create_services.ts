@@ -24,8 +24,6 @@ export interface ServiceDeps {
  */
 export function createServices(config: AgentConfig, deps: ServiceDeps): Services {
   const secrets = new SecretReader(deps.env);
-  const secret = (path: string, variable: string, what: string) =>
-    secrets.read(path, variable, what);
   const { llm, tts, crm } = config.services;
   const startedAt = deps.clock.now();
   const mock = (options: { latencyMs: number; faults: readonly FaultRule[] }): MockOptions => ({
@@ -43,7 +41,11 @@ export function createServices(config: AgentConfig, deps: ServiceDeps): Services
       ...llm.openai,
       systemPrompt: llm.openai.systemPrompt || undefined,
       timeoutMs: llm.timeoutMs,
-      apiKey: secret("services.llm.openai.apiKeyEnv", llm.openai.apiKeyEnv, "the LLM API key"),
+      apiKey: secrets.read(
+        "services.llm.openai.apiKeyEnv",
+        llm.openai.apiKeyEnv,
+        "the LLM API key",
+      ),
     }, deps)
     : new MockLlm(mock(llm.mock), deps);
 
@@ -51,7 +53,7 @@ export function createServices(config: AgentConfig, deps: ServiceDeps): Services
     ? new ElevenLabsTts({
       ...tts.elevenlabs,
       timeoutMs: tts.timeoutMs,
-      apiKey: secret(
+      apiKey: secrets.read(
         "services.tts.elevenlabs.apiKeyEnv",
         tts.elevenlabs.apiKeyEnv,
         "the ElevenLabs API key",
@@ -67,7 +69,7 @@ export function createServices(config: AgentConfig, deps: ServiceDeps): Services
         healthUrl: crm.webhook.healthUrl || undefined,
         timeoutMs: crm.timeoutMs,
         token: crm.webhook.tokenEnv
-          ? secret(
+          ? secrets.read(
             "services.crm.webhook.tokenEnv",
             crm.webhook.tokenEnv,
             "the webhook's bearer token",
@@ -79,7 +81,7 @@ export function createServices(config: AgentConfig, deps: ServiceDeps): Services
       crmService = new HubSpotCrm({
         baseUrl: crm.hubspot.baseUrl,
         timeoutMs: crm.timeoutMs,
-        token: secret(
+        token: secrets.read(
           "services.crm.hubspot.tokenEnv",
           crm.hubspot.tokenEnv,
           "the HubSpot private app token",

@@ -135,11 +135,10 @@ export class MockCrm extends MockService implements CrmService {
   }
 
   async recordOutcome(
-    outcome: CallOutcome,
+    _outcome: CallOutcome,
     options: ServiceCallOptions & { idempotencyKey: string },
   ): Promise<{ recordId: string }> {
     await this.call("recordOutcome", options.signal);
-    void outcome;
     this.records.add(options.idempotencyKey);
     this.writes.set(options.idempotencyKey, (this.writes.get(options.idempotencyKey) ?? 0) + 1);
     return { recordId: `mock-${options.idempotencyKey}` };
