@@ -11,7 +11,7 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"
   args: string[],
   options: T,
   help: string,
-) {
+): ReturnType<typeof parseArgs<{ options: T; strict: true; allowPositionals: false }>>["values"] {
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
   } catch (error) {
