@@ -40,6 +40,8 @@ export const defaultConfig = {
     successThreshold: 1,
     /** OPEN waits for a healthy probe too, so no contact is spent on a dead service. */
     halfOpenRequiresHealthyProbe: true,
+    /** A trial still unfinished after this long reopens the breaker. */
+    halfOpenMaxWaitMs: 120_000,
   },
   health: {
     /** Time between probes of one service. */
@@ -58,8 +60,10 @@ export const defaultConfig = {
       kind: "mock",
       /** Deadline of one attempt. */
       timeoutMs: 30_000,
-      /** Calls in flight at once across all workers (a bulkhead). */
+      /** Calls in flight at once across all workers (the service's one bulkhead). */
       maxInFlight: 16,
+      /** Longest wait for a free slot; a wait never counts against the service. */
+      slotWaitMs: 60_000,
       mock: { latencyMs: 0, faults: [] },
       openai: {
         baseUrl: "https://api.openai.com/v1",
@@ -76,6 +80,7 @@ export const defaultConfig = {
       kind: "mock",
       timeoutMs: 30_000,
       maxInFlight: 16,
+      slotWaitMs: 60_000,
       mock: { latencyMs: 0, faults: [] },
       elevenlabs: {
         baseUrl: "https://api.elevenlabs.io",
@@ -87,7 +92,7 @@ export const defaultConfig = {
         voiceSettings: {},
         /** Folder for the audio files; empty: not written. */
         audioDir: "audio",
-        /** Requests in flight at once: plans cap it (2 to 15). */
+        /** Requests in flight at once: plans cap it (2 to 15). Caps services.tts.maxInFlight. */
         maxConcurrency: 2,
         apiKeyEnv: "ELEVENLABS_API_KEY",
       },
@@ -97,6 +102,7 @@ export const defaultConfig = {
       kind: "mock",
       timeoutMs: 10_000,
       maxInFlight: 16,
+      slotWaitMs: 60_000,
       mock: { latencyMs: 0, faults: [] },
       webhook: {
         url: "",
@@ -114,9 +120,12 @@ export const defaultConfig = {
   processor: {
     /** Contacts processed at once. */
     concurrency: 4,
-    /** Times a contact may be deferred by an open breaker before it fails. */
-    maxDeferrals: 5,
-    /** Longest wait for an open breaker once only deferred contacts are left. */
+    /**
+     * Attempts at one step that reached its provider, over all runs, before the contact fails
+     * (attempts-exhausted). Deferrals that called nothing cost nothing.
+     */
+    maxAttemptsPerStep: 12,
+    /** Longest wait, once only deferred contacts are left, for one to be takeable again. */
     recoveryWaitMs: 600_000,
     /** On SIGINT/SIGTERM, how long calls in flight may finish before they are aborted. */
     shutdownGraceMs: 10_000,
@@ -182,6 +191,8 @@ export const defaultConfig = {
     name: "default",
     purpose: "a short follow-up on your recent enquiry",
     callerName: "Alex from Acme",
+    /** ISO 8601 time after which no contact is started and the rest fail; empty: none. */
+    deadline: "",
   },
   logging: {
     /** JSON Lines log file; empty string: no file. */

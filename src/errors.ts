@@ -136,24 +136,92 @@ export class QuotaExceededError extends PermanentError {
   }
 }
 
-/** The service's breaker is OPEN (or HALF_OPEN and full): the service was not called. */
+/**
+ * The service's breaker is OPEN (or HALF_OPEN and full): the service was not called. A
+ * breaker hands out one instance per state, so `remainingMs` is read live.
+ */
 export class CircuitOpenError extends Error {
   /** Service whose breaker refused the call. */
   readonly service: string;
-  /** Time until the breaker may try again; 0 when it only waits for a healthy probe. */
-  readonly remainingMs: number;
+  /** Why the breaker opened, when known. */
+  readonly reason?: string;
+  readonly #remainingMs: () => number;
   constructor(
-    options: { service: string; remainingMs: number; message?: string; cause?: unknown },
+    options: {
+      service: string;
+      /** Time until the breaker may try again: a value, or a function read each time. */
+      remainingMs: number | (() => number);
+      message?: string;
+      reason?: string;
+      cause?: unknown;
+    },
   ) {
     super(
-      `${options.service}: ${options.message ?? "circuit open"} (retry in ${
-        Math.max(0, Math.round(options.remainingMs))
-      } ms)`,
+      `${options.service}: ${options.message ?? "circuit open"}${
+        options.reason ? ` (${options.reason})` : ""
+      }`,
       { cause: options.cause },
     );
     this.name = "CircuitOpenError";
     this.service = options.service;
-    this.remainingMs = Math.max(0, options.remainingMs);
+    this.reason = options.reason;
+    const remaining = options.remainingMs;
+    this.#remainingMs = typeof remaining === "number" ? () => remaining : remaining;
+  }
+
+  /** Time until the breaker may let a trial through; 0 when it only waits for a healthy
+   * probe, `Infinity` while an operator holds it open. */
+  get remainingMs(): number {
+    return Math.max(0, this.#remainingMs());
+  }
+}
+
+/**
+ * A retry loop stopped while the failure was still worth retrying: its retries ran out, or
+ * the service asked for a longer pause than anyone should wait in a loop. Keeps why, how many
+ * attempts were made, and the last failure as `cause`.
+ */
+export class RetriesExhaustedError extends Error {
+  readonly service: string;
+  readonly reason: "exhausted" | "retry-after-too-long";
+  readonly attempts: number;
+  /** The pause the service asked for (`retry-after-too-long`). */
+  readonly retryAfterMs?: number;
+  declare readonly cause: unknown;
+  constructor(options: {
+    service: string;
+    reason: "exhausted" | "retry-after-too-long";
+    attempts: number;
+    cause: unknown;
+    retryAfterMs?: number;
+  }) {
+    super(
+      `${options.service}: ${
+        options.reason === "exhausted"
+          ? `gave up after ${options.attempts} attempt(s)`
+          : `asked to wait ${Math.round((options.retryAfterMs ?? 0) / 1000)} s (Retry-After)`
+      }: ${options.cause instanceof Error ? options.cause.message : String(options.cause)}`,
+      { cause: options.cause },
+    );
+    this.name = "RetriesExhaustedError";
+    this.service = options.service;
+    this.reason = options.reason;
+    this.attempts = options.attempts;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** No slot with the service freed up within `slotWaitMs`: the service was not called. */
+export class SlotWaitTimeoutError extends Error {
+  readonly service: string;
+  readonly waitedMs: number;
+  constructor(options: { service: string; waitedMs: number }) {
+    super(
+      `${options.service}: no free slot within ${options.waitedMs} ms (maxInFlight reached)`,
+    );
+    this.name = "SlotWaitTimeoutError";
+    this.service = options.service;
+    this.waitedMs = options.waitedMs;
   }
 }
 

@@ -19,6 +19,7 @@ export interface AgentEvent {
     | "contact-done"
     | "waiting-for-recovery"
     | "recovery-wait-over"
+    | "deadline-passed"
     | "alert"
     | "service-call"
     | "provider-requests"

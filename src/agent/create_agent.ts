@@ -70,24 +70,28 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     retries[name] = new RetryPolicy(policy.retry, { clock, random });
     callPolicies[name] = {
       retry: retries[name],
+      breaker: breakers.get(name),
       timeoutMs: policy.timeoutMs,
-      bulkhead: new Bulkhead(policy.maxInFlight, `services.${name}.maxInFlight`),
+      bulkhead: new Bulkhead(policy.maxInFlight, name),
+      slotWaitMs: policy.slotWaitMs,
     };
   }
-  const caller = new ServiceCaller(callPolicies, breakers, { clock });
+  const caller = new ServiceCaller(callPolicies, { clock });
   const health = new HealthChecker(
     [services.llm, services.tts, services.crm],
     breakers,
     config.health,
     { clock },
   );
-  const processor = new CallProcessor(config.campaign, { services, caller, breakers, clock });
+  const processor = new CallProcessor(config.campaign, { services, caller, breakers, clock }, {
+    maxAttemptsPerStep: config.processor.maxAttemptsPerStep,
+  });
   const runner = new CampaignRunner(
     {
       campaign: config.campaign.name,
       concurrency: config.processor.concurrency,
-      maxDeferrals: config.processor.maxDeferrals,
       recoveryWaitMs: config.processor.recoveryWaitMs,
+      deadline: config.campaign.deadline ? Date.parse(config.campaign.deadline) : undefined,
     },
     { store, processor, breakers, clock },
   );

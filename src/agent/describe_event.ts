@@ -52,7 +52,7 @@ export function describeEvent(event: AgentEvent): string | undefined {
         case "completed":
           return `✔ ${who}completed`;
         case "deferred":
-          return `↷ ${who}deferred: ${service} breaker is open (fail-fast, ${service} not called)`;
+          return `↷ ${who}deferred: ${deferralText(event, service)}`;
         default:
           return `✘ ${who}failed at ${service}: ${event.reason} (${event.errorClass})`;
       }
@@ -62,6 +62,8 @@ export function describeEvent(event: AgentEvent): string | undefined {
       } to recover`;
     case "recovery-wait-over":
       return event.recovered ? undefined : `… gave up waiting for recovery`;
+    case "deadline-passed":
+      return `■ the campaign's deadline passed: ${event.contacts} contact(s) not finished failed`;
     case "alert":
       return describeAlert(event);
     case "summary":
@@ -100,6 +102,21 @@ export function summaryLine(summary: Record<string, unknown>): string {
   return `campaign ${summary.campaign}: ${parts.join(", ")} of ${n("total")} in ${
     seconds(n("durationMs"))
   }`;
+}
+
+function deferralText(event: AgentEvent, service: string): string {
+  switch (event.reason) {
+    case "circuit-open":
+      return `${service} breaker is open (fail-fast, ${service} not called)`;
+    case "service-wide":
+      return `${service} refused every call (${event.errorClass}); waits for it to recover`;
+    case "paused":
+      return `${service} asked for a pause (Retry-After); waits until then`;
+    case "no-slot":
+      return `no free ${service} slot in time; taken again shortly`;
+    default:
+      return `${service} kept failing (${event.errorClass}); taken again after its recovery time`;
+  }
 }
 
 function describeAlert(event: AgentEvent): string {

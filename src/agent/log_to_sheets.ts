@@ -24,13 +24,9 @@ export function logToSheets(agent: Agent, sink: SheetsLogSink, now: () => number
       time: new Date(now()).toISOString(),
       campaign,
       contactId: result.contactId,
-      outcome: result.status === "skipped" ? "deferred" : result.status,
+      outcome: result.status,
       service,
-      errorClass: result.status === "failed"
-        ? result.errorClass
-        : result.status === "skipped"
-        ? "CircuitOpenError"
-        : "",
+      errorClass: result.status === "completed" ? "" : result.errorClass,
       attempts: attempts.get(result.contactId) ?? 0,
       breakerState: service && agent.breakers.has(service) ? agent.breakers.get(service).state : "",
     });

@@ -65,10 +65,10 @@ export function observeAgent(agent: Agent, clock: Clock): Disposable[] {
     emit({
       type: "contact-done",
       contactId: result.contactId,
-      status: result.status === "skipped" ? "deferred" : result.status,
+      status: result.status,
       service: result.status === "completed" ? undefined : result.service,
-      errorClass: result.status === "failed" ? result.errorClass : undefined,
-      reason: result.status === "failed" ? result.reason : undefined,
+      errorClass: result.status === "completed" ? undefined : result.errorClass,
+      reason: result.status === "completed" ? undefined : result.reason,
       deferrals: event.deferrals,
     });
   }));

@@ -37,8 +37,11 @@ export interface Notification {
 /** A place notifications are delivered to (log, Telegram, email, webhook...). */
 export interface AlertChannel {
   readonly name: string;
-  /** Delivers one notification; rejects (with a taxonomy error) when it could not. */
-  send(notification: Notification): Promise<void>;
+  /** Deadline of one delivery attempt. @default 10000 */
+  readonly timeoutMs?: number;
+  /** Delivers one notification; rejects (with a taxonomy error) when it could not. `signal`
+   * aborts at the attempt's deadline. */
+  send(notification: Notification, signal?: AbortSignal): Promise<void>;
 }
 
 /** Takes alerts from the agent; never throws into the call path. */

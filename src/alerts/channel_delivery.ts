@@ -3,7 +3,7 @@ import { type BreakerOptions, CircuitBreaker } from "../breaker/mod.ts";
 import type { Clock, Random } from "../clock/mod.ts";
 import { errorClass } from "../errors.ts";
 import type { Outbox } from "../ledger/mod.ts";
-import { RateLimiter, resilientCall } from "../resilience/mod.ts";
+import { RateLimiter, ResilientService } from "../resilience/mod.ts";
 import { type RetryOptions, RetryPolicy } from "../retry/mod.ts";
 import type { AlertChannel, Notification } from "./alert.ts";
 
@@ -34,7 +34,7 @@ export interface DeliveryResult {
 export class ChannelDelivery {
   readonly channel: AlertChannel;
   readonly breaker: CircuitBreaker;
-  readonly #retry: RetryPolicy;
+  readonly #calls: ResilientService;
   readonly #limiter: RateLimiter;
   readonly #outbox: Outbox;
   readonly #clock: Clock;
@@ -50,13 +50,17 @@ export class ChannelDelivery {
     this.#clock = deps.clock;
     this.#outbox = deps.outbox;
     this.#queue = `alerts:${channel.name}`;
-    this.#retry = new RetryPolicy(options.retry, deps);
     // A channel has no health probe: the first delivery after the recovery timeout is the trial.
     this.breaker = new CircuitBreaker(
       `alerts:${channel.name}`,
       { ...options.breaker, halfOpenRequiresHealthyProbe: false },
       deps,
     );
+    this.#calls = new ResilientService(`alerts:${channel.name}`, {
+      retry: new RetryPolicy(options.retry, deps),
+      breaker: this.breaker,
+      timeoutMs: channel.timeoutMs ?? 10_000,
+    }, deps);
     this.#limiter = new RateLimiter({ perMinute: options.perMinute }, deps);
   }
 
@@ -120,9 +124,7 @@ export class ChannelDelivery {
 
   async #send(notification: Notification): Promise<void> {
     await this.#limiter.take();
-    await resilientCall(this.#retry, this.breaker, () => this.channel.send(notification), {
-      context: { service: `alerts:${this.channel.name}` },
-    });
+    await this.#calls.call((signal) => this.channel.send(notification, signal));
   }
 
   #serial<T>(work: () => Promise<T>): Promise<T> {

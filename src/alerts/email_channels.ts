@@ -24,7 +24,6 @@ function emailClient(
   return new HttpClient({
     service: `alerts:${name}`,
     baseUrl: options.baseUrl,
-    timeoutMs: options.timeoutMs,
     headers: { authorization: `Bearer ${options.apiKey}` },
     errors,
     secrets: [options.apiKey],
@@ -37,6 +36,7 @@ function emailClient(
  */
 export class ResendEmailChannel implements AlertChannel {
   readonly name: string;
+  readonly timeoutMs: number;
   readonly #http: HttpClient;
   readonly #options: EmailChannelOptions;
 
@@ -46,16 +46,18 @@ export class ResendEmailChannel implements AlertChannel {
     name = "email",
   ) {
     this.name = name;
+    this.timeoutMs = options.timeoutMs;
     this.#options = options;
     this.#http = emailClient(options, resendErrors, name, deps);
   }
 
-  async send(notification: Notification): Promise<void> {
+  async send(notification: Notification, signal?: AbortSignal): Promise<void> {
     const text = notificationText(notification);
     await this.#http.json({
       method: "POST",
       path: "/emails",
       headers: { "idempotency-key": notification.id },
+      signal,
       json: {
         from: this.#options.from,
         to: this.#options.to,
@@ -70,6 +72,7 @@ export class ResendEmailChannel implements AlertChannel {
 /** Email through SendGrid v3 (`POST /v3/mail/send`, 202 on success). */
 export class SendGridEmailChannel implements AlertChannel {
   readonly name: string;
+  readonly timeoutMs: number;
   readonly #http: HttpClient;
   readonly #options: EmailChannelOptions;
 
@@ -79,15 +82,17 @@ export class SendGridEmailChannel implements AlertChannel {
     name = "email",
   ) {
     this.name = name;
+    this.timeoutMs = options.timeoutMs;
     this.#options = options;
     this.#http = emailClient(options, sendGridErrors, name, deps);
   }
 
-  async send(notification: Notification): Promise<void> {
+  async send(notification: Notification, signal?: AbortSignal): Promise<void> {
     const text = notificationText(notification);
     await this.#http.request({
       method: "POST",
       path: "/v3/mail/send",
+      signal,
       json: {
         personalizations: [{ to: this.#options.to.map((email) => ({ email })) }],
         from: { email: this.#options.from },

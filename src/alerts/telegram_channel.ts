@@ -25,6 +25,7 @@ export interface TelegramChannelOptions {
  */
 export class TelegramChannel implements AlertChannel {
   readonly name: string;
+  readonly timeoutMs: number;
   readonly #http: HttpClient;
   #chatId: string;
 
@@ -34,11 +35,11 @@ export class TelegramChannel implements AlertChannel {
     name = "telegram",
   ) {
     this.name = name;
+    this.timeoutMs = options.timeoutMs;
     this.#chatId = options.chatId;
     this.#http = new HttpClient({
       service: `alerts:${name}`,
       baseUrl: `${options.baseUrl.replace(/\/+$/, "")}/bot${options.token}`,
-      timeoutMs: options.timeoutMs,
       errors: telegramErrors,
       secrets: [options.token],
     }, deps);
@@ -49,13 +50,13 @@ export class TelegramChannel implements AlertChannel {
     return this.#chatId;
   }
 
-  async send(notification: Notification): Promise<void> {
+  async send(notification: Notification, signal?: AbortSignal): Promise<void> {
     for (const text of splitMessage(notificationHtml(notification), telegramMaxLength)) {
-      await this.#sendText(text);
+      await this.#sendText(text, signal);
     }
   }
 
-  async #sendText(text: string, migrated = false): Promise<void> {
+  async #sendText(text: string, signal?: AbortSignal, migrated = false): Promise<void> {
     const response = await this.#http.request({
       method: "POST",
       path: "/sendMessage",
@@ -66,6 +67,7 @@ export class TelegramChannel implements AlertChannel {
         link_preview_options: { is_disabled: true },
       },
       acceptStatuses: [400],
+      signal,
     });
     if (response.status === 200) return;
     const body = parseJson(response.body) as {
@@ -76,7 +78,7 @@ export class TelegramChannel implements AlertChannel {
     if (newChat !== undefined && !migrated) {
       // The group became a supergroup: its messages now go to the new chat id.
       this.#chatId = String(newChat);
-      return this.#sendText(text, true);
+      return this.#sendText(text, signal, true);
     }
     const { code, message } = body ? telegramErrors.readError(body) : {};
     throw classifyResponse(telegramErrors, {

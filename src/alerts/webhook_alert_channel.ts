@@ -24,6 +24,7 @@ export function signWebhook(secret: string, timestamp: string, body: string): st
  */
 export class WebhookAlertChannel implements AlertChannel {
   readonly name: string;
+  readonly timeoutMs: number;
   readonly #http: HttpClient;
   readonly #secret: string;
   readonly #clock: Clock;
@@ -34,18 +35,18 @@ export class WebhookAlertChannel implements AlertChannel {
     name = "webhook",
   ) {
     this.name = name;
+    this.timeoutMs = options.timeoutMs;
     this.#secret = options.secret;
     this.#clock = deps.clock;
     this.#http = new HttpClient({
       service: `alerts:${name}`,
       baseUrl: options.url,
-      timeoutMs: options.timeoutMs,
       errors: webhookErrors,
       secrets: [options.secret],
     }, deps);
   }
 
-  async send(notification: Notification): Promise<void> {
+  async send(notification: Notification, signal?: AbortSignal): Promise<void> {
     const body = JSON.stringify({ ...notification, source: "ai-call-agent" });
     const timestamp = String(Math.floor(this.#clock.now() / 1000));
     await this.#http.request({
@@ -58,6 +59,7 @@ export class WebhookAlertChannel implements AlertChannel {
         "x-signature": signWebhook(this.#secret, timestamp, body),
       },
       body,
+      signal,
     });
   }
 }

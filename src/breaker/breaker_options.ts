@@ -24,6 +24,9 @@ export interface BreakerOptions {
   /** Whether OPEN waits for a healthy probe (as well as the recovery timeout) before
    * HALF_OPEN, so that no contact is spent testing a dead service. @default true */
   halfOpenRequiresHealthyProbe: boolean;
+  /** A HALF_OPEN breaker whose trial has not finished after this long reopens (a trial that
+   * never settles must not hold it half-open forever). @default 120000 */
+  halfOpenMaxWaitMs: number;
 }
 
 /** Throws a RangeError naming the field for any unusable breaker option. */
@@ -54,4 +57,5 @@ export function validateBreakerOptions(options: BreakerOptions): void {
   check("recoveryTimeoutMs", options.recoveryTimeoutMs >= 0, "must be >= 0");
   check("halfOpenMaxCalls", positiveInteger(options.halfOpenMaxCalls), "must be an integer >= 1");
   check("successThreshold", positiveInteger(options.successThreshold), "must be an integer >= 1");
+  check("halfOpenMaxWaitMs", options.halfOpenMaxWaitMs > 0, "must be > 0");
 }

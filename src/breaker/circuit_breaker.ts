@@ -13,7 +13,7 @@ import { OutcomeWindow } from "./outcome_window.ts";
 /** The three states of a breaker. */
 export type BreakerState = "CLOSED" | "OPEN" | "HALF_OPEN";
 
-/** Announced on every state change. */
+/** Announced on every state change, and when an operator forces an open breaker open. */
 export interface BreakerStateChange {
   service: string;
   from: BreakerState;
@@ -33,13 +33,25 @@ export interface BreakerSnapshot {
   consecutiveFailures: number;
   windowCalls: number;
   windowFailures: number;
-  /** Time until OPEN may turn HALF_OPEN; 0 when not OPEN or already due. */
+  /** Time until OPEN may turn HALF_OPEN: 0 when not OPEN or already due; `Infinity` while
+   * an operator holds it open. */
   remainingMs: number;
   /** Clock time it last opened, if ever. */
   openedAt?: number;
+  /** Why it last opened. */
+  openReason?: string;
   /** Class of the last failure it counted. */
   lastErrorClass?: string;
   halfOpenInFlight: number;
+}
+
+/**
+ * An admitted call, to be settled once with {@link CircuitBreaker.settle}. It remembers the
+ * state generation it was admitted in, so the late outcome of an earlier state is ignored.
+ */
+export interface BreakerPermit {
+  readonly generation: number;
+  readonly trial: boolean;
 }
 
 /** What a finished call means to the breaker. */
@@ -49,9 +61,13 @@ type Verdict = "success" | "failure" | "service-wide" | "ignored";
  * A circuit breaker for one service. CLOSED counts failed attempts; OPEN rejects at once with
  * {@link CircuitOpenError} without calling the service; HALF_OPEN admits at most
  * `halfOpenMaxCalls` trials at once. Contact-specific permanent errors and errors outside the
- * taxonomy (our own bugs) are ignored; service-wide
- * ones open it at once. Results of calls admitted before a state change are ignored, so a slow
- * call that started while CLOSED cannot close a breaker that has since reopened.
+ * taxonomy (our own bugs) are ignored; service-wide ones open it at once. Results of calls
+ * admitted before a state change are ignored, so a slow call that started while CLOSED cannot
+ * close a breaker that has since reopened.
+ *
+ * Time-based transitions (OPEN to HALF_OPEN when no probe is required, a HALF_OPEN trial that
+ * outlived `halfOpenMaxWaitMs` back to OPEN) are applied by {@link state} itself, the one query
+ * every caller uses, and announced like any other change.
  */
 export class CircuitBreaker {
   readonly service: string;
@@ -63,10 +79,21 @@ export class CircuitBreaker {
   #generation = 0;
   #consecutiveFailures = 0;
   #openedAt?: number;
+  #openReason?: string;
+  /** Clock time OPEN may turn HALF_OPEN. */
+  #retryAt = 0;
+  /** Clock time the oldest trial in flight was admitted. */
+  #trialSince = 0;
   #forced = false;
   #halfOpenInFlight = 0;
   #halfOpenSuccesses = 0;
   #lastErrorClass?: string;
+  /** One rejection per state generation: a fail-fast call builds no Error of its own. */
+  #rejection?: { generation: number; error: CircuitOpenError };
+  readonly #permits: [BreakerPermit, BreakerPermit] = [
+    { generation: 0, trial: false },
+    { generation: 0, trial: true },
+  ];
 
   constructor(service: string, options: BreakerOptions, deps: { clock: Clock }) {
     validateBreakerOptions(options);
@@ -76,7 +103,25 @@ export class CircuitBreaker {
     this.#window = new OutcomeWindow(options.slidingWindowSize);
   }
 
+  /**
+   * The state now, with the timeout rules applied: an OPEN breaker whose recovery time has
+   * passed turns HALF_OPEN here when no healthy probe is required, and a HALF_OPEN trial that
+   * outlived `halfOpenMaxWaitMs` reopens it.
+   */
   get state(): BreakerState {
+    if (this.#state === "OPEN") {
+      if (
+        !this.#forced && !this.options.halfOpenRequiresHealthyProbe &&
+        this.#clock.now() >= this.#retryAt
+      ) {
+        this.#transition("HALF_OPEN", "recovery timeout passed");
+      }
+    } else if (
+      this.#state === "HALF_OPEN" && this.#halfOpenInFlight > 0 &&
+      this.#clock.now() - this.#trialSince >= this.options.halfOpenMaxWaitMs
+    ) {
+      this.#open(`trial call unfinished after ${this.options.halfOpenMaxWaitMs} ms`);
+    }
     return this.#state;
   }
 
@@ -88,113 +133,101 @@ export class CircuitBreaker {
   /**
    * Calls `fn` if the breaker admits it, and counts its outcome. Rejects with
    * {@link CircuitOpenError} without calling `fn` when OPEN, or HALF_OPEN with every trial
-   * slot taken. A failure after `signal` aborted is the caller giving up, and is not counted.
+   * slot taken; with `signal.reason`, without calling `fn`, when `signal` has already aborted.
+   * A failure after `signal` aborted is the caller giving up, and is not counted.
    */
-  execute<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    // Not an async function: one promise less per call on the hot path.
-    let permit: number;
+  async execute<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    signal?.throwIfAborted();
+    const permit = this.acquire();
     try {
-      permit = this.acquire();
+      const result = await fn();
+      this.settle(permit, undefined);
+      return result;
     } catch (error) {
-      return Promise.reject(error);
-    }
-    let pending: Promise<T>;
-    try {
-      pending = fn();
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
-    return pending.then(this.successHandler(permit), (error) => {
-      this.recordFailure(permit, error, signal);
+      this.settle(permit, error, signal);
       throw error;
-    });
-  }
-
-  /**
-   * The low-level half of {@link execute}, for callers that compose their own pipeline: admits
-   * a call and returns its permit, or throws {@link CircuitOpenError}. Every permit must be
-   * settled with {@link recordSuccess} or {@link recordFailure}.
-   */
-  acquire(): number {
-    const generation = this.#admit();
-    // A permit is the state generation it was admitted in, and whether it is a trial.
-    return generation * 2 + (this.#state === "HALF_OPEN" ? 1 : 0);
-  }
-
-  /** Settles `permit` as a success. */
-  recordSuccess(permit: number): void {
-    this.#settle(permit >> 1, (permit & 1) === 1, "success");
-  }
-
-  /** Settles `permit` as failed with `error`; not counted if `signal` had aborted. */
-  recordFailure(permit: number, error: unknown, signal?: AbortSignal): void {
-    this.#settle(
-      permit >> 1,
-      (permit & 1) === 1,
-      signal?.aborted ? "ignored" : verdictOf(error),
-      error,
-    );
-  }
-
-  /**
-   * A `then` handler that records success for `permit` and passes the result on; shared by
-   * every call of one state generation, so a success allocates nothing.
-   */
-  successHandler(permit: number): <T>(result: T) => T {
-    if (this.#successHandler?.permit !== permit) {
-      this.#successHandler = {
-        permit,
-        handle: (result) => {
-          this.recordSuccess(permit);
-          return result;
-        },
-      };
     }
-    return this.#successHandler.handle;
   }
 
-  #successHandler?: { permit: number; handle: <T>(result: T) => T };
+  /**
+   * Admits one call and returns its permit, or throws {@link CircuitOpenError} (OPEN, or
+   * HALF_OPEN with every trial slot taken). Every permit must be settled with {@link settle}.
+   */
+  acquire(): BreakerPermit {
+    const state = this.state;
+    if (state === "OPEN") throw this.#rejectionError("circuit open");
+    if (state === "HALF_OPEN") {
+      if (this.#halfOpenInFlight >= this.options.halfOpenMaxCalls) {
+        throw this.#rejectionError("circuit half-open, trial calls in flight");
+      }
+      if (this.#halfOpenInFlight++ === 0) this.#trialSince = this.#clock.now();
+      return this.#permit(true);
+    }
+    return this.#permit(false);
+  }
 
   /**
-   * A halt for retry loops: stop at once when this breaker is or becomes OPEN, rather than
-   * wait to call a service known to be down.
+   * Settles `permit`: a success when `error` is undefined, else a failure judged by the
+   * error's class. Not counted when `signal` had aborted (the caller gave up), nor when the
+   * breaker changed state since the permit was issued.
    */
-  readonly haltWhenOpen = {
-    check: (): Error | undefined =>
-      this.#state === "OPEN"
-        ? new CircuitOpenError({ service: this.service, remainingMs: this.remainingMs() })
-        : undefined,
-    subscribe: (stop: (error: Error) => void): Disposable =>
-      this.#changes.on((change) => {
-        if (change.to === "OPEN") {
-          stop(new CircuitOpenError({ service: this.service, remainingMs: this.remainingMs() }));
-        }
-      }),
-  };
+  settle(permit: BreakerPermit, error: unknown, signal?: AbortSignal): void {
+    if (permit.generation !== this.#generation) return; // admitted before a state change
+    if (permit.trial) this.#halfOpenInFlight--;
+    const verdict = error === undefined
+      ? "success"
+      : signal?.aborted
+      ? "ignored"
+      : verdictOf(error);
+    if (verdict === "ignored") return;
+    if (verdict === "success") return this.#onSuccess(permit.trial);
+    this.#lastErrorClass = errorClass(error);
+    if (verdict === "service-wide") return this.#open(`service-wide ${this.#lastErrorClass}`);
+    this.#onFailure(permit.trial);
+  }
 
-  /** Retry-call options with only {@link haltWhenOpen}, shared to save an allocation per call. */
-  readonly retryOptions = Object.freeze({ halt: this.haltWhenOpen });
+  /** The rejection a call gets now, or undefined if it would be admitted: for retry loops
+   * that must stop as soon as the breaker is OPEN. */
+  openError(): CircuitOpenError | undefined {
+    return this.state === "OPEN" ? this.#rejectionError("circuit open") : undefined;
+  }
 
-  /** Time until OPEN may turn HALF_OPEN: 0 when not OPEN or already due. */
+  /** Time until OPEN may turn HALF_OPEN: 0 when not OPEN or already due; `Infinity` while an
+   * operator holds it open. */
   remainingMs(): number {
-    if (this.#state !== "OPEN" || this.#openedAt === undefined) return 0;
-    return Math.max(0, this.#openedAt + this.options.recoveryTimeoutMs - this.#clock.now());
+    if (this.#state !== "OPEN") return 0;
+    if (this.#forced) return Infinity;
+    return Math.max(0, this.#retryAt - this.#clock.now());
   }
 
   /**
    * Told by the health checker how the service's probe went. A healthy probe moves an OPEN
-   * breaker whose recovery timeout has passed to HALF_OPEN; an unhealthy one keeps it OPEN.
+   * breaker whose recovery time has passed to HALF_OPEN; an unhealthy one keeps it OPEN.
    */
   reportProbe(healthy: boolean): void {
-    if (healthy && this.#state === "OPEN" && !this.#forced && this.remainingMs() === 0) {
+    if (healthy && this.state === "OPEN" && !this.#forced && this.remainingMs() === 0) {
       this.#transition("HALF_OPEN", "recovery timeout passed and health probe is healthy");
     }
   }
 
-  /** Opens the breaker and keeps it open until {@link reset} (operator action). */
+  /**
+   * Opens the breaker (or keeps it open) until at least `ms` from now: the service asked for
+   * a pause (a Retry-After longer than anyone should wait in a retry loop).
+   */
+  pauseFor(ms: number, reason: string): void {
+    const until = this.#clock.now() + Math.max(0, ms);
+    if (this.#state === "OPEN") {
+      this.#retryAt = Math.max(this.#retryAt, until);
+      return;
+    }
+    this.#open(reason, until);
+  }
+
+  /** Opens the breaker and keeps it open until {@link reset} (operator action). Announced
+   * even when it was already OPEN, so the operator's action leaves a trace. */
   forceOpen(reason = "forced open by operator"): void {
     this.#forced = true;
-    if (this.#state !== "OPEN") this.#open(reason);
+    this.#open(reason);
   }
 
   /** Closes the breaker and clears its counters (operator action). */
@@ -205,59 +238,45 @@ export class CircuitBreaker {
   }
 
   snapshot(): BreakerSnapshot {
+    const state = this.state;
     return {
       service: this.service,
-      state: this.#state,
+      state,
       forced: this.#forced,
       consecutiveFailures: this.#consecutiveFailures,
       windowCalls: this.#window.calls,
       windowFailures: this.#window.failures,
       remainingMs: this.remainingMs(),
       openedAt: this.#openedAt,
+      openReason: this.#openReason,
       lastErrorClass: this.#lastErrorClass,
       halfOpenInFlight: this.#halfOpenInFlight,
     };
   }
 
-  #admit(): number {
-    if (this.#state === "OPEN") {
-      if (!this.#forced && !this.options.halfOpenRequiresHealthyProbe && this.remainingMs() === 0) {
-        this.#transition("HALF_OPEN", "recovery timeout passed");
-      } else {
-        throw this.#rejection(this.remainingMs());
-      }
+  #permit(trial: boolean): BreakerPermit {
+    // Permits are shared per generation and kind: admitting a call allocates nothing.
+    const index = trial ? 1 : 0;
+    let permit = this.#permits[index];
+    if (permit.generation !== this.#generation) {
+      permit = this.#permits[index] = { generation: this.#generation, trial };
     }
-    if (this.#state === "HALF_OPEN") {
-      if (this.#halfOpenInFlight >= this.options.halfOpenMaxCalls) {
-        throw this.#rejection(0, "circuit half-open, trial calls in flight");
-      }
-      this.#halfOpenInFlight++;
-    }
-    return this.#generation;
+    return permit;
   }
 
-  /**
-   * A fail-fast rejection without a stack trace: capturing one costs microseconds, and its
-   * stack would only ever point here.
-   */
-  #rejection(remainingMs: number, message?: string): CircuitOpenError {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-      return new CircuitOpenError({ service: this.service, remainingMs, message });
-    } finally {
-      Error.stackTraceLimit = limit;
+  #rejectionError(message: string): CircuitOpenError {
+    const cached = this.#rejection;
+    if (cached?.generation === this.#generation && cached.error.message.includes(message)) {
+      return cached.error;
     }
-  }
-
-  #settle(generation: number, trial: boolean, verdict: Verdict, error?: unknown): void {
-    if (generation !== this.#generation) return; // admitted before a state change: stale
-    if (trial) this.#halfOpenInFlight--;
-    if (verdict === "ignored") return;
-    if (verdict === "success") return this.#onSuccess(trial);
-    this.#lastErrorClass = errorClass(error);
-    if (verdict === "service-wide") return this.#open(`service-wide ${this.#lastErrorClass}`);
-    this.#onFailure(trial);
+    const error = new CircuitOpenError({
+      service: this.service,
+      message,
+      reason: this.#openReason,
+      remainingMs: () => this.remainingMs(),
+    });
+    this.#rejection = { generation: this.#generation, error };
+    return error;
   }
 
   #onSuccess(trial: boolean): void {
@@ -270,7 +289,10 @@ export class CircuitBreaker {
       return;
     }
     this.#consecutiveFailures = 0;
-    if (this.options.mode === "failure-rate") this.#window.record(false);
+    if (this.options.mode === "failure-rate") {
+      this.#window.record(false);
+      this.#judgeRate();
+    }
   }
 
   #onFailure(trial: boolean): void {
@@ -283,16 +305,25 @@ export class CircuitBreaker {
       return;
     }
     this.#window.record(true);
+    this.#judgeRate();
+  }
+
+  /** Failure-rate mode: judged after every recorded outcome once `minimumCalls` are in. */
+  #judgeRate(): void {
     const { calls, failures } = this.#window;
     if (
-      calls >= this.options.minimumCalls && failures / calls >= this.options.failureRateThreshold
+      failures > 0 && calls >= this.options.minimumCalls &&
+      failures / calls >= this.options.failureRateThreshold
     ) {
       this.#open(`failure rate ${Math.round((failures / calls) * 100)}% over ${calls} calls`);
     }
   }
 
-  #open(reason: string): void {
-    this.#openedAt = this.#clock.now();
+  #open(reason: string, until?: number): void {
+    const now = this.#clock.now();
+    this.#openedAt = now;
+    this.#openReason = reason;
+    this.#retryAt = Math.max(until ?? 0, now + this.options.recoveryTimeoutMs);
     this.#clearCounts();
     this.#transition("OPEN", reason);
   }

@@ -62,7 +62,10 @@ export interface ServicePolicyConfig {
   retry: RetryOptions;
   breaker: BreakerOptions;
   timeoutMs: number;
+  /** The service's one concurrency limit: `maxInFlight`, capped for ElevenLabs by its plan's
+   * `maxConcurrency`. */
   maxInFlight: number;
+  slotWaitMs: number;
 }
 
 /** Resolves each service's overrides over the global retry and breaker sections. */
@@ -78,7 +81,10 @@ export function servicePolicies(config: AgentConfig): Record<ServiceName, Servic
       retry: deepMerge(config.retry, service.retry ?? {}) as RetryOptions,
       breaker: deepMerge(config.breaker, service.breaker ?? {}) as BreakerOptions,
       timeoutMs: service.timeoutMs,
-      maxInFlight: service.maxInFlight,
+      maxInFlight: name === "tts" && config.services.tts.kind === "elevenlabs"
+        ? Math.min(service.maxInFlight, config.services.tts.elevenlabs.maxConcurrency)
+        : service.maxInFlight,
+      slotWaitMs: service.slotWaitMs,
     };
   }
   return policies;

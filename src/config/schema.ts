@@ -34,6 +34,7 @@ export const breakerSchema = z.strictObject({
   halfOpenMaxCalls: positiveInt(),
   successThreshold: positiveInt(),
   halfOpenRequiresHealthyProbe: z.boolean("must be true or false"),
+  halfOpenMaxWaitMs: z.number("must be a number").gt(0, "must be > 0"),
 }).refine((breaker) => breaker.minimumCalls <= breaker.slidingWindowSize, {
   message: "minimumCalls must be <= slidingWindowSize",
   path: ["minimumCalls"],
@@ -78,6 +79,7 @@ const mockSchema = z.strictObject({
 const common = {
   timeoutMs: z.number("must be a number").gt(0, "must be > 0"),
   maxInFlight: positiveInt(),
+  slotWaitMs: z.number("must be a number").gt(0, "must be > 0"),
   retry: z.record(z.string(), z.unknown()).optional(),
   breaker: z.record(z.string(), z.unknown()).optional(),
   mock: mockSchema,
@@ -189,7 +191,7 @@ export const configSchema = z.strictObject({
   services: z.strictObject({ llm: llmSchema, tts: ttsSchema, crm: crmSchema }),
   processor: z.strictObject({
     concurrency: positiveInt().max(1_000, "must be <= 1000"),
-    maxDeferrals: z.number("must be a number").int("must be an integer").min(0, "must be >= 0"),
+    maxAttemptsPerStep: positiveInt().max(1_000, "must be <= 1000"),
     recoveryWaitMs: nonNegative(),
     shutdownGraceMs: nonNegative(),
   }),
@@ -242,6 +244,11 @@ export const configSchema = z.strictObject({
     name: z.string("must be a string").min(1, "must not be empty"),
     purpose: z.string("must be a string").min(1, "must not be empty"),
     callerName: z.string("must be a string").min(1, "must not be empty"),
+    deadline: z.string("must be a string").refine(
+      (value) =>
+        value === "" || (/^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value))),
+      "must be an ISO 8601 time like 2026-12-01T18:00:00Z, or empty",
+    ),
   }),
   logging: z.strictObject({
     filePath: z.string("must be a string"),

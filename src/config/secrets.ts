@@ -7,6 +7,7 @@ import { ConfigError } from "../errors.ts";
 export class SecretReader {
   readonly #env: (name: string) => string | undefined;
   readonly #missing: string[] = [];
+  readonly #known = new Set<string>();
 
   constructor(env: (name: string) => string | undefined) {
     this.#env = env;
@@ -15,12 +16,18 @@ export class SecretReader {
   /** The value of `variable`, or "" (noted as missing, with `path` and what to export). */
   read(path: string, variable: string, what = "the secret"): string {
     const value = this.#env(variable)?.trim();
+    if (value) this.#known.add(value);
     if (!value) {
       this.#missing.push(
         `${path}: environment variable ${variable} is not set; export it with ${what}`,
       );
     }
     return value ?? "";
+  }
+
+  /** Every secret read so far: each is redacted from every message, alert and log line. */
+  known(): readonly string[] {
+    return [...this.#known];
   }
 
   /** Throws a ConfigError listing every missing variable, if any. */

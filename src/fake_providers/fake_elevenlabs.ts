@@ -114,8 +114,10 @@ export function startFakeElevenLabs(options: FakeElevenLabsOptions): FakeServer 
       const { status, body } = elevenLabsErrorFor("invalid-request", {});
       return c.json(body, status as 400);
     }
+    // An ID3v2 header with no frames, then bytes derived from the text: audio enough for a
+    // client that checks what it was sent.
     const audio = new TextEncoder().encode(
-      `FAKEAUDIO:${c.req.query("output_format")}:${request.text}`,
+      `ID3\x04\x00\x00\x00\x00\x00\x00FAKEAUDIO:${c.req.query("output_format")}:${request.text}`,
     );
     return c.body(audio, 200, {
       "content-type": "audio/mpeg",

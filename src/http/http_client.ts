@@ -1,5 +1,5 @@
-import { type Clock, withTimeout } from "../clock/mod.ts";
-import { ConnectionError, ServiceUnavailableError, TimeoutError } from "../errors.ts";
+import type { Clock } from "../clock/mod.ts";
+import { ConnectionError, NotFoundError, ServiceUnavailableError } from "../errors.ts";
 import { redactText } from "../logging/mod.ts";
 import { classifyResponse, type ErrorTable } from "./error_table.ts";
 import { BodyTooLargeError, readBodyCapped } from "./read_body.ts";
@@ -11,14 +11,15 @@ export interface HttpClientOptions {
   service: string;
   /** Prefix of every request path, e.g. `https://api.openai.com/v1`. */
   baseUrl: string;
-  /** Deadline of one request, headers and body included. */
-  timeoutMs: number;
   /** Headers sent with every request (auth goes here). */
   headers?: Record<string, string>;
   /** The provider's error table. */
   errors: ErrorTable;
-  /** Values that must never appear in an error message (the key or token). */
-  secrets?: readonly string[];
+  /**
+   * Values that must never appear in an error message: this client's key or token, or (read
+   * live) every secret the agent knows, so one provider echoing another's key leaks nothing.
+   */
+  secrets?: readonly string[] | (() => readonly string[]);
   /** Largest success body read. @default 10 MiB */
   maxBodyBytes?: number;
   /** Largest error body read; longer ones are cut. @default 16 KiB */
@@ -49,11 +50,12 @@ export interface HttpResponse {
 const decoder = new TextDecoder();
 
 /**
- * The one HTTP core under every provider client: injected `fetch` and clock, a deadline per
- * request that also honours the caller's signal, size-capped bodies, the provider's error
- * table turning error responses into the taxonomy, Retry-After parsed, network failures as
- * {@link ConnectionError}, our deadline as {@link TimeoutError}. No message it builds holds a
- * secret: URLs and quoted bodies are redacted.
+ * The one HTTP core under every provider client: injected `fetch` and clock, the caller's
+ * signal (its deadline; the caller owns it, so there is one per attempt), size-capped bodies,
+ * the provider's error table turning error responses into the taxonomy, Retry-After parsed,
+ * network failures as {@link ConnectionError}. Redirects are never followed: a redirected
+ * request would carry keys and contacts' data to wherever the answer points. No message it
+ * builds holds a secret: URLs and quoted bodies are redacted.
  */
 export class HttpClient {
   readonly options: Readonly<HttpClientOptions>;
@@ -73,14 +75,7 @@ export class HttpClient {
 
   /** Sends `request`; resolves with a 2xx response, rejects with a taxonomy error. */
   request(request: HttpRequest): Promise<HttpResponse> {
-    const { service, timeoutMs } = this.options;
-    return withTimeout(
-      this.#clock,
-      timeoutMs,
-      (signal) => this.#send(request, signal),
-      () => new TimeoutError({ service, timeoutMs }),
-      request.signal,
-    );
+    return this.#send(request, request.signal);
   }
 
   /** Sends `request` and parses a JSON success body; a malformed one is transient. */
@@ -104,10 +99,11 @@ export class HttpClient {
 
   /** Removes every known secret and token pattern from `text`. */
   redact(text: string): string {
-    return redactText(text, this.options.secrets);
+    const { secrets } = this.options;
+    return redactText(text, typeof secrets === "function" ? secrets() : secrets);
   }
 
-  async #send(request: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
+  async #send(request: HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
     const { service } = this.options;
     const url = this.#url(request);
     const headers: Record<string, string> = { ...this.options.headers, ...request.headers };
@@ -118,13 +114,31 @@ export class HttpClient {
     }
     let response: Response;
     try {
-      response = await this.#fetch(url, { method: request.method, headers, body, signal });
+      response = await this.#fetch(url, {
+        method: request.method,
+        headers,
+        body,
+        signal,
+        redirect: "manual",
+      });
     } catch (error) {
-      if (signal.aborted) throw signal.reason;
+      if (signal?.aborted) throw signal.reason;
       throw new ConnectionError({
         service,
         message: `connection failed: ${this.redact(errorMessage(error))}`,
         cause: new Error(this.redact(errorMessage(error))),
+      });
+    }
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel().catch(() => {});
+      const location = this.redact(response.headers.get("location") ?? "(no Location header)");
+      throw new NotFoundError({
+        service,
+        scope: "service",
+        status: response.status,
+        code: "redirect",
+        message:
+          `HTTP ${response.status} redirect to ${location} not followed: provider calls never follow redirects; set the base URL to the final address`,
       });
     }
     if (response.ok || request.acceptStatuses?.includes(response.status)) {
@@ -132,7 +146,7 @@ export class HttpClient {
         const bytes = await readBodyCapped(response, this.options.maxBodyBytes ?? 10 * 1024 * 1024);
         return { status: response.status, headers: response.headers, body: bytes };
       } catch (error) {
-        if (signal.aborted) throw signal.reason;
+        if (signal?.aborted) throw signal.reason;
         if (error instanceof BodyTooLargeError) {
           throw new ServiceUnavailableError({
             service,
@@ -152,7 +166,7 @@ export class HttpClient {
     throw await this.#errorOf(response, signal);
   }
 
-  async #errorOf(response: Response, signal: AbortSignal): Promise<Error> {
+  async #errorOf(response: Response, signal?: AbortSignal): Promise<Error> {
     const { service, errors } = this.options;
     let text = "";
     try {
@@ -162,7 +176,7 @@ export class HttpClient {
         }),
       );
     } catch {
-      if (signal.aborted) return signal.reason;
+      if (signal?.aborted) return signal.reason;
     }
     let json: unknown;
     try {

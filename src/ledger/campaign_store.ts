@@ -1,6 +1,6 @@
 import type { Contact } from "../services/mod.ts";
 
-/** Where a contact is. `deferred`: skipped by an open breaker, to be taken again. */
+/** Where a contact is. `deferred`: put aside until its service lets calls through again. */
 export type ContactState =
   | "pending"
   | "in_progress"
@@ -23,12 +23,29 @@ export interface ContactRecord {
   /** The step under way (in_progress) or that last finished. */
   step?: string;
   outputs: StepOutputs;
-  /** Times it was deferred. */
+  /** Times it was deferred (informational: a deferral costs nothing). */
   deferrals: number;
   /** Service whose breaker deferred it. */
   deferredService?: string;
+  /** Clock time before which a deferred contact is not taken again. */
+  deferredUntil?: number;
+  /** Attempts that reached a provider, per step, over all runs: what bounds its life. */
+  attempts: Readonly<Record<string, number>>;
   reason?: string;
 }
+
+/** Why and how long a contact is put aside. */
+export interface Deferral {
+  /** The service it waits for: taken again only once that breaker lets calls through. */
+  service: string;
+  /** Clock time before which it is not taken again. */
+  until: number;
+  /** Readable reason, kept in the ledger. */
+  reason: string;
+}
+
+/** Attempts per step, saved with each transition. */
+export type Attempts = Readonly<Record<string, number>>;
 
 /** Contacts per state. */
 export type StateCounts = Record<ContactState, number>;
@@ -89,22 +106,47 @@ export interface CampaignStore extends AsyncDisposable {
   resumeInterrupted(campaign: string, now: number): Promise<number>;
   /** Takes the next pending contact, marking it in_progress. */
   claimNext(campaign: string, now: number): Promise<ContactRecord | undefined>;
-  /** Saves one step's output and marks the step the contact reached. */
+  /** Saves one step's output (and the attempts so far) and marks the step reached. */
   saveStep(
     campaign: string,
     contactId: string,
     step: string,
     outputs: StepOutputs,
     now: number,
+    attempts?: Attempts,
   ): Promise<void>;
-  complete(campaign: string, contactId: string, crmRecordId: string, now: number): Promise<void>;
-  fail(campaign: string, contactId: string, reason: string, now: number): Promise<void>;
-  /** Defers the contact until `service`'s breaker lets calls through; counts the deferral. */
-  defer(campaign: string, contactId: string, service: string, now: number): Promise<void>;
-  /** Moves up to `limit` contacts deferred on `service` back to pending; returns how many. */
+  complete(
+    campaign: string,
+    contactId: string,
+    crmRecordId: string,
+    now: number,
+    attempts?: Attempts,
+  ): Promise<void>;
+  fail(
+    campaign: string,
+    contactId: string,
+    reason: string,
+    now: number,
+    attempts?: Attempts,
+  ): Promise<void>;
+  /** Puts the contact aside until `deferral.until` and its service lets calls through. */
+  defer(
+    campaign: string,
+    contactId: string,
+    deferral: Deferral,
+    now: number,
+    attempts?: Attempts,
+  ): Promise<void>;
+  /** Moves up to `limit` contacts deferred on `service` whose time has come back to pending;
+   * returns how many. */
   releaseDeferred(campaign: string, service: string, now: number, limit?: number): Promise<number>;
   /** Services that deferred contacts wait on. */
   deferredServices(campaign: string): Promise<string[]>;
+  /** The earliest time after `after` at which a deferred contact's time comes, if any. */
+  nextDeferredAt(campaign: string, after: number): Promise<number | undefined>;
+  /** Fails every pending and deferred contact with `reason` (the campaign's deadline passed);
+   * returns how many. */
+  failRemaining(campaign: string, reason: string, now: number): Promise<number>;
   counts(campaign: string): Promise<StateCounts>;
   /** Invalid rows recorded for the campaign, by source and line. */
   invalidRows(campaign: string, limit?: number): Promise<InvalidRow[]>;

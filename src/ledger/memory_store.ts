@@ -1,7 +1,9 @@
 import type { Contact } from "../services/mod.ts";
 import {
+  type Attempts,
   type CampaignStore,
   type ContactRecord,
+  type Deferral,
   emptyCounts,
   type InvalidRow,
   type LoadResult,
@@ -67,6 +69,7 @@ export class InMemoryCampaignStore implements CampaignStore {
         state: "pending",
         outputs: {},
         deferrals: 0,
+        attempts: {},
         seq: ++this.#seq,
       };
       entries.set(contact.id, entry);
@@ -120,37 +123,62 @@ export class InMemoryCampaignStore implements CampaignStore {
     step: string,
     outputs: StepOutputs,
     _now: number,
+    attempts?: Attempts,
   ): Promise<void> {
     const entry = this.#entry(campaign, contactId);
     entry.step = step;
     entry.outputs = { ...entry.outputs, ...structuredClone(outputs) };
+    if (attempts) entry.attempts = { ...attempts };
     return Promise.resolve();
   }
 
-  complete(campaign: string, contactId: string, crmRecordId: string, _now: number): Promise<void> {
+  complete(
+    campaign: string,
+    contactId: string,
+    crmRecordId: string,
+    _now: number,
+    attempts?: Attempts,
+  ): Promise<void> {
     const entry = this.#entry(campaign, contactId);
     Object.assign(entry, { state: "completed", step: "done", reason: undefined });
     entry.outputs.crmRecordId = crmRecordId;
+    if (attempts) entry.attempts = { ...attempts };
     return Promise.resolve();
   }
 
-  fail(campaign: string, contactId: string, reason: string, _now: number): Promise<void> {
-    Object.assign(this.#entry(campaign, contactId), { state: "failed", reason });
+  fail(
+    campaign: string,
+    contactId: string,
+    reason: string,
+    _now: number,
+    attempts?: Attempts,
+  ): Promise<void> {
+    const entry = this.#entry(campaign, contactId);
+    Object.assign(entry, { state: "failed", reason });
+    if (attempts) entry.attempts = { ...attempts };
     return Promise.resolve();
   }
 
-  defer(campaign: string, contactId: string, service: string, _now: number): Promise<void> {
+  defer(
+    campaign: string,
+    contactId: string,
+    deferral: Deferral,
+    _now: number,
+    attempts?: Attempts,
+  ): Promise<void> {
     const entry = this.#entry(campaign, contactId);
     entry.state = "deferred";
-    entry.deferredService = service;
+    entry.deferredService = deferral.service;
+    entry.deferredUntil = deferral.until;
     entry.deferrals++;
-    entry.reason = `waiting for ${service} to recover`;
+    entry.reason = deferral.reason;
+    if (attempts) entry.attempts = { ...attempts };
     return Promise.resolve();
   }
 
-  releaseDeferred(campaign: string, service: string, _now: number, limit = -1): Promise<number> {
+  releaseDeferred(campaign: string, service: string, now: number, limit = -1): Promise<number> {
     const deferred = this.#ordered(campaign, "deferred").filter((e) =>
-      e.deferredService === service
+      e.deferredService === service && (e.deferredUntil ?? 0) <= now
     );
     const released = limit < 0 ? deferred : deferred.slice(0, limit);
     this.#makePending(campaign, released);
@@ -161,6 +189,22 @@ export class InMemoryCampaignStore implements CampaignStore {
     return Promise.resolve([
       ...new Set(this.#ordered(campaign, "deferred").map((e) => e.deferredService!)),
     ]);
+  }
+
+  nextDeferredAt(campaign: string, after: number): Promise<number | undefined> {
+    const times = this.#ordered(campaign, "deferred").map((e) => e.deferredUntil ?? 0)
+      .filter((at) => at > after);
+    return Promise.resolve(times.length === 0 ? undefined : Math.min(...times));
+  }
+
+  failRemaining(campaign: string, reason: string, _now: number): Promise<number> {
+    let failed = 0;
+    for (const entry of this.#campaign(campaign).entries.values()) {
+      if (entry.state !== "pending" && entry.state !== "deferred") continue;
+      Object.assign(entry, { state: "failed", reason });
+      failed++;
+    }
+    return Promise.resolve(failed);
   }
 
   counts(campaign: string): Promise<StateCounts> {

@@ -4,9 +4,11 @@
  * @module
  */
 export {
+  type Attempts,
   type CampaignStore,
   type ContactRecord,
   type ContactState,
+  type Deferral,
   emptyCounts,
   type InvalidRow,
   type LoadResult,
@@ -15,5 +17,5 @@ export {
   type StateCounts,
   type StepOutputs,
 } from "./campaign_store.ts";
-export { SqliteCampaignStore } from "./sqlite_store.ts";
+export { applicationId, LedgerError, SqliteCampaignStore } from "./sqlite_store.ts";
 export { InMemoryCampaignStore, InMemoryOutbox } from "./memory_store.ts";

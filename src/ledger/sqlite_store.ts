@@ -1,9 +1,11 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Contact } from "../services/mod.ts";
 import {
+  type Attempts,
   type CampaignStore,
   type ContactRecord,
   type ContactState,
+  type Deferral,
   emptyCounts,
   type InvalidRow,
   type LoadResult,
@@ -13,7 +15,15 @@ import {
   type StepOutputs,
 } from "./campaign_store.ts";
 
-const schema = `
+/**
+ * The ledger's schema, as ordered migrations: `migrations[n]` takes a ledger from version n to
+ * n + 1. Version 1 is the first release's schema (its ledgers were not stamped); a new ledger
+ * runs them all. The file is stamped with {@link applicationId} and its version
+ * (`PRAGMA user_version`), so a later release can bring an older ledger forward and a
+ * database that is not a ledger is never touched.
+ */
+const migrations: readonly string[] = [
+  `
 CREATE TABLE IF NOT EXISTS campaigns (
   name TEXT PRIMARY KEY,
   created_at INTEGER NOT NULL
@@ -50,11 +60,30 @@ CREATE TABLE IF NOT EXISTS invalid_rows (
   contact_id TEXT,
   reason TEXT NOT NULL,
   PRIMARY KEY (campaign, source, line)
-);
-`;
+);`,
+  // 2: a contact's life is bounded by the attempts it cost, and a deferral has a time.
+  `
+ALTER TABLE contacts ADD COLUMN attempts TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE contacts ADD COLUMN defer_until INTEGER NOT NULL DEFAULT 0;`,
+];
+
+/** `PRAGMA application_id` of a ledger: "ACAG" in ASCII. */
+export const applicationId = 0x41434147;
+
+/** The ledger file cannot be used: not a ledger, newer than this release, or unreadable. */
+export class LedgerError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "LedgerError";
+  }
+}
+
+const ledgerTables = ["campaigns", "contacts", "outbox", "invalid_rows"];
 
 interface Row {
   id: string;
+  attempts: string;
+  defer_until: number;
   contact: string;
   state: ContactState;
   step: string | null;
@@ -76,13 +105,19 @@ export class SqliteCampaignStore implements CampaignStore {
   #closed = false;
   readonly outbox: Outbox;
 
-  /** Opens (creating if needed) the ledger at `path`; `:memory:` for a throwaway one. */
+  /**
+   * Opens (creating if needed) the ledger at `path`; `:memory:` for a throwaway one. Brings an
+   * older ledger up to date. Throws {@link LedgerError} for a database that is not a ledger
+   * (nothing in it is changed) or one written by a newer release.
+   */
   constructor(path: string) {
     this.#db = new DatabaseSync(path);
-    this.#db.exec(
-      "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
-    );
-    this.#db.exec(schema);
+    try {
+      this.#migrate(path);
+    } catch (error) {
+      this.#db.close();
+      throw error;
+    }
     const prepare = (sql: string) => this.#db.prepare(sql);
     this.#statements = {
       ensureCampaign: prepare("INSERT OR IGNORE INTO campaigns (name, created_at) VALUES (?, ?)"),
@@ -104,23 +139,34 @@ export class SqliteCampaignStore implements CampaignStore {
       ),
       saveStep: prepare(
         `UPDATE contacts SET step = ?, script = COALESCE(?, script), audio = COALESCE(?, audio),
-         crm_record_id = COALESCE(?, crm_record_id), updated_at = ? WHERE campaign = ? AND id = ?`,
+         crm_record_id = COALESCE(?, crm_record_id), attempts = COALESCE(?, attempts),
+         updated_at = ? WHERE campaign = ? AND id = ?`,
       ),
       complete: prepare(
         `UPDATE contacts SET state = 'completed', step = 'done', crm_record_id = ?, reason = NULL,
-         updated_at = ? WHERE campaign = ? AND id = ?`,
+         attempts = COALESCE(?, attempts), updated_at = ? WHERE campaign = ? AND id = ?`,
       ),
       fail: prepare(
-        "UPDATE contacts SET state = 'failed', reason = ?, updated_at = ? WHERE campaign = ? AND id = ?",
+        `UPDATE contacts SET state = 'failed', reason = ?, attempts = COALESCE(?, attempts),
+         updated_at = ? WHERE campaign = ? AND id = ?`,
       ),
       defer: prepare(
-        `UPDATE contacts SET state = 'deferred', deferred_service = ?, deferrals = deferrals + 1,
-         reason = ?, updated_at = ? WHERE campaign = ? AND id = ?`,
+        `UPDATE contacts SET state = 'deferred', deferred_service = ?, defer_until = ?,
+         deferrals = deferrals + 1, reason = ?, attempts = COALESCE(?, attempts), updated_at = ?
+         WHERE campaign = ? AND id = ?`,
       ),
       release: prepare(
         `UPDATE contacts SET state = 'pending', updated_at = ? WHERE campaign = ? AND id IN (
            SELECT id FROM contacts WHERE campaign = ? AND state = 'deferred' AND deferred_service = ?
-           ORDER BY seq LIMIT ?)`,
+           AND defer_until <= ? ORDER BY seq LIMIT ?)`,
+      ),
+      nextDeferredAt: prepare(
+        `SELECT MIN(defer_until) AS at FROM contacts
+         WHERE campaign = ? AND state = 'deferred' AND defer_until > ?`,
+      ),
+      failRemaining: prepare(
+        `UPDATE contacts SET state = 'failed', reason = ?, updated_at = ?
+         WHERE campaign = ? AND state IN ('pending', 'deferred')`,
       ),
       deferredServices: prepare(
         "SELECT DISTINCT deferred_service AS service FROM contacts WHERE campaign = ? AND state = 'deferred'",
@@ -226,12 +272,14 @@ export class SqliteCampaignStore implements CampaignStore {
     step: string,
     outputs: StepOutputs,
     now: number,
+    attempts?: Attempts,
   ): Promise<void> {
     this.#statements.saveStep.run(
       step,
       outputs.script ?? null,
       outputs.audio ? JSON.stringify(outputs.audio) : null,
       outputs.crmRecordId ?? null,
+      attemptsJson(attempts),
       now,
       campaign,
       contactId,
@@ -239,20 +287,40 @@ export class SqliteCampaignStore implements CampaignStore {
     return Promise.resolve();
   }
 
-  complete(campaign: string, contactId: string, crmRecordId: string, now: number): Promise<void> {
-    this.#statements.complete.run(crmRecordId, now, campaign, contactId);
+  complete(
+    campaign: string,
+    contactId: string,
+    crmRecordId: string,
+    now: number,
+    attempts?: Attempts,
+  ): Promise<void> {
+    this.#statements.complete.run(crmRecordId, attemptsJson(attempts), now, campaign, contactId);
     return Promise.resolve();
   }
 
-  fail(campaign: string, contactId: string, reason: string, now: number): Promise<void> {
-    this.#statements.fail.run(reason, now, campaign, contactId);
+  fail(
+    campaign: string,
+    contactId: string,
+    reason: string,
+    now: number,
+    attempts?: Attempts,
+  ): Promise<void> {
+    this.#statements.fail.run(reason, attemptsJson(attempts), now, campaign, contactId);
     return Promise.resolve();
   }
 
-  defer(campaign: string, contactId: string, service: string, now: number): Promise<void> {
+  defer(
+    campaign: string,
+    contactId: string,
+    deferral: Deferral,
+    now: number,
+    attempts?: Attempts,
+  ): Promise<void> {
     this.#statements.defer.run(
-      service,
-      `waiting for ${service} to recover`,
+      deferral.service,
+      deferral.until,
+      deferral.reason,
+      attemptsJson(attempts),
       now,
       campaign,
       contactId,
@@ -261,7 +329,17 @@ export class SqliteCampaignStore implements CampaignStore {
   }
 
   releaseDeferred(campaign: string, service: string, now: number, limit = -1): Promise<number> {
-    const result = this.#statements.release.run(now, campaign, campaign, service, limit);
+    const result = this.#statements.release.run(now, campaign, campaign, service, now, limit);
+    return Promise.resolve(Number(result.changes));
+  }
+
+  nextDeferredAt(campaign: string, after: number): Promise<number | undefined> {
+    const row = this.#statements.nextDeferredAt.get(campaign, after) as { at: number | null };
+    return Promise.resolve(row.at === null ? undefined : Number(row.at));
+  }
+
+  failRemaining(campaign: string, reason: string, now: number): Promise<number> {
+    const result = this.#statements.failRemaining.run(reason, now, campaign);
     return Promise.resolve(Number(result.changes));
   }
 
@@ -313,6 +391,44 @@ export class SqliteCampaignStore implements CampaignStore {
     return this.close();
   }
 
+  /** Creates or brings the schema up to date, refusing a database that is not a ledger. */
+  #migrate(path: string): void {
+    const db = this.#db;
+    const pragma = (name: string) =>
+      Number((db.prepare(`PRAGMA ${name}`).get() as Record<string, number>)[name]);
+    const tables = (db.prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+    ).all() as { name: string }[]).map((row) => row.name);
+    const stamp = pragma("application_id");
+    let version = pragma("user_version");
+    if (stamp !== applicationId) {
+      const legacy = stamp === 0 && ledgerTables.every((table) => tables.includes(table));
+      if (!legacy && tables.length > 0) {
+        throw new LedgerError(
+          `${path} is not an ai-call-agent ledger (it holds ${tables.slice(0, 5).join(", ")}${
+            tables.length > 5 ? ", ..." : ""
+          }); nothing in it was changed. Point --db (or ledger.path) at a new file`,
+        );
+      }
+      version = legacy ? 1 : 0; // the first release left its ledgers unstamped
+    }
+    if (version > migrations.length) {
+      throw new LedgerError(
+        `${path} is a ledger of schema version ${version}, newer than this release knows (${migrations.length}); run the newer ai-call-agent, or point --db at a new file`,
+      );
+    }
+    db.exec("PRAGMA busy_timeout = 5000;");
+    if (path !== ":memory:") db.exec("PRAGMA journal_mode = WAL;");
+    db.exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+    if (version === migrations.length && stamp === applicationId) return;
+    this.#transaction(() => {
+      for (let next = version; next < migrations.length; next++) db.exec(migrations[next]);
+      db.exec(
+        `PRAGMA application_id = ${applicationId}; PRAGMA user_version = ${migrations.length};`,
+      );
+    });
+  }
+
   #transaction<T>(work: () => T): T {
     this.#db.exec("BEGIN IMMEDIATE");
     try {
@@ -324,6 +440,10 @@ export class SqliteCampaignStore implements CampaignStore {
       throw error;
     }
   }
+}
+
+function attemptsJson(attempts: Attempts | undefined): string | null {
+  return attempts ? JSON.stringify(attempts) : null;
 }
 
 function toRecord(row: Row): ContactRecord {
@@ -338,6 +458,8 @@ function toRecord(row: Row): ContactRecord {
     outputs,
     deferrals: Number(row.deferrals),
     deferredService: row.deferred_service ?? undefined,
+    deferredUntil: row.state === "deferred" ? Number(row.defer_until) : undefined,
+    attempts: JSON.parse(row.attempts ?? "{}"),
     reason: row.reason ?? undefined,
   };
 }

@@ -23,15 +23,12 @@ function levelOf(event: AgentEvent): LogLevel | undefined {
     case "retry":
       return "warning";
     case "give-up":
-      return "error";
+      return "warning";
     case "breaker":
       return event.to === "OPEN" ? "error" : "info";
     case "contact-done":
-      return event.status === "completed"
-        ? "info"
-        : event.status === "skipped"
-        ? "warning"
-        : "error";
+      // A deferral is normal operation: the contact waits for its service, nothing is lost.
+      return event.status === "failed" ? "error" : "info";
     case "invariant-violated":
       return "fatal";
     default:

@@ -1,17 +1,21 @@
 import { getLogger } from "@logtape/logtape";
+import { createHash } from "node:crypto";
 import type { BreakerRegistry } from "../breaker/mod.ts";
 import type { Clock } from "../clock/mod.ts";
-import { CircuitOpenError, errorClass, isServiceWide, ServiceError } from "../errors.ts";
+import {
+  CircuitOpenError,
+  errorClass,
+  isServiceWide,
+  RetriesExhaustedError,
+  ServiceError,
+  SlotWaitTimeoutError,
+} from "../errors.ts";
 import { Emitter } from "../events/mod.ts";
 import type { ServiceCaller } from "../resilience/mod.ts";
-import { sha256Hex } from "../services/mod.ts";
 import type { CallOutcome, CampaignSettings, Contact, Services } from "../services/mod.ts";
-import type { ContactProgress, ContactResult } from "./contact_result.ts";
+import type { ContactProgress, ContactResult, DeferReason, Step } from "./contact_result.ts";
 
 const logger = getLogger(["ai-call-agent", "processor"]);
-
-/** The pipeline's steps, named after the service each calls. */
-export type Step = "llm" | "tts" | "crm";
 
 /** Announced when a step finishes (`reused`: its output came from the ledger). */
 export interface StepEvent {
@@ -29,6 +33,13 @@ export interface ProcessorDeps {
   clock: Clock;
 }
 
+/** How much a contact may cost. */
+export interface ProcessorOptions {
+  /** Attempts at one step that reached its provider, over all runs, before the contact
+   * fails. @default 12 */
+  maxAttemptsPerStep: number;
+}
+
 /** Called after each step with the progress so far, to make it durable before going on. */
 export type SaveStep = (step: Step, progress: ContactProgress) => Promise<void>;
 
@@ -39,18 +50,33 @@ export function idempotencyKey(campaign: string, contactId: string): string {
 
 /**
  * One contact through the pipeline: script (LLM), speech (TTS), outcome (CRM), each through
- * its service's timeout, breaker and retry. Steps already in `progress` are not called again,
- * so a resumed contact costs no second LLM or TTS call; `saveStep` makes each step durable
- * before the next one starts.
+ * its service's composition (retry, slot, breaker, deadline). Steps already in `progress` are
+ * not called again, so a resumed contact costs no second LLM or TTS call; `saveStep` makes
+ * each step durable before the next one starts.
+ *
+ * A contact fails only for what is about it: its own request rejected, or its attempts at a
+ * step used up over all runs. Whatever says the *service* is broken (an open breaker, a bad
+ * key or spent quota, retries run out, a long Retry-After) defers it, its finished steps kept.
  */
 export class CallProcessor {
   readonly #deps: ProcessorDeps;
   readonly #campaign: CampaignSettings;
+  readonly #options: ProcessorOptions;
   readonly #events = new Emitter<StepEvent>();
 
-  constructor(campaign: CampaignSettings, deps: ProcessorDeps) {
+  constructor(
+    campaign: CampaignSettings,
+    deps: ProcessorDeps,
+    options: ProcessorOptions = { maxAttemptsPerStep: 12 },
+  ) {
+    if (!Number.isInteger(options.maxAttemptsPerStep) || options.maxAttemptsPerStep < 1) {
+      throw new RangeError(
+        `processor.maxAttemptsPerStep must be an integer >= 1: got ${options.maxAttemptsPerStep}`,
+      );
+    }
     this.#campaign = campaign;
     this.#deps = deps;
+    this.#options = options;
   }
 
   onEvent(listener: (event: StepEvent) => void): Disposable {
@@ -58,9 +84,9 @@ export class CallProcessor {
   }
 
   /**
-   * Runs `contact` from `progress` (which it updates). Resolves with the outcome; a service
-   * failure or internal error is an outcome, not a rejection. Rejects only when `signal`
-   * aborted (shutdown): the contact then stays resumable.
+   * Runs `contact` from `progress` (which it updates, attempts included). Resolves with the
+   * outcome; a service failure or internal error is an outcome, not a rejection. Rejects only
+   * when `signal` aborted (shutdown): the contact then stays resumable.
    */
   async processContact(
     contact: Contact,
@@ -68,28 +94,24 @@ export class CallProcessor {
     signal?: AbortSignal,
     saveStep: SaveStep = () => Promise.resolve(),
   ): Promise<ContactResult> {
-    const { services, caller, clock } = this.#deps;
+    const { services, clock } = this.#deps;
     const campaign = this.#campaign;
-    const context = { contactId: contact.id };
     const blocked = this.#firstOpenBreaker(progress);
     if (blocked) {
       // Fail fast before spending anything on a contact a down service would stop anyway.
-      return {
-        contactId: contact.id,
-        status: "skipped",
-        service: blocked.service,
-        remainingMs: blocked.remainingMs(),
-      };
+      return this.#defer(contact.id, blocked.service, "circuit-open", blocked.openError());
     }
     let step: Step = "llm";
     try {
       if (progress.script) {
         this.#stepDone(contact.id, "llm", true);
       } else {
-        progress.script = await caller.call(
+        progress.script = await this.#call(
           "llm",
+          contact,
+          progress,
           (s) => services.llm.writeScript(contact, campaign, { signal: s }),
-          { signal, context },
+          signal,
         );
         await saveStep("llm", progress);
         this.#stepDone(contact.id, "llm", false);
@@ -99,16 +121,18 @@ export class CallProcessor {
       if (progress.audio) {
         this.#stepDone(contact.id, "tts", true);
       } else {
-        const audio = await caller.call(
+        const audio = await this.#call(
           "tts",
+          contact,
+          progress,
           (s) => services.tts.synthesize(script, { signal: s }),
-          { signal, context },
+          signal,
         );
         progress.audio = {
           format: audio.format,
           byteLength: audio.bytes.byteLength,
           path: audio.path,
-          sha256: sha256Hex(audio.bytes),
+          sha256: createHash("sha256").update(audio.bytes).digest("hex"),
         };
         await saveStep("tts", progress);
         this.#stepDone(contact.id, "tts", false);
@@ -126,18 +150,118 @@ export class CallProcessor {
       };
       step = "crm";
       const key = idempotencyKey(campaign.name, contact.id);
-      const { recordId } = await caller.call(
+      const { recordId } = await this.#call(
         "crm",
+        contact,
+        progress,
         (s) => services.crm.recordOutcome(outcome, { signal: s, idempotencyKey: key }),
-        { signal, context },
+        signal,
       );
       progress.recordId = recordId;
       this.#stepDone(contact.id, "crm", false);
       return { contactId: contact.id, status: "completed", recordId };
     } catch (error) {
       if (signal?.aborted) throw error; // shutdown: the contact stays resumable
-      return resultOfFailure(contact.id, step, error);
+      return this.#resultOfFailure(contact.id, step, progress, error);
     }
+  }
+
+  /** One step's call, refusing to start once the step's attempts are used up. */
+  #call<T>(
+    step: Step,
+    contact: Contact,
+    progress: ContactProgress,
+    fn: (signal: AbortSignal) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    if ((progress.attempts[step] ?? 0) >= this.#options.maxAttemptsPerStep) {
+      return Promise.reject(new AttemptsExhausted(step));
+    }
+    progress.lastFailure = undefined;
+    return this.#deps.caller.call(step, fn, {
+      signal,
+      context: { contactId: contact.id },
+      onSent: () => (progress.attempts[step] = (progress.attempts[step] ?? 0) + 1),
+      onAttemptFailed: (error) => (progress.lastFailure = error),
+    });
+  }
+
+  #resultOfFailure(
+    contactId: string,
+    step: Step,
+    progress: ContactProgress,
+    error: unknown,
+  ): ContactResult {
+    // What the service itself last answered explains a give-up better than the give-up does.
+    const cause = progress.lastFailure ?? causeOf(error);
+    const failed = (reason: "permanent" | "attempts-exhausted", message: string) => ({
+      contactId,
+      status: "failed" as const,
+      service: step,
+      reason,
+      errorClass: errorClass(reason === "permanent" ? error : cause),
+      message,
+    });
+    if (error instanceof AttemptsExhausted) {
+      return failed(
+        "attempts-exhausted",
+        `${step}: ${
+          progress.attempts[step]
+        } attempts reached the provider over all runs (processor.maxAttemptsPerStep)`,
+      );
+    }
+    const deferral = deferralOf(error);
+    if (deferral) {
+      if ((progress.attempts[step] ?? 0) >= this.#options.maxAttemptsPerStep) {
+        return failed(
+          "attempts-exhausted",
+          `${step}: ${
+            progress.attempts[step]
+          } attempts reached the provider over all runs (processor.maxAttemptsPerStep); last: ${
+            cause instanceof Error ? cause.message : String(cause)
+          }`,
+        );
+      }
+      return this.#defer(contactId, step, deferral, error, cause);
+    }
+    if (error instanceof ServiceError) return failed("permanent", error.message);
+    logger.error("Contact {contactId} hit an internal error at {step}: {error}", {
+      contactId,
+      step,
+      error,
+    });
+    return {
+      contactId,
+      status: "failed",
+      service: step,
+      reason: "internal-error",
+      errorClass: errorClass(error),
+      message: error instanceof Error ? error.message : String(error),
+    };
+  }
+
+  #defer(
+    contactId: string,
+    service: string,
+    reason: DeferReason,
+    error: unknown,
+    cause: unknown = error,
+  ): ContactResult {
+    const now = this.#deps.clock.now();
+    // A service that stayed flaky is not tried again by this contact before its breaker's
+    // recovery time; a gated one is taken again as soon as its breaker lets calls through.
+    const until = reason === "retries-exhausted"
+      ? now + this.#deps.breakers.get(service).options.recoveryTimeoutMs
+      : now;
+    return {
+      contactId,
+      status: "deferred",
+      service,
+      reason,
+      errorClass: errorClass(cause),
+      message: error instanceof Error ? error.message : String(error),
+      until,
+    };
   }
 
   #stepDone(contactId: string, step: Step, reused: boolean): void {
@@ -156,33 +280,27 @@ export class CallProcessor {
   }
 }
 
-function resultOfFailure(contactId: string, step: Step, error: unknown): ContactResult {
-  if (error instanceof CircuitOpenError) {
-    return { contactId, status: "skipped", service: error.service, remainingMs: error.remainingMs };
+/** A step's attempts were used up before this run called it. */
+class AttemptsExhausted extends Error {
+  constructor(readonly step: Step) {
+    super(`${step}: attempts used up`);
+    this.name = "AttemptsExhausted";
   }
-  if (error instanceof ServiceError) {
-    return {
-      contactId,
-      status: "failed",
-      service: error.service,
-      reason: error.retryable ? "retries-exhausted" : "permanent",
-      errorClass: error.name,
-      message: error.message,
-      serviceWide: isServiceWide(error),
-    };
+}
+
+/** Why `error` defers its contact, or undefined when it does not. */
+function deferralOf(error: unknown): DeferReason | undefined {
+  if (error instanceof CircuitOpenError) return "circuit-open";
+  if (error instanceof SlotWaitTimeoutError) return "no-slot";
+  if (error instanceof RetriesExhaustedError) {
+    return error.reason === "retry-after-too-long" ? "paused" : "retries-exhausted";
   }
-  logger.error("Contact {contactId} hit an internal error at {step}: {error}", {
-    contactId,
-    step,
-    error,
-  });
-  return {
-    contactId,
-    status: "failed",
-    service: step,
-    reason: "internal-error",
-    errorClass: errorClass(error),
-    message: error instanceof Error ? error.message : String(error),
-    serviceWide: false,
-  };
+  if (isServiceWide(error)) return "service-wide";
+  if (error instanceof ServiceError && error.retryable) return "retries-exhausted";
+  return undefined;
+}
+
+/** The failure behind a give-up (what the service answered), for error-class reporting. */
+function causeOf(error: unknown): unknown {
+  return error instanceof RetriesExhaustedError ? error.cause : error;
 }

@@ -1,10 +1,9 @@
-import type { BreakerRegistry } from "../breaker/mod.ts";
+import type { BreakerRegistry, CircuitBreaker } from "../breaker/mod.ts";
 import type { Clock } from "../clock/mod.ts";
 import { Emitter } from "../events/mod.ts";
 import type { CampaignStore, ContactRecord, StepOutputs } from "../ledger/mod.ts";
-import type { CallProcessor, Step, StepEvent } from "./call_processor.ts";
-import type { ContactProgress, ContactResult, RunSummary } from "./contact_result.ts";
-import { waitForRecovery } from "./wait_for_recovery.ts";
+import type { CallProcessor, StepEvent } from "./call_processor.ts";
+import type { ContactProgress, ContactResult, RunSummary, Step } from "./contact_result.ts";
 
 /** What a campaign run announces (besides each step's {@link StepEvent}). */
 export type CampaignEvent =
@@ -15,17 +14,19 @@ export type CampaignEvent =
   | { type: "contact-done"; result: ContactResult; deferrals: number }
   | { type: "released"; service: string; contacts: number; breakerState: string }
   | { type: "waiting-for-recovery"; services: string[] }
-  | { type: "recovery-wait-over"; services: string[]; recovered: boolean };
+  | { type: "recovery-wait-over"; services: string[]; recovered: boolean }
+  | { type: "deadline-passed"; contacts: number };
 
 /** Campaign run parameters; defaults live in `config/defaults.ts`. */
 export interface CampaignRunnerOptions {
   campaign: string;
   /** Contacts processed at once. @default 4 */
   concurrency: number;
-  /** Times a contact may be deferred by an open breaker before it fails. @default 5 */
-  maxDeferrals: number;
-  /** Longest wait for an open breaker once only deferred contacts are left. @default 600000 */
+  /** Longest wait, once only deferred contacts are left, for one of them to be takeable
+   * again. @default 600000 */
   recoveryWaitMs: number;
+  /** Clock time after which no contact is started: the rest fail with `deadline-passed`. */
+  deadline?: number;
 }
 
 /** What a campaign run needs. */
@@ -44,12 +45,13 @@ export interface RunSignals {
 
 /**
  * Works a campaign from the ledger: `concurrency` workers take pending contacts, save each
- * step as it finishes, and record the outcome. A contact skipped by an open breaker is
- * deferred and taken again when that breaker lets calls through (a HALF_OPEN breaker gets only
- * as many as it has trial slots), up to `maxDeferrals`. Contacts left in progress by a crash
- * resume at the step that did not finish. The run ends when nothing is pending, in progress or
- * deferred; or when deferred contacts wait longer than `recoveryWaitMs` (they stay deferred
- * for the next run); or on shutdown.
+ * step as it finishes, and record the outcome. A deferred contact is taken again once its
+ * time has come and its service's breaker lets calls through (a HALF_OPEN breaker gets only
+ * as many as it has trial slots). Contacts left in progress by a crash resume at the step
+ * that did not finish. The run ends when nothing is pending, in progress or deferred; when
+ * deferred contacts wait longer than `recoveryWaitMs` (they stay deferred for the next run);
+ * at the deadline; or on shutdown. A ledger that stops accepting writes stops every worker
+ * before the run rejects: nothing is called after it.
  */
 export class CampaignRunner {
   readonly #options: CampaignRunnerOptions;
@@ -57,15 +59,10 @@ export class CampaignRunner {
   readonly #events = new Emitter<CampaignEvent>();
 
   constructor(options: CampaignRunnerOptions, deps: CampaignRunnerDeps) {
-    for (const field of ["concurrency", "maxDeferrals"] as const) {
-      const value = options[field];
-      if (!Number.isInteger(value) || value < (field === "concurrency" ? 1 : 0)) {
-        throw new RangeError(
-          `processor.${field} must be an integer >= ${
-            field === "concurrency" ? 1 : 0
-          }: got ${value}`,
-        );
-      }
+    if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
+      throw new RangeError(
+        `processor.concurrency must be an integer >= 1: got ${options.concurrency}`,
+      );
     }
     this.#options = options;
     this.#deps = deps;
@@ -78,7 +75,7 @@ export class CampaignRunner {
 
   /** Runs until the campaign is done, waits too long on a breaker, or is stopped. */
   async run(signals: RunSignals = {}): Promise<RunSummary> {
-    const { store, clock, breakers } = this.#deps;
+    const { store, clock } = this.#deps;
     const { campaign } = this.#options;
     const started = clock.now();
     await store.ensureCampaign(campaign, clock.now());
@@ -90,33 +87,41 @@ export class CampaignRunner {
       campaign,
       contacts: waiting.pending + waiting.deferred,
     });
+    // A fatal error (the ledger refusing a write) stops every worker, not just its own.
+    const fatal = new AbortController();
+    const stop = AbortSignal.any([fatal.signal, ...(signals.abort ? [signals.abort] : [])]);
+    const stopped = () => signals.drain?.aborted || stop.aborted;
     let ended: RunSummary["ended"] = "finished";
+    let waitingSince: number | undefined;
     while (true) {
-      await Promise.all(
-        Array.from({ length: this.#options.concurrency }, () => this.#worker(signals)),
+      if (await this.#deadlinePassed()) break;
+      const results = await Promise.allSettled(
+        Array.from({ length: this.#options.concurrency }, () => this.#worker(stopped, stop, fatal)),
       );
-      if (signals.drain?.aborted || signals.abort?.aborted) {
+      const failure = results.find((r) => r.status === "rejected");
+      if (failure) throw (failure as PromiseRejectedResult).reason;
+      if (stopped()) {
         ended = "shutdown";
         break;
       }
       const services = await store.deferredServices(campaign);
       if (services.length === 0) break;
-      if (await this.#releaseRecovered(services) > 0) continue;
-      this.#events.emit({ type: "waiting-for-recovery", services });
-      let recovered;
-      try {
-        recovered = await waitForRecovery(
-          services.map((service) => breakers.get(service)),
-          this.#options.recoveryWaitMs,
-          { clock, signal: signals.drain },
-        );
-      } catch {
-        ended = "shutdown";
+      if (await this.#releaseDue(services) > 0) {
+        waitingSince = undefined;
+        continue;
+      }
+      waitingSince ??= clock.now();
+      const waitLeft = waitingSince + this.#options.recoveryWaitMs - clock.now();
+      if (waitLeft <= 0) {
+        this.#events.emit({ type: "recovery-wait-over", services, recovered: false });
+        ended = "waiting-for-recovery";
         break;
       }
-      this.#events.emit({ type: "recovery-wait-over", services, recovered: recovered.length > 0 });
-      if (recovered.length === 0) {
-        ended = "waiting-for-recovery";
+      this.#events.emit({ type: "waiting-for-recovery", services });
+      try {
+        await this.#waitForChange(services, waitLeft, signals.drain);
+      } catch {
+        ended = "shutdown";
         break;
       }
     }
@@ -125,16 +130,32 @@ export class CampaignRunner {
     return { campaign, ...counts, total, durationMs: clock.now() - started, ended };
   }
 
-  /** Moves deferred contacts back to pending for breakers that let calls through. */
-  async #releaseRecovered(services: string[]): Promise<number> {
+  /** At the deadline, every contact not yet finished fails with that reason. */
+  async #deadlinePassed(): Promise<boolean> {
+    const { deadline } = this.#options;
+    const { store, clock } = this.#deps;
+    if (deadline === undefined || clock.now() < deadline) return false;
+    const failed = await store.failRemaining(
+      this.#options.campaign,
+      `deadline-passed: the campaign's deadline (${new Date(deadline).toISOString()}) passed`,
+      clock.now(),
+    );
+    this.#events.emit({ type: "deadline-passed", contacts: failed });
+    return true;
+  }
+
+  /** Moves deferred contacts whose time has come back to pending, for breakers that let
+   * calls through; returns how many. */
+  async #releaseDue(services: string[]): Promise<number> {
     const { store, clock, breakers } = this.#deps;
     let released = 0;
     for (const service of services) {
       const breaker = breakers.get(service);
-      if (breaker.state === "OPEN") continue;
+      const state = breaker.state;
+      if (state === "OPEN") continue;
       // HALF_OPEN gets only as many contacts as it has trial slots: the rest would be
-      // refused and spend a deferral for nothing.
-      const limit = breaker.state === "HALF_OPEN" ? breaker.options.halfOpenMaxCalls : -1;
+      // refused and go straight back.
+      const limit = state === "HALF_OPEN" ? breaker.options.halfOpenMaxCalls : -1;
       const count = await store.releaseDeferred(
         this.#options.campaign,
         service,
@@ -142,30 +163,68 @@ export class CampaignRunner {
         limit,
       );
       if (count > 0) {
-        this.#events.emit({
-          type: "released",
-          service,
-          contacts: count,
-          breakerState: breaker.state,
-        });
+        this.#events.emit({ type: "released", service, contacts: count, breakerState: state });
       }
       released += count;
     }
     return released;
   }
 
-  async #worker(signals: RunSignals): Promise<void> {
-    const { store, clock } = this.#deps;
-    while (!signals.drain?.aborted && !signals.abort?.aborted) {
-      const record = await store.claimNext(this.#options.campaign, clock.now());
-      if (!record) return;
-      await this.#process(record, signals.abort);
+  /**
+   * Waits until something may let a deferred contact go again: a breaker change, the
+   * earliest deferral's time, a breaker's recovery time (when no probe is needed), the
+   * deadline, or `maxMs`. Rejects when `signal` aborts.
+   */
+  async #waitForChange(services: string[], maxMs: number, signal?: AbortSignal): Promise<void> {
+    const { store, clock, breakers } = this.#deps;
+    const now = clock.now();
+    const watched = services.map((service) => breakers.get(service));
+    const times = [
+      now + maxMs,
+      await store.nextDeferredAt(this.#options.campaign, now) ?? Infinity,
+      ...watched.map((breaker) => now + lazyRecoveryMs(breaker)),
+      this.#options.deadline ?? Infinity,
+    ];
+    const wake = Math.max(now, Math.min(...times));
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal!.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const changed = Symbol("changed");
+    const subscriptions = watched.map((breaker) =>
+      breaker.onStateChange(() => controller.abort(changed))
+    );
+    try {
+      await clock.sleep(wake - now, controller.signal);
+    } catch (reason) {
+      if (reason !== changed) throw reason;
+    } finally {
+      for (const subscription of subscriptions) subscription[Symbol.dispose]();
+      signal?.removeEventListener("abort", onAbort);
     }
   }
 
-  async #process(record: ContactRecord, abort?: AbortSignal): Promise<void> {
+  async #worker(
+    stopped: () => boolean | undefined,
+    abort: AbortSignal,
+    fatal: AbortController,
+  ): Promise<void> {
+    const { store, clock } = this.#deps;
+    try {
+      while (!stopped()) {
+        if (this.#options.deadline !== undefined && clock.now() >= this.#options.deadline) return;
+        const record = await store.claimNext(this.#options.campaign, clock.now());
+        if (!record) return;
+        await this.#process(record, abort);
+      }
+    } catch (error) {
+      fatal.abort(error);
+      throw error;
+    }
+  }
+
+  async #process(record: ContactRecord, abort: AbortSignal): Promise<void> {
     const { store, clock, processor } = this.#deps;
-    const { campaign, maxDeferrals } = this.#options;
+    const { campaign } = this.#options;
     const id = record.contact.id;
     this.#events.emit({
       type: "contact-start",
@@ -173,7 +232,7 @@ export class CampaignRunner {
       resumedAt: record.step,
       deferrals: record.deferrals,
     });
-    const progress = progressOf(record.outputs);
+    const progress = progressOf(record);
     let result: ContactResult;
     try {
       result = await processor.processContact(
@@ -181,16 +240,23 @@ export class CampaignRunner {
         progress,
         abort,
         (step, current) =>
-          store.saveStep(campaign, id, step, outputsOf(step, current), clock.now()),
+          store.saveStep(
+            campaign,
+            id,
+            step,
+            outputsOf(step, current),
+            clock.now(),
+            current.attempts,
+          ),
       );
     } catch (error) {
-      if (abort?.aborted) return; // stays in_progress: resumed on the next start
+      if (abort.aborted) return; // stays in_progress: resumed on the next start
       throw error;
     }
     const now = clock.now();
     switch (result.status) {
       case "completed":
-        await store.complete(campaign, id, result.recordId, now);
+        await store.complete(campaign, id, result.recordId, now, progress.attempts);
         break;
       case "failed":
         await store.fail(
@@ -198,37 +264,44 @@ export class CampaignRunner {
           id,
           `${result.reason} at ${result.service ?? "processing"}: ${result.errorClass}`,
           now,
+          progress.attempts,
         );
         break;
-      case "skipped":
-        if (record.deferrals >= maxDeferrals) {
-          result = {
-            contactId: id,
-            status: "failed",
+      case "deferred":
+        await store.defer(
+          campaign,
+          id,
+          {
             service: result.service,
-            reason: "deferrals-exhausted",
-            errorClass: "CircuitOpenError",
-            message: `${result.service} stayed unavailable through ${maxDeferrals} deferrals`,
-            serviceWide: false,
-          };
-          await store.fail(campaign, id, result.message, now);
-        } else {
-          await store.defer(campaign, id, result.service, now);
-        }
+            until: result.until,
+            reason: `${result.reason} at ${result.service}: ${result.errorClass}`,
+          },
+          now,
+          progress.attempts,
+        );
     }
     this.#events.emit({
       type: "contact-done",
       result,
-      deferrals: record.deferrals + (result.status === "skipped" ? 1 : 0),
+      deferrals: record.deferrals + (result.status === "deferred" ? 1 : 0),
     });
   }
 }
 
-function progressOf(outputs: StepOutputs): ContactProgress {
+/** Time until an OPEN breaker turns HALF_OPEN on its own (no probe needed); Infinity when a
+ * probe or an operator decides. */
+function lazyRecoveryMs(breaker: CircuitBreaker): number {
+  if (breaker.options.halfOpenRequiresHealthyProbe) return Infinity;
+  return breaker.remainingMs();
+}
+
+function progressOf(record: ContactRecord): ContactProgress {
+  const { outputs } = record;
   return {
     script: outputs.script === undefined ? undefined : { text: outputs.script },
     audio: outputs.audio,
     recordId: outputs.crmRecordId,
+    attempts: { ...record.attempts },
   };
 }
 

@@ -1,14 +1,33 @@
 import type { StateCounts } from "../ledger/mod.ts";
 
-/** How one contact's processing ended. `skipped`: a breaker was open (it will be deferred). */
-export type ContactStatus = "completed" | "failed" | "skipped";
+/** The pipeline's steps, named after the service each calls. */
+export type Step = "llm" | "tts" | "crm";
 
-/** Why a contact failed. */
+/** How one contact's processing ended this time. */
+export type ContactStatus = "completed" | "failed" | "deferred";
+
+/**
+ * Why a contact failed for good: its own request was rejected (`permanent`: bad input, an
+ * invalid number), its attempts at a step ran out over all runs, the campaign's deadline
+ * passed, or our own bug.
+ */
 export type FailureReason =
   | "permanent"
+  | "attempts-exhausted"
+  | "deadline-passed"
+  | "internal-error";
+
+/**
+ * Why a contact was put aside to be taken again: the service's breaker was open, the service
+ * said every call will fail (bad key, quota), its retries ran out on a service that stayed
+ * flaky, the service asked for a long pause (Retry-After), or no slot freed up in time.
+ */
+export type DeferReason =
+  | "circuit-open"
+  | "service-wide"
   | "retries-exhausted"
-  | "internal-error"
-  | "deferrals-exhausted";
+  | "paused"
+  | "no-slot";
 
 /** The outcome of processing one contact. */
 export type ContactResult =
@@ -20,22 +39,32 @@ export type ContactResult =
     reason: FailureReason;
     errorClass: string;
     message: string;
-    /** Whether the error means every call to the service will fail. */
-    serviceWide: boolean;
   }
   | {
     contactId: string;
-    status: "skipped";
-    /** Service whose breaker was open. */
+    status: "deferred";
+    /** The service it waits for. */
     service: string;
-    remainingMs: number;
+    reason: DeferReason;
+    errorClass: string;
+    message: string;
+    /** Clock time before which it is not taken again (its service must also let calls
+     * through). */
+    until: number;
   };
+
+/** Attempts that reached a provider, per step, over all runs. */
+export type StepAttempts = Partial<Record<Step, number>>;
 
 /** Where a contact's pipeline got to: a resumed contact skips the steps already done. */
 export interface ContactProgress {
   script?: { text: string };
   audio?: { format: string; byteLength: number; path?: string; sha256?: string };
   recordId?: string;
+  /** Attempts that reached a provider so far, per step, over all runs. */
+  attempts: StepAttempts;
+  /** What the service answered to the last attempt that failed (this run). */
+  lastFailure?: unknown;
 }
 
 /** Counts at the end of a run, from the ledger. */

@@ -7,8 +7,8 @@ export {
   CallProcessor,
   idempotencyKey,
   type ProcessorDeps,
+  type ProcessorOptions,
   type SaveStep,
-  type Step,
   type StepEvent,
 } from "./call_processor.ts";
 export {
@@ -22,7 +22,9 @@ export type {
   ContactProgress,
   ContactResult,
   ContactStatus,
+  DeferReason,
   FailureReason,
   RunSummary,
+  Step,
+  StepAttempts,
 } from "./contact_result.ts";
-export { waitForRecovery } from "./wait_for_recovery.ts";

@@ -1,8 +1,15 @@
 /**
- * Retry, breaker and timeout composed: how every service call is made.
+ * How every service call is made: retry, bulkhead slot, breaker admission and deadline,
+ * composed once ({@link ResilientService}); the agent's services by name
+ * ({@link ServiceCaller}); and a rate limiter for sinks.
  * @module
  */
-export { resilientCall, type ResilientCallOptions } from "./resilient_call.ts";
-export { type AttemptEnd, ServiceCaller, type ServiceCallPolicy } from "./service_caller.ts";
-export { Bulkhead } from "./bulkhead.ts";
+export {
+  type AttemptEnd,
+  ResilientService,
+  type ServiceCallOptions,
+  type ServiceCallPolicy,
+} from "./resilient_service.ts";
+export { ServiceCaller } from "./service_caller.ts";
+export { Bulkhead, type SlotWaitOptions } from "./bulkhead.ts";
 export { RateLimiter } from "./rate_limiter.ts";

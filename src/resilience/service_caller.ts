@@ -1,103 +1,49 @@
-import type { BreakerRegistry } from "../breaker/mod.ts";
-import { type Clock, withTimeout } from "../clock/mod.ts";
-import { TimeoutError } from "../errors.ts";
-import type { CallContext, RetryPolicy } from "../retry/mod.ts";
+import type { Clock } from "../clock/mod.ts";
 import { Emitter } from "../events/mod.ts";
-import type { Bulkhead } from "./bulkhead.ts";
-import { resilientCall } from "./resilient_call.ts";
+import {
+  type AttemptEnd,
+  ResilientService,
+  type ServiceCallOptions,
+  type ServiceCallPolicy,
+} from "./resilient_service.ts";
 
-/** How one service is called: its retry policy, per-attempt deadline and bulkhead. */
-export interface ServiceCallPolicy {
-  retry: RetryPolicy;
-  /** Deadline of one attempt (not counting the wait for a bulkhead slot). */
-  timeoutMs: number;
-  /** Limits calls in flight to the service across all callers. */
-  bulkhead?: Bulkhead;
-}
-
-/** Announced when one attempt at a service ends: for latency histograms and call counts. */
-export interface AttemptEnd {
-  service: string;
-  durationMs: number;
-  /** `success`, or the class of the error it ended with. */
-  outcome: string;
-}
-
-/**
- * Calls a named service through its timeout, breaker and retry, all built from config and
- * shared by every caller.
- */
+/** Calls the agent's named services, each through its own {@link ResilientService}. */
 export class ServiceCaller {
-  readonly #policies: Readonly<Record<string, ServiceCallPolicy>>;
-  readonly #breakers: BreakerRegistry;
-  readonly #clock: Clock;
+  readonly #services = new Map<string, ResilientService>();
   readonly #attempts = new Emitter<AttemptEnd>();
 
-  constructor(
-    policies: Readonly<Record<string, ServiceCallPolicy>>,
-    breakers: BreakerRegistry,
-    deps: { clock: Clock },
-  ) {
-    this.#policies = policies;
-    this.#breakers = breakers;
-    this.#clock = deps.clock;
+  constructor(policies: Readonly<Record<string, ServiceCallPolicy>>, deps: { clock: Clock }) {
+    for (const [name, policy] of Object.entries(policies)) {
+      const service = new ResilientService(name, policy, deps);
+      service.onAttemptEnd((event) => this.#attempts.emit(event));
+      this.#services.set(name, service);
+    }
   }
 
-  /** Subscribes to the end of every attempt that reached the service. */
+  /** Subscribes to the end of every attempt that reached a service. */
   onAttemptEnd(listener: (event: AttemptEnd) => void): Disposable {
     return this.#attempts.on(listener);
   }
 
-  /** The policy of `service`; throws a RangeError naming the known services otherwise. */
-  policy(service: string): ServiceCallPolicy {
-    const policy = this.#policies[service];
-    if (!policy) {
+  /** The composition of `service`; throws a RangeError naming the known services otherwise. */
+  service(name: string): ResilientService {
+    const service = this.#services.get(name);
+    if (!service) {
       throw new RangeError(
-        `no call policy for service "${service}": known services are ${
-          Object.keys(this.#policies).join(", ")
+        `no call policy for service "${name}": known services are ${
+          [...this.#services.keys()].join(", ")
         }`,
       );
     }
-    return policy;
+    return service;
   }
 
   /** Calls `fn` against `service`; `fn` gets a signal that aborts at the attempt's deadline. */
   call<T>(
     service: string,
     fn: (signal: AbortSignal) => Promise<T>,
-    options: { signal?: AbortSignal; context?: CallContext } = {},
+    options: ServiceCallOptions = {},
   ): Promise<T> {
-    const { retry, timeoutMs, bulkhead } = this.policy(service);
-    const breaker = this.#breakers.get(service);
-    const attempt = async (signal?: AbortSignal) => {
-      const started = this.#clock.now();
-      try {
-        const result = await withTimeout(
-          this.#clock,
-          timeoutMs,
-          fn,
-          () => new TimeoutError({ service, timeoutMs }),
-          signal,
-        );
-        this.#ended(service, started, "success");
-        return result;
-      } catch (error) {
-        this.#ended(service, started, error instanceof Error ? error.name : "unknown");
-        throw error;
-      }
-    };
-    return resilientCall(
-      retry,
-      breaker,
-      (_attempt, signal) =>
-        bulkhead ? bulkhead.run(() => attempt(signal), signal) : attempt(signal),
-      { signal: options.signal, context: { service, ...options.context } },
-    );
-  }
-
-  #ended(service: string, started: number, outcome: string): void {
-    if (this.#attempts.hasListeners) {
-      this.#attempts.emit({ service, durationMs: this.#clock.now() - started, outcome });
-    }
+    return this.service(service).call(fn, options);
   }
 }

@@ -12,7 +12,8 @@ export interface BackoffOptions {
   /** No delay exceeds this, jitter included. @default 60000 */
   maxDelayMs: number;
   /**
-   * `additive`: `initial * base^attempt + U[0, jitterMs)` (the user's formula);
+   * `additive`: `initial * base^attempt + U[0, jitterMs)` (the user's formula; near the
+   * cap the exponential part stops at `maxDelayMs - jitterMs`, so delays stay spread);
    * `full`: `U[0, exp)`; `equal`: `exp/2 + U[0, exp/2)`;
    * `decorrelated`: `U[initial, previous * 3)` (AWS architecture blog's variants);
    * `none`: the bare exponential.
@@ -38,15 +39,19 @@ export function nextDelay(
   switch (options.jitter) {
     case "none":
       return exponential;
-    case "additive":
-      return Math.min(maxDelayMs, exponential + random() * options.jitterMs);
+    case "additive": {
+      // The spread is kept under the cap too: once capped, retries still do not line up.
+      const jitter = Math.min(options.jitterMs, maxDelayMs);
+      return Math.min(exponential, maxDelayMs - jitter) + random() * jitter;
+    }
     case "full":
       return random() * exponential;
     case "equal":
       return exponential / 2 + random() * (exponential / 2);
     case "decorrelated": {
-      const upper = Math.max(initialDelayMs, previousDelayMs * 3);
-      return Math.min(maxDelayMs, initialDelayMs + random() * (upper - initialDelayMs));
+      // Capping the range rather than the draw keeps capped delays spread out.
+      const upper = Math.min(maxDelayMs, Math.max(initialDelayMs, previousDelayMs * 3));
+      return initialDelayMs + random() * (upper - initialDelayMs);
     }
   }
 }

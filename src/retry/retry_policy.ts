@@ -1,5 +1,11 @@
 import { type Clock, type Random, throwIfAborted } from "../clock/mod.ts";
-import { CircuitOpenError, isTransient, RateLimitError } from "../errors.ts";
+import {
+  CircuitOpenError,
+  isTransient,
+  RateLimitError,
+  RetriesExhaustedError,
+  SlotWaitTimeoutError,
+} from "../errors.ts";
 import { Emitter } from "../events/mod.ts";
 import { type BackoffOptions, nextDelay } from "./backoff.ts";
 import type { RetryHalt } from "./retry_halt.ts";
@@ -18,6 +24,7 @@ export type GiveUpReason =
   | "exhausted"
   | "retry-after-too-long"
   | "circuit-open"
+  | "no-slot"
   | "aborted";
 
 /** Free-form labels that travel with a call's events (service, contactId, ...). */
@@ -78,77 +85,75 @@ export class RetryPolicy {
     return this.#events.on(listener);
   }
 
-  /** Calls `fn` until it succeeds, fails permanently, or the retries run out. */
-  execute<T>(
-    fn: (attempt: number, signal?: AbortSignal) => Promise<T>,
-    options: RetryCallOptions = {},
-  ): Promise<T> {
-    // The first attempt runs outside an async function: a success costs one promise.
-    const { signal } = options;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    const context = options.context ?? noContext;
-    const events = this.#events;
-    if (events.hasListeners) events.emit({ type: "attempt", attempt: 1, context });
-    let first: Promise<T>;
-    try {
-      first = fn(1, signal);
-    } catch (error) {
-      first = Promise.reject(error);
-    }
-    const retryAfterFailure = (error: unknown) => this.continueAfterFailure(fn, error, options);
-    if (!events.hasListeners) return first.catch(retryAfterFailure);
-    return first.then((result) => {
-      events.emit({ type: "success", attempt: 1, context });
-      return result;
-    }, retryAfterFailure);
-  }
-
-  /** Whether anyone listens to this policy's events. */
-  get observed(): boolean {
-    return this.#events.hasListeners;
-  }
-
-  /** Announces an event of a loop driven from outside (see `resilientCall`). */
-  notify(event: RetryEvent): void {
-    this.#events.emit(event);
-  }
-
   /**
-   * The retry loop after attempt 1 failed with `firstError`: for pipelines that run the first
-   * attempt themselves (see `resilientCall`) and only pay for the loop when it is needed.
+   * Calls `fn` until it succeeds, fails permanently, or the retries run out. Gives up with the
+   * permanent error itself, the halt's error (the breaker opened), the signal's reason, or a
+   * {@link RetriesExhaustedError} that keeps why (`exhausted`, `retry-after-too-long`), how
+   * many attempts were made and the last failure.
    */
-  async continueAfterFailure<T>(
+  async execute<T>(
     fn: (attempt: number, signal?: AbortSignal) => Promise<T>,
-    firstError: unknown,
     options: RetryCallOptions = {},
   ): Promise<T> {
     const { signal, halt } = options;
+    signal?.throwIfAborted();
     const context = options.context ?? noContext;
     const events = this.#events;
     let previousDelay = this.options.initialDelayMs;
-    let error = firstError;
     for (let attempt = 1;; attempt++) {
+      if (events.hasListeners) events.emit({ type: "attempt", attempt, context });
+      let error: unknown;
+      try {
+        const result = await fn(attempt, signal);
+        if (events.hasListeners) events.emit({ type: "success", attempt, context });
+        return result;
+      } catch (caught) {
+        error = caught;
+      }
       // A transient failure that left the breaker OPEN ends the loop as circuit-open even on
       // the last attempt: the service is down, not this contact's call.
       const halted = isTransient(error) && !signal?.aborted ? halt?.check() : undefined;
-      const decision = this.#decide(error, attempt, previousDelay, signal);
-      if (typeof decision === "string" || halted) {
-        const reason = halted ? "circuit-open" : decision as GiveUpReason;
-        if (events.hasListeners) events.emit({ type: "give-up", attempt, reason, error, context });
-        throw halted ?? (reason === "aborted" ? signal!.reason : error);
+      const decision = halted
+        ? "circuit-open"
+        : this.#decide(error, attempt, previousDelay, signal);
+      if (typeof decision === "string") {
+        if (events.hasListeners) {
+          events.emit({ type: "give-up", attempt, reason: decision, error, context });
+        }
+        throw this.#giveUpError(decision, error, attempt, context, signal, halted);
       }
       previousDelay = decision.delayMs;
       if (events.hasListeners) events.emit({ type: "retry", attempt, ...decision, error, context });
       await this.#wait(decision.delayMs, attempt, context, signal, halt);
       throwIfAborted(signal);
-      if (events.hasListeners) events.emit({ type: "attempt", attempt: attempt + 1, context });
-      try {
-        const result = await fn(attempt + 1, signal);
-        if (events.hasListeners) events.emit({ type: "success", attempt: attempt + 1, context });
-        return result;
-      } catch (caught) {
-        error = caught;
-      }
+    }
+  }
+
+  #giveUpError(
+    reason: GiveUpReason,
+    error: unknown,
+    attempts: number,
+    context: CallContext,
+    signal?: AbortSignal,
+    halted?: Error,
+  ): unknown {
+    switch (reason) {
+      case "aborted":
+        return signal!.reason;
+      case "circuit-open":
+        return halted ?? error;
+      case "no-slot":
+      case "permanent":
+        return error;
+      case "exhausted":
+      case "retry-after-too-long":
+        return new RetriesExhaustedError({
+          service: context.service ?? (error as { service?: string })?.service ?? "unknown",
+          reason,
+          attempts,
+          cause: error,
+          retryAfterMs: error instanceof RateLimitError ? error.retryAfterMs : undefined,
+        });
     }
   }
 
@@ -195,6 +200,7 @@ export class RetryPolicy {
   ): GiveUpReason | { delayMs: number; retryAfterMs?: number } {
     if (signal?.aborted) return "aborted";
     if (error instanceof CircuitOpenError) return "circuit-open";
+    if (error instanceof SlotWaitTimeoutError) return "no-slot";
     if (!isTransient(error)) return "permanent";
     if (attempt > this.options.maxRetries) return "exhausted";
     const backoff = nextDelay(this.options, attempt - 1, previousDelay, this.#random);

@@ -16,6 +16,8 @@ export interface ServiceDeps {
   env: (name: string) => string | undefined;
   /** Writes a file, creating its folder (TTS audio). */
   writeFile: (path: string, bytes: Uint8Array) => Promise<void>;
+  /** Reads (and remembers) secrets; share one so every client redacts every secret. */
+  secrets?: SecretReader;
 }
 
 /**
@@ -23,7 +25,8 @@ export interface ServiceDeps {
  * names; every missing one is listed in one {@link ConfigError} (exit code 2).
  */
 export function createServices(config: AgentConfig, deps: ServiceDeps): Services {
-  const secrets = new SecretReader(deps.env);
+  const secrets = deps.secrets ?? new SecretReader(deps.env);
+  const known = () => secrets.known();
   const { llm, tts, crm } = config.services;
   const startedAt = deps.clock.now();
   const mock = (options: { latencyMs: number; faults: readonly FaultRule[] }): MockOptions => ({
@@ -40,7 +43,7 @@ export function createServices(config: AgentConfig, deps: ServiceDeps): Services
     ? new OpenAiLlm({
       ...llm.openai,
       systemPrompt: llm.openai.systemPrompt || undefined,
-      timeoutMs: llm.timeoutMs,
+      secrets: known,
       apiKey: secrets.read(
         "services.llm.openai.apiKeyEnv",
         llm.openai.apiKeyEnv,
@@ -52,7 +55,7 @@ export function createServices(config: AgentConfig, deps: ServiceDeps): Services
   const ttsService = tts.kind === "elevenlabs"
     ? new ElevenLabsTts({
       ...tts.elevenlabs,
-      timeoutMs: tts.timeoutMs,
+      secrets: known,
       apiKey: secrets.read(
         "services.tts.elevenlabs.apiKeyEnv",
         tts.elevenlabs.apiKeyEnv,
@@ -67,7 +70,7 @@ export function createServices(config: AgentConfig, deps: ServiceDeps): Services
       crmService = new WebhookCrm({
         url: crm.webhook.url,
         healthUrl: crm.webhook.healthUrl || undefined,
-        timeoutMs: crm.timeoutMs,
+        secrets: known,
         token: crm.webhook.tokenEnv
           ? secrets.read(
             "services.crm.webhook.tokenEnv",
@@ -80,7 +83,7 @@ export function createServices(config: AgentConfig, deps: ServiceDeps): Services
     case "hubspot":
       crmService = new HubSpotCrm({
         baseUrl: crm.hubspot.baseUrl,
-        timeoutMs: crm.timeoutMs,
+        secrets: known,
         token: secrets.read(
           "services.crm.hubspot.tokenEnv",
           crm.hubspot.tokenEnv,

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { Clock } from "../clock/mod.ts";
+import { ServiceUnavailableError } from "../errors.ts";
 import { HttpClient } from "../http/mod.ts";
-import { Bulkhead } from "../resilience/mod.ts";
 import { elevenLabsErrors } from "./_elevenlabs_errors.ts";
+import { audioMismatch } from "./_audio_format.ts";
 import type { CallScript, ServiceCallOptions, SpeechAudio, TtsService } from "./types.ts";
 
 /** Voice settings ElevenLabs accepts; unset fields keep the voice's own. */
@@ -27,11 +28,10 @@ export interface ElevenLabsTtsOptions {
   voiceSettings?: VoiceSettings;
   /** Folder the audio files are written to; empty: not written. */
   audioDir: string;
-  /** Requests in flight at once (plans cap it). @default 2 */
-  maxConcurrency: number;
-  timeoutMs: number;
   /** The API key, read from the environment by the caller. */
   apiKey: string;
+  /** Every secret to keep out of messages (this key is always among them). */
+  secrets?: () => readonly string[];
 }
 
 /** What the client needs from outside. */
@@ -42,10 +42,14 @@ export interface ElevenLabsDeps {
   writeFile: (path: string, bytes: Uint8Array) => Promise<void>;
 }
 
-/** Turns scripts into speech with ElevenLabs, writing each to a content-named file. */
+/**
+ * Turns scripts into speech with ElevenLabs, writing each to a content-named file. A 200 whose
+ * body is not audio of the requested format (a JSON error page, HTML from a proxy) is a
+ * malformed response, not audio. How many requests run at once is the caller's bulkhead's
+ * job (sized from `services.tts.maxInFlight` and `elevenlabs.maxConcurrency`).
+ */
 export class ElevenLabsTts implements TtsService {
   readonly name: string;
-  readonly bulkhead: Bulkhead;
   readonly #http: HttpClient;
   readonly #options: ElevenLabsTtsOptions;
   readonly #writeFile: ElevenLabsDeps["writeFile"];
@@ -55,23 +59,18 @@ export class ElevenLabsTts implements TtsService {
     this.name = name;
     this.#options = options;
     this.#writeFile = deps.writeFile;
-    this.bulkhead = new Bulkhead(options.maxConcurrency, `${name}.maxConcurrency`);
     this.#http = new HttpClient({
       service: name,
       baseUrl: options.baseUrl,
-      timeoutMs: options.timeoutMs,
       headers: { "xi-api-key": options.apiKey },
       errors: elevenLabsErrors,
-      secrets: [options.apiKey],
+      secrets: () => [options.apiKey, ...(options.secrets?.() ?? [])],
       maxBodyBytes: 50 * 1024 * 1024,
     }, deps);
   }
 
-  synthesize(script: CallScript, options: ServiceCallOptions = {}): Promise<SpeechAudio> {
-    return this.bulkhead.run(() => this.#synthesize(script, options.signal), options.signal);
-  }
-
-  async #synthesize(script: CallScript, signal?: AbortSignal): Promise<SpeechAudio> {
+  async synthesize(script: CallScript, options: ServiceCallOptions = {}): Promise<SpeechAudio> {
+    const { signal } = options;
     const { voiceId, modelId, outputFormat, voiceSettings } = this.#options;
     const response = await this.#http.request({
       method: "POST",
@@ -81,6 +80,19 @@ export class ElevenLabsTts implements TtsService {
       json: { text: script.text, model_id: modelId, voice_settings: voiceSettings },
       signal,
     });
+    const mismatch = audioMismatch(
+      outputFormat,
+      response.headers.get("content-type"),
+      response.body,
+    );
+    if (mismatch) {
+      throw new ServiceUnavailableError({
+        service: this.name,
+        status: response.status,
+        code: "malformed_response",
+        message: `HTTP ${response.status} that is not ${outputFormat} audio: ${mismatch}`,
+      });
+    }
     const cost = Number(response.headers.get("character-cost"));
     const audio: SpeechAudio = {
       bytes: response.body,

@@ -10,7 +10,8 @@ export interface HubSpotCrmOptions {
   baseUrl: string;
   /** Private app token, read from the environment. */
   token: string;
-  timeoutMs: number;
+  /** Every secret to keep out of messages. */
+  secrets?: () => readonly string[];
 }
 
 /** HubSpot's association type id for a call to a contact. */
@@ -38,10 +39,9 @@ export class HubSpotCrm implements CrmService {
     this.#http = new HttpClient({
       service: name,
       baseUrl: options.baseUrl,
-      timeoutMs: options.timeoutMs,
       headers: { authorization: `Bearer ${options.token}` },
       errors: hubSpotErrors,
-      secrets: [options.token],
+      secrets: () => [options.token, ...(options.secrets?.() ?? [])],
     }, deps);
   }
 

@@ -23,10 +23,10 @@ export interface OpenAiLlmOptions {
   maxTokens: number;
   /** @default {@link defaultSystemPrompt} */
   systemPrompt?: string;
-  /** Deadline of one request. */
-  timeoutMs: number;
   /** The API key, read from the environment by the caller. */
   apiKey: string;
+  /** Every secret to keep out of messages (this key is always among them). */
+  secrets?: () => readonly string[];
 }
 
 interface ChatCompletion {
@@ -49,10 +49,9 @@ export class OpenAiLlm implements LlmService {
     this.#http = new HttpClient({
       service: name,
       baseUrl: options.baseUrl,
-      timeoutMs: options.timeoutMs,
       headers: { authorization: `Bearer ${options.apiKey}` },
       errors: openAiErrors,
-      secrets: [options.apiKey],
+      secrets: () => [options.apiKey, ...(options.secrets?.() ?? [])],
     }, deps);
   }
 

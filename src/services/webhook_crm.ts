@@ -12,7 +12,8 @@ export interface WebhookCrmOptions {
   healthUrl?: string;
   /** Sent as `Authorization: Bearer <token>` when set (read from the environment). */
   token?: string;
-  timeoutMs: number;
+  /** Every secret to keep out of messages. */
+  secrets?: () => readonly string[];
 }
 
 /**
@@ -32,10 +33,9 @@ export class WebhookCrm implements CrmService {
     this.name = name;
     const common = {
       service: name,
-      timeoutMs: options.timeoutMs,
       headers: options.token ? { authorization: `Bearer ${options.token}` } : undefined,
       errors: webhookErrors,
-      secrets: options.token ? [options.token] : [],
+      secrets: () => [...(options.token ? [options.token] : []), ...(options.secrets?.() ?? [])],
     };
     this.#http = new HttpClient({ ...common, baseUrl: options.url }, deps);
     this.#health = new HttpClient({ ...common, baseUrl: options.healthUrl || options.url }, deps);

@@ -47,10 +47,7 @@ export async function createSheetsSink(
     }
   }
   const key = parseServiceAccountKey(keyText, source);
-  const token = new GoogleAccessToken(key, {
-    tokenUrl: sheets.tokenUrl,
-    timeoutMs: sheets.timeoutMs,
-  }, deps);
+  const token = new GoogleAccessToken(key, { tokenUrl: sheets.tokenUrl }, deps);
   return new SheetsLogSink({
     baseUrl: sheets.baseUrl,
     spreadsheetId: sheets.spreadsheetId,

@@ -89,7 +89,7 @@ export class GoogleAccessToken {
 
   constructor(
     key: ServiceAccountKey,
-    options: { tokenUrl: string; timeoutMs: number },
+    options: { tokenUrl: string },
     deps: { fetch: typeof fetch; clock: Clock },
   ) {
     this.#key = key;
@@ -98,7 +98,6 @@ export class GoogleAccessToken {
     this.#http = new HttpClient({
       service: "sheets",
       baseUrl: options.tokenUrl,
-      timeoutMs: options.timeoutMs,
       errors: tokenErrors,
       secrets: [key.private_key],
     }, deps);

@@ -11,7 +11,7 @@ import {
 import { Emitter } from "../events/mod.ts";
 import { type ErrorTable, HttpClient } from "../http/mod.ts";
 import type { Outbox, OutboxItem } from "../ledger/mod.ts";
-import { RateLimiter, resilientCall } from "../resilience/mod.ts";
+import { RateLimiter, ResilientService } from "../resilience/mod.ts";
 import { type RetryOptions, RetryPolicy } from "../retry/mod.ts";
 import type { GoogleAccessToken } from "./google_token.ts";
 
@@ -104,7 +104,7 @@ export class SheetsLogSink implements AsyncDisposable {
   readonly #token: GoogleAccessToken;
   readonly #outbox: Outbox;
   readonly #clock: Clock;
-  readonly #retry: RetryPolicy;
+  readonly #calls: ResilientService;
   readonly #limiter: RateLimiter;
   readonly #events = new Emitter<SheetsEvent>();
   #loop?: { controller: AbortController; done: Promise<void> };
@@ -128,14 +128,17 @@ export class SheetsLogSink implements AsyncDisposable {
     this.#http = new HttpClient({
       service: "sheets",
       baseUrl: options.baseUrl,
-      timeoutMs: options.timeoutMs,
       errors: sheetsErrors,
     }, deps);
-    this.#retry = new RetryPolicy(options.retry, deps);
     // No health probe for Sheets: the first append after the recovery timeout is the trial.
     this.breaker = new CircuitBreaker("sheets", {
       ...options.breaker,
       halfOpenRequiresHealthyProbe: false,
+    }, deps);
+    this.#calls = new ResilientService("sheets", {
+      retry: new RetryPolicy(options.retry, deps),
+      breaker: this.breaker,
+      timeoutMs: options.timeoutMs,
     }, deps);
     this.#limiter = new RateLimiter({ perMinute: options.maxWritesPerMinute, burst: 1 }, deps);
   }
@@ -218,18 +221,20 @@ export class SheetsLogSink implements AsyncDisposable {
     // anyway (a timeout after Google appended): check the ids before appending again.
     let mayBeThere = batch.some((item) => item.attempts > 0);
     try {
-      const skipped = await resilientCall(this.#retry, this.breaker, async () => {
-        await this.#limiter.take();
-        const present = mayBeThere ? await this.#rowIdsInSheet() : new Set<string>();
+      const skipped = await this.#calls.call(async (signal) => {
+        await this.#limiter.take(signal);
+        const present = mayBeThere ? await this.#rowIdsInSheet(signal) : new Set<string>();
         const missing = rows.filter((row) => !present.has(row.rowId));
         try {
-          if (missing.length > 0) await this.#withToken((token) => this.#append(missing, token));
+          if (missing.length > 0) {
+            await this.#withToken(signal, (token) => this.#append(missing, token, signal));
+          }
         } catch (error) {
           mayBeThere = true;
           throw error;
         }
         return rows.length - missing.length;
-      }, { context: { service: "sheets" } });
+      });
       await this.#outbox.ack(SheetsLogSink.queue, batch.map((item) => item.id));
       this.#events.emit({
         type: "appended",
@@ -272,17 +277,20 @@ export class SheetsLogSink implements AsyncDisposable {
   }
 
   /** Runs `work` with a token; on a 401, refreshes the token once and runs it again. */
-  async #withToken<T>(work: (token: string) => Promise<T>): Promise<T> {
+  async #withToken<T>(
+    signal: AbortSignal,
+    work: (token: string) => Promise<T>,
+  ): Promise<T> {
     try {
-      return await work(await this.#token.get());
+      return await work(await this.#token.get(signal));
     } catch (error) {
       if (!(error instanceof AuthenticationError && error.status === 401)) throw error;
       this.#token.invalidate();
-      return await work(await this.#token.get());
+      return await work(await this.#token.get(signal));
     }
   }
 
-  #append(rows: SheetRow[], token: string): Promise<unknown> {
+  #append(rows: SheetRow[], token: string, signal: AbortSignal): Promise<unknown> {
     const { spreadsheetId, range } = this.#options;
     return this.#http.json({
       method: "POST",
@@ -292,20 +300,24 @@ export class SheetsLogSink implements AsyncDisposable {
       query: { valueInputOption: "RAW", insertDataOption: "INSERT_ROWS" },
       headers: { authorization: `Bearer ${token}` },
       json: { values: rows.map((row) => sheetColumns.map((column) => row[column])) },
+      signal,
     });
   }
 
-  async #rowIdsInSheet(): Promise<Set<string>> {
+  async #rowIdsInSheet(signal: AbortSignal): Promise<Set<string>> {
     const { spreadsheetId, range } = this.#options;
     const idColumn = `${range.split("!")[0]}!A:A`;
-    const body = await this.#withToken((token) =>
-      this.#http.json<{ values?: unknown[][] }>({
-        method: "GET",
-        path: `/v4/spreadsheets/${encodeURIComponent(spreadsheetId)}/values/${
-          encodeURIComponent(idColumn)
-        }`,
-        headers: { authorization: `Bearer ${token}` },
-      })
+    const body = await this.#withToken(
+      signal,
+      (token) =>
+        this.#http.json<{ values?: unknown[][] }>({
+          method: "GET",
+          path: `/v4/spreadsheets/${encodeURIComponent(spreadsheetId)}/values/${
+            encodeURIComponent(idColumn)
+          }`,
+          headers: { authorization: `Bearer ${token}` },
+          signal,
+        }),
     );
     return new Set((body.values ?? []).map((row) => String(row[0])));
   }

@@ -166,9 +166,21 @@ Deno.test("failure-rate mode opens at the threshold once minimumCalls are in the
   await breaker.execute(ok);
   assert.equal(breaker.state, "CLOSED");
   await breaker.execute(ok);
-  assert.equal(breaker.state, "CLOSED", "3 of 6 is 50%, but the last call succeeded");
-  await fail(breaker, 1);
+  assert.equal(breaker.state, "OPEN", "3 of 6 is 50%: judged after the success too");
+});
+
+Deno.test("failure-rate mode judges after every outcome: nine failures then a success open it", async () => {
+  const { breaker } = setup({
+    mode: "failure-rate",
+    failureRateThreshold: 0.5,
+    slidingWindowSize: 20,
+    minimumCalls: 10,
+  });
+  await fail(breaker, 9);
+  assert.equal(breaker.state, "CLOSED", "9 calls are under minimumCalls");
+  await breaker.execute(ok);
   assert.equal(breaker.state, "OPEN");
+  assert.match(breaker.snapshot().openReason!, /failure rate 90% over 10 calls/);
 });
 
 Deno.test("failure-rate mode forgets outcomes that slid out of the window", async () => {
@@ -247,4 +259,80 @@ Deno.test("the registry builds one breaker per service and merges their changes"
     () => registry.get("sms"),
     /no circuit breaker for service "sms": known services are llm, tts/,
   );
+});
+
+Deno.test("without the probe rule, the state itself turns HALF_OPEN at the recovery time and says so", async () => {
+  const { breaker, clock, changes } = setup({ halfOpenRequiresHealthyProbe: false });
+  await fail(breaker, 3);
+  await clock.advance(29_999);
+  assert.equal(breaker.state, "OPEN");
+  await clock.advance(1);
+  assert.equal(breaker.state, "HALF_OPEN", "read without any call");
+  assert.deepEqual(changes.map((c) => c.to), ["OPEN", "HALF_OPEN"]);
+});
+
+Deno.test("forceOpen on an OPEN breaker is announced, and it reports no recovery time", async () => {
+  const { breaker, clock, changes } = setup();
+  await fail(breaker, 3);
+  breaker.forceOpen("forced open by operator (admin API)");
+  assert.deepEqual(changes.map((c) => `${c.from}->${c.to}: ${c.reason}`).slice(1), [
+    "OPEN->OPEN: forced open by operator (admin API)",
+  ]);
+  await clock.advance(60_000);
+  assert.equal(breaker.remainingMs(), Infinity);
+  assert.equal(breaker.snapshot().remainingMs, Infinity);
+  const error = await breaker.execute(ok).catch((e) => e);
+  assert.ok(error instanceof CircuitOpenError);
+  assert.equal(error.remainingMs, Infinity);
+});
+
+Deno.test("a HALF_OPEN trial that never settles reopens the breaker after halfOpenMaxWaitMs", async () => {
+  const { breaker, clock } = setup({ halfOpenMaxWaitMs: 5_000 });
+  await fail(breaker, 3);
+  await clock.advance(30_000);
+  breaker.reportProbe(true);
+  const hung = breaker.execute(() => new Promise<never>(() => {}));
+  hung.catch(() => {});
+  await clock.advance(4_999);
+  assert.equal(breaker.state, "HALF_OPEN");
+  await clock.advance(1);
+  assert.equal(breaker.state, "OPEN");
+  assert.match(breaker.snapshot().openReason!, /trial call unfinished after 5000 ms/);
+});
+
+Deno.test("execute with an already-aborted signal does not call the function", async () => {
+  const { breaker } = setup();
+  const controller = new AbortController();
+  controller.abort(new Error("gone"));
+  let called = false;
+  await assert.rejects(
+    breaker.execute(() => {
+      called = true;
+      return ok();
+    }, controller.signal),
+    /gone/,
+  );
+  assert.equal(called, false);
+});
+
+Deno.test("a pause the service asked for holds the breaker open until then", async () => {
+  const { breaker, clock } = setup();
+  breaker.pauseFor(120_000, "asked to wait 120 s (Retry-After)");
+  assert.equal(breaker.state, "OPEN");
+  await clock.advance(60_000);
+  breaker.reportProbe(true);
+  assert.equal(breaker.state, "OPEN", "the recovery timeout alone does not end a pause");
+  await clock.advance(60_000);
+  breaker.reportProbe(true);
+  assert.equal(breaker.state, "HALF_OPEN");
+});
+
+Deno.test("a fail-fast rejection is one shared error per opening, with the time read live", async () => {
+  const { breaker, clock } = setup();
+  await fail(breaker, 3);
+  const first = await breaker.execute(ok).catch((e) => e);
+  await clock.advance(10_000);
+  const second = await breaker.execute(ok).catch((e) => e);
+  assert.equal(first, second);
+  assert.equal(second.remainingMs, 20_000);
 });

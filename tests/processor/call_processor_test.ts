@@ -31,15 +31,20 @@ Deno.test("a permanent error fails that contact only and processing moves on", a
   assert.deepEqual(t.alerts.sent.map((a) => `${a.severity}:${a.key}`), ["error:contact-failed:c1"]);
 });
 
-Deno.test("a contact whose retries run out fails with retries-exhausted", async () => {
+Deno.test("a contact whose retries run out on a flaky service is deferred, then completes", async () => {
   const t = testAgent(
     { llm: { faults: [{ fail: "rate-limit", calls: 4 }] } },
     { breaker: { failureThreshold: 10 }, processor: { concurrency: 1 } },
   );
   await using _ = t.agent;
-  const { records } = await t.runCampaign(contacts(2));
-  assert.match(records.get("c1")!.reason!, /retries-exhausted at llm: RateLimitError/);
-  assert.equal(records.get("c2")?.state, "completed");
+  const { records, summary } = await t.runCampaign(contacts(2));
+  assert.deepEqual([summary.completed, summary.failed], [2, 0]);
+  const c1 = records.get("c1")!;
+  assert.deepEqual(c1.attempts, { llm: 5, tts: 1, crm: 1 }, "4 refused, then 1 that worked");
+  assert.equal(c1.deferrals, 1);
+  const deferred = t.events.find((e) => e.type === "contact-done" && e.status === "deferred");
+  assert.equal(deferred?.reason, "retries-exhausted");
+  assert.equal(deferred?.errorClass, "RateLimitError");
 });
 
 Deno.test("contacts deferred by an open breaker complete once it closes, without paying twice", async () => {
@@ -73,13 +78,13 @@ Deno.test("deferred contacts stay deferred when the service never recovers withi
   assert.equal(summary.ended, "waiting-for-recovery");
 });
 
-Deno.test("a contact deferred more than maxDeferrals times fails with that reason", async () => {
+Deno.test("a contact's life is bounded by the attempts that reached the provider", async () => {
   // The probe says healthy, so the breaker goes HALF_OPEN, but every trial fails and reopens
-  // it: each release defers the contact again.
+  // it: each trial costs the contact one attempt.
   const t = testAgent(
     { tts: { faults: [{ fail: "unavailable", untilMs: 400_000 }] } },
     {
-      processor: { concurrency: 1, maxDeferrals: 2 },
+      processor: { concurrency: 1, maxAttemptsPerStep: 3 },
       retry: { maxRetries: 0 },
       breaker: { failureThreshold: 1, recoveryTimeoutMs: 10_000 },
     },
@@ -89,7 +94,34 @@ Deno.test("a contact deferred more than maxDeferrals times fails with that reaso
   const { records } = await t.runCampaign(contacts(1));
   const record = records.get("c1")!;
   assert.equal(record.state, "failed");
-  assert.match(record.reason!, /tts stayed unavailable through 2 deferrals/);
+  assert.match(record.reason!, /attempts-exhausted at tts: ServiceUnavailableError/);
+  assert.equal(t.services.tts.callCount, 3);
+  assert.deepEqual(record.attempts, { llm: 1, tts: 3 });
+});
+
+Deno.test("deferrals that called nothing cost nothing: contacts outlast many outages", async () => {
+  // Six short TTS outages, a few seconds apart: contacts are deferred again and again while
+  // the breaker flickers, but only attempts that reached ElevenLabs count.
+  const faults = Array.from({ length: 6 }, (_, i) => ({
+    fail: "unavailable" as const,
+    fromMs: 1_000 + i * 3_000,
+    untilMs: 1_400 + i * 3_000,
+  }));
+  const t = testAgent({ tts: { latencyMs: 200, faults } }, {
+    processor: { concurrency: 8, maxAttemptsPerStep: 2 },
+    retry: { maxRetries: 0 },
+    breaker: { recoveryTimeoutMs: 500, halfOpenRequiresHealthyProbe: false },
+  });
+  await using _ = t.agent;
+  const { summary, records } = await t.runCampaign(contacts(600), { health: false });
+  assert.deepEqual([summary.completed, summary.failed, summary.deferred], [600, 0, 0]);
+  const deferred = [...records.values()].filter((r) => r.deferrals > 0);
+  assert.ok(deferred.length > 100, `only ${deferred.length} deferred: the outages missed`);
+  const neverSent = deferred.filter((r) => r.attempts.tts === 1);
+  assert.ok(neverSent.length > 0.8 * deferred.length, "most were deferred before any call");
+  for (const record of records.values()) {
+    assert.ok((record.attempts.tts ?? 0) <= 2, `${record.contact.id}: ${record.attempts.tts}`);
+  }
 });
 
 Deno.test("a bug-level exception in one contact is recorded and the run continues", async () => {
@@ -115,9 +147,10 @@ Deno.test("a service-wide error opens the breaker at once and the rest are defer
     processor: { concurrency: 1, recoveryWaitMs: 1_000 },
   });
   await using _ = t.agent;
-  const { summary } = await t.runCampaign(contacts(5), { health: false });
+  const { summary, records } = await t.runCampaign(contacts(5), { health: false });
   assert.equal(t.services.llm.callCount, 1);
-  assert.deepEqual([summary.failed, summary.deferred], [1, 4]);
+  assert.deepEqual([summary.failed, summary.deferred], [0, 5], "the service is broken, not c1");
+  assert.match(records.get("c1")!.reason!, /service-wide at llm: AuthenticationError/);
 });
 
 Deno.test("workers share the breakers: once it opens, no worker calls the down service", async () => {

@@ -38,7 +38,7 @@ for (const seed of [1, 2, 3]) {
   Deno.test(`chaos soak (seed ${seed}): 2,000 contacts under random faults all end final, once, never calling an OPEN service`, async () => {
     const store = new SqliteCampaignStore(":memory:");
     const t = testAgent(chaos(seed), {
-      processor: { concurrency: 8, maxDeferrals: 20 },
+      processor: { concurrency: 8 },
       services: {
         llm: { timeoutMs: 10_000 },
         tts: { timeoutMs: 10_000 },

@@ -10,7 +10,10 @@ function setup(timeoutMs = 30_000) {
   const clock = new VirtualClock();
   const breakers = new BreakerRegistry({ tts: breakerOptions() }, { clock });
   const retry = new RetryPolicy(retryOptions(), { clock, random: constantRandom(0) });
-  const caller = new ServiceCaller({ tts: { retry, timeoutMs } }, breakers, { clock });
+  const caller = new ServiceCaller(
+    { tts: { retry, breaker: breakers.get("tts"), timeoutMs } },
+    { clock },
+  );
   return { clock, breakers, caller };
 }
 

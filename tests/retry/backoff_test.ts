@@ -55,12 +55,13 @@ Deno.test("every jitter mode stays within its bounds and under the cap", () => {
         const exponential = Math.min(options.maxDelayMs, initial * Math.pow(base, attempt));
         assert.ok(delay >= 0 && delay <= options.maxDelayMs, `${mode}: ${delay} over the cap`);
         switch (mode) {
-          case "additive":
-            assert.ok(
-              delay >= exponential && delay < exponential + jitterMs + 1e-9 ||
-                delay === options.maxDelayMs,
-            );
+          case "additive": {
+            // Below the cap: exponential + [0, jitter); near it the spread stays under the cap.
+            const jitter = Math.min(jitterMs, options.maxDelayMs);
+            const floor = Math.min(exponential, options.maxDelayMs - jitter);
+            assert.ok(delay >= floor && delay < floor + jitter + 1e-9 || jitter === 0);
             break;
+          }
           case "full":
             assert.ok(delay <= exponential);
             break;
@@ -68,7 +69,7 @@ Deno.test("every jitter mode stays within its bounds and under the cap", () => {
             assert.ok(delay >= exponential / 2 && delay <= exponential);
             break;
           case "decorrelated":
-            assert.ok(delay >= Math.min(initial, options.maxDelayMs));
+            assert.ok(delay >= initial);
             assert.ok(delay <= Math.max(initial, previous * 3));
             break;
           case "none":
@@ -78,4 +79,14 @@ Deno.test("every jitter mode stays within its bounds and under the cap", () => {
     ),
     { numRuns: 2_000 },
   );
+});
+
+Deno.test("capped delays still spread: clients at the cap do not retry in step", () => {
+  for (const jitter of ["additive", "decorrelated"] as const) {
+    const options = { ...defaults, jitter, maxDelayMs: 30_000 };
+    const low = nextDelay(options, 10, 60_000, () => 0);
+    const high = nextDelay(options, 10, 60_000, () => 0.999);
+    assert.ok(high - low > 900, `${jitter}: ${low} and ${high} are nearly the same instant`);
+    assert.ok(high <= 30_000, `${jitter}: ${high} is over the cap`);
+  }
 });

@@ -5,6 +5,7 @@ import {
   CircuitOpenError,
   InvalidRequestError,
   RateLimitError,
+  RetriesExhaustedError,
   ServiceUnavailableError,
 } from "../../src/errors.ts";
 import { type RetryEvent, RetryPolicy } from "../../src/retry/mod.ts";
@@ -37,13 +38,19 @@ Deno.test("transient failures are retried at 5 s, 10 s and 20 s plus seeded jitt
   ]);
 });
 
-Deno.test("retries stop after maxRetries and the last error is thrown", async () => {
+Deno.test("retries stop after maxRetries with a typed give-up that keeps the last error", async () => {
   const clock = new VirtualClock();
   const retry = new RetryPolicy(retryOptions(), { clock, random: constantRandom(0) });
   const events: RetryEvent[] = [];
   using _ = retry.onEvent((event) => events.push(event));
   const { fn, calledAt } = failingTimes(10, unavailable, "never", clock);
-  await assert.rejects(clock.run(() => retry.execute(fn)), ServiceUnavailableError);
+  await assert.rejects(clock.run(() => retry.execute(fn)), (error) => {
+    assert.ok(error instanceof RetriesExhaustedError);
+    assert.equal(error.reason, "exhausted");
+    assert.equal(error.attempts, 4);
+    assert.ok(error.cause instanceof ServiceUnavailableError);
+    return true;
+  });
   assert.equal(calledAt.length, 4);
   const last = events.at(-1)!;
   assert.equal(last.type, "give-up");
@@ -138,7 +145,12 @@ Deno.test("Retry-After above maxRetryAfterMs gives up at once", async () => {
     "ok",
     clock,
   );
-  await assert.rejects(retry.execute(fn), RateLimitError);
+  await assert.rejects(retry.execute(fn), (error) => {
+    assert.ok(error instanceof RetriesExhaustedError);
+    assert.equal(error.reason, "retry-after-too-long");
+    assert.ok(error.cause instanceof RateLimitError);
+    return true;
+  });
   assert.equal(calledAt.length, 1);
   const last = events.at(-1)!;
   assert.equal(last.type === "give-up" && last.reason, "retry-after-too-long");

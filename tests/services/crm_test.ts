@@ -32,7 +32,7 @@ const deps = { fetch, clock: systemClock };
 
 Deno.test("webhook CRM posts the outcome with an Idempotency-Key; a repeat stores nothing twice", async () => {
   await using server = startFakeWebhookCrm({ apiKey: token });
-  const crm = new WebhookCrm({ url: `${server.url}/outcomes`, token, timeoutMs: 5_000 }, deps);
+  const crm = new WebhookCrm({ url: `${server.url}/outcomes`, token }, deps);
   const first = await crm.recordOutcome(outcome, { idempotencyKey: "spring:c1" });
   const again = await crm.recordOutcome(outcome, { idempotencyKey: "spring:c1" });
   assert.equal(first.recordId, again.recordId);
@@ -81,7 +81,7 @@ const webhookRows: { name: string; fault: HttpFaultRule; check: (e: unknown) => 
 for (const row of webhookRows) {
   Deno.test(`webhook table: ${row.name}`, async () => {
     await using server = startFakeWebhookCrm({ faults: [row.fault] });
-    const crm = new WebhookCrm({ url: `${server.url}/outcomes`, timeoutMs: 5_000 }, deps);
+    const crm = new WebhookCrm({ url: `${server.url}/outcomes` }, deps);
     const error = await crm.recordOutcome(outcome, { idempotencyKey: "k" }).catch((e) => e);
     assert.ok(row.check(error), `got ${error?.name}: ${error?.message}`);
   });
@@ -93,7 +93,6 @@ Deno.test("webhook probe: healthy when reachable, unhealthy on 5xx or bad creden
     url: `${down.url}/outcomes`,
     healthUrl: `${down.url}/health`,
     token,
-    timeoutMs: 5_000,
   }, deps);
   await assert.rejects(downCrm.probe(), ServiceUnavailableError);
   await using server = startFakeWebhookCrm({ apiKey: token });
@@ -101,11 +100,10 @@ Deno.test("webhook probe: healthy when reachable, unhealthy on 5xx or bad creden
     url: `${server.url}/outcomes`,
     healthUrl: `${server.url}/health`,
     token,
-    timeoutMs: 5_000,
   }, deps);
   await crm.probe();
   const noHealthRoute = new WebhookCrm(
-    { url: `${server.url}/outcomes`, token, timeoutMs: 5_000 },
+    { url: `${server.url}/outcomes`, token },
     deps,
   );
   await noHealthRoute.probe(); // GET /outcomes: 404, but the receiver answered
@@ -113,14 +111,13 @@ Deno.test("webhook probe: healthy when reachable, unhealthy on 5xx or bad creden
     url: `${server.url}/outcomes`,
     healthUrl: `${server.url}/health`,
     token: "nope",
-    timeoutMs: 5_000,
   }, deps);
   await assert.rejects(wrongToken.probe(), AuthenticationError);
 });
 
 Deno.test("HubSpot CRM finds or creates the contact and logs an associated call", async () => {
   await using server = startFakeHubSpot({ apiKey: token });
-  const crm = new HubSpotCrm({ baseUrl: server.url, token, timeoutMs: 5_000 }, deps);
+  const crm = new HubSpotCrm({ baseUrl: server.url, token }, deps);
   const { recordId } = await crm.recordOutcome(outcome, { idempotencyKey: "spring:c1" });
   assert.equal(server.contacts.length, 1);
   assert.equal(server.contacts[0].properties.phone, "+14155550100");
@@ -139,7 +136,7 @@ Deno.test("HubSpot CRM finds or creates the contact and logs an associated call"
 
 Deno.test("HubSpot: a repeat with the same idempotency key reuses the call", async () => {
   await using server = startFakeHubSpot({ apiKey: token });
-  const crm = new HubSpotCrm({ baseUrl: server.url, token, timeoutMs: 5_000 }, deps);
+  const crm = new HubSpotCrm({ baseUrl: server.url, token }, deps);
   const a = await crm.recordOutcome(outcome, { idempotencyKey: "spring:c1" });
   const b = await crm.recordOutcome(outcome, { idempotencyKey: "spring:c1" });
   assert.equal(a.recordId, b.recordId);
@@ -163,7 +160,7 @@ Deno.test("HubSpot: 409 'Contact already exists. Existing ID: N' is resolved, no
       },
     ],
   });
-  const crm = new HubSpotCrm({ baseUrl: server.url, token, timeoutMs: 5_000 }, deps);
+  const crm = new HubSpotCrm({ baseUrl: server.url, token }, deps);
   await crm.recordOutcome(outcome, { idempotencyKey: "spring:c9" });
   const created = server.calls[0];
   assert.deepEqual((created.associations as { to: { id: string } }[])[0].to, { id: "777" });
@@ -214,7 +211,7 @@ const hubSpotRows: { name: string; fault: HttpFaultRule; check: (e: unknown) => 
 for (const row of hubSpotRows) {
   Deno.test(`HubSpot table: ${row.name}`, async () => {
     await using server = startFakeHubSpot({ apiKey: token, faults: [row.fault] });
-    const crm = new HubSpotCrm({ baseUrl: server.url, token, timeoutMs: 5_000 }, deps);
+    const crm = new HubSpotCrm({ baseUrl: server.url, token }, deps);
     const error = await crm.recordOutcome(outcome, { idempotencyKey: "k" }).catch((e) => e);
     assert.ok(row.check(error), `got ${error?.name}: ${error?.message}`);
     assert.doesNotMatch(String(error.message), /canary/);

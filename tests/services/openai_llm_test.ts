@@ -27,7 +27,6 @@ function llmFor(baseUrl: string, apiKey = key) {
     model: "gpt-4o-mini",
     temperature: 0.5,
     maxTokens: 200,
-    timeoutMs: 5_000,
     apiKey,
   }, { fetch, clock: systemClock });
 }

@@ -66,7 +66,7 @@ function tokenFetch(requests: StubbedRequest[] = []) {
 Deno.test("the token request is the JWT-bearer grant; the token is cached and refreshed a minute early", async () => {
   const clock = new VirtualClock({ start });
   const fetch = tokenFetch();
-  const token = new GoogleAccessToken(key, { tokenUrl, timeoutMs: 5_000 }, { fetch, clock });
+  const token = new GoogleAccessToken(key, { tokenUrl }, { fetch, clock });
   assert.equal(await token.get(), "ya29.token-1");
   const [request] = fetch.requests;
   assert.equal(request.url, tokenUrl);
@@ -122,7 +122,7 @@ function sinkFor(
   clock: VirtualClock,
   outbox = new InMemoryOutbox(),
 ) {
-  const token = new GoogleAccessToken(key, { tokenUrl, timeoutMs: 5_000 }, { fetch, clock });
+  const token = new GoogleAccessToken(key, { tokenUrl }, { fetch, clock });
   const sink = new SheetsLogSink({
     baseUrl: "https://sheets.googleapis.com",
     spreadsheetId: "sheet-1",

@@ -1,0 +1,160 @@
+import type { CircuitBreaker } from "../breaker/mod.ts";
+import { type Clock, withTimeout } from "../clock/mod.ts";
+import { errorClass, RetriesExhaustedError, TimeoutError } from "../errors.ts";
+import { Emitter } from "../events/mod.ts";
+import type { CallContext, RetryHalt, RetryPolicy } from "../retry/mod.ts";
+import type { Bulkhead } from "./bulkhead.ts";
+
+/** How one service is called: its retry policy, breaker, attempt deadline and bulkhead. */
+export interface ServiceCallPolicy {
+  retry: RetryPolicy;
+  breaker: CircuitBreaker;
+  /** Deadline of one attempt, from the moment it is sent (a wait for a slot is not in it). */
+  timeoutMs: number;
+  /** Limits calls in flight to the service across all callers. */
+  bulkhead?: Bulkhead;
+  /** Longest wait for a bulkhead slot, on its own clock. @default no bound */
+  slotWaitMs?: number;
+}
+
+/** Announced when one attempt that reached the service ends: latency and call counts. */
+export interface AttemptEnd {
+  service: string;
+  durationMs: number;
+  /** `success`, or the class of the error it ended with. */
+  outcome: string;
+}
+
+/** Per-call options of {@link ResilientService.call}. */
+export interface ServiceCallOptions {
+  /** Aborting stops the call at once (shutdown): nothing is counted against the service. */
+  signal?: AbortSignal;
+  /** Labels copied into the call's events (contactId, ...). */
+  context?: CallContext;
+  /** Called each time an attempt is admitted and sent to the service. */
+  onSent?: () => void;
+  /** Called when an attempt that was sent fails, with its error (what the service said). */
+  onAttemptFailed?: (error: unknown) => void;
+}
+
+/**
+ * One service's calls, the one composition every call goes through. The layers, outermost
+ * first:
+ *
+ * 1. **retry** with backoff; it stops as soon as the breaker is OPEN (even mid-wait);
+ * 2. **slot**: wait for a free bulkhead slot, bounded by `slotWaitMs` on its own (never the
+ *    service's failure, never in the attempt's deadline);
+ * 3. **admission**: the breaker decides when the request is about to be sent, so a request
+ *    that waited for a slot while the breaker opened is refused, not sent;
+ * 4. **deadline**: one per attempt, starting now;
+ * 5. the call; its outcome settles the breaker's permit.
+ *
+ * A service that asks for a pause longer than `maxRetryAfterMs` has its breaker held open
+ * for that long, so no caller calls it before the time it asked for.
+ */
+export class ResilientService {
+  readonly name: string;
+  readonly policy: Readonly<ServiceCallPolicy>;
+  readonly #clock: Clock;
+  readonly #attempts = new Emitter<AttemptEnd>();
+  readonly #halt: RetryHalt;
+
+  constructor(name: string, policy: ServiceCallPolicy, deps: { clock: Clock }) {
+    this.name = name;
+    this.policy = policy;
+    this.#clock = deps.clock;
+    const { breaker } = policy;
+    this.#halt = {
+      check: () => breaker.openError(),
+      subscribe: (stop) =>
+        breaker.onStateChange((change) => {
+          if (change.to === "OPEN") stop(breaker.openError() ?? new Error("circuit open"));
+        }),
+    };
+  }
+
+  /** Subscribes to the end of every attempt that reached the service. */
+  onAttemptEnd(listener: (event: AttemptEnd) => void): Disposable {
+    return this.#attempts.on(listener);
+  }
+
+  /** Calls `fn` through every layer; `fn` gets a signal that aborts at the attempt's deadline. */
+  async call<T>(
+    fn: (signal: AbortSignal) => Promise<T>,
+    options: ServiceCallOptions = {},
+  ): Promise<T> {
+    const { retry, breaker } = this.policy;
+    const context = { service: this.name, ...options.context };
+    try {
+      return await retry.execute(
+        (_attempt, signal) => this.#attempt(fn, signal, options),
+        { signal: options.signal, context, halt: this.#halt },
+      );
+    } catch (error) {
+      if (error instanceof RetriesExhaustedError && error.reason === "retry-after-too-long") {
+        breaker.pauseFor(
+          error.retryAfterMs ?? 0,
+          `asked to wait ${Math.round((error.retryAfterMs ?? 0) / 1000)} s (Retry-After)`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  #attempt<T>(
+    fn: (signal: AbortSignal) => Promise<T>,
+    signal: AbortSignal | undefined,
+    options: ServiceCallOptions,
+  ): Promise<T> {
+    const { breaker, bulkhead } = this.policy;
+    // Refused before queueing when OPEN already: no slot is held for a call that cannot go.
+    const refused = breaker.openError();
+    if (refused) return Promise.reject(refused);
+    const send = () => this.#send(fn, signal, options);
+    if (!bulkhead) return send();
+    return bulkhead.run(send, {
+      signal,
+      waitMs: this.policy.slotWaitMs,
+      clock: this.#clock,
+    });
+  }
+
+  async #send<T>(
+    fn: (signal: AbortSignal) => Promise<T>,
+    signal: AbortSignal | undefined,
+    options: ServiceCallOptions,
+  ): Promise<T> {
+    const { breaker, timeoutMs } = this.policy;
+    signal?.throwIfAborted();
+    const permit = breaker.acquire();
+    options.onSent?.();
+    const started = this.#clock.now();
+    try {
+      const result = await withTimeout(
+        this.#clock,
+        timeoutMs,
+        fn,
+        () => new TimeoutError({ service: this.name, timeoutMs }),
+        signal,
+      );
+      breaker.settle(permit, undefined);
+      this.#ended(started, "success");
+      return result;
+    } catch (error) {
+      breaker.settle(permit, error ?? new Error("attempt failed"), signal);
+      this.#ended(started, errorClass(error));
+      options.onAttemptFailed?.(error);
+      throw error;
+    }
+  }
+
+  #ended(started: number, outcome: string): void {
+    if (this.#attempts.hasListeners) {
+      this.#attempts.emit({
+        service: this.name,
+        durationMs: this.#clock.now() - started,
+        outcome,
+      });
+    }
+  }
+}
