@@ -2,12 +2,22 @@ import type { Agent } from "./create_agent.ts";
 
 /**
  * Which events raise alerts: a failing health probe (warning) until it is healthy again; a
- * breaker opening (critical) and its closing (resolved); a contact failing permanently or
- * after its retries ran out (error).
+ * breaker opening (critical) and its closing (resolved); a contact failing for good (error).
+ * An outage alert an earlier run left firing is resolved once the service proves itself
+ * (a healthy probe or a successful call with its breaker CLOSED): a restart never leaves an
+ * outage unresolved.
  */
 export function wireAlertRules(agent: Agent, campaign: string): Disposable[] {
   const { alerts } = agent;
+  const provenHealthy = (service: string) => {
+    if (agent.breakers.has(service) && agent.breakers.get(service).state === "CLOSED") {
+      alerts.resolve(`breaker-open:${service}`, `${service} answers again`);
+    }
+  };
   return [
+    agent.caller.onAttemptEnd((attempt) => {
+      if (attempt.outcome === "success") provenHealthy(attempt.service);
+    }),
     agent.health.onCheck((check) => {
       const key = `health:${check.service}`;
       if (check.status === "unhealthy") {
@@ -20,6 +30,7 @@ export function wireAlertRules(agent: Agent, campaign: string): Disposable[] {
         });
       } else if (check.status === "healthy") {
         alerts.resolve(key, `${check.service} health probe healthy again`);
+        provenHealthy(check.service);
       }
     }),
     agent.breakers.onStateChange((change) => {

@@ -104,16 +104,18 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     extraChannels: deps.alertChannels,
   });
   let background: { controller: AbortController; loop: Promise<void> } | undefined;
-  // Replays what an earlier run left in the alert outboxes at once, then on an interval.
+  // Takes back what an earlier run left (firing alerts, undelivered messages) and replays the
+  // outboxes at once, then on an interval.
   const replayLoop = async (signal: AbortSignal) => {
-    while (!signal.aborted) {
+    await alerts.restore();
+    do {
       await alerts.replay();
       try {
         await clock.sleep(config.alerts.replayIntervalMs, signal);
       } catch {
         return;
       }
-    }
+    } while (!signal.aborted);
   };
   const agent: Agent = {
     config,

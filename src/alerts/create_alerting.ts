@@ -65,7 +65,7 @@ export function createAlerting(config: AgentConfig, deps: AlertingDeps): Routing
       routes,
     },
     deliveries,
-    deps,
+    { clock: deps.clock, firing: deps.outbox },
   );
 }
 

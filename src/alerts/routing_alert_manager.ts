@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Clock } from "../clock/mod.ts";
+import type { Outbox } from "../ledger/mod.ts";
 import { Emitter } from "../events/mod.ts";
 import type { Alert, AlertManager, Notification, Severity } from "./alert.ts";
 import { severities } from "./alert.ts";
@@ -42,12 +43,20 @@ export class RoutingAlertManager implements AlertManager {
   readonly #inFlight = new Set<Promise<unknown>>();
   #groupTimer?: AbortController;
   #sequence = 0;
+  /** Where firing alerts are kept across restarts, so an outage that ends after a restart
+   * still gets its "resolved". */
+  readonly #kept?: Outbox;
+  #saving: Promise<void> = Promise.resolve();
+
+  /** The outbox queue that holds the alerts firing now. */
+  static readonly firingQueue = "alerts:firing";
 
   constructor(
     options: RoutingOptions,
     deliveries: readonly ChannelDelivery[],
-    deps: { clock: Clock },
+    deps: { clock: Clock; firing?: Outbox },
   ) {
+    this.#kept = deps.firing;
     this.#options = options;
     this.#deliveries = new Map(deliveries.map((d) => [d.channel.name, d]));
     for (const severity of severities) {
@@ -66,6 +75,20 @@ export class RoutingAlertManager implements AlertManager {
 
   onDecision(listener: (decision: AlertDecision) => void): Disposable {
     return this.#decisions.on(listener);
+  }
+
+  /**
+   * Takes back the alerts an earlier run left firing: they are resolved (and the resolve
+   * sent) once their condition clears, and not sent again while they fire.
+   */
+  async restore(): Promise<void> {
+    if (!this.#kept) return;
+    for (const item of await this.#kept.peek(RoutingAlertManager.firingQueue, 10_000)) {
+      const alert = JSON.parse(item.payload) as Alert;
+      if (!this.#firing.has(alert.key)) {
+        this.#firing.set(alert.key, { alert, lastSentAt: alert.at });
+      }
+    }
   }
 
   /** Alerts firing now. */
@@ -91,6 +114,7 @@ export class RoutingAlertManager implements AlertManager {
       if (outage) return this.#decisions.emit({ type: "suppressed", alert, reason: "inhibited" });
     }
     this.#firing.set(alert.key, { alert, lastSentAt: now });
+    this.#keep();
     this.#enqueue(alert);
   }
 
@@ -98,6 +122,7 @@ export class RoutingAlertManager implements AlertManager {
     const entry = this.#firing.get(key);
     if (!entry) return;
     this.#firing.delete(key);
+    this.#keep();
     this.#enqueue({
       ...entry.alert,
       summary: summary ?? `resolved: ${entry.alert.summary}`,
@@ -112,6 +137,20 @@ export class RoutingAlertManager implements AlertManager {
     this.#groupTimer = undefined;
     this.#sendGroups();
     while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+    await this.#saving;
+  }
+
+  /** Writes the firing set to the ledger, one write after another. */
+  #keep(): void {
+    const kept = this.#kept;
+    if (!kept) return;
+    const queue = RoutingAlertManager.firingQueue;
+    this.#saving = this.#saving.then(async () => {
+      const old = await kept.peek(queue, 10_000);
+      await kept.ack(queue, old.map((item) => item.id));
+      const firing = [...this.#firing.values()].map(({ alert }) => JSON.stringify(alert));
+      if (firing.length > 0) await kept.enqueue(queue, firing, this.#clock.now());
+    }).catch(() => {});
   }
 
   /** Replays every channel's outbox (called on a timer by the agent). */

@@ -77,7 +77,7 @@ export function startFakeWebhookCrm(options: Partial<FakeOptions> = {}): FakeWeb
     if (outcomes.has(key)) {
       server.duplicates++;
     } else {
-      outcomes.set(key, state.requests.at(-1)?.body);
+      outcomes.set(key, state.bodyOf(c));
       ids.set(key, `rec_${outcomes.size}`);
     }
     return (await state.afterWork(c)) ?? c.json({ id: ids.get(key) });

@@ -103,7 +103,7 @@ export function startFakeElevenLabs(options: FakeElevenLabsOptions): FakeServer 
       const { status, body } = elevenLabsErrorFor("not-found", {});
       return c.json(body, status as 400);
     }
-    const request = state.requests.at(-1)?.body as { text?: unknown } | undefined;
+    const request = state.bodyOf(c) as { text?: unknown } | undefined;
     if (typeof request?.text !== "string") {
       return c.json(
         { detail: [{ loc: ["body", "text"], msg: "Field required", type: "missing" }] },

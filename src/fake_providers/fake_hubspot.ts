@@ -95,7 +95,7 @@ export function startFakeHubSpot(options: FakeOptions): FakeHubSpotServer {
   app.post("/crm/v3/objects/:object/search", async (c) => {
     const faulty = await state.fault(c);
     if (faulty) return faulty;
-    const body = state.requests.at(-1)?.body as {
+    const body = state.bodyOf(c) as {
       filterGroups?: { filters?: { propertyName: string; value: string }[] }[];
     };
     const filter = body?.filterGroups?.[0]?.filters?.[0];
@@ -109,7 +109,7 @@ export function startFakeHubSpot(options: FakeOptions): FakeHubSpotServer {
     if (faulty) return faulty;
     const list = objects[c.req.param("object")];
     if (!list) return c.json(hubSpotErrorFor("not-found", {}).body, 404);
-    const body = state.requests.at(-1)?.body as {
+    const body = state.bodyOf(c) as {
       properties?: Record<string, string>;
       associations?: unknown;
     };

@@ -121,7 +121,7 @@ export function startFakeOpenAi(options: FakeOptions): FakeServer & { baseUrl: s
   app.post("/v1/chat/completions", async (c) => {
     const faulty = await state.fault(c);
     if (faulty) return faulty;
-    const request = state.requests.at(-1)?.body as
+    const request = state.bodyOf(c) as
       | { messages?: { content?: string }[] }
       | undefined;
     const prompt = request?.messages?.at(-1)?.content ?? "";

@@ -21,6 +21,9 @@ export interface HttpFaultRule extends FaultRule {
   /** Do the work (store the outcome), then never answer: a crash after the provider's
    * success and before ours. Honoured by routes that store something. */
   hangAfter?: boolean;
+  /** Health probes answer healthy while this rule applies to calls (OpenAI's quota: chat
+   * completions answer 429 while `GET /models` answers 200). */
+  probeHealthy?: boolean;
 }
 
 /** A provider's exact error response for a fault kind. */
@@ -50,6 +53,8 @@ export interface FakeServer extends AsyncDisposable {
   count(prefix: string, method?: string): number;
   /** Resolves once `n` requests have arrived (lets tests act while one hangs). */
   waitForRequests(n: number): Promise<void>;
+  /** The most requests it was answering at once. */
+  peakInFlight(): number;
   /** Announced for every call the script decides (probes excluded), as mocks do. */
   onCall(listener: (event: MockCallEvent) => void): Disposable;
   close(): Promise<void>;
@@ -59,6 +64,9 @@ export interface FakeServer extends AsyncDisposable {
 export class FakeProviderState {
   readonly schedule: FaultSchedule<HttpFaultRule>;
   readonly requests: RecordedRequest[] = [];
+  /** Requests being answered now, and the most there ever were at once. */
+  inFlight = 0;
+  peakInFlight = 0;
   readonly calls = new Emitter<MockCallEvent>();
   readonly #clock: Clock;
   readonly #service: string;
@@ -67,6 +75,8 @@ export class FakeProviderState {
   #closed = false;
   /** Requests whose rule said `hangAfter`: the route hangs once its work is done. */
   readonly #hangAfter = new WeakSet<Request>();
+  /** Each request's record, so concurrent requests never read each other's body. */
+  readonly #records = new WeakMap<Request, RecordedRequest>();
 
   constructor(
     service: string,
@@ -84,19 +94,26 @@ export class FakeProviderState {
     let body: unknown;
     const type = c.req.header("content-type") ?? "";
     if (type.includes("json")) body = await c.req.json().catch(() => "<invalid json>");
-    this.requests.push({
+    const record: RecordedRequest = {
       method: c.req.method,
       path: new URL(c.req.url).pathname,
       at: this.#clock.now(),
       headers: Object.fromEntries(c.req.raw.headers),
       body,
-    });
+    };
+    this.requests.push(record);
+    this.#records.set(c.req.raw, record);
     for (const waiter of [...this.#waiters]) {
       if (this.requests.length >= waiter.n) {
         this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
         waiter.resolve();
       }
     }
+  }
+
+  /** The parsed body of the request `c` answers. */
+  bodyOf(c: Context): unknown {
+    return this.#records.get(c.req.raw)?.body;
   }
 
   waitForRequests(n: number): Promise<void> {
@@ -109,10 +126,11 @@ export class FakeProviderState {
    * returns the faulty response, or undefined to let the route answer normally.
    */
   async fault(c: Context, probe = false): Promise<Response | undefined> {
-    const rule = probe ? this.schedule.currentRule() : this.schedule.nextRule();
+    const next = probe ? this.schedule.currentRule() : this.schedule.nextRule();
+    const rule = probe && next?.probeHealthy ? undefined : next;
     if (!probe && rule?.hangAfter) this.#hangAfter.add(c.req.raw);
     if (!probe) {
-      const request = this.requests.at(-1);
+      const request = this.#records.get(c.req.raw);
       if (request) request.result = describeRule(rule);
       this.calls.emit({
         service: this.#service,
@@ -198,7 +216,14 @@ export function serveFake(app: Hono, state: FakeProviderState): FakeServer {
     port: 0,
     onListen: () => {},
     onError: () => new Response("fake provider error", { status: 500 }),
-  }, app.fetch);
+  }, async (request) => {
+    state.peakInFlight = Math.max(state.peakInFlight, ++state.inFlight);
+    try {
+      return await app.fetch(request);
+    } finally {
+      state.inFlight--;
+    }
+  });
   const close = async () => {
     state.close();
     await server.shutdown();
@@ -210,6 +235,7 @@ export function serveFake(app: Hono, state: FakeProviderState): FakeServer {
       state.requests.filter((r) => r.path.startsWith(prefix) && (!method || r.method === method))
         .length,
     waitForRequests: (n) => state.waitForRequests(n),
+    peakInFlight: () => state.peakInFlight,
     onCall: (listener) => state.calls.on(listener),
     close,
     [Symbol.asyncDispose]: close,

@@ -94,7 +94,6 @@ export class CampaignRunner {
     let ended: RunSummary["ended"] = "finished";
     let waitingSince: number | undefined;
     while (true) {
-      if (await this.#deadlinePassed()) break;
       const results = await Promise.allSettled(
         Array.from({ length: this.#options.concurrency }, () => this.#worker(stopped, stop, fatal)),
       );
@@ -104,6 +103,7 @@ export class CampaignRunner {
         ended = "shutdown";
         break;
       }
+      if (await this.#deadlinePassed()) break;
       const services = await store.deferredServices(campaign);
       if (services.length === 0) break;
       if (await this.#releaseDue(services) > 0) {

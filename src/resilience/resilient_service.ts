@@ -20,6 +20,8 @@ export interface ServiceCallPolicy {
 /** Announced when one attempt that reached the service ends: latency and call counts. */
 export interface AttemptEnd {
   service: string;
+  /** 1 for the first attempt of a call; more for retries. */
+  attempt: number;
   durationMs: number;
   /** `success`, or the class of the error it ended with. */
   outcome: string;
@@ -87,7 +89,7 @@ export class ResilientService {
     const context = { service: this.name, ...options.context };
     try {
       return await retry.execute(
-        (_attempt, signal) => this.#attempt(fn, signal, options),
+        (attempt, signal) => this.#attempt(fn, attempt, signal, options),
         { signal: options.signal, context, halt: this.#halt },
       );
     } catch (error) {
@@ -103,6 +105,7 @@ export class ResilientService {
 
   #attempt<T>(
     fn: (signal: AbortSignal) => Promise<T>,
+    attempt: number,
     signal: AbortSignal | undefined,
     options: ServiceCallOptions,
   ): Promise<T> {
@@ -110,7 +113,7 @@ export class ResilientService {
     // Refused before queueing when OPEN already: no slot is held for a call that cannot go.
     const refused = breaker.openError();
     if (refused) return Promise.reject(refused);
-    const send = () => this.#send(fn, signal, options);
+    const send = () => this.#send(fn, attempt, signal, options);
     if (!bulkhead) return send();
     return bulkhead.run(send, {
       signal,
@@ -121,6 +124,7 @@ export class ResilientService {
 
   async #send<T>(
     fn: (signal: AbortSignal) => Promise<T>,
+    attempt: number,
     signal: AbortSignal | undefined,
     options: ServiceCallOptions,
   ): Promise<T> {
@@ -138,20 +142,21 @@ export class ResilientService {
         signal,
       );
       breaker.settle(permit, undefined);
-      this.#ended(started, "success");
+      this.#ended(attempt, started, "success");
       return result;
     } catch (error) {
       breaker.settle(permit, error ?? new Error("attempt failed"), signal);
-      this.#ended(started, errorClass(error));
+      this.#ended(attempt, started, errorClass(error));
       options.onAttemptFailed?.(error);
       throw error;
     }
   }
 
-  #ended(started: number, outcome: string): void {
+  #ended(attempt: number, started: number, outcome: string): void {
     if (this.#attempts.hasListeners) {
       this.#attempts.emit({
         service: this.name,
+        attempt,
         durationMs: this.#clock.now() - started,
         outcome,
       });

@@ -30,7 +30,10 @@ export class AgentMetrics implements Disposable {
       ),
     );
     const retries = r.register(
-      new Counter("ai_call_agent_retries_total", "Retries scheduled after a failed attempt."),
+      new Counter(
+        "ai_call_agent_retries_total",
+        "Retries sent to a service (attempts after a call's first; a retry cancelled because the breaker opened is not one).",
+      ),
     );
     const transitions = r.register(
       new Counter("ai_call_agent_breaker_transitions_total", "Circuit breaker state changes."),
@@ -76,11 +79,11 @@ export class AgentMetrics implements Disposable {
     this.#subscriptions = [
       agent.caller.onAttemptEnd((attempt) => {
         calls.inc({ service: attempt.service, outcome: attempt.outcome });
+        if (attempt.attempt > 1) retries.inc({ service: attempt.service });
         latency.observe({ service: attempt.service }, attempt.durationMs / 1000);
       }),
       agent.events.on((event) => {
-        if (event.type === "retry") retries.inc({ service: event.service ?? "" });
-        else if (event.type === "breaker") {
+        if (event.type === "breaker") {
           transitions.inc({
             service: event.service ?? "",
             from: event.from ?? "",

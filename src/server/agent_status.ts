@@ -74,7 +74,8 @@ export async function agentStatus(
           consecutiveFailures: snapshot.consecutiveFailures,
           windowFailures: snapshot.windowFailures,
           windowCalls: snapshot.windowCalls,
-          msToHalfOpen: snapshot.remainingMs,
+          // null while an operator holds it open: no timer will end that.
+          msToHalfOpen: Number.isFinite(snapshot.remainingMs) ? snapshot.remainingMs : null,
           lastErrorClass: snapshot.lastErrorClass ?? null,
         },
         health: probe

@@ -257,3 +257,31 @@ Deno.test("messages an earlier run left in a channel's outbox are sent when the 
   assert.deepEqual(pager.notifications.map((n) => n.id), ["ntf_left"]);
   assert.equal(await store.outbox.size("alerts:pager"), 0);
 });
+
+Deno.test("an outage alert left firing by an earlier run is resolved once the service answers again", async () => {
+  const store = new InMemoryCampaignStore();
+  const channel = new MemoryAlertChannel("ops");
+  {
+    const first = testAgent(
+      { llm: { faults: [{ fail: "quota" }] } },
+      {
+        processor: { recoveryWaitMs: 60_000 },
+      },
+      store,
+      [channel],
+    );
+    await using _ = first.agent;
+    const { summary } = await first.runCampaign(contacts(3));
+    assert.equal(summary.deferred, 3);
+  }
+  assert.deepEqual(channel.sent.map((a) => `${a.key}:${a.status}`), ["breaker-open:llm:firing"]);
+  // The quota was topped up; a new run (a new process) finds the service healthy.
+  const second = testAgent({}, {}, store, [channel]);
+  await using _ = second.agent;
+  await second.runCampaign([]);
+  assert.deepEqual(channel.sent.map((a) => `${a.key}:${a.status}`), [
+    "breaker-open:llm:firing",
+    "breaker-open:llm:resolved",
+  ]);
+  assert.equal(second.agent.alerts.firing().length, 0);
+});

@@ -147,3 +147,37 @@ Deno.test("admin routes with the token open, close and reset a breaker; wrong or
   assert.equal(big.status, 413);
   assert.equal(tts.state, "CLOSED", "a refused request changes nothing");
 });
+
+Deno.test("the retries metric counts retries sent, not retries cancelled when the breaker opened", async () => {
+  // Two contacts fail at once; the first schedules a retry, the second's failure opens the
+  // breaker, and the scheduled retry is cancelled: nothing was retried.
+  const t = testAgent({
+    llm: {
+      faults: [{ fail: "unavailable", calls: 1, latencyMs: 10 }, {
+        fail: "unavailable",
+        latencyMs: 50,
+      }],
+    },
+  }, {
+    processor: { concurrency: 2, recoveryWaitMs: 1_000 },
+    breaker: { failureThreshold: 2 },
+  });
+  await using _ = t.agent;
+  using status = createStatusApp({ agent: t.agent, clock: t.clock, version: "9.9.9" });
+  await t.runCampaign(contacts(2), { health: false });
+  assert.ok(t.events.some((e) => e.type === "retry"), "a retry was scheduled");
+  const metrics = await (await status.app.request("/metrics")).text();
+  assert.doesNotMatch(metrics, /ai_call_agent_retries_total\{service="llm"\} [1-9]/);
+  assert.equal(t.services.llm.callCount, 2, "two calls, no retry sent");
+});
+
+Deno.test("a forced-open breaker reports no time to half-open in /status", async () => {
+  const t = await setup();
+  await using _ = t.agent;
+  using _s = t.status;
+  t.agent.breakers.get("crm").forceOpen();
+  t.clock.advance(60_000);
+  const body = await (await t.app.request("/status")).json();
+  const crm = body.services.find((s: { service: string }) => s.service === "crm");
+  assert.equal(crm.breaker.msToHalfOpen, null, "held open until an operator resets it");
+});
