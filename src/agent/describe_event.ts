@@ -107,7 +107,9 @@ export function summaryLine(summary: Record<string, unknown>): string {
 function deferralText(event: AgentEvent, service: string): string {
   switch (event.reason) {
     case "circuit-open":
-      return `${service} breaker is open (fail-fast, ${service} not called)`;
+      return event.errorClass === "CircuitOpenError"
+        ? `${service} breaker is open (fail-fast, ${service} not called)`
+        : `${service} breaker opened on its failures (${event.errorClass}); waits for it to recover`;
     case "service-wide":
       return `${service} refused every call (${event.errorClass}); waits for it to recover`;
     case "paused":

@@ -1,0 +1,273 @@
+// deno-lint-ignore-file no-console -- a report script: printing is its job
+/**
+ * Named fault scenarios through the real OpenAI, ElevenLabs and webhook clients against the
+ * fake providers over sockets (`deno task bench:faults`). Every figure comes from what the
+ * fakes counted, not from what the agent says it did:
+ *
+ * - contacts completed / failed / deferred (the ledger, at the end);
+ * - paid LLM and TTS requests per completed contact (requests the fake answered 200);
+ * - requests that reached a service while its breaker was OPEN (checked as each arrives);
+ * - breaker openings, and false ones (openings while the provider answered every call).
+ *
+ * Goals (README): 0 contacts failed by outages that end within the campaign, at most 1.0 paid
+ * LLM and TTS request per completed contact (plus those in flight at a crash), 0 requests to
+ * an OPEN service, 0 false openings when a provider is slow but answering.
+ */
+import { createAgent } from "../src/agent/mod.ts";
+import { seededRandom, systemClock } from "../src/clock/mod.ts";
+import { deepMerge, parseConfig } from "../src/config/mod.ts";
+import {
+  type FakeServer,
+  type HttpFaultRule,
+  startFakeElevenLabs,
+  startFakeOpenAi,
+  startFakeWebhookCrm,
+} from "../src/fake_providers/mod.ts";
+import { InMemoryCampaignStore, SqliteCampaignStore } from "../src/ledger/mod.ts";
+import { createServices } from "../src/services/mod.ts";
+import { taskFlags } from "./_task_flags.ts";
+
+const keys = { T_LLM: "bench-llm", T_TTS: "bench-tts", T_CRM: "bench-crm" };
+
+interface Row {
+  scenario: string;
+  completed: number;
+  failed: number;
+  deferred: number;
+  paidLlm: number;
+  paidTts: number;
+  toOpen: number;
+  openings: number;
+  falseOpenings: number;
+  seconds: number;
+}
+
+function fakes(faults: { llm?: HttpFaultRule[]; tts?: HttpFaultRule[] }) {
+  return {
+    llm: startFakeOpenAi({ apiKey: keys.T_LLM, faults: faults.llm }),
+    tts: startFakeElevenLabs({ apiKey: keys.T_TTS, faults: faults.tts }),
+    crm: startFakeWebhookCrm({ apiKey: keys.T_CRM }),
+  };
+}
+
+function servicesConfig(f: ReturnType<typeof fakes>, audioDir = "") {
+  return {
+    services: {
+      llm: { kind: "openai", openai: { baseUrl: f.llm.baseUrl, apiKeyEnv: "T_LLM" } },
+      tts: { kind: "elevenlabs", elevenlabs: { baseUrl: f.tts.url, apiKeyEnv: "T_TTS", audioDir } },
+      crm: {
+        kind: "webhook",
+        webhook: {
+          url: `${f.crm.url}/outcomes`,
+          healthUrl: `${f.crm.url}/health`,
+          tokenEnv: "T_CRM",
+        },
+      },
+    },
+  };
+}
+
+const paid = (fake: FakeServer, path: string) =>
+  fake.requests.filter((r) => r.path.startsWith(path) && r.result === "ok").length;
+
+/** One scenario in this process: the agent on the system clock, the fakes beside it. */
+async function inProcess(
+  scenario: string,
+  contacts: number,
+  faults: { llm?: HttpFaultRule[]; tts?: HttpFaultRule[] },
+  override: Record<string, unknown>,
+  healthyProvider = false,
+): Promise<Row> {
+  const f = fakes(faults);
+  const config = parseConfig(deepMerge(
+    deepMerge({
+      logging: { filePath: "" },
+      health: { intervalMs: 200, timeoutMs: 1_000 },
+      retry: { initialDelayMs: 100, maxDelayMs: 1_000, jitterMs: 50 },
+      breaker: { recoveryTimeoutMs: 500 },
+      processor: { concurrency: 4, recoveryWaitMs: 30_000 },
+    }, servicesConfig(f)),
+    override,
+  ));
+  await using store = new InMemoryCampaignStore();
+  await store.ensureCampaign(config.campaign.name, 0);
+  await store.addContacts(
+    config.campaign.name,
+    Array.from({ length: contacts }, (_, i) => ({
+      id: `c${i + 1}`,
+      name: `Contact ${i + 1}`,
+      phone: `+1415${String(5550000 + i)}`,
+    })),
+    0,
+  );
+  await using agent = createAgent(config, {
+    store,
+    clock: systemClock,
+    random: seededRandom(1),
+    services: createServices(config, {
+      clock: systemClock,
+      fetch,
+      env: (name) => keys[name as keyof typeof keys],
+      writeFile: () => Promise.resolve(),
+    }),
+  });
+  let toOpen = 0;
+  for (const [service, fake] of [["llm", f.llm], ["tts", f.tts], ["crm", f.crm]] as const) {
+    fake.onCall(() => {
+      if (agent.breakers.get(service).state === "OPEN") toOpen++;
+    });
+  }
+  let openings = 0;
+  agent.breakers.onStateChange((change) => change.to === "OPEN" && openings++);
+  const started = performance.now();
+  agent.start();
+  let summary;
+  try {
+    summary = await agent.runner.run();
+  } finally {
+    await agent.stop();
+    await Promise.all([f.llm.close(), f.tts.close(), f.crm.close()]);
+  }
+  return {
+    scenario,
+    completed: summary.completed,
+    failed: summary.failed,
+    deferred: summary.deferred,
+    paidLlm: paid(f.llm, "/v1/chat/completions"),
+    paidTts: paid(f.tts, "/v1/text-to-speech"),
+    toOpen,
+    openings,
+    falseOpenings: healthyProvider ? openings : 0,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** `run` as a subprocess with the start task's flags, killed with SIGKILL mid-run, resumed. */
+async function killAndResume(contacts: number): Promise<Row> {
+  const dir = await Deno.makeTempDir({ prefix: "faults-kill-" });
+  const f = fakes({ llm: [{ latencyMs: 30 }], tts: [{ latencyMs: 30 }] });
+  try {
+    const csv = [
+      "id,name,phone",
+      ...Array.from(
+        { length: contacts },
+        (_, i) => `c${i + 1},Contact ${i + 1},+1415${String(5550000 + i)}`,
+      ),
+    ];
+    await Deno.writeTextFile(`${dir}/contacts.csv`, csv.join("\n") + "\n");
+    await Deno.writeTextFile(
+      `${dir}/config.json`,
+      JSON.stringify({
+        server: { port: 0 },
+        processor: { concurrency: 8 },
+        logging: { filePath: "logs/agent.jsonl" },
+        ...servicesConfig(f, "audio"),
+      }),
+    );
+    const flags = await taskFlags("start");
+    const main = new URL("../main.ts", import.meta.url).pathname;
+    const run = () =>
+      new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          ...flags,
+          main,
+          "run",
+          "--contacts",
+          "contacts.csv",
+          "--db",
+          "data/ledger.db",
+          "--config",
+          "config.json",
+        ],
+        cwd: dir,
+        env: keys,
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+    const started = performance.now();
+    const first = run();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    first.kill("SIGKILL");
+    await first.status;
+    const second = await run().status;
+    if (!second.success) throw new Error(`the resumed run exited ${second.code}`);
+    await using store = new SqliteCampaignStore(`${dir}/data/ledger.db`);
+    const counts = await store.counts("default");
+    return {
+      scenario: "SIGKILL mid-run, then resume",
+      completed: counts.completed,
+      failed: counts.failed,
+      deferred: counts.deferred,
+      paidLlm: paid(f.llm, "/v1/chat/completions"),
+      paidTts: paid(f.tts, "/v1/text-to-speech"),
+      toOpen: 0,
+      openings: 0,
+      falseOpenings: 0,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    await Promise.all([f.llm.close(), f.tts.close(), f.crm.close()]);
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const now = () => Date.now();
+const rows: Row[] = [];
+{
+  const t = now();
+  rows.push(
+    await inProcess("LLM quota window (3 s), probe healthy", 60, {
+      llm: [{ fail: "quota", probeHealthy: true, fromMs: t + 300, untilMs: t + 3_300 }],
+      tts: [{ latencyMs: 50 }],
+    }, {}),
+  );
+}
+{
+  const t = now();
+  const outages = Array.from({ length: 6 }, (_, i) => ({
+    fail: "unavailable" as const,
+    fromMs: t + 500 + i * 1_500,
+    untilMs: t + 900 + i * 1_500,
+  }));
+  rows.push(
+    await inProcess("flapping TTS (6 outages of 0.4 s)", 360, {
+      tts: [...outages, { latencyMs: 100 }],
+    }, { breaker: { halfOpenRequiresHealthyProbe: false } }),
+  );
+}
+rows.push(
+  await inProcess(
+    "slow but healthy TTS (600 ms, 4 workers, 2 slots)",
+    12,
+    {
+      tts: [{ latencyMs: 600 }],
+    },
+    { services: { tts: { timeoutMs: 1_000, elevenlabs: { maxConcurrency: 2 } } } },
+    true,
+  ),
+);
+{
+  const t = now();
+  rows.push(
+    await inProcess("TTS 401 for 2 s, then fixed", 40, {
+      tts: [{ fail: "auth", untilMs: t + 2_000 }, { latencyMs: 50 }],
+    }, {}),
+  );
+}
+rows.push(await killAndResume(400));
+
+const fixed = (n: number) => n.toFixed(2);
+console.log(
+  "| scenario | completed | failed | deferred | paid LLM / completed | paid TTS / completed | requests to an OPEN service | breaker openings (false) | seconds |",
+);
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+for (const row of rows) {
+  console.log(
+    `| ${row.scenario} | ${row.completed} | ${row.failed} | ${row.deferred} | ${
+      fixed(row.paidLlm / Math.max(1, row.completed))
+    } | ${
+      fixed(row.paidTts / Math.max(1, row.completed))
+    } | ${row.toOpen} | ${row.openings} (${row.falseOpenings}) | ${row.seconds.toFixed(1)} |`,
+  );
+}
