@@ -30,6 +30,8 @@ export interface AgentDeps {
   env?: (name: string) => string | undefined;
   /** The Google Sheets log, when configured. */
   sheets?: SheetsLogSink;
+  /** Collects every secret read; share one set so every component redacts every secret. */
+  knownSecrets?: Set<string>;
 }
 
 /** The wired agent: every component, sharing one set of breakers and one event stream. */
@@ -96,6 +98,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     { store, processor, breakers, clock },
   );
   const alerts = createAlerting(config, {
+    knownSecrets: deps.knownSecrets,
     clock,
     random,
     fetch: deps.fetch ?? noNetwork,

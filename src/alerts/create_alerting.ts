@@ -17,6 +17,8 @@ export interface AlertingDeps {
   fetch: typeof fetch;
   env: (name: string) => string | undefined;
   outbox: Outbox;
+  /** Collects every secret read; share one set so every channel redacts every secret. */
+  knownSecrets?: Set<string>;
   /** Channels made in code (tests, the simulation), routed like configured ones. */
   extraChannels?: readonly AlertChannel[];
 }
@@ -27,13 +29,14 @@ export interface AlertingDeps {
  * extra ones, each with its own delivery (retry, breaker, rate limit, outbox).
  */
 export function createAlerting(config: AgentConfig, deps: AlertingDeps): RoutingAlertManager {
-  const secrets = new SecretReader(deps.env);
+  const secrets = new SecretReader(deps.env, deps.knownSecrets);
+  const known = () => secrets.known();
   const secret = (path: string, variable: string) => secrets.read(path, variable);
   const channels = new Map<string, { channel: AlertChannel; perMinute?: number }>();
   channels.set("log", { channel: new LogAlertChannel() });
   for (const [name, channel] of Object.entries(config.alerts.channels)) {
     channels.set(name, {
-      channel: buildChannel(name, channel, secret, deps),
+      channel: buildChannel(name, channel, secret, known, deps),
       perMinute: channel.kind === "log" ? undefined : channel.perMinute,
     });
   }
@@ -73,6 +76,7 @@ function buildChannel(
   name: string,
   config: ChannelConfig,
   secret: (path: string, variable: string) => string,
+  known: () => readonly string[],
   deps: AlertingDeps,
 ): AlertChannel {
   const path = `alerts.channels.${name}`;
@@ -86,6 +90,7 @@ function buildChannel(
           chatId: config.chatId,
           token: secret(`${path}.tokenEnv`, config.tokenEnv),
           timeoutMs: config.timeoutMs,
+          secrets: known,
         },
         deps,
         name,
@@ -103,6 +108,7 @@ function buildChannel(
           config.apiKeyEnv ?? (isResend ? "RESEND_API_KEY" : "SENDGRID_API_KEY"),
         ),
         timeoutMs: config.timeoutMs,
+        secrets: known,
       };
       return isResend
         ? new ResendEmailChannel(options, deps, name)
@@ -114,6 +120,7 @@ function buildChannel(
           url: config.url,
           secret: secret(`${path}.secretEnv`, config.secretEnv),
           timeoutMs: config.timeoutMs,
+          secrets: known,
         },
         deps,
         name,

@@ -12,6 +12,8 @@ export interface EmailChannelOptions {
   from: string;
   to: readonly string[];
   timeoutMs: number;
+  /** Every secret to keep out of messages (this key is always among them). */
+  secrets?: () => readonly string[];
 }
 
 /** The HTTP client of an email provider: bearer key, the provider's error table. */
@@ -26,7 +28,7 @@ function emailClient(
     baseUrl: options.baseUrl,
     headers: { authorization: `Bearer ${options.apiKey}` },
     errors,
-    secrets: [options.apiKey],
+    secrets: () => [options.apiKey, ...(options.secrets?.() ?? [])],
   }, deps);
 }
 

@@ -15,6 +15,8 @@ export interface TelegramChannelOptions {
   token: string;
   chatId: string;
   timeoutMs: number;
+  /** Every secret to keep out of messages (this token is always among them). */
+  secrets?: () => readonly string[];
 }
 
 /**
@@ -41,7 +43,7 @@ export class TelegramChannel implements AlertChannel {
       service: `alerts:${name}`,
       baseUrl: `${options.baseUrl.replace(/\/+$/, "")}/bot${options.token}`,
       errors: telegramErrors,
-      secrets: [options.token],
+      secrets: () => [options.token, ...(options.secrets?.() ?? [])],
     }, deps);
   }
 

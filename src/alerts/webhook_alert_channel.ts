@@ -10,6 +10,8 @@ export interface WebhookAlertOptions {
   /** Shared secret for the signature, read from the environment. */
   secret: string;
   timeoutMs: number;
+  /** Every secret to keep out of messages (this one is always among them). */
+  secrets?: () => readonly string[];
 }
 
 /** `sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`: what receivers recompute to verify. */
@@ -42,7 +44,7 @@ export class WebhookAlertChannel implements AlertChannel {
       service: `alerts:${name}`,
       baseUrl: options.url,
       errors: webhookErrors,
-      secrets: [options.secret],
+      secrets: () => [options.secret, ...(options.secrets?.() ?? [])],
     }, deps);
   }
 

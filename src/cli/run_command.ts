@@ -109,11 +109,14 @@ export async function runCommand(
     return ExitCode.ok;
   }
   const config = await loadRunConfig(options, io);
+  // Every secret any component reads lands here, and no message, alert or log line holds one.
+  const knownSecrets = new Set<string>();
   const services = createServices(config, {
     clock,
     fetch: io.fetch,
     env: io.env,
     writeFile: io.writeFile,
+    knownSecrets,
   });
   await io.configureLogging({
     filePath: config.logging.filePath,
@@ -121,6 +124,7 @@ export async function runCommand(
     maxBytes: config.logging.maxBytes,
     maxFiles: config.logging.maxFiles,
     console: { colour: io.isTerminal, level: "warning" },
+    knownSecrets,
   });
   const format = formatOf(options.contacts);
   let stream: ReadableStream<Uint8Array>;
@@ -156,6 +160,7 @@ export async function runCommand(
     outbox: store.outbox,
     env: io.env,
     readTextFile: io.readTextFile,
+    knownSecrets,
   });
   await using agent = createAgent(config, {
     sheets,
@@ -165,6 +170,7 @@ export async function runCommand(
     fetch: io.fetch,
     env: io.env,
     store,
+    knownSecrets,
   });
   using _log = agent.events.on(logAgentEvent);
   const drain = new AbortController();

@@ -7,10 +7,12 @@ import { ConfigError } from "../errors.ts";
 export class SecretReader {
   readonly #env: (name: string) => string | undefined;
   readonly #missing: string[] = [];
-  readonly #known = new Set<string>();
+  readonly #known: Set<string>;
 
-  constructor(env: (name: string) => string | undefined) {
+  /** `known` collects every secret read: share one set so every component can redact all. */
+  constructor(env: (name: string) => string | undefined, known = new Set<string>()) {
     this.#env = env;
+    this.#known = known;
   }
 
   /** The value of `variable`, or "" (noted as missing, with `path` and what to export). */

@@ -6,11 +6,12 @@ import {
   getTextFormatter,
   jsonLinesFormatter,
   type LogLevel,
+  type LogRecord,
   type Sink,
   withFilter,
 } from "@logtape/logtape";
 import { redactByField, redactByPattern } from "@logtape/redaction";
-import { secretFieldPatterns, secretTextPatterns } from "./redact.ts";
+import { redactText, secretFieldPatterns, secretTextPatterns } from "./redact.ts";
 
 /** Where logs go. */
 export interface LogOptions {
@@ -24,6 +25,9 @@ export interface LogOptions {
   level: LogLevel;
   /** Readable lines on stderr (coloured when `colour`) from `level` up; `false`: none. */
   console: false | { colour: boolean; level?: LogLevel };
+  /** Every secret the config named, read live: each is removed from every line, whatever
+   * field it hides in. */
+  knownSecrets?: ReadonlySet<string>;
 }
 
 /**
@@ -34,10 +38,15 @@ export interface LogOptions {
  */
 export function buildLogConfig(options: LogOptions): Config<string, string> {
   const sinks: Record<string, Sink> = {};
+  const known = options.knownSecrets;
+  const scrub = <F extends (record: LogRecord) => string>(format: F) => (record: LogRecord) => {
+    const text = format(record);
+    return known && known.size > 0 ? redactText(text, [...known]) : text;
+  };
   if (options.filePath) {
     sinks.file = redactByField(
       getRotatingFileSink(options.filePath, {
-        formatter: redactByPattern(jsonLinesFormatter, secretTextPatterns),
+        formatter: scrub(redactByPattern(jsonLinesFormatter, secretTextPatterns)),
         maxSize: options.maxBytes ?? 10 * 1024 * 1024,
         maxFiles: options.maxFiles ?? 5,
       }),
@@ -45,10 +54,10 @@ export function buildLogConfig(options: LogOptions): Config<string, string> {
     );
   }
   if (options.console) {
-    const formatter = redactByPattern(
+    const formatter = scrub(redactByPattern(
       options.console.colour ? ansiColorFormatter : getTextFormatter(),
       secretTextPatterns,
-    );
+    ));
     sinks.console = withFilter(
       redactByField(
         getConsoleSink({

@@ -16,8 +16,8 @@ export interface ServiceDeps {
   env: (name: string) => string | undefined;
   /** Writes a file, creating its folder (TTS audio). */
   writeFile: (path: string, bytes: Uint8Array) => Promise<void>;
-  /** Reads (and remembers) secrets; share one so every client redacts every secret. */
-  secrets?: SecretReader;
+  /** Collects every secret read; share one set so every client redacts every secret. */
+  knownSecrets?: Set<string>;
 }
 
 /**
@@ -25,7 +25,7 @@ export interface ServiceDeps {
  * names; every missing one is listed in one {@link ConfigError} (exit code 2).
  */
 export function createServices(config: AgentConfig, deps: ServiceDeps): Services {
-  const secrets = deps.secrets ?? new SecretReader(deps.env);
+  const secrets = new SecretReader(deps.env, deps.knownSecrets);
   const known = () => secrets.known();
   const { llm, tts, crm } = config.services;
   const startedAt = deps.clock.now();

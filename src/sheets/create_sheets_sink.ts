@@ -14,6 +14,8 @@ export interface SheetsDeps {
   outbox: Outbox;
   env: (name: string) => string | undefined;
   readTextFile: (path: string) => Promise<string>;
+  /** Collects every secret read (here, the service account's private key). */
+  knownSecrets?: Set<string>;
 }
 
 /**
@@ -47,6 +49,7 @@ export async function createSheetsSink(
     }
   }
   const key = parseServiceAccountKey(keyText, source);
+  deps.knownSecrets?.add(key.private_key);
   const token = new GoogleAccessToken(key, { tokenUrl: sheets.tokenUrl }, deps);
   return new SheetsLogSink({
     baseUrl: sheets.baseUrl,

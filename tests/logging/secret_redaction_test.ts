@@ -112,3 +112,63 @@ Deno.test("a Telegram token in a logged URL or message is redacted, and the file
   assert.ok(texts.some((text) => text.includes("bot[REDACTED]")));
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("a secret one service's error echoes from another is kept out of log lines and alerts", async () => {
+  const ttsKey = "el-canary-other-service-42";
+  const dir = await Deno.makeTempDir();
+  const logFile = `${dir}/agent.jsonl`;
+  const knownSecrets = new Set<string>();
+  await configure(
+    buildLogConfig({ filePath: logFile, level: "debug", console: false, knownSecrets }),
+  );
+  try {
+    await using server = startFakeOpenAi({
+      apiKey: "llm-key-1234",
+      faults: [{
+        status: 400,
+        body: { error: { message: `proxy forwarded xi-api-key ${ttsKey}`, code: "bad" } },
+      }],
+    });
+    const config = parseConfig({
+      services: {
+        llm: { kind: "openai", openai: { baseUrl: server.baseUrl } },
+        tts: { kind: "elevenlabs" },
+      },
+      processor: { recoveryWaitMs: 0 },
+    });
+    const env: Record<string, string> = {
+      OPENAI_API_KEY: "llm-key-1234",
+      ELEVENLABS_API_KEY: ttsKey,
+    };
+    const memory = new MemoryAlertChannel();
+    await using store = new InMemoryCampaignStore();
+    await store.ensureCampaign(config.campaign.name, 0);
+    await store.addContacts(config.campaign.name, contacts(1), 0);
+    await using agent = createAgent(config, {
+      store,
+      clock: systemClock,
+      random: seededRandom(1),
+      services: createServices(config, {
+        clock: systemClock,
+        fetch,
+        env: (name) => env[name],
+        writeFile: () => Promise.resolve(),
+        knownSecrets,
+      }),
+      alertChannels: [memory],
+      knownSecrets,
+    });
+    agent.events.on(logAgentEvent);
+    getLogger(["ai-call-agent", "test"]).error("a line that quotes it raw: {x}", { x: ttsKey });
+    await agent.runner.run();
+    await agent.alerts.flush();
+    assert.ok(memory.sent.length >= 1);
+    for (const alert of memory.sent) assert.doesNotMatch(JSON.stringify(alert), /el-canary/);
+  } finally {
+    await reset();
+  }
+  const log = await Deno.readTextFile(logFile);
+  await Deno.remove(dir, { recursive: true });
+  assert.match(log, /InvalidRequestError/, "the failure was logged");
+  assert.doesNotMatch(log, /el-canary/);
+});

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { VirtualClock } from "../../src/clock/mod.ts";
+import { SlotWaitTimeoutError } from "../../src/errors.ts";
 import { Bulkhead } from "../../src/resilience/mod.ts";
 
 Deno.test("a bulkhead runs at most its limit at once and the rest in order", async () => {
@@ -53,4 +55,28 @@ Deno.test("a bad limit is a RangeError naming it", () => {
     () => new Bulkhead(0, "tts.maxConcurrency"),
     /tts\.maxConcurrency: concurrency limit must be an integer >= 1: got 0/,
   );
+});
+
+Deno.test("a wait for a slot is bounded on its own: SlotWaitTimeoutError, and the caller never runs", async () => {
+  const clock = new VirtualClock();
+  const bulkhead = new Bulkhead(1, "tts");
+  let release!: () => void;
+  const first = bulkhead.run(() => new Promise<void>((resolve) => (release = resolve)));
+  let ran = false;
+  const second = bulkhead.run(() => {
+    ran = true;
+    return Promise.resolve();
+  }, { waitMs: 2_000, clock });
+  second.catch(() => {});
+  await clock.advance(2_000);
+  await assert.rejects(second, (error) => {
+    assert.ok(error instanceof SlotWaitTimeoutError);
+    assert.match(error.message, /tts: no free slot within 2000 ms/);
+    return true;
+  });
+  release();
+  await first;
+  assert.equal(ran, false);
+  assert.equal(bulkhead.queued, 0);
+  assert.equal(clock.pendingTimers, 0);
 });

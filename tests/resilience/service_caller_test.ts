@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { BreakerRegistry } from "../../src/breaker/mod.ts";
 import { VirtualClock } from "../../src/clock/mod.ts";
 import { CircuitOpenError, ServiceUnavailableError, TimeoutError } from "../../src/errors.ts";
-import { ServiceCaller } from "../../src/resilience/mod.ts";
+import { Bulkhead, ServiceCaller } from "../../src/resilience/mod.ts";
 import { RetryPolicy } from "../../src/retry/mod.ts";
 import { breakerOptions, constantRandom, retryOptions } from "../_support/fixtures.ts";
 
@@ -68,4 +68,27 @@ Deno.test("an attempt past its deadline becomes a TimeoutError and counts as a f
 Deno.test("an unknown service is a RangeError naming the known ones", () => {
   const { caller } = setup();
   assert.throws(() => caller.call("sms", () => Promise.resolve()), /known services are tts/);
+});
+
+Deno.test("a wait for a slot is not part of the attempt's deadline", async () => {
+  const clock = new VirtualClock();
+  const breakers = new BreakerRegistry({ tts: breakerOptions() }, { clock });
+  const retry = new RetryPolicy(retryOptions(), { clock, random: constantRandom(0) });
+  const caller = new ServiceCaller({
+    tts: {
+      retry,
+      breaker: breakers.get("tts"),
+      timeoutMs: 1_000,
+      bulkhead: new Bulkhead(1, "tts"),
+      slotWaitMs: 10_000,
+    },
+  }, { clock });
+  const outcomes: string[] = [];
+  caller.onAttemptEnd((a) => outcomes.push(`${a.outcome}@${clock.now()}`));
+  const slow = () => clock.sleep(800).then(() => "done");
+  const results = await clock.run(() =>
+    Promise.all([caller.call("tts", slow), caller.call("tts", slow), caller.call("tts", slow)])
+  );
+  assert.deepEqual(results, ["done", "done", "done"]);
+  assert.deepEqual(outcomes, ["success@800", "success@1600", "success@2400"]);
 });

@@ -160,3 +160,62 @@ Deno.test("ElevenLabs probe is GET /v1/models", async () => {
   await ttsFor(server.url).tts.probe();
   assert.equal(server.count("/v1/models", "GET"), 1);
 });
+
+const audioCases: { format: string; type: string; bytes: number[]; ok: boolean }[] = [
+  { format: "mp3_44100_128", type: "audio/mpeg", bytes: [0x49, 0x44, 0x33, 4, 0], ok: true },
+  { format: "mp3_44100_128", type: "audio/mpeg", bytes: [0xff, 0xfb, 0x90, 0x64], ok: true },
+  {
+    format: "mp3_44100_128",
+    type: "audio/mpeg",
+    bytes: [...new TextEncoder().encode("{not")],
+    ok: false,
+  },
+  { format: "mp3_44100_128", type: "application/json", bytes: [0xff, 0xfb, 0x90], ok: false },
+  { format: "mp3_44100_128", type: "text/html", bytes: [0x49, 0x44, 0x33], ok: false },
+  { format: "pcm_16000", type: "audio/pcm", bytes: [1, 2, 3, 4], ok: true },
+  { format: "pcm_16000", type: "audio/pcm", bytes: [1, 2, 3], ok: false },
+  {
+    format: "wav_44100",
+    type: "audio/wav",
+    bytes: [...new TextEncoder().encode("RIFF\0\0\0\0WAVEfmt ")],
+    ok: true,
+  },
+  {
+    format: "wav_44100",
+    type: "audio/wav",
+    bytes: [...new TextEncoder().encode("RIFX\0\0\0\0WAVE")],
+    ok: false,
+  },
+  {
+    format: "opus_48000_64",
+    type: "audio/ogg",
+    bytes: [...new TextEncoder().encode("OggS\0")],
+    ok: true,
+  },
+  { format: "ulaw_8000", type: "audio/basic", bytes: [0x7f, 0xff], ok: true },
+  { format: "ulaw_8000", type: "audio/basic", bytes: [], ok: false },
+];
+
+for (const row of audioCases) {
+  Deno.test(`audio check: ${row.format} as ${row.type}, ${row.bytes.length} bytes is ${row.ok ? "audio" : "malformed"}`, async () => {
+    const stub = (() =>
+      Promise.resolve(
+        new Response(new Uint8Array(row.bytes), { headers: { "content-type": row.type } }),
+      )) as typeof fetch;
+    const tts = new ElevenLabsTts({
+      baseUrl: "https://api.elevenlabs.io",
+      voiceId: voice,
+      modelId: "eleven_multilingual_v2",
+      outputFormat: row.format,
+      audioDir: "",
+      apiKey: key,
+    }, { fetch: stub, clock: systemClock, writeFile: () => Promise.resolve() });
+    const result = await tts.synthesize({ text: "Hi" }).catch((e) => e);
+    if (row.ok) {
+      assert.equal(result.bytes?.length, row.bytes.length);
+    } else {
+      assert.ok(result instanceof ServiceUnavailableError, `got ${result?.name}`);
+      assert.equal(result.code, "malformed_response");
+    }
+  });
+}
