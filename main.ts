@@ -7,6 +7,7 @@
 import { configure, dispose, disposeSync } from "@logtape/logtape";
 import { dirname } from "node:path";
 import { runCli, signalExitCode } from "./src/cli/mod.ts";
+import { createFreshConnectionFetch } from "./src/http/mod.ts";
 import { buildLogConfig, redactText } from "./src/logging/mod.ts";
 
 const encoder = new TextEncoder();
@@ -16,6 +17,8 @@ const writeLine = (file: typeof Deno.stdout, line: string) => {
 };
 const mkdir = (path: string) => Deno.mkdir(path, { recursive: true });
 let signals = 0;
+// Requests that must not be sent twice go out on connections that are never reused.
+using freshFetch = createFreshConnectionFetch();
 
 let code: number;
 try {
@@ -26,6 +29,7 @@ try {
     isTerminal: Deno.stdout.isTerminal(),
     env: (name) => Deno.env.get(name),
     fetch: globalThis.fetch,
+    freshFetch,
     writeFile: async (
       path,
       bytes,

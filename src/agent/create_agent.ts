@@ -26,6 +26,8 @@ export interface AgentDeps {
   alertChannels?: readonly AlertChannel[];
   /** The network, for alert channels. @default a fetch that refuses */
   fetch?: typeof fetch;
+  /** A fetch that never reuses a connection, for messages that must not be sent twice. */
+  freshFetch?: typeof fetch;
   /** Environment variables, for alert channels' secrets. @default none */
   env?: (name: string) => string | undefined;
   /** The Google Sheets log, when configured. */
@@ -102,6 +104,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     clock,
     random,
     fetch: deps.fetch ?? noNetwork,
+    freshFetch: deps.freshFetch,
     env: deps.env ?? (() => undefined),
     outbox: store.outbox,
     extraChannels: deps.alertChannels,

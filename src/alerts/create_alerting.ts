@@ -15,6 +15,8 @@ export interface AlertingDeps {
   clock: Clock;
   random: Random;
   fetch: typeof fetch;
+  /** A fetch that never reuses a connection, for messages that must not be sent twice. */
+  freshFetch?: typeof fetch;
   env: (name: string) => string | undefined;
   outbox: Outbox;
   /** Collects every secret read; share one set so every channel redacts every secret. */

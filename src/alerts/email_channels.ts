@@ -1,5 +1,4 @@
-import type { Clock } from "../clock/mod.ts";
-import { type ErrorTable, HttpClient } from "../http/mod.ts";
+import { type ErrorTable, HttpClient, type HttpDeps } from "../http/mod.ts";
 import { resendErrors, sendGridErrors } from "./_email_errors.ts";
 import type { AlertChannel, Notification } from "./alert.ts";
 import { escapeHtml, notificationText, notificationTitle } from "./format_notification.ts";
@@ -21,7 +20,7 @@ function emailClient(
   options: EmailChannelOptions,
   errors: ErrorTable,
   name: string,
-  deps: { fetch: typeof fetch; clock: Clock },
+  deps: HttpDeps,
 ): HttpClient {
   return new HttpClient({
     service: `alerts:${name}`,
@@ -44,7 +43,7 @@ export class ResendEmailChannel implements AlertChannel {
 
   constructor(
     options: EmailChannelOptions,
-    deps: { fetch: typeof fetch; clock: Clock },
+    deps: HttpDeps,
     name = "email",
   ) {
     this.name = name;
@@ -80,7 +79,7 @@ export class SendGridEmailChannel implements AlertChannel {
 
   constructor(
     options: EmailChannelOptions,
-    deps: { fetch: typeof fetch; clock: Clock },
+    deps: HttpDeps,
     name = "email",
   ) {
     this.name = name;

@@ -1,5 +1,4 @@
-import type { Clock } from "../clock/mod.ts";
-import { classifyResponse, HttpClient } from "../http/mod.ts";
+import { classifyResponse, HttpClient, type HttpDeps } from "../http/mod.ts";
 import { telegramErrors } from "./_telegram_errors.ts";
 import type { AlertChannel, Notification } from "./alert.ts";
 import { notificationHtml } from "./format_notification.ts";
@@ -33,7 +32,7 @@ export class TelegramChannel implements AlertChannel {
 
   constructor(
     options: TelegramChannelOptions,
-    deps: { fetch: typeof fetch; clock: Clock },
+    deps: HttpDeps,
     name = "telegram",
   ) {
     this.name = name;

@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import type { Clock } from "../clock/mod.ts";
-import { HttpClient } from "../http/mod.ts";
+import { HttpClient, type HttpDeps } from "../http/mod.ts";
 import { webhookErrors } from "../services/mod.ts";
 import type { AlertChannel, Notification } from "./alert.ts";
 
@@ -33,7 +33,7 @@ export class WebhookAlertChannel implements AlertChannel {
 
   constructor(
     options: WebhookAlertOptions,
-    deps: { fetch: typeof fetch; clock: Clock },
+    deps: HttpDeps,
     name = "webhook",
   ) {
     this.name = name;

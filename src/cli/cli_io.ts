@@ -15,6 +15,8 @@ export interface CliIo {
   env(name: string): string | undefined;
   /** The network, for real provider clients. */
   fetch: typeof fetch;
+  /** A fetch that never reuses a connection, for requests that must not be sent twice. */
+  freshFetch?: typeof fetch;
   /** Writes a file, creating its folder. */
   writeFile(path: string, bytes: Uint8Array): Promise<void>;
   /** Opens a file for streaming; rejects with Deno's NotFound when it is missing. */

@@ -114,6 +114,7 @@ export async function runCommand(
   const services = createServices(config, {
     clock,
     fetch: io.fetch,
+    freshFetch: io.freshFetch,
     env: io.env,
     writeFile: io.writeFile,
     knownSecrets,
@@ -157,6 +158,7 @@ export async function runCommand(
     clock,
     random: Math.random,
     fetch: io.fetch,
+    freshFetch: io.freshFetch,
     outbox: store.outbox,
     env: io.env,
     readTextFile: io.readTextFile,
@@ -168,6 +170,7 @@ export async function runCommand(
     random: Math.random,
     services,
     fetch: io.fetch,
+    freshFetch: io.freshFetch,
     env: io.env,
     store,
     knownSecrets,

@@ -38,6 +38,22 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** Non-2xx statuses to return as responses instead of errors (HubSpot's 409). */
   acceptStatuses?: readonly number[];
+  /**
+   * Whether sending it twice does no harm. Default: true for GET, PUT and DELETE and for a
+   * request with an `Idempotency-Key` header, false for any other POST or PATCH. A request
+   * that is not idempotent goes out on a connection that is never reused, so the HTTP stack
+   * cannot send it a second time on its own; a dropped connection is the caller's to resolve.
+   */
+  idempotent?: boolean;
+}
+
+/** What an HTTP client needs from outside. */
+export interface HttpDeps {
+  fetch: typeof fetch;
+  /** A fetch that never reuses a connection (see `createFreshConnectionFetch`), for requests
+   * that are not idempotent. @default `fetch` (tests with a stubbed fetch) */
+  freshFetch?: typeof fetch;
+  clock: Clock;
 }
 
 /** A successful response, its body already read. */
@@ -60,9 +76,10 @@ const decoder = new TextDecoder();
 export class HttpClient {
   readonly options: Readonly<HttpClientOptions>;
   readonly #fetch: typeof fetch;
+  readonly #freshFetch: typeof fetch;
   readonly #clock: Clock;
 
-  constructor(options: HttpClientOptions, deps: { fetch: typeof fetch; clock: Clock }) {
+  constructor(options: HttpClientOptions, deps: HttpDeps) {
     if (!/^https?:\/\//.test(options.baseUrl)) {
       throw new TypeError(
         `${options.service}: baseUrl must start with http:// or https://: got "${options.baseUrl}"`,
@@ -70,6 +87,7 @@ export class HttpClient {
     }
     this.options = { ...options, baseUrl: options.baseUrl.replace(/\/+$/, "") };
     this.#fetch = deps.fetch;
+    this.#freshFetch = deps.freshFetch ?? deps.fetch;
     this.#clock = deps.clock;
   }
 
@@ -112,9 +130,13 @@ export class HttpClient {
       headers["content-type"] ??= "application/json";
       body = JSON.stringify(request.json);
     }
+    const idempotent = request.idempotent ??
+      (request.method !== "POST" && request.method !== "PATCH" ||
+        Object.keys(headers).some((name) => name.toLowerCase() === "idempotency-key"));
+    const send = idempotent ? this.#fetch : this.#freshFetch;
     let response: Response;
     try {
-      response = await this.#fetch(url, {
+      response = await send(url, {
         method: request.method,
         headers,
         body,

@@ -10,9 +10,11 @@ export {
   type ErrorRule,
   type ErrorTable,
 } from "./error_table.ts";
+export { createFreshConnectionFetch } from "./fresh_connection_fetch.ts";
 export {
   HttpClient,
   type HttpClientOptions,
+  type HttpDeps,
   type HttpRequest,
   type HttpResponse,
 } from "./http_client.ts";

@@ -12,6 +12,8 @@ import { WebhookCrm } from "./webhook_crm.ts";
 export interface ServiceDeps {
   clock: Clock;
   fetch: typeof fetch;
+  /** A fetch that never reuses a connection, for requests that must not be sent twice. */
+  freshFetch?: typeof fetch;
   /** Reads an environment variable (the only way secrets come in). */
   env: (name: string) => string | undefined;
   /** Writes a file, creating its folder (TTS audio). */

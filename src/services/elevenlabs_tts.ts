@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import type { Clock } from "../clock/mod.ts";
 import { ServiceUnavailableError } from "../errors.ts";
-import { HttpClient } from "../http/mod.ts";
+import { HttpClient, type HttpDeps } from "../http/mod.ts";
 import { elevenLabsErrors } from "./_elevenlabs_errors.ts";
 import { audioMismatch } from "./_audio_format.ts";
 import type { CallScript, ServiceCallOptions, SpeechAudio, TtsService } from "./types.ts";
@@ -35,9 +34,7 @@ export interface ElevenLabsTtsOptions {
 }
 
 /** What the client needs from outside. */
-export interface ElevenLabsDeps {
-  fetch: typeof fetch;
-  clock: Clock;
+export interface ElevenLabsDeps extends HttpDeps {
   /** Writes a file, creating its folder. */
   writeFile: (path: string, bytes: Uint8Array) => Promise<void>;
 }

@@ -1,6 +1,5 @@
-import type { Clock } from "../clock/mod.ts";
 import { ServiceUnavailableError } from "../errors.ts";
-import { HttpClient } from "../http/mod.ts";
+import { HttpClient, type HttpDeps } from "../http/mod.ts";
 import { hubSpotErrors } from "./_hubspot_errors.ts";
 import type { CallOutcome, CrmService, ServiceCallOptions } from "./types.ts";
 
@@ -32,7 +31,7 @@ export class HubSpotCrm implements CrmService {
 
   constructor(
     options: HubSpotCrmOptions,
-    deps: { fetch: typeof fetch; clock: Clock },
+    deps: HttpDeps,
     name = "crm",
   ) {
     this.name = name;
@@ -114,6 +113,7 @@ export class HubSpotCrm implements CrmService {
     const result = await this.#http.json<SearchResult>({
       method: "POST",
       path: `/crm/v3/objects/${object}/search`,
+      idempotent: true, // a search reads; sending it twice changes nothing
       json: {
         filterGroups: [{ filters: [{ propertyName: property, operator: "EQ", value }] }],
         properties: [property],

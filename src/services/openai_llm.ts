@@ -1,6 +1,5 @@
-import type { Clock } from "../clock/mod.ts";
 import { ServiceUnavailableError } from "../errors.ts";
-import { HttpClient } from "../http/mod.ts";
+import { HttpClient, type HttpDeps } from "../http/mod.ts";
 import { openAiErrors } from "./_openai_errors.ts";
 import { defaultSystemPrompt, scriptRequest } from "./script_prompt.ts";
 import type {
@@ -41,7 +40,7 @@ export class OpenAiLlm implements LlmService {
 
   constructor(
     options: OpenAiLlmOptions,
-    deps: { fetch: typeof fetch; clock: Clock },
+    deps: HttpDeps,
     name = "llm",
   ) {
     this.name = name;

@@ -1,6 +1,5 @@
-import type { Clock } from "../clock/mod.ts";
 import { PermanentError } from "../errors.ts";
-import { HttpClient } from "../http/mod.ts";
+import { HttpClient, type HttpDeps } from "../http/mod.ts";
 import { webhookErrors } from "./_webhook_errors.ts";
 import type { CallOutcome, CrmService, ServiceCallOptions } from "./types.ts";
 
@@ -27,7 +26,7 @@ export class WebhookCrm implements CrmService {
 
   constructor(
     options: WebhookCrmOptions,
-    deps: { fetch: typeof fetch; clock: Clock },
+    deps: HttpDeps,
     name = "crm",
   ) {
     this.name = name;

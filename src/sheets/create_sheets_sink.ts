@@ -11,6 +11,8 @@ export interface SheetsDeps {
   clock: Clock;
   random: Random;
   fetch: typeof fetch;
+  /** A fetch that never reuses a connection, for appends that must not be sent twice. */
+  freshFetch?: typeof fetch;
   outbox: Outbox;
   env: (name: string) => string | undefined;
   readTextFile: (path: string) => Promise<string>;

@@ -2,7 +2,7 @@ import { Buffer } from "node:buffer";
 import { createSign } from "node:crypto";
 import type { Clock } from "../clock/mod.ts";
 import { ConfigError, ServiceUnavailableError } from "../errors.ts";
-import { type ErrorTable, HttpClient } from "../http/mod.ts";
+import { type ErrorTable, HttpClient, type HttpDeps } from "../http/mod.ts";
 
 /** The fields of a Google service-account JSON key the agent uses. */
 export interface ServiceAccountKey {
@@ -90,7 +90,7 @@ export class GoogleAccessToken {
   constructor(
     key: ServiceAccountKey,
     options: { tokenUrl: string },
-    deps: { fetch: typeof fetch; clock: Clock },
+    deps: HttpDeps,
   ) {
     this.#key = key;
     this.#clock = deps.clock;
@@ -121,6 +121,7 @@ export class GoogleAccessToken {
     const assertion = signServiceAccountJwt(this.#key, this.#audience, this.#clock.now());
     const body = await this.#http.json<{ access_token?: unknown; expires_in?: unknown }>({
       method: "POST",
+      idempotent: true, // a second token is harmless
       path: "",
       headers: { "content-type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({

@@ -115,6 +115,7 @@ export class SheetsLogSink implements AsyncDisposable {
     options: SheetsSinkOptions,
     deps: {
       fetch: typeof fetch;
+      freshFetch?: typeof fetch;
       clock: Clock;
       random: Random;
       outbox: Outbox;
