@@ -186,6 +186,12 @@ export const defaultConfig = {
     tokenUrl: "https://oauth2.googleapis.com/token",
     /** 429 backs off up to about a minute (merged over `retry`). */
     retry: { maxRetries: 4, initialDelayMs: 5_000, maxDelayMs: 60_000 },
+    /**
+     * The log's own breaker (merged over `breaker`), in step with its retries: it opens only
+     * after a whole retry schedule failed (5 attempts), and tries again a minute later, as
+     * the last retry would have. No health probe: the first append after that is the trial.
+     */
+    breaker: { failureThreshold: 5, recoveryTimeoutMs: 60_000 },
   },
   campaign: {
     name: "default",

@@ -99,6 +99,8 @@ export function summaryLine(summary: Record<string, unknown>): string {
   if (n("pending") + n("in_progress") > 0) {
     parts.push(`${n("pending") + n("in_progress")} not yet processed`);
   }
+  if (n("rowsWaiting") > 0) parts.push(`${n("rowsWaiting")} Sheets row(s) waiting`);
+  if (n("alertsWaiting") > 0) parts.push(`${n("alertsWaiting")} alert message(s) waiting`);
   return `campaign ${summary.campaign}: ${parts.join(", ")} of ${n("total")} in ${
     seconds(n("durationMs"))
   }`;

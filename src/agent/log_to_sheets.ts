@@ -39,10 +39,25 @@ export function logToSheets(agent: Agent, sink: SheetsLogSink, now: () => number
         key: "sheets-config",
         severity: "critical",
         summary: `Google Sheets log refused the rows: ${event.errorClass}`,
-        details:
-          `${event.message}. Share the sheet with the service account and check spreadsheetId; rows wait in the outbox.`,
+        details: `${
+          event.message.replace(/\.+$/, "")
+        }. Share the sheet with the service account and check spreadsheetId; rows wait in the outbox.`,
         labels: { service: "sheets", campaign },
       });
+    } else if (event.type === "unavailable") {
+      agent.alerts.raise({
+        key: "sheets-unavailable",
+        severity: "warning",
+        summary: `Google Sheets log cannot deliver rows: ${event.errorClass}`,
+        details:
+          `${event.backlog} rows wait in the ledger's outbox; they go out in order once Sheets answers again.`,
+        labels: { service: "sheets", campaign },
+      });
+    } else if (event.type === "recovered") {
+      agent.alerts.resolve(
+        "sheets-unavailable",
+        `Google Sheets log delivers again (${event.backlog} rows still to send)`,
+      );
     } else if (event.type === "appended") {
       agent.alerts.resolve("sheets-config", "Google Sheets log accepts rows again");
     } else if (event.type === "dead-lettered") {

@@ -126,6 +126,8 @@ export class RoutingAlertManager implements AlertManager {
     this.#enqueue({
       ...entry.alert,
       summary: summary ?? `resolved: ${entry.alert.summary}`,
+      // What was wrong (a 403's text) is no longer true: a resolve says only that it ended.
+      details: undefined,
       status: "resolved",
       at: this.#clock.now(),
     });

@@ -47,4 +47,6 @@ export const ExitCode = {
   failed: 1,
   /** Bad usage, or bad config or environment. */
   usage: 2,
+  /** Every contact completed, but Sheets rows or alert messages wait undelivered. */
+  undelivered: 3,
 } as const;

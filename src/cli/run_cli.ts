@@ -22,7 +22,8 @@ Options:
   -V, --version    print the version
 
 Exit codes: 0 success, 1 contacts failed or an invariant broke, 2 bad usage, config,
-environment or contacts file, 130/143 stopped by SIGINT/SIGTERM.`;
+environment or contacts file, 3 rows or alerts wait undelivered (the next run sends them),
+70 an internal error (a bug), 130/143 stopped by SIGINT/SIGTERM.`;
 
 const commands: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
   run: (args, io) => runCommand(args, io),

@@ -39,7 +39,9 @@ Ctrl-C (SIGINT) or SIGTERM stops taking contacts, lets calls in flight finish wi
 processor.shutdownGraceMs, and exits 130 or 143; progress is kept. A second signal exits at once.
 
 Exit codes: 0 every contact completed, 1 some failed, were invalid or are still deferred,
-2 bad usage, config, environment or contacts file, 130/143 stopped by SIGINT/SIGTERM.`;
+2 bad usage, config, environment or contacts file, 3 every contact completed but Sheets rows
+or alert messages wait undelivered (the next run sends them), 70 an internal error (a bug),
+130/143 stopped by SIGINT/SIGTERM.`;
 
 /** Options of `run`, parsed. */
 export interface RunOptions {
@@ -216,14 +218,24 @@ export async function runCommand(
     await agent.stop();
     await server?.shutdown();
   }
-  io.out(summaryLine({ ...summary }));
+  // What the sinks could not deliver waits in the ledger's outboxes for the next run.
+  const rowsWaiting = sheets ? await sheets.pending() : 0;
+  let alertsWaiting = 0;
+  for (const delivery of agent.alerts.channels()) alertsWaiting += await delivery.pending();
+  io.out(summaryLine({ ...summary, rowsWaiting, alertsWaiting }));
   if (summary.ended === "waiting-for-recovery") {
     io.err(
       `${summary.deferred} contact(s) still wait for a service to recover: run again to resume`,
     );
   }
+  if (rowsWaiting + alertsWaiting > 0) {
+    io.err(
+      `${rowsWaiting} Sheets row(s) and ${alertsWaiting} alert message(s) could not be delivered; they wait in the ledger and the next run sends them`,
+    );
+  }
   if (stoppedBy) return signalExitCode[stoppedBy];
   const unfinished = summary.failed + summary.invalid + summary.deferred + summary.pending +
     summary.in_progress;
-  return unfinished === 0 ? ExitCode.ok : ExitCode.failed;
+  if (unfinished > 0) return ExitCode.failed;
+  return rowsWaiting + alertsWaiting > 0 ? ExitCode.undelivered : ExitCode.ok;
 }

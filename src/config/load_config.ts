@@ -34,10 +34,18 @@ export function parseConfig(override: unknown = {}): AgentConfig {
   const parsed = configSchema.safeParse(input);
   const problems = parsed.success ? [] : formatIssues(parsed.error.issues, input, []);
   if (parsed.success) {
-    const alertRetry = deepMerge(parsed.data.retry, parsed.data.alerts.retry);
-    const checked = retrySchema.safeParse(alertRetry);
-    if (!checked.success) {
-      problems.push(...formatIssues(checked.error.issues, alertRetry, ["alerts", "retry"]));
+    const sections: [unknown, typeof retrySchema | typeof breakerSchema, string[]][] = [
+      [deepMerge(parsed.data.retry, parsed.data.alerts.retry), retrySchema, ["alerts", "retry"]],
+      [deepMerge(parsed.data.retry, parsed.data.sheets.retry), retrySchema, ["sheets", "retry"]],
+      [
+        deepMerge(parsed.data.breaker, parsed.data.sheets.breaker),
+        breakerSchema,
+        ["sheets", "breaker"],
+      ],
+    ];
+    for (const [effective, schema, path] of sections) {
+      const checked = schema.safeParse(effective);
+      if (!checked.success) problems.push(...formatIssues(checked.error.issues, effective, path));
     }
     for (const [name, service] of Object.entries(parsed.data.services)) {
       for (

@@ -152,7 +152,7 @@ const channelSchema = z.discriminatedUnion("kind", [
     chatId: z.union([z.string(), z.number()], "must be the chat id").transform(String),
     tokenEnv: envName().default("TELEGRAM_BOT_TOKEN"),
     timeoutMs: z.number("must be a number").gt(0, "must be > 0").default(10_000),
-    perMinute: z.number("must be a number").gt(0, "must be > 0").optional(),
+    perMinute: positiveInt().optional(),
   }),
   z.strictObject({
     kind: z.enum(["resend", "sendgrid"]),
@@ -164,14 +164,14 @@ const channelSchema = z.discriminatedUnion("kind", [
     ),
     apiKeyEnv: envName().optional(),
     timeoutMs: z.number("must be a number").gt(0, "must be > 0").default(10_000),
-    perMinute: z.number("must be a number").gt(0, "must be > 0").optional(),
+    perMinute: positiveInt().optional(),
   }),
   z.strictObject({
     kind: z.literal("webhook"),
     url: url(),
     secretEnv: envName().default("ALERT_WEBHOOK_SECRET"),
     timeoutMs: z.number("must be a number").gt(0, "must be > 0").default(10_000),
-    perMinute: z.number("must be a number").gt(0, "must be > 0").optional(),
+    perMinute: positiveInt().optional(),
   }),
 ], { error: "must have kind telegram, resend, sendgrid, webhook or log" });
 
@@ -210,7 +210,7 @@ export const configSchema = z.strictObject({
     groupWaitMs: nonNegative(),
     repeatIntervalMs: nonNegative(),
     replayIntervalMs: z.number("must be a number").gt(0, "must be > 0"),
-    perMinute: z.number("must be a number").gt(0, "must be > 0"),
+    perMinute: positiveInt(),
     retry: z.record(z.string(), z.unknown()),
     routes: z.strictObject({
       critical: routeSchema,
@@ -228,7 +228,7 @@ export const configSchema = z.strictObject({
     keyEnv: envName(),
     batchRows: positiveInt().max(10_000, "must be <= 10000"),
     flushIntervalMs: z.number("must be a number").gt(0, "must be > 0"),
-    maxWritesPerMinute: z.number("must be a number").gt(0, "must be > 0").max(
+    maxWritesPerMinute: positiveInt().max(
       60,
       "must be <= 60 (Google's quota)",
     ),
@@ -236,6 +236,7 @@ export const configSchema = z.strictObject({
     baseUrl: url(),
     tokenUrl: url(),
     retry: z.record(z.string(), z.unknown()),
+    breaker: z.record(z.string(), z.unknown()),
   }).refine((sheets) => !sheets.enabled || sheets.spreadsheetId !== "", {
     message: "must be set when sheets.enabled is true",
     path: ["spreadsheetId"],

@@ -21,6 +21,9 @@ export interface HttpFaultRule extends FaultRule {
   /** Do the work (store the outcome), then never answer: a crash after the provider's
    * success and before ours. Honoured by routes that store something. */
   hangAfter?: boolean;
+  /** Do the work, then drop the connection before the answer's body is through: the
+   * provider acted, the client cannot know. Honoured by routes that store something. */
+  dropAfter?: boolean;
   /** Health probes answer healthy while this rule applies to calls (OpenAI's quota: chat
    * completions answer 429 while `GET /models` answers 200). */
   probeHealthy?: boolean;
@@ -73,8 +76,9 @@ export class FakeProviderState {
   readonly #hung = new Set<() => void>();
   readonly #waiters: { n: number; resolve: () => void }[] = [];
   #closed = false;
-  /** Requests whose rule said `hangAfter`: the route hangs once its work is done. */
-  readonly #hangAfter = new WeakSet<Request>();
+  /** Requests whose rule said `hangAfter` or `dropAfter`: what the route does once its work
+   * is done. */
+  readonly #after = new WeakMap<Request, "hang" | "drop">();
   /** Each request's record, so concurrent requests never read each other's body. */
   readonly #records = new WeakMap<Request, RecordedRequest>();
 
@@ -128,7 +132,8 @@ export class FakeProviderState {
   async fault(c: Context, probe = false): Promise<Response | undefined> {
     const next = probe ? this.schedule.currentRule() : this.schedule.nextRule();
     const rule = probe && next?.probeHealthy ? undefined : next;
-    if (!probe && rule?.hangAfter) this.#hangAfter.add(c.req.raw);
+    if (!probe && rule?.hangAfter) this.#after.set(c.req.raw, "hang");
+    if (!probe && rule?.dropAfter) this.#after.set(c.req.raw, "drop");
     if (!probe) {
       const request = this.#records.get(c.req.raw);
       if (request) request.result = describeRule(rule);
@@ -139,7 +144,7 @@ export class FakeProviderState {
         result: describeRule(rule),
       });
     }
-    if (!rule || rule.hangAfter) return undefined;
+    if (!rule || rule.hangAfter || rule.dropAfter) return undefined;
     if (rule.latencyMs) await this.#clock.sleep(rule.latencyMs);
     if (rule.hang || rule.fail === "timeout") {
       await this.#hangUntilClosed();
@@ -162,9 +167,12 @@ export class FakeProviderState {
     return undefined;
   }
 
-  /** For routes that store something: hangs after the work when the rule said `hangAfter`. */
+  /** For routes that store something: after the work, hangs (`hangAfter`) or drops the
+   * connection (`dropAfter`) instead of answering. */
   async afterWork(c: Context): Promise<Response | undefined> {
-    if (!this.#hangAfter.has(c.req.raw)) return undefined;
+    const after = this.#after.get(c.req.raw);
+    if (after === "drop") return droppedResponse();
+    if (after !== "hang") return undefined;
     await this.#hangUntilClosed();
     return new Response(null, { status: 504 });
   }
@@ -187,6 +195,7 @@ export class FakeProviderState {
 function describeRule(rule?: HttpFaultRule): string {
   if (!rule) return "ok";
   if (rule.hangAfter) return "hang-after";
+  if (rule.dropAfter) return "drop-after";
   if (rule.hang || rule.fail === "timeout") return "hang";
   if (rule.drop || rule.fail === "connection") return "drop";
   if (rule.malformed) return "malformed";

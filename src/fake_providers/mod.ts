@@ -20,3 +20,4 @@ export {
 } from "./fake_elevenlabs.ts";
 export { type FakeWebhookServer, startFakeWebhookCrm, webhookErrorFor } from "./fake_crm.ts";
 export { type FakeHubSpotServer, hubSpotErrorFor, startFakeHubSpot } from "./fake_hubspot.ts";
+export { type FakeSheetsServer, sheetsErrorFor, startFakeSheets } from "./fake_sheets.ts";

@@ -31,6 +31,13 @@ function levelOf(event: AgentEvent): LogLevel | undefined {
       return event.status === "failed" ? "error" : "info";
     case "invariant-violated":
       return "fatal";
+    case "sheets":
+      // The sink logs its own changes of state once; these are per batch.
+      return event.event === "unavailable"
+        ? "warning"
+        : event.event === "recovered" || event.event === "dead-lettered"
+        ? "info"
+        : "debug";
     default:
       return "info";
   }

@@ -1,47 +1,48 @@
 import type { Clock } from "../clock/mod.ts";
 
 /**
- * A token bucket on an injected clock: at most `perMinute` takes per rolling minute, with
- * bursts up to `burst`. `take()` waits for a token; waiters are served in order.
+ * At most `perMinute` sends in any rolling minute, on an injected clock: the time of each send
+ * is kept, and a send waits until the oldest of the last `perMinute` is a minute old. Unlike a
+ * token bucket, no window of 60 s ever holds one more. {@link take} records the send at the
+ * moment it returns, so call it right before the request goes out (after any token fetch).
+ * Waiters are served in order.
  */
 export class RateLimiter {
-  readonly #perMs: number;
-  readonly #burst: number;
+  readonly #limit: number;
   readonly #clock: Clock;
-  #tokens: number;
-  #updatedAt: number;
+  /** Times of the last `#limit` sends, oldest first. */
+  readonly #sent: number[] = [];
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(options: { perMinute: number; burst?: number }, deps: { clock: Clock }) {
-    if (!(options.perMinute > 0)) {
-      throw new RangeError(`rate limit perMinute must be > 0: got ${options.perMinute}`);
+  constructor(options: { perMinute: number }, deps: { clock: Clock }) {
+    if (!Number.isInteger(options.perMinute) || options.perMinute < 1) {
+      throw new RangeError(
+        `rate limit perMinute must be an integer >= 1: got ${options.perMinute}`,
+      );
     }
-    this.#perMs = options.perMinute / 60_000;
-    this.#burst = options.burst ?? Math.max(1, Math.min(options.perMinute, 5));
+    this.#limit = options.perMinute;
     this.#clock = deps.clock;
-    this.#tokens = this.#burst;
-    this.#updatedAt = deps.clock.now();
   }
 
-  /** Resolves when a token is taken. */
+  /** Resolves when a send is allowed, and records it as sent now. */
   take(signal?: AbortSignal): Promise<void> {
-    const turn = this.#queue.then(() => this.#takeNow(signal));
+    const turn = this.#queue.then(async () => {
+      await this.#waitForRoom(signal);
+      this.#sent.push(this.#clock.now());
+      if (this.#sent.length > this.#limit) this.#sent.shift();
+    });
     this.#queue = turn.catch(() => {});
     return turn;
   }
 
-  async #takeNow(signal?: AbortSignal): Promise<void> {
-    this.#refill();
-    if (this.#tokens < 1) {
-      await this.#clock.sleep(Math.ceil((1 - this.#tokens) / this.#perMs), signal);
-      this.#refill();
-    }
-    this.#tokens -= 1;
+  /** Resolves when a send would be allowed, without taking it (a wait outside a deadline). */
+  whenFree(signal?: AbortSignal): Promise<void> {
+    return this.#queue.then(() => this.#waitForRoom(signal));
   }
 
-  #refill(): void {
-    const now = this.#clock.now();
-    this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#updatedAt) * this.#perMs);
-    this.#updatedAt = now;
+  async #waitForRoom(signal?: AbortSignal): Promise<void> {
+    if (this.#sent.length < this.#limit) return;
+    const wait = this.#sent[0] + 60_000 - this.#clock.now();
+    if (wait > 0) await this.#clock.sleep(wait, signal);
   }
 }

@@ -1,5 +1,6 @@
 import type { Agent } from "../agent/mod.ts";
 import type { StateCounts } from "../ledger/mod.ts";
+import { SheetsLogSink } from "../sheets/mod.ts";
 import { Counter, Gauge, Histogram, MetricsRegistry } from "./metrics_registry.ts";
 
 const stateValue = { CLOSED: 0, HALF_OPEN: 1, OPEN: 2 } as const;
@@ -13,6 +14,7 @@ export class AgentMetrics implements Disposable {
   readonly registry = new MetricsRegistry();
   readonly #subscriptions: Disposable[];
   #counts: StateCounts | undefined;
+  #outboxes: Record<string, number> = {};
 
   constructor(agent: Agent) {
     const r = this.registry;
@@ -71,6 +73,29 @@ export class AgentMetrics implements Disposable {
     );
     r.register(
       new Gauge(
+        "ai_call_agent_sink_breaker_state",
+        "Breaker state of each sink (alert channels, the Sheets log): 0 closed, 1 half-open, 2 open.",
+        () => [
+          ...agent.alerts.channels().map((d) => ({
+            labels: { sink: `alerts:${d.channel.name}` },
+            value: stateValue[d.breaker.state],
+          })),
+          ...(agent.sheets
+            ? [{ labels: { sink: "sheets" }, value: stateValue[agent.sheets.breaker.state] }]
+            : []),
+        ],
+      ),
+    );
+    r.register(
+      new Gauge(
+        "ai_call_agent_outbox_items",
+        "Undelivered items waiting in each outbox (at the last refresh).",
+        () =>
+          Object.entries(this.#outboxes).map(([queue, value]) => ({ labels: { queue }, value })),
+      ),
+    );
+    r.register(
+      new Gauge(
         "ai_call_agent_alerts_firing",
         "Alerts firing now.",
         () => [{ labels: {}, value: agent.alerts.firing().length }],
@@ -104,6 +129,13 @@ export class AgentMetrics implements Disposable {
   /** Reads the ledger's counts for the contacts gauge (call before rendering). */
   async refresh(agent: Agent): Promise<void> {
     this.#counts = await agent.store.counts(agent.config.campaign.name);
+    const queues = [
+      ...agent.alerts.channels().map((d) => `alerts:${d.channel.name}`),
+      ...(agent.sheets ? [SheetsLogSink.queue, SheetsLogSink.deadLetters] : []),
+    ];
+    const outboxes: Record<string, number> = {};
+    for (const queue of queues) outboxes[queue] = await agent.store.outbox.size(queue);
+    this.#outboxes = outboxes;
   }
 
   render(): string {

@@ -51,7 +51,10 @@ export async function agentStatus(
   for (const delivery of agent.alerts.channels()) {
     outboxes[`alerts:${delivery.channel.name}`] = await delivery.pending();
   }
-  if (agent.sheets) outboxes[SheetsLogSink.queue] = await agent.sheets.pending();
+  if (agent.sheets) {
+    outboxes[SheetsLogSink.queue] = await agent.sheets.pending();
+    outboxes[SheetsLogSink.deadLetters] = await agent.store.outbox.size(SheetsLogSink.deadLetters);
+  }
   return {
     version: deps.version,
     uptimeSeconds: Math.round(elapsedS),
@@ -100,5 +103,13 @@ export async function agentStatus(
       })),
     },
     outboxes,
+    sheets: agent.sheets
+      ? {
+        breaker: agent.sheets.breaker.state,
+        lastErrorClass: agent.sheets.breaker.snapshot().lastErrorClass ?? null,
+        pending: outboxes[SheetsLogSink.queue],
+        deadLetters: outboxes[SheetsLogSink.deadLetters],
+      }
+      : null,
   };
 }

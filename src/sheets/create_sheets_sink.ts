@@ -1,3 +1,4 @@
+import type { BreakerOptions } from "../breaker/mod.ts";
 import type { Clock, Random } from "../clock/mod.ts";
 import { type AgentConfig, deepMerge } from "../config/mod.ts";
 import { ConfigError } from "../errors.ts";
@@ -62,6 +63,6 @@ export async function createSheetsSink(
     maxWritesPerMinute: sheets.maxWritesPerMinute,
     timeoutMs: sheets.timeoutMs,
     retry: deepMerge(config.retry, sheets.retry) as RetryOptions,
-    breaker: config.breaker,
+    breaker: deepMerge(config.breaker, sheets.breaker) as BreakerOptions,
   }, { ...deps, token });
 }

@@ -65,6 +65,10 @@ export interface SheetsSinkOptions {
 export type SheetsEvent =
   | { type: "appended"; rows: number; skippedAsDuplicates: number }
   | { type: "failed"; rows: number; errorClass: string }
+  /** Rows stopped going out (the first failure after deliveries); said once per outage. */
+  | { type: "unavailable"; errorClass: string; message: string; backlog: number }
+  /** Rows go out again after an outage. */
+  | { type: "recovered"; backlog: number }
   | { type: "configuration-error"; errorClass: string; message: string }
   | { type: "dead-lettered"; rows: number; message: string };
 
@@ -110,6 +114,8 @@ export class SheetsLogSink implements AsyncDisposable {
   #loop?: { controller: AbortController; done: Promise<void> };
   #wake?: AbortController;
   #flushing?: Promise<void>;
+  /** Whether the last batch failed: a state change is logged and announced once. */
+  #failing = false;
 
   constructor(
     options: SheetsSinkOptions,
@@ -141,7 +147,7 @@ export class SheetsLogSink implements AsyncDisposable {
       breaker: this.breaker,
       timeoutMs: options.timeoutMs,
     }, deps);
-    this.#limiter = new RateLimiter({ perMinute: options.maxWritesPerMinute, burst: 1 }, deps);
+    this.#limiter = new RateLimiter({ perMinute: options.maxWritesPerMinute }, deps);
   }
 
   onEvent(listener: (event: SheetsEvent) => void): Disposable {
@@ -157,6 +163,9 @@ export class SheetsLogSink implements AsyncDisposable {
   append(row: SheetRow): void {
     this.#outbox.enqueue(SheetsLogSink.queue, [JSON.stringify(row)], this.#clock.now()).then(
       async () => {
+        // While Sheets is failing the loop's own interval paces the tries: a full batch does
+        // not wake it for one more refusal per row.
+        if (this.#failing || this.breaker.state === "OPEN") return;
         if (await this.pending() >= this.#options.batchRows) this.#wake?.abort();
       },
     ).catch((error) => logger.error("Could not queue a Sheets row: {error}", { error }));
@@ -221,22 +230,36 @@ export class SheetsLogSink implements AsyncDisposable {
     // After a failed attempt (here or in an earlier run) the rows may have reached the sheet
     // anyway (a timeout after Google appended): check the ids before appending again.
     let mayBeThere = batch.some((item) => item.attempts > 0);
+    const ids = batch.map((item) => item.id);
+    // Marked before it is sent: a crash while the append is on its way leaves the batch
+    // marked, and the next start checks the sheet before sending it again.
+    await this.#outbox.markAttempt(SheetsLogSink.queue, ids);
     try {
+      // The wait for the quota is not part of any deadline.
+      await this.#limiter.whenFree();
       const skipped = await this.#calls.call(async (signal) => {
-        await this.#limiter.take(signal);
         const present = mayBeThere ? await this.#rowIdsInSheet(signal) : new Set<string>();
         const missing = rows.filter((row) => !present.has(row.rowId));
-        try {
-          if (missing.length > 0) {
-            await this.#withToken(signal, (token) => this.#append(missing, token, signal));
-          }
-        } catch (error) {
-          mayBeThere = true;
-          throw error;
+        if (missing.length > 0) {
+          await this.#withToken(signal, async (token) => {
+            // Counted at the moment it is sent, after any token fetch: no window of a
+            // minute ever holds more appends than maxWritesPerMinute.
+            await this.#limiter.take(signal);
+            // From here on the rows may be in the sheet, whatever this attempt ends with (a
+            // deadline can end it while the append is applied): any later try reads back.
+            mayBeThere = true;
+            return this.#append(missing, token, signal);
+          });
         }
         return rows.length - missing.length;
       });
-      await this.#outbox.ack(SheetsLogSink.queue, batch.map((item) => item.id));
+      await this.#outbox.ack(SheetsLogSink.queue, ids);
+      if (this.#failing) {
+        this.#failing = false;
+        const backlog = await this.pending();
+        logger.info("Sheets log delivers again; {backlog} rows waiting", { backlog });
+        this.#events.emit({ type: "recovered", backlog });
+      }
       this.#events.emit({
         type: "appended",
         rows: rows.length - skipped,
@@ -244,7 +267,6 @@ export class SheetsLogSink implements AsyncDisposable {
       });
       return true;
     } catch (error) {
-      await this.#outbox.markAttempt(SheetsLogSink.queue, batch.map((item) => item.id));
       return this.#onFailure(error, batch);
     }
   }
@@ -258,6 +280,9 @@ export class SheetsLogSink implements AsyncDisposable {
         errorClass: name,
         message: (error as ServiceError).message,
       });
+      this.#failing = true;
+      this.#events.emit({ type: "failed", rows: batch.length, errorClass: name });
+      return false;
     } else if (error instanceof InvalidRequestError) {
       // 400: this batch can never be appended (a cell over 50,000 characters...). Keep it aside.
       await this.#outbox.enqueue(
@@ -269,10 +294,21 @@ export class SheetsLogSink implements AsyncDisposable {
       this.#events.emit({ type: "dead-lettered", rows: batch.length, message: error.message });
       return true;
     }
-    logger.warn("Sheets append failed ({errorClass}); {rows} rows kept in the outbox", {
-      errorClass: name,
-      rows: batch.length,
-    });
+    if (!this.#failing) {
+      // One line per change of state, not one per refused row.
+      this.#failing = true;
+      const backlog = await this.pending();
+      logger.warn(
+        "Sheets log cannot deliver ({errorClass}); {backlog} rows wait in the outbox and go out once it recovers",
+        { errorClass: name, backlog },
+      );
+      this.#events.emit({
+        type: "unavailable",
+        errorClass: name,
+        message: error instanceof Error ? error.message : String(error),
+        backlog,
+      });
+    }
     this.#events.emit({ type: "failed", rows: batch.length, errorClass: name });
     return false;
   }

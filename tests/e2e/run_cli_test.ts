@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
+import { type FakeSheetsServer, startFakeSheets } from "../../src/fake_providers/mod.ts";
 import { SqliteCampaignStore } from "../../src/ledger/mod.ts";
 import { runMain } from "../_support/run_main.ts";
 import { finished, spawnMain } from "../_support/spawn_main.ts";
@@ -159,4 +161,52 @@ Deno.test("SIGTERM exits 143; a second signal exits at once and leaves the ledge
   await using store = new SqliteCampaignStore(`${ws.dir}/ledger.db`);
   const counts = await store.counts("default");
   assert.equal(counts.pending + counts.in_progress + counts.completed, 10, JSON.stringify(counts));
+});
+
+Deno.test("rows the Sheets log could not deliver are counted in the summary, exit 3, and go out on the next run", async () => {
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: "pkcs8", format: "pem" },
+    publicKeyEncoding: { type: "spki", format: "pem" },
+  });
+  const env = {
+    GOOGLE_SERVICE_ACCOUNT_JSON: JSON.stringify({
+      client_email: "agent@p.iam.gserviceaccount.com",
+      private_key: privateKey,
+    }),
+  };
+  const sheetsAt = (fake: FakeSheetsServer) => ({
+    sheets: {
+      enabled: true,
+      spreadsheetId: "sheet-1",
+      baseUrl: fake.url,
+      tokenUrl: fake.tokenUrl,
+      flushIntervalMs: 60_000,
+      retry: { maxRetries: 0 },
+    },
+  });
+  {
+    await using down = startFakeSheets({ publicKey, faults: [{ fail: "unavailable" }] });
+    await using ws = await workspace(sheetsAt(down), 3);
+    const first = await runMain(ws.args(), { env });
+    assert.equal(first.code, 3, first.stderr);
+    assert.match(first.stdout, /3 completed, .*3 Sheets row\(s\) waiting/);
+    assert.match(
+      first.stderr,
+      /3 Sheets row\(s\) .* wait in the ledger and the next run sends them/,
+    );
+    assert.equal(down.rows.length, 0);
+    await using up = startFakeSheets({ publicKey });
+    await Deno.writeTextFile(
+      `${ws.dir}/config.json`,
+      JSON.stringify({
+        logging: { filePath: `${ws.dir}/agent.jsonl` },
+        server: { port: 0 },
+        ...sheetsAt(up),
+      }),
+    );
+    const second = await runMain(ws.args(), { env });
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(up.rows.length, 3, "the waiting rows went out, once each");
+  }
 });

@@ -122,6 +122,10 @@ function sinkFor(
   clock: VirtualClock,
   outbox = new InMemoryOutbox(),
 ) {
+  // The stub reads request bodies for real: the virtual clock must wait for it, not jump to
+  // the next timer (an attempt's deadline) meanwhile.
+  const stub = fetch;
+  fetch = (input, init) => clock.trackIo(stub(input, init));
   const token = new GoogleAccessToken(key, { tokenUrl }, { fetch, clock });
   const sink = new SheetsLogSink({
     baseUrl: "https://sheets.googleapis.com",
