@@ -142,6 +142,14 @@ export const defaultConfig = {
     /** How often `run` reports progress (a live line on a terminal, a log record otherwise). */
     progressIntervalMs: 5_000,
   },
+  /** Contacts files. */
+  contacts: {
+    /**
+     * Longest row, in bytes: a longer one (a giant field, or a stray quote that would run to
+     * the end of the file) is one invalid row, and loading goes on at the next line.
+     */
+    maxRecordBytes: 65_536,
+  },
   ledger: {
     /** The SQLite ledger file (`run --db` overrides it). */
     path: "data/ledger.db",

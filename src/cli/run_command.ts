@@ -145,6 +145,7 @@ export async function runCommand(
   let shown = 0;
   const report = await loadContacts(store, campaign, { path: options.contacts, stream, format }, {
     now: () => clock.now(),
+    maxRecordBytes: config.contacts.maxRecordBytes,
     onInvalid: (row) => {
       logger.info("Invalid contact row {line} of {source}: {reason}", { ...row });
       if (shown++ < 20) io.err(`${row.source}:${row.line}: ${row.reason}`);

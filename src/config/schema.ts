@@ -205,6 +205,12 @@ export const configSchema = z.strictObject({
     adminTokenEnv: envName(),
     progressIntervalMs: z.number("must be a number").gt(0, "must be > 0"),
   }),
+  contacts: z.strictObject({
+    maxRecordBytes: positiveInt().min(1_024, "must be >= 1024").max(
+      16_777_216,
+      "must be <= 16777216 (16 MiB)",
+    ),
+  }),
   ledger: z.strictObject({ path: z.string("must be a string").min(1, "must not be empty") }),
   alerts: z.strictObject({
     groupWaitMs: nonNegative(),

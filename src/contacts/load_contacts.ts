@@ -20,7 +20,13 @@ export async function loadContacts(
   store: CampaignStore,
   campaign: string,
   source: { path: string; stream: ReadableStream<Uint8Array>; format: ContactsFormat },
-  deps: { now: () => number; onInvalid?: (row: InvalidRow) => void; batchSize?: number },
+  deps: {
+    now: () => number;
+    onInvalid?: (row: InvalidRow) => void;
+    batchSize?: number;
+    /** Longest row (a quoted field included); a longer one is one invalid row. @default 64 KiB */
+    maxRecordBytes?: number;
+  },
 ): Promise<LoadReport> {
   const batchSize = deps.batchSize ?? 1_000;
   const report: LoadReport = { rows: 0, added: 0, alreadyLoaded: 0, invalid: [] };
@@ -39,7 +45,7 @@ export async function loadContacts(
       invalid = [];
     }
   };
-  for await (const row of readContacts(source.stream, source.format)) {
+  for await (const row of readContacts(source.stream, source.format, deps.maxRecordBytes)) {
     report.rows++;
     if ("contact" in row) {
       batch.push(row.contact);

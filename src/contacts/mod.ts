@@ -4,6 +4,6 @@
  */
 export { type ContactRow, toContactRow } from "./contact_row.ts";
 export { type CsvRecord, csvRecords } from "./csv_records.ts";
-export { ContactsFileError, type Line, readLines } from "./read_lines.ts";
+export { ContactsFileError, defaultMaxRecordBytes, type Line, readLines } from "./read_lines.ts";
 export { type ContactsFormat, formatOf, readContacts } from "./read_contacts.ts";
 export { loadContacts, type LoadReport } from "./load_contacts.ts";

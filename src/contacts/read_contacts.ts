@@ -1,6 +1,6 @@
-import { type ContactRow, toContactRow } from "./contact_row.ts";
+import { type ContactRow, JsonNumber, toContactRow } from "./contact_row.ts";
 import { csvRecords } from "./csv_records.ts";
-import { ContactsFileError, readLines } from "./read_lines.ts";
+import { ContactsFileError, defaultMaxRecordBytes, readLines } from "./read_lines.ts";
 
 /** The formats a contacts file can have, chosen by its extension. */
 export type ContactsFormat = "csv" | "jsonl";
@@ -25,9 +25,12 @@ export function formatOf(path: string): ContactsFormat {
 export async function* readContacts(
   stream: ReadableStream<Uint8Array>,
   format: ContactsFormat,
+  maxRecordBytes = defaultMaxRecordBytes,
 ): AsyncGenerator<ContactRow> {
   const seen = new Map<string, number>();
-  const rows = format === "csv" ? csvRows(stream) : jsonLinesRows(stream);
+  const rows = format === "csv"
+    ? csvRows(stream, maxRecordBytes)
+    : jsonLinesRows(stream, maxRecordBytes);
   for await (const row of rows) {
     if ("contact" in row) {
       const first = seen.get(row.contact.id);
@@ -45,9 +48,12 @@ export async function* readContacts(
   }
 }
 
-async function* csvRows(stream: ReadableStream<Uint8Array>): AsyncGenerator<ContactRow> {
+async function* csvRows(
+  stream: ReadableStream<Uint8Array>,
+  maxRecordBytes: number,
+): AsyncGenerator<ContactRow> {
   let header: string[] | undefined;
-  for await (const record of csvRecords(readLines(stream))) {
+  for await (const record of csvRecords(readLines(stream, maxRecordBytes), maxRecordBytes)) {
     if ("error" in record) {
       if (!header) {
         throw new ContactsFileError(
@@ -82,8 +88,11 @@ async function* csvRows(stream: ReadableStream<Uint8Array>): AsyncGenerator<Cont
   }
 }
 
-async function* jsonLinesRows(stream: ReadableStream<Uint8Array>): AsyncGenerator<ContactRow> {
-  for await (const line of readLines(stream)) {
+async function* jsonLinesRows(
+  stream: ReadableStream<Uint8Array>,
+  maxRecordBytes: number,
+): AsyncGenerator<ContactRow> {
+  for await (const line of readLines(stream, maxRecordBytes)) {
     if ("error" in line) {
       yield { line: line.line, reason: line.error };
       continue;
@@ -91,7 +100,7 @@ async function* jsonLinesRows(stream: ReadableStream<Uint8Array>): AsyncGenerato
     if (line.text.trim() === "") continue;
     let value: unknown;
     try {
-      value = JSON.parse(line.text);
+      value = JSON.parse(line.text, keepNumbersAsWritten);
     } catch (error) {
       yield { line: line.line, reason: `not valid JSON (${(error as Error).message})` };
       continue;
@@ -105,4 +114,16 @@ async function* jsonLinesRows(stream: ReadableStream<Uint8Array>): AsyncGenerato
     }
     yield toContactRow(line.line, value as Record<string, unknown>);
   }
+}
+
+/** Keeps each number's own text: an id of 20 digits must not be rounded into another's. */
+function keepNumbersAsWritten(
+  this: unknown,
+  _key: string,
+  value: unknown,
+  context?: { source?: string },
+): unknown {
+  return typeof value === "number" && context?.source !== undefined
+    ? new JsonNumber(context.source)
+    : value;
 }

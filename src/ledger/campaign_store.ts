@@ -31,7 +31,19 @@ export interface ContactRecord {
   deferredUntil?: number;
   /** Attempts that reached a provider, per step, over all runs: what bounds its life. */
   attempts: Readonly<Record<string, number>>;
+  /** The CRM idempotency key, fixed when the contact was added: the same on every retry,
+   * every run, and every release. */
+  crmKey: string;
   reason?: string;
+}
+
+/**
+ * The CRM idempotency key of a contact: campaign and id, each percent-encoded, joined by `:`.
+ * Unambiguous (campaign `a:b` with id `c` is `a%3Ab:c`; campaign `a` with id `b:c` is
+ * `a:b%3Ac`), and unchanged for names without reserved characters (`spring:c1`).
+ */
+export function crmIdempotencyKey(campaign: string, contactId: string): string {
+  return `${encodeURIComponent(campaign)}:${encodeURIComponent(contactId)}`;
 }
 
 /** Why and how long a contact is put aside. */

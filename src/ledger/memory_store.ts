@@ -3,6 +3,7 @@ import {
   type Attempts,
   type CampaignStore,
   type ContactRecord,
+  crmIdempotencyKey,
   type Deferral,
   emptyCounts,
   type InvalidRow,
@@ -70,6 +71,7 @@ export class InMemoryCampaignStore implements CampaignStore {
         outputs: {},
         deferrals: 0,
         attempts: {},
+        crmKey: crmIdempotencyKey(campaign, contact.id),
         seq: ++this.#seq,
       };
       entries.set(contact.id, entry);

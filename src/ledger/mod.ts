@@ -8,6 +8,7 @@ export {
   type CampaignStore,
   type ContactRecord,
   type ContactState,
+  crmIdempotencyKey,
   type Deferral,
   emptyCounts,
   type InvalidRow,

@@ -5,6 +5,7 @@ import {
   type CampaignStore,
   type ContactRecord,
   type ContactState,
+  crmIdempotencyKey,
   type Deferral,
   emptyCounts,
   type InvalidRow,
@@ -65,6 +66,12 @@ CREATE TABLE IF NOT EXISTS invalid_rows (
   `
 ALTER TABLE contacts ADD COLUMN attempts TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE contacts ADD COLUMN defer_until INTEGER NOT NULL DEFAULT 0;`,
+  // 3: the CRM idempotency key is stored with the contact. Contacts already in a ledger keep
+  // the key earlier releases sent (`<campaign>:<id>`, unencoded): a receiver that dropped
+  // repeats keeps dropping them.
+  `
+ALTER TABLE contacts ADD COLUMN crm_key TEXT;
+UPDATE contacts SET crm_key = campaign || ':' || id;`,
 ];
 
 /** `PRAGMA application_id` of a ledger: "ACAG" in ASCII. */
@@ -84,6 +91,7 @@ interface Row {
   id: string;
   attempts: string;
   defer_until: number;
+  crm_key: string;
   contact: string;
   state: ContactState;
   step: string | null;
@@ -123,7 +131,7 @@ export class SqliteCampaignStore implements CampaignStore {
       ensureCampaign: prepare("INSERT OR IGNORE INTO campaigns (name, created_at) VALUES (?, ?)"),
       nextSeq: prepare("SELECT COALESCE(MAX(seq), 0) AS seq FROM contacts WHERE campaign = ?"),
       addContact: prepare(
-        "INSERT OR IGNORE INTO contacts (campaign, id, seq, contact, state, updated_at) VALUES (?, ?, ?, ?, 'pending', ?)",
+        "INSERT OR IGNORE INTO contacts (campaign, id, seq, contact, state, crm_key, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
       ),
       addInvalid: prepare(
         "INSERT OR IGNORE INTO invalid_rows (campaign, source, line, contact_id, reason) VALUES (?, ?, ?, ?, ?)",
@@ -237,6 +245,7 @@ export class SqliteCampaignStore implements CampaignStore {
           contact.id,
           seq + 1,
           JSON.stringify(contact),
+          crmIdempotencyKey(campaign, contact.id),
           now,
         );
         if (Number(result.changes) > 0) {
@@ -460,6 +469,7 @@ function toRecord(row: Row): ContactRecord {
     deferredService: row.deferred_service ?? undefined,
     deferredUntil: row.state === "deferred" ? Number(row.defer_until) : undefined,
     attempts: JSON.parse(row.attempts ?? "{}"),
+    crmKey: row.crm_key,
     reason: row.reason ?? undefined,
   };
 }

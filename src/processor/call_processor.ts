@@ -11,6 +11,7 @@ import {
   SlotWaitTimeoutError,
 } from "../errors.ts";
 import { Emitter } from "../events/mod.ts";
+import { crmIdempotencyKey } from "../ledger/mod.ts";
 import type { ServiceCaller } from "../resilience/mod.ts";
 import type { CallOutcome, CampaignSettings, Contact, Services } from "../services/mod.ts";
 import type { ContactProgress, ContactResult, DeferReason, Step } from "./contact_result.ts";
@@ -42,11 +43,6 @@ export interface ProcessorOptions {
 
 /** Called after each step with the progress so far, to make it durable before going on. */
 export type SaveStep = (step: Step, progress: ContactProgress) => Promise<void>;
-
-/** The CRM idempotency key of a contact: the same on every retry and every restart. */
-export function idempotencyKey(campaign: string, contactId: string): string {
-  return `${campaign}:${contactId}`;
-}
 
 /**
  * One contact through the pipeline: script (LLM), speech (TTS), outcome (CRM), each through
@@ -149,7 +145,7 @@ export class CallProcessor {
         at: clock.now(),
       };
       step = "crm";
-      const key = idempotencyKey(campaign.name, contact.id);
+      const key = progress.crmKey ?? crmIdempotencyKey(campaign.name, contact.id);
       const { recordId } = await this.#call(
         "crm",
         contact,

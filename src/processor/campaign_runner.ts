@@ -302,6 +302,7 @@ function progressOf(record: ContactRecord): ContactProgress {
     audio: outputs.audio,
     recordId: outputs.crmRecordId,
     attempts: { ...record.attempts },
+    crmKey: record.crmKey,
   };
 }
 

@@ -65,6 +65,8 @@ export interface ContactProgress {
   attempts: StepAttempts;
   /** What the service answered to the last attempt that failed (this run). */
   lastFailure?: unknown;
+  /** The CRM idempotency key the ledger fixed for this contact. */
+  crmKey?: string;
 }
 
 /** Counts at the end of a run, from the ledger. */

@@ -5,7 +5,6 @@
  */
 export {
   CallProcessor,
-  idempotencyKey,
   type ProcessorDeps,
   type ProcessorOptions,
   type SaveStep,

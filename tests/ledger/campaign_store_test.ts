@@ -112,6 +112,20 @@ for (const [kind, make] of stores) {
     assert.equal(await store.nextDeferredAt("x", 5_000), 9_000);
   });
 
+  Deno.test(`${kind} store: CRM keys are unambiguous and fixed when the contact is added`, async () => {
+    await using store = make();
+    for (const [campaign, id] of [["a:b", "c"], ["a", "b:c"], ["spring", "c1"]]) {
+      await store.ensureCampaign(campaign, 0);
+      await store.addContacts(campaign, [{ id, name: "N", phone: "+14155550100" }], 0);
+    }
+    const keys = [
+      (await store.get("a:b", "c"))?.crmKey,
+      (await store.get("a", "b:c"))?.crmKey,
+      (await store.get("spring", "c1"))?.crmKey,
+    ];
+    assert.deepEqual(keys, ["a%3Ab:c", "a:b%3Ac", "spring:c1"]);
+  });
+
   Deno.test(`${kind} store: the deadline fails every contact not yet finished`, async () => {
     await using store = make();
     await store.ensureCampaign("x", 0);
@@ -180,7 +194,8 @@ Deno.test("a first-release ledger is brought forward and keeps its contacts", as
     const version = check.prepare("PRAGMA user_version").get() as { user_version: number };
     check.close();
     assert.equal(stamp.application_id, applicationId);
-    assert.equal(version.user_version, 2);
+    assert.equal(version.user_version, 3);
+    assert.equal(record?.crmKey, "x:c1", "the key an earlier release sent stays the same");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
