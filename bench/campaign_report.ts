@@ -7,12 +7,32 @@
  *    ideal (contacts x 3 calls x latency / concurrency), in the same run.
  * 2. `run` on a 100,000-contact CSV with mock services, as a subprocess: killed with SIGKILL
  *    partway, restarted, completed; peak RSS of each process from /proc (VmHWM).
+ * 3. Loading contacts files through `run`: a 200,000-row CSV, and a 50 MB CSV with a stray
+ *    quote on its first row; rows per second and peak RSS until the load is done.
+ *
+ * Every `run` child starts with the `start` task's flags (permissions and V8 heap), in a
+ * folder of its own, as a user's `deno task start run ...` would.
  */
 import { createAgent } from "../src/agent/mod.ts";
 import { seededRandom, systemClock } from "../src/clock/mod.ts";
 import { parseConfig } from "../src/config/mod.ts";
 import { InMemoryCampaignStore, SqliteCampaignStore } from "../src/ledger/mod.ts";
 import { type Contact, createMockServices } from "../src/services/mod.ts";
+import { taskFlags } from "./_task_flags.ts";
+
+const main = new URL("../main.ts", import.meta.url).pathname;
+const runArgs = async () => [
+  "run",
+  ...await taskFlags("start"),
+  main,
+  "run",
+  "--contacts",
+  "contacts.csv",
+  "--db",
+  "data/ledger.db",
+  "--config",
+  "config.json",
+];
 
 async function latencyRun(contacts: number, latencyMs: number, concurrency: number) {
   const config = parseConfig({
@@ -84,27 +104,17 @@ async function bigCampaign(rows: number) {
   file.close();
   await Deno.writeTextFile(
     `${dir}/config.json`,
-    JSON.stringify({ logging: { filePath: `${dir}/agent.jsonl` }, server: { port: 0 } }),
+    JSON.stringify({ logging: { filePath: "logs/agent.jsonl" }, server: { port: 0 } }),
   );
-  const args = [
-    "run",
-    // The same heap settings as the `start` and `compile` tasks.
-    "--v8-flags=--max-semi-space-size=4,--max-old-space-size=128",
-    "--allow-read",
-    "--allow-write",
-    "--allow-env",
-    new URL("../main.ts", import.meta.url).pathname,
-    "run",
-    "--contacts",
-    `${dir}/contacts.csv`,
-    "--db",
-    `${dir}/ledger.db`,
-    "--config",
-    `${dir}/config.json`,
-  ];
+  const args = await runArgs();
   const spawn = () =>
-    new Deno.Command(Deno.execPath(), { args, stdout: "null", stderr: "null", stdin: "null" })
-      .spawn();
+    new Deno.Command(Deno.execPath(), {
+      args,
+      cwd: dir,
+      stdout: "null",
+      stderr: "null",
+      stdin: "null",
+    }).spawn();
 
   const started = performance.now();
   const first = spawn();
@@ -115,7 +125,7 @@ async function bigCampaign(rows: number) {
   await firstStatus;
   let completedAtKill = 0;
   {
-    await using store = new SqliteCampaignStore(`${dir}/ledger.db`);
+    await using store = new SqliteCampaignStore(`${dir}/data/ledger.db`);
     completedAtKill = (await store.counts("default")).completed;
   }
   const second = spawn();
@@ -123,7 +133,7 @@ async function bigCampaign(rows: number) {
   const secondPeak = peakRss(second.pid, secondStatus);
   const { code } = await secondStatus;
   const elapsed = performance.now() - started;
-  await using store = new SqliteCampaignStore(`${dir}/ledger.db`);
+  await using store = new SqliteCampaignStore(`${dir}/data/ledger.db`);
   const counts = await store.counts("default");
   await store.close();
   await Deno.remove(dir, { recursive: true });
@@ -137,6 +147,74 @@ async function bigCampaign(rows: number) {
   };
 }
 
+/**
+ * Loads a generated contacts file through `run` and stops it once loaded (the "loaded ..."
+ * line): rows per second and the peak RSS of the load.
+ */
+async function loadOnly(name: string, rows: number, firstRow?: string) {
+  const dir = await Deno.makeTempDir({ prefix: "contacts-load-" });
+  const file = await Deno.open(`${dir}/contacts.csv`, { write: true, create: true });
+  const encoder = new TextEncoder();
+  await file.write(encoder.encode(`id,name,phone,company\n${firstRow ? firstRow + "\n" : ""}`));
+  for (let start = 0; start < rows; start += 10_000) {
+    let chunk = "";
+    for (let i = start; i < Math.min(rows, start + 10_000); i++) {
+      chunk += `c${i},Contact ${i},+1415${String(i).padStart(7, "0")},Company ${i % 97}\n`;
+    }
+    await file.write(encoder.encode(chunk));
+  }
+  file.close();
+  const bytes = (await Deno.stat(`${dir}/contacts.csv`)).size;
+  await Deno.writeTextFile(
+    `${dir}/config.json`,
+    JSON.stringify({ logging: { filePath: "logs/agent.jsonl" }, server: { port: 0 } }),
+  );
+  const started = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: await runArgs(),
+    cwd: dir,
+    stdout: "null",
+    stderr: "piped",
+    stdin: "null",
+  }).spawn();
+  const status = child.status;
+  const peak = peakRss(child.pid, status);
+  let loadedLine = "";
+  let loadedMs = 0;
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!loadedLine) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+    const match = /loaded .*invalid/.exec(text);
+    if (match) {
+      loadedLine = match[0];
+      loadedMs = performance.now() - started;
+    }
+  }
+  child.kill("SIGKILL");
+  await reader.cancel();
+  await status;
+  await Deno.remove(dir, { recursive: true });
+  return {
+    file: name,
+    megabytes: Math.round(bytes / 1024 / 1024),
+    loaded: loadedLine.replace(/^loaded \S+ into campaign \S+: /, ""),
+    rowsPerSecond: Math.round(rows / (loadedMs / 1000)),
+    peakRssMiB: Math.round(await peak / 1024 / 1024),
+  };
+}
+
+console.log("contacts load through run:", await loadOnly("200,000 rows", 200_000));
+console.log(
+  "contacts load through run:",
+  await loadOnly(
+    "50 MB, stray quote on the first row",
+    1_100_000,
+    'x0,"Stray Quote,+14155550000,Co',
+  ),
+);
 console.log(
   "latency 100 ms per call, concurrency 50, 1,000 contacts:",
   await latencyRun(1_000, 100, 50),

@@ -155,7 +155,7 @@ export async function runCommand(
     io.err(`... and ${shown - 20} more invalid rows (all are in the log and the ledger)`);
   }
   io.err(
-    `loaded ${options.contacts} into campaign ${campaign}: ${report.added} new, ${report.alreadyLoaded} already in the ledger, ${report.invalid.length} invalid`,
+    `loaded ${options.contacts} into campaign ${campaign}: ${report.added} new, ${report.alreadyLoaded} already in the ledger, ${report.invalidCount} invalid`,
   );
   const sheets = await createSheetsSink(config, {
     clock,

@@ -8,13 +8,17 @@ export interface LoadReport {
   rows: number;
   added: number;
   alreadyLoaded: number;
+  /** Invalid rows, duplicates within the file included. */
+  invalidCount: number;
+  /** The first 1,000 invalid rows (the ledger has them all). */
   invalid: InvalidRow[];
 }
 
 /**
  * Streams a contacts file into the campaign in batches: valid rows not yet in the campaign are
  * added as pending, invalid rows are recorded with their line number and reason. Loading the
- * same file again adds nothing.
+ * same file again adds nothing; an id repeated within the file is invalid after its first
+ * line (the ledger tells, so no id is held in memory: memory stays flat whatever the size).
  */
 export async function loadContacts(
   store: CampaignStore,
@@ -29,16 +33,36 @@ export async function loadContacts(
   },
 ): Promise<LoadReport> {
   const batchSize = deps.batchSize ?? 1_000;
-  const report: LoadReport = { rows: 0, added: 0, alreadyLoaded: 0, invalid: [] };
+  const report: LoadReport = { rows: 0, added: 0, alreadyLoaded: 0, invalidCount: 0, invalid: [] };
   await store.ensureCampaign(campaign, deps.now());
+  const loadId = crypto.randomUUID();
   let batch: Contact[] = [];
+  let lines: number[] = [];
   let invalid: InvalidRow[] = [];
+  const reject = (bad: InvalidRow) => {
+    invalid.push(bad);
+    report.invalidCount++;
+    if (report.invalid.length < 1_000) report.invalid.push(bad);
+    deps.onInvalid?.(bad);
+  };
   const flush = async () => {
     if (batch.length > 0) {
-      const result = await store.addContacts(campaign, batch, deps.now());
+      const result = await store.addContacts(campaign, batch, deps.now(), { id: loadId, lines });
       report.added += result.added;
       report.alreadyLoaded += result.alreadyLoaded;
+      for (const { index, firstLine } of result.duplicates) {
+        const id = batch[index].id;
+        reject({
+          source: source.path,
+          line: lines[index],
+          id,
+          reason: `duplicate id ${id}${
+            firstLine === undefined ? "" : ` (first on line ${firstLine})`
+          }`,
+        });
+      }
       batch = [];
+      lines = [];
     }
     if (invalid.length > 0) {
       await store.addInvalid(campaign, invalid);
@@ -49,17 +73,9 @@ export async function loadContacts(
     report.rows++;
     if ("contact" in row) {
       batch.push(row.contact);
+      lines.push(row.line);
     } else {
-      const bad: InvalidRow = {
-        source: source.path,
-        line: row.line,
-        id: row.id,
-        reason: row.reason,
-      };
-      invalid.push(bad);
-      // Keep a bounded sample for the report; the ledger has them all.
-      if (report.invalid.length < 1_000) report.invalid.push(bad);
-      deps.onInvalid?.(bad);
+      reject({ source: source.path, line: row.line, id: row.id, reason: row.reason });
     }
     if (batch.length + invalid.length >= batchSize) await flush();
   }

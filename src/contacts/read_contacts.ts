@@ -19,33 +19,15 @@ export function formatOf(path: string): ContactsFormat {
 
 /**
  * Streams the rows of a contacts file: each is a contact or the reason it is invalid, with its
- * line number. Duplicate ids within the file are invalid after the first. The file is never
- * held in memory at once (only the ids seen, to find duplicates).
+ * line number. Nothing is held but the row being read (repeated ids are the ledger's to find,
+ * see `loadContacts`).
  */
 export async function* readContacts(
   stream: ReadableStream<Uint8Array>,
   format: ContactsFormat,
   maxRecordBytes = defaultMaxRecordBytes,
 ): AsyncGenerator<ContactRow> {
-  const seen = new Map<string, number>();
-  const rows = format === "csv"
-    ? csvRows(stream, maxRecordBytes)
-    : jsonLinesRows(stream, maxRecordBytes);
-  for await (const row of rows) {
-    if ("contact" in row) {
-      const first = seen.get(row.contact.id);
-      if (first !== undefined) {
-        yield {
-          line: row.line,
-          id: row.contact.id,
-          reason: `duplicate id ${row.contact.id} (first on line ${first})`,
-        };
-        continue;
-      }
-      seen.set(row.contact.id, row.line);
-    }
-    yield row;
-  }
+  yield* format === "csv" ? csvRows(stream, maxRecordBytes) : jsonLinesRows(stream, maxRecordBytes);
 }
 
 async function* csvRows(

@@ -65,8 +65,20 @@ export type StateCounts = Record<ContactState, number>;
 /** What loading a batch of rows did. */
 export interface LoadResult {
   added: number;
-  /** Already in the campaign (the same file loaded again). */
+  /** Already in the campaign from an earlier load (the same file loaded again). */
   alreadyLoaded: number;
+  /** Contacts whose id this same load added before: `index` in the batch, and the line the
+   * first one came from. */
+  duplicates: { index: number; firstLine?: number }[];
+}
+
+/** One load of a contacts file, so the ledger can tell a repeat within it from an earlier
+ * load's contact (without the loader holding every id in memory). */
+export interface LoadSource {
+  /** Unique per load. */
+  id: string;
+  /** Each contact's line in the file, in the batch's order. */
+  lines: readonly number[];
 }
 
 /** An invalid row of a contacts file. */
@@ -111,7 +123,12 @@ export interface CampaignStore extends AsyncDisposable {
   /** Creates the campaign if new. */
   ensureCampaign(campaign: string, now: number): Promise<void>;
   /** Adds contacts that are not in the campaign yet, in order, as pending. */
-  addContacts(campaign: string, contacts: readonly Contact[], now: number): Promise<LoadResult>;
+  addContacts(
+    campaign: string,
+    contacts: readonly Contact[],
+    now: number,
+    load?: LoadSource,
+  ): Promise<LoadResult>;
   /** Records invalid rows (once per source and line). */
   addInvalid(campaign: string, rows: readonly InvalidRow[]): Promise<void>;
   /** Puts contacts left in_progress by a crash back to pending, keeping their outputs. */

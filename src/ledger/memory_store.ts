@@ -8,6 +8,7 @@ import {
   emptyCounts,
   type InvalidRow,
   type LoadResult,
+  type LoadSource,
   type Outbox,
   type OutboxItem,
   type StateCounts,
@@ -16,6 +17,8 @@ import {
 
 interface Entry extends ContactRecord {
   seq: number;
+  loadId?: string;
+  line?: number;
 }
 
 interface Campaign {
@@ -60,11 +63,23 @@ export class InMemoryCampaignStore implements CampaignStore {
     return Promise.resolve();
   }
 
-  addContacts(campaign: string, contacts: readonly Contact[], _now: number): Promise<LoadResult> {
+  addContacts(
+    campaign: string,
+    contacts: readonly Contact[],
+    _now: number,
+    load?: LoadSource,
+  ): Promise<LoadResult> {
     const { entries, pending } = this.#campaign(campaign);
     let added = 0;
-    for (const contact of contacts) {
-      if (entries.has(contact.id)) continue;
+    const duplicates: LoadResult["duplicates"] = [];
+    for (const [index, contact] of contacts.entries()) {
+      const existing = entries.get(contact.id);
+      if (existing) {
+        if (load && existing.loadId === load.id) {
+          duplicates.push({ index, firstLine: existing.line });
+        }
+        continue;
+      }
       const entry: Entry = {
         contact: structuredClone(contact),
         state: "pending",
@@ -73,12 +88,18 @@ export class InMemoryCampaignStore implements CampaignStore {
         attempts: {},
         crmKey: crmIdempotencyKey(campaign, contact.id),
         seq: ++this.#seq,
+        loadId: load?.id,
+        line: load?.lines[index],
       };
       entries.set(contact.id, entry);
       pending.push(entry);
       added++;
     }
-    return Promise.resolve({ added, alreadyLoaded: contacts.length - added });
+    return Promise.resolve({
+      added,
+      alreadyLoaded: contacts.length - added - duplicates.length,
+      duplicates,
+    });
   }
 
   addInvalid(campaign: string, rows: readonly InvalidRow[]): Promise<void> {
@@ -240,7 +261,7 @@ export class InMemoryCampaignStore implements CampaignStore {
 }
 
 function snapshot(entry: Entry): ContactRecord {
-  const { seq: _seq, ...record } = entry;
+  const { seq: _seq, loadId: _loadId, line: _line, ...record } = entry;
   return structuredClone(record);
 }
 

@@ -13,6 +13,7 @@ export {
   emptyCounts,
   type InvalidRow,
   type LoadResult,
+  type LoadSource,
   type Outbox,
   type OutboxItem,
   type StateCounts,

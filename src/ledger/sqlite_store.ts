@@ -10,6 +10,7 @@ import {
   emptyCounts,
   type InvalidRow,
   type LoadResult,
+  type LoadSource,
   type Outbox,
   type OutboxItem,
   type StateCounts,
@@ -72,6 +73,11 @@ ALTER TABLE contacts ADD COLUMN defer_until INTEGER NOT NULL DEFAULT 0;`,
   `
 ALTER TABLE contacts ADD COLUMN crm_key TEXT;
 UPDATE contacts SET crm_key = campaign || ':' || id;`,
+  // 4: which load of which line added a contact: a repeat within one file is found by the
+  // ledger, not by a loader holding every id in memory.
+  `
+ALTER TABLE contacts ADD COLUMN load_id TEXT;
+ALTER TABLE contacts ADD COLUMN source_line INTEGER;`,
 ];
 
 /** `PRAGMA application_id` of a ledger: "ACAG" in ASCII. */
@@ -131,7 +137,12 @@ export class SqliteCampaignStore implements CampaignStore {
       ensureCampaign: prepare("INSERT OR IGNORE INTO campaigns (name, created_at) VALUES (?, ?)"),
       nextSeq: prepare("SELECT COALESCE(MAX(seq), 0) AS seq FROM contacts WHERE campaign = ?"),
       addContact: prepare(
-        "INSERT OR IGNORE INTO contacts (campaign, id, seq, contact, state, crm_key, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+        `INSERT OR IGNORE INTO contacts
+         (campaign, id, seq, contact, state, crm_key, load_id, source_line, updated_at)
+         VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
+      ),
+      loadedBy: prepare(
+        "SELECT load_id, source_line FROM contacts WHERE campaign = ? AND id = ?",
       ),
       addInvalid: prepare(
         "INSERT OR IGNORE INTO invalid_rows (campaign, source, line, contact_id, reason) VALUES (?, ?, ?, ?, ?)",
@@ -235,25 +246,41 @@ export class SqliteCampaignStore implements CampaignStore {
     return Promise.resolve();
   }
 
-  addContacts(campaign: string, contacts: readonly Contact[], now: number): Promise<LoadResult> {
+  addContacts(
+    campaign: string,
+    contacts: readonly Contact[],
+    now: number,
+    load?: LoadSource,
+  ): Promise<LoadResult> {
     return Promise.resolve(this.#transaction(() => {
       let seq = Number((this.#statements.nextSeq.get(campaign) as { seq: number }).seq);
       let added = 0;
-      for (const contact of contacts) {
+      const duplicates: LoadResult["duplicates"] = [];
+      for (const [index, contact] of contacts.entries()) {
         const result = this.#statements.addContact.run(
           campaign,
           contact.id,
           seq + 1,
           JSON.stringify(contact),
           crmIdempotencyKey(campaign, contact.id),
+          load?.id ?? null,
+          load?.lines[index] ?? null,
           now,
         );
         if (Number(result.changes) > 0) {
           added++;
           seq++;
+        } else if (load) {
+          const first = this.#statements.loadedBy.get(campaign, contact.id) as {
+            load_id: string | null;
+            source_line: number | null;
+          };
+          if (first.load_id === load.id) {
+            duplicates.push({ index, firstLine: first.source_line ?? undefined });
+          }
         }
       }
-      return { added, alreadyLoaded: contacts.length - added };
+      return { added, alreadyLoaded: contacts.length - added - duplicates.length, duplicates };
     }));
   }
 

@@ -205,3 +205,32 @@ Deno.test("a file cut anywhere keeps every record before the cut, and never thro
     { numRuns: 300 },
   );
 });
+
+Deno.test("a repeated id is invalid after its first line, found by the ledger; invalid rows are counted past 1,000", async () => {
+  const { loadContacts } = await import("../../src/contacts/mod.ts");
+  const { SqliteCampaignStore, InMemoryCampaignStore } = await import("../../src/ledger/mod.ts");
+  for (const store of [new SqliteCampaignStore(":memory:"), new InMemoryCampaignStore()]) {
+    await using _ = store;
+    const lines = ["id,name,phone", "c1,Ada,+14155550001", "c2,Grace,+14155550002"];
+    for (let i = 0; i < 1_500; i++) lines.push(`bad${i},No Phone,`);
+    lines.push("c1,Again,+14155550003");
+    const text = lines.join("\n") + "\n";
+    const report = await loadContacts(store, "x", {
+      path: "f.csv",
+      stream: streamOf(text),
+      format: "csv",
+    }, { now: () => 0, batchSize: 100 });
+    assert.equal(report.added, 2);
+    assert.equal(report.invalidCount, 1_501);
+    assert.equal(report.invalid.length, 1_000, "a bounded sample for the report");
+    const rows = await store.invalidRows("x", 10_000);
+    assert.equal(rows.length, 1_501);
+    assert.equal(rows.at(-1)?.reason, "duplicate id c1 (first on line 2)");
+    const again = await loadContacts(store, "x", {
+      path: "f.csv",
+      stream: streamOf(text),
+      format: "csv",
+    }, { now: () => 0 });
+    assert.deepEqual([again.added, again.alreadyLoaded], [0, 3], "a reload is not a duplicate");
+  }
+});

@@ -17,8 +17,16 @@ for (const [kind, make] of stores) {
   Deno.test(`${kind} store: loading the same contacts twice adds nothing twice`, async () => {
     await using store = make();
     await store.ensureCampaign("x", 0);
-    assert.deepEqual(await store.addContacts("x", contacts(3), 0), { added: 3, alreadyLoaded: 0 });
-    assert.deepEqual(await store.addContacts("x", contacts(4), 0), { added: 1, alreadyLoaded: 3 });
+    assert.deepEqual(await store.addContacts("x", contacts(3), 0), {
+      added: 3,
+      alreadyLoaded: 0,
+      duplicates: [],
+    });
+    assert.deepEqual(await store.addContacts("x", contacts(4), 0), {
+      added: 1,
+      alreadyLoaded: 3,
+      duplicates: [],
+    });
     await store.addInvalid("x", [{ source: "f.csv", line: 7, reason: "bad" }]);
     await store.addInvalid("x", [{ source: "f.csv", line: 7, reason: "bad" }]);
     const counts = await store.counts("x");
@@ -194,7 +202,7 @@ Deno.test("a first-release ledger is brought forward and keeps its contacts", as
     const version = check.prepare("PRAGMA user_version").get() as { user_version: number };
     check.close();
     assert.equal(stamp.application_id, applicationId);
-    assert.equal(version.user_version, 3);
+    assert.equal(version.user_version, 4);
     assert.equal(record?.crmKey, "x:c1", "the key an earlier release sent stays the same");
   } finally {
     await Deno.remove(dir, { recursive: true });
