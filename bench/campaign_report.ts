@@ -18,12 +18,12 @@ import { seededRandom, systemClock } from "../src/clock/mod.ts";
 import { parseConfig } from "../src/config/mod.ts";
 import { InMemoryCampaignStore, SqliteCampaignStore } from "../src/ledger/mod.ts";
 import { type Contact, createMockServices } from "../src/services/mod.ts";
-import { taskFlags } from "./_task_flags.ts";
+import { taskFlags } from "../tests/_support/task_flags.ts";
 
 const main = new URL("../main.ts", import.meta.url).pathname;
 const runArgs = async () => [
   "run",
-  ...await taskFlags("start"),
+  ...taskFlags("start"),
   main,
   "run",
   "--contacts",

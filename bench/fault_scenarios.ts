@@ -25,7 +25,7 @@ import {
 } from "../src/fake_providers/mod.ts";
 import { InMemoryCampaignStore, SqliteCampaignStore } from "../src/ledger/mod.ts";
 import { createServices } from "../src/services/mod.ts";
-import { taskFlags } from "./_task_flags.ts";
+import { taskFlags } from "../tests/_support/task_flags.ts";
 
 const keys = { T_LLM: "bench-llm", T_TTS: "bench-tts", T_CRM: "bench-crm" };
 
@@ -164,7 +164,7 @@ async function killAndResume(contacts: number): Promise<Row> {
         ...servicesConfig(f, "audio"),
       }),
     );
-    const flags = await taskFlags("start");
+    const flags = taskFlags("start");
     const main = new URL("../main.ts", import.meta.url).pathname;
     const run = () =>
       new Deno.Command(Deno.execPath(), {

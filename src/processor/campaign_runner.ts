@@ -209,12 +209,20 @@ export class CampaignRunner {
     fatal: AbortController,
   ): Promise<void> {
     const { store, clock } = this.#deps;
+    let yieldedAt = clock.now();
     try {
       while (!stopped()) {
         if (this.#options.deadline !== undefined && clock.now() >= this.#options.deadline) return;
         const record = await store.claimNext(this.#options.campaign, clock.now());
         if (!record) return;
         await this.#process(record, abort);
+        // With fast services (a synchronous ledger, promises already resolved) a worker would
+        // never give the event loop a turn: the status server, the progress line and signal
+        // handlers would starve until the campaign ends. A timer turn every few ms lets them in.
+        if (clock.now() - yieldedAt >= yieldEveryMs) {
+          await clock.sleep(0);
+          yieldedAt = clock.now();
+        }
       }
     } catch (error) {
       fatal.abort(error);
@@ -287,6 +295,9 @@ export class CampaignRunner {
     });
   }
 }
+
+/** How long a worker may keep the event loop before it lets timers and I/O run. */
+const yieldEveryMs = 2;
 
 /** Time until an OPEN breaker turns HALF_OPEN on its own (no probe needed); Infinity when a
  * probe or an operator decides. */

@@ -1,17 +1,22 @@
-/** Starts `main.ts` as a child process, for tests that signal or kill it. */
-export function spawnMain(
-  args: string[],
-  options: { env?: Record<string, string>; permissions?: string[] } = {},
-): Deno.ChildProcess {
+import { taskFlags } from "./task_flags.ts";
+
+/** How to start `main.ts`. */
+export interface SpawnOptions {
+  env?: Record<string, string>;
+  /** The flags; default: the `deno.json` task a user runs the command with (`simulate` for
+   * simulate, `start` for the rest). */
+  permissions?: string[];
+  /** Working folder: the tasks' write permissions are relative to it. */
+  cwd?: string;
+}
+
+/** Starts `main.ts` as a child process, as a user's `deno task ...` would. */
+export function spawnMain(args: string[], options: SpawnOptions = {}): Deno.ChildProcess {
   const mainPath = new URL("../../main.ts", import.meta.url).pathname;
+  const flags = options.permissions ?? taskFlags(args[0] === "simulate" ? "simulate" : "start");
   return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...(options.permissions ??
-        ["--allow-read", "--allow-write", "--allow-env", "--allow-net=127.0.0.1"]),
-      mainPath,
-      ...args,
-    ],
+    args: ["run", ...flags, mainPath, ...args],
+    cwd: options.cwd,
     stdout: "piped",
     stderr: "piped",
     stdin: "null",

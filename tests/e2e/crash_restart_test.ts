@@ -65,12 +65,12 @@ Deno.test("killed with SIGKILL before, during and after each step, the campaign 
         processor: { concurrency: 1 },
         retry: { initialDelayMs: 20, maxDelayMs: 100, jitterMs: 10 },
         health: { intervalMs: 60_000, timeoutMs: 1_000 },
-        logging: { filePath: `${dir}/agent.jsonl` },
+        logging: { filePath: "logs/agent.jsonl" },
         services: {
           llm: { kind: "openai", openai: { baseUrl: llm.baseUrl, apiKeyEnv: "T_LLM" } },
           tts: {
             kind: "elevenlabs",
-            elevenlabs: { baseUrl: tts.url, apiKeyEnv: "T_TTS", audioDir: `${dir}/audio` },
+            elevenlabs: { baseUrl: tts.url, apiKeyEnv: "T_TTS", audioDir: "audio" },
           },
           crm: {
             kind: "webhook",
@@ -86,16 +86,16 @@ Deno.test("killed with SIGKILL before, during and after each step, the campaign 
     const args = [
       "run",
       "--contacts",
-      `${dir}/contacts.csv`,
+      "contacts.csv",
       "--db",
-      `${dir}/ledger.db`,
+      "data/ledger.db",
       "--config",
-      `${dir}/config.json`,
+      "config.json",
     ];
     const env = { T_LLM: "llm-key", T_TTS: "tts-key", T_CRM: "crm-key" };
 
     const killAt = async (point: Promise<void>) => {
-      const child = spawnMain(args, { env });
+      const child = spawnMain(args, { env, cwd: dir });
       const ended = finished(child);
       const first = await Promise.race([point.then(() => "kill-point" as const), ended]);
       if (first !== "kill-point") {
@@ -108,7 +108,7 @@ Deno.test("killed with SIGKILL before, during and after each step, the campaign 
     // The last LLM hang: armed only now so it is not confused with the first.
     await killAt(hangReached(llm));
 
-    const final = await finished(spawnMain(args, { env }));
+    const final = await finished(spawnMain(args, { env, cwd: dir }));
     assert.equal(final.code, 0, final.stderr);
     assert.match(
       final.stdout,

@@ -17,18 +17,22 @@ async function workspace(config: Record<string, unknown> = {}, rows = 5) {
   await Deno.writeTextFile(`${dir}/contacts.csv`, csv.join("\n") + "\n");
   await Deno.writeTextFile(
     `${dir}/config.json`,
-    JSON.stringify({ logging: { filePath: `${dir}/agent.jsonl` }, server: { port: 0 }, ...config }),
+    JSON.stringify({ logging: { filePath: "logs/agent.jsonl" }, server: { port: 0 }, ...config }),
   );
   return {
     dir,
+    /** The ledger, where `run` writes it (the start task may write under ./data). */
+    db: `${dir}/data/ledger.db`,
+    /** Run in the workspace: the start task's write permissions are relative to it. */
+    at: (options: { env?: Record<string, string> } = {}) => ({ ...options, cwd: dir }),
     args: (...extra: string[]) => [
       "run",
       "--contacts",
-      `${dir}/contacts.csv`,
+      "contacts.csv",
       "--db",
-      `${dir}/ledger.db`,
+      "data/ledger.db",
       "--config",
-      `${dir}/config.json`,
+      "config.json",
       ...extra,
     ],
     async [Symbol.asyncDispose]() {
@@ -39,11 +43,11 @@ async function workspace(config: Record<string, unknown> = {}, rows = 5) {
 
 Deno.test("run with no config works out of the box: every service a healthy mock, exit 0", async () => {
   await using ws = await workspace();
-  const { code, stdout, stderr } = await runMain(ws.args());
+  const { code, stdout, stderr } = await runMain(ws.args(), ws.at());
   assert.equal(code, 0, stderr);
   assert.match(stdout, /campaign default: 5 completed, 0 failed, 0 skipped \(deferred\) of 5/);
   assert.match(stderr, /5 new, 0 already in the ledger, 0 invalid/);
-  const again = await runMain(ws.args());
+  const again = await runMain(ws.args(), ws.at());
   assert.equal(again.code, 0);
   assert.match(again.stderr, /0 new, 5 already in the ledger/);
 });
@@ -53,7 +57,7 @@ Deno.test("run exits 1 when some contacts failed, and reports invalid rows by li
     services: { tts: { mock: { latencyMs: 0, faults: [{ fail: "invalid-request", calls: 1 }] } } },
   });
   await Deno.writeTextFile(`${ws.dir}/contacts.csv`, "c9,No Phone,,x\n", { append: true });
-  const { code, stdout, stderr } = await runMain(ws.args("--campaign", "spring"));
+  const { code, stdout, stderr } = await runMain(ws.args("--campaign", "spring"), ws.at());
   assert.equal(code, 1);
   assert.match(
     stdout,
@@ -64,39 +68,30 @@ Deno.test("run exits 1 when some contacts failed, and reports invalid rows by li
 
 Deno.test("run's usage, config and file errors exit 2 with a message naming the problem", async () => {
   await using ws = await workspace();
-  const missingFlag = await runMain(["run"]);
+  const missingFlag = await runMain(["run"], ws.at());
   assert.equal(missingFlag.code, 2);
   assert.match(missingFlag.stderr, /run needs --contacts FILE/);
-  const missingFile = await runMain([
-    "run",
-    "--contacts",
-    `${ws.dir}/nope.csv`,
-    "--db",
-    `${ws.dir}/l.db`,
-  ]);
+  const missingFile = await runMain(
+    ["run", "--contacts", `${ws.dir}/nope.csv`, "--db", "data/l.db"],
+    ws.at(),
+  );
   assert.equal(missingFile.code, 2);
   assert.match(missingFile.stderr, /--contacts .*nope\.csv: file not found/);
-  const badConcurrency = await runMain(ws.args("--concurrency", "0"));
+  const badConcurrency = await runMain(ws.args("--concurrency", "0"), ws.at());
   assert.equal(badConcurrency.code, 2);
   assert.match(badConcurrency.stderr, /--concurrency must be an integer >= 1: got "0"/);
   await Deno.writeTextFile(
     `${ws.dir}/config.json`,
     JSON.stringify({ services: { llm: { kind: "openai" } } }),
   );
-  const missingKey = await runMain(ws.args(), {
-    env: { OPENAI_API_KEY: "" },
-    permissions: ["--allow-read", "--allow-write", "--allow-env"],
-  });
+  const missingKey = await runMain(ws.args(), ws.at({ env: { OPENAI_API_KEY: "" } }));
   assert.equal(missingKey.code, 2);
   assert.match(missingKey.stderr, /environment variable OPENAI_API_KEY is not set/);
   await Deno.writeFile(`${ws.dir}/utf16.csv`, new Uint8Array([0xff, 0xfe, 0x69, 0x00]));
-  const utf16 = await runMain([
-    "run",
-    "--contacts",
-    `${ws.dir}/utf16.csv`,
-    "--db",
-    `${ws.dir}/l.db`,
-  ]);
+  const utf16 = await runMain(
+    ["run", "--contacts", `${ws.dir}/utf16.csv`, "--db", "data/l.db"],
+    ws.at(),
+  );
   assert.equal(utf16.code, 2);
   assert.match(utf16.stderr, /UTF-16; save it as UTF-8/);
 });
@@ -106,9 +101,9 @@ Deno.test("SIGINT stops taking contacts, lets calls in flight finish, exits 130;
     processor: { concurrency: 2, shutdownGraceMs: 5_000 },
     services: { llm: { mock: { latencyMs: 150, faults: [] } } },
   }, 40);
-  const child = spawnMain(ws.args());
+  const child = spawnMain(ws.args(), ws.at());
   // Wait until some contacts are done, then interrupt.
-  const db = `${ws.dir}/ledger.db`;
+  const db = ws.db;
   for (let i = 0; i < 200; i++) {
     await new Promise((resolve) => setTimeout(resolve, 50));
     try {
@@ -128,7 +123,7 @@ Deno.test("SIGINT stops taking contacts, lets calls in flight finish, exits 130;
     assert.equal(counts.in_progress, 0, "calls in flight finished within the grace period");
     assert.ok(counts.completed >= 2 && counts.completed < 40, `completed ${counts.completed}`);
   }
-  const rerun = await runMain(ws.args());
+  const rerun = await runMain(ws.args(), ws.at());
   assert.equal(rerun.code, 0, rerun.stderr);
   assert.match(rerun.stdout, /40 completed/);
 });
@@ -142,14 +137,14 @@ Deno.test("SIGTERM exits 143; a second signal exits at once and leaves the ledge
     for (let i = 0; i < 200; i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       try {
-        await using store = new SqliteCampaignStore(`${ws.dir}/ledger.db`);
+        await using store = new SqliteCampaignStore(ws.db);
         if ((await store.counts("default")).in_progress >= 2) return;
       } catch {
         // not created yet
       }
     }
   };
-  const child = spawnMain(ws.args());
+  const child = spawnMain(ws.args(), ws.at());
   await waitForLedger();
   const started = Date.now();
   child.kill("SIGTERM");
@@ -158,7 +153,7 @@ Deno.test("SIGTERM exits 143; a second signal exits at once and leaves the ledge
   const stopped = await finished(child);
   assert.equal(stopped.code, 143, stopped.stderr);
   assert.ok(Date.now() - started < 10_000, "the second signal did not wait for the 30 s calls");
-  await using store = new SqliteCampaignStore(`${ws.dir}/ledger.db`);
+  await using store = new SqliteCampaignStore(ws.db);
   const counts = await store.counts("default");
   assert.equal(counts.pending + counts.in_progress + counts.completed, 10, JSON.stringify(counts));
 });
@@ -188,7 +183,7 @@ Deno.test("rows the Sheets log could not deliver are counted in the summary, exi
   {
     await using down = startFakeSheets({ publicKey, faults: [{ fail: "unavailable" }] });
     await using ws = await workspace(sheetsAt(down), 3);
-    const first = await runMain(ws.args(), { env });
+    const first = await runMain(ws.args(), ws.at({ env }));
     assert.equal(first.code, 3, first.stderr);
     assert.match(first.stdout, /3 completed, .*3 Sheets row\(s\) waiting/);
     assert.match(
@@ -200,12 +195,12 @@ Deno.test("rows the Sheets log could not deliver are counted in the summary, exi
     await Deno.writeTextFile(
       `${ws.dir}/config.json`,
       JSON.stringify({
-        logging: { filePath: `${ws.dir}/agent.jsonl` },
+        logging: { filePath: "logs/agent.jsonl" },
         server: { port: 0 },
         ...sheetsAt(up),
       }),
     );
-    const second = await runMain(ws.args(), { env });
+    const second = await runMain(ws.args(), ws.at({ env }));
     assert.equal(second.code, 0, second.stderr);
     assert.equal(up.rows.length, 3, "the waiting rows went out, once each");
   }

@@ -9,23 +9,15 @@ Deno.test("a running campaign serves its status over a real socket, obeys the ad
   await Deno.writeTextFile(
     `${dir}/config.json`,
     JSON.stringify({
-      logging: { filePath: `${dir}/agent.jsonl` },
+      logging: { filePath: "logs/agent.jsonl" },
       server: { port: 0 },
       processor: { concurrency: 2, shutdownGraceMs: 2_000 },
       services: { llm: { mock: { latencyMs: 200, faults: [] } } },
     }),
   );
   const child = spawnMain(
-    [
-      "run",
-      "--contacts",
-      `${dir}/contacts.csv`,
-      "--db",
-      `${dir}/ledger.db`,
-      "--config",
-      `${dir}/config.json`,
-    ],
-    { env: { AGENT_ADMIN_TOKEN: "op-token" } },
+    ["run", "--contacts", "contacts.csv", "--db", "data/ledger.db", "--config", "config.json"],
+    { env: { AGENT_ADMIN_TOKEN: "op-token" }, cwd: dir },
   );
   const stdout = new Response(child.stdout).text();
   let drained: Promise<void> | undefined;
@@ -61,6 +53,52 @@ Deno.test("a running campaign serves its status over a real socket, obeys the ad
     const { code } = await child.status;
     assert.equal(code, 130);
     assert.match(await stdout, /campaign default: \d+ completed/);
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already ended
+    }
+    await child.status;
+    await stdout.catch(() => {});
+    await drained;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("however fast the services, the status endpoint answers and Ctrl-C acts during the run", async () => {
+  // Zero-latency mocks and a synchronous ledger: work that never waits on anything would
+  // keep the event loop from the server, the progress timer and the signal handler.
+  const dir = await Deno.makeTempDir({ prefix: "run-responsive-" });
+  const rows = Array.from({ length: 40_000 }, (_, i) => `c${i},Person ${i},+1415${5550000 + i}`);
+  await Deno.writeTextFile(`${dir}/contacts.csv`, ["id,name,phone", ...rows].join("\n") + "\n");
+  await Deno.writeTextFile(
+    `${dir}/config.json`,
+    JSON.stringify({ logging: { filePath: "logs/agent.jsonl" }, server: { port: 0 } }),
+  );
+  const child = spawnMain(
+    ["run", "--contacts", "contacts.csv", "--db", "data/ledger.db", "--config", "config.json"],
+    { cwd: dir },
+  );
+  const stdout = new Response(child.stdout).text();
+  let drained: Promise<void> | undefined;
+  try {
+    const line = await readUntil(child.stderr, /status: (http:\/\/127\.0\.0\.1:\d+)\//);
+    drained = line.drained;
+    let answered = 0;
+    for (let i = 0; i < 10; i++) {
+      const response = await fetch(`${line.match[1]}/healthz`);
+      if (response.ok) answered++;
+      await response.body?.cancel();
+    }
+    assert.equal(answered, 10, "every probe was answered while contacts were being worked");
+    child.kill("SIGINT");
+    const { code } = await child.status;
+    assert.equal(code, 130);
+    const summary = await stdout;
+    const processed = Number(/(\d+) completed/.exec(summary)?.[1]);
+    assert.ok(processed < 40_000, `SIGINT acted during the run (${processed} completed)`);
+    assert.match(summary, /not yet processed/);
   } finally {
     try {
       child.kill("SIGKILL");

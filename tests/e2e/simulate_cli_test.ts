@@ -11,7 +11,7 @@ Deno.test("simulate --json --seed 1 tells the outage story in a checkable timeli
     "1",
     "--config",
     config.path,
-  ]);
+  ], { cwd: config.dir });
   assert.equal(code, 0, stderr);
   const events: AgentEvent[] = stdout.trim().split("\n").map((line) => JSON.parse(line));
 
@@ -58,7 +58,7 @@ Deno.test("simulate --json --seed 1 tells the outage story in a checkable timeli
     "critical:resolved",
   ]);
 
-  const logLines = (await Deno.readTextFile(`${config.dir}/agent.jsonl`)).trim().split("\n");
+  const logLines = (await Deno.readTextFile(config.logFile)).trim().split("\n");
   const records = logLines.map((line) => JSON.parse(line));
   const retryRecord = records.find((r) => r.properties?.type === "retry");
   assert.equal(retryRecord.logger, "ai-call-agent.retry");
@@ -72,7 +72,9 @@ Deno.test("simulate --json --seed 1 tells the outage story in a checkable timeli
 Deno.test("simulate is reproducible with the same seed and differs with another", async () => {
   await using config = await tempConfig();
   const run = async (seed: string) =>
-    (await runMain(["simulate", "--json", "--seed", seed, "--config", config.path])).stdout;
+    (await runMain(["simulate", "--json", "--seed", seed, "--config", config.path], {
+      cwd: config.dir,
+    })).stdout;
   const [a, b, c] = await Promise.all([run("7"), run("7"), run("8")]);
   assert.equal(a, b);
   assert.notEqual(a, c);
@@ -80,7 +82,9 @@ Deno.test("simulate is reproducible with the same seed and differs with another"
 
 Deno.test("simulate prints a readable narrative with simulated timestamps", async () => {
   await using config = await tempConfig();
-  const { code, stdout } = await runMain(["simulate", "--config", config.path]);
+  const { code, stdout } = await runMain(["simulate", "--config", config.path], {
+    cwd: config.dir,
+  });
   assert.equal(code, 0);
   assert.match(
     stdout,
@@ -99,7 +103,9 @@ Deno.test("an invalid config exits 2 and lists every problem", async () => {
     retry: { maxRetries: -1 },
     breaker: { failureThreshold: 0 },
   });
-  const { code, stderr, stdout } = await runMain(["simulate", "--config", config.path]);
+  const { code, stderr, stdout } = await runMain(["simulate", "--config", config.path], {
+    cwd: config.dir,
+  });
   assert.equal(code, 2);
   assert.equal(stdout, "");
   assert.match(stderr, /retry\.maxRetries: must be >= 0, got -1/);
@@ -108,7 +114,9 @@ Deno.test("an invalid config exits 2 and lists every problem", async () => {
 
 Deno.test("when the breaker stays open past the wait, deferred contacts stay deferred and the run exits 0", async () => {
   await using config = await tempConfig({ processor: { recoveryWaitMs: 10_000 } });
-  const { code, stdout } = await runMain(["simulate", "--config", config.path]);
+  const { code, stdout } = await runMain(["simulate", "--config", config.path], {
+    cwd: config.dir,
+  });
   assert.equal(code, 0, "deferred contacts are a valid end state");
   assert.match(stdout, /7 skipped \(deferred\) of 10/);
 });
@@ -117,7 +125,7 @@ Deno.test("simulate --providers http tells the same story through the real clien
   await using config = await tempConfig();
   const { code, stdout, stderr } = await runMain(
     ["simulate", "--providers", "http", "--json", "--seed", "1", "--config", config.path],
-    { permissions: ["--allow-read", "--allow-write", "--allow-net=127.0.0.1"] },
+    { cwd: config.dir },
   );
   assert.equal(code, 0, stderr);
   const events: AgentEvent[] = stdout.trim().split("\n").map((line) => JSON.parse(line));

@@ -1,0 +1,14 @@
+/**
+ * The `deno run` flags a `deno.json` task gives `main.ts` (permissions and V8 flags), so tests
+ * and benchmarks start the agent exactly as a user's `deno task <name>` would: a task whose
+ * permissions are too narrow for what README shows fails here first.
+ */
+export function taskFlags(task: string): string[] {
+  const config = JSON.parse(
+    Deno.readTextFileSync(new URL("../../deno.json", import.meta.url)),
+  ) as { tasks: Record<string, string> };
+  const command = config.tasks[task];
+  if (!command) throw new Error(`deno.json has no task "${task}"`);
+  const words = command.split(/\s+/);
+  return words.slice(words.indexOf("run") + 1, words.indexOf("main.ts"));
+}
