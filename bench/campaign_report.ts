@@ -21,7 +21,7 @@ import { type Contact, createMockServices } from "../src/services/mod.ts";
 import { taskFlags } from "../tests/_support/task_flags.ts";
 
 const main = new URL("../main.ts", import.meta.url).pathname;
-const runArgs = async () => [
+const runArgs = () => [
   "run",
   ...taskFlags("start"),
   main,
@@ -106,7 +106,7 @@ async function bigCampaign(rows: number) {
     `${dir}/config.json`,
     JSON.stringify({ logging: { filePath: "logs/agent.jsonl" }, server: { port: 0 } }),
   );
-  const args = await runArgs();
+  const args = runArgs();
   const spawn = () =>
     new Deno.Command(Deno.execPath(), {
       args,
@@ -171,7 +171,7 @@ async function loadOnly(name: string, rows: number, firstRow?: string) {
   );
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: await runArgs(),
+    args: runArgs(),
     cwd: dir,
     stdout: "null",
     stderr: "piped",
