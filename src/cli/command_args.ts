@@ -1,6 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { type AgentConfig, deepMerge, parseConfig, readConfigFile } from "../config/mod.ts";
 import type { CliIo } from "./cli_io.ts";
+import type { LogOptions } from "../logging/mod.ts";
+import { environmentError } from "./environment_error.ts";
 import { UsageError } from "./usage_error.ts";
 
 /**
@@ -30,4 +32,26 @@ export async function loadCommandConfig(
 ): Promise<AgentConfig> {
   const file = configPath ? await readConfigFile(configPath, io.readTextFile) : {};
   return parseConfig(deepMerge(deepMerge(layers.commandDefaults ?? {}, file), layers.flags ?? {}));
+}
+
+/**
+ * Applies `config.logging`; a log file the task may not write (or whose folder cannot be
+ * made) is an EnvironmentError naming `logging.filePath` and the fix.
+ */
+export async function configureCommandLogging(
+  config: AgentConfig,
+  io: Pick<CliIo, "configureLogging">,
+  extra: Pick<LogOptions, "console" | "knownSecrets">,
+): Promise<void> {
+  try {
+    await io.configureLogging({
+      filePath: config.logging.filePath,
+      level: config.logging.level,
+      maxBytes: config.logging.maxBytes,
+      maxFiles: config.logging.maxFiles,
+      ...extra,
+    });
+  } catch (error) {
+    throw environmentError(`logging.filePath ${config.logging.filePath}`, error, "write");
+  }
 }

@@ -5,6 +5,7 @@ import { runCommand } from "./run_command.ts";
 import { ContactsFileError } from "../contacts/mod.ts";
 import { checkConfigCommand } from "./check_config_command.ts";
 import { UsageError } from "./usage_error.ts";
+import { EnvironmentError } from "./environment_error.ts";
 import { version } from "../version.ts";
 
 export const mainHelp =
@@ -37,9 +38,14 @@ const commands: Record<string, (args: string[], io: CliIo) => Promise<number>> =
  */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [name, ...args] = argv;
-  if (name === undefined || name === "-h" || name === "--help" || name === "help") {
+  if (name === undefined) {
+    // Bad usage: the help goes where errors go.
+    io.err(mainHelp);
+    return ExitCode.usage;
+  }
+  if (name === "-h" || name === "--help" || name === "help") {
     io.out(mainHelp);
-    return name === undefined ? ExitCode.usage : ExitCode.ok;
+    return ExitCode.ok;
   }
   if (name === "-V" || name === "--version") {
     io.out(version);
@@ -56,7 +62,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   } catch (error) {
     if (
       error instanceof UsageError || error instanceof ConfigError ||
-      error instanceof ContactsFileError
+      error instanceof ContactsFileError || error instanceof EnvironmentError
     ) {
       io.err(`error: ${error.message}`);
       return ExitCode.usage;

@@ -1,19 +1,23 @@
 import { getLogger } from "@logtape/logtape";
-import { dirname } from "node:path";
 import { createAgent, reportProgress, summaryLine } from "../agent/mod.ts";
 import { type Clock, systemClock } from "../clock/mod.ts";
 import type { AgentConfig } from "../config/mod.ts";
-import { formatOf, loadContacts } from "../contacts/mod.ts";
-import { ConfigError } from "../errors.ts";
-import { SqliteCampaignStore } from "../ledger/mod.ts";
+import { loadContacts } from "../contacts/mod.ts";
 import { logAgentEvent } from "../logging/mod.ts";
 import type { RunSummary } from "../processor/mod.ts";
 import { createServices } from "../services/mod.ts";
 import { createSheetsSink } from "../sheets/mod.ts";
 import { type CliIo, ExitCode, signalExitCode } from "./cli_io.ts";
 import { UsageError } from "./usage_error.ts";
-import { loadCommandConfig, parseCommandArgs } from "./command_args.ts";
-import { createStatusApp } from "../server/mod.ts";
+import { configureCommandLogging, loadCommandConfig, parseCommandArgs } from "./command_args.ts";
+import { createStatusApp, loopbackHosts } from "../server/mod.ts";
+import {
+  bindStatusServer,
+  checkWritableFolders,
+  openContactsFile,
+  openLedger,
+} from "./prepare_run.ts";
+import { printable } from "./printable.ts";
 import { version } from "../version.ts";
 
 const logger = getLogger(["ai-call-agent", "cli"]);
@@ -66,6 +70,15 @@ export function parseRunArgs(args: string[]): RunOptions | "help" {
   }, runHelp);
   if (values.help) return "help";
   if (!values.contacts) throw new UsageError(`run needs --contacts FILE\n\n${runHelp}`);
+  for (const flag of ["campaign", "db", "config"] as const) {
+    if (values[flag] === "") {
+      throw new UsageError(
+        `--${flag} must not be empty: give the ${
+          flag === "campaign" ? "campaign's name" : "file's path"
+        }`,
+      );
+    }
+  }
   let concurrency: number | undefined;
   if (values.concurrency !== undefined) {
     concurrency = Number(values.concurrency);
@@ -121,34 +134,22 @@ export async function runCommand(
     writeFile: io.writeFile,
     knownSecrets,
   });
-  await io.configureLogging({
-    filePath: config.logging.filePath,
-    level: config.logging.level,
-    maxBytes: config.logging.maxBytes,
-    maxFiles: config.logging.maxFiles,
+  // Everything the environment can refuse is tried before a ledger or campaign row exists.
+  await checkWritableFolders(config, io);
+  await configureCommandLogging(config, io, {
     console: { colour: io.isTerminal, level: "warning" },
     knownSecrets,
   });
-  const format = formatOf(options.contacts);
-  let stream: ReadableStream<Uint8Array>;
-  try {
-    stream = await io.openFile(options.contacts);
-  } catch (error) {
-    const why = error instanceof Deno.errors.NotFound
-      ? "file not found"
-      : `cannot read it (${(error as Error).name})`;
-    throw new ConfigError([`--contacts ${options.contacts}: ${why}`], { cause: error });
-  }
-  await io.mkdir(dirname(config.ledger.path));
-  await using store = new SqliteCampaignStore(config.ledger.path);
+  const rows = await openContactsFile(options.contacts, config, io);
+  await using store = await openLedger(config.ledger.path, io);
+  await using server = await bindStatusServer(config, io);
   const campaign = config.campaign.name;
   let shown = 0;
-  const report = await loadContacts(store, campaign, { path: options.contacts, stream, format }, {
+  const report = await loadContacts(store, campaign, { path: options.contacts, rows }, {
     now: () => clock.now(),
-    maxRecordBytes: config.contacts.maxRecordBytes,
     onInvalid: (row) => {
       logger.info("Invalid contact row {line} of {source}: {reason}", { ...row });
-      if (shown++ < 20) io.err(`${row.source}:${row.line}: ${row.reason}`);
+      if (shown++ < 20) io.err(printable(`${row.source}:${row.line}: ${row.reason}`));
     },
   });
   if (shown > 20) {
@@ -199,10 +200,9 @@ export async function runCommand(
     clock,
     version,
     adminToken: io.env(config.server.adminTokenEnv)?.trim() || undefined,
+    allowedHosts: loopbackHosts(config.server.host),
   });
-  const server = config.server.enabled
-    ? await io.serve(status.fetch, { hostname: config.server.host, port: config.server.port })
-    : undefined;
+  server?.ready(status.fetch);
   if (server) io.err(`status: http://${config.server.host}:${server.port}/ (metrics at /metrics)`);
   agent.start();
   const progress = reportProgress(agent, {
@@ -217,7 +217,6 @@ export async function runCommand(
     graceTimer.abort();
     await progress.stop();
     await agent.stop();
-    await server?.shutdown();
   }
   // What the sinks could not deliver waits in the ledger's outboxes for the next run.
   const rowsWaiting = sheets ? await sheets.pending() : 0;
@@ -235,7 +234,9 @@ export async function runCommand(
     );
   }
   if (stoppedBy) return signalExitCode[stoppedBy];
-  const unfinished = summary.failed + summary.invalid + summary.deferred + summary.pending +
+  // What this run leaves undone: the campaign's contacts not completed, and this file's invalid
+  // rows (an earlier load's are not this run's doing).
+  const unfinished = summary.failed + report.invalidCount + summary.deferred + summary.pending +
     summary.in_progress;
   if (unfinished > 0) return ExitCode.failed;
   return rowsWaiting + alertsWaiting > 0 ? ExitCode.undelivered : ExitCode.ok;

@@ -2,10 +2,10 @@ import { narrate } from "../agent/mod.ts";
 import { ioTrackedFetch, seededRandom, systemClock, VirtualClock } from "../clock/mod.ts";
 import type { AgentConfig } from "../config/mod.ts";
 import { logAgentEvent } from "../logging/mod.ts";
-import { runSimulation, seedScenario } from "../simulation/mod.ts";
+import { runSimulation, seedScenario, withConfiguredFaults } from "../simulation/mod.ts";
 import { type CliIo, ExitCode } from "./cli_io.ts";
 import { UsageError } from "./usage_error.ts";
-import { loadCommandConfig, parseCommandArgs } from "./command_args.ts";
+import { configureCommandLogging, loadCommandConfig, parseCommandArgs } from "./command_args.ts";
 
 export const simulateHelp = `Usage: ai-call-agent simulate [options]
 
@@ -16,7 +16,9 @@ Options:
   --seed N         seed of the jitter's random source (default 1): same seed, same run
   --json           print only JSON Lines, one event each, on stdout
   --realtime       wait for real (about 90 s) instead of on a virtual clock
-  --config FILE    JSON file merged over config/defaults.ts
+  --config FILE    JSON file merged over config/defaults.ts; a service whose
+                   services.<name>.mock lists faults follows them instead of the seed
+                   scenario's (times relative to the start)
   --providers P    mock (default): in-memory services; http: the real HTTP clients
                    against fake provider servers on 127.0.0.1, over real sockets
   -h, --help       show this help
@@ -78,17 +80,12 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
     return ExitCode.ok;
   }
   const config = await loadSimulationConfig(options.configPath, io);
-  await io.configureLogging({
-    filePath: config.logging.filePath,
-    level: config.logging.level,
-    maxBytes: config.logging.maxBytes,
-    maxFiles: config.logging.maxFiles,
-    console: false,
-  });
+  await configureCommandLogging(config, io, { console: false });
   const virtual = new VirtualClock();
   const liveProgress = options.realtime && io.isTerminal && !options.json;
   const clock = options.realtime ? systemClock : virtual;
-  const result = await runSimulation(config, seedScenario(clock.now()), {
+  const scenario = withConfiguredFaults(seedScenario(clock.now()), config, clock.now());
+  const result = await runSimulation(config, scenario, {
     clock,
     random: seededRandom(options.seed),
     drive: options.realtime ? (task) => task() : (task) => virtual.run(task),

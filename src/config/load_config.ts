@@ -117,13 +117,39 @@ export async function readConfigFile(
       cause: error,
     });
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text, keepOutOfRangeNumbers);
   } catch (error) {
     throw new ConfigError([`--config ${path}: not valid JSON (${(error as Error).message})`], {
       cause: error,
     });
   }
+  if (!isPlainObject(parsed)) {
+    throw new ConfigError([
+      `--config ${path}: must hold a JSON object of settings, like {"retry": {"maxRetries": 5}}; got ${
+        describe(parsed)
+      }`,
+    ]);
+  }
+  return parsed;
+}
+
+/** A number JSON can write but JavaScript cannot hold (`1e400`), kept as written so the
+ * error quotes it instead of a mangled `Infinity` or `null`. */
+class WrittenNumber {
+  constructor(readonly source: string) {}
+}
+
+function keepOutOfRangeNumbers(
+  this: unknown,
+  _key: string,
+  value: unknown,
+  context?: { source?: string },
+): unknown {
+  return typeof value === "number" && !Number.isFinite(value) && context?.source
+    ? new WrittenNumber(context.source)
+    : value;
 }
 
 function formatIssues(
@@ -156,6 +182,8 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 
 function describe(value: unknown): string {
   if (value === undefined) return "nothing";
+  if (value instanceof WrittenNumber) return value.source;
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
   return JSON.stringify(value);
 }
 

@@ -1,6 +1,15 @@
 import { z } from "zod";
 
-const nonNegative = (field = "") => z.number(`${field}must be a number`).min(0, "must be >= 0");
+/** The longest wait a timer can hold (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
+export const maxDurationMs = 2_147_483_647;
+/** A time in milliseconds, from 0 up to what a timer can hold. */
+const duration = () =>
+  z.number("must be a number").min(0, "must be >= 0").max(
+    maxDurationMs,
+    `must be <= ${maxDurationMs} (about 24.8 days, the longest a timer can wait)`,
+  );
+/** A time in milliseconds, above 0. */
+const positiveDuration = () => duration().gt(0, "must be > 0");
 const positiveInt = () =>
   z.number("must be a number").int("must be an integer").min(1, "must be >= 1");
 
@@ -8,14 +17,14 @@ const positiveInt = () =>
 export const retrySchema = z.strictObject({
   maxRetries: z.number("must be a number").int("must be an integer").min(0, "must be >= 0")
     .max(20, "must be <= 20"),
-  initialDelayMs: nonNegative(),
+  initialDelayMs: duration(),
   base: z.number("must be a number").min(1, "must be >= 1"),
-  maxDelayMs: nonNegative(),
+  maxDelayMs: duration(),
   jitter: z.enum(["additive", "full", "equal", "decorrelated", "none"], {
     error: "must be one of additive, full, equal, decorrelated, none",
   }),
-  jitterMs: nonNegative(),
-  maxRetryAfterMs: nonNegative(),
+  jitterMs: duration(),
+  maxRetryAfterMs: duration(),
 }).refine((retry) => retry.maxDelayMs >= retry.initialDelayMs, {
   message: "maxDelayMs must be >= initialDelayMs",
   path: ["maxDelayMs"],
@@ -30,11 +39,11 @@ export const breakerSchema = z.strictObject({
   failureRateThreshold: z.number("must be a number").gt(0, "must be > 0").max(1, "must be <= 1"),
   slidingWindowSize: positiveInt(),
   minimumCalls: positiveInt(),
-  recoveryTimeoutMs: nonNegative(),
+  recoveryTimeoutMs: duration(),
   halfOpenMaxCalls: positiveInt(),
   successThreshold: positiveInt(),
   halfOpenRequiresHealthyProbe: z.boolean("must be true or false"),
-  halfOpenMaxWaitMs: z.number("must be a number").gt(0, "must be > 0"),
+  halfOpenMaxWaitMs: positiveDuration(),
 }).refine((breaker) => breaker.minimumCalls <= breaker.slidingWindowSize, {
   message: "minimumCalls must be <= slidingWindowSize",
   path: ["minimumCalls"],
@@ -64,22 +73,22 @@ const faultRuleSchema = z.strictObject({
       "must be one of unavailable, rate-limit, timeout, connection, auth, invalid-request, not-found, quota",
   }).optional(),
   calls: positiveInt().optional(),
-  fromMs: nonNegative().optional(),
-  untilMs: nonNegative().optional(),
-  latencyMs: nonNegative().optional(),
+  fromMs: duration().optional(),
+  untilMs: duration().optional(),
+  latencyMs: duration().optional(),
   hang: z.boolean("must be true or false").optional(),
-  retryAfterMs: nonNegative().optional(),
+  retryAfterMs: duration().optional(),
 });
 
 const mockSchema = z.strictObject({
-  latencyMs: nonNegative(),
+  latencyMs: duration(),
   faults: z.array(faultRuleSchema, "must be a list of fault rules"),
 });
 
 const common = {
-  timeoutMs: z.number("must be a number").gt(0, "must be > 0"),
+  timeoutMs: positiveDuration(),
   maxInFlight: positiveInt(),
-  slotWaitMs: z.number("must be a number").gt(0, "must be > 0"),
+  slotWaitMs: positiveDuration(),
   retry: z.record(z.string(), z.unknown()).optional(),
   breaker: z.record(z.string(), z.unknown()).optional(),
   mock: mockSchema,
@@ -151,7 +160,7 @@ const channelSchema = z.discriminatedUnion("kind", [
     baseUrl: url().default("https://api.telegram.org"),
     chatId: z.union([z.string(), z.number()], "must be the chat id").transform(String),
     tokenEnv: envName().default("TELEGRAM_BOT_TOKEN"),
-    timeoutMs: z.number("must be a number").gt(0, "must be > 0").default(10_000),
+    timeoutMs: positiveDuration().default(10_000),
     perMinute: positiveInt().optional(),
   }),
   z.strictObject({
@@ -163,14 +172,14 @@ const channelSchema = z.discriminatedUnion("kind", [
       "must name at least one address",
     ),
     apiKeyEnv: envName().optional(),
-    timeoutMs: z.number("must be a number").gt(0, "must be > 0").default(10_000),
+    timeoutMs: positiveDuration().default(10_000),
     perMinute: positiveInt().optional(),
   }),
   z.strictObject({
     kind: z.literal("webhook"),
     url: url(),
     secretEnv: envName().default("ALERT_WEBHOOK_SECRET"),
-    timeoutMs: z.number("must be a number").gt(0, "must be > 0").default(10_000),
+    timeoutMs: positiveDuration().default(10_000),
     perMinute: positiveInt().optional(),
   }),
 ], { error: "must have kind telegram, resend, sendgrid, webhook or log" });
@@ -185,15 +194,15 @@ export const configSchema = z.strictObject({
   retry: retrySchema,
   breaker: breakerSchema,
   health: z.strictObject({
-    intervalMs: z.number("must be a number").gt(0, "must be > 0"),
-    timeoutMs: z.number("must be a number").gt(0, "must be > 0"),
+    intervalMs: positiveDuration(),
+    timeoutMs: positiveDuration(),
   }),
   services: z.strictObject({ llm: llmSchema, tts: ttsSchema, crm: crmSchema }),
   processor: z.strictObject({
     concurrency: positiveInt().max(1_000, "must be <= 1000"),
     maxAttemptsPerStep: positiveInt().max(1_000, "must be <= 1000"),
-    recoveryWaitMs: nonNegative(),
-    shutdownGraceMs: nonNegative(),
+    recoveryWaitMs: duration(),
+    shutdownGraceMs: duration(),
   }),
   server: z.strictObject({
     enabled: z.boolean("must be true or false"),
@@ -203,7 +212,7 @@ export const configSchema = z.strictObject({
       "must be <= 65535",
     ),
     adminTokenEnv: envName(),
-    progressIntervalMs: z.number("must be a number").gt(0, "must be > 0"),
+    progressIntervalMs: positiveDuration(),
   }),
   contacts: z.strictObject({
     maxRecordBytes: positiveInt().min(1_024, "must be >= 1024").max(
@@ -213,9 +222,9 @@ export const configSchema = z.strictObject({
   }),
   ledger: z.strictObject({ path: z.string("must be a string").min(1, "must not be empty") }),
   alerts: z.strictObject({
-    groupWaitMs: nonNegative(),
-    repeatIntervalMs: nonNegative(),
-    replayIntervalMs: z.number("must be a number").gt(0, "must be > 0"),
+    groupWaitMs: duration(),
+    repeatIntervalMs: duration(),
+    replayIntervalMs: positiveDuration(),
     perMinute: positiveInt(),
     retry: z.record(z.string(), z.unknown()),
     routes: z.strictObject({
@@ -233,12 +242,12 @@ export const configSchema = z.strictObject({
     keyFile: text(),
     keyEnv: envName(),
     batchRows: positiveInt().max(10_000, "must be <= 10000"),
-    flushIntervalMs: z.number("must be a number").gt(0, "must be > 0"),
+    flushIntervalMs: positiveDuration(),
     maxWritesPerMinute: positiveInt().max(
       60,
       "must be <= 60 (Google's quota)",
     ),
-    timeoutMs: z.number("must be a number").gt(0, "must be > 0"),
+    timeoutMs: positiveDuration(),
     baseUrl: url(),
     tokenUrl: url(),
     retry: z.record(z.string(), z.unknown()),

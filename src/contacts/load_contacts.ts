@@ -1,6 +1,6 @@
 import type { CampaignStore, InvalidRow } from "../ledger/mod.ts";
 import type { Contact } from "../services/mod.ts";
-import { type ContactsFormat, readContacts } from "./read_contacts.ts";
+import type { ContactRow } from "./contact_row.ts";
 
 /** What loading a contacts file did. */
 export interface LoadReport {
@@ -23,13 +23,11 @@ export interface LoadReport {
 export async function loadContacts(
   store: CampaignStore,
   campaign: string,
-  source: { path: string; stream: ReadableStream<Uint8Array>; format: ContactsFormat },
+  source: { path: string; rows: AsyncIterable<ContactRow> },
   deps: {
     now: () => number;
     onInvalid?: (row: InvalidRow) => void;
     batchSize?: number;
-    /** Longest row (a quoted field included); a longer one is one invalid row. @default 64 KiB */
-    maxRecordBytes?: number;
   },
 ): Promise<LoadReport> {
   const batchSize = deps.batchSize ?? 1_000;
@@ -69,7 +67,7 @@ export async function loadContacts(
       invalid = [];
     }
   };
-  for await (const row of readContacts(source.stream, source.format, deps.maxRecordBytes)) {
+  for await (const row of source.rows) {
     report.rows++;
     if ("contact" in row) {
       batch.push(row.contact);

@@ -68,6 +68,11 @@ async function* csvRows(
     header.forEach((name, i) => (columns[name] = record.fields[i]));
     yield toContactRow(record.line, columns);
   }
+  if (!header) {
+    throw new ContactsFileError(
+      "the file is empty: a CSV file starts with a header row naming its columns (id,name,phone,...)",
+    );
+  }
 }
 
 async function* jsonLinesRows(

@@ -93,6 +93,21 @@ export class LedgerError extends Error {
 
 const ledgerTables = ["campaigns", "contacts", "outbox", "invalid_rows"];
 
+/** Why `path` cannot be opened as a ledger, said so a person can fix it. */
+function ledgerError(path: string, error: unknown): LedgerError | Error {
+  // Deno's own permission error says which flag; the caller words it for the task.
+  if (error instanceof Deno.errors.NotCapable) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const why = /not a database|malformed/i.test(message)
+    ? "is not a SQLite database (damaged, or another kind of file); point --db at a new file, or restore it"
+    : /readonly|read-only/i.test(message)
+    ? "is read-only; make it writable, or point --db at a new file"
+    : /unable to open/i.test(message)
+    ? "cannot be opened (its folder is missing or not writable); check the path given to --db"
+    : `cannot be used as a ledger (${message})`;
+  return new LedgerError(`${path} ${why}`, { cause: error });
+}
+
 interface Row {
   id: string;
   attempts: string;
@@ -125,12 +140,18 @@ export class SqliteCampaignStore implements CampaignStore {
    * (nothing in it is changed) or one written by a newer release.
    */
   constructor(path: string) {
-    this.#db = new DatabaseSync(path);
+    try {
+      this.#db = new DatabaseSync(path);
+    } catch (error) {
+      throw ledgerError(path, error);
+    }
     try {
       this.#migrate(path);
+      // A ledger that cannot take a write is found now, not at the first contact's step.
+      this.#db.exec("BEGIN IMMEDIATE; ROLLBACK;");
     } catch (error) {
       this.#db.close();
-      throw error;
+      throw error instanceof LedgerError ? error : ledgerError(path, error);
     }
     const prepare = (sql: string) => this.#db.prepare(sql);
     this.#statements = {

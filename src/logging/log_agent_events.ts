@@ -52,5 +52,11 @@ export function logAgentEvent(event: AgentEvent): void {
   const level = levelOf(event);
   if (!level) return;
   const logger = getLogger(["ai-call-agent", categories[event.type] ?? "processor"]);
-  logger[level]("{description}", { ...event, description: describeEvent(event) ?? event.type });
+  const description = describeEvent(event) ?? event.type;
+  // The readable line is the message itself, as plain text (a placeholder would be quoted in
+  // the JSON log); its own braces are escaped so LogTape reads none of them as placeholders.
+  logger[level](description.replace(/[{}]/g, (brace) => brace + brace), {
+    ...event,
+    description,
+  });
 }

@@ -19,6 +19,18 @@ export interface AppDeps {
   maxBodyBytes?: number;
   /** `/status` and `/metrics` are recomputed at most this often under load. @default 250 */
   cacheMs?: number;
+  /**
+   * Host names (the `Host` header, without the port) the app answers; any other gets 421.
+   * A server bound to loopback answers only loopback names, so a web page that rebinds its own
+   * domain to 127.0.0.1 cannot read `/status`. @default any
+   */
+  allowedHosts?: readonly string[];
+}
+
+/** The host names a loopback-bound server answers to. */
+export function loopbackHosts(host: string): string[] | undefined {
+  const loopback = host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return loopback ? [...new Set(["localhost", "127.0.0.1", "[::1]", host])] : undefined;
 }
 
 /**
@@ -58,6 +70,13 @@ export interface StatusApp extends Disposable {
   metrics: AgentMetrics;
   /** What to serve: the app, with a fast path for fresh `/status` and `/metrics`. */
   fetch(request: Request): Response | Promise<Response>;
+}
+
+/** The host name of a `Host` header, without its port: `[::1]:8080` is `[::1]`. */
+function hostName(header: string | null): string {
+  if (!header) return "";
+  const host = header.trim().toLowerCase();
+  return host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0];
 }
 
 function sameToken(given: string, expected: string): boolean {
@@ -114,8 +133,8 @@ export function createStatusApp(deps: AppDeps): StatusApp {
     if (!deps.adminToken) {
       return c.json({ error: "admin routes are off: set the admin token variable" }, 404);
     }
-    const header = c.req.header("authorization") ?? "";
-    const given = header.startsWith("Bearer ") ? header.slice(7) : "";
+    // The scheme is case-insensitive (RFC 9110): "bearer x" is as good as "Bearer x".
+    const given = /^bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "")?.[1] ?? "";
     if (!given || !sameToken(given, deps.adminToken)) {
       return c.json({ error: "missing or wrong bearer token" }, 401, {
         "www-authenticate": "Bearer",
@@ -147,6 +166,7 @@ export function createStatusApp(deps: AppDeps): StatusApp {
   });
   app.notFound((c) => c.json({ error: "not found" }, 404));
 
+  const allowed = deps.allowedHosts ? new Set(deps.allowedHosts) : undefined;
   const hot: Record<string, [Cached<Uint8Array>, Record<string, string>]> = {
     "/status": [status, jsonType],
     "/metrics": [exposition, metricsType],
@@ -155,6 +175,9 @@ export function createStatusApp(deps: AppDeps): StatusApp {
     app,
     metrics,
     fetch(request: Request) {
+      if (allowed && !allowed.has(hostName(request.headers.get("host")))) {
+        return Response.json({ error: "misdirected request: unknown Host" }, { status: 421 });
+      }
       // Scrapes of a fresh document skip routing altogether: the same bytes Hono would send.
       if (request.method === "GET") {
         const path = request.url.slice(request.url.indexOf("/", 8));

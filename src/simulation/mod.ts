@@ -2,5 +2,5 @@
  * The seed scenario, run through the real agent against mock services, and its narrative.
  * @module
  */
-export { type Scenario, seedScenario } from "./scenario.ts";
+export { type Scenario, seedScenario, withConfiguredFaults } from "./scenario.ts";
 export { runSimulation, type SimulationDeps, type SimulationResult } from "./run_simulation.ts";

@@ -1,3 +1,4 @@
+import type { AgentConfig } from "../config/mod.ts";
 import type { Contact, MockServicesOptions } from "../services/mod.ts";
 
 /** The seed scenario: ten contacts and the fault scripts that tell the product's story. */
@@ -46,4 +47,30 @@ export function seedScenario(startMs: number): Scenario {
       crm: { latencyMs: 300 },
     },
   };
+}
+
+/**
+ * The scenario with each service whose `services.<name>.mock` lists faults following that
+ * script instead of the seed's (times relative to `startMs`, latency its own): a user replays
+ * their own outage with `simulate --config`. Services without faults keep the seed's story.
+ */
+export function withConfiguredFaults(
+  scenario: Scenario,
+  config: AgentConfig,
+  startMs: number,
+): Scenario {
+  const mocks = { ...scenario.mocks };
+  for (const name of ["llm", "tts", "crm"] as const) {
+    const mock = config.services[name].mock;
+    if (mock.faults.length === 0) continue;
+    mocks[name] = {
+      latencyMs: mock.latencyMs,
+      faults: mock.faults.map((rule) => ({
+        ...rule,
+        fromMs: rule.fromMs === undefined ? undefined : startMs + rule.fromMs,
+        untilMs: rule.untilMs === undefined ? undefined : startMs + rule.untilMs,
+      })),
+    };
+  }
+  return { ...scenario, mocks };
 }

@@ -1,5 +1,6 @@
 /**
- * The `deno run` flags a `deno.json` task gives `main.ts` (permissions and V8 flags), so tests
+ * The flags a `deno.json` task gives `main.ts` (permissions and V8 flags, for `deno run` or
+ * `deno compile`; not `--output`), so tests
  * and benchmarks start the agent exactly as a user's `deno task <name>` would: a task whose
  * permissions are too narrow for what README shows fails here first.
  */
@@ -10,5 +11,9 @@ export function taskFlags(task: string): string[] {
   const command = config.tasks[task];
   if (!command) throw new Error(`deno.json has no task "${task}"`);
   const words = command.split(/\s+/);
-  return words.slice(words.indexOf("run") + 1, words.indexOf("main.ts"));
+  const start = words.findIndex((word) => word === "run" || word === "compile") + 1;
+  const flags = words.slice(start, words.indexOf("main.ts"));
+  const output = flags.indexOf("--output");
+  if (output >= 0) flags.splice(output, 2); // the caller says where its binary goes
+  return flags;
 }

@@ -40,9 +40,19 @@ Deno.test("--help lists the commands and exit codes", async () => {
   assert.match(out.join("\n"), /Exit codes/);
 });
 
-Deno.test("no command prints help and exits 2", async () => {
-  const { io } = fakeIo();
+Deno.test("no command is bad usage: the help goes to stderr and the exit code is 2", async () => {
+  const { io, out, err } = fakeIo();
   assert.equal(await runCli([], io), ExitCode.usage);
+  assert.deepEqual(out, []);
+  assert.match(err.join("\n"), /Usage: ai-call-agent <command>/);
+});
+
+Deno.test("an empty --campaign, --db or --config is a usage error naming the flag", async () => {
+  for (const flag of ["--campaign", "--db", "--config"]) {
+    const { io, err } = fakeIo({ "c.csv": "id,name,phone\n" });
+    assert.equal(await runCli(["run", "--contacts", "c.csv", flag, ""], io), ExitCode.usage);
+    assert.match(err.join("\n"), new RegExp(`${flag} must not be empty`));
+  }
 });
 
 Deno.test("an unknown command or flag exits 2 with a message", async () => {
@@ -175,4 +185,9 @@ Deno.test("check-config lists missing alert-channel and Sheets secrets by path",
     message,
     /sheets\.keyEnv: environment variable GOOGLE_SERVICE_ACCOUNT_JSON is not set/,
   );
+});
+
+Deno.test("text from a contacts file is printed with its control characters escaped", async () => {
+  const { printable } = await import("../../src/cli/printable.ts");
+  assert.equal(printable("a\x1b]0;pwned\x07b\u0000c\td"), "a\\u001b]0;pwned\\u0007b\\u0000c\td");
 });

@@ -81,3 +81,41 @@ Deno.test("a missing or malformed config file names the file", async () => {
     retry: {},
   });
 });
+
+Deno.test("a duration a timer cannot hold is refused, naming the field and the bound", () => {
+  for (
+    const [override, path] of [
+      [{ health: { intervalMs: 3e9 } }, "health.intervalMs"],
+      [{ services: { llm: { timeoutMs: 3e9 } } }, "services.llm.timeoutMs"],
+      [{ processor: { recoveryWaitMs: 3e9 } }, "processor.recoveryWaitMs"],
+      [{ retry: { maxDelayMs: 3e9 } }, "retry.maxDelayMs"],
+    ] as const
+  ) {
+    assert.throws(
+      () => parseConfig(override),
+      (error: Error) =>
+        new RegExp(`${path.replaceAll(".", "\\.")}: must be <= 2147483647 \\(about 24\\.8 days`)
+          .test(error.message),
+      path,
+    );
+  }
+});
+
+Deno.test("a config file that holds no object, or a number JSON cannot hold, is an error quoting it", async () => {
+  for (
+    const [text, shown] of [["null", "null"], ["[1,2]", "[1,2]"], ['"x"', '"x"'], ["42", "42"]]
+  ) {
+    await assert.rejects(
+      readConfigFile("ops.json", () => Promise.resolve(text)),
+      (error: Error) =>
+        error.message.includes(`--config ops.json: must hold a JSON object of settings`) &&
+        error.message.includes(`got ${shown}`),
+      text,
+    );
+  }
+  const parsed = await readConfigFile(
+    "ops.json",
+    () => Promise.resolve('{"retry": {"maxDelayMs": 1e400}}'),
+  );
+  assert.throws(() => parseConfig(parsed), /retry\.maxDelayMs: must be a number, got 1e400/);
+});

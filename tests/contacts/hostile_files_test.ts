@@ -217,8 +217,7 @@ Deno.test("a repeated id is invalid after its first line, found by the ledger; i
     const text = lines.join("\n") + "\n";
     const report = await loadContacts(store, "x", {
       path: "f.csv",
-      stream: streamOf(text),
-      format: "csv",
+      rows: readContacts(streamOf(text), "csv"),
     }, { now: () => 0, batchSize: 100 });
     assert.equal(report.added, 2);
     assert.equal(report.invalidCount, 1_501);
@@ -228,8 +227,7 @@ Deno.test("a repeated id is invalid after its first line, found by the ledger; i
     assert.equal(rows.at(-1)?.reason, "duplicate id c1 (first on line 2)");
     const again = await loadContacts(store, "x", {
       path: "f.csv",
-      stream: streamOf(text),
-      format: "csv",
+      rows: readContacts(streamOf(text), "csv"),
     }, { now: () => 0 });
     assert.deepEqual([again.added, again.alreadyLoaded], [0, 3], "a reload is not a duplicate");
   }

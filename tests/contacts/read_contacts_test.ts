@@ -126,8 +126,11 @@ Deno.test("a UTF-8 byte-order mark is skipped; a UTF-16 file is refused with the
   );
 });
 
-Deno.test("an empty file gives no rows; a header without the required columns is refused", async () => {
-  assert.deepEqual(await rows(streamOf(""), "csv"), []);
+Deno.test("an empty CSV has no header and is refused; an empty JSON Lines file has no rows", async () => {
+  await assert.rejects(
+    rows(streamOf(""), "csv"),
+    /the file is empty: a CSV file starts with a header row/,
+  );
   assert.deepEqual(await rows(streamOf(""), "jsonl"), []);
   await assert.rejects(
     rows(streamOf("identifier,name\n"), "csv"),

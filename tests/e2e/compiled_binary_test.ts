@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { printSkip } from "../_support/skip.ts";
+import { explainSkip } from "../_support/skip.ts";
+import { taskFlags } from "../_support/task_flags.ts";
 
 /**
  * Compiles the binary with `deno compile` and runs it. `deno compile` needs Deno's base
@@ -11,29 +12,25 @@ const output = `${Deno.makeTempDirSync({ prefix: "compiled-" })}/ai-call-agent`;
 
 async function compile(): Promise<{ ok: boolean; reason: string }> {
   const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "compile",
-      "--v8-flags=--max-semi-space-size=4,--max-old-space-size=128",
-      "--allow-read",
-      "--allow-write=./data,./logs,./audio",
-      "--allow-env",
-      "--allow-net",
-      "--output",
-      output,
-      "main.ts",
-    ],
+    // The compile task's own flags: the binary gets exactly the permissions users get.
+    args: ["compile", ...taskFlags("compile"), "--output", output, "main.ts"],
     cwd: root,
     stdout: "null",
     stderr: "piped",
   }).output();
   const text = new TextDecoder().decode(stderr);
   if (code === 0) return { ok: true, reason: "" };
-  return { ok: false, reason: text.split("\n").filter(Boolean).slice(-3).join(" | ") };
+  // The cause, without the backtrace Deno prints after it.
+  const lines = text.split("\n").map((line) => line.trim()).filter((line) =>
+    line && !/^Stack backtrace:|^\d+: <unknown>$/.test(line)
+  );
+  return { ok: false, reason: lines.slice(-2).join(" | ") };
 }
 
 const compiled = await compile();
 if (!compiled.ok) {
-  printSkip(
+  explainSkip(
+    "the compiled binary",
     `compiled-binary test skipped: deno compile could not get its base runtime (set DENORT_BIN=/path/to/denort): ${compiled.reason}`,
   );
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { printSkip } from "../_support/skip.ts";
+import { explainSkip } from "../_support/skip.ts";
 import { systemClock } from "../../src/clock/mod.ts";
 import { createStatusApp } from "../../src/server/mod.ts";
 import { testAgent } from "../_support/agent.ts";
@@ -14,7 +14,8 @@ const haveChromium = (() => {
   }
 })();
 if (!haveChromium) {
-  printSkip(
+  explainSkip(
+    "the dashboard in headless Chromium",
     `dashboard browser test skipped: ${chromiumPath} is missing (Debian package chromium; .ci/run installs it)`,
   );
 }

@@ -158,3 +158,18 @@ Deno.test("simulate --providers http tells the same story through the real clien
   const summary = events.find((e) => e.type === "summary")!;
   assert.deepEqual([summary.completed, summary.failed, summary.deferred], [10, 0, 0]);
 });
+
+Deno.test("simulate --config replays the outage the config describes instead of the seed's", async () => {
+  // Every LLM call fails with a bad key: the story is the LLM's, not ElevenLabs'.
+  await using config = await tempConfig({
+    services: { llm: { mock: { latencyMs: 100, faults: [{ fail: "auth" }] } } },
+    processor: { recoveryWaitMs: 5_000 },
+  });
+  const { code, stdout } = await runMain(["simulate", "--config", config.path], {
+    cwd: config.dir,
+  });
+  assert.equal(code, 0, "deferred contacts are a valid end state");
+  assert.match(stdout, /LLM breaker CLOSED → OPEN: service-wide AuthenticationError/);
+  assert.match(stdout, /0 completed, 0 failed, 10 skipped \(deferred\)/);
+  assert.doesNotMatch(stdout, /ElevenLabs breaker/);
+});

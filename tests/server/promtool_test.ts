@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { printSkip } from "../_support/skip.ts";
+import { explainSkip } from "../_support/skip.ts";
 import { createStatusApp } from "../../src/server/mod.ts";
 import { contacts, testAgent } from "../_support/agent.ts";
 
@@ -44,7 +44,8 @@ Deno.test({
 });
 
 if (!promtool) {
-  printSkip(
+  explainSkip(
+    "promtool check metrics",
     "promtool test skipped: promtool is not installed (Debian package prometheus; .ci/run installs it)",
   );
 }

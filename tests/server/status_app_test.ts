@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createStatusApp } from "../../src/server/mod.ts";
+import { createStatusApp, loopbackHosts } from "../../src/server/mod.ts";
 import { ServiceUnavailableError } from "../../src/errors.ts";
 import { contacts, testAgent } from "../_support/agent.ts";
 
@@ -180,4 +180,41 @@ Deno.test("a forced-open breaker reports no time to half-open in /status", async
   const body = await (await t.app.request("/status")).json();
   const crm = body.services.find((s: { service: string }) => s.service === "crm");
   assert.equal(crm.breaker.msToHalfOpen, null, "held open until an operator resets it");
+});
+
+Deno.test("the bearer scheme is case-insensitive, and a wrong token still changes nothing", async () => {
+  const t = await setup(token);
+  await using _ = t.agent;
+  using _s = t.status;
+  const post = (authorization: string) =>
+    t.app.request("/admin/breakers/tts/open", { method: "POST", headers: { authorization } });
+  assert.equal((await post(`bearer ${token}`)).status, 200);
+  assert.equal(t.agent.breakers.get("tts").state, "OPEN");
+  assert.equal((await post(`BEARER ${token}`)).status, 200);
+  t.agent.breakers.get("tts").reset();
+  assert.equal((await post("bearer not-the-token")).status, 401);
+  assert.equal(t.agent.breakers.get("tts").state, "CLOSED");
+});
+
+Deno.test("bound to loopback, the app answers only loopback host names (no DNS rebinding)", async () => {
+  const t = testAgent();
+  await using _ = t.agent;
+  using status = createStatusApp({
+    agent: t.agent,
+    clock: t.clock,
+    version: "1",
+    allowedHosts: loopbackHosts("127.0.0.1"),
+  });
+  const get = (host: string, path = "/status") =>
+    status.fetch(new Request(`http://127.0.0.1:8080${path}`, { headers: { host } }));
+  for (const host of ["127.0.0.1:8080", "localhost:8080", "[::1]:8080", "LOCALHOST"]) {
+    assert.equal((await get(host)).status, 200, host);
+  }
+  for (const host of ["evil.example:8080", "evil.example", "127.0.0.1.nip.io:8080"]) {
+    const response = await get(host);
+    assert.equal(response.status, 421, host);
+    await response.body?.cancel();
+  }
+  assert.equal((await get("evil.example", "/events")).status, 421);
+  assert.equal(loopbackHosts("0.0.0.0"), undefined, "a public bind answers any host");
 });

@@ -1,0 +1,62 @@
+import { LedgerError } from "../ledger/mod.ts";
+
+/** The environment refused something the command needs; the message says what and the fix.
+ * Exit code 2. */
+export class EnvironmentError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "EnvironmentError";
+  }
+}
+
+/** What the command needed from the environment when it failed. */
+export type Access = "read" | "write" | "listen";
+
+const taskWrites =
+  "`deno task start` may write only under ./data, ./logs and ./audio (README, Tasks): put it there, or run with a wider --allow-write";
+
+/**
+ * Turns a failure of the environment (a missing or unreadable file, a folder where a file was
+ * expected, a path the task may not write, a port in use, a ledger that is not one) into a
+ * {@link EnvironmentError} (exit 2) whose one sentence names `subject` and the fix. Anything else is
+ * returned as it was: a bug, not the user's to fix.
+ */
+export function environmentError(subject: string, error: unknown, access: Access): unknown {
+  const why = reasonOf(error, access);
+  return why === undefined ? error : new EnvironmentError(`${subject}: ${why}`, { cause: error });
+}
+
+function reasonOf(error: unknown, access: Access): string | undefined {
+  if (error instanceof LedgerError) return error.message.replace(/^\S+ /, "");
+  if (error instanceof Deno.errors.NotCapable) {
+    return access === "write"
+      ? `this task may not write there; ${taskWrites}`
+      : access === "read"
+      ? "this task may not read it; run with a wider --allow-read"
+      : "this task may not listen there; run with --allow-net";
+  }
+  if (error instanceof Deno.errors.NotFound) {
+    return access === "read" ? "file not found" : "its folder cannot be created or found";
+  }
+  if (error instanceof Deno.errors.IsADirectory) {
+    return "is a folder, not a file; give the path of a file";
+  }
+  if (error instanceof Deno.errors.NotADirectory) {
+    return "a part of the path is a file, not a folder; check the path";
+  }
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return `the file system refuses to let this user ${access} it; check its owner and mode`;
+  }
+  if (error instanceof Deno.errors.AddrInUse) {
+    return "the port is in use by another program; choose another with --port, or --port 0 for any free one";
+  }
+  if (error instanceof Deno.errors.AddrNotAvailable) {
+    return "no interface of this machine has that address; use 127.0.0.1, or an address of this machine";
+  }
+  if (
+    access === "listen" && error instanceof Error && /lookup|resolve|invalid/i.test(error.message)
+  ) {
+    return `cannot listen there (${error.message}); use 127.0.0.1, or an address of this machine`;
+  }
+  return undefined;
+}

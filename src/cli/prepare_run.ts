@@ -1,0 +1,120 @@
+import { dirname } from "node:path";
+import type { AgentConfig } from "../config/mod.ts";
+import { type ContactRow, ContactsFileError, formatOf, readContacts } from "../contacts/mod.ts";
+import { SqliteCampaignStore } from "../ledger/mod.ts";
+import type { CliIo } from "./cli_io.ts";
+import { environmentError } from "./environment_error.ts";
+
+/**
+ * Opens the contacts file and reads its header (and first row) before anything else is
+ * touched: a missing, unreadable, empty or wrongly shaped file stops the run (exit 2) before a
+ * ledger or campaign row exists.
+ */
+export async function openContactsFile(
+  path: string,
+  config: AgentConfig,
+  io: Pick<CliIo, "openFile">,
+): Promise<AsyncIterable<ContactRow>> {
+  const format = formatOf(path);
+  let stream: ReadableStream<Uint8Array>;
+  try {
+    stream = await io.openFile(path);
+  } catch (error) {
+    throw environmentError(`--contacts ${path}`, error, "read");
+  }
+  const rows = readContacts(stream, format, config.contacts.maxRecordBytes)[Symbol.asyncIterator]();
+  let first: IteratorResult<ContactRow>;
+  try {
+    first = await rows.next();
+  } catch (error) {
+    await stream.cancel().catch(() => {});
+    if (error instanceof ContactsFileError) {
+      throw new ContactsFileError(`--contacts ${path}: ${error.message}`, { cause: error });
+    }
+    throw environmentError(`--contacts ${path}`, error, "read");
+  }
+  return (async function* () {
+    if (!first.done) yield first.value;
+    try {
+      yield* { [Symbol.asyncIterator]: () => rows };
+    } catch (error) {
+      throw environmentError(`--contacts ${path}`, error, "read");
+    }
+  })();
+}
+
+/** Opens (creating) the SQLite ledger; a path the task may not write, a damaged file or a
+ * database that is not a ledger is a ConfigError naming `--db` and the fix. */
+export async function openLedger(
+  path: string,
+  io: Pick<CliIo, "mkdir">,
+): Promise<SqliteCampaignStore> {
+  try {
+    await io.mkdir(dirname(path));
+    return new SqliteCampaignStore(path);
+  } catch (error) {
+    throw environmentError(`--db ${path}`, error, "write");
+  }
+}
+
+/** Creates the folders the run writes to (logs, audio) now, so a path the task may not write
+ * stops the start, not the first contact. */
+export async function checkWritableFolders(
+  config: AgentConfig,
+  io: Pick<CliIo, "mkdir">,
+): Promise<void> {
+  const folders: [string, string][] = [];
+  if (config.logging.filePath) {
+    folders.push([`logging.filePath ${config.logging.filePath}`, dirname(config.logging.filePath)]);
+  }
+  const tts = config.services.tts;
+  if (tts.kind === "elevenlabs" && tts.elevenlabs.audioDir) {
+    folders.push([
+      `services.tts.elevenlabs.audioDir ${tts.elevenlabs.audioDir}`,
+      tts.elevenlabs.audioDir,
+    ]);
+  }
+  for (const [subject, folder] of folders) {
+    try {
+      await io.mkdir(folder);
+    } catch (error) {
+      throw environmentError(subject, error, "write");
+    }
+  }
+}
+
+/** The status server, bound before the contacts are loaded (a port in use stops the start),
+ * answering 503 until `ready` hands it the app. */
+export async function bindStatusServer(
+  config: AgentConfig,
+  io: Pick<CliIo, "serve">,
+): Promise<
+  {
+    port: number;
+    ready(handler: (request: Request) => Response | Promise<Response>): void;
+  } & AsyncDisposable | undefined
+> {
+  if (!config.server.enabled) return undefined;
+  let app: ((request: Request) => Response | Promise<Response>) | undefined;
+  const starting = (request: Request) =>
+    new URL(request.url).pathname === "/healthz"
+      ? Response.json({ status: "starting" })
+      : Response.json({ error: "starting: loading contacts" }, { status: 503 });
+  try {
+    const server = await io.serve((request) => (app ?? starting)(request), {
+      hostname: config.server.host,
+      port: config.server.port,
+    });
+    return {
+      port: server.port,
+      ready: (handler) => (app = handler),
+      [Symbol.asyncDispose]: () => server.shutdown(),
+    };
+  } catch (error) {
+    throw environmentError(
+      `server ${config.server.host}:${config.server.port} (server.host, server.port, --port)`,
+      error,
+      "listen",
+    );
+  }
+}
