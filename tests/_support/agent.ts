@@ -1,4 +1,8 @@
-import { type Agent, type AgentEvent, createAgent } from "../../src/agent/mod.ts";
+import {
+  type Agent,
+  type AgentEvent,
+  createAgent,
+} from "../../src/agent/mod.ts";
 import { type AlertChannel, MemoryAlertChannel } from "../../src/alerts/mod.ts";
 import { seededRandom, VirtualClock } from "../../src/clock/mod.ts";
 import { parseConfig } from "../../src/config/mod.ts";
@@ -69,7 +73,9 @@ export function testAgent(
         }
       });
       const records = new Map<string, ContactRecord>();
-      for (const contact of list) records.set(contact.id, (await store.get(campaign, contact.id))!);
+      for (const contact of list) {
+        records.set(contact.id, (await store.get(campaign, contact.id))!);
+      }
       return { summary, records };
     },
   };

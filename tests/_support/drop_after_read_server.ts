@@ -14,7 +14,9 @@ export interface RawRequest {
  */
 export function startDropAfterReadServer(options: {
   drop: (request: RawRequest) => boolean;
-  answer?: (request: RawRequest) => { status: number; body: string; type?: string };
+  answer?: (
+    request: RawRequest,
+  ) => { status: number; body: string; type?: string };
 }): { url: string; requests: RawRequest[] } & AsyncDisposable {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const requests: RawRequest[] = [];
@@ -22,7 +24,11 @@ export function startDropAfterReadServer(options: {
   const tasks = new Set<Promise<void>>();
   let dropped = false;
   const answer = options.answer ??
-    (() => ({ status: 200, body: '{"ok":true,"id":"x1"}', type: "application/json" }));
+    (() => ({
+      status: 200,
+      body: '{"ok":true,"id":"x1"}',
+      type: "application/json",
+    }));
   const serve = async (conn: Deno.Conn) => {
     const decoder = new TextDecoder();
     const buffer = new Uint8Array(65_536);
@@ -43,7 +49,12 @@ export function startDropAfterReadServer(options: {
           const length = Number(headers["content-length"] ?? 0);
           if (data.length < end + 4 + length) break;
           const [method, path] = line.split(" ");
-          const request = { method, path, headers, body: data.slice(end + 4, end + 4 + length) };
+          const request = {
+            method,
+            path,
+            headers,
+            body: data.slice(end + 4, end + 4 + length),
+          };
           data = data.slice(end + 4 + length);
           requests.push(request);
           if (!dropped && options.drop(request)) {

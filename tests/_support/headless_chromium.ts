@@ -53,13 +53,17 @@ export class HeadlessChromium implements AsyncDisposable {
       stderr: "piped",
       stdin: "null",
     }).spawn();
-    const { match, drained } = await readUntil(child.stderr, /DevTools listening on (ws:\/\/\S+)/);
+    const { match, drained } = await readUntil(
+      child.stderr,
+      /DevTools listening on (ws:\/\/\S+)/,
+    );
     const browserUrl = match[1];
     const port = new URL(browserUrl).port;
-    const pages = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json() as {
-      type: string;
-      webSocketDebuggerUrl: string;
-    }[];
+    const pages = await (await fetch(`http://127.0.0.1:${port}/json/list`))
+      .json() as {
+        type: string;
+        webSocketDebuggerUrl: string;
+      }[];
     const page = pages.find((p) => p.type === "page")!;
     const socket = new WebSocket(page.webSocketDebuggerUrl);
     await new Promise((resolve, reject) => {
@@ -75,7 +79,9 @@ export class HeadlessChromium implements AsyncDisposable {
       this.#pending.set(
         id,
         (message) =>
-          message.error ? reject(new Error(message.error.message)) : resolve(message.result),
+          message.error
+            ? reject(new Error(message.error.message))
+            : resolve(message.result),
       );
       this.#socket.send(JSON.stringify({ id, method, params }));
     });
@@ -87,7 +93,10 @@ export class HeadlessChromium implements AsyncDisposable {
 
   /** Evaluates `expression` in the page and returns its value. */
   async evaluate<T>(expression: string): Promise<T> {
-    const result = await this.send("Runtime.evaluate", { expression, returnByValue: true }) as {
+    const result = await this.send("Runtime.evaluate", {
+      expression,
+      returnByValue: true,
+    }) as {
       result: { value: T };
     };
     return result.result.value;
@@ -97,7 +106,9 @@ export class HeadlessChromium implements AsyncDisposable {
   async waitFor(expression: string, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!(await this.evaluate<boolean>(expression))) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${expression}`);
+      if (Date.now() > deadline) {
+        throw new Error(`timed out waiting for ${expression}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

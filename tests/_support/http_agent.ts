@@ -1,4 +1,8 @@
-import { type Agent, type AgentEvent, createAgent } from "../../src/agent/mod.ts";
+import {
+  type Agent,
+  type AgentEvent,
+  createAgent,
+} from "../../src/agent/mod.ts";
 import { MemoryAlertChannel } from "../../src/alerts/mod.ts";
 import { seededRandom, systemClock } from "../../src/clock/mod.ts";
 import { deepMerge, parseConfig } from "../../src/config/mod.ts";
@@ -9,7 +13,10 @@ import {
   startFakeOpenAi,
   startFakeWebhookCrm,
 } from "../../src/fake_providers/mod.ts";
-import { type ContactRecord, InMemoryCampaignStore } from "../../src/ledger/mod.ts";
+import {
+  type ContactRecord,
+  InMemoryCampaignStore,
+} from "../../src/ledger/mod.ts";
 import type { RunSummary } from "../../src/processor/mod.ts";
 import { createServices } from "../../src/services/mod.ts";
 import { contacts } from "./agent.ts";
@@ -19,7 +26,11 @@ const keys = { llm: "t-llm-key", tts: "t-tts-key", crm: "t-crm-key" };
 /** The real clients, in one process on the system clock, against fake providers on sockets. */
 export interface HttpAgent extends AsyncDisposable {
   agent: Agent;
-  fakes: { llm: FakeServer; tts: FakeServer; crm: FakeServer & { outcomes: Map<string, unknown> } };
+  fakes: {
+    llm: FakeServer;
+    tts: FakeServer;
+    crm: FakeServer & { outcomes: Map<string, unknown> };
+  };
   events: AgentEvent[];
   alerts: MemoryAlertChannel;
   /** Audio files the TTS client wrote, by path. */
@@ -33,7 +44,11 @@ export interface HttpAgent extends AsyncDisposable {
 
 /** Starts fakes with these fault scripts and an agent whose real clients call them. */
 export function httpAgent(
-  faults: { llm?: HttpFaultRule[]; tts?: HttpFaultRule[]; crm?: HttpFaultRule[] },
+  faults: {
+    llm?: HttpFaultRule[];
+    tts?: HttpFaultRule[];
+    crm?: HttpFaultRule[];
+  },
   configOverride: Record<string, unknown> = {},
 ): HttpAgent {
   const llm = startFakeOpenAi({ apiKey: keys.llm, faults: faults.llm });
@@ -44,15 +59,29 @@ export function httpAgent(
     health: { intervalMs: 100, timeoutMs: 1_000 },
     retry: { initialDelayMs: 50, maxDelayMs: 200, jitterMs: 10 },
     services: {
-      llm: { kind: "openai", openai: { baseUrl: llm.baseUrl, apiKeyEnv: "T_LLM" } },
-      tts: { kind: "elevenlabs", elevenlabs: { baseUrl: tts.url, apiKeyEnv: "T_TTS" } },
+      llm: {
+        kind: "openai",
+        openai: { baseUrl: llm.baseUrl, apiKeyEnv: "T_LLM" },
+      },
+      tts: {
+        kind: "elevenlabs",
+        elevenlabs: { baseUrl: tts.url, apiKeyEnv: "T_TTS" },
+      },
       crm: {
         kind: "webhook",
-        webhook: { url: `${crm.url}/outcomes`, healthUrl: `${crm.url}/health`, tokenEnv: "T_CRM" },
+        webhook: {
+          url: `${crm.url}/outcomes`,
+          healthUrl: `${crm.url}/health`,
+          tokenEnv: "T_CRM",
+        },
       },
     },
   }, configOverride));
-  const env: Record<string, string> = { T_LLM: keys.llm, T_TTS: keys.tts, T_CRM: keys.crm };
+  const env: Record<string, string> = {
+    T_LLM: keys.llm,
+    T_TTS: keys.tts,
+    T_CRM: keys.crm,
+  };
   const written = new Map<string, Uint8Array>();
   const store = new InMemoryCampaignStore();
   const alerts = new MemoryAlertChannel();
@@ -89,7 +118,9 @@ export function httpAgent(
         await agent.stop();
       }
       const records: ContactRecord[] = [];
-      for (const contact of list) records.push((await store.get(campaign, contact.id))!);
+      for (const contact of list) {
+        records.push((await store.get(campaign, contact.id))!);
+      }
       return { summary, records };
     },
     async [Symbol.asyncDispose]() {
@@ -100,8 +131,13 @@ export function httpAgent(
 }
 
 /** The successful (paid) requests a fake received whose body names `contact`. */
-export function paidRequestsFor(fake: FakeServer, path: string, contactName: string): number {
+export function paidRequestsFor(
+  fake: FakeServer,
+  path: string,
+  contactName: string,
+): number {
   return fake.requests.filter((r) =>
-    r.path.startsWith(path) && r.result === "ok" && JSON.stringify(r.body).includes(contactName)
+    r.path.startsWith(path) && r.result === "ok" &&
+    JSON.stringify(r.body).includes(contactName)
   ).length;
 }

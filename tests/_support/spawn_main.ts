@@ -11,9 +11,13 @@ export interface SpawnOptions {
 }
 
 /** Starts `main.ts` as a child process, as a user's `deno task ...` would. */
-export function spawnMain(args: string[], options: SpawnOptions = {}): Deno.ChildProcess {
+export function spawnMain(
+  args: string[],
+  options: SpawnOptions = {},
+): Deno.ChildProcess {
   const mainPath = new URL("../../main.ts", import.meta.url).pathname;
-  const flags = options.permissions ?? taskFlags(args[0] === "simulate" ? "simulate" : "start");
+  const flags = options.permissions ??
+    taskFlags(args[0] === "simulate" ? "simulate" : "start");
   return new Deno.Command(Deno.execPath(), {
     args: ["run", ...flags, mainPath, ...args],
     cwd: options.cwd,
@@ -30,5 +34,9 @@ export async function finished(
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const { code, stdout, stderr } = await child.output();
   const decoder = new TextDecoder();
-  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+  return {
+    code,
+    stdout: decoder.decode(stdout),
+    stderr: decoder.decode(stderr),
+  };
 }

@@ -8,7 +8,10 @@ export interface StubbedRequest {
 
 /** A `fetch` that records each request and answers from `answer` (no network). */
 export function stubFetch(
-  answer: (request: StubbedRequest, index: number) => Response | Promise<Response>,
+  answer: (
+    request: StubbedRequest,
+    index: number,
+  ) => Response | Promise<Response>,
 ): typeof fetch & { requests: StubbedRequest[] } {
   const requests: StubbedRequest[] = [];
   const stub = async (input: RequestInfo | URL, init?: RequestInit) => {
@@ -26,7 +29,11 @@ export function stubFetch(
 }
 
 /** A JSON response. */
-export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+export function json(
+  body: unknown,
+  status = 200,
+  headers: Record<string, string> = {},
+): Response {
   return new Response(JSON.stringify(body), {
     status,
     headers: { "content-type": "application/json", ...headers },

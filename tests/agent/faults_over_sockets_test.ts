@@ -11,7 +11,10 @@ function contactOf(request: RecordedRequest): string | undefined {
   return /Contact (\d+)\b/.exec(JSON.stringify(request.body ?? ""))?.[1];
 }
 
-function okPerContact(requests: RecordedRequest[], path: string): Map<string, number> {
+function okPerContact(
+  requests: RecordedRequest[],
+  path: string,
+): Map<string, number> {
   const counts = new Map<string, number>();
   for (const request of requests) {
     if (!request.path.startsWith(path) || request.result !== "ok") continue;
@@ -26,22 +29,38 @@ Deno.test("a quota outage with a healthy probe fails no contact and pays once pe
   // OpenAI. Each half-open trial fails with the service-wide error and defers its contact.
   const started = Date.now();
   await using t = httpAgent({
-    llm: [{ fail: "quota", probeHealthy: true, fromMs: started + 150, untilMs: started + 1_200 }],
+    llm: [{
+      fail: "quota",
+      probeHealthy: true,
+      fromMs: started + 150,
+      untilMs: started + 1_200,
+    }],
     tts: [{ latencyMs: 40 }],
   }, {
     processor: { concurrency: 4 },
     breaker: { recoveryTimeoutMs: 150 },
   });
   const { summary, records } = await t.runCampaign(20);
-  assert.deepEqual([summary.completed, summary.failed, summary.deferred], [20, 0, 0]);
+  assert.deepEqual([summary.completed, summary.failed, summary.deferred], [
+    20,
+    0,
+    0,
+  ]);
   assert.ok(
-    t.events.some((e) => e.type === "breaker" && e.from === "HALF_OPEN" && e.to === "OPEN"),
+    t.events.some((e) =>
+      e.type === "breaker" && e.from === "HALF_OPEN" && e.to === "OPEN"
+    ),
     "a half-open trial failed during the outage",
   );
-  assert.ok(t.fakes.llm.requests.some((r) => r.result === "quota"), "the outage was hit");
+  assert.ok(
+    t.fakes.llm.requests.some((r) => r.result === "quota"),
+    "the outage was hit",
+  );
   const paid = okPerContact(t.fakes.llm.requests, "/v1/chat/completions");
   assert.equal(paid.size, 20);
-  for (const [contact, n] of paid) assert.equal(n, 1, `Contact ${contact} paid ${n} scripts`);
+  for (const [contact, n] of paid) {
+    assert.equal(n, 1, `Contact ${contact} paid ${n} scripts`);
+  }
   assert.ok(records.every((r) => r.state === "completed"));
 });
 
@@ -67,10 +86,19 @@ Deno.test("no request reaches a service while its breaker is OPEN, not even one 
   const whileOpen = posts.filter((r) =>
     openedAt.some((at) => r.at >= at && r.at < at + 300 && r.result !== "ok")
   );
-  assert.deepEqual(whileOpen.map((r) => `${r.at - openedAt[0]}ms ${r.result}`), []);
+  assert.deepEqual(
+    whileOpen.map((r) => `${r.at - openedAt[0]}ms ${r.result}`),
+    [],
+  );
   const sent = posts.filter((r) => r.result === "unavailable").length;
-  assert.ok(sent <= 3, `${sent} failing requests were sent: the threshold is 2`);
-  assert.ok(t.fakes.tts.peakInFlight() <= 2 + 1, "never more than the plan's slots (plus a probe)");
+  assert.ok(
+    sent <= 3,
+    `${sent} failing requests were sent: the threshold is 2`,
+  );
+  assert.ok(
+    t.fakes.tts.peakInFlight() <= 2 + 1,
+    "never more than the plan's slots (plus a probe)",
+  );
 });
 
 Deno.test("a slow but healthy provider with more workers than slots: no timeout, no opening, no wasted synthesis", async () => {
@@ -83,11 +111,23 @@ Deno.test("a slow but healthy provider with more workers than slots: no timeout,
   const calls: string[] = [];
   t.agent.caller.onAttemptEnd((a) => calls.push(`${a.service}:${a.outcome}`));
   const { summary } = await t.runCampaign(8, { health: false });
-  assert.deepEqual([summary.completed, summary.failed, summary.deferred], [8, 0, 0]);
+  assert.deepEqual([summary.completed, summary.failed, summary.deferred], [
+    8,
+    0,
+    0,
+  ]);
   assert.equal(calls.filter((c) => c.endsWith("TimeoutError")).length, 0);
-  assert.equal(t.events.filter((e) => e.type === "breaker").length, 0, "no false opening");
+  assert.equal(
+    t.events.filter((e) => e.type === "breaker").length,
+    0,
+    "no false opening",
+  );
   assert.equal(t.alerts.sent.length, 0, "no false alert");
-  assert.equal(t.fakes.tts.count("/v1/text-to-speech", "POST"), 8, "one paid synthesis each");
+  assert.equal(
+    t.fakes.tts.count("/v1/text-to-speech", "POST"),
+    8,
+    "one paid synthesis each",
+  );
   assert.equal(t.fakes.tts.peakInFlight(), 2);
 });
 
@@ -102,7 +142,12 @@ Deno.test("a 200 that is not audio is never saved as audio nor reported to the C
   }
   const first = records[0];
   assert.equal(first.attempts.tts, 2, "the malformed answer was retried");
-  assert.ok(first.outputs.audio!.byteLength > 20, "the saved audio is the real answer's");
-  const malformed = t.events.find((e) => e.type === "retry" && e.service === "tts");
+  assert.ok(
+    first.outputs.audio!.byteLength > 20,
+    "the saved audio is the real answer's",
+  );
+  const malformed = t.events.find((e) =>
+    e.type === "retry" && e.service === "tts"
+  );
   assert.equal(malformed?.errorClass, "ServiceUnavailableError");
 });

@@ -43,7 +43,12 @@ const clock = new VirtualClock({ start: Date.parse("2026-11-28T12:00:00Z") });
 Deno.test("Telegram sends escaped HTML with sendMessage to the chat", async () => {
   const fetch = stubFetch(() => json({ ok: true, result: { message_id: 1 } }));
   const telegram = new TelegramChannel(
-    { baseUrl: "https://api.telegram.org", token, chatId: "-1001", timeoutMs: 5_000 },
+    {
+      baseUrl: "https://api.telegram.org",
+      token,
+      chatId: "-1001",
+      timeoutMs: 5_000,
+    },
     { fetch, clock },
   );
   await telegram.send(notification);
@@ -66,7 +71,11 @@ Deno.test("Telegram splits a message over 4096 characters at line breaks", async
     ...notification,
     alerts: Array.from(
       { length: 60 },
-      (_, i) => ({ ...alert, key: `k${i}`, summary: `${"x".repeat(100)} ${i}` }),
+      (_, i) => ({
+        ...alert,
+        key: `k${i}`,
+        summary: `${"x".repeat(100)} ${i}`,
+      }),
     ),
   };
   const fetch = stubFetch(() => json({ ok: true, result: {} }));
@@ -80,8 +89,14 @@ Deno.test("Telegram splits a message over 4096 characters at line breaks", async
     clock,
   }).send(long);
   assert.ok(fetch.requests.length >= 2);
-  for (const request of fetch.requests) assert.ok(JSON.parse(request.body).text.length <= 4096);
-  assert.deepEqual(splitMessage("ab&amp;cd", 6), ["ab", "&amp;c", "d"], "never inside an entity");
+  for (const request of fetch.requests) {
+    assert.ok(JSON.parse(request.body).text.length <= 4096);
+  }
+  assert.deepEqual(
+    splitMessage("ab&amp;cd", 6),
+    ["ab", "&amp;c", "d"],
+    "never inside an entity",
+  );
 });
 
 Deno.test("Telegram follows migrate_to_chat_id to the supergroup and sends there", async () => {
@@ -90,7 +105,8 @@ Deno.test("Telegram follows migrate_to_chat_id to the supergroup and sends there
       ? json({
         ok: false,
         error_code: 400,
-        description: "Bad Request: group chat was upgraded to a supergroup chat",
+        description:
+          "Bad Request: group chat was upgraded to a supergroup chat",
         parameters: { migrate_to_chat_id: -1009876 },
       }, 400)
       : json({ ok: true, result: {} })
@@ -109,7 +125,11 @@ Deno.test("Telegram follows migrate_to_chat_id to the supergroup and sends there
   assert.equal(telegram.chatId, "-1009876");
 });
 
-const telegramRows: { name: string; response: () => Response; check: (e: unknown) => boolean }[] = [
+const telegramRows: {
+  name: string;
+  response: () => Response;
+  check: (e: unknown) => boolean;
+}[] = [
   {
     name: "429 honours parameters.retry_after",
     response: () =>
@@ -124,31 +144,42 @@ const telegramRows: { name: string; response: () => Response; check: (e: unknown
   {
     name: "400 chat not found is permanent",
     response: () =>
-      json({ ok: false, error_code: 400, description: "Bad Request: chat not found" }, 400),
+      json({
+        ok: false,
+        error_code: 400,
+        description: "Bad Request: chat not found",
+      }, 400),
     check: (e) => e instanceof InvalidRequestError && isServiceWide(e),
   },
   {
     name: "401 is permanent",
-    response: () => json({ ok: false, error_code: 401, description: "Unauthorized" }, 401),
+    response: () =>
+      json({ ok: false, error_code: 401, description: "Unauthorized" }, 401),
     check: (e) => e instanceof AuthenticationError,
   },
   {
     name: "403 bot blocked is permanent",
     response: () =>
       json(
-        { ok: false, error_code: 403, description: "Forbidden: bot was blocked by the user" },
+        {
+          ok: false,
+          error_code: 403,
+          description: "Forbidden: bot was blocked by the user",
+        },
         403,
       ),
     check: (e) => e instanceof AuthenticationError,
   },
   {
     name: "404 is permanent",
-    response: () => json({ ok: false, error_code: 404, description: "Not Found" }, 404),
+    response: () =>
+      json({ ok: false, error_code: 404, description: "Not Found" }, 404),
     check: (e) => e instanceof AuthenticationError,
   },
   {
     name: "502 is transient",
-    response: () => json({ ok: false, error_code: 502, description: "Bad Gateway" }, 502),
+    response: () =>
+      json({ ok: false, error_code: 502, description: "Bad Gateway" }, 502),
     check: (e) => e instanceof ServiceUnavailableError,
   },
 ];
@@ -157,7 +188,12 @@ for (const row of telegramRows) {
   Deno.test(`Telegram table: ${row.name}, and the token is redacted`, async () => {
     const fetch = stubFetch(row.response);
     const error = await new TelegramChannel(
-      { baseUrl: "https://api.telegram.org", token, chatId: "1", timeoutMs: 5_000 },
+      {
+        baseUrl: "https://api.telegram.org",
+        token,
+        chatId: "1",
+        timeoutMs: 5_000,
+      },
       { fetch, clock },
     ).send(notification).catch((e) => e);
     assert.ok(row.check(error), `${error?.name}: ${error?.message}`);
@@ -167,10 +203,17 @@ for (const row of telegramRows) {
 
 Deno.test("a network failure to Telegram does not leak the token from the URL", async () => {
   const fetch = stubFetch((request) => {
-    throw new TypeError(`error sending request for url (${request.url}): connection refused`);
+    throw new TypeError(
+      `error sending request for url (${request.url}): connection refused`,
+    );
   });
   const error = await new TelegramChannel(
-    { baseUrl: "https://api.telegram.org", token, chatId: "1", timeoutMs: 5_000 },
+    {
+      baseUrl: "https://api.telegram.org",
+      token,
+      chatId: "1",
+      timeoutMs: 5_000,
+    },
     { fetch, clock },
   ).send(notification).catch((e) => e);
   assert.match(error.message, /bot\[REDACTED\]/);
@@ -193,18 +236,29 @@ Deno.test("Resend sends the email with the notification id as Idempotency-Key", 
   const body = JSON.parse(request.body);
   assert.equal(body.from, "agent@example.com");
   assert.deepEqual(body.to, ["ops@example.com"]);
-  assert.match(body.subject, /^\[CRITICAL\] 1 firing: tts circuit breaker opened/);
+  assert.match(
+    body.subject,
+    /^\[CRITICAL\] 1 firing: tts circuit breaker opened/,
+  );
   assert.match(body.text, /service=tts campaign=spring/);
   assert.match(body.html, /&lt;503&gt;/);
 });
 
-const resendRows: { name: string; response: () => Response; check: (e: unknown) => boolean }[] = [
+const resendRows: {
+  name: string;
+  response: () => Response;
+  check: (e: unknown) => boolean;
+}[] = [
   {
     name: "429 rate_limit_exceeded is transient with its retry-after",
     response: () =>
-      json({ name: "rate_limit_exceeded", message: "Too many", statusCode: 429 }, 429, {
-        "retry-after": "1",
-      }),
+      json(
+        { name: "rate_limit_exceeded", message: "Too many", statusCode: 429 },
+        429,
+        {
+          "retry-after": "1",
+        },
+      ),
     check: (e) => e instanceof RateLimitError && e.retryAfterMs === 1_000,
   },
   ...["daily_quota_exceeded", "monthly_quota_exceeded"].map((name) => ({
@@ -214,17 +268,29 @@ const resendRows: { name: string; response: () => Response; check: (e: unknown) 
   })),
   ...[400, 422].map((status) => ({
     name: `${status} is permanent`,
-    response: () => json({ name: "validation_error", message: "bad", statusCode: status }, status),
+    response: () =>
+      json(
+        { name: "validation_error", message: "bad", statusCode: status },
+        status,
+      ),
     check: (e: unknown) => e instanceof InvalidRequestError,
   })),
   ...[401, 403].map((status) => ({
     name: `${status} is permanent`,
-    response: () => json({ name: "invalid_api_key", message: "bad", statusCode: status }, status),
+    response: () =>
+      json(
+        { name: "invalid_api_key", message: "bad", statusCode: status },
+        status,
+      ),
     check: (e: unknown) => e instanceof AuthenticationError,
   })),
   {
     name: "500 is transient",
-    response: () => json({ name: "internal_server_error", message: "oops", statusCode: 500 }, 500),
+    response: () =>
+      json(
+        { name: "internal_server_error", message: "oops", statusCode: 500 },
+        500,
+      ),
     check: (e) => e instanceof ServiceUnavailableError,
   },
 ];
@@ -237,7 +303,9 @@ for (const row of resendRows) {
       from: "a@example.com",
       to: ["b@example.com"],
       timeoutMs: 5_000,
-    }, { fetch: stubFetch(row.response), clock }).send(notification).catch((e) => e);
+    }, { fetch: stubFetch(row.response), clock }).send(notification).catch((
+      e,
+    ) => e);
     assert.ok(row.check(error), `${error?.name}: ${error?.message}`);
     assert.doesNotMatch(error.message, /re_canary/);
   });
@@ -259,7 +327,9 @@ Deno.test("SendGrid sends v3 mail/send and accepts 202", async () => {
   await channel.send(notification);
   const body = JSON.parse(fetch.requests[0].body);
   assert.equal(fetch.requests[0].url, "https://api.sendgrid.com/v3/mail/send");
-  assert.deepEqual(body.personalizations, [{ to: [{ email: "ops@example.com" }] }]);
+  assert.deepEqual(body.personalizations, [{
+    to: [{ email: "ops@example.com" }],
+  }]);
   assert.deepEqual(body.from, { email: "agent@example.com" });
   await assert.rejects(channel.send(notification), AuthenticationError);
 });
@@ -278,7 +348,8 @@ Deno.test("the webhook channel signs timestamp and body with HMAC-SHA256", async
   const timestamp = request.headers["x-timestamp"];
   assert.equal(timestamp, String(Math.floor(clock.now() / 1000)));
   const expected = `sha256=${
-    createHmac("sha256", "whsec_canary").update(`${timestamp}.${request.body}`).digest("hex")
+    createHmac("sha256", "whsec_canary").update(`${timestamp}.${request.body}`)
+      .digest("hex")
   }`;
   assert.equal(request.headers["x-signature"], expected);
   assert.equal(signWebhook("whsec_canary", timestamp, request.body), expected);
@@ -289,7 +360,10 @@ Deno.test("the webhook channel signs timestamp and body with HMAC-SHA256", async
 
 Deno.test("webhook channel errors follow the webhook table", async () => {
   for (
-    const [status, kind] of [[503, ServiceUnavailableError], [429, RateLimitError], [
+    const [status, kind] of [[503, ServiceUnavailableError], [
+      429,
+      RateLimitError,
+    ], [
       401,
       AuthenticationError,
     ], [404, NotFoundError]] as const

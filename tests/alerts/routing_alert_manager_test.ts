@@ -23,13 +23,21 @@ const routes = (all: string[]): Record<Severity, string[]> => ({
 
 function setup(
   channels: AlertChannel[],
-  options: { groupWaitMs?: number; repeatIntervalMs?: number; perMinute?: number } = {},
+  options: {
+    groupWaitMs?: number;
+    repeatIntervalMs?: number;
+    perMinute?: number;
+  } = {},
 ) {
   const clock = new VirtualClock();
   const outbox = new InMemoryOutbox();
   const deliveries = channels.map((channel) =>
     new ChannelDelivery(channel, {
-      retry: retryOptions({ maxRetries: 1, initialDelayMs: 1_000, jitterMs: 0 }),
+      retry: retryOptions({
+        maxRetries: 1,
+        initialDelayMs: 1_000,
+        jitterMs: 0,
+      }),
       breaker: breakerOptions(),
       perMinute: options.perMinute ?? 60,
     }, { clock, random: seededRandom(1), outbox })
@@ -48,7 +56,11 @@ function setup(
   return { clock, outbox, manager, decisions, deliveries };
 }
 
-const alert = (key: string, severity: Severity = "critical", service = "tts") => ({
+const alert = (
+  key: string,
+  severity: Severity = "critical",
+  service = "tts",
+) => ({
   key,
   severity,
   summary: `${key} happened`,
@@ -66,13 +78,18 @@ Deno.test("alerts arriving within groupWaitMs go out as one message per channel"
   await clock.advance(1);
   await manager.flush();
   assert.equal(memory.notifications.length, 1);
-  assert.deepEqual(memory.notifications[0].alerts.map((a) => a.key), ["a", "b"]);
+  assert.deepEqual(memory.notifications[0].alerts.map((a) => a.key), [
+    "a",
+    "b",
+  ]);
   assert.equal(memory.notifications[0].severity, "critical");
 });
 
 Deno.test("the same key is not sent again within repeatIntervalMs while it fires", async () => {
   const memory = new MemoryAlertChannel();
-  const { clock, manager, decisions } = setup([memory], { repeatIntervalMs: 60_000 });
+  const { clock, manager, decisions } = setup([memory], {
+    repeatIntervalMs: 60_000,
+  });
   manager.raise(alert("a"));
   await manager.flush();
   manager.raise(alert("a"));
@@ -81,7 +98,8 @@ Deno.test("the same key is not sent again within repeatIntervalMs while it fires
   await manager.flush();
   assert.equal(memory.sent.length, 1);
   assert.equal(
-    decisions.filter((d) => d.type === "suppressed" && d.reason === "duplicate").length,
+    decisions.filter((d) => d.type === "suppressed" && d.reason === "duplicate")
+      .length,
     2,
   );
   await clock.advance(31_000);
@@ -109,8 +127,13 @@ Deno.test("an error about a service whose breaker-open alert fires is inhibited"
   manager.raise(alert("contact-failed:c1", "error", "tts"));
   manager.raise(alert("contact-failed:c2", "error", "llm"));
   await manager.flush();
-  assert.deepEqual(memory.sent.map((a) => a.key), ["breaker-open:tts", "contact-failed:c2"]);
-  assert.ok(decisions.some((d) => d.type === "suppressed" && d.reason === "inhibited"));
+  assert.deepEqual(memory.sent.map((a) => a.key), [
+    "breaker-open:tts",
+    "contact-failed:c2",
+  ]);
+  assert.ok(
+    decisions.some((d) => d.type === "suppressed" && d.reason === "inhibited"),
+  );
 });
 
 Deno.test("alerts are routed by severity to their channels only", async () => {
@@ -133,7 +156,12 @@ Deno.test("alerts are routed by severity to their channels only", async () => {
     {
       groupWaitMs: 0,
       repeatIntervalMs: 0,
-      routes: { critical: ["pager", "chat"], error: ["chat"], warning: [], info: [] },
+      routes: {
+        critical: ["pager", "chat"],
+        error: ["chat"],
+        warning: [],
+        info: [],
+      },
     },
     deliveries,
     { clock },
@@ -161,20 +189,30 @@ Deno.test("a failing channel keeps messages in the outbox and replays them in or
   const flaky: AlertChannel = {
     name: "flaky",
     send: (n) => {
-      if (down) return Promise.reject(new ServiceUnavailableError({ service: "alerts:flaky" }));
+      if (down) {
+        return Promise.reject(
+          new ServiceUnavailableError({ service: "alerts:flaky" }),
+        );
+      }
       received.push(n);
       return Promise.resolve();
     },
   };
   const memory = new MemoryAlertChannel();
-  const { clock, manager, outbox, decisions } = setup([flaky, memory], { groupWaitMs: 0 });
+  const { clock, manager, outbox, decisions } = setup([flaky, memory], {
+    groupWaitMs: 0,
+  });
   for (const key of ["first", "second", "third"]) {
     manager.raise(alert(key, "critical", key));
     await clock.run(() => manager.flush());
   }
   assert.equal(await outbox.size("alerts:flaky"), 3);
   assert.equal(memory.sent.length, 3, "the other channel is not held up");
-  assert.ok(decisions.some((d) => d.type === "delivery" && d.result.outcome === "outboxed"));
+  assert.ok(
+    decisions.some((d) =>
+      d.type === "delivery" && d.result.outcome === "outboxed"
+    ),
+  );
   down = false;
   await clock.advance(30_000); // the channel's breaker opened: wait out its recovery timeout
   await clock.run(() => manager.replay());
@@ -188,7 +226,11 @@ Deno.test("a failing channel keeps messages in the outbox and replays them in or
 
 Deno.test("the per-channel rate limit holds at most perMinute messages in any minute", async () => {
   const memory = new MemoryAlertChannel();
-  const { clock, manager } = setup([memory], { groupWaitMs: 0, perMinute: 2, repeatIntervalMs: 0 });
+  const { clock, manager } = setup([memory], {
+    groupWaitMs: 0,
+    perMinute: 2,
+    repeatIntervalMs: 0,
+  });
   const sentAt: number[] = [];
   const original = memory.send.bind(memory);
   memory.send = (n) => (sentAt.push(clock.now()), original(n));
@@ -206,11 +248,20 @@ Deno.test("an outage that defers 100 contacts yields one critical and one resolv
   const email = new MemoryAlertChannel("email");
   const agent = testAgent(
     {
-      tts: { faults: [{ calls: 2 }, { fail: "unavailable", untilMs: 120_000 }] },
+      tts: {
+        faults: [{ calls: 2 }, { fail: "unavailable", untilMs: 120_000 }],
+      },
     },
     {
       processor: { concurrency: 4 },
-      alerts: { routes: { critical: ["*"], error: ["*"], warning: ["log"], info: ["log"] } },
+      alerts: {
+        routes: {
+          critical: ["*"],
+          error: ["*"],
+          warning: ["log"],
+          info: ["log"],
+        },
+      },
     },
     undefined,
     [telegram, email],
@@ -274,7 +325,9 @@ Deno.test("an outage alert left firing by an earlier run is resolved once the se
     const { summary } = await first.runCampaign(contacts(3));
     assert.equal(summary.deferred, 3);
   }
-  assert.deepEqual(channel.sent.map((a) => `${a.key}:${a.status}`), ["breaker-open:llm:firing"]);
+  assert.deepEqual(channel.sent.map((a) => `${a.key}:${a.status}`), [
+    "breaker-open:llm:firing",
+  ]);
   // The quota was topped up; a new run (a new process) finds the service healthy.
   const second = testAgent({}, {}, store, [channel]);
   await using _ = second.agent;

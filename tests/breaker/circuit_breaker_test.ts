@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { BreakerRegistry, type BreakerStateChange, CircuitBreaker } from "../../src/breaker/mod.ts";
+import {
+  BreakerRegistry,
+  type BreakerStateChange,
+  CircuitBreaker,
+} from "../../src/breaker/mod.ts";
 import { VirtualClock } from "../../src/clock/mod.ts";
 import {
   AuthenticationError,
@@ -10,19 +14,24 @@ import {
 } from "../../src/errors.ts";
 import { breakerOptions } from "../_support/fixtures.ts";
 
-const unavailable = () => Promise.reject(new ServiceUnavailableError({ service: "tts" }));
+const unavailable = () =>
+  Promise.reject(new ServiceUnavailableError({ service: "tts" }));
 const ok = () => Promise.resolve("ok");
 
 function setup(overrides = {}) {
   const clock = new VirtualClock();
-  const breaker = new CircuitBreaker("tts", breakerOptions(overrides), { clock });
+  const breaker = new CircuitBreaker("tts", breakerOptions(overrides), {
+    clock,
+  });
   const changes: BreakerStateChange[] = [];
   breaker.onStateChange((change) => changes.push(change));
   return { clock, breaker, changes };
 }
 
 async function fail(breaker: CircuitBreaker, times: number) {
-  for (let i = 0; i < times; i++) await breaker.execute(unavailable).catch(() => {});
+  for (let i = 0; i < times; i++) {
+    await breaker.execute(unavailable).catch(() => {});
+  }
 }
 
 Deno.test("breaker opens after 3 consecutive failures", async () => {
@@ -32,7 +41,10 @@ Deno.test("breaker opens after 3 consecutive failures", async () => {
   await fail(breaker, 1);
   assert.equal(breaker.state, "OPEN");
   assert.equal(changes.length, 1);
-  assert.match(changes[0].reason, /3 consecutive failures \(ServiceUnavailableError\)/);
+  assert.match(
+    changes[0].reason,
+    /3 consecutive failures \(ServiceUnavailableError\)/,
+  );
 });
 
 Deno.test("a success resets the consecutive count", async () => {
@@ -53,7 +65,8 @@ Deno.test("OPEN rejects with CircuitOpenError and never calls the service", asyn
       called = true;
       return ok();
     }),
-    (error) => error instanceof CircuitOpenError && error.remainingMs === 20_000,
+    (error) =>
+      error instanceof CircuitOpenError && error.remainingMs === 20_000,
   );
   assert.equal(called, false);
 });
@@ -62,7 +75,11 @@ Deno.test("OPEN waits for a healthy probe after the recovery timeout before HALF
   const { breaker, clock } = setup();
   await fail(breaker, 3);
   breaker.reportProbe(true);
-  assert.equal(breaker.state, "OPEN", "a healthy probe before the timeout changes nothing");
+  assert.equal(
+    breaker.state,
+    "OPEN",
+    "a healthy probe before the timeout changes nothing",
+  );
   await clock.advance(30_000);
   breaker.reportProbe(false);
   assert.equal(breaker.state, "OPEN", "an unhealthy probe keeps it OPEN");
@@ -110,7 +127,10 @@ Deno.test("a failed trial reopens the breaker and restarts the timer", async () 
 });
 
 Deno.test("successThreshold trials are needed to close", async () => {
-  const { breaker, clock } = setup({ successThreshold: 2, halfOpenMaxCalls: 2 });
+  const { breaker, clock } = setup({
+    successThreshold: 2,
+    halfOpenMaxCalls: 2,
+  });
   await fail(breaker, 3);
   await clock.advance(30_000);
   breaker.reportProbe(true);
@@ -137,7 +157,9 @@ Deno.test("service-wide permanent errors open the breaker at once", async () => 
 Deno.test("contact-specific permanent errors do not count", async () => {
   const { breaker } = setup();
   for (let i = 0; i < 10; i++) {
-    await breaker.execute(() => Promise.reject(new InvalidRequestError({ service: "tts" }))).catch(
+    await breaker.execute(() =>
+      Promise.reject(new InvalidRequestError({ service: "tts" }))
+    ).catch(
       () => {},
     );
   }
@@ -149,7 +171,9 @@ Deno.test("a failure after the caller aborted is not counted", async () => {
   const { breaker } = setup();
   const controller = new AbortController();
   controller.abort();
-  for (let i = 0; i < 5; i++) await breaker.execute(unavailable, controller.signal).catch(() => {});
+  for (let i = 0; i < 5; i++) {
+    await breaker.execute(unavailable, controller.signal).catch(() => {});
+  }
   assert.equal(breaker.state, "CLOSED");
 });
 
@@ -166,7 +190,11 @@ Deno.test("failure-rate mode opens at the threshold once minimumCalls are in the
   await breaker.execute(ok);
   assert.equal(breaker.state, "CLOSED");
   await breaker.execute(ok);
-  assert.equal(breaker.state, "OPEN", "3 of 6 is 50%: judged after the success too");
+  assert.equal(
+    breaker.state,
+    "OPEN",
+    "3 of 6 is 50%: judged after the success too",
+  );
 });
 
 Deno.test("failure-rate mode judges after every outcome: nine failures then a success open it", async () => {
@@ -180,7 +208,10 @@ Deno.test("failure-rate mode judges after every outcome: nine failures then a su
   assert.equal(breaker.state, "CLOSED", "9 calls are under minimumCalls");
   await breaker.execute(ok);
   assert.equal(breaker.state, "OPEN");
-  assert.match(breaker.snapshot().openReason!, /failure rate 90% over 10 calls/);
+  assert.match(
+    breaker.snapshot().openReason!,
+    /failure rate 90% over 10 calls/,
+  );
 });
 
 Deno.test("failure-rate mode forgets outcomes that slid out of the window", async () => {
@@ -194,7 +225,10 @@ Deno.test("failure-rate mode forgets outcomes that slid out of the window", asyn
   for (let i = 0; i < 4; i++) await breaker.execute(ok);
   await fail(breaker, 1);
   assert.equal(breaker.state, "CLOSED", "1 of the last 4 failed");
-  assert.deepEqual([breaker.snapshot().windowCalls, breaker.snapshot().windowFailures], [4, 1]);
+  assert.deepEqual([
+    breaker.snapshot().windowCalls,
+    breaker.snapshot().windowFailures,
+  ], [4, 1]);
 });
 
 Deno.test("a slow call admitted while CLOSED cannot close a breaker that reopened", async () => {
@@ -220,7 +254,10 @@ Deno.test("forceOpen holds the breaker open until reset", async () => {
   assert.equal(breaker.snapshot().forced, true);
   breaker.reset();
   assert.equal(breaker.state, "CLOSED");
-  assert.deepEqual(changes.map((c) => c.reason), ["forced open by operator", "reset by operator"]);
+  assert.deepEqual(changes.map((c) => c.reason), [
+    "forced open by operator",
+    "reset by operator",
+  ]);
 });
 
 Deno.test("a listener that throws does not corrupt the state machine", async () => {
@@ -239,7 +276,10 @@ Deno.test("a listener that throws does not corrupt the state machine", async () 
 Deno.test("invalid options throw a RangeError naming the field", () => {
   const clock = new VirtualClock();
   assert.throws(
-    () => new CircuitBreaker("tts", breakerOptions({ failureThreshold: 0 }), { clock }),
+    () =>
+      new CircuitBreaker("tts", breakerOptions({ failureThreshold: 0 }), {
+        clock,
+      }),
     /breaker\.failureThreshold must be an integer >= 1: got 0/,
   );
 });
@@ -262,7 +302,9 @@ Deno.test("the registry builds one breaker per service and merges their changes"
 });
 
 Deno.test("without the probe rule, the state itself turns HALF_OPEN at the recovery time and says so", async () => {
-  const { breaker, clock, changes } = setup({ halfOpenRequiresHealthyProbe: false });
+  const { breaker, clock, changes } = setup({
+    halfOpenRequiresHealthyProbe: false,
+  });
   await fail(breaker, 3);
   await clock.advance(29_999);
   assert.equal(breaker.state, "OPEN");
@@ -275,9 +317,12 @@ Deno.test("forceOpen on an OPEN breaker is announced, and it reports no recovery
   const { breaker, clock, changes } = setup();
   await fail(breaker, 3);
   breaker.forceOpen("forced open by operator (admin API)");
-  assert.deepEqual(changes.map((c) => `${c.from}->${c.to}: ${c.reason}`).slice(1), [
-    "OPEN->OPEN: forced open by operator (admin API)",
-  ]);
+  assert.deepEqual(
+    changes.map((c) => `${c.from}->${c.to}: ${c.reason}`).slice(1),
+    [
+      "OPEN->OPEN: forced open by operator (admin API)",
+    ],
+  );
   await clock.advance(60_000);
   assert.equal(breaker.remainingMs(), Infinity);
   assert.equal(breaker.snapshot().remainingMs, Infinity);
@@ -297,7 +342,10 @@ Deno.test("a HALF_OPEN trial that never settles reopens the breaker after halfOp
   assert.equal(breaker.state, "HALF_OPEN");
   await clock.advance(1);
   assert.equal(breaker.state, "OPEN");
-  assert.match(breaker.snapshot().openReason!, /trial call unfinished after 5000 ms/);
+  assert.match(
+    breaker.snapshot().openReason!,
+    /trial call unfinished after 5000 ms/,
+  );
 });
 
 Deno.test("execute with an already-aborted signal does not call the function", async () => {
@@ -321,7 +369,11 @@ Deno.test("a pause the service asked for holds the breaker open until then", asy
   assert.equal(breaker.state, "OPEN");
   await clock.advance(60_000);
   breaker.reportProbe(true);
-  assert.equal(breaker.state, "OPEN", "the recovery timeout alone does not end a pause");
+  assert.equal(
+    breaker.state,
+    "OPEN",
+    "the recovery timeout alone does not end a pause",
+  );
   await clock.advance(60_000);
   breaker.reportProbe(true);
   assert.equal(breaker.state, "HALF_OPEN");

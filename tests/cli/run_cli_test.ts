@@ -2,14 +2,19 @@ import assert from "node:assert/strict";
 import { type CliIo, ExitCode, runCli } from "../../src/cli/mod.ts";
 import { version } from "../../src/version.ts";
 
-function fakeIo(files: Record<string, string> = {}, env: Record<string, string> = {}) {
+function fakeIo(
+  files: Record<string, string> = {},
+  env: Record<string, string> = {},
+) {
   const out: string[] = [];
   const err: string[] = [];
   const io: CliIo = {
     out: (line) => out.push(line),
     err: (line) => err.push(line),
     readTextFile: (path) =>
-      path in files ? Promise.resolve(files[path]) : Promise.reject(new Deno.errors.NotFound(path)),
+      path in files
+        ? Promise.resolve(files[path])
+        : Promise.reject(new Deno.errors.NotFound(path)),
     configureLogging: () => Promise.resolve(),
     isTerminal: false,
     env: (name) => env[name],
@@ -17,7 +22,9 @@ function fakeIo(files: Record<string, string> = {}, env: Record<string, string> 
     writeFile: () => Promise.resolve(),
     openFile: (path) =>
       path in files
-        ? Promise.resolve(ReadableStream.from([new TextEncoder().encode(files[path])]))
+        ? Promise.resolve(
+          ReadableStream.from([new TextEncoder().encode(files[path])]),
+        )
         : Promise.reject(new Deno.errors.NotFound(path)),
     mkdir: () => Promise.resolve(),
     onShutdownSignal: () => ({ [Symbol.dispose]: () => {} }),
@@ -50,7 +57,10 @@ Deno.test("no command is bad usage: the help goes to stderr and the exit code is
 Deno.test("an empty --campaign, --db or --config is a usage error naming the flag", async () => {
   for (const flag of ["--campaign", "--db", "--config"]) {
     const { io, err } = fakeIo({ "c.csv": "id,name,phone\n" });
-    assert.equal(await runCli(["run", "--contacts", "c.csv", flag, ""], io), ExitCode.usage);
+    assert.equal(
+      await runCli(["run", "--contacts", "c.csv", flag, ""], io),
+      ExitCode.usage,
+    );
     assert.match(err.join("\n"), new RegExp(`${flag} must not be empty`));
   }
 });
@@ -63,7 +73,10 @@ Deno.test("an unknown command or flag exits 2 with a message", async () => {
   assert.equal(await runCli(["simulate", "--sede", "1"], b.io), ExitCode.usage);
   assert.match(b.err.join("\n"), /--sede/);
   const c = fakeIo();
-  assert.equal(await runCli(["simulate", "--seed", "abc"], c.io), ExitCode.usage);
+  assert.equal(
+    await runCli(["simulate", "--seed", "abc"], c.io),
+    ExitCode.usage,
+  );
   assert.match(c.err.join("\n"), /--seed must be an integer: got "abc"/);
 });
 
@@ -75,13 +88,21 @@ Deno.test("simulate --help describes its options", async () => {
 
 Deno.test("a missing config file exits 2 naming it", async () => {
   const { io, err } = fakeIo();
-  assert.equal(await runCli(["simulate", "--config", "nope.json"], io), ExitCode.usage);
+  assert.equal(
+    await runCli(["simulate", "--config", "nope.json"], io),
+    ExitCode.usage,
+  );
   assert.match(err.join("\n"), /--config nope\.json: file not found/);
 });
 
 Deno.test("simulate runs in-process on the virtual clock and exits 0", async () => {
-  const { io, out } = fakeIo({ "c.json": JSON.stringify({ logging: { filePath: "" } }) });
-  assert.equal(await runCli(["simulate", "--config", "c.json", "--json"], io), ExitCode.ok);
+  const { io, out } = fakeIo({
+    "c.json": JSON.stringify({ logging: { filePath: "" } }),
+  });
+  assert.equal(
+    await runCli(["simulate", "--config", "c.json", "--json"], io),
+    ExitCode.ok,
+  );
   const last = JSON.parse(out.at(-1)!);
   assert.equal(last.type, "summary");
   assert.equal(last.completed, 10);
@@ -97,7 +118,10 @@ Deno.test("check-config prints the effective config and which secrets are set, n
     OPENAI_API_KEY: "sk-canary-9",
     ELEVENLABS_API_KEY: "xi-canary-9",
   });
-  assert.equal(await runCli(["check-config", "--config", "real.json"], io), ExitCode.ok);
+  assert.equal(
+    await runCli(["check-config", "--config", "real.json"], io),
+    ExitCode.ok,
+  );
   const printed = out.join("\n");
   assert.deepEqual(JSON.parse(printed).environment, {
     OPENAI_API_KEY: "set",
@@ -114,7 +138,10 @@ Deno.test("a real service without its key exits 2 naming the variable", async ()
     }),
   };
   const { io, err } = fakeIo(files);
-  assert.equal(await runCli(["check-config", "--config", "real.json"], io), ExitCode.usage);
+  assert.equal(
+    await runCli(["check-config", "--config", "real.json"], io),
+    ExitCode.usage,
+  );
   const message = err.join("\n");
   assert.match(
     message,
@@ -132,9 +159,14 @@ Deno.test("check-config with defaults needs no secret: every service is a mock",
 });
 
 Deno.test("a webhook CRM without a URL is a config error naming the field", async () => {
-  const files = { "w.json": JSON.stringify({ services: { crm: { kind: "webhook" } } }) };
+  const files = {
+    "w.json": JSON.stringify({ services: { crm: { kind: "webhook" } } }),
+  };
   const { io, err } = fakeIo(files);
-  assert.equal(await runCli(["check-config", "--config", "w.json"], io), ExitCode.usage);
+  assert.equal(
+    await runCli(["check-config", "--config", "w.json"], io),
+    ExitCode.usage,
+  );
   assert.match(
     err.join("\n"),
     /services\.crm\.webhook\.url: must be the receiver's http:\/\/ or https:\/\/ URL when kind is webhook/,
@@ -154,8 +186,14 @@ Deno.test("every command has --help, and the main help lists them all", async ()
 
 Deno.test("run validates its flags before touching anything", async () => {
   const { io, err } = fakeIo();
-  assert.equal(await runCli(["run", "--contacts", "x.csv", "--port", "70000"], io), ExitCode.usage);
-  assert.match(err.join("\n"), /--port must be an integer from 0 to 65535: got "70000"/);
+  assert.equal(
+    await runCli(["run", "--contacts", "x.csv", "--port", "70000"], io),
+    ExitCode.usage,
+  );
+  assert.match(
+    err.join("\n"),
+    /--port must be an integer from 0 to 65535: got "70000"/,
+  );
 });
 
 Deno.test("check-config lists missing alert-channel and Sheets secrets by path", async () => {
@@ -171,7 +209,10 @@ Deno.test("check-config lists missing alert-channel and Sheets secrets by path",
     }),
   };
   const { io, err } = fakeIo(files);
-  assert.equal(await runCli(["check-config", "--config", "a.json"], io), ExitCode.usage);
+  assert.equal(
+    await runCli(["check-config", "--config", "a.json"], io),
+    ExitCode.usage,
+  );
   const message = err.join("\n");
   assert.match(
     message,
@@ -189,5 +230,8 @@ Deno.test("check-config lists missing alert-channel and Sheets secrets by path",
 
 Deno.test("text from a contacts file is printed with its control characters escaped", async () => {
   const { printable } = await import("../../src/cli/printable.ts");
-  assert.equal(printable("a\x1b]0;pwned\x07b\u0000c\td"), "a\\u001b]0;pwned\\u0007b\\u0000c\td");
+  assert.equal(
+    printable("a\x1b]0;pwned\x07b\u0000c\td"),
+    "a\\u001b]0;pwned\\u0007b\\u0000c\td",
+  );
 });

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { seededRandom, systemClock, VirtualClock, withTimeout } from "../../src/clock/mod.ts";
+import {
+  seededRandom,
+  systemClock,
+  VirtualClock,
+  withTimeout,
+} from "../../src/clock/mod.ts";
 
 Deno.test("virtual clock fires timers in time order when advanced", async () => {
   const clock = new VirtualClock();
@@ -69,7 +74,12 @@ Deno.test("withTimeout rejects with the timeout error and aborts the task's sign
 
 Deno.test("withTimeout returns the task's result and leaves no timer behind", async () => {
   const clock = new VirtualClock();
-  const result = await withTimeout(clock, 1_000, () => Promise.resolve(42), () => new Error("x"));
+  const result = await withTimeout(
+    clock,
+    1_000,
+    () => Promise.resolve(42),
+    () => new Error("x"),
+  );
   assert.equal(result, 42);
   await clock.settle();
   assert.equal(clock.pendingTimers, 0);
@@ -95,6 +105,9 @@ Deno.test("seeded random repeats its sequence for the same seed and stays in [0,
   const first = Array.from({ length: 1000 }, a);
   assert.deepEqual(first, Array.from({ length: 1000 }, b));
   assert.ok(first.every((x) => x >= 0 && x < 1));
-  assert.notDeepEqual(first.slice(0, 5), Array.from({ length: 5 }, seededRandom(8)));
+  assert.notDeepEqual(
+    first.slice(0, 5),
+    Array.from({ length: 5 }, seededRandom(8)),
+  );
   assert.throws(() => seededRandom(1.5), /seed must be an integer/);
 });

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { defaultConfig } from "../../config/defaults.ts";
-import { parseConfig, readConfigFile, servicePolicies } from "../../src/config/mod.ts";
+import {
+  parseConfig,
+  readConfigFile,
+  servicePolicies,
+} from "../../src/config/mod.ts";
 import { ConfigError } from "../../src/errors.ts";
 
 function problemsOf(override: unknown): readonly string[] {
@@ -20,7 +24,10 @@ Deno.test("with no override the defaults are the config", () => {
 });
 
 Deno.test("an override merges over the defaults key by key", () => {
-  const config = parseConfig({ retry: { maxRetries: 5 }, breaker: { mode: "failure-rate" } });
+  const config = parseConfig({
+    retry: { maxRetries: 5 },
+    breaker: { mode: "failure-rate" },
+  });
   assert.equal(config.retry.maxRetries, 5);
   assert.equal(config.retry.initialDelayMs, 5_000);
   assert.equal(config.breaker.mode, "failure-rate");
@@ -47,39 +54,55 @@ Deno.test("an unknown key is named so a typo does not pass silently", () => {
 });
 
 Deno.test("cross-field rules name the field to fix", () => {
-  assert.deepEqual(problemsOf({ retry: { initialDelayMs: 10_000, maxDelayMs: 1_000 } }), [
-    "retry.maxDelayMs: maxDelayMs must be >= initialDelayMs, got 1000",
-  ]);
+  assert.deepEqual(
+    problemsOf({ retry: { initialDelayMs: 10_000, maxDelayMs: 1_000 } }),
+    [
+      "retry.maxDelayMs: maxDelayMs must be >= initialDelayMs, got 1000",
+    ],
+  );
 });
 
 Deno.test("per-service overrides merge over the global sections and are validated", () => {
   const config = parseConfig({
-    services: { tts: { retry: { maxRetries: 1 }, breaker: { failureThreshold: 5 } } },
+    services: {
+      tts: { retry: { maxRetries: 1 }, breaker: { failureThreshold: 5 } },
+    },
   });
   const policies = servicePolicies(config);
   assert.equal(policies.tts.retry.maxRetries, 1);
   assert.equal(policies.tts.retry.initialDelayMs, 5_000);
   assert.equal(policies.tts.breaker.failureThreshold, 5);
   assert.equal(policies.llm.retry.maxRetries, 3);
-  assert.deepEqual(problemsOf({ services: { crm: { retry: { maxRetries: 99 } } } }), [
-    "services.crm.retry.maxRetries: must be <= 20, got 99",
-  ]);
+  assert.deepEqual(
+    problemsOf({ services: { crm: { retry: { maxRetries: 99 } } } }),
+    [
+      "services.crm.retry.maxRetries: must be <= 20, got 99",
+    ],
+  );
 });
 
 Deno.test("a config that is not an object is rejected", () => {
-  assert.deepEqual(problemsOf([1, 2]), ["config: must be a JSON object, got [1,2]"]);
+  assert.deepEqual(problemsOf([1, 2]), [
+    "config: must be a JSON object, got [1,2]",
+  ]);
 });
 
 Deno.test("a missing or malformed config file names the file", async () => {
   const missing = () => Promise.reject(new Deno.errors.NotFound("nope"));
-  await assert.rejects(readConfigFile("x.json", missing), /--config x\.json: file not found/);
+  await assert.rejects(
+    readConfigFile("x.json", missing),
+    /--config x\.json: file not found/,
+  );
   await assert.rejects(
     readConfigFile("y.json", () => Promise.resolve("{ nope")),
     /--config y\.json: not valid JSON/,
   );
-  assert.deepEqual(await readConfigFile("z.json", () => Promise.resolve('{"retry":{}}')), {
-    retry: {},
-  });
+  assert.deepEqual(
+    await readConfigFile("z.json", () => Promise.resolve('{"retry":{}}')),
+    {
+      retry: {},
+    },
+  );
 });
 
 Deno.test("a duration a timer cannot hold is refused, naming the field and the bound", () => {
@@ -94,7 +117,11 @@ Deno.test("a duration a timer cannot hold is refused, naming the field and the b
     assert.throws(
       () => parseConfig(override),
       (error: Error) =>
-        new RegExp(`${path.replaceAll(".", "\\.")}: must be <= 2147483647 \\(about 24\\.8 days`)
+        new RegExp(
+          `${
+            path.replaceAll(".", "\\.")
+          }: must be <= 2147483647 \\(about 24\\.8 days`,
+        )
           .test(error.message),
       path,
     );
@@ -103,12 +130,17 @@ Deno.test("a duration a timer cannot hold is refused, naming the field and the b
 
 Deno.test("a config file that holds no object, or a number JSON cannot hold, is an error quoting it", async () => {
   for (
-    const [text, shown] of [["null", "null"], ["[1,2]", "[1,2]"], ['"x"', '"x"'], ["42", "42"]]
+    const [text, shown] of [["null", "null"], ["[1,2]", "[1,2]"], [
+      '"x"',
+      '"x"',
+    ], ["42", "42"]]
   ) {
     await assert.rejects(
       readConfigFile("ops.json", () => Promise.resolve(text)),
       (error: Error) =>
-        error.message.includes(`--config ops.json: must hold a JSON object of settings`) &&
+        error.message.includes(
+          `--config ops.json: must hold a JSON object of settings`,
+        ) &&
         error.message.includes(`got ${shown}`),
       text,
     );
@@ -117,5 +149,8 @@ Deno.test("a config file that holds no object, or a number JSON cannot hold, is 
     "ops.json",
     () => Promise.resolve('{"retry": {"maxDelayMs": 1e400}}'),
   );
-  assert.throws(() => parseConfig(parsed), /retry\.maxDelayMs: must be a number, got 1e400/);
+  assert.throws(
+    () => parseConfig(parsed),
+    /retry\.maxDelayMs: must be a number, got 1e400/,
+  );
 });

@@ -12,9 +12,15 @@ import {
 const encoder = new TextEncoder();
 
 /** A stream of `text` cut into chunks at the given offsets. */
-function streamOf(text: string | Uint8Array, cuts: number[] = []): ReadableStream<Uint8Array> {
+function streamOf(
+  text: string | Uint8Array,
+  cuts: number[] = [],
+): ReadableStream<Uint8Array> {
   const bytes = typeof text === "string" ? encoder.encode(text) : text;
-  const points = [...new Set(cuts.map((c) => Math.min(c, bytes.length)))].sort((a, b) => a - b);
+  const points = [...new Set(cuts.map((c) => Math.min(c, bytes.length)))].sort((
+    a,
+    b,
+  ) => a - b);
   const chunks: Uint8Array[] = [];
   let at = 0;
   for (const point of [...points, bytes.length]) {
@@ -28,7 +34,8 @@ const rows = (text: string, maxRecordBytes?: number) =>
   Array.fromAsync(readContacts(streamOf(text), "csv", maxRecordBytes));
 const invalid = (list: ContactRow[]) =>
   list.filter((r) => "reason" in r) as { line: number; reason: string }[];
-const validCount = (list: ContactRow[]) => list.filter((r) => "contact" in r).length;
+const validCount = (list: ContactRow[]) =>
+  list.filter((r) => "contact" in r).length;
 
 function csvWith(first: string, count: number): string {
   const lines = ["id,name,phone", first];
@@ -50,7 +57,10 @@ Deno.test("one unclosed quote costs one row, at the line it opened; the rest of 
 });
 
 Deno.test("a stray quote in a long file is cut off at the record cap, and loading resumes at the next line", async () => {
-  const result = await rows(csvWith('c1,"Ada Lovelace,+14155550001', 20_000), 4_096);
+  const result = await rows(
+    csvWith('c1,"Ada Lovelace,+14155550001', 20_000),
+    4_096,
+  );
   assert.equal(validCount(result), 19_999);
   assert.deepEqual(invalid(result).map((r) => `${r.line}`), ["2"]);
   assert.match(
@@ -109,14 +119,21 @@ Deno.test("JSON Lines: ids keep every digit, and every field's type is checked w
     '{"id": true, "name": "H", "phone": "+14155550008"}',
     '{"id": "c9", "name": "I", "phone": "+14155550009", "age": 42, "vip": true}',
   ];
-  const result = await Array.fromAsync(readContacts(streamOf(lines.join("\n")), "jsonl"));
-  const contacts = result.filter((r) => "contact" in r).map((r) => "contact" in r && r.contact);
+  const result = await Array.fromAsync(
+    readContacts(streamOf(lines.join("\n")), "jsonl"),
+  );
+  const contacts = result.filter((r) => "contact" in r).map((r) =>
+    "contact" in r && r.contact
+  );
   assert.deepEqual(contacts.map((c) => c && c.id), [
     "12345678901234567890",
     "12345678901234567891",
     "c9",
   ]);
-  assert.deepEqual(contacts[2] && contacts[2].fields, { age: "42", vip: "true" });
+  assert.deepEqual(contacts[2] && contacts[2].fields, {
+    age: "42",
+    vip: "true",
+  });
   assert.deepEqual(invalid(result).map((r) => `${r.line}: ${r.reason}`), [
     "3: name must be text, got an object",
     "4: id 1.5 is not a whole number; write ids as text",
@@ -129,7 +146,8 @@ Deno.test("JSON Lines: ids keep every digit, and every field's type is checked w
 
 Deno.test("a line longer than the cap is skipped without being held, in CSV and JSON Lines", async () => {
   const long = "y".repeat(200_000);
-  const jsonl = `{"id":"a","name":"A","phone":"+14155550001"}\n{"id":"${long}"}\n` +
+  const jsonl =
+    `{"id":"a","name":"A","phone":"+14155550001"}\n{"id":"${long}"}\n` +
     `{"id":"b","name":"B","phone":"+14155550002"}\n`;
   const result = await Array.fromAsync(
     readContacts(streamOf(jsonl, [10, 70_000, 150_000]), "jsonl"),
@@ -142,7 +160,9 @@ Deno.test("a line longer than the cap is skipped without being held, in CSV and 
 
 /** How RFC 4180 writes a field: quoted when it must be (or when asked), quotes doubled. */
 function writeField(field: string, quote: boolean): string {
-  return quote || /[",\n]/.test(field) || field === "" ? `"${field.replaceAll('"', '""')}"` : field;
+  return quote || /[",\n]/.test(field) || field === ""
+    ? `"${field.replaceAll('"', '""')}"`
+    : field;
 }
 
 const fieldArb = fc.string({
@@ -151,9 +171,14 @@ const fieldArb = fc.string({
 });
 // A line of nothing but spaces is a blank line, and blank lines are skipped: a one-field
 // record of spaces is written quoted.
-const recordArb = fc.array(fc.tuple(fieldArb, fc.boolean()), { minLength: 1, maxLength: 5 })
+const recordArb = fc.array(fc.tuple(fieldArb, fc.boolean()), {
+  minLength: 1,
+  maxLength: 5,
+})
   .map((record): [string, boolean][] =>
-    record.length === 1 && record[0][0].trim() === "" ? [[record[0][0], true]] : record
+    record.length === 1 && record[0][0].trim() === ""
+      ? [[record[0][0], true]]
+      : record
   );
 
 Deno.test("the CSV parser reads generated files exactly as written: quotes, doubled quotes, line breaks, CRLF, BOM, any chunking", async () => {
@@ -165,13 +190,17 @@ Deno.test("the CSV parser reads generated files exactly as written: quotes, doub
       fc.array(fc.nat({ max: 2_000 }), { maxLength: 6 }),
       async (records, crlf, bom, cuts) => {
         const expected = records.map((r) => r.map(([field]) => field));
-        const text = records.map((r) => r.map(([f, q]) => writeField(f, q)).join(","))
-          .join(crlf ? "\r\n" : "\n") + "\n";
+        const text =
+          records.map((r) => r.map(([f, q]) => writeField(f, q)).join(","))
+            .join(crlf ? "\r\n" : "\n") + "\n";
         const bytes = encoder.encode((bom ? "\uFEFF" : "") + text);
         const parsed: CsvRecord[] = await Array.fromAsync(
           csvRecords(readLines(streamOf(bytes, cuts), 1 << 20), 1 << 20),
         );
-        assert.deepEqual(parsed.map((r) => "fields" in r ? r.fields : r.error), expected);
+        assert.deepEqual(
+          parsed.map((r) => "fields" in r ? r.fields : r.error),
+          expected,
+        );
       },
     ),
     { numRuns: 300 },
@@ -184,20 +213,29 @@ Deno.test("a file cut anywhere keeps every record before the cut, and never thro
       fc.array(recordArb, { minLength: 1, maxLength: 15 }),
       fc.double({ min: 0, max: 1, noNaN: true }),
       async (records, where) => {
-        const written = records.map((r) => r.map(([f, q]) => writeField(f, q)).join(",") + "\n");
+        const written = records.map((r) =>
+          r.map(([f, q]) => writeField(f, q)).join(",") + "\n"
+        );
         const text = written.join("");
         const cut = Math.floor(text.length * where);
         let complete = 0;
-        for (let at = 0; complete < written.length && at + written[complete].length <= cut;) {
+        for (
+          let at = 0;
+          complete < written.length && at + written[complete].length <= cut;
+        ) {
           at += written[complete].length;
           complete++;
         }
         const parsed = await Array.fromAsync(
           csvRecords(readLines(streamOf(text.slice(0, cut))), 4_096),
         );
-        const expected = records.slice(0, complete).map((r) => r.map(([field]) => field));
+        const expected = records.slice(0, complete).map((r) =>
+          r.map(([field]) => field)
+        );
         assert.deepEqual(
-          parsed.slice(0, complete).map((r) => "fields" in r ? r.fields : r.error),
+          parsed.slice(0, complete).map((r) =>
+            "fields" in r ? r.fields : r.error
+          ),
           expected,
         );
       },
@@ -208,10 +246,21 @@ Deno.test("a file cut anywhere keeps every record before the cut, and never thro
 
 Deno.test("a repeated id is invalid after its first line, found by the ledger; invalid rows are counted past 1,000", async () => {
   const { loadContacts } = await import("../../src/contacts/mod.ts");
-  const { SqliteCampaignStore, InMemoryCampaignStore } = await import("../../src/ledger/mod.ts");
-  for (const store of [new SqliteCampaignStore(":memory:"), new InMemoryCampaignStore()]) {
+  const { SqliteCampaignStore, InMemoryCampaignStore } = await import(
+    "../../src/ledger/mod.ts"
+  );
+  for (
+    const store of [
+      new SqliteCampaignStore(":memory:"),
+      new InMemoryCampaignStore(),
+    ]
+  ) {
     await using _ = store;
-    const lines = ["id,name,phone", "c1,Ada,+14155550001", "c2,Grace,+14155550002"];
+    const lines = [
+      "id,name,phone",
+      "c1,Ada,+14155550001",
+      "c2,Grace,+14155550002",
+    ];
     for (let i = 0; i < 1_500; i++) lines.push(`bad${i},No Phone,`);
     lines.push("c1,Again,+14155550003");
     const text = lines.join("\n") + "\n";
@@ -221,7 +270,11 @@ Deno.test("a repeated id is invalid after its first line, found by the ledger; i
     }, { now: () => 0, batchSize: 100 });
     assert.equal(report.added, 2);
     assert.equal(report.invalidCount, 1_501);
-    assert.equal(report.invalid.length, 1_000, "a bounded sample for the report");
+    assert.equal(
+      report.invalid.length,
+      1_000,
+      "a bounded sample for the report",
+    );
     const rows = await store.invalidRows("x", 10_000);
     assert.equal(rows.length, 1_501);
     assert.equal(rows.at(-1)?.reason, "duplicate id c1 (first on line 2)");
@@ -229,6 +282,10 @@ Deno.test("a repeated id is invalid after its first line, found by the ledger; i
       path: "f.csv",
       rows: readContacts(streamOf(text), "csv"),
     }, { now: () => 0 });
-    assert.deepEqual([again.added, again.alreadyLoaded], [0, 3], "a reload is not a duplicate");
+    assert.deepEqual(
+      [again.added, again.alreadyLoaded],
+      [0, 3],
+      "a reload is not a duplicate",
+    );
   }
 });

@@ -6,9 +6,13 @@ import {
   readContacts,
 } from "../../src/contacts/mod.ts";
 
-function streamOf(...chunks: (string | Uint8Array)[]): ReadableStream<Uint8Array> {
+function streamOf(
+  ...chunks: (string | Uint8Array)[]
+): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
-  return ReadableStream.from(chunks.map((c) => typeof c === "string" ? encoder.encode(c) : c));
+  return ReadableStream.from(
+    chunks.map((c) => typeof c === "string" ? encoder.encode(c) : c),
+  );
 }
 
 async function rows(
@@ -85,7 +89,11 @@ Deno.test("bad rows are reported with their line and reason, and the rest procee
     ),
     "csv",
   );
-  assert.equal(valid(result).length, 2, "a repeated id is the ledger's to find (loadContacts)");
+  assert.equal(
+    valid(result).length,
+    2,
+    "a repeated id is the ledger's to find (loadContacts)",
+  );
   assert.deepEqual(invalid(result).map((r) => `${r.line}: ${r.reason}`), [
     "3: missing id: every row needs an id column value",
     "4: missing name",
@@ -102,10 +110,17 @@ Deno.test("a row that is not valid UTF-8 is invalid; the rows after it proceed",
     ...new TextEncoder().encode(",+14155550101\n"),
   ]);
   const result = await rows(
-    streamOf("id,name,phone\nc1,Ada,+14155550100\n", latin1, "c3,Ok,+14155550102\n"),
+    streamOf(
+      "id,name,phone\nc1,Ada,+14155550100\n",
+      latin1,
+      "c3,Ok,+14155550102\n",
+    ),
     "csv",
   );
-  assert.deepEqual(valid(result).map((r) => "contact" in r && r.contact.id), ["c1", "c3"]);
+  assert.deepEqual(valid(result).map((r) => "contact" in r && r.contact.id), [
+    "c1",
+    "c3",
+  ]);
   assert.deepEqual(invalid(result).map((r) => `${r.line}: ${r.reason}`), [
     "3: not valid UTF-8; save the file as UTF-8",
   ]);
@@ -122,7 +137,9 @@ Deno.test("a UTF-8 byte-order mark is skipped; a UTF-16 file is refused with the
   const utf16 = new Uint8Array([0xff, 0xfe, 0x69, 0x00]);
   await assert.rejects(
     rows(streamOf(utf16), "csv"),
-    (error) => error instanceof ContactsFileError && /UTF-16; save it as UTF-8/.test(error.message),
+    (error) =>
+      error instanceof ContactsFileError &&
+      /UTF-16; save it as UTF-8/.test(error.message),
   );
 });
 
@@ -150,7 +167,15 @@ Deno.test("JSON Lines rows are validated the same way", async () => {
     "jsonl",
   );
   assert.deepEqual(valid(result), [
-    { line: 1, contact: { id: "c1", name: "Ada", phone: "+14155550100", fields: { tier: "2" } } },
+    {
+      line: 1,
+      contact: {
+        id: "c1",
+        name: "Ada",
+        phone: "+14155550100",
+        fields: { tier: "2" },
+      },
+    },
   ]);
   assert.deepEqual(invalid(result).map((r) => r.line), [3, 4, 5]);
   assert.match(invalid(result)[0].reason, /not valid JSON/);
@@ -177,6 +202,8 @@ Deno.test("a 100,000-row file streams without holding the rows", async () => {
     },
   });
   let count = 0;
-  for await (const row of readContacts(stream, "csv")) if ("contact" in row) count++;
+  for await (const row of readContacts(stream, "csv")) {
+    if ("contact" in row) count++;
+  }
   assert.equal(count, 100_000);
 });

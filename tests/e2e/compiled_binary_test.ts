@@ -50,7 +50,8 @@ async function run(args: string[], cwd: string) {
 }
 
 Deno.test({
-  name: "the compiled binary prints its version, checks its config and runs the simulation",
+  name:
+    "the compiled binary prints its version, checks its config and runs the simulation",
   ignore: !compiled.ok,
   fn: async () => {
     const cwd = Deno.makeTempDirSync();
@@ -59,16 +60,46 @@ Deno.test({
     assert.match(version.stdout, /^\d+\.\d+\.\d+/);
     const check = await run(["check-config"], cwd);
     assert.equal(check.code, 0, check.stderr);
-    assert.equal(JSON.parse(check.stdout).config.retry.maxRetries, 3, "defaults are compiled in");
-    await Deno.writeTextFile(`${cwd}/override.json`, JSON.stringify({ retry: { maxRetries: -1 } }));
+    assert.equal(
+      JSON.parse(check.stdout).config.retry.maxRetries,
+      3,
+      "defaults are compiled in",
+    );
+    await Deno.writeTextFile(
+      `${cwd}/override.json`,
+      JSON.stringify({ retry: { maxRetries: -1 } }),
+    );
     const bad = await run(["check-config", "--config", "override.json"], cwd);
     assert.equal(bad.code, 2, "the override file is read at run time");
     const simulation = await run(["simulate", "--json"], cwd);
     assert.equal(simulation.code, 0, simulation.stderr);
-    const summary = simulation.stdout.trim().split("\n").map((l) => JSON.parse(l)).find((e) =>
-      e.type === "summary"
-    );
+    const summary = simulation.stdout.trim().split("\n").map((l) =>
+      JSON.parse(l)
+    ).find((e) => e.type === "summary");
     assert.equal(summary.completed, 10);
     await Deno.remove(cwd, { recursive: true });
   },
+});
+
+Deno.test("deno task compile without a base runtime says how to give it one, and leaves no empty dist/", async () => {
+  const hadDist = await Deno.stat(`${root}dist`).then(() => true, () => false);
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "compile"],
+    cwd: root,
+    env: { DENORT_BIN: "/nonexistent/denort", NO_COLOR: "1" },
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(stderr);
+  assert.equal(code, 1, text);
+  assert.match(
+    text,
+    /the binary was not built\. .*DENORT_BIN=\/path\/to\/denort deno task compile/,
+  );
+  if (!hadDist) {
+    assert.equal(
+      await Deno.stat(`${root}dist`).then(() => true, () => false),
+      false,
+    );
+  }
 });

@@ -28,7 +28,10 @@ function hangReached(fake: FakeServer): Promise<void> {
   });
 }
 
-function successfulCallsPerContact(fake: FakeServer, path: string): Map<string, number> {
+function successfulCallsPerContact(
+  fake: FakeServer,
+  path: string,
+): Map<string, number> {
   const counts = new Map<string, number>();
   for (const request of fake.requests) {
     if (!request.path.startsWith(path) || request.result !== "ok") continue;
@@ -48,13 +51,19 @@ Deno.test("killed with SIGKILL before, during and after each step, the campaign 
     apiKey: "llm-key",
     faults: [{ hang: true, calls: 1 }, { calls: 2 }, { hang: true, calls: 1 }],
   });
-  await using tts = startFakeElevenLabs({ apiKey: "tts-key", faults: [{ hang: true, calls: 1 }] });
+  await using tts = startFakeElevenLabs({
+    apiKey: "tts-key",
+    faults: [{ hang: true, calls: 1 }],
+  });
   await using crm = startFakeWebhookCrm({
     apiKey: "crm-key",
     faults: [{ hangAfter: true, calls: 1 }],
   });
   try {
-    const csv = ["id,name,phone", ...names.map((name, i) => `c${i + 1},${name},+1415555010${i}`)]
+    const csv = [
+      "id,name,phone",
+      ...names.map((name, i) => `c${i + 1},${name},+1415555010${i}`),
+    ]
       .join("\n");
     await Deno.writeTextFile(`${dir}/contacts.csv`, csv + "\n");
     await Deno.writeTextFile(
@@ -67,10 +76,17 @@ Deno.test("killed with SIGKILL before, during and after each step, the campaign 
         health: { intervalMs: 60_000, timeoutMs: 1_000 },
         logging: { filePath: "logs/agent.jsonl" },
         services: {
-          llm: { kind: "openai", openai: { baseUrl: llm.baseUrl, apiKeyEnv: "T_LLM" } },
+          llm: {
+            kind: "openai",
+            openai: { baseUrl: llm.baseUrl, apiKeyEnv: "T_LLM" },
+          },
           tts: {
             kind: "elevenlabs",
-            elevenlabs: { baseUrl: tts.url, apiKeyEnv: "T_TTS", audioDir: "audio" },
+            elevenlabs: {
+              baseUrl: tts.url,
+              apiKeyEnv: "T_TTS",
+              audioDir: "audio",
+            },
           },
           crm: {
             kind: "webhook",
@@ -97,14 +113,21 @@ Deno.test("killed with SIGKILL before, during and after each step, the campaign 
     const killAt = async (point: Promise<void>) => {
       const child = spawnMain(args, { env, cwd: dir });
       const ended = finished(child);
-      const first = await Promise.race([point.then(() => "kill-point" as const), ended]);
+      const first = await Promise.race([
+        point.then(() => "kill-point" as const),
+        ended,
+      ]);
       if (first !== "kill-point") {
-        assert.fail(`the run ended (${first.code}) before its kill point: ${first.stderr}`);
+        assert.fail(
+          `the run ended (${first.code}) before its kill point: ${first.stderr}`,
+        );
       }
       child.kill("SIGKILL");
       assert.notEqual((await ended).code, 0);
     };
-    for (const point of [hangReached(llm), hangReached(tts), hangReached(crm)]) await killAt(point);
+    for (
+      const point of [hangReached(llm), hangReached(tts), hangReached(crm)]
+    ) await killAt(point);
     // The last LLM hang: armed only now so it is not confused with the first.
     await killAt(hangReached(llm));
 
@@ -115,15 +138,25 @@ Deno.test("killed with SIGKILL before, during and after each step, the campaign 
       /campaign crash: 6 completed, 0 failed, 0 skipped \(deferred\) of 6/,
     );
 
-    assert.equal(crm.outcomes.size, 6, "every contact is recorded exactly once at the CRM");
-    assert.deepEqual([...crm.outcomes.keys()].sort(), names.map((_, i) => `crash:c${i + 1}`));
+    assert.equal(
+      crm.outcomes.size,
+      6,
+      "every contact is recorded exactly once at the CRM",
+    );
+    assert.deepEqual(
+      [...crm.outcomes.keys()].sort(),
+      names.map((_, i) => `crash:c${i + 1}`),
+    );
     assert.equal(
       crm.duplicates,
       1,
       "the retry after the CRM crash was dropped by its idempotency key",
     );
     for (
-      const [path, fake] of [["/v1/chat/completions", llm], ["/v1/text-to-speech", tts]] as const
+      const [path, fake] of [["/v1/chat/completions", llm], [
+        "/v1/text-to-speech",
+        tts,
+      ]] as const
     ) {
       const counts = successfulCallsPerContact(fake, path);
       assert.equal(counts.size, 6, `${path}: every contact was served`);

@@ -47,7 +47,10 @@ Deno.test({
       await using browser = await HeadlessChromium.launch(chromiumPath);
       await browser.navigate(url);
       await browser.waitFor(`${tileState("tts")} === "CLOSED"`);
-      assert.equal(await browser.evaluate(tileColour("tts")), "rgb(22, 130, 64)");
+      assert.equal(
+        await browser.evaluate(tileColour("tts")),
+        "rgb(22, 130, 64)",
+      );
       const response = await fetch(`${url}admin/breakers/tts/open`, {
         method: "POST",
         headers: { authorization: "Bearer tok" },
@@ -55,10 +58,18 @@ Deno.test({
       assert.equal(response.status, 200);
       await response.body?.cancel();
       await browser.waitFor(`${tileState("tts")} === "OPEN"`);
-      assert.equal(await browser.evaluate(tileColour("tts")), "rgb(200, 30, 30)");
-      assert.equal(await browser.evaluate(tileColour("llm")), "rgb(22, 130, 64)");
+      assert.equal(
+        await browser.evaluate(tileColour("tts")),
+        "rgb(200, 30, 30)",
+      );
+      assert.equal(
+        await browser.evaluate(tileColour("llm")),
+        "rgb(22, 130, 64)",
+      );
       assert.match(
-        await browser.evaluate<string>(`document.getElementById("meta").textContent`),
+        await browser.evaluate<string>(
+          `document.getElementById("meta").textContent`,
+        ),
         /not ready: tts circuit breaker is OPEN/,
       );
     } finally {

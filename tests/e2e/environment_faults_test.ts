@@ -13,10 +13,18 @@ async function workspace(config: Record<string, unknown> = {}) {
   const ws = await tempConfig({ server: { port: 0 }, ...config });
   await Deno.writeTextFile(`${ws.dir}/contacts.csv`, csv);
   const run = (...args: string[]) =>
-    runMain(["run", "--contacts", "contacts.csv", "--config", "config.json", ...args], {
+    runMain([
+      "run",
+      "--contacts",
+      "contacts.csv",
+      "--config",
+      "config.json",
+      ...args,
+    ], {
       cwd: ws.dir,
     });
-  const exists = (path: string) => Deno.stat(`${ws.dir}/${path}`).then(() => true, () => false);
+  const exists = (path: string) =>
+    Deno.stat(`${ws.dir}/${path}`).then(() => true, () => false);
   return Object.assign(ws, { run, exists });
 }
 
@@ -29,7 +37,10 @@ Deno.test("a contacts path that is a folder, or an empty CSV: exit 2, and no led
     { cwd: ws.dir },
   );
   assert.equal(folder.code, 2, folder.stderr);
-  assert.match(folder.stderr, /--contacts folder\.csv: is a folder, not a file/);
+  assert.match(
+    folder.stderr,
+    /--contacts folder\.csv: is a folder, not a file/,
+  );
   const empty = await runMain(
     ["run", "--contacts", "empty.csv", "--config", "config.json"],
     { cwd: ws.dir },
@@ -39,7 +50,11 @@ Deno.test("a contacts path that is a folder, or an empty CSV: exit 2, and no led
     empty.stderr,
     /--contacts empty\.csv: the file is empty: a CSV file starts with a header row/,
   );
-  assert.equal(await ws.exists("data/ledger.db"), false, "no ledger for a rejected file");
+  assert.equal(
+    await ws.exists("data/ledger.db"),
+    false,
+    "no ledger for a rejected file",
+  );
   for (const result of [folder, empty]) {
     assert.doesNotMatch(result.stderr, /\n\s+at |unexpected error/);
   }
@@ -57,12 +72,20 @@ Deno.test("a ledger or log file where the task may not write: exit 2, saying whe
     );
     await Deno.writeTextFile(
       ws.path,
-      JSON.stringify({ logging: { filePath: `${outside}/agent.jsonl` }, server: { port: 0 } }),
+      JSON.stringify({
+        logging: { filePath: `${outside}/agent.jsonl` },
+        server: { port: 0 },
+      }),
     );
     const log = await ws.run();
     assert.equal(log.code, 2, log.stderr);
-    assert.match(log.stderr, /logging\.filePath .*agent\.jsonl: this task may not write there/);
-    for (const result of [db, log]) assert.doesNotMatch(result.stderr, /NotCapable|\n\s+at /);
+    assert.match(
+      log.stderr,
+      /logging\.filePath .*agent\.jsonl: this task may not write there/,
+    );
+    for (const result of [db, log]) {
+      assert.doesNotMatch(result.stderr, /NotCapable|\n\s+at /);
+    }
   } finally {
     await Deno.remove(outside, { recursive: true });
   }
@@ -71,16 +94,25 @@ Deno.test("a ledger or log file where the task may not write: exit 2, saying whe
 Deno.test("a damaged ledger, or another program's database: exit 2, and the database is left alone", async () => {
   await using ws = await workspace();
   await Deno.mkdir(`${ws.dir}/data`);
-  await Deno.writeTextFile(`${ws.dir}/data/broken.db`, "this is not a database at all, just text");
+  await Deno.writeTextFile(
+    `${ws.dir}/data/broken.db`,
+    "this is not a database at all, just text",
+  );
   const broken = await ws.run("--db", "data/broken.db");
   assert.equal(broken.code, 2, broken.stderr);
-  assert.match(broken.stderr, /--db data\/broken\.db: is not a SQLite database/);
+  assert.match(
+    broken.stderr,
+    /--db data\/broken\.db: is not a SQLite database/,
+  );
   const other = new DatabaseSync(`${ws.dir}/data/other.db`);
   other.exec("CREATE TABLE invoices (id INTEGER PRIMARY KEY)");
   other.close();
   const foreign = await ws.run("--db", "data/other.db");
   assert.equal(foreign.code, 2, foreign.stderr);
-  assert.match(foreign.stderr, /is not an ai-call-agent ledger \(it holds invoices\)/);
+  assert.match(
+    foreign.stderr,
+    /is not an ai-call-agent ledger \(it holds invoices\)/,
+  );
 });
 
 Deno.test("a port in use, or a host that is not this machine's: exit 2 before any contact is loaded", async () => {
@@ -89,10 +121,19 @@ Deno.test("a port in use, or a host that is not this machine's: exit 2 before an
   const port = String((busy.addr as Deno.NetAddr).port);
   const inUse = await ws.run("--port", port);
   assert.equal(inUse.code, 2, inUse.stderr);
-  assert.match(inUse.stderr, new RegExp(`server 127\\.0\\.0\\.1:${port} .*the port is in use`));
-  assert.doesNotMatch(inUse.stderr, /loaded contacts\.csv/, "found before loading the contacts");
+  assert.match(
+    inUse.stderr,
+    new RegExp(`server 127\\.0\\.0\\.1:${port} .*the port is in use`),
+  );
+  assert.doesNotMatch(
+    inUse.stderr,
+    /loaded contacts\.csv/,
+    "found before loading the contacts",
+  );
   const db = new DatabaseSync(`${ws.dir}/data/ledger.db`);
-  const rows = db.prepare("SELECT COUNT(*) AS n FROM contacts").get() as { n: number };
+  const rows = db.prepare("SELECT COUNT(*) AS n FROM contacts").get() as {
+    n: number;
+  };
   db.close();
   assert.equal(rows.n, 0);
   await Deno.writeTextFile(

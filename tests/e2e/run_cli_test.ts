@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
-import { type FakeSheetsServer, startFakeSheets } from "../../src/fake_providers/mod.ts";
+import {
+  type FakeSheetsServer,
+  startFakeSheets,
+} from "../../src/fake_providers/mod.ts";
 import { SqliteCampaignStore } from "../../src/ledger/mod.ts";
 import { runMain } from "../_support/run_main.ts";
 import { finished, spawnMain } from "../_support/spawn_main.ts";
@@ -17,14 +20,21 @@ async function workspace(config: Record<string, unknown> = {}, rows = 5) {
   await Deno.writeTextFile(`${dir}/contacts.csv`, csv.join("\n") + "\n");
   await Deno.writeTextFile(
     `${dir}/config.json`,
-    JSON.stringify({ logging: { filePath: "logs/agent.jsonl" }, server: { port: 0 }, ...config }),
+    JSON.stringify({
+      logging: { filePath: "logs/agent.jsonl" },
+      server: { port: 0 },
+      ...config,
+    }),
   );
   return {
     dir,
     /** The ledger, where `run` writes it (the start task may write under ./data). */
     db: `${dir}/data/ledger.db`,
     /** Run in the workspace: the start task's write permissions are relative to it. */
-    at: (options: { env?: Record<string, string> } = {}) => ({ ...options, cwd: dir }),
+    at: (options: { env?: Record<string, string> } = {}) => ({
+      ...options,
+      cwd: dir,
+    }),
     args: (...extra: string[]) => [
       "run",
       "--contacts",
@@ -45,7 +55,10 @@ Deno.test("run with no config works out of the box: every service a healthy mock
   await using ws = await workspace();
   const { code, stdout, stderr } = await runMain(ws.args(), ws.at());
   assert.equal(code, 0, stderr);
-  assert.match(stdout, /campaign default: 5 completed, 0 failed, 0 skipped \(deferred\) of 5/);
+  assert.match(
+    stdout,
+    /campaign default: 5 completed, 0 failed, 0 skipped \(deferred\) of 5/,
+  );
   assert.match(stderr, /5 new, 0 already in the ledger, 0 invalid/);
   const again = await runMain(ws.args(), ws.at());
   assert.equal(again.code, 0);
@@ -54,10 +67,19 @@ Deno.test("run with no config works out of the box: every service a healthy mock
 
 Deno.test("run exits 1 when some contacts failed, and reports invalid rows by line", async () => {
   await using ws = await workspace({
-    services: { tts: { mock: { latencyMs: 0, faults: [{ fail: "invalid-request", calls: 1 }] } } },
+    services: {
+      tts: {
+        mock: { latencyMs: 0, faults: [{ fail: "invalid-request", calls: 1 }] },
+      },
+    },
   });
-  await Deno.writeTextFile(`${ws.dir}/contacts.csv`, "c9,No Phone,,x\n", { append: true });
-  const { code, stdout, stderr } = await runMain(ws.args("--campaign", "spring"), ws.at());
+  await Deno.writeTextFile(`${ws.dir}/contacts.csv`, "c9,No Phone,,x\n", {
+    append: true,
+  });
+  const { code, stdout, stderr } = await runMain(
+    ws.args("--campaign", "spring"),
+    ws.at(),
+  );
   assert.equal(code, 1);
   assert.match(
     stdout,
@@ -79,15 +101,27 @@ Deno.test("run's usage, config and file errors exit 2 with a message naming the 
   assert.match(missingFile.stderr, /--contacts .*nope\.csv: file not found/);
   const badConcurrency = await runMain(ws.args("--concurrency", "0"), ws.at());
   assert.equal(badConcurrency.code, 2);
-  assert.match(badConcurrency.stderr, /--concurrency must be an integer >= 1: got "0"/);
+  assert.match(
+    badConcurrency.stderr,
+    /--concurrency must be an integer >= 1: got "0"/,
+  );
   await Deno.writeTextFile(
     `${ws.dir}/config.json`,
     JSON.stringify({ services: { llm: { kind: "openai" } } }),
   );
-  const missingKey = await runMain(ws.args(), ws.at({ env: { OPENAI_API_KEY: "" } }));
+  const missingKey = await runMain(
+    ws.args(),
+    ws.at({ env: { OPENAI_API_KEY: "" } }),
+  );
   assert.equal(missingKey.code, 2);
-  assert.match(missingKey.stderr, /environment variable OPENAI_API_KEY is not set/);
-  await Deno.writeFile(`${ws.dir}/utf16.csv`, new Uint8Array([0xff, 0xfe, 0x69, 0x00]));
+  assert.match(
+    missingKey.stderr,
+    /environment variable OPENAI_API_KEY is not set/,
+  );
+  await Deno.writeFile(
+    `${ws.dir}/utf16.csv`,
+    new Uint8Array([0xff, 0xfe, 0x69, 0x00]),
+  );
   const utf16 = await runMain(
     ["run", "--contacts", `${ws.dir}/utf16.csv`, "--db", "data/l.db"],
     ws.at(),
@@ -120,8 +154,15 @@ Deno.test("SIGINT stops taking contacts, lets calls in flight finish, exits 130;
   {
     await using store = new SqliteCampaignStore(db);
     const counts = await store.counts("default");
-    assert.equal(counts.in_progress, 0, "calls in flight finished within the grace period");
-    assert.ok(counts.completed >= 2 && counts.completed < 40, `completed ${counts.completed}`);
+    assert.equal(
+      counts.in_progress,
+      0,
+      "calls in flight finished within the grace period",
+    );
+    assert.ok(
+      counts.completed >= 2 && counts.completed < 40,
+      `completed ${counts.completed}`,
+    );
   }
   const rerun = await runMain(ws.args(), ws.at());
   assert.equal(rerun.code, 0, rerun.stderr);
@@ -152,10 +193,17 @@ Deno.test("SIGTERM exits 143; a second signal exits at once and leaves the ledge
   child.kill("SIGTERM");
   const stopped = await finished(child);
   assert.equal(stopped.code, 143, stopped.stderr);
-  assert.ok(Date.now() - started < 10_000, "the second signal did not wait for the 30 s calls");
+  assert.ok(
+    Date.now() - started < 10_000,
+    "the second signal did not wait for the 30 s calls",
+  );
   await using store = new SqliteCampaignStore(ws.db);
   const counts = await store.counts("default");
-  assert.equal(counts.pending + counts.in_progress + counts.completed, 10, JSON.stringify(counts));
+  assert.equal(
+    counts.pending + counts.in_progress + counts.completed,
+    10,
+    JSON.stringify(counts),
+  );
 });
 
 Deno.test("rows the Sheets log could not deliver are counted in the summary, exit 3, and go out on the next run", async () => {
@@ -181,7 +229,10 @@ Deno.test("rows the Sheets log could not deliver are counted in the summary, exi
     },
   });
   {
-    await using down = startFakeSheets({ publicKey, faults: [{ fail: "unavailable" }] });
+    await using down = startFakeSheets({
+      publicKey,
+      faults: [{ fail: "unavailable" }],
+    });
     await using ws = await workspace(sheetsAt(down), 3);
     const first = await runMain(ws.args(), ws.at({ env }));
     assert.equal(first.code, 3, first.stderr);

@@ -4,8 +4,14 @@ import { spawnMain } from "../_support/spawn_main.ts";
 
 Deno.test("a running campaign serves its status over a real socket, obeys the admin token, and stops on Ctrl-C", async () => {
   const dir = await Deno.makeTempDir({ prefix: "run-server-" });
-  const rows = Array.from({ length: 30 }, (_, i) => `c${i},Person ${i},+1415555${1000 + i}`);
-  await Deno.writeTextFile(`${dir}/contacts.csv`, ["id,name,phone", ...rows].join("\n") + "\n");
+  const rows = Array.from(
+    { length: 30 },
+    (_, i) => `c${i},Person ${i},+1415555${1000 + i}`,
+  );
+  await Deno.writeTextFile(
+    `${dir}/contacts.csv`,
+    ["id,name,phone", ...rows].join("\n") + "\n",
+  );
   await Deno.writeTextFile(
     `${dir}/config.json`,
     JSON.stringify({
@@ -16,13 +22,24 @@ Deno.test("a running campaign serves its status over a real socket, obeys the ad
     }),
   );
   const child = spawnMain(
-    ["run", "--contacts", "contacts.csv", "--db", "data/ledger.db", "--config", "config.json"],
+    [
+      "run",
+      "--contacts",
+      "contacts.csv",
+      "--db",
+      "data/ledger.db",
+      "--config",
+      "config.json",
+    ],
     { env: { AGENT_ADMIN_TOKEN: "op-token" }, cwd: dir },
   );
   const stdout = new Response(child.stdout).text();
   let drained: Promise<void> | undefined;
   try {
-    const line = await readUntil(child.stderr, /status: (http:\/\/127\.0\.0\.1:\d+)\//);
+    const line = await readUntil(
+      child.stderr,
+      /status: (http:\/\/127\.0\.0\.1:\d+)\//,
+    );
     drained = line.drained;
     const base = line.match[1];
     const get = async (path: string) => {
@@ -31,7 +48,10 @@ Deno.test("a running campaign serves its status over a real socket, obeys the ad
     };
     assert.equal((await get("/healthz")).status, 200);
     assert.equal((await get("/readyz")).status, 200);
-    assert.match((await get("/metrics")).text, /ai_call_agent_breaker_state\{service="tts"\} 0/);
+    assert.match(
+      (await get("/metrics")).text,
+      /ai_call_agent_breaker_state\{service="tts"\} 0/,
+    );
     assert.match((await get("/")).text, /<title>ai-call-agent<\/title>/);
     const post = (path: string, token?: string) =>
       fetch(`${base}${path}`, {
@@ -40,11 +60,17 @@ Deno.test("a running campaign serves its status over a real socket, obeys the ad
       })
         .then(async (r) => ({ status: r.status, body: await r.text() }));
     assert.equal((await post("/admin/breakers/tts/open")).status, 401);
-    assert.equal((await post("/admin/breakers/tts/open", "op-token")).status, 200);
+    assert.equal(
+      (await post("/admin/breakers/tts/open", "op-token")).status,
+      200,
+    );
     const notReady = await get("/readyz");
     assert.equal(notReady.status, 503);
     assert.match(notReady.text, /tts circuit breaker is OPEN/);
-    assert.equal((await post("/admin/breakers/tts/close", "op-token")).status, 200);
+    assert.equal(
+      (await post("/admin/breakers/tts/close", "op-token")).status,
+      200,
+    );
     assert.equal((await get("/readyz")).status, 200);
     const status = JSON.parse((await get("/status")).text);
     assert.equal(status.campaign.name, "default");
@@ -70,20 +96,40 @@ Deno.test("however fast the services, the status endpoint answers and Ctrl-C act
   // Zero-latency mocks and a synchronous ledger: work that never waits on anything would
   // keep the event loop from the server, the progress timer and the signal handler.
   const dir = await Deno.makeTempDir({ prefix: "run-responsive-" });
-  const rows = Array.from({ length: 40_000 }, (_, i) => `c${i},Person ${i},+1415${5550000 + i}`);
-  await Deno.writeTextFile(`${dir}/contacts.csv`, ["id,name,phone", ...rows].join("\n") + "\n");
+  const rows = Array.from(
+    { length: 40_000 },
+    (_, i) => `c${i},Person ${i},+1415${5550000 + i}`,
+  );
+  await Deno.writeTextFile(
+    `${dir}/contacts.csv`,
+    ["id,name,phone", ...rows].join("\n") + "\n",
+  );
   await Deno.writeTextFile(
     `${dir}/config.json`,
-    JSON.stringify({ logging: { filePath: "logs/agent.jsonl" }, server: { port: 0 } }),
+    JSON.stringify({
+      logging: { filePath: "logs/agent.jsonl" },
+      server: { port: 0 },
+    }),
   );
   const child = spawnMain(
-    ["run", "--contacts", "contacts.csv", "--db", "data/ledger.db", "--config", "config.json"],
+    [
+      "run",
+      "--contacts",
+      "contacts.csv",
+      "--db",
+      "data/ledger.db",
+      "--config",
+      "config.json",
+    ],
     { cwd: dir },
   );
   const stdout = new Response(child.stdout).text();
   let drained: Promise<void> | undefined;
   try {
-    const line = await readUntil(child.stderr, /status: (http:\/\/127\.0\.0\.1:\d+)\//);
+    const line = await readUntil(
+      child.stderr,
+      /status: (http:\/\/127\.0\.0\.1:\d+)\//,
+    );
     drained = line.drained;
     let answered = 0;
     for (let i = 0; i < 10; i++) {
@@ -91,13 +137,20 @@ Deno.test("however fast the services, the status endpoint answers and Ctrl-C act
       if (response.ok) answered++;
       await response.body?.cancel();
     }
-    assert.equal(answered, 10, "every probe was answered while contacts were being worked");
+    assert.equal(
+      answered,
+      10,
+      "every probe was answered while contacts were being worked",
+    );
     child.kill("SIGINT");
     const { code } = await child.status;
     assert.equal(code, 130);
     const summary = await stdout;
     const processed = Number(/(\d+) completed/.exec(summary)?.[1]);
-    assert.ok(processed < 40_000, `SIGINT acted during the run (${processed} completed)`);
+    assert.ok(
+      processed < 40_000,
+      `SIGINT acted during the run (${processed} completed)`,
+    );
     assert.match(summary, /not yet processed/);
   } finally {
     try {

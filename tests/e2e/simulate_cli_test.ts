@@ -13,10 +13,16 @@ Deno.test("simulate --json --seed 1 tells the outage story in a checkable timeli
     config.path,
   ], { cwd: config.dir });
   assert.equal(code, 0, stderr);
-  const events: AgentEvent[] = stdout.trim().split("\n").map((line) => JSON.parse(line));
+  const events: AgentEvent[] = stdout.trim().split("\n").map((line) =>
+    JSON.parse(line)
+  );
 
-  const ttsCalls = events.filter((e) => e.type === "service-call" && e.service === "tts");
-  const failedCalls = ttsCalls.filter((e) => e.result === "ServiceUnavailableError");
+  const ttsCalls = events.filter((e) =>
+    e.type === "service-call" && e.service === "tts"
+  );
+  const failedCalls = ttsCalls.filter((e) =>
+    e.result === "ServiceUnavailableError"
+  );
   assert.equal(failedCalls.length, 3);
   const [first, second, third] = failedCalls.map((e) => e.t);
   const callLatency = 300;
@@ -25,25 +31,44 @@ Deno.test("simulate --json --seed 1 tells the outage story in a checkable timeli
   assert.ok(gap1 >= 5_000 && gap1 < 6_000, `first retry after ${gap1} ms`);
   assert.ok(gap2 >= 10_000 && gap2 < 11_000, `second retry after ${gap2} ms`);
 
-  const transitions = events.filter((e) => e.type === "breaker" && e.service === "tts");
+  const transitions = events.filter((e) =>
+    e.type === "breaker" && e.service === "tts"
+  );
   assert.deepEqual(transitions.map((e) => `${e.from}->${e.to}`), [
     "CLOSED->OPEN",
     "OPEN->HALF_OPEN",
     "HALF_OPEN->CLOSED",
   ]);
   const [opened, halfOpen] = transitions;
-  assert.equal(opened.t, third + callLatency, "the breaker opens on the third failure");
+  assert.equal(
+    opened.t,
+    third + callLatency,
+    "the breaker opens on the third failure",
+  );
   assert.ok(
     ttsCalls.every((call) => call.breakerState !== "OPEN"),
     "no ElevenLabs call while the breaker is OPEN",
   );
   assert.ok(!ttsCalls.some((call) => call.t > opened.t && call.t < halfOpen.t));
-  assert.ok(halfOpen.t - opened.t >= 30_000, "HALF_OPEN only after the recovery timeout");
+  assert.ok(
+    halfOpen.t - opened.t >= 30_000,
+    "HALF_OPEN only after the recovery timeout",
+  );
 
-  const deferred = events.filter((e) => e.type === "contact-done" && e.status === "deferred");
-  assert.ok(deferred.length >= 5, "contacts were deferred while the breaker was open");
+  const deferred = events.filter((e) =>
+    e.type === "contact-done" && e.status === "deferred"
+  );
+  assert.ok(
+    deferred.length >= 5,
+    "contacts were deferred while the breaker was open",
+  );
   const summary = events.find((e) => e.type === "summary")!;
-  assert.deepEqual([summary.completed, summary.failed, summary.deferred, summary.total], [
+  assert.deepEqual([
+    summary.completed,
+    summary.failed,
+    summary.deferred,
+    summary.total,
+  ], [
     10,
     0,
     0,
@@ -65,14 +90,23 @@ Deno.test("simulate --json --seed 1 tells the outage story in a checkable timeli
   assert.equal(retryRecord.properties.service, "tts");
   assert.equal(typeof retryRecord.properties.delayMs, "number");
   assert.ok(
-    records.some((r) => r.logger === "ai-call-agent.breaker" && r.properties.to === "OPEN"),
+    records.some((r) =>
+      r.logger === "ai-call-agent.breaker" && r.properties.to === "OPEN"
+    ),
   );
 });
 
 Deno.test("simulate is reproducible with the same seed and differs with another", async () => {
   await using config = await tempConfig();
   const run = async (seed: string) =>
-    (await runMain(["simulate", "--json", "--seed", seed, "--config", config.path], {
+    (await runMain([
+      "simulate",
+      "--json",
+      "--seed",
+      seed,
+      "--config",
+      config.path,
+    ], {
       cwd: config.dir,
     })).stdout;
   const [a, b, c] = await Promise.all([run("7"), run("7"), run("8")]);
@@ -82,9 +116,12 @@ Deno.test("simulate is reproducible with the same seed and differs with another"
 
 Deno.test("simulate prints a readable narrative with simulated timestamps", async () => {
   await using config = await tempConfig();
-  const { code, stdout } = await runMain(["simulate", "--config", config.path], {
-    cwd: config.dir,
-  });
+  const { code, stdout } = await runMain(
+    ["simulate", "--config", config.path],
+    {
+      cwd: config.dir,
+    },
+  );
   assert.equal(code, 0);
   assert.match(
     stdout,
@@ -103,7 +140,11 @@ Deno.test("an invalid config exits 2 and lists every problem", async () => {
     retry: { maxRetries: -1 },
     breaker: { failureThreshold: 0 },
   });
-  const { code, stderr, stdout } = await runMain(["simulate", "--config", config.path], {
+  const { code, stderr, stdout } = await runMain([
+    "simulate",
+    "--config",
+    config.path,
+  ], {
     cwd: config.dir,
   });
   assert.equal(code, 2);
@@ -113,10 +154,15 @@ Deno.test("an invalid config exits 2 and lists every problem", async () => {
 });
 
 Deno.test("when the breaker stays open past the wait, deferred contacts stay deferred and the run exits 0", async () => {
-  await using config = await tempConfig({ processor: { recoveryWaitMs: 10_000 } });
-  const { code, stdout } = await runMain(["simulate", "--config", config.path], {
-    cwd: config.dir,
+  await using config = await tempConfig({
+    processor: { recoveryWaitMs: 10_000 },
   });
+  const { code, stdout } = await runMain(
+    ["simulate", "--config", config.path],
+    {
+      cwd: config.dir,
+    },
+  );
   assert.equal(code, 0, "deferred contacts are a valid end state");
   assert.match(stdout, /7 skipped \(deferred\) of 10/);
 });
@@ -124,19 +170,33 @@ Deno.test("when the breaker stays open past the wait, deferred contacts stay def
 Deno.test("simulate --providers http tells the same story through the real clients over sockets", async () => {
   await using config = await tempConfig();
   const { code, stdout, stderr } = await runMain(
-    ["simulate", "--providers", "http", "--json", "--seed", "1", "--config", config.path],
+    [
+      "simulate",
+      "--providers",
+      "http",
+      "--json",
+      "--seed",
+      "1",
+      "--config",
+      config.path,
+    ],
     { cwd: config.dir },
   );
   assert.equal(code, 0, stderr);
-  const events: AgentEvent[] = stdout.trim().split("\n").map((line) => JSON.parse(line));
-  const transitions = events.filter((e) => e.type === "breaker" && e.service === "tts");
+  const events: AgentEvent[] = stdout.trim().split("\n").map((line) =>
+    JSON.parse(line)
+  );
+  const transitions = events.filter((e) =>
+    e.type === "breaker" && e.service === "tts"
+  );
   assert.deepEqual(transitions.map((e) => `${e.from}->${e.to}`), [
     "CLOSED->OPEN",
     "OPEN->HALF_OPEN",
     "HALF_OPEN->CLOSED",
   ]);
   const failed = events.filter((e) =>
-    e.type === "service-call" && e.service === "tts" && e.result === "unavailable"
+    e.type === "service-call" && e.service === "tts" &&
+    e.result === "unavailable"
   );
   assert.equal(failed.length, 3);
   const gap1 = failed[1].t - failed[0].t;
@@ -144,19 +204,26 @@ Deno.test("simulate --providers http tells the same story through the real clien
   assert.ok(gap1 >= 5_000 && gap1 < 6_000, `first retry after ${gap1} ms`);
   assert.ok(gap2 >= 10_000 && gap2 < 11_000, `second retry after ${gap2} ms`);
   assert.ok(
-    events.filter((e) => e.type === "service-call").every((e) => e.breakerState !== "OPEN"),
+    events.filter((e) => e.type === "service-call").every((e) =>
+      e.breakerState !== "OPEN"
+    ),
     "no request reached a provider whose breaker was OPEN",
   );
-  const requests = events.find((e) => e.type === "provider-requests")!.requests as Record<
-    string,
-    number
-  >;
+  const requests = events.find((e) => e.type === "provider-requests")!
+    .requests as Record<
+      string,
+      number
+    >;
   assert.ok(
     requests.llm >= 10 && requests.tts >= 13 && requests.crm >= 10,
     JSON.stringify(requests),
   );
   const summary = events.find((e) => e.type === "summary")!;
-  assert.deepEqual([summary.completed, summary.failed, summary.deferred], [10, 0, 0]);
+  assert.deepEqual([summary.completed, summary.failed, summary.deferred], [
+    10,
+    0,
+    0,
+  ]);
 });
 
 Deno.test("simulate --config replays the outage the config describes instead of the seed's", async () => {
@@ -165,11 +232,17 @@ Deno.test("simulate --config replays the outage the config describes instead of 
     services: { llm: { mock: { latencyMs: 100, faults: [{ fail: "auth" }] } } },
     processor: { recoveryWaitMs: 5_000 },
   });
-  const { code, stdout } = await runMain(["simulate", "--config", config.path], {
-    cwd: config.dir,
-  });
+  const { code, stdout } = await runMain(
+    ["simulate", "--config", config.path],
+    {
+      cwd: config.dir,
+    },
+  );
   assert.equal(code, 0, "deferred contacts are a valid end state");
-  assert.match(stdout, /LLM breaker CLOSED → OPEN: service-wide AuthenticationError/);
+  assert.match(
+    stdout,
+    /LLM breaker CLOSED → OPEN: service-wide AuthenticationError/,
+  );
   assert.match(stdout, /0 completed, 0 failed, 10 skipped \(deferred\)/);
   assert.doesNotMatch(stdout, /ElevenLabs breaker/);
 });

@@ -8,9 +8,14 @@ import { breakerOptions } from "../_support/fixtures.ts";
 
 function setup(healUntilMs: number) {
   const clock = new VirtualClock();
-  const tts = new MockTts({ faults: [{ fail: "unavailable", untilMs: healUntilMs }] }, { clock });
+  const tts = new MockTts({
+    faults: [{ fail: "unavailable", untilMs: healUntilMs }],
+  }, { clock });
   const breakers = new BreakerRegistry({ tts: breakerOptions() }, { clock });
-  const checker = new HealthChecker([tts], breakers, { intervalMs: 10_000, timeoutMs: 5_000 }, {
+  const checker = new HealthChecker([tts], breakers, {
+    intervalMs: 10_000,
+    timeoutMs: 5_000,
+  }, {
     clock,
   });
   const checks: HealthCheckEvent[] = [];
@@ -20,7 +25,9 @@ function setup(healUntilMs: number) {
 
 async function openBreaker(breaker: ReturnType<typeof setup>["breaker"]) {
   for (let i = 0; i < 3; i++) {
-    await breaker.execute(() => Promise.reject(new ServiceUnavailableError({ service: "tts" })))
+    await breaker.execute(() =>
+      Promise.reject(new ServiceUnavailableError({ service: "tts" }))
+    )
       .catch(() => {});
   }
 }
@@ -45,7 +52,9 @@ Deno.test("a healthy probe after the recovery timeout moves the breaker to HALF_
   assert.equal(breaker.state, "OPEN");
   await clock.advance(10_000);
   assert.equal(breaker.state, "HALF_OPEN");
-  const change = checks.find((check) => check.changed && check.status === "healthy");
+  const change = checks.find((check) =>
+    check.changed && check.status === "healthy"
+  );
   assert.equal(change?.lastCheckedAt, 50_000);
 });
 
@@ -112,7 +121,10 @@ Deno.test("invalid options throw a RangeError naming the field", () => {
   const clock = new VirtualClock();
   const breakers = new BreakerRegistry({}, { clock });
   assert.throws(
-    () => new HealthChecker([], breakers, { intervalMs: 0, timeoutMs: 1 }, { clock }),
+    () =>
+      new HealthChecker([], breakers, { intervalMs: 0, timeoutMs: 1 }, {
+        clock,
+      }),
     /health\.intervalMs must be > 0: got 0/,
   );
 });

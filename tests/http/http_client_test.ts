@@ -7,8 +7,16 @@ import {
   RateLimitError,
   ServiceUnavailableError,
 } from "../../src/errors.ts";
-import { FakeProviderState, type HttpFaultRule, serveFake } from "../../src/fake_providers/mod.ts";
-import { type ErrorTable, HttpClient, parseRetryAfter } from "../../src/http/mod.ts";
+import {
+  FakeProviderState,
+  type HttpFaultRule,
+  serveFake,
+} from "../../src/fake_providers/mod.ts";
+import {
+  type ErrorTable,
+  HttpClient,
+  parseRetryAfter,
+} from "../../src/http/mod.ts";
 
 const table: ErrorTable = {
   provider: "test",
@@ -30,7 +38,8 @@ function startServer(faults: HttpFaultRule[], clock = systemClock) {
   const app = new Hono();
   app.all("*", async (c) => {
     await state.record(c);
-    return (await state.fault(c)) ?? c.json({ ok: true, padding: "x".repeat(2_000) });
+    return (await state.fault(c)) ??
+      c.json({ ok: true, padding: "x".repeat(2_000) });
   });
   return serveFake(app, state);
 }
@@ -48,27 +57,48 @@ function client(
 
 Deno.test("a 2xx JSON body is parsed", async () => {
   await using server = startServer([]);
-  const body = await client(server.url).json<{ ok: boolean }>({ method: "GET", path: "/x" });
+  const body = await client(server.url).json<{ ok: boolean }>({
+    method: "GET",
+    path: "/x",
+  });
   assert.equal(body.ok, true);
   assert.equal(server.count("/x", "GET"), 1);
 });
 
 Deno.test("Retry-After is read in all three forms", () => {
   const now = Date.parse("2026-11-28T12:00:00Z");
-  assert.equal(parseRetryAfter(new Headers({ "retry-after-ms": "1500.5" }), now), 1500.5);
-  assert.equal(parseRetryAfter(new Headers({ "retry-after": "7" }), now), 7_000);
   assert.equal(
-    parseRetryAfter(new Headers({ "retry-after": "Sat, 28 Nov 2026 12:00:30 GMT" }), now),
+    parseRetryAfter(new Headers({ "retry-after-ms": "1500.5" }), now),
+    1500.5,
+  );
+  assert.equal(
+    parseRetryAfter(new Headers({ "retry-after": "7" }), now),
+    7_000,
+  );
+  assert.equal(
+    parseRetryAfter(
+      new Headers({ "retry-after": "Sat, 28 Nov 2026 12:00:30 GMT" }),
+      now,
+    ),
     30_000,
   );
   assert.equal(
-    parseRetryAfter(new Headers({ "retry-after": "Sat, 28 Nov 2026 11:00:00 GMT" }), now),
+    parseRetryAfter(
+      new Headers({ "retry-after": "Sat, 28 Nov 2026 11:00:00 GMT" }),
+      now,
+    ),
     0,
   );
-  assert.equal(parseRetryAfter(new Headers({ "retry-after": "soon" }), now), undefined);
+  assert.equal(
+    parseRetryAfter(new Headers({ "retry-after": "soon" }), now),
+    undefined,
+  );
   assert.equal(parseRetryAfter(new Headers(), now), undefined);
   assert.equal(
-    parseRetryAfter(new Headers({ "retry-after-ms": "250", "retry-after": "9" }), now),
+    parseRetryAfter(
+      new Headers({ "retry-after-ms": "250", "retry-after": "9" }),
+      now,
+    ),
     250,
     "retry-after-ms wins",
   );
@@ -76,8 +106,18 @@ Deno.test("Retry-After is read in all three forms", () => {
 
 Deno.test("Retry-After on a real 429 reaches the RateLimitError", async () => {
   await using server = startServer([
-    { status: 429, body: { code: "slow_down" }, headers: { "retry-after": "3" }, calls: 1 },
-    { status: 429, body: { code: "slow_down" }, headers: { "retry-after-ms": "450" }, calls: 1 },
+    {
+      status: 429,
+      body: { code: "slow_down" },
+      headers: { "retry-after": "3" },
+      calls: 1,
+    },
+    {
+      status: 429,
+      body: { code: "slow_down" },
+      headers: { "retry-after-ms": "450" },
+      calls: 1,
+    },
     {
       status: 429,
       body: { code: "slow_down" },
@@ -88,15 +128,21 @@ Deno.test("Retry-After on a real 429 reaches the RateLimitError", async () => {
   const http = client(server.url);
   const waits: number[] = [];
   for (let i = 0; i < 3; i++) {
-    await assert.rejects(http.request({ method: "GET", path: "/" }), (error) => {
-      assert.ok(error instanceof RateLimitError);
-      waits.push(error.retryAfterMs!);
-      return true;
-    });
+    await assert.rejects(
+      http.request({ method: "GET", path: "/" }),
+      (error) => {
+        assert.ok(error instanceof RateLimitError);
+        waits.push(error.retryAfterMs!);
+        return true;
+      },
+    );
   }
   assert.equal(waits[0], 3_000);
   assert.equal(waits[1], 450);
-  assert.ok(waits[2] > 55_000 && waits[2] <= 60_000, `HTTP-date gave ${waits[2]}`);
+  assert.ok(
+    waits[2] > 55_000 && waits[2] <= 60_000,
+    `HTTP-date gave ${waits[2]}`,
+  );
 });
 
 Deno.test("the caller's abort ends a request at once", async () => {
@@ -126,23 +172,34 @@ Deno.test("a refused connection gives ConnectionError", async () => {
 
 Deno.test("a dropped connection mid-body gives ConnectionError", async () => {
   await using server = startServer([{ drop: true }]);
-  await assert.rejects(client(server.url).json({ method: "GET", path: "/" }), ConnectionError);
+  await assert.rejects(
+    client(server.url).json({ method: "GET", path: "/" }),
+    ConnectionError,
+  );
 });
 
 Deno.test("a 200 with a malformed body is a transient error", async () => {
   await using server = startServer([{ malformed: true }]);
-  await assert.rejects(client(server.url).json({ method: "GET", path: "/" }), (error) => {
-    assert.ok(error instanceof ServiceUnavailableError);
-    assert.equal(error.code, "malformed_response");
-    return true;
-  });
+  await assert.rejects(
+    client(server.url).json({ method: "GET", path: "/" }),
+    (error) => {
+      assert.ok(error instanceof ServiceUnavailableError);
+      assert.equal(error.code, "malformed_response");
+      return true;
+    },
+  );
 });
 
 Deno.test("an oversized body is refused without reading it all", async () => {
   await using server = startServer([]);
   await assert.rejects(
-    client(server.url, systemClock, { maxBodyBytes: 1_024 }).request({ method: "GET", path: "/" }),
-    (error) => error instanceof ServiceUnavailableError && error.code === "response_too_large",
+    client(server.url, systemClock, { maxBodyBytes: 1_024 }).request({
+      method: "GET",
+      path: "/",
+    }),
+    (error) =>
+      error instanceof ServiceUnavailableError &&
+      error.code === "response_too_large",
   );
 });
 
@@ -171,18 +228,30 @@ Deno.test("no secret from the URL or the body reaches an error message", async (
     headers: { authorization: `Bearer ${canary}` },
     secrets: [canary],
   });
-  const error = await http.request({ method: "GET", path: "/sendMessage" }).catch((e) => e);
+  const error = await http.request({ method: "GET", path: "/sendMessage" })
+    .catch((e) => e);
   assert.doesNotMatch(String(error.message), new RegExp(canary));
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
-  const refused = client(`http://127.0.0.1:${port}/bot${telegram}`, systemClock, {
-    secrets: [canary],
-  });
-  const connectionError = await refused.request({ method: "GET", path: "/getMe" }).catch((e) => e);
+  const refused = client(
+    `http://127.0.0.1:${port}/bot${telegram}`,
+    systemClock,
+    {
+      secrets: [canary],
+    },
+  );
+  const connectionError = await refused.request({
+    method: "GET",
+    path: "/getMe",
+  }).catch((e) => e);
   assert.ok(connectionError instanceof ConnectionError);
   for (
-    const text of [connectionError.message, String(connectionError.cause), connectionError.stack]
+    const text of [
+      connectionError.message,
+      String(connectionError.cause),
+      connectionError.stack,
+    ]
   ) {
     assert.doesNotMatch(String(text), /AAH-canaryTokenValue/);
   }
@@ -207,11 +276,22 @@ Deno.test("a redirect to another host is not followed: the key and body stay hom
       headers: { "xi-api-key": "sk-canary-redirect" },
       secrets: () => ["sk-canary-redirect"],
     });
-    const error = await http.request({ method: "POST", path: "/v1/tts", json: { text: "hi" } })
+    const error = await http.request({
+      method: "POST",
+      path: "/v1/tts",
+      json: { text: "hi" },
+    })
       .catch((e) => e);
     assert.ok(error instanceof NotFoundError, `${status}: got ${error?.name}`);
-    assert.equal(error.scope, "service", "a redirect means the base URL is wrong for every call");
-    assert.match(error.message, new RegExp(`HTTP ${status} redirect to http://127\\.0\\.0\\.1`));
+    assert.equal(
+      error.scope,
+      "service",
+      "a redirect means the base URL is wrong for every call",
+    );
+    assert.match(
+      error.message,
+      new RegExp(`HTTP ${status} redirect to http://127\\.0\\.0\\.1`),
+    );
     assert.doesNotMatch(error.message, /sk-canary-redirect/);
   }
   assert.equal(elsewhere.requests.length, 0, "nothing reached the other host");
@@ -225,7 +305,9 @@ Deno.test("a provider echoing another service's key in its error leaks nothing",
   }]);
   const known = ["own-key-5678", otherKey];
   const http = client(server.url, systemClock, { secrets: () => known });
-  const error = await http.request({ method: "GET", path: "/" }).catch((e) => e);
+  const error = await http.request({ method: "GET", path: "/" }).catch((e) =>
+    e
+  );
   assert.match(error.message, /\[REDACTED\] is invalid/);
   assert.doesNotMatch(error.message, /sk-other-service-key/);
 });

@@ -8,14 +8,25 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { SendGridEmailChannel, TelegramChannel } from "../../src/alerts/mod.ts";
-import { ResendEmailChannel, WebhookAlertChannel } from "../../src/alerts/mod.ts";
+import {
+  ResendEmailChannel,
+  WebhookAlertChannel,
+} from "../../src/alerts/mod.ts";
 import { systemClock } from "../../src/clock/mod.ts";
 import { ConnectionError } from "../../src/errors.ts";
 import { createFreshConnectionFetch } from "../../src/http/mod.ts";
 import { InMemoryOutbox } from "../../src/ledger/mod.ts";
-import { ElevenLabsTts, HubSpotCrm, OpenAiLlm, WebhookCrm } from "../../src/services/mod.ts";
+import {
+  ElevenLabsTts,
+  HubSpotCrm,
+  OpenAiLlm,
+  WebhookCrm,
+} from "../../src/services/mod.ts";
 import { GoogleAccessToken, SheetsLogSink } from "../../src/sheets/mod.ts";
-import { type RawRequest, startDropAfterReadServer } from "../_support/drop_after_read_server.ts";
+import {
+  type RawRequest,
+  startDropAfterReadServer,
+} from "../_support/drop_after_read_server.ts";
 import { breakerOptions, retryOptions } from "../_support/fixtures.ts";
 
 /** Leaves an idle keep-alive connection to the server in the process's shared pool. */
@@ -49,72 +60,86 @@ const outcome = {
   at: 0,
 };
 
-const once: [string, (r: RawRequest) => boolean, (url: string, deps: Deps) => Promise<unknown>][] =
+const once: [
+  string,
+  (r: RawRequest) => boolean,
+  (url: string, deps: Deps) => Promise<unknown>,
+][] = [
   [
-    [
-      "OpenAI chat completion",
-      (r) => r.path.endsWith("/chat/completions"),
-      (url, deps) =>
-        new OpenAiLlm({
-          baseUrl: `${url}/v1`,
-          model: "gpt-4o-mini",
-          temperature: 0.7,
-          maxTokens: 100,
-          apiKey: "k",
-        }, deps).writeScript(
-          { id: "c1", name: "Ada", phone: "+14155550100" },
-          { name: "x", purpose: "y", callerName: "z" },
-        ),
-    ],
-    [
-      "ElevenLabs synthesis",
-      (r) => r.path.startsWith("/v1/text-to-speech"),
-      (url, deps) =>
-        new ElevenLabsTts({
-          baseUrl: url,
-          voiceId: "v",
-          modelId: "m",
-          outputFormat: "mp3_44100_128",
-          audioDir: "",
-          apiKey: "k",
-        }, { ...deps, writeFile: () => Promise.resolve() }).synthesize({ text: "Hi" }),
-    ],
-    [
-      "HubSpot call create",
-      (r) => r.method === "POST" && r.path === "/crm/v3/objects/calls",
-      (url, deps) =>
-        new HubSpotCrm({ baseUrl: url, token: "t" }, deps).recordOutcome(outcome, {
+    "OpenAI chat completion",
+    (r) => r.path.endsWith("/chat/completions"),
+    (url, deps) =>
+      new OpenAiLlm({
+        baseUrl: `${url}/v1`,
+        model: "gpt-4o-mini",
+        temperature: 0.7,
+        maxTokens: 100,
+        apiKey: "k",
+      }, deps).writeScript(
+        { id: "c1", name: "Ada", phone: "+14155550100" },
+        { name: "x", purpose: "y", callerName: "z" },
+      ),
+  ],
+  [
+    "ElevenLabs synthesis",
+    (r) => r.path.startsWith("/v1/text-to-speech"),
+    (url, deps) =>
+      new ElevenLabsTts({
+        baseUrl: url,
+        voiceId: "v",
+        modelId: "m",
+        outputFormat: "mp3_44100_128",
+        audioDir: "",
+        apiKey: "k",
+      }, { ...deps, writeFile: () => Promise.resolve() }).synthesize({
+        text: "Hi",
+      }),
+  ],
+  [
+    "HubSpot call create",
+    (r) => r.method === "POST" && r.path === "/crm/v3/objects/calls",
+    (url, deps) =>
+      new HubSpotCrm({ baseUrl: url, token: "t" }, deps).recordOutcome(
+        outcome,
+        {
           idempotencyKey: "spring:c1",
-        }),
-    ],
-    [
-      "Telegram sendMessage",
-      (r) => r.path.endsWith("/sendMessage"),
-      (url, deps) =>
-        new TelegramChannel(
-          { baseUrl: url, token: "123:abc", chatId: "1", timeoutMs: 5_000 },
-          deps,
-        ).send(notification),
-    ],
-    [
-      "SendGrid mail send",
-      (r) => r.path === "/v3/mail/send",
-      (url, deps) =>
-        new SendGridEmailChannel({
-          baseUrl: url,
-          apiKey: "k",
-          from: "a@x.io",
-          to: ["b@x.io"],
-          timeoutMs: 5_000,
-        }, deps).send(notification),
-    ],
-  ];
+        },
+      ),
+  ],
+  [
+    "Telegram sendMessage",
+    (r) => r.path.endsWith("/sendMessage"),
+    (url, deps) =>
+      new TelegramChannel(
+        { baseUrl: url, token: "123:abc", chatId: "1", timeoutMs: 5_000 },
+        deps,
+      ).send(notification),
+  ],
+  [
+    "SendGrid mail send",
+    (r) => r.path === "/v3/mail/send",
+    (url, deps) =>
+      new SendGridEmailChannel({
+        baseUrl: url,
+        apiKey: "k",
+        from: "a@x.io",
+        to: ["b@x.io"],
+        timeoutMs: 5_000,
+      }, deps).send(notification),
+  ],
+];
 
-type Deps = { fetch: typeof fetch; freshFetch: typeof fetch; clock: typeof systemClock };
+type Deps = {
+  fetch: typeof fetch;
+  freshFetch: typeof fetch;
+  clock: typeof systemClock;
+};
 
 /** HubSpot searches find nothing; a created contact has an id; everything else is `{}`. */
 function answer(request: RawRequest) {
-  if (request.path.endsWith("/search")) return { status: 200, body: '{"results":[]}' };
+  if (request.path.endsWith("/search")) {
+    return { status: 200, body: '{"results":[]}' };
+  }
   return { status: 200, body: '{"ok":true,"id":"1","result":{}}' };
 }
 
@@ -123,12 +148,23 @@ for (const [name, drop, send] of once) {
     await using server = startDropAfterReadServer({ drop, answer });
     using freshFetch = createFreshConnectionFetch();
     await warmUp(server.url);
-    const error = await send(server.url, { fetch, freshFetch, clock: systemClock }).then(
+    const error = await send(server.url, {
+      fetch,
+      freshFetch,
+      clock: systemClock,
+    }).then(
       () => undefined,
       (e) => e,
     );
-    assert.ok(error instanceof ConnectionError, `got ${error?.name}: ${error?.message}`);
-    assert.equal(server.requests.filter(drop).length, 1, "the provider received it once");
+    assert.ok(
+      error instanceof ConnectionError,
+      `got ${error?.name}: ${error?.message}`,
+    );
+    assert.equal(
+      server.requests.filter(drop).length,
+      1,
+      "the provider received it once",
+    );
   });
 }
 
@@ -176,40 +212,56 @@ Deno.test("a Sheets append dropped after it was applied is sent once, and its ba
     }),
   ], 0);
   await sink.flush();
-  assert.equal(server.requests.filter(isAppend).length, 1, "the append reached Sheets once");
+  assert.equal(
+    server.requests.filter(isAppend).length,
+    1,
+    "the append reached Sheets once",
+  );
   const [kept] = await outbox.peek(SheetsLogSink.queue, 10);
-  assert.equal(kept.attempts, 1, "marked, so the next try reads the sheet back first");
+  assert.equal(
+    kept.attempts,
+    1,
+    "marked, so the next try reads the sheet back first",
+  );
 });
 
-const keyed: [string, string, (url: string, deps: Deps) => Promise<unknown>][] = [
+const keyed: [string, string, (url: string, deps: Deps) => Promise<unknown>][] =
   [
-    "webhook CRM",
-    "/outcomes",
-    (url, deps) =>
-      new WebhookCrm({ url: `${url}/outcomes` }, deps).recordOutcome(outcome, {
-        idempotencyKey: "spring:c1",
-      }),
-  ],
-  [
-    "Resend email",
-    "/emails",
-    (url, deps) =>
-      new ResendEmailChannel({
-        baseUrl: url,
-        apiKey: "k",
-        from: "a@x.io",
-        to: ["b@x.io"],
-        timeoutMs: 5_000,
-      }, deps).send(notification),
-  ],
-  [
-    "webhook alert",
-    "/alerts",
-    (url, deps) =>
-      new WebhookAlertChannel({ url: `${url}/alerts`, secret: "s", timeoutMs: 5_000 }, deps)
-        .send(notification),
-  ],
-];
+    [
+      "webhook CRM",
+      "/outcomes",
+      (url, deps) =>
+        new WebhookCrm({ url: `${url}/outcomes` }, deps).recordOutcome(
+          outcome,
+          {
+            idempotencyKey: "spring:c1",
+          },
+        ),
+    ],
+    [
+      "Resend email",
+      "/emails",
+      (url, deps) =>
+        new ResendEmailChannel({
+          baseUrl: url,
+          apiKey: "k",
+          from: "a@x.io",
+          to: ["b@x.io"],
+          timeoutMs: 5_000,
+        }, deps).send(notification),
+    ],
+    [
+      "webhook alert",
+      "/alerts",
+      (url, deps) =>
+        new WebhookAlertChannel({
+          url: `${url}/alerts`,
+          secret: "s",
+          timeoutMs: 5_000,
+        }, deps)
+          .send(notification),
+    ],
+  ];
 
 for (const [name, path, send] of keyed) {
   Deno.test(`${name} carries the same Idempotency-Key on every copy the provider receives`, async () => {
@@ -217,7 +269,9 @@ for (const [name, path, send] of keyed) {
     await using server = startDropAfterReadServer({ drop });
     using freshFetch = createFreshConnectionFetch();
     await warmUp(server.url);
-    await send(server.url, { fetch, freshFetch, clock: systemClock }).catch(() => {});
+    await send(server.url, { fetch, freshFetch, clock: systemClock }).catch(
+      () => {},
+    );
     const copies = server.requests.filter(drop);
     assert.ok(copies.length >= 1);
     const keys = new Set(copies.map((r) => r.headers["idempotency-key"]));

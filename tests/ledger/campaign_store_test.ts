@@ -82,11 +82,22 @@ for (const [kind, make] of stores) {
     await store.addContacts("x", contacts(4), 0);
     for (const id of ["c1", "c2", "c3"]) {
       await store.claimNext("x", 0);
-      await store.defer("x", id, { service: "tts", until: 0, reason: "circuit-open" }, 0);
+      await store.defer("x", id, {
+        service: "tts",
+        until: 0,
+        reason: "circuit-open",
+      }, 0);
     }
     await store.claimNext("x", 0);
-    await store.defer("x", "c4", { service: "crm", until: 0, reason: "circuit-open" }, 0);
-    assert.deepEqual((await store.deferredServices("x")).sort(), ["crm", "tts"]);
+    await store.defer("x", "c4", {
+      service: "crm",
+      until: 0,
+      reason: "circuit-open",
+    }, 0);
+    assert.deepEqual((await store.deferredServices("x")).sort(), [
+      "crm",
+      "tts",
+    ]);
     assert.equal(await store.releaseDeferred("x", "tts", 1, 1), 1);
     assert.equal((await store.claimNext("x", 2))?.contact.id, "c1");
     assert.equal(await store.releaseDeferred("x", "tts", 3), 2);
@@ -106,25 +117,49 @@ for (const [kind, make] of stores) {
     await store.ensureCampaign("x", 0);
     await store.addContacts("x", contacts(2), 0);
     await store.claimNext("x", 0);
-    await store.defer("x", "c1", { service: "llm", until: 5_000, reason: "retries" }, 0, {
-      llm: 4,
-    });
+    await store.defer(
+      "x",
+      "c1",
+      { service: "llm", until: 5_000, reason: "retries" },
+      0,
+      {
+        llm: 4,
+      },
+    );
     await store.claimNext("x", 0);
-    await store.defer("x", "c2", { service: "llm", until: 9_000, reason: "retries" }, 0);
+    await store.defer("x", "c2", {
+      service: "llm",
+      until: 9_000,
+      reason: "retries",
+    }, 0);
     assert.equal(await store.nextDeferredAt("x", 0), 5_000);
-    assert.equal(await store.releaseDeferred("x", "llm", 4_999), 0, "not before its time");
+    assert.equal(
+      await store.releaseDeferred("x", "llm", 4_999),
+      0,
+      "not before its time",
+    );
     assert.equal(await store.releaseDeferred("x", "llm", 5_000), 1);
     const record = await store.claimNext("x", 5_000);
     assert.equal(record?.contact.id, "c1");
-    assert.deepEqual(record?.attempts, { llm: 4 }, "the attempts it cost are kept");
+    assert.deepEqual(
+      record?.attempts,
+      { llm: 4 },
+      "the attempts it cost are kept",
+    );
     assert.equal(await store.nextDeferredAt("x", 5_000), 9_000);
   });
 
   Deno.test(`${kind} store: CRM keys are unambiguous and fixed when the contact is added`, async () => {
     await using store = make();
-    for (const [campaign, id] of [["a:b", "c"], ["a", "b:c"], ["spring", "c1"]]) {
+    for (
+      const [campaign, id] of [["a:b", "c"], ["a", "b:c"], ["spring", "c1"]]
+    ) {
       await store.ensureCampaign(campaign, 0);
-      await store.addContacts(campaign, [{ id, name: "N", phone: "+14155550100" }], 0);
+      await store.addContacts(campaign, [{
+        id,
+        name: "N",
+        phone: "+14155550100",
+      }], 0);
     }
     const keys = [
       (await store.get("a:b", "c"))?.crmKey,
@@ -141,10 +176,19 @@ for (const [kind, make] of stores) {
     await store.claimNext("x", 0);
     await store.complete("x", "c1", "r1", 1);
     await store.claimNext("x", 1);
-    await store.defer("x", "c2", { service: "tts", until: 0, reason: "circuit-open" }, 1);
+    await store.defer("x", "c2", {
+      service: "tts",
+      until: 0,
+      reason: "circuit-open",
+    }, 1);
     assert.equal(await store.failRemaining("x", "deadline-passed", 2), 2);
     const counts = await store.counts("x");
-    assert.deepEqual([counts.completed, counts.failed, counts.pending, counts.deferred], [
+    assert.deepEqual([
+      counts.completed,
+      counts.failed,
+      counts.pending,
+      counts.deferred,
+    ], [
       1,
       2,
       0,
@@ -178,7 +222,8 @@ Deno.test("a first-release ledger is brought forward and keeps its contacts", as
     const path = `${dir}/old.db`;
     const { DatabaseSync } = await import("node:sqlite");
     const db = new DatabaseSync(path);
-    db.exec(`CREATE TABLE campaigns (name TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
+    db.exec(
+      `CREATE TABLE campaigns (name TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
       CREATE TABLE contacts (campaign TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL,
         contact TEXT NOT NULL, state TEXT NOT NULL, step TEXT, reason TEXT,
         deferrals INTEGER NOT NULL DEFAULT 0, deferred_service TEXT, script TEXT, audio TEXT,
@@ -190,7 +235,8 @@ Deno.test("a first-release ledger is brought forward and keeps its contacts", as
         PRIMARY KEY (campaign, source, line));
       INSERT INTO campaigns VALUES ('x', 0);
       INSERT INTO contacts (campaign, id, seq, contact, state, script, updated_at)
-        VALUES ('x', 'c1', 1, '{"id":"c1","name":"A","phone":"+14155550100"}', 'in_progress', 'Hi', 0);`);
+        VALUES ('x', 'c1', 1, '{"id":"c1","name":"A","phone":"+14155550100"}', 'in_progress', 'Hi', 0);`,
+    );
     db.close();
     await using store = new SqliteCampaignStore(path);
     assert.equal(await store.resumeInterrupted("x", 1), 1);
@@ -198,12 +244,20 @@ Deno.test("a first-release ledger is brought forward and keeps its contacts", as
     assert.equal(record?.outputs.script, "Hi");
     assert.deepEqual(record?.attempts, {});
     const check = new DatabaseSync(path);
-    const stamp = check.prepare("PRAGMA application_id").get() as { application_id: number };
-    const version = check.prepare("PRAGMA user_version").get() as { user_version: number };
+    const stamp = check.prepare("PRAGMA application_id").get() as {
+      application_id: number;
+    };
+    const version = check.prepare("PRAGMA user_version").get() as {
+      user_version: number;
+    };
     check.close();
     assert.equal(stamp.application_id, applicationId);
     assert.equal(version.user_version, 4);
-    assert.equal(record?.crmKey, "x:c1", "the key an earlier release sent stays the same");
+    assert.equal(
+      record?.crmKey,
+      "x:c1",
+      "the key an earlier release sent stays the same",
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -220,14 +274,21 @@ Deno.test("a database that is not a ledger is refused and left untouched", async
     assert.throws(
       () => new SqliteCampaignStore(path),
       (error) =>
-        error instanceof LedgerError && /is not an ai-call-agent ledger \(it holds invoices\)/
+        error instanceof LedgerError &&
+        /is not an ai-call-agent ledger \(it holds invoices\)/
           .test(error.message),
     );
     const check = new DatabaseSync(path);
-    const tables = check.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all();
-    const mode = check.prepare("PRAGMA journal_mode").get() as { journal_mode: string };
+    const tables = check.prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table'",
+    ).all();
+    const mode = check.prepare("PRAGMA journal_mode").get() as {
+      journal_mode: string;
+    };
     check.close();
-    assert.deepEqual(tables.map((t) => (t as { name: string }).name), ["invoices"]);
+    assert.deepEqual(tables.map((t) => (t as { name: string }).name), [
+      "invoices",
+    ]);
     assert.notEqual(mode.journal_mode, "wal");
   } finally {
     await Deno.remove(dir, { recursive: true });

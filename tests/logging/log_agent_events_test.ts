@@ -43,9 +43,21 @@ Deno.test("a deferral is logged as normal operation, a failure as an error", asy
 Deno.test("the JSON log's message is the readable line as plain text, braces and all", async () => {
   const dir = await Deno.makeTempDir();
   const { buildLogConfig } = await import("../../src/logging/mod.ts");
-  await configure(buildLogConfig({ filePath: `${dir}/a.jsonl`, level: "debug", console: false }));
+  await configure(
+    buildLogConfig({
+      filePath: `${dir}/a.jsonl`,
+      level: "debug",
+      console: false,
+    }),
+  );
   try {
-    logAgentEvent({ t: 0, type: "health", service: "tts", status: "unhealthy", changed: true });
+    logAgentEvent({
+      t: 0,
+      type: "health",
+      service: "tts",
+      status: "unhealthy",
+      changed: true,
+    });
     logAgentEvent({
       t: 0,
       type: "invariant-violated",
@@ -54,10 +66,12 @@ Deno.test("the JSON log's message is the readable line as plain text, braces and
   } finally {
     await reset();
   }
-  const records = (await Deno.readTextFile(`${dir}/a.jsonl`)).trim().split("\n").map((l) =>
-    JSON.parse(l)
-  );
+  const records = (await Deno.readTextFile(`${dir}/a.jsonl`)).trim().split("\n")
+    .map((l) => JSON.parse(l));
   await Deno.remove(dir, { recursive: true });
   assert.equal(records[0].message, "  ♥ ElevenLabs health probe: unhealthy");
-  assert.equal(records[1].message, '‼ invariant broken: a {"json": "body"} in a reason');
+  assert.equal(
+    records[1].message,
+    '‼ invariant broken: a {"json": "body"} in a reason',
+  );
 });

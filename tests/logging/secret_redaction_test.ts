@@ -5,7 +5,11 @@ import { MemoryAlertChannel } from "../../src/alerts/mod.ts";
 import { seededRandom, systemClock } from "../../src/clock/mod.ts";
 import { parseConfig } from "../../src/config/mod.ts";
 import { startFakeOpenAi } from "../../src/fake_providers/mod.ts";
-import { buildLogConfig, logAgentEvent, redactText } from "../../src/logging/mod.ts";
+import {
+  buildLogConfig,
+  logAgentEvent,
+  redactText,
+} from "../../src/logging/mod.ts";
 import { InMemoryCampaignStore } from "../../src/ledger/mod.ts";
 import { createServices } from "../../src/services/mod.ts";
 import { contacts } from "../_support/agent.ts";
@@ -25,7 +29,9 @@ Deno.test("redactText removes Telegram tokens, bearer tokens and known secrets",
 Deno.test("a canary key appears in no log line and no alert when the provider echoes it", async () => {
   const dir = await Deno.makeTempDir();
   const logFile = `${dir}/agent.jsonl`;
-  await configure(buildLogConfig({ filePath: logFile, level: "debug", console: false }));
+  await configure(
+    buildLogConfig({ filePath: logFile, level: "debug", console: false }),
+  );
   try {
     await using server = startFakeOpenAi({
       apiKey: canary,
@@ -43,7 +49,9 @@ Deno.test("a canary key appears in no log line and no alert when the provider ec
       ],
     });
     const config = parseConfig({
-      services: { llm: { kind: "openai", openai: { baseUrl: server.baseUrl } } },
+      services: {
+        llm: { kind: "openai", openai: { baseUrl: server.baseUrl } },
+      },
       retry: { initialDelayMs: 1, maxDelayMs: 10, jitterMs: 0 },
       processor: { recoveryWaitMs: 0 },
     });
@@ -65,10 +73,15 @@ Deno.test("a canary key appears in no log line and no alert when the provider ec
     });
     agent.events.on(logAgentEvent);
     await agent.runner.run();
-    assert.equal((await store.get(config.campaign.name, "c1"))?.state, "deferred");
+    assert.equal(
+      (await store.get(config.campaign.name, "c1"))?.state,
+      "deferred",
+    );
     await agent.alerts.flush();
     assert.ok(memory.sent.length >= 1);
-    for (const alert of memory.sent) assert.doesNotMatch(JSON.stringify(alert), /canary/);
+    for (const alert of memory.sent) {
+      assert.doesNotMatch(JSON.stringify(alert), /canary/);
+    }
   } finally {
     await reset();
   }
@@ -107,7 +120,9 @@ Deno.test("a Telegram token in a logged URL or message is redacted, and the file
   }
   const files = [...Deno.readDirSync(dir)].map((entry) => entry.name).sort();
   assert.ok(files.length > 1 && files.length <= 4, `rotated files: ${files}`);
-  const texts = await Promise.all(files.map((name) => Deno.readTextFile(`${dir}/${name}`)));
+  const texts = await Promise.all(
+    files.map((name) => Deno.readTextFile(`${dir}/${name}`)),
+  );
   for (const text of texts) assert.doesNotMatch(text, /canary/);
   assert.ok(texts.some((text) => text.includes("bot[REDACTED]")));
   await Deno.remove(dir, { recursive: true });
@@ -119,14 +134,24 @@ Deno.test("a secret one service's error echoes from another is kept out of log l
   const logFile = `${dir}/agent.jsonl`;
   const knownSecrets = new Set<string>();
   await configure(
-    buildLogConfig({ filePath: logFile, level: "debug", console: false, knownSecrets }),
+    buildLogConfig({
+      filePath: logFile,
+      level: "debug",
+      console: false,
+      knownSecrets,
+    }),
   );
   try {
     await using server = startFakeOpenAi({
       apiKey: "llm-key-1234",
       faults: [{
         status: 400,
-        body: { error: { message: `proxy forwarded xi-api-key ${ttsKey}`, code: "bad" } },
+        body: {
+          error: {
+            message: `proxy forwarded xi-api-key ${ttsKey}`,
+            code: "bad",
+          },
+        },
       }],
     });
     const config = parseConfig({
@@ -159,11 +184,16 @@ Deno.test("a secret one service's error echoes from another is kept out of log l
       knownSecrets,
     });
     agent.events.on(logAgentEvent);
-    getLogger(["ai-call-agent", "test"]).error("a line that quotes it raw: {x}", { x: ttsKey });
+    getLogger(["ai-call-agent", "test"]).error(
+      "a line that quotes it raw: {x}",
+      { x: ttsKey },
+    );
     await agent.runner.run();
     await agent.alerts.flush();
     assert.ok(memory.sent.length >= 1);
-    for (const alert of memory.sent) assert.doesNotMatch(JSON.stringify(alert), /el-canary/);
+    for (const alert of memory.sent) {
+      assert.doesNotMatch(JSON.stringify(alert), /el-canary/);
+    }
   } finally {
     await reset();
   }

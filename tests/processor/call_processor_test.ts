@@ -5,13 +5,24 @@ Deno.test("every contact goes through LLM, TTS and CRM and completes", async () 
   const t = testAgent();
   await using _ = t.agent;
   const { summary, records } = await t.runCampaign(contacts(5));
-  assert.deepEqual([summary.completed, summary.failed, summary.deferred], [5, 0, 0]);
-  assert.deepEqual([t.services.llm.callCount, t.services.tts.callCount, t.services.crm.callCount], [
+  assert.deepEqual([summary.completed, summary.failed, summary.deferred], [
+    5,
+    0,
+    0,
+  ]);
+  assert.deepEqual([
+    t.services.llm.callCount,
+    t.services.tts.callCount,
+    t.services.crm.callCount,
+  ], [
     5,
     5,
     5,
   ]);
-  assert.deepEqual([...t.services.crm.records.keys()].slice(0, 2), ["default:c1", "default:c2"]);
+  assert.deepEqual([...t.services.crm.records.keys()].slice(0, 2), [
+    "default:c1",
+    "default:c2",
+  ]);
   const record = records.get("c1")!;
   assert.equal(record.state, "completed");
   assert.match(record.outputs.script!, /Hello Contact 1/);
@@ -20,15 +31,22 @@ Deno.test("every contact goes through LLM, TTS and CRM and completes", async () 
 });
 
 Deno.test("a permanent error fails that contact only and processing moves on", async () => {
-  const t = testAgent({ tts: { faults: [{ fail: "invalid-request", calls: 1 }] } });
+  const t = testAgent({
+    tts: { faults: [{ fail: "invalid-request", calls: 1 }] },
+  });
   await using _ = t.agent;
   const { summary, records } = await t.runCampaign(contacts(3));
   assert.deepEqual([summary.completed, summary.failed], [2, 1]);
   assert.equal(records.get("c1")?.state, "failed");
-  assert.match(records.get("c1")!.reason!, /permanent at tts: InvalidRequestError/);
+  assert.match(
+    records.get("c1")!.reason!,
+    /permanent at tts: InvalidRequestError/,
+  );
   assert.equal(t.agent.breakers.get("tts").state, "CLOSED");
   await t.agent.alerts.flush();
-  assert.deepEqual(t.alerts.sent.map((a) => `${a.severity}:${a.key}`), ["error:contact-failed:c1"]);
+  assert.deepEqual(t.alerts.sent.map((a) => `${a.severity}:${a.key}`), [
+    "error:contact-failed:c1",
+  ]);
 });
 
 Deno.test("a contact whose retries run out on a flaky service is deferred, then completes", async () => {
@@ -40,26 +58,46 @@ Deno.test("a contact whose retries run out on a flaky service is deferred, then 
   const { records, summary } = await t.runCampaign(contacts(2));
   assert.deepEqual([summary.completed, summary.failed], [2, 0]);
   const c1 = records.get("c1")!;
-  assert.deepEqual(c1.attempts, { llm: 5, tts: 1, crm: 1 }, "4 refused, then 1 that worked");
+  assert.deepEqual(
+    c1.attempts,
+    { llm: 5, tts: 1, crm: 1 },
+    "4 refused, then 1 that worked",
+  );
   assert.equal(c1.deferrals, 1);
-  const deferred = t.events.find((e) => e.type === "contact-done" && e.status === "deferred");
+  const deferred = t.events.find((e) =>
+    e.type === "contact-done" && e.status === "deferred"
+  );
   assert.equal(deferred?.reason, "retries-exhausted");
   assert.equal(deferred?.errorClass, "RateLimitError");
 });
 
 Deno.test("contacts deferred by an open breaker complete once it closes, without paying twice", async () => {
   const t = testAgent(
-    { tts: { faults: [{ calls: 1 }, { fail: "unavailable", untilMs: 60_000 }] } },
+    {
+      tts: { faults: [{ calls: 1 }, { fail: "unavailable", untilMs: 60_000 }] },
+    },
     {
       processor: { concurrency: 1 },
     },
   );
   await using _ = t.agent;
   const { summary, records } = await t.runCampaign(contacts(4));
-  assert.deepEqual([summary.completed, summary.failed, summary.deferred], [4, 0, 0]);
+  assert.deepEqual([summary.completed, summary.failed, summary.deferred], [
+    4,
+    0,
+    0,
+  ]);
   assert.ok([...records.values()].every((r) => r.state === "completed"));
-  assert.equal(t.services.llm.callCount, 4, "one script per contact: c2's is reused");
-  assert.equal(t.services.tts.callCount, 1 + 3 + 3, "c3 and c4 were deferred before any call");
+  assert.equal(
+    t.services.llm.callCount,
+    4,
+    "one script per contact: c2's is reused",
+  );
+  assert.equal(
+    t.services.tts.callCount,
+    1 + 3 + 3,
+    "c3 and c4 were deferred before any call",
+  );
   assert.equal(t.services.crm.records.size, 4);
   const released = t.events.filter((e) => e.type === "released");
   assert.deepEqual(released.map((e) => `${e.breakerState}:${e.contacts}`), [
@@ -94,7 +132,10 @@ Deno.test("a contact's life is bounded by the attempts that reached the provider
   const { records } = await t.runCampaign(contacts(1));
   const record = records.get("c1")!;
   assert.equal(record.state, "failed");
-  assert.match(record.reason!, /attempts-exhausted at tts: ServiceUnavailableError/);
+  assert.match(
+    record.reason!,
+    /attempts-exhausted at tts: ServiceUnavailableError/,
+  );
   assert.equal(t.services.tts.callCount, 3);
   assert.deepEqual(record.attempts, { llm: 1, tts: 3 });
 });
@@ -113,14 +154,29 @@ Deno.test("deferrals that called nothing cost nothing: contacts outlast many out
     breaker: { recoveryTimeoutMs: 500, halfOpenRequiresHealthyProbe: false },
   });
   await using _ = t.agent;
-  const { summary, records } = await t.runCampaign(contacts(600), { health: false });
-  assert.deepEqual([summary.completed, summary.failed, summary.deferred], [600, 0, 0]);
+  const { summary, records } = await t.runCampaign(contacts(600), {
+    health: false,
+  });
+  assert.deepEqual([summary.completed, summary.failed, summary.deferred], [
+    600,
+    0,
+    0,
+  ]);
   const deferred = [...records.values()].filter((r) => r.deferrals > 0);
-  assert.ok(deferred.length > 100, `only ${deferred.length} deferred: the outages missed`);
+  assert.ok(
+    deferred.length > 100,
+    `only ${deferred.length} deferred: the outages missed`,
+  );
   const neverSent = deferred.filter((r) => r.attempts.tts === 1);
-  assert.ok(neverSent.length > 0.8 * deferred.length, "most were deferred before any call");
+  assert.ok(
+    neverSent.length > 0.8 * deferred.length,
+    "most were deferred before any call",
+  );
   for (const record of records.values()) {
-    assert.ok((record.attempts.tts ?? 0) <= 2, `${record.contact.id}: ${record.attempts.tts}`);
+    assert.ok(
+      (record.attempts.tts ?? 0) <= 2,
+      `${record.contact.id}: ${record.attempts.tts}`,
+    );
   }
 });
 
@@ -147,27 +203,44 @@ Deno.test("a service-wide error opens the breaker at once and the rest are defer
     processor: { concurrency: 1, recoveryWaitMs: 1_000 },
   });
   await using _ = t.agent;
-  const { summary, records } = await t.runCampaign(contacts(5), { health: false });
+  const { summary, records } = await t.runCampaign(contacts(5), {
+    health: false,
+  });
   assert.equal(t.services.llm.callCount, 1);
-  assert.deepEqual([summary.failed, summary.deferred], [0, 5], "the service is broken, not c1");
-  assert.match(records.get("c1")!.reason!, /service-wide at llm: AuthenticationError/);
+  assert.deepEqual(
+    [summary.failed, summary.deferred],
+    [0, 5],
+    "the service is broken, not c1",
+  );
+  assert.match(
+    records.get("c1")!.reason!,
+    /service-wide at llm: AuthenticationError/,
+  );
 });
 
 Deno.test("workers share the breakers: once it opens, no worker calls the down service", async () => {
   const t = testAgent(
     { tts: { faults: [{ fail: "unavailable", latencyMs: 100 }] } },
-    { processor: { concurrency: 4, recoveryWaitMs: 1_000 }, retry: { maxRetries: 0 } },
+    {
+      processor: { concurrency: 4, recoveryWaitMs: 1_000 },
+      retry: { maxRetries: 0 },
+    },
   );
   await using _ = t.agent;
   const { summary } = await t.runCampaign(contacts(20), { health: false });
-  const opened = t.events.findIndex((e) => e.type === "breaker" && e.to === "OPEN");
+  const opened = t.events.findIndex((e) =>
+    e.type === "breaker" && e.to === "OPEN"
+  );
   assert.ok(opened > 0);
   const callsAfter = t.events.slice(opened).filter((e) =>
     e.type === "attempt" && e.service === "tts"
   );
   assert.deepEqual(callsAfter, []);
   // Calls admitted while CLOSED: at most the threshold plus the other workers' calls in flight.
-  assert.ok(t.services.tts.callCount <= 3 + 4 - 1, `tts called ${t.services.tts.callCount} times`);
+  assert.ok(
+    t.services.tts.callCount <= 3 + 4 - 1,
+    `tts called ${t.services.tts.callCount} times`,
+  );
   assert.equal(summary.completed + summary.failed + summary.deferred, 20);
 });
 

@@ -1,15 +1,27 @@
 import assert from "node:assert/strict";
 import { seededRandom } from "../../src/clock/mod.ts";
 import { SqliteCampaignStore } from "../../src/ledger/mod.ts";
-import type { FaultKind, FaultRule, MockServicesOptions } from "../../src/services/mod.ts";
+import type {
+  FaultKind,
+  FaultRule,
+  MockServicesOptions,
+} from "../../src/services/mod.ts";
 import { contacts, testAgent } from "../_support/agent.ts";
 
-const kinds: FaultKind[] = ["unavailable", "rate-limit", "timeout", "connection", "quota", "auth"];
+const kinds: FaultKind[] = [
+  "unavailable",
+  "rate-limit",
+  "timeout",
+  "connection",
+  "quota",
+  "auth",
+];
 
 /** Random outage windows over the first ten minutes, and a few bad requests, per service. */
 function chaos(seed: number): MockServicesOptions {
   const random = seededRandom(seed);
-  const between = (low: number, high: number) => low + Math.floor(random() * (high - low));
+  const between = (low: number, high: number) =>
+    low + Math.floor(random() * (high - low));
   const schedule = (): { latencyMs: number; faults: FaultRule[] } => {
     const faults: FaultRule[] = [];
     for (let i = 0; i < 6; i++) {
@@ -26,7 +38,11 @@ function chaos(seed: number): MockServicesOptions {
       });
     }
     for (let i = 0; i < 10; i++) {
-      faults.push({ fail: "invalid-request", calls: 1, fromMs: between(0, 600_000) });
+      faults.push({
+        fail: "invalid-request",
+        calls: 1,
+        fromMs: between(0, 600_000),
+      });
     }
     faults.sort((a, b) => (a.fromMs ?? 0) - (b.fromMs ?? 0));
     return { latencyMs: between(100, 1_500), faults };
@@ -67,8 +83,12 @@ for (const seed of [1, 2, 3]) {
     assert.equal(summary.completed + summary.failed, 2_000, "no contact lost");
     assert.ok(summary.completed > 1_000, `only ${summary.completed} completed`);
     for (const record of records.values()) {
-      if (record.state === "completed") assert.ok(record.outputs.crmRecordId, record.contact.id);
-      else assert.ok(record.reason, `${record.contact.id} failed without a reason`);
+      if (record.state === "completed") {
+        assert.ok(record.outputs.crmRecordId, record.contact.id);
+      } else {assert.ok(
+          record.reason,
+          `${record.contact.id} failed without a reason`,
+        );}
     }
     const repeated = [...t.services.crm.writes].filter(([, n]) => n > 1);
     assert.deepEqual(repeated, [], "no outcome reached the CRM twice");

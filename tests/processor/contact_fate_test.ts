@@ -7,7 +7,11 @@ for (const requiresProbe of [true, false]) {
   for (const health of [true, false]) {
     Deno.test(`halfOpenRequiresHealthyProbe ${requiresProbe}, health checker ${health ? "on" : "off"}: the breaker recovers as the rule says`, async () => {
       const t = testAgent(
-        { tts: { faults: [{ calls: 1 }, { fail: "unavailable", untilMs: 40_000 }] } },
+        {
+          tts: {
+            faults: [{ calls: 1 }, { fail: "unavailable", untilMs: 40_000 }],
+          },
+        },
         {
           processor: { concurrency: 1, recoveryWaitMs: 120_000 },
           retry: { maxRetries: 0 },
@@ -21,7 +25,9 @@ for (const requiresProbe of [true, false]) {
       );
       await using _ = t.agent;
       const { summary } = await t.runCampaign(contacts(3), { health });
-      const halfOpen = t.events.filter((e) => e.type === "breaker" && e.to === "HALF_OPEN");
+      const halfOpen = t.events.filter((e) =>
+        e.type === "breaker" && e.to === "HALF_OPEN"
+      );
       if (requiresProbe && !health) {
         // Nothing can say the service is back: the contacts wait, and stay deferred.
         assert.equal(halfOpen.length, 0);
@@ -29,8 +35,14 @@ for (const requiresProbe of [true, false]) {
         assert.equal(summary.deferred, 2);
         return;
       }
-      assert.deepEqual([summary.completed, summary.failed, summary.deferred], [3, 0, 0]);
-      const openedAt = t.events.find((e) => e.type === "breaker" && e.to === "OPEN")!.t;
+      assert.deepEqual([summary.completed, summary.failed, summary.deferred], [
+        3,
+        0,
+        0,
+      ]);
+      const openedAt = t.events.find((e) =>
+        e.type === "breaker" && e.to === "OPEN"
+      )!.t;
       if (requiresProbe) {
         // The first healthy probe after the outage (40 s) and the recovery timeout.
         assert.ok(halfOpen[0].t >= 40_000, `HALF_OPEN at ${halfOpen[0].t}`);
@@ -45,7 +57,11 @@ for (const requiresProbe of [true, false]) {
 
 Deno.test("a Retry-After longer than anyone should wait pauses the service and defers, not fails", async () => {
   const t = testAgent(
-    { llm: { faults: [{ fail: "rate-limit", retryAfterMs: 120_000, calls: 1 }] } },
+    {
+      llm: {
+        faults: [{ fail: "rate-limit", retryAfterMs: 120_000, calls: 1 }],
+      },
+    },
     { processor: { concurrency: 1 } },
   );
   await using _ = t.agent;
@@ -54,7 +70,9 @@ Deno.test("a Retry-After longer than anyone should wait pauses the service and d
   const { summary, records } = await t.runCampaign(contacts(2));
   assert.deepEqual([summary.completed, summary.failed], [2, 0]);
   assert.equal(records.get("c1")!.deferrals, 1);
-  const deferred = t.events.find((e) => e.type === "contact-done" && e.status === "deferred");
+  const deferred = t.events.find((e) =>
+    e.type === "contact-done" && e.status === "deferred"
+  );
   assert.equal(deferred?.reason, "paused");
   assert.deepEqual(
     calledAt.filter((at) => at > 0 && at < 120_000),
@@ -67,7 +85,9 @@ Deno.test("a Retry-After longer than anyone should wait pauses the service and d
 
 Deno.test("a ledger that refuses a write stops every worker before the run rejects", async () => {
   const store = new InMemoryCampaignStore();
-  const t = testAgent({ crm: { latencyMs: 100 } }, { processor: { concurrency: 4 } }, store);
+  const t = testAgent({ crm: { latencyMs: 100 } }, {
+    processor: { concurrency: 4 },
+  }, store);
   await using _ = t.agent;
   let completions = 0;
   const complete = store.complete.bind(store);
@@ -93,9 +113,15 @@ Deno.test("a deadline fails what is not finished and starts nothing after it", a
   });
   await using _ = t.agent;
   const { summary, records } = await t.runCampaign(contacts(20));
-  assert.ok(summary.completed >= 9 && summary.completed <= 10, `${summary.completed} completed`);
+  assert.ok(
+    summary.completed >= 9 && summary.completed <= 10,
+    `${summary.completed} completed`,
+  );
   assert.equal(summary.completed + summary.failed, 20);
   const late = [...records.values()].filter((r) => r.state === "failed");
   assert.ok(late.every((r) => /deadline-passed/.test(r.reason!)));
-  assert.ok(late.every((r) => Object.keys(r.attempts).length === 0), "nothing spent on them");
+  assert.ok(
+    late.every((r) => Object.keys(r.attempts).length === 0),
+    "nothing spent on them",
+  );
 });

@@ -1,15 +1,26 @@
 import assert from "node:assert/strict";
 import { BreakerRegistry } from "../../src/breaker/mod.ts";
 import { VirtualClock } from "../../src/clock/mod.ts";
-import { CircuitOpenError, ServiceUnavailableError, TimeoutError } from "../../src/errors.ts";
+import {
+  CircuitOpenError,
+  ServiceUnavailableError,
+  TimeoutError,
+} from "../../src/errors.ts";
 import { Bulkhead, ServiceCaller } from "../../src/resilience/mod.ts";
 import { RetryPolicy } from "../../src/retry/mod.ts";
-import { breakerOptions, constantRandom, retryOptions } from "../_support/fixtures.ts";
+import {
+  breakerOptions,
+  constantRandom,
+  retryOptions,
+} from "../_support/fixtures.ts";
 
 function setup(timeoutMs = 30_000) {
   const clock = new VirtualClock();
   const breakers = new BreakerRegistry({ tts: breakerOptions() }, { clock });
-  const retry = new RetryPolicy(retryOptions(), { clock, random: constantRandom(0) });
+  const retry = new RetryPolicy(retryOptions(), {
+    clock,
+    random: constantRandom(0),
+  });
   const caller = new ServiceCaller(
     { tts: { retry, breaker: breakers.get("tts"), timeoutMs } },
     { clock },
@@ -61,19 +72,29 @@ Deno.test("an attempt past its deadline becomes a TimeoutError and counts as a f
   );
   await assert.rejects(result, CircuitOpenError);
   assert.equal(signals.length, 3);
-  assert.ok(signals.every((signal) => signal.aborted && signal.reason instanceof TimeoutError));
+  assert.ok(
+    signals.every((signal) =>
+      signal.aborted && signal.reason instanceof TimeoutError
+    ),
+  );
   assert.match(breakers.get("tts").snapshot().lastErrorClass!, /TimeoutError/);
 });
 
 Deno.test("an unknown service is a RangeError naming the known ones", () => {
   const { caller } = setup();
-  assert.throws(() => caller.call("sms", () => Promise.resolve()), /known services are tts/);
+  assert.throws(
+    () => caller.call("sms", () => Promise.resolve()),
+    /known services are tts/,
+  );
 });
 
 Deno.test("a wait for a slot is not part of the attempt's deadline", async () => {
   const clock = new VirtualClock();
   const breakers = new BreakerRegistry({ tts: breakerOptions() }, { clock });
-  const retry = new RetryPolicy(retryOptions(), { clock, random: constantRandom(0) });
+  const retry = new RetryPolicy(retryOptions(), {
+    clock,
+    random: constantRandom(0),
+  });
   const caller = new ServiceCaller({
     tts: {
       retry,
@@ -87,7 +108,11 @@ Deno.test("a wait for a slot is not part of the attempt's deadline", async () =>
   caller.onAttemptEnd((a) => outcomes.push(`${a.outcome}@${clock.now()}`));
   const slow = () => clock.sleep(800).then(() => "done");
   const results = await clock.run(() =>
-    Promise.all([caller.call("tts", slow), caller.call("tts", slow), caller.call("tts", slow)])
+    Promise.all([
+      caller.call("tts", slow),
+      caller.call("tts", slow),
+      caller.call("tts", slow),
+    ])
   );
   assert.deepEqual(results, ["done", "done", "done"]);
   assert.deepEqual(outcomes, ["success@800", "success@1600", "success@2400"]);

@@ -11,13 +11,21 @@ import {
 import { type RetryEvent, RetryPolicy } from "../../src/retry/mod.ts";
 import { constantRandom, retryOptions } from "../_support/fixtures.ts";
 
-const unavailable = () => new ServiceUnavailableError({ service: "tts", status: 503 });
+const unavailable = () =>
+  new ServiceUnavailableError({ service: "tts", status: 503 });
 
-function failingTimes<T>(times: number, error: () => Error, value: T, clock: VirtualClock) {
+function failingTimes<T>(
+  times: number,
+  error: () => Error,
+  value: T,
+  clock: VirtualClock,
+) {
   const calledAt: number[] = [];
   const fn = () => {
     calledAt.push(clock.now());
-    return calledAt.length <= times ? Promise.reject(error()) : Promise.resolve(value);
+    return calledAt.length <= times
+      ? Promise.reject(error())
+      : Promise.resolve(value);
   };
   return { fn, calledAt };
 }
@@ -26,7 +34,10 @@ Deno.test("transient failures are retried at 5 s, 10 s and 20 s plus seeded jitt
   const clock = new VirtualClock();
   const random = seededRandom(1);
   const expectedJitter = [random(), random(), random()].map((r) => r * 1_000);
-  const retry = new RetryPolicy(retryOptions(), { clock, random: seededRandom(1) });
+  const retry = new RetryPolicy(retryOptions(), {
+    clock,
+    random: seededRandom(1),
+  });
   const { fn, calledAt } = failingTimes(3, unavailable, "ok", clock);
   const result = await clock.run(() => retry.execute(fn));
   assert.equal(result, "ok");
@@ -40,7 +51,10 @@ Deno.test("transient failures are retried at 5 s, 10 s and 20 s plus seeded jitt
 
 Deno.test("retries stop after maxRetries with a typed give-up that keeps the last error", async () => {
   const clock = new VirtualClock();
-  const retry = new RetryPolicy(retryOptions(), { clock, random: constantRandom(0) });
+  const retry = new RetryPolicy(retryOptions(), {
+    clock,
+    random: constantRandom(0),
+  });
   const events: RetryEvent[] = [];
   using _ = retry.onEvent((event) => events.push(event));
   const { fn, calledAt } = failingTimes(10, unavailable, "never", clock);
@@ -56,7 +70,9 @@ Deno.test("retries stop after maxRetries with a typed give-up that keeps the las
   assert.equal(last.type, "give-up");
   assert.equal(last.type === "give-up" && last.reason, "exhausted");
   assert.deepEqual(
-    events.filter((e) => e.type === "retry").map((e) => e.type === "retry" && e.delayMs),
+    events.filter((e) => e.type === "retry").map((e) =>
+      e.type === "retry" && e.delayMs
+    ),
     [
       5_000,
       10_000,
@@ -67,7 +83,10 @@ Deno.test("retries stop after maxRetries with a typed give-up that keeps the las
 
 Deno.test("permanent errors are not retried", async () => {
   const clock = new VirtualClock();
-  const retry = new RetryPolicy(retryOptions(), { clock, random: constantRandom(0) });
+  const retry = new RetryPolicy(retryOptions(), {
+    clock,
+    random: constantRandom(0),
+  });
   for (
     const error of [
       new AuthenticationError({ service: "llm" }),
@@ -89,12 +108,17 @@ Deno.test("permanent errors are not retried", async () => {
 
 Deno.test("a circuit-open rejection ends the loop at once", async () => {
   const clock = new VirtualClock();
-  const retry = new RetryPolicy(retryOptions(), { clock, random: constantRandom(0) });
+  const retry = new RetryPolicy(retryOptions(), {
+    clock,
+    random: constantRandom(0),
+  });
   let calls = 0;
   await assert.rejects(
     retry.execute(() => {
       calls++;
-      return Promise.reject(new CircuitOpenError({ service: "tts", remainingMs: 1 }));
+      return Promise.reject(
+        new CircuitOpenError({ service: "tts", remainingMs: 1 }),
+      );
     }),
     CircuitOpenError,
   );
@@ -136,7 +160,10 @@ Deno.test("Retry-After shorter than the backoff still waits the backoff", async 
 
 Deno.test("Retry-After above maxRetryAfterMs gives up at once", async () => {
   const clock = new VirtualClock();
-  const retry = new RetryPolicy(retryOptions(), { clock, random: constantRandom(0) });
+  const retry = new RetryPolicy(retryOptions(), {
+    clock,
+    random: constantRandom(0),
+  });
   const events: RetryEvent[] = [];
   using _ = retry.onEvent((event) => events.push(event));
   const { fn, calledAt } = failingTimes(
@@ -158,7 +185,10 @@ Deno.test("Retry-After above maxRetryAfterMs gives up at once", async () => {
 
 Deno.test("an abort during the wait cancels it and rejects with the reason", async () => {
   const clock = new VirtualClock();
-  const retry = new RetryPolicy(retryOptions(), { clock, random: constantRandom(0) });
+  const retry = new RetryPolicy(retryOptions(), {
+    clock,
+    random: constantRandom(0),
+  });
   const controller = new AbortController();
   const { fn, calledAt } = failingTimes(5, unavailable, "ok", clock);
   const call = retry.execute(fn, { signal: controller.signal });
@@ -172,7 +202,10 @@ Deno.test("an abort during the wait cancels it and rejects with the reason", asy
 
 Deno.test("a halt that fires during the wait stops the loop without another call", async () => {
   const clock = new VirtualClock();
-  const retry = new RetryPolicy(retryOptions(), { clock, random: constantRandom(0) });
+  const retry = new RetryPolicy(retryOptions(), {
+    clock,
+    random: constantRandom(0),
+  });
   let stop: ((error: Error) => void) | undefined;
   const halt = {
     check: () => undefined,
@@ -193,11 +226,16 @@ Deno.test("a halt that fires during the wait stops the loop without another call
 
 Deno.test("events report every attempt with its context", async () => {
   const clock = new VirtualClock();
-  const retry = new RetryPolicy(retryOptions(), { clock, random: constantRandom(0) });
+  const retry = new RetryPolicy(retryOptions(), {
+    clock,
+    random: constantRandom(0),
+  });
   const events: RetryEvent[] = [];
   using _ = retry.onEvent((event) => events.push(event));
   const { fn } = failingTimes(1, unavailable, "ok", clock);
-  await clock.run(() => retry.execute(fn, { context: { service: "tts", contactId: "c1" } }));
+  await clock.run(() =>
+    retry.execute(fn, { context: { service: "tts", contactId: "c1" } })
+  );
   assert.deepEqual(events.map((e) => `${e.type}:${e.attempt}`), [
     "attempt:1",
     "retry:1",
@@ -209,10 +247,15 @@ Deno.test("events report every attempt with its context", async () => {
 
 Deno.test("one policy serves concurrent calls without sharing their state", async () => {
   const clock = new VirtualClock();
-  const retry = new RetryPolicy(retryOptions(), { clock, random: constantRandom(0) });
+  const retry = new RetryPolicy(retryOptions(), {
+    clock,
+    random: constantRandom(0),
+  });
   const a = failingTimes(2, unavailable, "a", clock);
   const b = failingTimes(0, unavailable, "b", clock);
-  const results = await clock.run(() => Promise.all([retry.execute(a.fn), retry.execute(b.fn)]));
+  const results = await clock.run(() =>
+    Promise.all([retry.execute(a.fn), retry.execute(b.fn)])
+  );
   assert.deepEqual(results, ["a", "b"]);
   assert.deepEqual(a.calledAt, [0, 5_000, 15_000]);
 });
@@ -220,7 +263,11 @@ Deno.test("one policy serves concurrent calls without sharing their state", asyn
 Deno.test("invalid options throw a RangeError naming the field", () => {
   const clock = new VirtualClock();
   assert.throws(
-    () => new RetryPolicy(retryOptions({ maxRetries: -1 }), { clock, random: Math.random }),
+    () =>
+      new RetryPolicy(retryOptions({ maxRetries: -1 }), {
+        clock,
+        random: Math.random,
+      }),
     /retry\.maxRetries must be an integer between 0 and 20: got -1/,
   );
 });

@@ -20,11 +20,17 @@ Deno.test({
   name: "GET /metrics passes promtool check metrics",
   ignore: !promtool,
   fn: async () => {
-    const t = testAgent({ tts: { faults: [{ fail: "unavailable", calls: 4 }] } }, {
+    const t = testAgent({
+      tts: { faults: [{ fail: "unavailable", calls: 4 }] },
+    }, {
       processor: { concurrency: 1 },
     });
     await using _ = t.agent;
-    using status = createStatusApp({ agent: t.agent, clock: t.clock, version: "1" });
+    using status = createStatusApp({
+      agent: t.agent,
+      clock: t.clock,
+      version: "1",
+    });
     await t.runCampaign(contacts(5));
     const text = await (await status.app.request("/metrics")).text();
     const child = new Deno.Command("promtool", {
@@ -37,7 +43,8 @@ Deno.test({
     await writer.write(new TextEncoder().encode(text));
     await writer.close();
     const { code, stdout, stderr } = await child.output();
-    const output = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
+    const output = new TextDecoder().decode(stdout) +
+      new TextDecoder().decode(stderr);
     assert.equal(code, 0, output);
     assert.match(text, /ai_call_agent_retries_total\{service="tts"\} [1-9]/);
   },

@@ -7,7 +7,12 @@ const token = "admin-canary-token";
 
 async function setup(adminToken?: string) {
   const t = testAgent({}, { processor: { concurrency: 1 } });
-  const status = createStatusApp({ agent: t.agent, clock: t.clock, version: "9.9.9", adminToken });
+  const status = createStatusApp({
+    agent: t.agent,
+    clock: t.clock,
+    version: "9.9.9",
+    adminToken,
+  });
   await t.runCampaign(contacts(3), { health: false });
   return { ...t, status, app: status.app };
 }
@@ -47,15 +52,21 @@ Deno.test("GET /status reports version, progress, breakers, health, alerts and o
   assert.equal(status.version, "9.9.9");
   assert.equal(status.campaign.counts.completed, 3);
   assert.equal(status.campaign.total, 3);
-  const llm = status.services.find((s: { service: string }) => s.service === "llm");
+  const llm = status.services.find((s: { service: string }) =>
+    s.service === "llm"
+  );
   assert.equal(llm.breaker.state, "CLOSED");
   assert.equal(llm.breaker.consecutiveFailures, 1);
   assert.equal(llm.breaker.lastErrorClass, "ServiceUnavailableError");
   assert.ok("health" in llm);
-  assert.deepEqual(Object.keys(status.outboxes).sort(), ["alerts:log", "alerts:memory"]);
+  assert.deepEqual(Object.keys(status.outboxes).sort(), [
+    "alerts:log",
+    "alerts:memory",
+  ]);
   const events = await (await t.app.request("/events")).json();
   assert.ok(
-    Array.isArray(events) && events.some((e: { type: string }) => e.type === "contact-done"),
+    Array.isArray(events) &&
+      events.some((e: { type: string }) => e.type === "contact-done"),
   );
 });
 
@@ -65,7 +76,10 @@ Deno.test("GET /metrics has calls, retries, breaker state, transitions, contacts
   using _s = t.status;
   t.agent.breakers.get("crm").forceOpen();
   const response = await t.app.request("/metrics");
-  assert.match(response.headers.get("content-type")!, /text\/plain; version=0\.0\.4/);
+  assert.match(
+    response.headers.get("content-type")!,
+    /text\/plain; version=0\.0\.4/,
+  );
   const text = await response.text();
   for (
     const line of [
@@ -107,37 +121,54 @@ Deno.test("admin routes with the token open, close and reset a breaker; wrong or
   const t = await setup(token);
   await using _ = t.agent;
   using _s = t.status;
-  const post = (path: string, headers: Record<string, string> = {}, body?: string) =>
-    t.app.request(path, { method: "POST", headers, body });
+  const post = (
+    path: string,
+    headers: Record<string, string> = {},
+    body?: string,
+  ) => t.app.request(path, { method: "POST", headers, body });
   const tts = t.agent.breakers.get("tts");
   assert.equal((await post("/admin/breakers/tts/open")).status, 401);
   assert.equal(
-    (await post("/admin/breakers/tts/open", { authorization: "Bearer wrong" })).status,
+    (await post("/admin/breakers/tts/open", { authorization: "Bearer wrong" }))
+      .status,
     401,
   );
-  assert.equal((await post("/admin/breakers/tts/open", { authorization: token })).status, 401);
+  assert.equal(
+    (await post("/admin/breakers/tts/open", { authorization: token })).status,
+    401,
+  );
   assert.equal(tts.state, "CLOSED");
-  const opened = await post("/admin/breakers/tts/open", { authorization: `Bearer ${token}` });
+  const opened = await post("/admin/breakers/tts/open", {
+    authorization: `Bearer ${token}`,
+  });
   assert.equal(opened.status, 200);
   assert.deepEqual(await opened.json(), { service: "tts", state: "OPEN" });
   assert.equal(tts.snapshot().forced, true);
   assert.equal(
-    (await post("/admin/breakers/tts/close", { authorization: `Bearer ${token}` })).status,
+    (await post("/admin/breakers/tts/close", {
+      authorization: `Bearer ${token}`,
+    })).status,
     200,
   );
   assert.equal(tts.state, "CLOSED");
   await post("/admin/breakers/tts/open", { authorization: `Bearer ${token}` });
   assert.equal(
-    (await post("/admin/breakers/tts/reset", { authorization: `Bearer ${token}` })).status,
+    (await post("/admin/breakers/tts/reset", {
+      authorization: `Bearer ${token}`,
+    })).status,
     200,
   );
   assert.equal(tts.state, "CLOSED");
   assert.equal(
-    (await post("/admin/breakers/sms/open", { authorization: `Bearer ${token}` })).status,
+    (await post("/admin/breakers/sms/open", {
+      authorization: `Bearer ${token}`,
+    })).status,
     404,
   );
   assert.equal(
-    (await post("/admin/breakers/tts/explode", { authorization: `Bearer ${token}` })).status,
+    (await post("/admin/breakers/tts/explode", {
+      authorization: `Bearer ${token}`,
+    })).status,
     404,
   );
   const big = await post("/admin/breakers/tts/open", {
@@ -163,11 +194,18 @@ Deno.test("the retries metric counts retries sent, not retries cancelled when th
     breaker: { failureThreshold: 2 },
   });
   await using _ = t.agent;
-  using status = createStatusApp({ agent: t.agent, clock: t.clock, version: "9.9.9" });
+  using status = createStatusApp({
+    agent: t.agent,
+    clock: t.clock,
+    version: "9.9.9",
+  });
   await t.runCampaign(contacts(2), { health: false });
   assert.ok(t.events.some((e) => e.type === "retry"), "a retry was scheduled");
   const metrics = await (await status.app.request("/metrics")).text();
-  assert.doesNotMatch(metrics, /ai_call_agent_retries_total\{service="llm"\} [1-9]/);
+  assert.doesNotMatch(
+    metrics,
+    /ai_call_agent_retries_total\{service="llm"\} [1-9]/,
+  );
   assert.equal(t.services.llm.callCount, 2, "two calls, no retry sent");
 });
 
@@ -178,8 +216,14 @@ Deno.test("a forced-open breaker reports no time to half-open in /status", async
   t.agent.breakers.get("crm").forceOpen();
   t.clock.advance(60_000);
   const body = await (await t.app.request("/status")).json();
-  const crm = body.services.find((s: { service: string }) => s.service === "crm");
-  assert.equal(crm.breaker.msToHalfOpen, null, "held open until an operator resets it");
+  const crm = body.services.find((s: { service: string }) =>
+    s.service === "crm"
+  );
+  assert.equal(
+    crm.breaker.msToHalfOpen,
+    null,
+    "held open until an operator resets it",
+  );
 });
 
 Deno.test("the bearer scheme is case-insensitive, and a wrong token still changes nothing", async () => {
@@ -187,7 +231,10 @@ Deno.test("the bearer scheme is case-insensitive, and a wrong token still change
   await using _ = t.agent;
   using _s = t.status;
   const post = (authorization: string) =>
-    t.app.request("/admin/breakers/tts/open", { method: "POST", headers: { authorization } });
+    t.app.request("/admin/breakers/tts/open", {
+      method: "POST",
+      headers: { authorization },
+    });
   assert.equal((await post(`bearer ${token}`)).status, 200);
   assert.equal(t.agent.breakers.get("tts").state, "OPEN");
   assert.equal((await post(`BEARER ${token}`)).status, 200);
@@ -206,15 +253,30 @@ Deno.test("bound to loopback, the app answers only loopback host names (no DNS r
     allowedHosts: loopbackHosts("127.0.0.1"),
   });
   const get = (host: string, path = "/status") =>
-    status.fetch(new Request(`http://127.0.0.1:8080${path}`, { headers: { host } }));
-  for (const host of ["127.0.0.1:8080", "localhost:8080", "[::1]:8080", "LOCALHOST"]) {
+    status.fetch(
+      new Request(`http://127.0.0.1:8080${path}`, { headers: { host } }),
+    );
+  for (
+    const host of [
+      "127.0.0.1:8080",
+      "localhost:8080",
+      "[::1]:8080",
+      "LOCALHOST",
+    ]
+  ) {
     assert.equal((await get(host)).status, 200, host);
   }
-  for (const host of ["evil.example:8080", "evil.example", "127.0.0.1.nip.io:8080"]) {
+  for (
+    const host of ["evil.example:8080", "evil.example", "127.0.0.1.nip.io:8080"]
+  ) {
     const response = await get(host);
     assert.equal(response.status, 421, host);
     await response.body?.cancel();
   }
   assert.equal((await get("evil.example", "/events")).status, 421);
-  assert.equal(loopbackHosts("0.0.0.0"), undefined, "a public bind answers any host");
+  assert.equal(
+    loopbackHosts("0.0.0.0"),
+    undefined,
+    "a public bind answers any host",
+  );
 });

@@ -14,7 +14,11 @@ import {
   startFakeHubSpot,
   startFakeWebhookCrm,
 } from "../../src/fake_providers/mod.ts";
-import { type CallOutcome, HubSpotCrm, WebhookCrm } from "../../src/services/mod.ts";
+import {
+  type CallOutcome,
+  HubSpotCrm,
+  WebhookCrm,
+} from "../../src/services/mod.ts";
 
 const token = "crm-canary-token-0003";
 const outcome: CallOutcome = {
@@ -33,8 +37,12 @@ const deps = { fetch, clock: systemClock };
 Deno.test("webhook CRM posts the outcome with an Idempotency-Key; a repeat stores nothing twice", async () => {
   await using server = startFakeWebhookCrm({ apiKey: token });
   const crm = new WebhookCrm({ url: `${server.url}/outcomes`, token }, deps);
-  const first = await crm.recordOutcome(outcome, { idempotencyKey: "spring:c1" });
-  const again = await crm.recordOutcome(outcome, { idempotencyKey: "spring:c1" });
+  const first = await crm.recordOutcome(outcome, {
+    idempotencyKey: "spring:c1",
+  });
+  const again = await crm.recordOutcome(outcome, {
+    idempotencyKey: "spring:c1",
+  });
   assert.equal(first.recordId, again.recordId);
   assert.equal(server.outcomes.size, 1);
   assert.equal(server.duplicates, 1);
@@ -45,7 +53,11 @@ Deno.test("webhook CRM posts the outcome with an Idempotency-Key; a repeat store
   assert.equal((request.body as { contactId: string }).contactId, "c1");
 });
 
-const webhookRows: { name: string; fault: HttpFaultRule; check: (e: unknown) => boolean }[] = [
+const webhookRows: {
+  name: string;
+  fault: HttpFaultRule;
+  check: (e: unknown) => boolean;
+}[] = [
   {
     name: "408 is transient",
     fault: { status: 408, body: {} },
@@ -82,13 +94,17 @@ for (const row of webhookRows) {
   Deno.test(`webhook table: ${row.name}`, async () => {
     await using server = startFakeWebhookCrm({ faults: [row.fault] });
     const crm = new WebhookCrm({ url: `${server.url}/outcomes` }, deps);
-    const error = await crm.recordOutcome(outcome, { idempotencyKey: "k" }).catch((e) => e);
+    const error = await crm.recordOutcome(outcome, { idempotencyKey: "k" })
+      .catch((e) => e);
     assert.ok(row.check(error), `got ${error?.name}: ${error?.message}`);
   });
 }
 
 Deno.test("webhook probe: healthy when reachable, unhealthy on 5xx or bad credentials", async () => {
-  await using down = startFakeWebhookCrm({ apiKey: token, faults: [{ fail: "unavailable" }] });
+  await using down = startFakeWebhookCrm({
+    apiKey: token,
+    faults: [{ fail: "unavailable" }],
+  });
   const downCrm = new WebhookCrm({
     url: `${down.url}/outcomes`,
     healthUrl: `${down.url}/health`,
@@ -118,7 +134,9 @@ Deno.test("webhook probe: healthy when reachable, unhealthy on 5xx or bad creden
 Deno.test("HubSpot CRM finds or creates the contact and logs an associated call", async () => {
   await using server = startFakeHubSpot({ apiKey: token });
   const crm = new HubSpotCrm({ baseUrl: server.url, token }, deps);
-  const { recordId } = await crm.recordOutcome(outcome, { idempotencyKey: "spring:c1" });
+  const { recordId } = await crm.recordOutcome(outcome, {
+    idempotencyKey: "spring:c1",
+  });
   assert.equal(server.contacts.length, 1);
   assert.equal(server.contacts[0].properties.phone, "+14155550100");
   assert.equal(server.calls.length, 1);
@@ -163,11 +181,21 @@ Deno.test("HubSpot: 409 'Contact already exists. Existing ID: N' is resolved, no
   const crm = new HubSpotCrm({ baseUrl: server.url, token }, deps);
   await crm.recordOutcome(outcome, { idempotencyKey: "spring:c9" });
   const created = server.calls[0];
-  assert.deepEqual((created.associations as { to: { id: string } }[])[0].to, { id: "777" });
-  assert.equal(server.count("/crm/v3/objects/contacts", "POST"), 2, "one search, one create");
+  assert.deepEqual((created.associations as { to: { id: string } }[])[0].to, {
+    id: "777",
+  });
+  assert.equal(
+    server.count("/crm/v3/objects/contacts", "POST"),
+    2,
+    "one search, one create",
+  );
 });
 
-const hubSpotRows: { name: string; fault: HttpFaultRule; check: (e: unknown) => boolean }[] = [
+const hubSpotRows: {
+  name: string;
+  fault: HttpFaultRule;
+  check: (e: unknown) => boolean;
+}[] = [
   {
     name: "429 TEN_SECONDLY_ROLLING is a RateLimitError waiting about 10 s",
     fault: { fail: "rate-limit" },
@@ -192,7 +220,11 @@ const hubSpotRows: { name: string; fault: HttpFaultRule; check: (e: unknown) => 
     name: "403 is AuthenticationError",
     fault: {
       status: 403,
-      body: { status: "error", message: "scope missing", category: "MISSING_SCOPES" },
+      body: {
+        status: "error",
+        message: "scope missing",
+        category: "MISSING_SCOPES",
+      },
     },
     check: (e) => e instanceof AuthenticationError,
   },
@@ -203,16 +235,23 @@ const hubSpotRows: { name: string; fault: HttpFaultRule; check: (e: unknown) => 
   },
   ...[500, 502, 503, 504].map((status) => ({
     name: `${status} is transient`,
-    fault: { status, body: { status: "error", message: "down", category: "INTERNAL" } },
+    fault: {
+      status,
+      body: { status: "error", message: "down", category: "INTERNAL" },
+    },
     check: (e: unknown) => e instanceof ServiceUnavailableError,
   })),
 ];
 
 for (const row of hubSpotRows) {
   Deno.test(`HubSpot table: ${row.name}`, async () => {
-    await using server = startFakeHubSpot({ apiKey: token, faults: [row.fault] });
+    await using server = startFakeHubSpot({
+      apiKey: token,
+      faults: [row.fault],
+    });
     const crm = new HubSpotCrm({ baseUrl: server.url, token }, deps);
-    const error = await crm.recordOutcome(outcome, { idempotencyKey: "k" }).catch((e) => e);
+    const error = await crm.recordOutcome(outcome, { idempotencyKey: "k" })
+      .catch((e) => e);
     assert.ok(row.check(error), `got ${error?.name}: ${error?.message}`);
     assert.doesNotMatch(String(error.message), /canary/);
   });

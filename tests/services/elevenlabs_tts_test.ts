@@ -9,7 +9,10 @@ import {
   RateLimitError,
   ServiceUnavailableError,
 } from "../../src/errors.ts";
-import { type HttpFaultRule, startFakeElevenLabs } from "../../src/fake_providers/mod.ts";
+import {
+  type HttpFaultRule,
+  startFakeElevenLabs,
+} from "../../src/fake_providers/mod.ts";
 import { ElevenLabsTts, sha256Hex } from "../../src/services/mod.ts";
 
 const key = "xi-canary-key-0002";
@@ -66,7 +69,10 @@ Deno.test("the telephony format is asked for in the query", async () => {
   await using server = startFakeElevenLabs({ apiKey: key });
   const { tts } = ttsFor(server.url, { outputFormat: "ulaw_8000" });
   const audio = await tts.synthesize({ text: "Hi" });
-  assert.equal(new TextDecoder().decode(audio.bytes), "ID3\x04\0\0\0\0\0\0FAKEAUDIO:ulaw_8000:Hi");
+  assert.equal(
+    new TextDecoder().decode(audio.bytes),
+    "ID3\x04\0\0\0\0\0\0FAKEAUDIO:ulaw_8000:Hi",
+  );
   assert.match(audio.path!, /\.ulaw\.raw$/);
 });
 
@@ -86,7 +92,14 @@ const rows: {
     name: `429 ${code} is a RateLimitError`,
     fault: {
       status: 429,
-      body: { detail: { type: "rate_limit_error", code, message: "slow", status: code } },
+      body: {
+        detail: {
+          type: "rate_limit_error",
+          code,
+          message: "slow",
+          status: code,
+        },
+      },
     },
     check: (e: unknown) => e instanceof RateLimitError && e.code === code,
   })),
@@ -96,13 +109,17 @@ const rows: {
     check: (e) => e instanceof RateLimitError && e.retryAfterMs === 2_000,
   },
   {
-    name: "401 quota_exceeded (old shape, detail.status only) is service-wide QuotaExceededError",
+    name:
+      "401 quota_exceeded (old shape, detail.status only) is service-wide QuotaExceededError",
     fault: { fail: "quota" },
     check: (e) => e instanceof QuotaExceededError && isServiceWide(e),
   },
   {
     name: "400 quota_exceeded is QuotaExceededError",
-    fault: { status: 400, body: { detail: { code: "quota_exceeded", message: "over" } } },
+    fault: {
+      status: 400,
+      body: { detail: { code: "quota_exceeded", message: "over" } },
+    },
     check: (e) => e instanceof QuotaExceededError,
   },
   {
@@ -111,7 +128,8 @@ const rows: {
     check: (e) => e instanceof AuthenticationError && isServiceWide(e),
   },
   {
-    name: "400 max_character_limit_exceeded is this contact's InvalidRequestError",
+    name:
+      "400 max_character_limit_exceeded is this contact's InvalidRequestError",
     text: "x".repeat(6_000),
     check: (e) => e instanceof InvalidRequestError && !isServiceWide(e),
   },
@@ -119,7 +137,13 @@ const rows: {
     name: "422 validation error is InvalidRequestError",
     fault: {
       status: 422,
-      body: { detail: [{ loc: ["body", "text"], msg: "Field required", type: "missing" }] },
+      body: {
+        detail: [{
+          loc: ["body", "text"],
+          msg: "Field required",
+          type: "missing",
+        }],
+      },
     },
     check: (e) => e instanceof InvalidRequestError && e.status === 422,
   },
@@ -130,26 +154,41 @@ const rows: {
   },
   {
     name: "401 voice_not_found is a service-wide configuration error",
-    fault: { status: 401, body: { detail: { status: "voice_not_found", message: "gone" } } },
+    fault: {
+      status: 401,
+      body: { detail: { status: "voice_not_found", message: "gone" } },
+    },
     check: (e) => e instanceof NotFoundError && isServiceWide(e),
   },
   {
     name: "403 only_for_creator+ is service-wide",
-    fault: { status: 403, body: { detail: { code: "only_for_creator+", message: "upgrade" } } },
+    fault: {
+      status: 403,
+      body: { detail: { code: "only_for_creator+", message: "upgrade" } },
+    },
     check: (e) => e instanceof AuthenticationError && isServiceWide(e),
   },
   ...[500, 503].map((status) => ({
     name: `${status} is ServiceUnavailableError`,
-    fault: { status, body: { detail: { code: "service_unavailable", message: "down" } } },
-    check: (e: unknown) => e instanceof ServiceUnavailableError && e.status === status,
+    fault: {
+      status,
+      body: { detail: { code: "service_unavailable", message: "down" } },
+    },
+    check: (e: unknown) =>
+      e instanceof ServiceUnavailableError && e.status === status,
   })),
 ];
 
 for (const row of rows) {
   Deno.test(`ElevenLabs table: ${row.name}`, async () => {
-    await using server = startFakeElevenLabs({ apiKey: key, faults: row.fault ? [row.fault] : [] });
+    await using server = startFakeElevenLabs({
+      apiKey: key,
+      faults: row.fault ? [row.fault] : [],
+    });
     const { tts } = ttsFor(server.url, row.setup);
-    const error = await tts.synthesize({ text: row.text ?? "Hello" }).catch((e) => e);
+    const error = await tts.synthesize({ text: row.text ?? "Hello" }).catch((
+      e,
+    ) => e);
     assert.ok(row.check(error), `got ${error?.name}: ${error?.message}`);
     assert.doesNotMatch(String(error.message), /canary|xi-wrong/);
   });
@@ -161,17 +200,42 @@ Deno.test("ElevenLabs probe is GET /v1/models", async () => {
   assert.equal(server.count("/v1/models", "GET"), 1);
 });
 
-const audioCases: { format: string; type: string; bytes: number[]; ok: boolean }[] = [
-  { format: "mp3_44100_128", type: "audio/mpeg", bytes: [0x49, 0x44, 0x33, 4, 0], ok: true },
-  { format: "mp3_44100_128", type: "audio/mpeg", bytes: [0xff, 0xfb, 0x90, 0x64], ok: true },
+const audioCases: {
+  format: string;
+  type: string;
+  bytes: number[];
+  ok: boolean;
+}[] = [
+  {
+    format: "mp3_44100_128",
+    type: "audio/mpeg",
+    bytes: [0x49, 0x44, 0x33, 4, 0],
+    ok: true,
+  },
+  {
+    format: "mp3_44100_128",
+    type: "audio/mpeg",
+    bytes: [0xff, 0xfb, 0x90, 0x64],
+    ok: true,
+  },
   {
     format: "mp3_44100_128",
     type: "audio/mpeg",
     bytes: [...new TextEncoder().encode("{not")],
     ok: false,
   },
-  { format: "mp3_44100_128", type: "application/json", bytes: [0xff, 0xfb, 0x90], ok: false },
-  { format: "mp3_44100_128", type: "text/html", bytes: [0x49, 0x44, 0x33], ok: false },
+  {
+    format: "mp3_44100_128",
+    type: "application/json",
+    bytes: [0xff, 0xfb, 0x90],
+    ok: false,
+  },
+  {
+    format: "mp3_44100_128",
+    type: "text/html",
+    bytes: [0x49, 0x44, 0x33],
+    ok: false,
+  },
   { format: "pcm_16000", type: "audio/pcm", bytes: [1, 2, 3, 4], ok: true },
   { format: "pcm_16000", type: "audio/pcm", bytes: [1, 2, 3], ok: false },
   {
@@ -200,7 +264,9 @@ for (const row of audioCases) {
   Deno.test(`audio check: ${row.format} as ${row.type}, ${row.bytes.length} bytes is ${row.ok ? "audio" : "malformed"}`, async () => {
     const stub = (() =>
       Promise.resolve(
-        new Response(new Uint8Array(row.bytes), { headers: { "content-type": row.type } }),
+        new Response(new Uint8Array(row.bytes), {
+          headers: { "content-type": row.type },
+        }),
       )) as typeof fetch;
     const tts = new ElevenLabsTts({
       baseUrl: "https://api.elevenlabs.io",
@@ -214,7 +280,10 @@ for (const row of audioCases) {
     if (row.ok) {
       assert.equal(result.bytes?.length, row.bytes.length);
     } else {
-      assert.ok(result instanceof ServiceUnavailableError, `got ${result?.name}`);
+      assert.ok(
+        result instanceof ServiceUnavailableError,
+        `got ${result?.name}`,
+      );
       assert.equal(result.code, "malformed_response");
     }
   });

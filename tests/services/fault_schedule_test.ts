@@ -1,11 +1,17 @@
 import assert from "node:assert/strict";
 import { VirtualClock } from "../../src/clock/mod.ts";
-import { AuthenticationError, RateLimitError, ServiceUnavailableError } from "../../src/errors.ts";
+import {
+  AuthenticationError,
+  RateLimitError,
+  ServiceUnavailableError,
+} from "../../src/errors.ts";
 import { FaultSchedule, MockCrm, MockTts } from "../../src/services/mod.ts";
 
 Deno.test("a rule with calls covers that many calls, then the next rule applies", () => {
   const clock = new VirtualClock();
-  const schedule = new FaultSchedule("tts", [{ calls: 2 }, { fail: "unavailable" }], { clock });
+  const schedule = new FaultSchedule("tts", [{ calls: 2 }, {
+    fail: "unavailable",
+  }], { clock });
   assert.equal(schedule.nextCall().error, undefined);
   assert.equal(schedule.nextCall().error, undefined);
   assert.ok(schedule.nextCall().error instanceof ServiceUnavailableError);
@@ -13,7 +19,11 @@ Deno.test("a rule with calls covers that many calls, then the next rule applies"
 
 Deno.test("a time-span rule applies only inside its span", async () => {
   const clock = new VirtualClock();
-  const schedule = new FaultSchedule("tts", [{ fail: "auth", fromMs: 1_000, untilMs: 2_000 }], {
+  const schedule = new FaultSchedule("tts", [{
+    fail: "auth",
+    fromMs: 1_000,
+    untilMs: 2_000,
+  }], {
     clock,
   });
   assert.equal(schedule.nextCall().error, undefined);
@@ -25,7 +35,11 @@ Deno.test("a time-span rule applies only inside its span", async () => {
 
 Deno.test("probes follow the script without using up its calls", () => {
   const clock = new VirtualClock();
-  const schedule = new FaultSchedule("tts", [{ fail: "unavailable", calls: 1 }], { clock });
+  const schedule = new FaultSchedule(
+    "tts",
+    [{ fail: "unavailable", calls: 1 }],
+    { clock },
+  );
   assert.ok(schedule.probe().error);
   assert.ok(schedule.probe().error);
   assert.ok(schedule.nextCall().error);
@@ -34,7 +48,10 @@ Deno.test("probes follow the script without using up its calls", () => {
 
 Deno.test("a rate-limit fault carries its Retry-After", () => {
   const clock = new VirtualClock();
-  const schedule = new FaultSchedule("llm", [{ fail: "rate-limit", retryAfterMs: 7_000 }], {
+  const schedule = new FaultSchedule("llm", [{
+    fail: "rate-limit",
+    retryAfterMs: 7_000,
+  }], {
     clock,
   });
   const error = schedule.nextCall().error;
@@ -44,7 +61,9 @@ Deno.test("a rate-limit fault carries its Retry-After", () => {
 
 Deno.test("a mock adds its latency and a hanging mock answers only its signal", async () => {
   const clock = new VirtualClock();
-  const tts = new MockTts({ faults: [{ latencyMs: 1_500, calls: 1 }, { hang: true }] }, { clock });
+  const tts = new MockTts({
+    faults: [{ latencyMs: 1_500, calls: 1 }, { hang: true }],
+  }, { clock });
   const audio = await clock.run(() => tts.synthesize({ text: "hi" }));
   assert.equal(clock.now(), 1_500);
   assert.equal(new TextDecoder().decode(audio.bytes), "hi");

@@ -9,7 +9,10 @@ import {
   RateLimitError,
   ServiceUnavailableError,
 } from "../../src/errors.ts";
-import { type HttpFaultRule, startFakeOpenAi } from "../../src/fake_providers/mod.ts";
+import {
+  type HttpFaultRule,
+  startFakeOpenAi,
+} from "../../src/fake_providers/mod.ts";
 import { OpenAiLlm } from "../../src/services/mod.ts";
 
 const key = "sk-test-canary-0001";
@@ -19,7 +22,11 @@ const contact = {
   phone: "+14155550100",
   notes: "prefers mornings",
 };
-const campaign = { name: "spring", purpose: "the spring offer", callerName: "Alex" };
+const campaign = {
+  name: "spring",
+  purpose: "the spring offer",
+  callerName: "Alex",
+};
 
 function llmFor(baseUrl: string, apiKey = key) {
   return new OpenAiLlm({
@@ -52,15 +59,21 @@ Deno.test("OpenAI client sends the Chat Completions request and returns the scri
   assert.match(body.messages[1].content, /Notes: prefers mornings/);
 });
 
-const rows: { name: string; fault: HttpFaultRule; check: (error: unknown) => boolean }[] = [
+const rows: {
+  name: string;
+  fault: HttpFaultRule;
+  check: (error: unknown) => boolean;
+}[] = [
   {
     name: "429 rate_limit_exceeded is a RateLimitError with its retry-after-ms",
     fault: { fail: "rate-limit", retryAfterMs: 1_250 },
     check: (e) =>
-      e instanceof RateLimitError && e.retryAfterMs === 1_250 && e.code === "rate_limit_exceeded",
+      e instanceof RateLimitError && e.retryAfterMs === 1_250 &&
+      e.code === "rate_limit_exceeded",
   },
   {
-    name: "429 insufficient_quota is a service-wide QuotaExceededError, not a rate limit",
+    name:
+      "429 insufficient_quota is a service-wide QuotaExceededError, not a rate limit",
     fault: { fail: "quota" },
     check: (e) => e instanceof QuotaExceededError && isServiceWide(e),
   },
@@ -69,7 +82,12 @@ const rows: { name: string; fault: HttpFaultRule; check: (error: unknown) => boo
     fault: {
       status: 429,
       body: {
-        error: { message: "no credit", type: "credit_balance_exhausted", param: null, code: null },
+        error: {
+          message: "no credit",
+          type: "credit_balance_exhausted",
+          param: null,
+          code: null,
+        },
       },
     },
     check: (e) => e instanceof QuotaExceededError,
@@ -83,7 +101,9 @@ const rows: { name: string; fault: HttpFaultRule; check: (error: unknown) => boo
     name: "422 is InvalidRequestError",
     fault: {
       status: 422,
-      body: { error: { message: "bad", type: "invalid_request_error", code: null } },
+      body: {
+        error: { message: "bad", type: "invalid_request_error", code: null },
+      },
     },
     check: (e) => e instanceof InvalidRequestError,
   },
@@ -109,29 +129,44 @@ const rows: { name: string; fault: HttpFaultRule; check: (error: unknown) => boo
   {
     name: "404 model_not_found is a service-wide configuration error",
     fault: { fail: "not-found" },
-    check: (e) => e instanceof NotFoundError && isServiceWide(e) && e.code === "model_not_found",
+    check: (e) =>
+      e instanceof NotFoundError && isServiceWide(e) &&
+      e.code === "model_not_found",
   },
   ...[408, 409].map((status) => ({
     name: `${status} is transient`,
-    fault: { status, body: { error: { message: "try again", type: "server_error", code: null } } },
-    check: (e: unknown) => e instanceof ServiceUnavailableError && e.status === status,
+    fault: {
+      status,
+      body: {
+        error: { message: "try again", type: "server_error", code: null },
+      },
+    },
+    check: (e: unknown) =>
+      e instanceof ServiceUnavailableError && e.status === status,
   })),
   ...[500, 502, 503, 504].map((status) => ({
     name: `${status} is ServiceUnavailableError`,
-    fault: { status, body: { error: { message: "down", type: "server_error", code: null } } },
-    check: (e: unknown) => e instanceof ServiceUnavailableError && e.status === status,
+    fault: {
+      status,
+      body: { error: { message: "down", type: "server_error", code: null } },
+    },
+    check: (e: unknown) =>
+      e instanceof ServiceUnavailableError && e.status === status,
   })),
   {
-    name: "200 without choices[0].message.content is a transient malformed response",
+    name:
+      "200 without choices[0].message.content is a transient malformed response",
     fault: { status: 200, body: { choices: [] } },
-    check: (e) => e instanceof ServiceUnavailableError && e.code === "malformed_response",
+    check: (e) =>
+      e instanceof ServiceUnavailableError && e.code === "malformed_response",
   },
 ];
 
 for (const row of rows) {
   Deno.test(`OpenAI table: ${row.name}`, async () => {
     await using server = startFakeOpenAi({ apiKey: key, faults: [row.fault] });
-    const error = await llmFor(server.baseUrl).writeScript(contact, campaign).catch((e) => e);
+    const error = await llmFor(server.baseUrl).writeScript(contact, campaign)
+      .catch((e) => e);
     assert.ok(row.check(error), `got ${error?.name}: ${error?.message}`);
     assert.doesNotMatch(String(error.message), new RegExp(key));
   });
@@ -139,7 +174,10 @@ for (const row of rows) {
 
 Deno.test("OpenAI client with a wrong key gets AuthenticationError, and the key is not quoted", async () => {
   await using server = startFakeOpenAi({ apiKey: key });
-  const error = await llmFor(server.baseUrl, "sk-wrong-canary").writeScript(contact, campaign)
+  const error = await llmFor(server.baseUrl, "sk-wrong-canary").writeScript(
+    contact,
+    campaign,
+  )
     .catch((e) => e);
   assert.ok(error instanceof AuthenticationError);
   assert.doesNotMatch(error.message, /sk-wrong-canary/);

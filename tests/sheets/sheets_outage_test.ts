@@ -9,7 +9,11 @@ import { parseConfig } from "../../src/config/mod.ts";
 import { InMemoryCampaignStore, InMemoryOutbox } from "../../src/ledger/mod.ts";
 import { createStatusApp } from "../../src/server/mod.ts";
 import { createMockServices } from "../../src/services/mod.ts";
-import { createSheetsSink, type SheetRow, SheetsLogSink } from "../../src/sheets/mod.ts";
+import {
+  createSheetsSink,
+  type SheetRow,
+  SheetsLogSink,
+} from "../../src/sheets/mod.ts";
 import { contacts } from "../_support/agent.ts";
 import { json, stubFetch } from "../_support/stub_fetch.ts";
 
@@ -32,7 +36,9 @@ function sheetsFetch(clock: VirtualClock, healthyAt: number, tokenDelayMs = 0) {
     }
     if (request.method === "GET") return json({ values: [] });
     if (clock.now() < healthyAt) {
-      return json({ error: { code: 503, message: "unavailable", status: "UNAVAILABLE" } }, 503);
+      return json({
+        error: { code: 503, message: "unavailable", status: "UNAVAILABLE" },
+      }, 503);
     }
     appends.push(clock.now());
     return json({ updates: {} });
@@ -41,7 +47,9 @@ function sheetsFetch(clock: VirtualClock, healthyAt: number, tokenDelayMs = 0) {
   // then the token endpoint's own delay runs on the clock.
   const tracked: typeof fetch = async (input, init) => {
     const response = await clock.trackIo(stub(input, init));
-    if (tokenDelayMs > 0 && String(input).includes("oauth2")) await clock.sleep(tokenDelayMs);
+    if (tokenDelayMs > 0 && String(input).includes("oauth2")) {
+      await clock.sleep(tokenDelayMs);
+    }
     return response;
   };
   return Object.assign(tracked, { appends, requests: stub.requests });
@@ -64,14 +72,23 @@ Deno.test("a Sheets outage raises one warning, resolved once rows go out; one lo
     random: seededRandom(1),
     fetch,
     outbox: store.outbox,
-    env: (name) => (name === "GOOGLE_SERVICE_ACCOUNT_JSON" ? keyJson : undefined),
+    env: (
+      name,
+    ) => (name === "GOOGLE_SERVICE_ACCOUNT_JSON" ? keyJson : undefined),
     readTextFile: () => Promise.reject(new Error("no file")),
   });
   const memory = new MemoryAlertChannel("ops");
   const agent = createAgent(
     parseConfig({
       ...config,
-      alerts: { routes: { critical: ["*"], error: ["*"], warning: ["*"], info: ["log"] } },
+      alerts: {
+        routes: {
+          critical: ["*"],
+          error: ["*"],
+          warning: ["*"],
+          info: ["log"],
+        },
+      },
     }),
     {
       clock,
@@ -88,7 +105,11 @@ Deno.test("a Sheets outage raises one warning, resolved once rows go out; one lo
   await configure({
     reset: true,
     sinks: { memory: (record) => records.push(record) },
-    loggers: [{ category: ["ai-call-agent", "sheets"], sinks: ["memory"], lowestLevel: "info" }],
+    loggers: [{
+      category: ["ai-call-agent", "sheets"],
+      sinks: ["memory"],
+      lowestLevel: "info",
+    }],
   });
   let during: { status: Record<string, unknown>; metrics: string } | undefined;
   try {
@@ -111,14 +132,31 @@ Deno.test("a Sheets outage raises one warning, resolved once rows go out; one lo
   }
   const sent = memory.sent.filter((a) => a.key === "sheets-unavailable");
   assert.deepEqual(sent.map((a) => a.status), ["firing", "resolved"]);
-  assert.equal(sent[1].details, undefined, "the resolve does not repeat what was wrong");
+  assert.equal(
+    sent[1].details,
+    undefined,
+    "the resolve does not repeat what was wrong",
+  );
   const lines = records.map((r) => String(r.message.join("")));
-  assert.equal(lines.filter((l) => /cannot deliver/.test(l)).length, 1, lines.join("\n"));
+  assert.equal(
+    lines.filter((l) => /cannot deliver/.test(l)).length,
+    1,
+    lines.join("\n"),
+  );
   assert.equal(lines.filter((l) => /delivers again/.test(l)).length, 1);
-  const sheetsStatus = during!.status.sheets as { breaker: string; pending: number };
+  const sheetsStatus = during!.status.sheets as {
+    breaker: string;
+    pending: number;
+  };
   assert.ok(sheetsStatus.pending > 0, "the backlog shows in /status");
-  assert.match(during!.metrics, /ai_call_agent_outbox_items\{queue="sheets"\} [1-9]/);
-  assert.match(during!.metrics, /ai_call_agent_sink_breaker_state\{sink="sheets"\} [0-2]/);
+  assert.match(
+    during!.metrics,
+    /ai_call_agent_outbox_items\{queue="sheets"\} [1-9]/,
+  );
+  assert.match(
+    during!.metrics,
+    /ai_call_agent_sink_breaker_state\{sink="sheets"\} [0-2]/,
+  );
   assert.equal(await sheets!.pending(), 0);
   assert.equal(fetch.appends.length > 0, true);
 });
@@ -137,12 +175,19 @@ Deno.test("the Sheets log's own breaker lets its whole retry schedule run", asyn
     env: () => keyJson,
     readTextFile: () => Promise.reject(new Error("no file")),
   }))!;
-  await outbox.enqueue(SheetsLogSink.queue, [JSON.stringify({ rowId: "r1" })], 0);
+  await outbox.enqueue(
+    SheetsLogSink.queue,
+    [JSON.stringify({ rowId: "r1" })],
+    0,
+  );
   const opened: string[] = [];
   sheets.breaker.onStateChange((change) => opened.push(change.to));
   await clock.run(() => sheets.flush());
   assert.equal(fetch.appends.length, 1, "delivered by the last retry");
-  assert.ok(clock.now() >= 60_000 && clock.now() < 120_000, `delivered at ${clock.now()}`);
+  assert.ok(
+    clock.now() >= 60_000 && clock.now() < 120_000,
+    `delivered at ${clock.now()}`,
+  );
   assert.deepEqual(opened, [], "the breaker did not cut the schedule short");
 });
 
@@ -170,11 +215,17 @@ Deno.test("no window of 60 s holds more appends than maxWritesPerMinute, a slow 
     attempts: 1,
     breakerState: "",
   }));
-  await outbox.enqueue(SheetsLogSink.queue, rows.map((r) => JSON.stringify(r)), 0);
+  await outbox.enqueue(
+    SheetsLogSink.queue,
+    rows.map((r) => JSON.stringify(r)),
+    0,
+  );
   await clock.run(() => sheets.flush());
   assert.equal(fetch.appends.length, 45);
   for (const at of fetch.appends) {
-    const inWindow = fetch.appends.filter((t) => t >= at && t < at + 60_000).length;
+    const inWindow = fetch.appends.filter((t) =>
+      t >= at && t < at + 60_000
+    ).length;
     assert.ok(inWindow <= 20, `${inWindow} appends in the minute from ${at}`);
   }
 });

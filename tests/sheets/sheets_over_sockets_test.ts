@@ -6,10 +6,17 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { systemClock } from "../../src/clock/mod.ts";
-import { type HttpFaultRule, startFakeSheets } from "../../src/fake_providers/mod.ts";
+import {
+  type HttpFaultRule,
+  startFakeSheets,
+} from "../../src/fake_providers/mod.ts";
 import { createFreshConnectionFetch } from "../../src/http/mod.ts";
 import { InMemoryOutbox, type Outbox } from "../../src/ledger/mod.ts";
-import { GoogleAccessToken, type SheetRow, SheetsLogSink } from "../../src/sheets/mod.ts";
+import {
+  GoogleAccessToken,
+  type SheetRow,
+  SheetsLogSink,
+} from "../../src/sheets/mod.ts";
 import { breakerOptions, retryOptions } from "../_support/fixtures.ts";
 
 const { privateKey, publicKey } = generateKeyPairSync("rsa", {
@@ -34,11 +41,15 @@ function sinkFor(
   url: string,
   outbox: Outbox,
   freshFetch: typeof fetch,
-  overrides: { timeoutMs?: number; maxRetries?: number; batchRows?: number } = {},
+  overrides: { timeoutMs?: number; maxRetries?: number; batchRows?: number } =
+    {},
 ) {
   const deps = { fetch, freshFetch, clock: systemClock };
   const token = new GoogleAccessToken(
-    { client_email: "agent@p.iam.gserviceaccount.com", private_key: privateKey },
+    {
+      client_email: "agent@p.iam.gserviceaccount.com",
+      private_key: privateKey,
+    },
     { tokenUrl: `${url}/token` },
     deps,
   );
@@ -62,14 +73,23 @@ function sinkFor(
 
 function copiesById(rows: unknown[][]): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const r of rows) counts.set(String(r[0]), (counts.get(String(r[0])) ?? 0) + 1);
+  for (const r of rows) {
+    counts.set(String(r[0]), (counts.get(String(r[0])) ?? 0) + 1);
+  }
   return counts;
 }
 
 const shapes: [string, HttpFaultRule][] = [
   ["applied, then the connection dropped", { dropAfter: true, calls: 1 }],
-  ["answered 500 without applying", { status: 500, body: { error: { code: 500 } }, calls: 1 }],
-  ["applied, then no answer before the deadline", { hangAfter: true, calls: 1 }],
+  ["answered 500 without applying", {
+    status: 500,
+    body: { error: { code: 500 } },
+    calls: 1,
+  }],
+  ["applied, then no answer before the deadline", {
+    hangAfter: true,
+    calls: 1,
+  }],
 ];
 
 for (const [name, fault] of shapes) {
@@ -82,10 +102,18 @@ for (const [name, fault] of shapes) {
     await new Promise((resolve) => setTimeout(resolve, 20));
     await sink.flush();
     await sink.stop();
-    assert.equal(await outbox.size(SheetsLogSink.queue), 0, "nothing left behind");
+    assert.equal(
+      await outbox.size(SheetsLogSink.queue),
+      0,
+      "nothing left behind",
+    );
     const counts = copiesById(fake.rows);
     assert.equal(counts.size, 25);
-    assert.deepEqual([...counts.values()].filter((n) => n > 1), [], "no row twice");
+    assert.deepEqual(
+      [...counts.values()].filter((n) => n > 1),
+      [],
+      "no row twice",
+    );
     assert.deepEqual(
       fake.rows.map((r) => r[0]),
       Array.from({ length: 25 }, (_, i) => `row-${i + 1}`),
@@ -94,7 +122,10 @@ for (const [name, fault] of shapes) {
 }
 
 Deno.test("a crash while an applied append awaits its answer: the restarted sink checks the sheet first", async () => {
-  await using fake = startFakeSheets({ publicKey, faults: [{ hangAfter: true, calls: 1 }] });
+  await using fake = startFakeSheets({
+    publicKey,
+    faults: [{ hangAfter: true, calls: 1 }],
+  });
   using freshFetch = createFreshConnectionFetch();
   const outbox = new InMemoryOutbox(); // the ledger: the only thing that survives the crash
   for (let i = 1; i <= 10; i++) {
@@ -103,12 +134,18 @@ Deno.test("a crash while an applied append awaits its answer: the restarted sink
   const doomed = sinkFor(fake.url, outbox, freshFetch, { timeoutMs: 60_000 });
   const cut = doomed.flush();
   await fake.waitForRequests(1);
-  while (fake.rows.length < 10) await new Promise((resolve) => setTimeout(resolve, 5));
+  while (fake.rows.length < 10) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
   // The process dies here. A new one starts on the same ledger.
   const restarted = sinkFor(fake.url, outbox, freshFetch);
   await restarted.flush();
   assert.equal(await outbox.size(SheetsLogSink.queue), 0);
-  assert.equal(fake.count("/v4", "POST"), 1, "the batch was not appended again");
+  assert.equal(
+    fake.count("/v4", "POST"),
+    1,
+    "the batch was not appended again",
+  );
   assert.equal(fake.rows.length, 10);
   await fake.close(); // releases the hung request of the dead process
   await cut;

@@ -12,18 +12,26 @@ import {
   signServiceAccountJwt,
 } from "../../src/sheets/mod.ts";
 import { breakerOptions, retryOptions } from "../_support/fixtures.ts";
-import { json, type StubbedRequest, stubFetch } from "../_support/stub_fetch.ts";
+import {
+  json,
+  type StubbedRequest,
+  stubFetch,
+} from "../_support/stub_fetch.ts";
 
 const { privateKey, publicKey } = generateKeyPairSync("rsa", {
   modulusLength: 2048,
   privateKeyEncoding: { type: "pkcs8", format: "pem" },
   publicKeyEncoding: { type: "spki", format: "pem" },
 });
-const key = { client_email: "agent@project.iam.gserviceaccount.com", private_key: privateKey };
+const key = {
+  client_email: "agent@project.iam.gserviceaccount.com",
+  private_key: privateKey,
+};
 const tokenUrl = "https://oauth2.googleapis.com/token";
 const start = Date.parse("2026-11-28T12:00:00Z");
 
-const decode = (part: string) => JSON.parse(Buffer.from(part, "base64url").toString());
+const decode = (part: string) =>
+  JSON.parse(Buffer.from(part, "base64url").toString());
 
 Deno.test("the JWT has the RS256 header and claims and verifies with the public key", () => {
   const jwt = signServiceAccountJwt(key, tokenUrl, start);
@@ -36,10 +44,11 @@ Deno.test("the JWT has the RS256 header and claims and verifies with the public 
     iat: start / 1000,
     exp: start / 1000 + 3600,
   });
-  const verified = createVerify("RSA-SHA256").update(`${header}.${claims}`).verify(
-    publicKey,
-    Buffer.from(signature, "base64url"),
-  );
+  const verified = createVerify("RSA-SHA256").update(`${header}.${claims}`)
+    .verify(
+      publicKey,
+      Buffer.from(signature, "base64url"),
+    );
   assert.equal(verified, true);
 });
 
@@ -51,7 +60,8 @@ Deno.test("a malformed key is a config error that names the field, never the key
   assert.throws(
     () => parseServiceAccountKey(JSON.stringify({ private_key: "x" }), "env"),
     (error: Error) =>
-      /client_email is missing/.test(error.message) && /private_key is missing/.test(error.message),
+      /client_email is missing/.test(error.message) &&
+      /private_key is missing/.test(error.message),
   );
 });
 
@@ -59,7 +69,11 @@ function tokenFetch(requests: StubbedRequest[] = []) {
   let issued = 0;
   return stubFetch((request) => {
     requests.push(request);
-    return json({ access_token: `ya29.token-${++issued}`, expires_in: 3600, token_type: "Bearer" });
+    return json({
+      access_token: `ya29.token-${++issued}`,
+      expires_in: 3600,
+      token_type: "Bearer",
+    });
   });
 }
 
@@ -70,14 +84,24 @@ Deno.test("the token request is the JWT-bearer grant; the token is cached and re
   assert.equal(await token.get(), "ya29.token-1");
   const [request] = fetch.requests;
   assert.equal(request.url, tokenUrl);
-  assert.equal(request.headers["content-type"], "application/x-www-form-urlencoded");
+  assert.equal(
+    request.headers["content-type"],
+    "application/x-www-form-urlencoded",
+  );
   const form = new URLSearchParams(request.body);
-  assert.equal(form.get("grant_type"), "urn:ietf:params:oauth:grant-type:jwt-bearer");
+  assert.equal(
+    form.get("grant_type"),
+    "urn:ietf:params:oauth:grant-type:jwt-bearer",
+  );
   assert.equal(form.get("assertion")!.split(".").length, 3);
   await clock.advance(3_500_000);
   assert.equal(await token.get(), "ya29.token-1", "cached");
   await clock.advance(50_000);
-  assert.equal(await token.get(), "ya29.token-2", "refreshed a minute before expiry");
+  assert.equal(
+    await token.get(),
+    "ya29.token-2",
+    "refreshed a minute before expiry",
+  );
   token.invalidate();
   assert.equal(await token.get(), "ya29.token-3");
 });
@@ -94,7 +118,9 @@ function fakeSheets(
   const appendTimes: number[] = [];
   let clockRef: VirtualClock | undefined;
   const fetch = stubFetch((request) => {
-    if (request.url === tokenUrl) return json({ access_token: "ya29.t", expires_in: 3600 });
+    if (request.url === tokenUrl) {
+      return json({ access_token: "ya29.t", expires_in: 3600 });
+    }
     if (request.method === "GET") {
       return json({ range: "Log!A:A", values: sheet.map((row) => [row[0]]) });
     }
@@ -104,9 +130,13 @@ function fakeSheets(
     if (failure) return failure;
     sheet.push(...JSON.parse(request.body).values);
     if (options.appendThenFail?.(call)) {
-      return json({ error: { code: 503, message: "backend", status: "UNAVAILABLE" } }, 503);
+      return json({
+        error: { code: 503, message: "backend", status: "UNAVAILABLE" },
+      }, 503);
     }
-    return json({ updates: { updatedRows: JSON.parse(request.body).values.length } });
+    return json({
+      updates: { updatedRows: JSON.parse(request.body).values.length },
+    });
   });
   return {
     fetch,
@@ -181,7 +211,10 @@ Deno.test("rows are batched into one values.append each, with the exact request"
     3,
     "",
   ]);
-  assert.deepEqual(fake.sheet.map((r) => r[0]), Array.from({ length: 120 }, (_, i) => `row-${i}`));
+  assert.deepEqual(
+    fake.sheet.map((r) => r[0]),
+    Array.from({ length: 120 }, (_, i) => `row-${i}`),
+  );
 });
 
 Deno.test("appends stay within the writes-per-minute quota", async () => {
@@ -206,7 +239,10 @@ Deno.test("a sink down for the whole run loses no row, and each arrives exactly 
   const fake = fakeSheets({
     fail: () =>
       down
-        ? json({ error: { code: 503, message: "down", status: "UNAVAILABLE" } }, 503)
+        ? json(
+          { error: { code: 503, message: "down", status: "UNAVAILABLE" } },
+          503,
+        )
         : undefined,
   });
   const { sink, outbox } = sinkFor(fake.fetch, clock);
@@ -220,7 +256,11 @@ Deno.test("a sink down for the whole run loses no row, and each arrives exactly 
   const ids = fake.sheet.map((r) => r[0]);
   assert.equal(ids.length, 200);
   assert.equal(new Set(ids).size, 200);
-  assert.deepEqual(ids, Array.from({ length: 200 }, (_, i) => `row-${i}`), "in order");
+  assert.deepEqual(
+    ids,
+    Array.from({ length: 200 }, (_, i) => `row-${i}`),
+    "in order",
+  );
 });
 
 Deno.test("a retried batch whose first append reached the sheet is not appended twice", async () => {
@@ -230,7 +270,9 @@ Deno.test("a retried batch whose first append reached the sheet is not appended 
   for (let i = 0; i < 10; i++) sink.append(row(i));
   await clock.run(() => sink.flush());
   assert.equal(fake.sheet.length, 10);
-  assert.ok(events.some((e) => e.type === "appended" && e.skippedAsDuplicates === 10));
+  assert.ok(
+    events.some((e) => e.type === "appended" && e.skippedAsDuplicates === 10),
+  );
 });
 
 Deno.test("a 401 refreshes the token once; a 403 keeps the rows and reports a configuration error", async () => {
@@ -238,7 +280,9 @@ Deno.test("a 401 refreshes the token once; a 403 keeps the rows and reports a co
   const fake = fakeSheets({
     fail: (call) =>
       call === 1
-        ? json({ error: { code: 401, message: "expired", status: "UNAUTHENTICATED" } }, 401)
+        ? json({
+          error: { code: 401, message: "expired", status: "UNAUTHENTICATED" },
+        }, 401)
         : call >= 2
         ? json({
           error: {
@@ -258,7 +302,9 @@ Deno.test("a 401 refreshes the token once; a 403 keeps the rows and reports a co
     "one refresh after the 401",
   );
   assert.ok(
-    events.some((e) => e.type === "configuration-error" && /PERMISSION_DENIED/.test(e.message)),
+    events.some((e) =>
+      e.type === "configuration-error" && /PERMISSION_DENIED/.test(e.message)
+    ),
   );
   assert.equal(await outbox.size("sheets"), 1, "the row waits for the fix");
 });
@@ -268,7 +314,13 @@ Deno.test("a 400 batch is kept aside as dead letters, not dropped, and the rest 
   const fake = fakeSheets({
     fail: (call) =>
       call === 1
-        ? json({ error: { code: 400, message: "cell too long", status: "INVALID_ARGUMENT" } }, 400)
+        ? json({
+          error: {
+            code: 400,
+            message: "cell too long",
+            status: "INVALID_ARGUMENT",
+          },
+        }, 400)
         : undefined,
   });
   const { sink, outbox } = sinkFor(fake.fetch, clock);

@@ -23,7 +23,11 @@ Deno.test("the seed scenario keeps its invariants and completes every contact", 
     "breaker-open:tts:firing",
     "breaker-open:tts:resolved",
   ]);
-  assert.ok(events.some((e) => e.type === "alert" && e.decision === "suppressed:duplicate"));
+  assert.ok(
+    events.some((e) =>
+      e.type === "alert" && e.decision === "suppressed:duplicate"
+    ),
+  );
 });
 
 Deno.test("with a live progress line, the simulation reports progress while it runs", async () => {
@@ -42,5 +46,8 @@ Deno.test("with a live progress line, the simulation reports progress while it r
   );
   const lines = writes.filter((w) => w.includes(" done · "));
   assert.ok(lines.length >= 5, String(lines.length));
-  assert.ok(lines.some((line) => line.includes("tts:OPEN")), "the outage shows in the line");
+  assert.ok(
+    lines.some((line) => line.includes("tts:OPEN")),
+    "the outage shows in the line",
+  );
 });
