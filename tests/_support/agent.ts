@@ -1,8 +1,4 @@
-import {
-  type Agent,
-  type AgentEvent,
-  createAgent,
-} from "../../src/agent/mod.ts";
+import { type Agent, type AgentEvent, createAgent } from "../../src/agent/mod.ts";
 import { type AlertChannel, MemoryAlertChannel } from "../../src/alerts/mod.ts";
 import { seededRandom, VirtualClock } from "../../src/clock/mod.ts";
 import { parseConfig } from "../../src/config/mod.ts";

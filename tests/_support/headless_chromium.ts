@@ -79,9 +79,7 @@ export class HeadlessChromium implements AsyncDisposable {
       this.#pending.set(
         id,
         (message) =>
-          message.error
-            ? reject(new Error(message.error.message))
-            : resolve(message.result),
+          message.error ? reject(new Error(message.error.message)) : resolve(message.result),
       );
       this.#socket.send(JSON.stringify({ id, method, params }));
     });

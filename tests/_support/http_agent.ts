@@ -1,8 +1,4 @@
-import {
-  type Agent,
-  type AgentEvent,
-  createAgent,
-} from "../../src/agent/mod.ts";
+import { type Agent, type AgentEvent, createAgent } from "../../src/agent/mod.ts";
 import { MemoryAlertChannel } from "../../src/alerts/mod.ts";
 import { seededRandom, systemClock } from "../../src/clock/mod.ts";
 import { deepMerge, parseConfig } from "../../src/config/mod.ts";
@@ -13,10 +9,7 @@ import {
   startFakeOpenAi,
   startFakeWebhookCrm,
 } from "../../src/fake_providers/mod.ts";
-import {
-  type ContactRecord,
-  InMemoryCampaignStore,
-} from "../../src/ledger/mod.ts";
+import { type ContactRecord, InMemoryCampaignStore } from "../../src/ledger/mod.ts";
 import type { RunSummary } from "../../src/processor/mod.ts";
 import { createServices } from "../../src/services/mod.ts";
 import { contacts } from "./agent.ts";

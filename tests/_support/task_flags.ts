@@ -11,8 +11,7 @@ export function taskFlags(task: string): string[] {
   const command = config.tasks[task];
   if (!command) throw new Error(`deno.json has no task "${task}"`);
   const words = command.split(/\s+/);
-  const start =
-    words.findIndex((word) => word === "run" || word === "compile") + 1;
+  const start = words.findIndex((word) => word === "run" || word === "compile") + 1;
   const flags = words.slice(start, words.indexOf("main.ts"));
   const output = flags.indexOf("--output");
   if (output >= 0) flags.splice(output, 2); // the caller says where its binary goes

@@ -47,9 +47,7 @@ Deno.test("a quota outage with a healthy probe fails no contact and pays once pe
     0,
   ]);
   assert.ok(
-    t.events.some((e) =>
-      e.type === "breaker" && e.from === "HALF_OPEN" && e.to === "OPEN"
-    ),
+    t.events.some((e) => e.type === "breaker" && e.from === "HALF_OPEN" && e.to === "OPEN"),
     "a half-open trial failed during the outage",
   );
   assert.ok(
@@ -146,8 +144,6 @@ Deno.test("a 200 that is not audio is never saved as audio nor reported to the C
     first.outputs.audio!.byteLength > 20,
     "the saved audio is the real answer's",
   );
-  const malformed = t.events.find((e) =>
-    e.type === "retry" && e.service === "tts"
-  );
+  const malformed = t.events.find((e) => e.type === "retry" && e.service === "tts");
   assert.equal(malformed?.errorClass, "ServiceUnavailableError");
 });

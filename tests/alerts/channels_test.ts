@@ -105,8 +105,7 @@ Deno.test("Telegram follows migrate_to_chat_id to the supergroup and sends there
       ? json({
         ok: false,
         error_code: 400,
-        description:
-          "Bad Request: group chat was upgraded to a supergroup chat",
+        description: "Bad Request: group chat was upgraded to a supergroup chat",
         parameters: { migrate_to_chat_id: -1009876 },
       }, 400)
       : json({ ok: true, result: {} })
@@ -153,8 +152,7 @@ const telegramRows: {
   },
   {
     name: "401 is permanent",
-    response: () =>
-      json({ ok: false, error_code: 401, description: "Unauthorized" }, 401),
+    response: () => json({ ok: false, error_code: 401, description: "Unauthorized" }, 401),
     check: (e) => e instanceof AuthenticationError,
   },
   {
@@ -172,14 +170,12 @@ const telegramRows: {
   },
   {
     name: "404 is permanent",
-    response: () =>
-      json({ ok: false, error_code: 404, description: "Not Found" }, 404),
+    response: () => json({ ok: false, error_code: 404, description: "Not Found" }, 404),
     check: (e) => e instanceof AuthenticationError,
   },
   {
     name: "502 is transient",
-    response: () =>
-      json({ ok: false, error_code: 502, description: "Bad Gateway" }, 502),
+    response: () => json({ ok: false, error_code: 502, description: "Bad Gateway" }, 502),
     check: (e) => e instanceof ServiceUnavailableError,
   },
 ];

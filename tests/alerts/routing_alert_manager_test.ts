@@ -209,9 +209,7 @@ Deno.test("a failing channel keeps messages in the outbox and replays them in or
   assert.equal(await outbox.size("alerts:flaky"), 3);
   assert.equal(memory.sent.length, 3, "the other channel is not held up");
   assert.ok(
-    decisions.some((d) =>
-      d.type === "delivery" && d.result.outcome === "outboxed"
-    ),
+    decisions.some((d) => d.type === "delivery" && d.result.outcome === "outboxed"),
   );
   down = false;
   await clock.advance(30_000); // the channel's breaker opened: wait out its recovery timeout

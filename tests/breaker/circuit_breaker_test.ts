@@ -1,9 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  BreakerRegistry,
-  type BreakerStateChange,
-  CircuitBreaker,
-} from "../../src/breaker/mod.ts";
+import { BreakerRegistry, type BreakerStateChange, CircuitBreaker } from "../../src/breaker/mod.ts";
 import { VirtualClock } from "../../src/clock/mod.ts";
 import {
   AuthenticationError,
@@ -14,8 +10,7 @@ import {
 } from "../../src/errors.ts";
 import { breakerOptions } from "../_support/fixtures.ts";
 
-const unavailable = () =>
-  Promise.reject(new ServiceUnavailableError({ service: "tts" }));
+const unavailable = () => Promise.reject(new ServiceUnavailableError({ service: "tts" }));
 const ok = () => Promise.resolve("ok");
 
 function setup(overrides = {}) {
@@ -65,8 +60,7 @@ Deno.test("OPEN rejects with CircuitOpenError and never calls the service", asyn
       called = true;
       return ok();
     }),
-    (error) =>
-      error instanceof CircuitOpenError && error.remainingMs === 20_000,
+    (error) => error instanceof CircuitOpenError && error.remainingMs === 20_000,
   );
   assert.equal(called, false);
 });
@@ -157,9 +151,7 @@ Deno.test("service-wide permanent errors open the breaker at once", async () => 
 Deno.test("contact-specific permanent errors do not count", async () => {
   const { breaker } = setup();
   for (let i = 0; i < 10; i++) {
-    await breaker.execute(() =>
-      Promise.reject(new InvalidRequestError({ service: "tts" }))
-    ).catch(
+    await breaker.execute(() => Promise.reject(new InvalidRequestError({ service: "tts" }))).catch(
       () => {},
     );
   }

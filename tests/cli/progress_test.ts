@@ -31,9 +31,7 @@ Deno.test("on a terminal the progress line is rewritten in place, and cleared at
   await progress.stop();
   assert.ok(writes.length >= 2, String(writes.length));
   assert.ok(
-    writes.slice(0, -1).every((w) =>
-      w.startsWith("\r\x1b[2K") && / done · /.test(w)
-    ),
+    writes.slice(0, -1).every((w) => w.startsWith("\r\x1b[2K") && / done · /.test(w)),
   );
   assert.equal(writes.at(-1), "\r\x1b[2K");
 });

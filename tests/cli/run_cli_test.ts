@@ -12,9 +12,7 @@ function fakeIo(
     out: (line) => out.push(line),
     err: (line) => err.push(line),
     readTextFile: (path) =>
-      path in files
-        ? Promise.resolve(files[path])
-        : Promise.reject(new Deno.errors.NotFound(path)),
+      path in files ? Promise.resolve(files[path]) : Promise.reject(new Deno.errors.NotFound(path)),
     configureLogging: () => Promise.resolve(),
     isTerminal: false,
     env: (name) => env[name],

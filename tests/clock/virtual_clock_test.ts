@@ -1,10 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  seededRandom,
-  systemClock,
-  VirtualClock,
-  withTimeout,
-} from "../../src/clock/mod.ts";
+import { seededRandom, systemClock, VirtualClock, withTimeout } from "../../src/clock/mod.ts";
 
 Deno.test("virtual clock fires timers in time order when advanced", async () => {
   const clock = new VirtualClock();

@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
 import { defaultConfig } from "../../config/defaults.ts";
-import {
-  parseConfig,
-  readConfigFile,
-  servicePolicies,
-} from "../../src/config/mod.ts";
+import { parseConfig, readConfigFile, servicePolicies } from "../../src/config/mod.ts";
 import { ConfigError } from "../../src/errors.ts";
 
 function problemsOf(override: unknown): readonly string[] {
@@ -118,9 +114,7 @@ Deno.test("a duration a timer cannot hold is refused, naming the field and the b
       () => parseConfig(override),
       (error: Error) =>
         new RegExp(
-          `${
-            path.replaceAll(".", "\\.")
-          }: must be <= 2147483647 \\(about 24\\.8 days`,
+          `${path.replaceAll(".", "\\.")}: must be <= 2147483647 \\(about 24\\.8 days`,
         )
           .test(error.message),
       path,

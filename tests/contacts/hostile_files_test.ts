@@ -34,8 +34,7 @@ const rows = (text: string, maxRecordBytes?: number) =>
   Array.fromAsync(readContacts(streamOf(text), "csv", maxRecordBytes));
 const invalid = (list: ContactRow[]) =>
   list.filter((r) => "reason" in r) as { line: number; reason: string }[];
-const validCount = (list: ContactRow[]) =>
-  list.filter((r) => "contact" in r).length;
+const validCount = (list: ContactRow[]) => list.filter((r) => "contact" in r).length;
 
 function csvWith(first: string, count: number): string {
   const lines = ["id,name,phone", first];
@@ -122,9 +121,7 @@ Deno.test("JSON Lines: ids keep every digit, and every field's type is checked w
   const result = await Array.fromAsync(
     readContacts(streamOf(lines.join("\n")), "jsonl"),
   );
-  const contacts = result.filter((r) => "contact" in r).map((r) =>
-    "contact" in r && r.contact
-  );
+  const contacts = result.filter((r) => "contact" in r).map((r) => "contact" in r && r.contact);
   assert.deepEqual(contacts.map((c) => c && c.id), [
     "12345678901234567890",
     "12345678901234567891",
@@ -146,8 +143,7 @@ Deno.test("JSON Lines: ids keep every digit, and every field's type is checked w
 
 Deno.test("a line longer than the cap is skipped without being held, in CSV and JSON Lines", async () => {
   const long = "y".repeat(200_000);
-  const jsonl =
-    `{"id":"a","name":"A","phone":"+14155550001"}\n{"id":"${long}"}\n` +
+  const jsonl = `{"id":"a","name":"A","phone":"+14155550001"}\n{"id":"${long}"}\n` +
     `{"id":"b","name":"B","phone":"+14155550002"}\n`;
   const result = await Array.fromAsync(
     readContacts(streamOf(jsonl, [10, 70_000, 150_000]), "jsonl"),
@@ -160,9 +156,7 @@ Deno.test("a line longer than the cap is skipped without being held, in CSV and 
 
 /** How RFC 4180 writes a field: quoted when it must be (or when asked), quotes doubled. */
 function writeField(field: string, quote: boolean): string {
-  return quote || /[",\n]/.test(field) || field === ""
-    ? `"${field.replaceAll('"', '""')}"`
-    : field;
+  return quote || /[",\n]/.test(field) || field === "" ? `"${field.replaceAll('"', '""')}"` : field;
 }
 
 const fieldArb = fc.string({
@@ -176,9 +170,7 @@ const recordArb = fc.array(fc.tuple(fieldArb, fc.boolean()), {
   maxLength: 5,
 })
   .map((record): [string, boolean][] =>
-    record.length === 1 && record[0][0].trim() === ""
-      ? [[record[0][0], true]]
-      : record
+    record.length === 1 && record[0][0].trim() === "" ? [[record[0][0], true]] : record
   );
 
 Deno.test("the CSV parser reads generated files exactly as written: quotes, doubled quotes, line breaks, CRLF, BOM, any chunking", async () => {
@@ -190,9 +182,8 @@ Deno.test("the CSV parser reads generated files exactly as written: quotes, doub
       fc.array(fc.nat({ max: 2_000 }), { maxLength: 6 }),
       async (records, crlf, bom, cuts) => {
         const expected = records.map((r) => r.map(([field]) => field));
-        const text =
-          records.map((r) => r.map(([f, q]) => writeField(f, q)).join(","))
-            .join(crlf ? "\r\n" : "\n") + "\n";
+        const text = records.map((r) => r.map(([f, q]) => writeField(f, q)).join(","))
+          .join(crlf ? "\r\n" : "\n") + "\n";
         const bytes = encoder.encode((bom ? "\uFEFF" : "") + text);
         const parsed: CsvRecord[] = await Array.fromAsync(
           csvRecords(readLines(streamOf(bytes, cuts), 1 << 20), 1 << 20),
@@ -213,9 +204,7 @@ Deno.test("a file cut anywhere keeps every record before the cut, and never thro
       fc.array(recordArb, { minLength: 1, maxLength: 15 }),
       fc.double({ min: 0, max: 1, noNaN: true }),
       async (records, where) => {
-        const written = records.map((r) =>
-          r.map(([f, q]) => writeField(f, q)).join(",") + "\n"
-        );
+        const written = records.map((r) => r.map(([f, q]) => writeField(f, q)).join(",") + "\n");
         const text = written.join("");
         const cut = Math.floor(text.length * where);
         let complete = 0;
@@ -229,13 +218,9 @@ Deno.test("a file cut anywhere keeps every record before the cut, and never thro
         const parsed = await Array.fromAsync(
           csvRecords(readLines(streamOf(text.slice(0, cut))), 4_096),
         );
-        const expected = records.slice(0, complete).map((r) =>
-          r.map(([field]) => field)
-        );
+        const expected = records.slice(0, complete).map((r) => r.map(([field]) => field));
         assert.deepEqual(
-          parsed.slice(0, complete).map((r) =>
-            "fields" in r ? r.fields : r.error
-          ),
+          parsed.slice(0, complete).map((r) => "fields" in r ? r.fields : r.error),
           expected,
         );
       },

@@ -50,8 +50,7 @@ async function run(args: string[], cwd: string) {
 }
 
 Deno.test({
-  name:
-    "the compiled binary prints its version, checks its config and runs the simulation",
+  name: "the compiled binary prints its version, checks its config and runs the simulation",
   ignore: !compiled.ok,
   fn: async () => {
     const cwd = Deno.makeTempDirSync();
@@ -73,9 +72,9 @@ Deno.test({
     assert.equal(bad.code, 2, "the override file is read at run time");
     const simulation = await run(["simulate", "--json"], cwd);
     assert.equal(simulation.code, 0, simulation.stderr);
-    const summary = simulation.stdout.trim().split("\n").map((l) =>
-      JSON.parse(l)
-    ).find((e) => e.type === "summary");
+    const summary = simulation.stdout.trim().split("\n").map((l) => JSON.parse(l)).find((e) =>
+      e.type === "summary"
+    );
     assert.equal(summary.completed, 10);
     await Deno.remove(cwd, { recursive: true });
   },

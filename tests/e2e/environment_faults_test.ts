@@ -23,8 +23,7 @@ async function workspace(config: Record<string, unknown> = {}) {
     ], {
       cwd: ws.dir,
     });
-  const exists = (path: string) =>
-    Deno.stat(`${ws.dir}/${path}`).then(() => true, () => false);
+  const exists = (path: string) => Deno.stat(`${ws.dir}/${path}`).then(() => true, () => false);
   return Object.assign(ws, { run, exists });
 }
 

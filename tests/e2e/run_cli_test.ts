@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
-import {
-  type FakeSheetsServer,
-  startFakeSheets,
-} from "../../src/fake_providers/mod.ts";
+import { type FakeSheetsServer, startFakeSheets } from "../../src/fake_providers/mod.ts";
 import { SqliteCampaignStore } from "../../src/ledger/mod.ts";
 import { runMain } from "../_support/run_main.ts";
 import { finished, spawnMain } from "../_support/spawn_main.ts";

@@ -13,16 +13,10 @@ Deno.test("simulate --json --seed 1 tells the outage story in a checkable timeli
     config.path,
   ], { cwd: config.dir });
   assert.equal(code, 0, stderr);
-  const events: AgentEvent[] = stdout.trim().split("\n").map((line) =>
-    JSON.parse(line)
-  );
+  const events: AgentEvent[] = stdout.trim().split("\n").map((line) => JSON.parse(line));
 
-  const ttsCalls = events.filter((e) =>
-    e.type === "service-call" && e.service === "tts"
-  );
-  const failedCalls = ttsCalls.filter((e) =>
-    e.result === "ServiceUnavailableError"
-  );
+  const ttsCalls = events.filter((e) => e.type === "service-call" && e.service === "tts");
+  const failedCalls = ttsCalls.filter((e) => e.result === "ServiceUnavailableError");
   assert.equal(failedCalls.length, 3);
   const [first, second, third] = failedCalls.map((e) => e.t);
   const callLatency = 300;
@@ -31,9 +25,7 @@ Deno.test("simulate --json --seed 1 tells the outage story in a checkable timeli
   assert.ok(gap1 >= 5_000 && gap1 < 6_000, `first retry after ${gap1} ms`);
   assert.ok(gap2 >= 10_000 && gap2 < 11_000, `second retry after ${gap2} ms`);
 
-  const transitions = events.filter((e) =>
-    e.type === "breaker" && e.service === "tts"
-  );
+  const transitions = events.filter((e) => e.type === "breaker" && e.service === "tts");
   assert.deepEqual(transitions.map((e) => `${e.from}->${e.to}`), [
     "CLOSED->OPEN",
     "OPEN->HALF_OPEN",
@@ -55,9 +47,7 @@ Deno.test("simulate --json --seed 1 tells the outage story in a checkable timeli
     "HALF_OPEN only after the recovery timeout",
   );
 
-  const deferred = events.filter((e) =>
-    e.type === "contact-done" && e.status === "deferred"
-  );
+  const deferred = events.filter((e) => e.type === "contact-done" && e.status === "deferred");
   assert.ok(
     deferred.length >= 5,
     "contacts were deferred while the breaker was open",
@@ -90,9 +80,7 @@ Deno.test("simulate --json --seed 1 tells the outage story in a checkable timeli
   assert.equal(retryRecord.properties.service, "tts");
   assert.equal(typeof retryRecord.properties.delayMs, "number");
   assert.ok(
-    records.some((r) =>
-      r.logger === "ai-call-agent.breaker" && r.properties.to === "OPEN"
-    ),
+    records.some((r) => r.logger === "ai-call-agent.breaker" && r.properties.to === "OPEN"),
   );
 });
 
@@ -183,12 +171,8 @@ Deno.test("simulate --providers http tells the same story through the real clien
     { cwd: config.dir },
   );
   assert.equal(code, 0, stderr);
-  const events: AgentEvent[] = stdout.trim().split("\n").map((line) =>
-    JSON.parse(line)
-  );
-  const transitions = events.filter((e) =>
-    e.type === "breaker" && e.service === "tts"
-  );
+  const events: AgentEvent[] = stdout.trim().split("\n").map((line) => JSON.parse(line));
+  const transitions = events.filter((e) => e.type === "breaker" && e.service === "tts");
   assert.deepEqual(transitions.map((e) => `${e.from}->${e.to}`), [
     "CLOSED->OPEN",
     "OPEN->HALF_OPEN",
@@ -204,9 +188,7 @@ Deno.test("simulate --providers http tells the same story through the real clien
   assert.ok(gap1 >= 5_000 && gap1 < 6_000, `first retry after ${gap1} ms`);
   assert.ok(gap2 >= 10_000 && gap2 < 11_000, `second retry after ${gap2} ms`);
   assert.ok(
-    events.filter((e) => e.type === "service-call").every((e) =>
-      e.breakerState !== "OPEN"
-    ),
+    events.filter((e) => e.type === "service-call").every((e) => e.breakerState !== "OPEN"),
     "no request reached a provider whose breaker was OPEN",
   );
   const requests = events.find((e) => e.type === "provider-requests")!

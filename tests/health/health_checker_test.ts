@@ -25,9 +25,7 @@ function setup(healUntilMs: number) {
 
 async function openBreaker(breaker: ReturnType<typeof setup>["breaker"]) {
   for (let i = 0; i < 3; i++) {
-    await breaker.execute(() =>
-      Promise.reject(new ServiceUnavailableError({ service: "tts" }))
-    )
+    await breaker.execute(() => Promise.reject(new ServiceUnavailableError({ service: "tts" })))
       .catch(() => {});
   }
 }
@@ -52,9 +50,7 @@ Deno.test("a healthy probe after the recovery timeout moves the breaker to HALF_
   assert.equal(breaker.state, "OPEN");
   await clock.advance(10_000);
   assert.equal(breaker.state, "HALF_OPEN");
-  const change = checks.find((check) =>
-    check.changed && check.status === "healthy"
-  );
+  const change = checks.find((check) => check.changed && check.status === "healthy");
   assert.equal(change?.lastCheckedAt, 50_000);
 });
 

@@ -7,16 +7,8 @@ import {
   RateLimitError,
   ServiceUnavailableError,
 } from "../../src/errors.ts";
-import {
-  FakeProviderState,
-  type HttpFaultRule,
-  serveFake,
-} from "../../src/fake_providers/mod.ts";
-import {
-  type ErrorTable,
-  HttpClient,
-  parseRetryAfter,
-} from "../../src/http/mod.ts";
+import { FakeProviderState, type HttpFaultRule, serveFake } from "../../src/fake_providers/mod.ts";
+import { type ErrorTable, HttpClient, parseRetryAfter } from "../../src/http/mod.ts";
 
 const table: ErrorTable = {
   provider: "test",
@@ -305,9 +297,7 @@ Deno.test("a provider echoing another service's key in its error leaks nothing",
   }]);
   const known = ["own-key-5678", otherKey];
   const http = client(server.url, systemClock, { secrets: () => known });
-  const error = await http.request({ method: "GET", path: "/" }).catch((e) =>
-    e
-  );
+  const error = await http.request({ method: "GET", path: "/" }).catch((e) => e);
   assert.match(error.message, /\[REDACTED\] is invalid/);
   assert.doesNotMatch(error.message, /sk-other-service-key/);
 });

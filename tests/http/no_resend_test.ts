@@ -8,25 +8,14 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { SendGridEmailChannel, TelegramChannel } from "../../src/alerts/mod.ts";
-import {
-  ResendEmailChannel,
-  WebhookAlertChannel,
-} from "../../src/alerts/mod.ts";
+import { ResendEmailChannel, WebhookAlertChannel } from "../../src/alerts/mod.ts";
 import { systemClock } from "../../src/clock/mod.ts";
 import { ConnectionError } from "../../src/errors.ts";
 import { createFreshConnectionFetch } from "../../src/http/mod.ts";
 import { InMemoryOutbox } from "../../src/ledger/mod.ts";
-import {
-  ElevenLabsTts,
-  HubSpotCrm,
-  OpenAiLlm,
-  WebhookCrm,
-} from "../../src/services/mod.ts";
+import { ElevenLabsTts, HubSpotCrm, OpenAiLlm, WebhookCrm } from "../../src/services/mod.ts";
 import { GoogleAccessToken, SheetsLogSink } from "../../src/sheets/mod.ts";
-import {
-  type RawRequest,
-  startDropAfterReadServer,
-} from "../_support/drop_after_read_server.ts";
+import { type RawRequest, startDropAfterReadServer } from "../_support/drop_after_read_server.ts";
 import { breakerOptions, retryOptions } from "../_support/fixtures.ts";
 
 /** Leaves an idle keep-alive connection to the server in the process's shared pool. */
@@ -225,43 +214,42 @@ Deno.test("a Sheets append dropped after it was applied is sent once, and its ba
   );
 });
 
-const keyed: [string, string, (url: string, deps: Deps) => Promise<unknown>][] =
+const keyed: [string, string, (url: string, deps: Deps) => Promise<unknown>][] = [
   [
-    [
-      "webhook CRM",
-      "/outcomes",
-      (url, deps) =>
-        new WebhookCrm({ url: `${url}/outcomes` }, deps).recordOutcome(
-          outcome,
-          {
-            idempotencyKey: "spring:c1",
-          },
-        ),
-    ],
-    [
-      "Resend email",
-      "/emails",
-      (url, deps) =>
-        new ResendEmailChannel({
-          baseUrl: url,
-          apiKey: "k",
-          from: "a@x.io",
-          to: ["b@x.io"],
-          timeoutMs: 5_000,
-        }, deps).send(notification),
-    ],
-    [
-      "webhook alert",
-      "/alerts",
-      (url, deps) =>
-        new WebhookAlertChannel({
-          url: `${url}/alerts`,
-          secret: "s",
-          timeoutMs: 5_000,
-        }, deps)
-          .send(notification),
-    ],
-  ];
+    "webhook CRM",
+    "/outcomes",
+    (url, deps) =>
+      new WebhookCrm({ url: `${url}/outcomes` }, deps).recordOutcome(
+        outcome,
+        {
+          idempotencyKey: "spring:c1",
+        },
+      ),
+  ],
+  [
+    "Resend email",
+    "/emails",
+    (url, deps) =>
+      new ResendEmailChannel({
+        baseUrl: url,
+        apiKey: "k",
+        from: "a@x.io",
+        to: ["b@x.io"],
+        timeoutMs: 5_000,
+      }, deps).send(notification),
+  ],
+  [
+    "webhook alert",
+    "/alerts",
+    (url, deps) =>
+      new WebhookAlertChannel({
+        url: `${url}/alerts`,
+        secret: "s",
+        timeoutMs: 5_000,
+      }, deps)
+        .send(notification),
+  ],
+];
 
 for (const [name, path, send] of keyed) {
   Deno.test(`${name} carries the same Idempotency-Key on every copy the provider receives`, async () => {

@@ -5,11 +5,7 @@ import { MemoryAlertChannel } from "../../src/alerts/mod.ts";
 import { seededRandom, systemClock } from "../../src/clock/mod.ts";
 import { parseConfig } from "../../src/config/mod.ts";
 import { startFakeOpenAi } from "../../src/fake_providers/mod.ts";
-import {
-  buildLogConfig,
-  logAgentEvent,
-  redactText,
-} from "../../src/logging/mod.ts";
+import { buildLogConfig, logAgentEvent, redactText } from "../../src/logging/mod.ts";
 import { InMemoryCampaignStore } from "../../src/ledger/mod.ts";
 import { createServices } from "../../src/services/mod.ts";
 import { contacts } from "../_support/agent.ts";

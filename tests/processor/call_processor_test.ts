@@ -64,9 +64,7 @@ Deno.test("a contact whose retries run out on a flaky service is deferred, then 
     "4 refused, then 1 that worked",
   );
   assert.equal(c1.deferrals, 1);
-  const deferred = t.events.find((e) =>
-    e.type === "contact-done" && e.status === "deferred"
-  );
+  const deferred = t.events.find((e) => e.type === "contact-done" && e.status === "deferred");
   assert.equal(deferred?.reason, "retries-exhausted");
   assert.equal(deferred?.errorClass, "RateLimitError");
 });
@@ -228,9 +226,7 @@ Deno.test("workers share the breakers: once it opens, no worker calls the down s
   );
   await using _ = t.agent;
   const { summary } = await t.runCampaign(contacts(20), { health: false });
-  const opened = t.events.findIndex((e) =>
-    e.type === "breaker" && e.to === "OPEN"
-  );
+  const opened = t.events.findIndex((e) => e.type === "breaker" && e.to === "OPEN");
   assert.ok(opened > 0);
   const callsAfter = t.events.slice(opened).filter((e) =>
     e.type === "attempt" && e.service === "tts"

@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import { seededRandom } from "../../src/clock/mod.ts";
 import { SqliteCampaignStore } from "../../src/ledger/mod.ts";
-import type {
-  FaultKind,
-  FaultRule,
-  MockServicesOptions,
-} from "../../src/services/mod.ts";
+import type { FaultKind, FaultRule, MockServicesOptions } from "../../src/services/mod.ts";
 import { contacts, testAgent } from "../_support/agent.ts";
 
 const kinds: FaultKind[] = [
@@ -20,8 +16,7 @@ const kinds: FaultKind[] = [
 /** Random outage windows over the first ten minutes, and a few bad requests, per service. */
 function chaos(seed: number): MockServicesOptions {
   const random = seededRandom(seed);
-  const between = (low: number, high: number) =>
-    low + Math.floor(random() * (high - low));
+  const between = (low: number, high: number) => low + Math.floor(random() * (high - low));
   const schedule = (): { latencyMs: number; faults: FaultRule[] } => {
     const faults: FaultRule[] = [];
     for (let i = 0; i < 6; i++) {

@@ -25,9 +25,7 @@ for (const requiresProbe of [true, false]) {
       );
       await using _ = t.agent;
       const { summary } = await t.runCampaign(contacts(3), { health });
-      const halfOpen = t.events.filter((e) =>
-        e.type === "breaker" && e.to === "HALF_OPEN"
-      );
+      const halfOpen = t.events.filter((e) => e.type === "breaker" && e.to === "HALF_OPEN");
       if (requiresProbe && !health) {
         // Nothing can say the service is back: the contacts wait, and stay deferred.
         assert.equal(halfOpen.length, 0);
@@ -40,9 +38,7 @@ for (const requiresProbe of [true, false]) {
         0,
         0,
       ]);
-      const openedAt = t.events.find((e) =>
-        e.type === "breaker" && e.to === "OPEN"
-      )!.t;
+      const openedAt = t.events.find((e) => e.type === "breaker" && e.to === "OPEN")!.t;
       if (requiresProbe) {
         // The first healthy probe after the outage (40 s) and the recovery timeout.
         assert.ok(halfOpen[0].t >= 40_000, `HALF_OPEN at ${halfOpen[0].t}`);
@@ -70,9 +66,7 @@ Deno.test("a Retry-After longer than anyone should wait pauses the service and d
   const { summary, records } = await t.runCampaign(contacts(2));
   assert.deepEqual([summary.completed, summary.failed], [2, 0]);
   assert.equal(records.get("c1")!.deferrals, 1);
-  const deferred = t.events.find((e) =>
-    e.type === "contact-done" && e.status === "deferred"
-  );
+  const deferred = t.events.find((e) => e.type === "contact-done" && e.status === "deferred");
   assert.equal(deferred?.reason, "paused");
   assert.deepEqual(
     calledAt.filter((at) => at > 0 && at < 120_000),

@@ -34,9 +34,7 @@ Deno.test("a bulkhead runs at most its limit at once and the rest in order", asy
 Deno.test("a caller that aborts while queued leaves the queue without running", async () => {
   const bulkhead = new Bulkhead(1);
   let release!: () => void;
-  const first = bulkhead.run(() =>
-    new Promise<void>((resolve) => (release = resolve))
-  );
+  const first = bulkhead.run(() => new Promise<void>((resolve) => (release = resolve)));
   const controller = new AbortController();
   let ran = false;
   const second = bulkhead.run(() => {
@@ -63,9 +61,7 @@ Deno.test("a wait for a slot is bounded on its own: SlotWaitTimeoutError, and th
   const clock = new VirtualClock();
   const bulkhead = new Bulkhead(1, "tts");
   let release!: () => void;
-  const first = bulkhead.run(() =>
-    new Promise<void>((resolve) => (release = resolve))
-  );
+  const first = bulkhead.run(() => new Promise<void>((resolve) => (release = resolve)));
   let ran = false;
   const second = bulkhead.run(() => {
     ran = true;

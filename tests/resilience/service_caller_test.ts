@@ -1,18 +1,10 @@
 import assert from "node:assert/strict";
 import { BreakerRegistry } from "../../src/breaker/mod.ts";
 import { VirtualClock } from "../../src/clock/mod.ts";
-import {
-  CircuitOpenError,
-  ServiceUnavailableError,
-  TimeoutError,
-} from "../../src/errors.ts";
+import { CircuitOpenError, ServiceUnavailableError, TimeoutError } from "../../src/errors.ts";
 import { Bulkhead, ServiceCaller } from "../../src/resilience/mod.ts";
 import { RetryPolicy } from "../../src/retry/mod.ts";
-import {
-  breakerOptions,
-  constantRandom,
-  retryOptions,
-} from "../_support/fixtures.ts";
+import { breakerOptions, constantRandom, retryOptions } from "../_support/fixtures.ts";
 
 function setup(timeoutMs = 30_000) {
   const clock = new VirtualClock();
@@ -73,9 +65,7 @@ Deno.test("an attempt past its deadline becomes a TimeoutError and counts as a f
   await assert.rejects(result, CircuitOpenError);
   assert.equal(signals.length, 3);
   assert.ok(
-    signals.every((signal) =>
-      signal.aborted && signal.reason instanceof TimeoutError
-    ),
+    signals.every((signal) => signal.aborted && signal.reason instanceof TimeoutError),
   );
   assert.match(breakers.get("tts").snapshot().lastErrorClass!, /TimeoutError/);
 });

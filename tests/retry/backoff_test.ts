@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { defaultConfig } from "../../config/defaults.ts";
-import {
-  type BackoffOptions,
-  type JitterMode,
-  nextDelay,
-} from "../../src/retry/mod.ts";
+import { type BackoffOptions, type JitterMode, nextDelay } from "../../src/retry/mod.ts";
 
 const defaults: BackoffOptions = { ...defaultConfig.retry };
 
@@ -13,9 +9,7 @@ Deno.test("default delays are 5 s, 10 s and 20 s plus jitter below 1 s", () => {
   const draws = [0.25, 0.5, 0.75];
   let i = 0;
   const random = () => draws[i++];
-  const delays = [0, 1, 2].map((attempt) =>
-    nextDelay(defaults, attempt, 0, random)
-  );
+  const delays = [0, 1, 2].map((attempt) => nextDelay(defaults, attempt, 0, random));
   assert.deepEqual(delays, [5_250, 10_500, 20_750]);
 });
 

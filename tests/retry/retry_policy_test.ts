@@ -11,8 +11,7 @@ import {
 import { type RetryEvent, RetryPolicy } from "../../src/retry/mod.ts";
 import { constantRandom, retryOptions } from "../_support/fixtures.ts";
 
-const unavailable = () =>
-  new ServiceUnavailableError({ service: "tts", status: 503 });
+const unavailable = () => new ServiceUnavailableError({ service: "tts", status: 503 });
 
 function failingTimes<T>(
   times: number,
@@ -23,9 +22,7 @@ function failingTimes<T>(
   const calledAt: number[] = [];
   const fn = () => {
     calledAt.push(clock.now());
-    return calledAt.length <= times
-      ? Promise.reject(error())
-      : Promise.resolve(value);
+    return calledAt.length <= times ? Promise.reject(error()) : Promise.resolve(value);
   };
   return { fn, calledAt };
 }
@@ -70,9 +67,7 @@ Deno.test("retries stop after maxRetries with a typed give-up that keeps the las
   assert.equal(last.type, "give-up");
   assert.equal(last.type === "give-up" && last.reason, "exhausted");
   assert.deepEqual(
-    events.filter((e) => e.type === "retry").map((e) =>
-      e.type === "retry" && e.delayMs
-    ),
+    events.filter((e) => e.type === "retry").map((e) => e.type === "retry" && e.delayMs),
     [
       5_000,
       10_000,
@@ -233,9 +228,7 @@ Deno.test("events report every attempt with its context", async () => {
   const events: RetryEvent[] = [];
   using _ = retry.onEvent((event) => events.push(event));
   const { fn } = failingTimes(1, unavailable, "ok", clock);
-  await clock.run(() =>
-    retry.execute(fn, { context: { service: "tts", contactId: "c1" } })
-  );
+  await clock.run(() => retry.execute(fn, { context: { service: "tts", contactId: "c1" } }));
   assert.deepEqual(events.map((e) => `${e.type}:${e.attempt}`), [
     "attempt:1",
     "retry:1",
@@ -253,9 +246,7 @@ Deno.test("one policy serves concurrent calls without sharing their state", asyn
   });
   const a = failingTimes(2, unavailable, "a", clock);
   const b = failingTimes(0, unavailable, "b", clock);
-  const results = await clock.run(() =>
-    Promise.all([retry.execute(a.fn), retry.execute(b.fn)])
-  );
+  const results = await clock.run(() => Promise.all([retry.execute(a.fn), retry.execute(b.fn)]));
   assert.deepEqual(results, ["a", "b"]);
   assert.deepEqual(a.calledAt, [0, 5_000, 15_000]);
 });

@@ -52,9 +52,7 @@ Deno.test("GET /status reports version, progress, breakers, health, alerts and o
   assert.equal(status.version, "9.9.9");
   assert.equal(status.campaign.counts.completed, 3);
   assert.equal(status.campaign.total, 3);
-  const llm = status.services.find((s: { service: string }) =>
-    s.service === "llm"
-  );
+  const llm = status.services.find((s: { service: string }) => s.service === "llm");
   assert.equal(llm.breaker.state, "CLOSED");
   assert.equal(llm.breaker.consecutiveFailures, 1);
   assert.equal(llm.breaker.lastErrorClass, "ServiceUnavailableError");
@@ -216,9 +214,7 @@ Deno.test("a forced-open breaker reports no time to half-open in /status", async
   t.agent.breakers.get("crm").forceOpen();
   t.clock.advance(60_000);
   const body = await (await t.app.request("/status")).json();
-  const crm = body.services.find((s: { service: string }) =>
-    s.service === "crm"
-  );
+  const crm = body.services.find((s: { service: string }) => s.service === "crm");
   assert.equal(
     crm.breaker.msToHalfOpen,
     null,

@@ -14,11 +14,7 @@ import {
   startFakeHubSpot,
   startFakeWebhookCrm,
 } from "../../src/fake_providers/mod.ts";
-import {
-  type CallOutcome,
-  HubSpotCrm,
-  WebhookCrm,
-} from "../../src/services/mod.ts";
+import { type CallOutcome, HubSpotCrm, WebhookCrm } from "../../src/services/mod.ts";
 
 const token = "crm-canary-token-0003";
 const outcome: CallOutcome = {

@@ -9,10 +9,7 @@ import {
   RateLimitError,
   ServiceUnavailableError,
 } from "../../src/errors.ts";
-import {
-  type HttpFaultRule,
-  startFakeElevenLabs,
-} from "../../src/fake_providers/mod.ts";
+import { type HttpFaultRule, startFakeElevenLabs } from "../../src/fake_providers/mod.ts";
 import { ElevenLabsTts, sha256Hex } from "../../src/services/mod.ts";
 
 const key = "xi-canary-key-0002";
@@ -109,8 +106,7 @@ const rows: {
     check: (e) => e instanceof RateLimitError && e.retryAfterMs === 2_000,
   },
   {
-    name:
-      "401 quota_exceeded (old shape, detail.status only) is service-wide QuotaExceededError",
+    name: "401 quota_exceeded (old shape, detail.status only) is service-wide QuotaExceededError",
     fault: { fail: "quota" },
     check: (e) => e instanceof QuotaExceededError && isServiceWide(e),
   },
@@ -128,8 +124,7 @@ const rows: {
     check: (e) => e instanceof AuthenticationError && isServiceWide(e),
   },
   {
-    name:
-      "400 max_character_limit_exceeded is this contact's InvalidRequestError",
+    name: "400 max_character_limit_exceeded is this contact's InvalidRequestError",
     text: "x".repeat(6_000),
     check: (e) => e instanceof InvalidRequestError && !isServiceWide(e),
   },
@@ -174,8 +169,7 @@ const rows: {
       status,
       body: { detail: { code: "service_unavailable", message: "down" } },
     },
-    check: (e: unknown) =>
-      e instanceof ServiceUnavailableError && e.status === status,
+    check: (e: unknown) => e instanceof ServiceUnavailableError && e.status === status,
   })),
 ];
 

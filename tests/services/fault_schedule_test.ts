@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
 import { VirtualClock } from "../../src/clock/mod.ts";
-import {
-  AuthenticationError,
-  RateLimitError,
-  ServiceUnavailableError,
-} from "../../src/errors.ts";
+import { AuthenticationError, RateLimitError, ServiceUnavailableError } from "../../src/errors.ts";
 import { FaultSchedule, MockCrm, MockTts } from "../../src/services/mod.ts";
 
 Deno.test("a rule with calls covers that many calls, then the next rule applies", () => {

@@ -9,10 +9,7 @@ import {
   RateLimitError,
   ServiceUnavailableError,
 } from "../../src/errors.ts";
-import {
-  type HttpFaultRule,
-  startFakeOpenAi,
-} from "../../src/fake_providers/mod.ts";
+import { type HttpFaultRule, startFakeOpenAi } from "../../src/fake_providers/mod.ts";
 import { OpenAiLlm } from "../../src/services/mod.ts";
 
 const key = "sk-test-canary-0001";
@@ -72,8 +69,7 @@ const rows: {
       e.code === "rate_limit_exceeded",
   },
   {
-    name:
-      "429 insufficient_quota is a service-wide QuotaExceededError, not a rate limit",
+    name: "429 insufficient_quota is a service-wide QuotaExceededError, not a rate limit",
     fault: { fail: "quota" },
     check: (e) => e instanceof QuotaExceededError && isServiceWide(e),
   },
@@ -141,8 +137,7 @@ const rows: {
         error: { message: "try again", type: "server_error", code: null },
       },
     },
-    check: (e: unknown) =>
-      e instanceof ServiceUnavailableError && e.status === status,
+    check: (e: unknown) => e instanceof ServiceUnavailableError && e.status === status,
   })),
   ...[500, 502, 503, 504].map((status) => ({
     name: `${status} is ServiceUnavailableError`,
@@ -150,15 +145,12 @@ const rows: {
       status,
       body: { error: { message: "down", type: "server_error", code: null } },
     },
-    check: (e: unknown) =>
-      e instanceof ServiceUnavailableError && e.status === status,
+    check: (e: unknown) => e instanceof ServiceUnavailableError && e.status === status,
   })),
   {
-    name:
-      "200 without choices[0].message.content is a transient malformed response",
+    name: "200 without choices[0].message.content is a transient malformed response",
     fault: { status: 200, body: { choices: [] } },
-    check: (e) =>
-      e instanceof ServiceUnavailableError && e.code === "malformed_response",
+    check: (e) => e instanceof ServiceUnavailableError && e.code === "malformed_response",
   },
 ];
 

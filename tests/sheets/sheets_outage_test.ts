@@ -9,11 +9,7 @@ import { parseConfig } from "../../src/config/mod.ts";
 import { InMemoryCampaignStore, InMemoryOutbox } from "../../src/ledger/mod.ts";
 import { createStatusApp } from "../../src/server/mod.ts";
 import { createMockServices } from "../../src/services/mod.ts";
-import {
-  createSheetsSink,
-  type SheetRow,
-  SheetsLogSink,
-} from "../../src/sheets/mod.ts";
+import { createSheetsSink, type SheetRow, SheetsLogSink } from "../../src/sheets/mod.ts";
 import { contacts } from "../_support/agent.ts";
 import { json, stubFetch } from "../_support/stub_fetch.ts";
 
@@ -223,9 +219,7 @@ Deno.test("no window of 60 s holds more appends than maxWritesPerMinute, a slow 
   await clock.run(() => sheets.flush());
   assert.equal(fetch.appends.length, 45);
   for (const at of fetch.appends) {
-    const inWindow = fetch.appends.filter((t) =>
-      t >= at && t < at + 60_000
-    ).length;
+    const inWindow = fetch.appends.filter((t) => t >= at && t < at + 60_000).length;
     assert.ok(inWindow <= 20, `${inWindow} appends in the minute from ${at}`);
   }
 });

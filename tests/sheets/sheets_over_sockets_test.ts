@@ -6,17 +6,10 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { systemClock } from "../../src/clock/mod.ts";
-import {
-  type HttpFaultRule,
-  startFakeSheets,
-} from "../../src/fake_providers/mod.ts";
+import { type HttpFaultRule, startFakeSheets } from "../../src/fake_providers/mod.ts";
 import { createFreshConnectionFetch } from "../../src/http/mod.ts";
 import { InMemoryOutbox, type Outbox } from "../../src/ledger/mod.ts";
-import {
-  GoogleAccessToken,
-  type SheetRow,
-  SheetsLogSink,
-} from "../../src/sheets/mod.ts";
+import { GoogleAccessToken, type SheetRow, SheetsLogSink } from "../../src/sheets/mod.ts";
 import { breakerOptions, retryOptions } from "../_support/fixtures.ts";
 
 const { privateKey, publicKey } = generateKeyPairSync("rsa", {
@@ -41,8 +34,7 @@ function sinkFor(
   url: string,
   outbox: Outbox,
   freshFetch: typeof fetch,
-  overrides: { timeoutMs?: number; maxRetries?: number; batchRows?: number } =
-    {},
+  overrides: { timeoutMs?: number; maxRetries?: number; batchRows?: number } = {},
 ) {
   const deps = { fetch, freshFetch, clock: systemClock };
   const token = new GoogleAccessToken(

@@ -12,11 +12,7 @@ import {
   signServiceAccountJwt,
 } from "../../src/sheets/mod.ts";
 import { breakerOptions, retryOptions } from "../_support/fixtures.ts";
-import {
-  json,
-  type StubbedRequest,
-  stubFetch,
-} from "../_support/stub_fetch.ts";
+import { json, type StubbedRequest, stubFetch } from "../_support/stub_fetch.ts";
 
 const { privateKey, publicKey } = generateKeyPairSync("rsa", {
   modulusLength: 2048,
@@ -30,8 +26,7 @@ const key = {
 const tokenUrl = "https://oauth2.googleapis.com/token";
 const start = Date.parse("2026-11-28T12:00:00Z");
 
-const decode = (part: string) =>
-  JSON.parse(Buffer.from(part, "base64url").toString());
+const decode = (part: string) => JSON.parse(Buffer.from(part, "base64url").toString());
 
 Deno.test("the JWT has the RS256 header and claims and verifies with the public key", () => {
   const jwt = signServiceAccountJwt(key, tokenUrl, start);
@@ -302,9 +297,7 @@ Deno.test("a 401 refreshes the token once; a 403 keeps the rows and reports a co
     "one refresh after the 401",
   );
   assert.ok(
-    events.some((e) =>
-      e.type === "configuration-error" && /PERMISSION_DENIED/.test(e.message)
-    ),
+    events.some((e) => e.type === "configuration-error" && /PERMISSION_DENIED/.test(e.message)),
   );
   assert.equal(await outbox.size("sheets"), 1, "the row waits for the fix");
 });

@@ -24,9 +24,7 @@ Deno.test("the seed scenario keeps its invariants and completes every contact", 
     "breaker-open:tts:resolved",
   ]);
   assert.ok(
-    events.some((e) =>
-      e.type === "alert" && e.decision === "suppressed:duplicate"
-    ),
+    events.some((e) => e.type === "alert" && e.decision === "suppressed:duplicate"),
   );
 });
 
