@@ -8,7 +8,8 @@ import { configure, dispose, disposeSync } from "@logtape/logtape";
 import { dirname } from "node:path";
 import { runCli, signalExitCode } from "./src/cli/mod.ts";
 import { createFreshConnectionFetch } from "./src/http/mod.ts";
-import { buildLogConfig, redactText } from "./src/logging/mod.ts";
+import { buildLogConfig } from "./src/logging/mod.ts";
+import { redactText } from "./src/redact/mod.ts";
 
 const encoder = new TextEncoder();
 const writeLine = (file: typeof Deno.stdout, line: string) => {

@@ -1,9 +1,9 @@
 import { getLogger } from "@logtape/logtape";
-import { createAgent, reportProgress, summaryLine } from "../agent/mod.ts";
+import { createAgent, logAgentEvent, reportProgress, summaryLine } from "../agent/mod.ts";
 import { type Clock, systemClock } from "../clock/mod.ts";
 import type { AgentConfig } from "../config/mod.ts";
 import { loadContacts } from "../contacts/mod.ts";
-import { logAgentEvent } from "../logging/mod.ts";
+
 import type { RunSummary } from "../processor/mod.ts";
 import { createServices } from "../services/mod.ts";
 import { createSheetsSink } from "../sheets/mod.ts";

@@ -1,7 +1,7 @@
-import { narrate } from "../agent/mod.ts";
+import { logAgentEvent, narrate } from "../agent/mod.ts";
 import { ioTrackedFetch, seededRandom, systemClock, VirtualClock } from "../clock/mod.ts";
 import type { AgentConfig } from "../config/mod.ts";
-import { logAgentEvent } from "../logging/mod.ts";
+
 import { runSimulation, seedScenario, withConfiguredFaults } from "../simulation/mod.ts";
 import { type CliIo, ExitCode } from "./cli_io.ts";
 import { UsageError } from "./usage_error.ts";

@@ -1,6 +1,6 @@
 import type { Clock } from "../clock/mod.ts";
 import { ConnectionError, NotFoundError, ServiceUnavailableError } from "../errors.ts";
-import { redactText } from "../logging/mod.ts";
+import { redactText } from "../redact/mod.ts";
 import { classifyResponse, type ErrorTable } from "./error_table.ts";
 import { BodyTooLargeError, readBodyCapped } from "./read_body.ts";
 import { parseRetryAfter } from "./retry_after.ts";

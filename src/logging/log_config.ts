@@ -11,7 +11,7 @@ import {
   withFilter,
 } from "@logtape/logtape";
 import { redactByField, redactByPattern } from "@logtape/redaction";
-import { redactText, secretFieldPatterns, secretTextPatterns } from "./redact.ts";
+import { redactText, secretFieldPatterns, secretTextPatterns } from "../redact/mod.ts";
 
 /** Where logs go. */
 export interface LogOptions {

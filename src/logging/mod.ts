@@ -1,8 +1,5 @@
 /**
- * Logging: the LogTape configuration `main.ts` applies, redaction, and agent events as
- * structured records.
+ * Logging: the LogTape configuration `main.ts` applies, with secrets redacted from every line.
  * @module
  */
 export { buildLogConfig, type LogOptions } from "./log_config.ts";
-export { redactText, secretFieldPatterns, secretTextPatterns } from "./redact.ts";
-export { logAgentEvent } from "./log_agent_events.ts";

@@ -1,5 +1,6 @@
 import { getLogger, type LogLevel } from "@logtape/logtape";
-import { type AgentEvent, describeEvent } from "../agent/mod.ts";
+import type { AgentEvent } from "./agent_event.ts";
+import { describeEvent } from "./describe_event.ts";
 
 const categories: Record<string, string> = {
   attempt: "retry",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { configure, type LogRecord, reset } from "@logtape/logtape";
-import { logAgentEvent } from "../../src/logging/mod.ts";
+import { logAgentEvent } from "../../src/agent/mod.ts";
 
 Deno.test("a deferral is logged as normal operation, a failure as an error", async () => {
   const records: LogRecord[] = [];
