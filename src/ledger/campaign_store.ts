@@ -135,6 +135,11 @@ export interface CampaignStore extends AsyncDisposable {
   resumeInterrupted(campaign: string, now: number): Promise<number>;
   /** Takes the next pending contact, marking it in_progress. */
   claimNext(campaign: string, now: number): Promise<ContactRecord | undefined>;
+  /** Takes up to `limit` pending contacts at once (one transaction), in order, marking them
+   * in_progress. */
+  claim(campaign: string, now: number, limit: number): Promise<ContactRecord[]>;
+  /** Puts contacts claimed but never started back to pending (a worker stopping early). */
+  unclaim(campaign: string, contactIds: readonly string[], now: number): Promise<void>;
   /** Saves one step's output (and the attempts so far) and marks the step reached. */
   saveStep(
     campaign: string,

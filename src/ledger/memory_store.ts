@@ -119,15 +119,27 @@ export class InMemoryCampaignStore implements CampaignStore {
     return Promise.resolve(interrupted.length);
   }
 
-  claimNext(campaign: string, _now: number): Promise<ContactRecord | undefined> {
+  async claimNext(campaign: string, now: number): Promise<ContactRecord | undefined> {
+    return (await this.claim(campaign, now, 1))[0];
+  }
+
+  claim(campaign: string, _now: number, limit: number): Promise<ContactRecord[]> {
     const queue = this.#campaign(campaign);
-    while (queue.head < queue.pending.length) {
+    const claimed: ContactRecord[] = [];
+    while (claimed.length < limit && queue.head < queue.pending.length) {
       const next = queue.pending[queue.head++];
       if (next.state !== "pending") continue;
       next.state = "in_progress";
-      return Promise.resolve(snapshot(next));
+      claimed.push(snapshot(next));
     }
-    return Promise.resolve(undefined);
+    return Promise.resolve(claimed);
+  }
+
+  unclaim(campaign: string, contactIds: readonly string[], _now: number): Promise<void> {
+    const entries = contactIds.map((id) => this.#entry(campaign, id))
+      .filter((entry) => entry.state === "in_progress");
+    this.#makePending(campaign, entries);
+    return Promise.resolve();
   }
 
   #makePending(campaign: string, entries: Entry[]): void {

@@ -110,6 +110,7 @@ function ledgerError(path: string, error: unknown): LedgerError | Error {
 
 interface Row {
   id: string;
+  seq: number;
   attempts: string;
   defer_until: number;
   crm_key: string;
@@ -171,11 +172,16 @@ export class SqliteCampaignStore implements CampaignStore {
       resume: prepare(
         "UPDATE contacts SET state = 'pending', updated_at = ? WHERE campaign = ? AND state = 'in_progress'",
       ),
+      // By rowid: an IN over (campaign, id) made SQLite walk the whole campaign for each claim.
       claim: prepare(
         `UPDATE contacts SET state = 'in_progress', updated_at = ?
-         WHERE campaign = ? AND id = (
-           SELECT id FROM contacts WHERE campaign = ? AND state = 'pending' ORDER BY seq LIMIT 1)
+         WHERE rowid IN (
+           SELECT rowid FROM contacts WHERE campaign = ? AND state = 'pending' ORDER BY seq LIMIT ?)
          RETURNING *`,
+      ),
+      unclaim: prepare(
+        `UPDATE contacts SET state = 'pending', updated_at = ?
+         WHERE campaign = ? AND id = ? AND state = 'in_progress'`,
       ),
       saveStep: prepare(
         `UPDATE contacts SET step = ?, script = COALESCE(?, script), audio = COALESCE(?, audio),
@@ -318,9 +324,21 @@ export class SqliteCampaignStore implements CampaignStore {
     return Promise.resolve(Number(this.#statements.resume.run(now, campaign).changes));
   }
 
-  claimNext(campaign: string, now: number): Promise<ContactRecord | undefined> {
-    const row = this.#statements.claim.get(now, campaign, campaign) as Row | undefined;
-    return Promise.resolve(row ? toRecord(row) : undefined);
+  async claimNext(campaign: string, now: number): Promise<ContactRecord | undefined> {
+    return (await this.claim(campaign, now, 1))[0];
+  }
+
+  claim(campaign: string, now: number, limit: number): Promise<ContactRecord[]> {
+    const rows = this.#statements.claim.all(now, campaign, limit) as unknown as Row[];
+    rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+    return Promise.resolve(rows.map(toRecord));
+  }
+
+  unclaim(campaign: string, contactIds: readonly string[], now: number): Promise<void> {
+    this.#transaction(() => {
+      for (const id of contactIds) this.#statements.unclaim.run(now, campaign, id);
+    });
+    return Promise.resolve();
   }
 
   saveStep(

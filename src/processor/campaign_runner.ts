@@ -1,6 +1,7 @@
 import type { BreakerRegistry, CircuitBreaker } from "../breaker/mod.ts";
 import type { Clock } from "../clock/mod.ts";
 import { Emitter } from "../events/mod.ts";
+import { ClaimQueue } from "./_claim_queue.ts";
 import type { CampaignStore, ContactRecord, StepOutputs } from "../ledger/mod.ts";
 import type { CallProcessor, StepEvent } from "./call_processor.ts";
 import type { ContactProgress, ContactResult, RunSummary, Step } from "./contact_result.ts";
@@ -94,9 +95,15 @@ export class CampaignRunner {
     let ended: RunSummary["ended"] = "finished";
     let waitingSince: number | undefined;
     while (true) {
+      // One claim per batch of `concurrency` contacts, handed out in the campaign's order.
+      const claims = new ClaimQueue(store, campaign, this.#options.concurrency, () => clock.now());
       const results = await Promise.allSettled(
-        Array.from({ length: this.#options.concurrency }, () => this.#worker(stopped, stop, fatal)),
+        Array.from(
+          { length: this.#options.concurrency },
+          () => this.#worker(claims, stopped, stop, fatal),
+        ),
       );
+      await claims.release().catch(() => {});
       const failure = results.find((r) => r.status === "rejected");
       if (failure) throw (failure as PromiseRejectedResult).reason;
       if (stopped()) {
@@ -204,16 +211,17 @@ export class CampaignRunner {
   }
 
   async #worker(
+    claims: ClaimQueue,
     stopped: () => boolean | undefined,
     abort: AbortSignal,
     fatal: AbortController,
   ): Promise<void> {
-    const { store, clock } = this.#deps;
+    const { clock } = this.#deps;
     let yieldedAt = clock.now();
     try {
       while (!stopped()) {
         if (this.#options.deadline !== undefined && clock.now() >= this.#options.deadline) return;
-        const record = await store.claimNext(this.#options.campaign, clock.now());
+        const record = await claims.next();
         if (!record) return;
         await this.#process(record, abort);
         // With fast services (a synchronous ledger, promises already resolved) a worker would

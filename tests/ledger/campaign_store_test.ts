@@ -149,6 +149,23 @@ for (const [kind, make] of stores) {
     assert.equal(await store.nextDeferredAt("x", 5_000), 9_000);
   });
 
+  Deno.test(`${kind} store: contacts are claimed a few at a time, in order, and unclaimed if never started`, async () => {
+    await using store = make();
+    await store.ensureCampaign("x", 0);
+    await store.addContacts("x", contacts(5), 0);
+    const first = await store.claim("x", 1, 3);
+    assert.deepEqual(first.map((r) => r.contact.id), ["c1", "c2", "c3"]);
+    assert.equal((await store.counts("x")).in_progress, 3);
+    await store.unclaim("x", ["c2", "c3"], 2);
+    assert.deepEqual([(await store.counts("x")).in_progress, (await store.counts("x")).pending], [
+      1,
+      4,
+    ]);
+    const next = await store.claim("x", 3, 10);
+    assert.deepEqual(next.map((r) => r.contact.id), ["c2", "c3", "c4", "c5"]);
+    assert.deepEqual(await store.claim("x", 4, 10), []);
+  });
+
   Deno.test(`${kind} store: CRM keys are unambiguous and fixed when the contact is added`, async () => {
     await using store = make();
     for (
