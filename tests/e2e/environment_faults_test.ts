@@ -161,3 +161,28 @@ Deno.test("exit codes describe this run: a finished campaign run again exits 0, 
   const again = await ws.run();
   assert.equal(again.code, 0, again.stderr);
 });
+
+Deno.test("a ledger in a folder nobody may write: exit 2 naming --db, before any contact is loaded", async () => {
+  await using ws = await workspace();
+  const first = await ws.run();
+  assert.equal(first.code, 0, first.stderr);
+  // Root ignores file modes; an immutable folder is refused even to root (ext4's chattr).
+  const lock = await new Deno.Command("chattr", { args: ["+i", `${ws.dir}/data`], stderr: "null" })
+    .output().catch(() => ({ success: false }));
+  if (!lock.success) {
+    // deno-lint-ignore no-console -- the reason must reach the test output
+    console.log("SKIPPED: chattr could not make the ledger's folder read-only here");
+    return;
+  }
+  try {
+    const locked = await ws.run();
+    assert.equal(locked.code, 2, locked.stderr);
+    assert.match(
+      locked.stderr,
+      /--db data\/ledger\.db: cannot be opened \(its folder is missing or not writable\)/,
+    );
+    assert.doesNotMatch(locked.stderr, /loaded contacts\.csv|\n\s+at /);
+  } finally {
+    await new Deno.Command("chattr", { args: ["-i", `${ws.dir}/data`] }).output();
+  }
+});
