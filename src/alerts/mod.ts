@@ -10,7 +10,6 @@ export {
   type AlertLabels,
   type AlertManager,
   type Notification,
-  severities,
   type Severity,
 } from "./alert.ts";
 export { ChannelDelivery, type DeliveryOptions, type DeliveryResult } from "./channel_delivery.ts";
@@ -19,19 +18,9 @@ export {
   RoutingAlertManager,
   type RoutingOptions,
 } from "./routing_alert_manager.ts";
-export { LogAlertChannel, MemoryAlertChannel } from "./channels.ts";
-export {
-  escapeHtml,
-  notificationHtml,
-  notificationText,
-  notificationTitle,
-} from "./format_notification.ts";
-export {
-  splitMessage,
-  TelegramChannel,
-  type TelegramChannelOptions,
-  telegramMaxLength,
-} from "./telegram_channel.ts";
+export { MemoryAlertChannel } from "./channels.ts";
+
+export { splitMessage, TelegramChannel, type TelegramChannelOptions } from "./telegram_channel.ts";
 export {
   type EmailChannelOptions,
   ResendEmailChannel,
@@ -42,6 +31,5 @@ export {
   WebhookAlertChannel,
   type WebhookAlertOptions,
 } from "./webhook_alert_channel.ts";
-export { resendErrors, sendGridErrors } from "./_email_errors.ts";
-export { telegramErrors } from "./_telegram_errors.ts";
+
 export { type AlertingDeps, createAlerting } from "./create_alerting.ts";

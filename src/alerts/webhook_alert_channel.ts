@@ -1,7 +1,6 @@
 import { createHmac } from "node:crypto";
 import type { Clock } from "../clock/mod.ts";
-import { HttpClient, type HttpDeps } from "../http/mod.ts";
-import { webhookErrors } from "../services/mod.ts";
+import { HttpClient, type HttpDeps, webhookErrors } from "../http/mod.ts";
 import type { AlertChannel, Notification } from "./alert.ts";
 
 /** Settings of the webhook alert channel. */

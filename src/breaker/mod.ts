@@ -2,7 +2,7 @@
  * Circuit breakers: one {@link CircuitBreaker} per service, kept in a {@link BreakerRegistry}.
  * @module
  */
-export { type BreakerOptions, type TripMode, validateBreakerOptions } from "./breaker_options.ts";
+export { type BreakerOptions, type TripMode } from "./breaker_options.ts";
 export {
   type BreakerSnapshot,
   type BreakerState,

@@ -3,7 +3,6 @@
  * @module
  */
 export { type CliIo, ExitCode } from "./cli_io.ts";
-export { mainHelp, runCli } from "./run_cli.ts";
-export { UsageError } from "./usage_error.ts";
-export { parseSimulateArgs, simulateHelp } from "./simulate_command.ts";
+export { runCli } from "./run_cli.ts";
+
 export { signalExitCode } from "./cli_io.ts";

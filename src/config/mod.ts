@@ -3,7 +3,7 @@
  * per-service policies.
  * @module
  */
-export { type AgentConfig, type ChannelConfig, configSchema, type ServiceName } from "./schema.ts";
+export { type AgentConfig, type ChannelConfig, type ServiceName } from "./schema.ts";
 export {
   deepMerge,
   parseConfig,

@@ -2,8 +2,8 @@
  * Contacts in: CSV and JSON Lines files, streamed, each row validated with its line number.
  * @module
  */
-export { type ContactRow, toContactRow } from "./contact_row.ts";
+export { type ContactRow } from "./contact_row.ts";
 export { type CsvRecord, csvRecords } from "./csv_records.ts";
-export { ContactsFileError, defaultMaxRecordBytes, type Line, readLines } from "./read_lines.ts";
+export { ContactsFileError, type Line, readLines } from "./read_lines.ts";
 export { type ContactsFormat, formatOf, readContacts } from "./read_contacts.ts";
 export { loadContacts, type LoadReport } from "./load_contacts.ts";

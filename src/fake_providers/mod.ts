@@ -12,12 +12,8 @@ export {
   type RecordedRequest,
   serveFake,
 } from "./fake_server.ts";
-export { type FakeOptions, openAiErrorFor, startFakeOpenAi } from "./fake_openai.ts";
-export {
-  elevenLabsErrorFor,
-  type FakeElevenLabsOptions,
-  startFakeElevenLabs,
-} from "./fake_elevenlabs.ts";
-export { type FakeWebhookServer, startFakeWebhookCrm, webhookErrorFor } from "./fake_crm.ts";
-export { type FakeHubSpotServer, hubSpotErrorFor, startFakeHubSpot } from "./fake_hubspot.ts";
-export { type FakeSheetsServer, sheetsErrorFor, startFakeSheets } from "./fake_sheets.ts";
+export { type FakeOptions, startFakeOpenAi } from "./fake_openai.ts";
+export { type FakeElevenLabsOptions, startFakeElevenLabs } from "./fake_elevenlabs.ts";
+export { type FakeWebhookServer, startFakeWebhookCrm } from "./fake_crm.ts";
+export { type FakeHubSpotServer, startFakeHubSpot } from "./fake_hubspot.ts";
+export { type FakeSheetsServer, startFakeSheets } from "./fake_sheets.ts";

@@ -18,5 +18,6 @@ export {
   type HttpRequest,
   type HttpResponse,
 } from "./http_client.ts";
-export { BodyTooLargeError, readBodyCapped } from "./read_body.ts";
+
 export { parseRetryAfter } from "./retry_after.ts";
+export { webhookErrors } from "./webhook_errors.ts";

@@ -10,7 +10,6 @@ export {
   type ContactState,
   crmIdempotencyKey,
   type Deferral,
-  emptyCounts,
   type InvalidRow,
   type LoadResult,
   type LoadSource,

@@ -42,7 +42,10 @@ export interface ProcessorOptions {
 }
 
 /** Called after each step with the progress so far, to make it durable before going on. */
-export type SaveStep = (step: Step, progress: ContactProgress) => Promise<void>;
+export type SaveStep = (step: SavedStep, progress: ContactProgress) => Promise<void>;
+
+/** The steps whose output is saved on its own: the CRM's is saved with the completion. */
+export type SavedStep = Exclude<Step, "crm">;
 
 /**
  * One contact through the pipeline: script (LLM), speech (TTS), outcome (CRM), each through

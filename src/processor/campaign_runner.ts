@@ -3,8 +3,8 @@ import type { Clock } from "../clock/mod.ts";
 import { Emitter } from "../events/mod.ts";
 import { ClaimQueue } from "./_claim_queue.ts";
 import type { CampaignStore, ContactRecord, StepOutputs } from "../ledger/mod.ts";
-import type { CallProcessor, StepEvent } from "./call_processor.ts";
-import type { ContactProgress, ContactResult, RunSummary, Step } from "./contact_result.ts";
+import type { CallProcessor, SavedStep, StepEvent } from "./call_processor.ts";
+import type { ContactProgress, ContactResult, RunSummary } from "./contact_result.ts";
 
 /** What a campaign run announces (besides each step's {@link StepEvent}). */
 export type CampaignEvent =
@@ -325,13 +325,11 @@ function progressOf(record: ContactRecord): ContactProgress {
   };
 }
 
-function outputsOf(step: Step, progress: ContactProgress): StepOutputs {
+function outputsOf(step: SavedStep, progress: ContactProgress): StepOutputs {
   switch (step) {
     case "llm":
       return { script: progress.script?.text };
     case "tts":
       return { audio: progress.audio };
-    case "crm":
-      return { crmRecordId: progress.recordId };
   }
 }

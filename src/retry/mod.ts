@@ -12,5 +12,4 @@ export {
   type RetryEvent,
   type RetryOptions,
   RetryPolicy,
-  validateRetryOptions,
 } from "./retry_policy.ts";

@@ -15,18 +15,11 @@ export type {
   SpeechAudio,
   TtsService,
 } from "./types.ts";
-export {
-  type Behaviour,
-  faultError,
-  type FaultKind,
-  type FaultRule,
-  FaultSchedule,
-} from "./fault_schedule.ts";
+export { type Behaviour, type FaultKind, type FaultRule, FaultSchedule } from "./fault_schedule.ts";
 export {
   createMockServices,
   type MockCallEvent,
   MockCrm,
-  MockLlm,
   type MockOptions,
   type MockServicesOptions,
   MockTts,
@@ -41,8 +34,3 @@ export {
 } from "./elevenlabs_tts.ts";
 export { WebhookCrm, type WebhookCrmOptions } from "./webhook_crm.ts";
 export { HubSpotCrm, type HubSpotCrmOptions } from "./hubspot_crm.ts";
-export { defaultSystemPrompt, scriptRequest } from "./script_prompt.ts";
-export { openAiErrors } from "./_openai_errors.ts";
-export { elevenLabsErrors } from "./_elevenlabs_errors.ts";
-export { webhookErrors } from "./_webhook_errors.ts";
-export { hubSpotErrors } from "./_hubspot_errors.ts";

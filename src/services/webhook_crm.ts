@@ -1,6 +1,5 @@
 import { PermanentError } from "../errors.ts";
-import { HttpClient, type HttpDeps } from "../http/mod.ts";
-import { webhookErrors } from "./_webhook_errors.ts";
+import { HttpClient, type HttpDeps, webhookErrors } from "../http/mod.ts";
 import type { CallOutcome, CrmService, ServiceCallOptions } from "./types.ts";
 
 /** Settings of the webhook CRM. */

@@ -7,11 +7,9 @@ export {
   GoogleAccessToken,
   parseServiceAccountKey,
   type ServiceAccountKey,
-  sheetsScope,
   signServiceAccountJwt,
 } from "./google_token.ts";
 export {
-  sheetColumns,
   type SheetRow,
   type SheetsEvent,
   SheetsLogSink,

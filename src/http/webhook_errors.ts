@@ -1,4 +1,4 @@
-import type { ErrorTable } from "../http/mod.ts";
+import type { ErrorTable } from "./error_table.ts";
 
 /**
  * A generic webhook receiver: 408, 429 and 5xx are transient; 401/403 mean our credentials are
