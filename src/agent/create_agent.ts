@@ -152,6 +152,9 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       await health.stop();
       await deps.sheets?.stop();
       await alerts.flush();
+      // No deadline timer outlives the agent's work.
+      alerts[Symbol.dispose]();
+      caller[Symbol.dispose]();
     },
     async [Symbol.asyncDispose]() {
       await agent.stop();

@@ -31,7 +31,7 @@ export interface DeliveryResult {
  * every one after it while the outbox is not empty, so they are replayed in order. Never
  * throws: a failure is logged and reported.
  */
-export class ChannelDelivery {
+export class ChannelDelivery implements Disposable {
   readonly channel: AlertChannel;
   readonly breaker: CircuitBreaker;
   readonly #calls: ResilientService;
@@ -62,6 +62,11 @@ export class ChannelDelivery {
       timeoutMs: channel.timeoutMs ?? 10_000,
     }, deps);
     this.#limiter = new RateLimiter({ perMinute: options.perMinute }, deps);
+  }
+
+  /** Clears the delivery's deadline timer. */
+  [Symbol.dispose](): void {
+    this.#calls[Symbol.dispose]();
   }
 
   /** Notifications waiting in the outbox. */

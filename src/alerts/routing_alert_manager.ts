@@ -33,7 +33,7 @@ export type AlertDecision =
  * an `error` alert about a service whose breaker-open alert fires is inhibited (the outage
  * is already known). Delivery happens in the background; nothing here throws to the caller.
  */
-export class RoutingAlertManager implements AlertManager {
+export class RoutingAlertManager implements AlertManager, Disposable {
   readonly #options: RoutingOptions;
   readonly #deliveries: Map<string, ChannelDelivery>;
   readonly #clock: Clock;
@@ -131,6 +131,11 @@ export class RoutingAlertManager implements AlertManager {
       status: "resolved",
       at: this.#clock.now(),
     });
+  }
+
+  /** Clears the channels' deadline timers (after {@link flush}). */
+  [Symbol.dispose](): void {
+    for (const delivery of this.#deliveries.values()) delivery[Symbol.dispose]();
   }
 
   /** Sends every pending group now, and waits for all deliveries in flight. */

@@ -1,9 +1,10 @@
 import type { CircuitBreaker } from "../breaker/mod.ts";
-import { type Clock, withTimeout } from "../clock/mod.ts";
+import type { Clock } from "../clock/mod.ts";
 import { errorClass, RetriesExhaustedError, TimeoutError } from "../errors.ts";
 import { Emitter } from "../events/mod.ts";
 import type { CallContext, RetryHalt, RetryPolicy } from "../retry/mod.ts";
 import type { Bulkhead } from "./bulkhead.ts";
+import { Deadlines } from "./_deadlines.ts";
 
 /** How one service is called: its retry policy, breaker, attempt deadline and bulkhead. */
 export interface ServiceCallPolicy {
@@ -54,17 +55,24 @@ export interface ServiceCallOptions {
  * A service that asks for a pause longer than `maxRetryAfterMs` has its breaker held open
  * for that long, so no caller calls it before the time it asked for.
  */
-export class ResilientService {
+export class ResilientService implements Disposable {
   readonly name: string;
   readonly policy: Readonly<ServiceCallPolicy>;
   readonly #clock: Clock;
   readonly #attempts = new Emitter<AttemptEnd>();
   readonly #halt: RetryHalt;
+  readonly #deadlines: Deadlines;
 
   constructor(name: string, policy: ServiceCallPolicy, deps: { clock: Clock }) {
     this.name = name;
     this.policy = policy;
     this.#clock = deps.clock;
+    const { timeoutMs } = policy;
+    this.#deadlines = new Deadlines(
+      deps.clock,
+      timeoutMs,
+      () => new TimeoutError({ service: name, timeoutMs }),
+    );
     const { breaker } = policy;
     this.#halt = {
       check: () => breaker.openError(),
@@ -73,6 +81,11 @@ export class ResilientService {
           if (change.to === "OPEN") stop(breaker.openError() ?? new Error("circuit open"));
         }),
     };
+  }
+
+  /** Clears the deadline timer (calls still running are not cut short by it any more). */
+  [Symbol.dispose](): void {
+    this.#deadlines[Symbol.dispose]();
   }
 
   /** Subscribes to the end of every attempt that reached the service. */
@@ -128,19 +141,13 @@ export class ResilientService {
     signal: AbortSignal | undefined,
     options: ServiceCallOptions,
   ): Promise<T> {
-    const { breaker, timeoutMs } = this.policy;
+    const { breaker } = this.policy;
     signal?.throwIfAborted();
     const permit = breaker.acquire();
     options.onSent?.();
     const started = this.#clock.now();
     try {
-      const result = await withTimeout(
-        this.#clock,
-        timeoutMs,
-        fn,
-        () => new TimeoutError({ service: this.name, timeoutMs }),
-        signal,
-      );
+      const result = await this.#deadlines.run(fn, signal);
       breaker.settle(permit, undefined);
       this.#ended(attempt, started, "success");
       return result;

@@ -7,8 +7,9 @@ import {
   type ServiceCallPolicy,
 } from "./resilient_service.ts";
 
-/** Calls the agent's named services, each through its own {@link ResilientService}. */
-export class ServiceCaller {
+/** Calls the agent's named services, each through its own {@link ResilientService}. Dispose
+ * it to clear their deadline timers. */
+export class ServiceCaller implements Disposable {
   readonly #services = new Map<string, ResilientService>();
   readonly #attempts = new Emitter<AttemptEnd>();
 
@@ -18,6 +19,10 @@ export class ServiceCaller {
       service.onAttemptEnd((event) => this.#attempts.emit(event));
       this.#services.set(name, service);
     }
+  }
+
+  [Symbol.dispose](): void {
+    for (const service of this.#services.values()) service[Symbol.dispose]();
   }
 
   /** Subscribes to the end of every attempt that reached a service. */

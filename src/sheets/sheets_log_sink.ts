@@ -186,6 +186,7 @@ export class SheetsLogSink implements AsyncDisposable {
     this.#wake?.abort();
     await loop?.done;
     await this.flush();
+    this.#calls[Symbol.dispose]();
   }
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -200,7 +200,7 @@ Deno.test("a Sheets append dropped after it was applied is sent once, and its ba
       outcome: "completed",
     }),
   ], 0);
-  await sink.flush();
+  await sink.stop(); // flushes once more, then clears its deadline timer
   assert.equal(
     server.requests.filter(isAppend).length,
     1,

@@ -107,3 +107,34 @@ Deno.test("a wait for a slot is not part of the attempt's deadline", async () =>
   assert.deepEqual(results, ["done", "done", "done"]);
   assert.deepEqual(outcomes, ["success@800", "success@1600", "success@2400"]);
 });
+
+Deno.test("deadlines share one timer per service, and each attempt still ends at its own", async () => {
+  const clock = new VirtualClock();
+  const breakers = new BreakerRegistry({ tts: breakerOptions({ failureThreshold: 10 }) }, {
+    clock,
+  });
+  const retry = new RetryPolicy(retryOptions({ maxRetries: 0 }), { clock, random: Math.random });
+  using caller = new ServiceCaller(
+    { tts: { retry, breaker: breakers.get("tts"), timeoutMs: 1_000 } },
+    { clock },
+  );
+  const ended: string[] = [];
+  caller.onAttemptEnd((a) => ended.push(`${a.outcome}@${clock.now()}`));
+  const hang = () => new Promise<never>(() => {});
+  const quick = () => clock.sleep(50).then(() => "ok");
+  const calls: Promise<unknown>[] = [];
+  let peakTimers = 0;
+  await clock.run(async () => {
+    calls.push(caller.call("tts", hang).catch((e) => e));
+    await clock.sleep(100);
+    calls.push(caller.call("tts", quick));
+    await clock.sleep(100);
+    calls.push(caller.call("tts", hang).catch((e) => e));
+    peakTimers = clock.pendingTimers; // two hanging attempts in flight
+    await Promise.all(calls);
+  });
+  assert.deepEqual(ended, ["success@150", "TimeoutError@1000", "TimeoutError@1200"]);
+  assert.equal(peakTimers, 1, "two attempts in flight, one deadline timer");
+  caller[Symbol.dispose]();
+  assert.equal(clock.pendingTimers, 0, "disposing clears the shared timer");
+});

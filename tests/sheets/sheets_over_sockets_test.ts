@@ -141,4 +141,6 @@ Deno.test("a crash while an applied append awaits its answer: the restarted sink
   assert.equal(fake.rows.length, 10);
   await fake.close(); // releases the hung request of the dead process
   await cut;
+  await doomed.stop();
+  await restarted.stop();
 });
