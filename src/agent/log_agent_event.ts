@@ -53,6 +53,8 @@ export function logAgentEvent(event: AgentEvent): void {
   const level = levelOf(event);
   if (!level) return;
   const logger = getLogger(["ai-call-agent", categories[event.type] ?? "processor"]);
+  // Per-attempt events are debug: skip describing them when nothing records debug.
+  if (!logger.isEnabledFor(level)) return;
   const description = describeEvent(event) ?? event.type;
   // The readable line is the message itself, as plain text (a placeholder would be quoted in
   // the JSON log); its own braces are escaped so LogTape reads none of them as placeholders.
