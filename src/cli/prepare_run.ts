@@ -1,7 +1,7 @@
 import { dirname } from "node:path";
 import type { AgentConfig } from "../config/mod.ts";
 import { type ContactRow, ContactsFileError, formatOf, readContacts } from "../contacts/mod.ts";
-import { SqliteCampaignStore } from "../ledger/mod.ts";
+import { acquireLedgerLock, SqliteCampaignStore, thisProcess } from "../ledger/mod.ts";
 import type { CliIo } from "./cli_io.ts";
 import { environmentError } from "./environment_error.ts";
 
@@ -41,6 +41,25 @@ export async function openContactsFile(
       throw environmentError(`--contacts ${path}`, error, "read");
     }
   })();
+}
+
+/**
+ * Takes the ledger for this process (see {@link acquireLedgerLock}): a second `run` on a ledger
+ * in use stops here, exit 2, naming the holder's pid and host, before it loads or resets
+ * anything. Dispose after the store is closed.
+ */
+export async function lockLedger(
+  path: string,
+  io: Pick<CliIo, "mkdir">,
+  now: number,
+): Promise<AsyncDisposable> {
+  if (path === ":memory:") return { [Symbol.asyncDispose]: () => Promise.resolve() };
+  try {
+    await io.mkdir(dirname(path));
+    return await acquireLedgerLock(path, thisProcess(now));
+  } catch (error) {
+    throw environmentError(`--db ${path}`, error, "write");
+  }
 }
 
 /** Opens (creating) the SQLite ledger; a path the task may not write, a damaged file or a

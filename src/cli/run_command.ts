@@ -14,6 +14,7 @@ import { createStatusApp, loopbackHosts } from "../server/mod.ts";
 import {
   bindStatusServer,
   checkWritableFolders,
+  lockLedger,
   openContactsFile,
   openLedger,
 } from "./prepare_run.ts";
@@ -141,6 +142,7 @@ export async function runCommand(
     knownSecrets,
   });
   const rows = await openContactsFile(options.contacts, config, io);
+  await using _ledgerLock = await lockLedger(config.ledger.path, io, clock.now());
   await using store = await openLedger(config.ledger.path, io);
   await using server = await bindStatusServer(config, io);
   const campaign = config.campaign.name;

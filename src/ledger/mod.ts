@@ -20,3 +20,4 @@ export {
 } from "./campaign_store.ts";
 export { applicationId, LedgerError, SqliteCampaignStore } from "./sqlite_store.ts";
 export { InMemoryCampaignStore, InMemoryOutbox } from "./memory_store.ts";
+export { acquireLedgerLock, type LedgerHolder, thisProcess } from "./ledger_lock.ts";
