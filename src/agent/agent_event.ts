@@ -1,53 +1,159 @@
-/**
- * One flat record per thing that happened, merged from every component: the simulation's
- * narrative, `--json` output and the logs are all views of this stream. `t` is clock time
- * since the run started.
- */
-export interface AgentEvent {
-  t: number;
-  type:
-    | "attempt"
-    | "retry"
-    | "give-up"
-    | "breaker"
-    | "health"
-    | "run-start"
-    | "resumed"
-    | "released"
-    | "contact-start"
-    | "step-done"
-    | "contact-done"
-    | "waiting-for-recovery"
-    | "recovery-wait-over"
-    | "deadline-passed"
-    | "alert"
-    | "service-call"
-    | "provider-requests"
-    | "sheets"
-    | "summary"
-    | "invariant-violated";
+import type { Severity } from "../alerts/mod.ts";
+import type { BreakerState } from "../breaker/mod.ts";
+import type { HealthStatus } from "../health/mod.ts";
+import type {
+  CampaignEvent,
+  ContactStatus,
+  DeferReason,
+  FailureReason,
+  RunSummary,
+} from "../processor/mod.ts";
+import type { SheetsEvent } from "../sheets/mod.ts";
+
+/** A retry policy's attempt at a call (debug). */
+export interface AttemptEvent {
+  type: "attempt";
   service?: string;
-  services?: string[];
   contactId?: string;
-  attempt?: number;
-  delayMs?: number;
+  attempt: number;
+}
+
+/** An attempt failed and another follows after `delayMs`. */
+export interface RetryAgentEvent {
+  type: "retry";
+  service?: string;
+  contactId?: string;
+  attempt: number;
+  delayMs: number;
   retryAfterMs?: number;
-  from?: string;
-  to?: string;
-  reason?: string;
-  errorClass?: string;
-  status?: string;
-  step?: string;
-  pass?: number;
-  contacts?: number;
+  errorClass: string;
+}
+
+/** The retry policy stopped: why, after which attempt. */
+export interface GiveUpEvent {
+  type: "give-up";
+  service?: string;
+  contactId?: string;
+  attempt: number;
+  reason: string;
+  errorClass: string;
+}
+
+/** A breaker changed state. */
+export interface BreakerEvent {
+  type: "breaker";
+  service: string;
+  from: BreakerState;
+  to: BreakerState;
+  reason: string;
+}
+
+/** A health probe's result. */
+export interface HealthEvent {
+  type: "health";
+  service: string;
+  status: HealthStatus;
+  from: HealthStatus;
   latencyMs?: number;
-  severity?: string;
-  key?: string;
-  summary?: string;
+  /** The class of the probe's error, when it failed. */
+  errorClass?: string;
+  changed: boolean;
+  breakerState?: BreakerState;
+}
+
+/** How a contact's processing ended this time, flattened for logs and `--json`. */
+export interface ContactDoneEvent {
+  type: "contact-done";
+  contactId: string;
+  status: ContactStatus;
+  /** The service it failed at or waits for; unset when completed. */
+  service?: string;
+  errorClass?: string;
+  reason?: FailureReason | DeferReason;
+  deferrals: number;
+}
+
+/** What the alert manager did with an alert: queued, suppressed, or delivered per channel. */
+export interface AlertEvent {
+  type: "alert";
+  /** `queued`, `suppressed:<why>`, or a channel's `delivered` / `outboxed` / `replayed`. */
+  decision: string;
   channel?: string;
-  delivered?: boolean;
-  recovered?: boolean;
-  reused?: boolean;
-  result?: string;
-  [field: string]: unknown;
+  channels?: string[];
+  notificationId?: string;
+  key: string;
+  severity: Severity;
+  status: "firing" | "resolved";
+  summary: string;
+  service?: string;
+  contactId?: string;
+  errorClass?: string;
+}
+
+/** The Sheets log's own events, under one type; `event` says which. */
+export type SheetsAgentEvent =
+  & { type: "sheets"; event: SheetsEvent["type"] }
+  & Partial<
+    & Omit<Extract<SheetsEvent, { type: "appended" }>, "type">
+    & Omit<Extract<SheetsEvent, { type: "failed" }>, "type">
+    & Omit<Extract<SheetsEvent, { type: "unavailable" }>, "type">
+  >;
+
+/** A call a mock or fake provider received (simulation). */
+export interface ServiceCallEvent {
+  type: "service-call";
+  service: string;
+  operation: string;
+  result: string;
+  breakerState: BreakerState;
+}
+
+/** The simulation's tally of HTTP requests each fake provider received. */
+export interface ProviderRequestsEvent {
+  type: "provider-requests";
+  requests: Record<string, number>;
+}
+
+/** The run's summary. */
+export type SummaryEvent = { type: "summary" } & RunSummary;
+
+/** The simulation found a promise broken. */
+export interface InvariantViolatedEvent {
+  type: "invariant-violated";
+  reason: string;
+}
+
+/**
+ * One record per thing that happened, merged from every component: the simulation's
+ * narrative, `--json` output and the logs are all views of this stream, and each `switch` on
+ * `type` is checked to cover every kind. `t` is clock time since the run started.
+ */
+export type AgentEvent =
+  & { t: number }
+  & (
+    | AttemptEvent
+    | RetryAgentEvent
+    | GiveUpEvent
+    | BreakerEvent
+    | HealthEvent
+    | Exclude<CampaignEvent, { type: "contact-done" }>
+    | ContactDoneEvent
+    | AlertEvent
+    | SheetsAgentEvent
+    | ServiceCallEvent
+    | ProviderRequestsEvent
+    | SummaryEvent
+    | InvariantViolatedEvent
+  );
+
+/** An event before the agent stamps its time. */
+export type UntimedAgentEvent = AgentEvent extends infer E
+  ? E extends unknown ? Omit<E, "t"> : never
+  : never;
+
+/** Ends a `switch` over every event type: it fails to compile when a type is left out, and
+ * ignores (returns undefined for) an event of a type this build does not know. */
+export function unreachableEvent(event: never): undefined {
+  void event;
+  return undefined;
 }

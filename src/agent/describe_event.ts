@@ -1,4 +1,16 @@
-import type { AgentEvent } from "./agent_event.ts";
+import type { RunSummary } from "../processor/mod.ts";
+import {
+  type AgentEvent,
+  type AlertEvent,
+  type ContactDoneEvent,
+  unreachableEvent,
+} from "./agent_event.ts";
+
+/** What a run's summary adds when deliveries wait in the ledger. */
+interface Waiting {
+  rowsWaiting: number;
+  alertsWaiting: number;
+}
 
 const serviceNames: Record<string, string> = { llm: "LLM", tts: "ElevenLabs", crm: "CRM" };
 
@@ -20,8 +32,8 @@ export function timestamp(t: number): string {
  * attempts, health probes that changed nothing).
  */
 export function describeEvent(event: AgentEvent): string | undefined {
-  const who = event.contactId ? `${event.contactId} ` : "";
-  const service = serviceLabel(event.service);
+  const who = "contactId" in event && event.contactId ? `${event.contactId} ` : "";
+  const service = "service" in event ? serviceLabel(event.service) : "";
   switch (event.type) {
     case "run-start":
       return `▶ campaign ${event.campaign}: ${event.contacts} contact(s) to call`;
@@ -31,7 +43,7 @@ export function describeEvent(event: AgentEvent): string | undefined {
       return `▶ ${service} lets calls through again (${event.breakerState}): ${event.contacts} deferred contact(s) back in the queue`;
     case "retry":
       return `  ${who}${service} failed (${event.errorClass}), attempt ${event.attempt}; retry in ${
-        seconds(event.delayMs ?? 0)
+        seconds(event.delayMs)
       }${event.retryAfterMs ? ` (Retry-After ${seconds(event.retryAfterMs)})` : ""}`;
     case "give-up":
       return `  ${who}${service} gave up after attempt ${event.attempt}: ${event.reason} (${event.errorClass})`;
@@ -58,7 +70,7 @@ export function describeEvent(event: AgentEvent): string | undefined {
       }
     case "waiting-for-recovery":
       return `… only deferred contacts left: waiting for ${
-        (event.services ?? []).map(serviceLabel).join(", ")
+        event.services.map(serviceLabel).join(", ")
       } to recover`;
     case "recovery-wait-over":
       return event.recovered ? undefined : `… gave up waiting for recovery`;
@@ -70,14 +82,18 @@ export function describeEvent(event: AgentEvent): string | undefined {
       return `■ ${summaryLine(event)}`;
     case "provider-requests":
       return `■ HTTP requests received by the fake providers: ${
-        Object.entries(event.requests as Record<string, number>).map(([name, n]) =>
-          `${serviceLabel(name)} ${n}`
-        ).join(", ")
+        Object.entries(event.requests).map(([name, n]) => `${serviceLabel(name)} ${n}`).join(", ")
       }`;
     case "invariant-violated":
       return `‼ invariant broken: ${event.reason}`;
-    default:
+    case "attempt":
+    case "contact-start":
+    case "step-done":
+    case "service-call":
+    case "sheets":
       return undefined;
+    default:
+      return unreachableEvent(event);
   }
 }
 
@@ -88,8 +104,8 @@ export function narrate(event: AgentEvent): string | undefined {
 }
 
 /** The run's summary line: counts of completed, failed and skipped (deferred) contacts. */
-export function summaryLine(summary: Record<string, unknown>): string {
-  const n = (key: string) => Number(summary[key] ?? 0);
+export function summaryLine(summary: RunSummary & Partial<Waiting>): string {
+  const n = (key: keyof RunSummary | keyof Waiting) => Number(summary[key] ?? 0);
   const parts = [
     `${n("completed")} completed`,
     `${n("failed")} failed`,
@@ -106,7 +122,7 @@ export function summaryLine(summary: Record<string, unknown>): string {
   }`;
 }
 
-function deferralText(event: AgentEvent, service: string): string {
+function deferralText(event: ContactDoneEvent, service: string): string {
   switch (event.reason) {
     case "circuit-open":
       return event.errorClass === "CircuitOpenError"
@@ -123,12 +139,12 @@ function deferralText(event: AgentEvent, service: string): string {
   }
 }
 
-function describeAlert(event: AgentEvent): string {
-  const label = event.status === "resolved" ? "resolved" : String(event.severity);
+function describeAlert(event: AlertEvent): string {
+  const label = event.status === "resolved" ? "resolved" : event.severity;
   const what = `[${label}] ${event.summary}`;
   switch (event.decision) {
     case "queued":
-      return `🔔 alert ${what} → grouped for ${(event.channels as string[]).join(", ")}`;
+      return `🔔 alert ${what} → grouped for ${(event.channels ?? []).join(", ")}`;
     case "delivered":
       return `🔔 sent via ${event.channel}: ${what}`;
     case "outboxed":

@@ -1,5 +1,5 @@
 import { getLogger, type LogLevel } from "@logtape/logtape";
-import type { AgentEvent } from "./agent_event.ts";
+import { type AgentEvent, unreachableEvent } from "./agent_event.ts";
 import { describeEvent } from "./describe_event.ts";
 
 const categories: Record<string, string> = {
@@ -39,8 +39,18 @@ function levelOf(event: AgentEvent): LogLevel | undefined {
         : event.event === "recovered" || event.event === "dead-lettered"
         ? "info"
         : "debug";
-    default:
+    case "run-start":
+    case "resumed":
+    case "released":
+    case "waiting-for-recovery":
+    case "recovery-wait-over":
+    case "deadline-passed":
+    case "alert":
+    case "provider-requests":
+    case "summary":
       return "info";
+    default:
+      return unreachableEvent(event);
   }
 }
 

@@ -1,11 +1,11 @@
 import type { Clock } from "../clock/mod.ts";
 import { errorClass } from "../errors.ts";
 import type { Agent } from "./create_agent.ts";
-import type { AgentEvent } from "./agent_event.ts";
+import type { AgentEvent, UntimedAgentEvent } from "./agent_event.ts";
 
 /** Forwards every component's events into `agent.events` as flat {@link AgentEvent}s. */
 export function observeAgent(agent: Agent, clock: Clock): Disposable[] {
-  const emit = (event: Omit<AgentEvent, "t">) =>
+  const emit = (event: UntimedAgentEvent) =>
     agent.events.emit({ t: clock.now() - agent.startedAt, ...event } as AgentEvent);
   const subscriptions: Disposable[] = [];
   for (const retry of Object.values(agent.retries)) {
@@ -52,7 +52,7 @@ export function observeAgent(agent: Agent, clock: Clock): Disposable[] {
       status: check.status,
       from: check.previous,
       latencyMs: check.latencyMs,
-      errorClass: check.lastError?.split(":")[0],
+      errorClass: check.lastErrorClass,
       changed: check.changed,
       breakerState: agent.breakers.has(check.service)
         ? agent.breakers.get(check.service).state

@@ -17,6 +17,8 @@ export interface ServiceHealth {
   latencyMs?: number;
   /** Class and message of the last failed probe. */
   lastError?: string;
+  /** Class of the last failed probe's error (`TimeoutError`, `ServiceUnavailableError`...). */
+  lastErrorClass?: string;
   /** Failed probes in a row. */
   consecutiveFailures: number;
 }
@@ -154,6 +156,7 @@ export class HealthChecker implements AsyncDisposable {
       lastError: healthy
         ? undefined
         : `${errorClass(error)}: ${error instanceof Error ? error.message : String(error)}`,
+      lastErrorClass: healthy ? undefined : errorClass(error),
       consecutiveFailures: healthy ? 0 : previous.consecutiveFailures + 1,
     };
     this.#health.set(service.name, health);

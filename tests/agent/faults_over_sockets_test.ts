@@ -3,6 +3,7 @@
  * webhook clients against fake providers over real sockets, counted at the fakes.
  */
 import assert from "node:assert/strict";
+import { eventsOfType } from "../_support/events_of_type.ts";
 import type { RecordedRequest } from "../../src/fake_providers/mod.ts";
 import { httpAgent } from "../_support/http_agent.ts";
 
@@ -144,6 +145,6 @@ Deno.test("a 200 that is not audio is never saved as audio nor reported to the C
     first.outputs.audio!.byteLength > 20,
     "the saved audio is the real answer's",
   );
-  const malformed = t.events.find((e) => e.type === "retry" && e.service === "tts");
+  const malformed = eventsOfType(t.events, "retry").find((e) => e.service === "tts");
   assert.equal(malformed?.errorClass, "ServiceUnavailableError");
 });

@@ -21,6 +21,7 @@ Deno.test("a deferral is logged as normal operation, a failure as an error", asy
       service: "tts",
       reason: "circuit-open",
       errorClass: "CircuitOpenError",
+      deferrals: 1,
     });
     logAgentEvent({
       t: 2,
@@ -30,6 +31,7 @@ Deno.test("a deferral is logged as normal operation, a failure as an error", asy
       service: "tts",
       reason: "permanent",
       errorClass: "InvalidRequestError",
+      deferrals: 0,
     });
   } finally {
     await reset();
@@ -56,6 +58,7 @@ Deno.test("the JSON log's message is the readable line as plain text, braces and
       type: "health",
       service: "tts",
       status: "unhealthy",
+      from: "healthy",
       changed: true,
     });
     logAgentEvent({

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { AgentEvent } from "../../src/agent/mod.ts";
+import { eventsOfType } from "../_support/events_of_type.ts";
 import { runMain, tempConfig } from "../_support/run_main.ts";
 
 Deno.test("simulate --json --seed 1 tells the outage story in a checkable timeline", async () => {
@@ -15,7 +16,7 @@ Deno.test("simulate --json --seed 1 tells the outage story in a checkable timeli
   assert.equal(code, 0, stderr);
   const events: AgentEvent[] = stdout.trim().split("\n").map((line) => JSON.parse(line));
 
-  const ttsCalls = events.filter((e) => e.type === "service-call" && e.service === "tts");
+  const ttsCalls = eventsOfType(events, "service-call").filter((e) => e.service === "tts");
   const failedCalls = ttsCalls.filter((e) => e.result === "ServiceUnavailableError");
   assert.equal(failedCalls.length, 3);
   const [first, second, third] = failedCalls.map((e) => e.t);
@@ -25,7 +26,7 @@ Deno.test("simulate --json --seed 1 tells the outage story in a checkable timeli
   assert.ok(gap1 >= 5_000 && gap1 < 6_000, `first retry after ${gap1} ms`);
   assert.ok(gap2 >= 10_000 && gap2 < 11_000, `second retry after ${gap2} ms`);
 
-  const transitions = events.filter((e) => e.type === "breaker" && e.service === "tts");
+  const transitions = eventsOfType(events, "breaker").filter((e) => e.service === "tts");
   assert.deepEqual(transitions.map((e) => `${e.from}->${e.to}`), [
     "CLOSED->OPEN",
     "OPEN->HALF_OPEN",
@@ -47,12 +48,12 @@ Deno.test("simulate --json --seed 1 tells the outage story in a checkable timeli
     "HALF_OPEN only after the recovery timeout",
   );
 
-  const deferred = events.filter((e) => e.type === "contact-done" && e.status === "deferred");
+  const deferred = eventsOfType(events, "contact-done").filter((e) => e.status === "deferred");
   assert.ok(
     deferred.length >= 5,
     "contacts were deferred while the breaker was open",
   );
-  const summary = events.find((e) => e.type === "summary")!;
+  const summary = eventsOfType(events, "summary")[0];
   assert.deepEqual([
     summary.completed,
     summary.failed,
@@ -65,8 +66,8 @@ Deno.test("simulate --json --seed 1 tells the outage story in a checkable timeli
     10,
   ]);
 
-  const alerts = events.filter((e) =>
-    e.type === "alert" && e.decision === "delivered" && e.channel === "memory"
+  const alerts = eventsOfType(events, "alert").filter((e) =>
+    e.decision === "delivered" && e.channel === "memory"
   );
   assert.deepEqual(alerts.map((e) => `${e.severity}:${e.status}`), [
     "critical:firing",
@@ -172,15 +173,14 @@ Deno.test("simulate --providers http tells the same story through the real clien
   );
   assert.equal(code, 0, stderr);
   const events: AgentEvent[] = stdout.trim().split("\n").map((line) => JSON.parse(line));
-  const transitions = events.filter((e) => e.type === "breaker" && e.service === "tts");
+  const transitions = eventsOfType(events, "breaker").filter((e) => e.service === "tts");
   assert.deepEqual(transitions.map((e) => `${e.from}->${e.to}`), [
     "CLOSED->OPEN",
     "OPEN->HALF_OPEN",
     "HALF_OPEN->CLOSED",
   ]);
-  const failed = events.filter((e) =>
-    e.type === "service-call" && e.service === "tts" &&
-    e.result === "unavailable"
+  const failed = eventsOfType(events, "service-call").filter((e) =>
+    e.service === "tts" && e.result === "unavailable"
   );
   assert.equal(failed.length, 3);
   const gap1 = failed[1].t - failed[0].t;
@@ -188,19 +188,15 @@ Deno.test("simulate --providers http tells the same story through the real clien
   assert.ok(gap1 >= 5_000 && gap1 < 6_000, `first retry after ${gap1} ms`);
   assert.ok(gap2 >= 10_000 && gap2 < 11_000, `second retry after ${gap2} ms`);
   assert.ok(
-    events.filter((e) => e.type === "service-call").every((e) => e.breakerState !== "OPEN"),
+    eventsOfType(events, "service-call").every((e) => e.breakerState !== "OPEN"),
     "no request reached a provider whose breaker was OPEN",
   );
-  const requests = events.find((e) => e.type === "provider-requests")!
-    .requests as Record<
-      string,
-      number
-    >;
+  const requests = eventsOfType(events, "provider-requests")[0].requests;
   assert.ok(
     requests.llm >= 10 && requests.tts >= 13 && requests.crm >= 10,
     JSON.stringify(requests),
   );
-  const summary = events.find((e) => e.type === "summary")!;
+  const summary = eventsOfType(events, "summary")[0];
   assert.deepEqual([summary.completed, summary.failed, summary.deferred], [
     10,
     0,

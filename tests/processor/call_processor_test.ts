@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { eventsOfType } from "../_support/events_of_type.ts";
 import { contacts, testAgent } from "../_support/agent.ts";
 
 Deno.test("every contact goes through LLM, TTS and CRM and completes", async () => {
@@ -64,7 +65,7 @@ Deno.test("a contact whose retries run out on a flaky service is deferred, then 
     "4 refused, then 1 that worked",
   );
   assert.equal(c1.deferrals, 1);
-  const deferred = t.events.find((e) => e.type === "contact-done" && e.status === "deferred");
+  const deferred = eventsOfType(t.events, "contact-done").find((e) => e.status === "deferred");
   assert.equal(deferred?.reason, "retries-exhausted");
   assert.equal(deferred?.errorClass, "RateLimitError");
 });

@@ -1,5 +1,6 @@
 /** What becomes of a contact under faults, on the virtual clock. */
 import assert from "node:assert/strict";
+import { eventsOfType } from "../_support/events_of_type.ts";
 import { InMemoryCampaignStore } from "../../src/ledger/mod.ts";
 import { contacts, testAgent } from "../_support/agent.ts";
 
@@ -25,7 +26,7 @@ for (const requiresProbe of [true, false]) {
       );
       await using _ = t.agent;
       const { summary } = await t.runCampaign(contacts(3), { health });
-      const halfOpen = t.events.filter((e) => e.type === "breaker" && e.to === "HALF_OPEN");
+      const halfOpen = eventsOfType(t.events, "breaker").filter((e) => e.to === "HALF_OPEN");
       if (requiresProbe && !health) {
         // Nothing can say the service is back: the contacts wait, and stay deferred.
         assert.equal(halfOpen.length, 0);
@@ -66,14 +67,14 @@ Deno.test("a Retry-After longer than anyone should wait pauses the service and d
   const { summary, records } = await t.runCampaign(contacts(2));
   assert.deepEqual([summary.completed, summary.failed], [2, 0]);
   assert.equal(records.get("c1")!.deferrals, 1);
-  const deferred = t.events.find((e) => e.type === "contact-done" && e.status === "deferred");
+  const deferred = eventsOfType(t.events, "contact-done").find((e) => e.status === "deferred");
   assert.equal(deferred?.reason, "paused");
   assert.deepEqual(
     calledAt.filter((at) => at > 0 && at < 120_000),
     [],
     "nobody called before 120 s",
   );
-  const opened = t.events.find((e) => e.type === "breaker" && e.to === "OPEN");
+  const opened = eventsOfType(t.events, "breaker").find((e) => e.to === "OPEN");
   assert.match(String(opened?.reason), /asked to wait 120 s \(Retry-After\)/);
 });
 
