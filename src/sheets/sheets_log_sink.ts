@@ -1,5 +1,5 @@
 import { getLogger } from "@logtape/logtape";
-import { type BreakerOptions, CircuitBreaker } from "../breaker/mod.ts";
+import type { BreakerOptions, CircuitBreaker } from "../breaker/mod.ts";
 import type { Clock, Random } from "../clock/mod.ts";
 import {
   AuthenticationError,
@@ -11,8 +11,8 @@ import {
 import { Emitter } from "../events/mod.ts";
 import { type ErrorTable, HttpClient } from "../http/mod.ts";
 import type { Outbox, OutboxItem } from "../ledger/mod.ts";
-import { RateLimiter, ResilientService } from "../resilience/mod.ts";
-import { type RetryOptions, RetryPolicy } from "../retry/mod.ts";
+import { DurableDelivery } from "../delivery/mod.ts";
+import type { RetryOptions } from "../retry/mod.ts";
 import type { GoogleAccessToken } from "./google_token.ts";
 
 const logger = getLogger(["ai-call-agent", "sheets"]);
@@ -106,10 +106,8 @@ export class SheetsLogSink implements AsyncDisposable {
   readonly #options: SheetsSinkOptions;
   readonly #http: HttpClient;
   readonly #token: GoogleAccessToken;
-  readonly #outbox: Outbox;
   readonly #clock: Clock;
-  readonly #calls: ResilientService;
-  readonly #limiter: RateLimiter;
+  readonly #delivery: DurableDelivery;
   readonly #events = new Emitter<SheetsEvent>();
   #loop?: { controller: AbortController; done: Promise<void> };
   #wake?: AbortController;
@@ -130,24 +128,19 @@ export class SheetsLogSink implements AsyncDisposable {
   ) {
     this.#options = options;
     this.#clock = deps.clock;
-    this.#outbox = deps.outbox;
     this.#token = deps.token;
     this.#http = new HttpClient({
       service: "sheets",
       baseUrl: options.baseUrl,
       errors: sheetsErrors,
     }, deps);
-    // No health probe for Sheets: the first append after the recovery timeout is the trial.
-    this.breaker = new CircuitBreaker("sheets", {
-      ...options.breaker,
-      halfOpenRequiresHealthyProbe: false,
-    }, deps);
-    this.#calls = new ResilientService("sheets", {
-      retry: new RetryPolicy(options.retry, deps),
-      breaker: this.breaker,
+    this.#delivery = new DurableDelivery(SheetsLogSink.queue, {
+      retry: options.retry,
+      breaker: options.breaker,
+      perMinute: options.maxWritesPerMinute,
       timeoutMs: options.timeoutMs,
     }, deps);
-    this.#limiter = new RateLimiter({ perMinute: options.maxWritesPerMinute }, deps);
+    this.breaker = this.#delivery.breaker;
   }
 
   onEvent(listener: (event: SheetsEvent) => void): Disposable {
@@ -156,12 +149,12 @@ export class SheetsLogSink implements AsyncDisposable {
 
   /** Rows waiting to be sent. */
   pending(): Promise<number> {
-    return this.#outbox.size(SheetsLogSink.queue);
+    return this.#delivery.pending();
   }
 
   /** Queues a row durably; never throws into the caller, never waits for Sheets. */
   append(row: SheetRow): void {
-    this.#outbox.enqueue(SheetsLogSink.queue, [JSON.stringify(row)], this.#clock.now()).then(
+    this.#delivery.enqueue([JSON.stringify(row)]).then(
       async () => {
         // While Sheets is failing the loop's own interval paces the tries: a full batch does
         // not wake it for one more refusal per row.
@@ -186,7 +179,7 @@ export class SheetsLogSink implements AsyncDisposable {
     this.#wake?.abort();
     await loop?.done;
     await this.flush();
-    this.#calls[Symbol.dispose]();
+    this.#delivery[Symbol.dispose]();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -218,34 +211,29 @@ export class SheetsLogSink implements AsyncDisposable {
   }
 
   async #flushAll(): Promise<void> {
-    while (true) {
-      const batch = await this.#outbox.peek(SheetsLogSink.queue, this.#options.batchRows);
-      if (batch.length === 0) return;
-      if (!(await this.#sendBatch(batch))) return;
-    }
+    // One batch at a time, and never alongside another flush: the rows keep their order.
+    while (await this.#delivery.serial(() => this.#sendBatch()));
   }
 
-  /** Sends one batch; true when it is done with (appended or dead-lettered). */
-  async #sendBatch(batch: OutboxItem[]): Promise<boolean> {
-    const rows = batch.map((item) => JSON.parse(item.payload) as SheetRow);
-    // After a failed attempt (here or in an earlier run) the rows may have reached the sheet
-    // anyway (a timeout after Google appended): check the ids before appending again.
-    let mayBeThere = batch.some((item) => item.attempts > 0);
-    const ids = batch.map((item) => item.id);
-    // Marked before it is sent: a crash while the append is on its way leaves the batch
-    // marked, and the next start checks the sheet before sending it again.
-    await this.#outbox.markAttempt(SheetsLogSink.queue, ids);
-    try {
-      // The wait for the quota is not part of any deadline.
-      await this.#limiter.whenFree();
-      const skipped = await this.#calls.call(async (signal) => {
+  /**
+   * Sends the oldest batch; true when it is done with (appended or dead-lettered). Append is
+   * not idempotent: after a failed attempt (here, or in an earlier run: the batch is marked
+   * before it is sent) the rows may have reached the sheet anyway (a timeout after Google
+   * appended), so the row ids are read back and only the missing rows appended.
+   */
+  async #sendBatch(): Promise<boolean> {
+    let mayBeThere: boolean | undefined;
+    const outcome = await this.#delivery.sendOldest(
+      this.#options.batchRows,
+      async (items, { signal, take }) => {
+        mayBeThere ??= items.some((item) => item.attempts > 0);
+        const rows = items.map((item) => JSON.parse(item.payload) as SheetRow);
         const present = mayBeThere ? await this.#rowIdsInSheet(signal) : new Set<string>();
         const missing = rows.filter((row) => !present.has(row.rowId));
         if (missing.length > 0) {
           await this.#withToken(signal, async (token) => {
-            // Counted at the moment it is sent, after any token fetch: no window of a
-            // minute ever holds more appends than maxWritesPerMinute.
-            await this.#limiter.take(signal);
+            // Counted at the moment it is sent, after any token fetch.
+            await take();
             // From here on the rows may be in the sheet, whatever this attempt ends with (a
             // deadline can end it while the append is applied): any later try reads back.
             mayBeThere = true;
@@ -253,23 +241,23 @@ export class SheetsLogSink implements AsyncDisposable {
           });
         }
         return rows.length - missing.length;
-      });
-      await this.#outbox.ack(SheetsLogSink.queue, ids);
-      if (this.#failing) {
-        this.#failing = false;
-        const backlog = await this.pending();
-        logger.info("Sheets log delivers again; {backlog} rows waiting", { backlog });
-        this.#events.emit({ type: "recovered", backlog });
-      }
-      this.#events.emit({
-        type: "appended",
-        rows: rows.length - skipped,
-        skippedAsDuplicates: skipped,
-      });
-      return true;
-    } catch (error) {
-      return this.#onFailure(error, batch);
+      },
+    );
+    if (!outcome) return false;
+    if (!outcome.ok) return this.#onFailure(outcome.error, outcome.items);
+    const skipped = outcome.result;
+    if (this.#failing) {
+      this.#failing = false;
+      const backlog = await this.pending();
+      logger.info("Sheets log delivers again; {backlog} rows waiting", { backlog });
+      this.#events.emit({ type: "recovered", backlog });
     }
+    this.#events.emit({
+      type: "appended",
+      rows: outcome.items.length - skipped,
+      skippedAsDuplicates: skipped,
+    });
+    return true;
   }
 
   async #onFailure(error: unknown, batch: OutboxItem[]): Promise<boolean> {
@@ -286,12 +274,7 @@ export class SheetsLogSink implements AsyncDisposable {
       return false;
     } else if (error instanceof InvalidRequestError) {
       // 400: this batch can never be appended (a cell over 50,000 characters...). Keep it aside.
-      await this.#outbox.enqueue(
-        SheetsLogSink.deadLetters,
-        batch.map((item) => item.payload),
-        this.#clock.now(),
-      );
-      await this.#outbox.ack(SheetsLogSink.queue, batch.map((item) => item.id));
+      await this.#delivery.moveTo(batch, SheetsLogSink.deadLetters);
       this.#events.emit({ type: "dead-lettered", rows: batch.length, message: error.message });
       return true;
     }

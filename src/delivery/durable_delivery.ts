@@ -1,0 +1,122 @@
+import { type BreakerOptions, CircuitBreaker } from "../breaker/mod.ts";
+import type { Clock, Random } from "../clock/mod.ts";
+import type { Outbox, OutboxItem } from "../ledger/mod.ts";
+import { RateLimiter, ResilientService } from "../resilience/mod.ts";
+import { type RetryOptions, RetryPolicy } from "../retry/mod.ts";
+
+/** How a sink's deliveries are made. */
+export interface DurableDeliveryOptions {
+  retry: RetryOptions;
+  breaker: BreakerOptions;
+  /** Sends per rolling minute the destination accepts. */
+  perMinute: number;
+  /** Deadline of one attempt. */
+  timeoutMs: number;
+}
+
+/** What a send gets besides the items: its deadline's signal, and the rate limit. */
+export interface SendContext {
+  signal: AbortSignal;
+  /** Counts one request against the rate limit, waiting for room: call it right before the
+   * request goes out (after any token fetch), so no minute holds more than the limit. */
+  take(): Promise<void>;
+}
+
+/** How sending the oldest waiting items went; `undefined` when none wait. */
+export type SendResult<R> =
+  | { ok: true; items: OutboxItem[]; result: R }
+  | { ok: false; items: OutboxItem[]; error: unknown };
+
+/**
+ * The delivery every durable sink shares (each alert channel, the Sheets log): payloads wait in
+ * a queue of the ledger's outbox and go out oldest first, one batch at a time, under a rolling
+ * rate limit, retried, behind the sink's own breaker. A sink has no health probe: the first send
+ * after the breaker's recovery timeout is the trial. Items are marked attempted before they are
+ * sent, so after a crash mid-send the next try knows they may have arrived; they leave the
+ * queue only once sent. Work that reads and sends the queue runs one at a time
+ * ({@link serial}), so order holds.
+ */
+export class DurableDelivery implements Disposable {
+  readonly breaker: CircuitBreaker;
+  readonly queue: string;
+  readonly #calls: ResilientService;
+  readonly #limiter: RateLimiter;
+  readonly #outbox: Outbox;
+  readonly #clock: Clock;
+  #chain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    name: string,
+    options: DurableDeliveryOptions,
+    deps: { clock: Clock; random: Random; outbox: Outbox },
+  ) {
+    this.queue = name;
+    this.#clock = deps.clock;
+    this.#outbox = deps.outbox;
+    this.breaker = new CircuitBreaker(name, {
+      ...options.breaker,
+      halfOpenRequiresHealthyProbe: false,
+    }, deps);
+    this.#calls = new ResilientService(name, {
+      retry: new RetryPolicy(options.retry, deps),
+      breaker: this.breaker,
+      timeoutMs: options.timeoutMs,
+    }, deps);
+    this.#limiter = new RateLimiter({ perMinute: options.perMinute }, deps);
+  }
+
+  /** Clears the deadline timer. */
+  [Symbol.dispose](): void {
+    this.#calls[Symbol.dispose]();
+  }
+
+  /** Adds payloads at the end of the queue, durably. */
+  enqueue(payloads: readonly string[]): Promise<void> {
+    return this.#outbox.enqueue(this.queue, payloads, this.#clock.now());
+  }
+
+  /** Payloads waiting. */
+  pending(): Promise<number> {
+    return this.#outbox.size(this.queue);
+  }
+
+  /**
+   * Sends the oldest `limit` waiting items through one call of `send` (retried, under the
+   * breaker and a deadline per attempt; the wait for the rate limit's room is in no deadline).
+   * Sent items leave the queue; on failure they stay, marked attempted, and the error is
+   * returned, not thrown.
+   */
+  async sendOldest<R>(
+    limit: number,
+    send: (items: OutboxItem[], context: SendContext) => Promise<R>,
+  ): Promise<SendResult<R> | undefined> {
+    const items = await this.#outbox.peek(this.queue, limit);
+    if (items.length === 0) return undefined;
+    const ids = items.map((item) => item.id);
+    await this.#outbox.markAttempt(this.queue, ids);
+    let result: R;
+    try {
+      await this.#limiter.whenFree();
+      result = await this.#calls.call((signal) =>
+        send(items, { signal, take: () => this.#limiter.take(signal) })
+      );
+    } catch (error) {
+      return { ok: false, items, error };
+    }
+    await this.#outbox.ack(this.queue, ids);
+    return { ok: true, items, result };
+  }
+
+  /** Moves items out of the queue into `queue` (dead letters: they can never be sent). */
+  async moveTo(items: readonly OutboxItem[], queue: string): Promise<void> {
+    await this.#outbox.enqueue(queue, items.map((item) => item.payload), this.#clock.now());
+    await this.#outbox.ack(this.queue, items.map((item) => item.id));
+  }
+
+  /** Runs `work` after the work queued before it, whatever that ended with. */
+  serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#chain.then(work, work);
+    this.#chain = next.catch(() => {});
+    return next;
+  }
+}

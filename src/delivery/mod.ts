@@ -1,0 +1,11 @@
+/**
+ * Durable delivery for sinks: a queue in the ledger's outbox sent oldest first under a rate
+ * limit, a retry policy and the sink's own breaker. Alert channels and the Sheets log use it.
+ * @module
+ */
+export {
+  DurableDelivery,
+  type DurableDeliveryOptions,
+  type SendContext,
+  type SendResult,
+} from "./durable_delivery.ts";
