@@ -9,6 +9,9 @@
  *    partway, restarted, completed; peak RSS of each process from /proc (VmHWM).
  * 3. Loading contacts files through `run`: a 200,000-row CSV, and a 50 MB CSV with a stray
  *    quote on its first row; rows per second and peak RSS until the load is done.
+ * 4. The campaign rate of `run` with mock services and the JSON log file on: 30,000 contacts
+ *    with the ledger on disk, against the same run with the ledger in memory (`--db :memory:`,
+ *    the baseline: no commit reaches a file), in the same process tree, one after the other.
  *
  * Every `run` child starts with the `start` task's flags (permissions and V8 heap), in a
  * folder of its own, as a user's `deno task start run ...` would.
@@ -87,6 +90,34 @@ async function peakRss(pid: number, done: Promise<unknown>): Promise<number> {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return peak;
+}
+
+/** `run` on `rows` generated contacts with `--db db`: the campaign's contacts per second,
+ * from its summary line (the load is not counted). */
+async function campaignRate(rows: number, db: string) {
+  const dir = await Deno.makeTempDir({ prefix: "campaign-rate-" });
+  const lines = ["id,name,phone,company"];
+  for (let i = 0; i < rows; i++) {
+    lines.push(`c${i},Contact ${i},+1415${String(i).padStart(7, "0")},Company ${i % 97}`);
+  }
+  await Deno.writeTextFile(`${dir}/contacts.csv`, lines.join("\n") + "\n");
+  await Deno.writeTextFile(
+    `${dir}/config.json`,
+    JSON.stringify({ logging: { filePath: "logs/agent.jsonl" }, server: { port: 0 } }),
+  );
+  const args = runArgs().map((arg) => arg === "data/ledger.db" ? db : arg);
+  const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: dir,
+    stdout: "piped",
+    stderr: "null",
+    stdin: "null",
+  }).output();
+  await Deno.remove(dir, { recursive: true });
+  const summary = new TextDecoder().decode(stdout);
+  const seconds = Number(/ in ([\d.]+)s/.exec(summary)?.[1]);
+  if (code !== 0 || !Number.isFinite(seconds)) throw new Error(`run ${db} failed: ${summary}`);
+  return { db, contactsPerSecond: Math.round(rows / seconds) };
 }
 
 async function bigCampaign(rows: number) {
@@ -206,6 +237,15 @@ async function loadOnly(name: string, rows: number, firstRow?: string) {
   };
 }
 
+{
+  const baseline = await campaignRate(30_000, ":memory:");
+  const onDisk = await campaignRate(30_000, "data/ledger.db");
+  console.log("run, 30,000 contacts, mock services, JSON logs on:", {
+    baseline,
+    onDisk,
+    ratio: Number((onDisk.contactsPerSecond / baseline.contactsPerSecond).toFixed(2)),
+  });
+}
 console.log("contacts load through run:", await loadOnly("200,000 rows", 200_000));
 console.log(
   "contacts load through run:",

@@ -69,7 +69,8 @@ export async function openLedger(
   io: Pick<CliIo, "mkdir">,
 ): Promise<SqliteCampaignStore> {
   try {
-    await io.mkdir(dirname(path));
+    // `:memory:` is a ledger that lives and dies with the run: no folder to make.
+    if (path !== ":memory:") await io.mkdir(dirname(path));
     return new SqliteCampaignStore(path);
   } catch (error) {
     throw environmentError(`--db ${path}`, error, "write");

@@ -6,6 +6,9 @@ import type { CampaignStore, ContactRecord, StepOutputs } from "../ledger/mod.ts
 import type { CallProcessor, SavedStep, StepEvent } from "./call_processor.ts";
 import type { ContactProgress, ContactResult, RunSummary } from "./contact_result.ts";
 
+/** Contacts claimed per ledger commit, at least (more when `concurrency` is higher). */
+const claimBatch = 64;
+
 /** What a campaign run announces (besides each step's {@link StepEvent}). */
 export type CampaignEvent =
   | StepEvent
@@ -95,8 +98,11 @@ export class CampaignRunner {
     let ended: RunSummary["ended"] = "finished";
     let waitingSince: number | undefined;
     while (true) {
-      // One claim per batch of `concurrency` contacts, handed out in the campaign's order.
-      const claims = new ClaimQueue(store, campaign, this.#options.concurrency, () => clock.now());
+      // One claim per batch of contacts, handed out in the campaign's order: a claim is a
+      // ledger commit, so a batch of at least `claimBatch` spreads its cost (claimed contacts
+      // not started when the pass stops go back to pending; after a crash, resume does it).
+      const batch = Math.max(this.#options.concurrency, claimBatch);
+      const claims = new ClaimQueue(store, campaign, batch, () => clock.now());
       const results = await Promise.allSettled(
         Array.from(
           { length: this.#options.concurrency },

@@ -62,6 +62,22 @@ Deno.test("run with no config works out of the box: every service a healthy mock
   assert.match(again.stderr, /0 new, 5 already in the ledger/);
 });
 
+Deno.test("--db :memory: runs a campaign with a ledger that lives only as long as the run (the benchmark's baseline)", async () => {
+  await using ws = await workspace();
+  const args = ws.args().map((arg) => arg === "data/ledger.db" ? ":memory:" : arg);
+  const { code, stdout, stderr } = await runMain(args, ws.at());
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /campaign default: 5 completed, 0 failed/);
+  const again = await runMain(args, ws.at());
+  assert.match(again.stderr, /5 new, 0 already in the ledger/, "nothing was kept");
+  assert.deepEqual(
+    [...Deno.readDirSync(ws.dir)].map((entry) => entry.name).filter((name) => name !== "logs")
+      .sort(),
+    ["config.json", "contacts.csv"],
+    "no ledger or lock file was written",
+  );
+});
+
 Deno.test("run exits 1 when some contacts failed, and reports invalid rows by line", async () => {
   await using ws = await workspace({
     services: {
