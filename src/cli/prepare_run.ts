@@ -1,7 +1,7 @@
 import { dirname } from "node:path";
 import type { AgentConfig } from "../config/mod.ts";
 import { type ContactRow, ContactsFileError, formatOf, readContacts } from "../contacts/mod.ts";
-import { acquireLedgerLock, SqliteCampaignStore, thisProcess } from "../ledger/mod.ts";
+import { acquireLedgerLock, type LedgerHolder, SqliteCampaignStore } from "../ledger/mod.ts";
 import type { CliIo } from "./cli_io.ts";
 import { environmentError } from "./environment_error.ts";
 
@@ -51,12 +51,12 @@ export async function openContactsFile(
 export async function lockLedger(
   path: string,
   io: Pick<CliIo, "mkdir">,
-  now: number,
+  holder: LedgerHolder,
 ): Promise<AsyncDisposable> {
   if (path === ":memory:") return { [Symbol.asyncDispose]: () => Promise.resolve() };
   try {
     await io.mkdir(dirname(path));
-    return await acquireLedgerLock(path, thisProcess(now));
+    return await acquireLedgerLock(path, holder);
   } catch (error) {
     throw environmentError(`--db ${path}`, error, "write");
   }

@@ -3,6 +3,7 @@ import { createAgent, logAgentEvent, reportProgress, summaryLine } from "../agen
 import { type Clock, systemClock } from "../clock/mod.ts";
 import type { AgentConfig } from "../config/mod.ts";
 import { loadContacts } from "../contacts/mod.ts";
+import { thisProcess } from "../ledger/mod.ts";
 
 import type { RunSummary } from "../processor/mod.ts";
 import { createServices } from "../services/mod.ts";
@@ -142,7 +143,8 @@ export async function runCommand(
     knownSecrets,
   });
   const rows = await openContactsFile(options.contacts, config, io);
-  await using _ledgerLock = await lockLedger(config.ledger.path, io, clock.now());
+  const instance = thisProcess(clock.now());
+  await using _ledgerLock = await lockLedger(config.ledger.path, io, instance);
   await using store = await openLedger(config.ledger.path, io);
   await using server = await bindStatusServer(config, io);
   const campaign = config.campaign.name;
@@ -201,6 +203,7 @@ export async function runCommand(
     agent,
     clock,
     version,
+    instance: { pid: instance.pid, host: instance.host },
     adminToken: io.env(config.server.adminTokenEnv)?.trim() || undefined,
     allowedHosts: loopbackHosts(config.server.host),
   });

@@ -3,6 +3,12 @@ import type { StateCounts } from "../ledger/mod.ts";
 import { SheetsLogSink } from "../sheets/mod.ts";
 import { Counter, Gauge, Histogram, MetricsRegistry } from "./metrics_registry.ts";
 
+/** The process serving the metrics, as the ledger's lock names it. */
+export interface ProcessIdentity {
+  pid: number;
+  host: string;
+}
+
 const stateValue = { CLOSED: 0, HALF_OPEN: 1, OPEN: 2 } as const;
 
 /**
@@ -16,8 +22,26 @@ export class AgentMetrics implements Disposable {
   #counts: StateCounts | undefined;
   #outboxes: Record<string, number> = {};
 
-  constructor(agent: Agent) {
+  constructor(
+    agent: Agent,
+    about: { version: string; instance?: ProcessIdentity } = { version: "" },
+  ) {
     const r = this.registry;
+    r.register(
+      new Gauge(
+        "ai_call_agent_info",
+        "Always 1: the agent's version, and the process (pid, host) that the ledger lock names.",
+        () => [{
+          labels: {
+            version: about.version,
+            ...(about.instance
+              ? { pid: String(about.instance.pid), host: about.instance.host }
+              : {}),
+          },
+          value: 1,
+        }],
+      ),
+    );
     const calls = r.register(
       new Counter(
         "ai_call_agent_calls_total",

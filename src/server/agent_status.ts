@@ -1,4 +1,5 @@
 import type { Agent, AgentEvent } from "../agent/mod.ts";
+import type { ProcessIdentity } from "./agent_metrics.ts";
 import type { Clock } from "../clock/mod.ts";
 import { SheetsLogSink } from "../sheets/mod.ts";
 
@@ -38,7 +39,7 @@ export function readiness(agent: Agent): { ready: boolean; reasons: string[] } {
 /** The `/status` document: version, uptime, progress, services, alerts, outboxes. */
 export async function agentStatus(
   agent: Agent,
-  deps: { clock: Clock; version: string; startedAt: number },
+  deps: { clock: Clock; version: string; instance?: ProcessIdentity; startedAt: number },
 ): Promise<Record<string, unknown>> {
   const { clock } = deps;
   const counts = await agent.store.counts(agent.config.campaign.name);
@@ -57,6 +58,7 @@ export async function agentStatus(
   }
   return {
     version: deps.version,
+    process: deps.instance ?? null,
     uptimeSeconds: Math.round(elapsedS),
     ready: readiness(agent),
     campaign: {

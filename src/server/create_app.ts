@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Agent } from "../agent/mod.ts";
 import type { Clock } from "../clock/mod.ts";
-import { AgentMetrics } from "./agent_metrics.ts";
+import { AgentMetrics, type ProcessIdentity } from "./agent_metrics.ts";
 import { agentStatus, readiness, RecentEvents } from "./agent_status.ts";
 import { dashboardHtml } from "./dashboard.ts";
 
@@ -13,6 +13,9 @@ export interface AppDeps {
   agent: Agent;
   clock: Clock;
   version: string;
+  /** This process (pid and host, as the ledger's lock names it), shown in `/status` and
+   * `/metrics` so an operator can tell agents apart. */
+  instance?: ProcessIdentity;
   /** Bearer token of the admin routes; unset: the admin routes are off (404). */
   adminToken?: string;
   /** Largest admin request body accepted. @default 1024 */
@@ -93,7 +96,7 @@ function sameToken(given: string, expected: string): boolean {
 export function createStatusApp(deps: AppDeps): StatusApp {
   const { agent, clock } = deps;
   const startedAt = clock.now();
-  const metrics = new AgentMetrics(agent);
+  const metrics = new AgentMetrics(agent, { version: deps.version, instance: deps.instance });
   const recent = new RecentEvents(agent);
   const app = new Hono();
 
@@ -110,7 +113,14 @@ export function createStatusApp(deps: AppDeps): StatusApp {
     ttl,
     async () =>
       encoder.encode(
-        JSON.stringify(await agentStatus(agent, { clock, version: deps.version, startedAt })),
+        JSON.stringify(
+          await agentStatus(agent, {
+            clock,
+            version: deps.version,
+            instance: deps.instance,
+            startedAt,
+          }),
+        ),
       ),
   );
   const exposition = new Cached(clock, ttl, async () => {

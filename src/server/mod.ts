@@ -4,3 +4,4 @@
  * @module
  */
 export { type AppDeps, createStatusApp, loopbackHosts, type StatusApp } from "./create_app.ts";
+export type { ProcessIdentity } from "./agent_metrics.ts";

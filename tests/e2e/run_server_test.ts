@@ -75,6 +75,17 @@ Deno.test("a running campaign serves its status over a real socket, obeys the ad
     const status = JSON.parse((await get("/status")).text);
     assert.equal(status.campaign.name, "default");
     assert.equal(status.campaign.total, 30);
+    // The process the ledger's lock names, so an operator can tell agents apart.
+    assert.equal(status.process.pid, child.pid);
+    const holder = JSON.parse(await Deno.readTextFile(`${dir}/data/ledger.db.lock`));
+    assert.deepEqual(status.process, { pid: holder.pid, host: holder.host });
+    assert.match(
+      (await get("/metrics")).text,
+      new RegExp(
+        `^ai_call_agent_info\\{version="[^"]+",pid="${child.pid}",host="[^"]+"\\} 1$`,
+        "m",
+      ),
+    );
     child.kill("SIGINT");
     const { code } = await child.status;
     assert.equal(code, 130);

@@ -11,6 +11,7 @@ async function setup(adminToken?: string) {
     agent: t.agent,
     clock: t.clock,
     version: "9.9.9",
+    instance: { pid: 4242, host: "agent-1" },
     adminToken,
   });
   await t.runCampaign(contacts(3), { health: false });
@@ -50,6 +51,7 @@ Deno.test("GET /status reports version, progress, breakers, health, alerts and o
     .catch(() => {});
   const status = await (await t.app.request("/status")).json();
   assert.equal(status.version, "9.9.9");
+  assert.deepEqual(status.process, { pid: 4242, host: "agent-1" });
   assert.equal(status.campaign.counts.completed, 3);
   assert.equal(status.campaign.total, 3);
   const llm = status.services.find((s: { service: string }) => s.service === "llm");
@@ -89,6 +91,7 @@ Deno.test("GET /metrics has calls, retries, breaker state, transitions, contacts
       /^# TYPE ai_call_agent_retries_total counter$/m,
       /^# TYPE ai_call_agent_alerts_total counter$/m,
       /^ai_call_agent_contact_outcomes_total\{outcome="completed"\} 3$/m,
+      /^ai_call_agent_info\{version="9\.9\.9",pid="4242",host="agent-1"\} 1$/m,
     ]
   ) assert.match(text, line);
 });
