@@ -9,7 +9,12 @@ function labelText(labels: Labels): string {
   return `{${entries.map(([key, value]) => `${key}="${escape(value)}"`).join(",")}}`;
 }
 
-const seriesKey = (labels: Labels) => JSON.stringify(Object.entries(labels).sort());
+/** One key per label set, whatever the order its names were written in. */
+function seriesKey(labels: Labels): string {
+  const names = Object.keys(labels);
+  if (names.length > 1) names.sort();
+  return JSON.stringify(names.map((name) => [name, labels[name]]));
+}
 
 interface Metric {
   render(): string[];
