@@ -1,13 +1,10 @@
 import type { Agent } from "../agent/mod.ts";
-import type { StateCounts } from "../ledger/mod.ts";
+import type { LedgerHolder, StateCounts } from "../ledger/mod.ts";
 import { SheetsLogSink } from "../sheets/mod.ts";
 import { Counter, Gauge, Histogram, MetricsRegistry } from "./metrics_registry.ts";
 
 /** The process serving the metrics, as the ledger's lock names it. */
-export interface ProcessIdentity {
-  pid: number;
-  host: string;
-}
+export type ProcessIdentity = Pick<LedgerHolder, "pid" | "host">;
 
 const stateValue = { CLOSED: 0, HALF_OPEN: 1, OPEN: 2 } as const;
 

@@ -13,6 +13,7 @@ import { type ContactRecord, InMemoryCampaignStore } from "../../src/ledger/mod.
 import type { RunSummary } from "../../src/processor/mod.ts";
 import { createServices } from "../../src/services/mod.ts";
 import { contacts } from "./agent.ts";
+import { fakeServicesConfig } from "./fake_services_config.ts";
 
 const keys = { llm: "t-llm-key", tts: "t-tts-key", crm: "t-crm-key" };
 
@@ -51,24 +52,7 @@ export function httpAgent(
     logging: { filePath: "" },
     health: { intervalMs: 100, timeoutMs: 1_000 },
     retry: { initialDelayMs: 50, maxDelayMs: 200, jitterMs: 10 },
-    services: {
-      llm: {
-        kind: "openai",
-        openai: { baseUrl: llm.baseUrl, apiKeyEnv: "T_LLM" },
-      },
-      tts: {
-        kind: "elevenlabs",
-        elevenlabs: { baseUrl: tts.url, apiKeyEnv: "T_TTS" },
-      },
-      crm: {
-        kind: "webhook",
-        webhook: {
-          url: `${crm.url}/outcomes`,
-          healthUrl: `${crm.url}/health`,
-          tokenEnv: "T_CRM",
-        },
-      },
-    },
+    services: fakeServicesConfig({ llm, tts, crm }),
   }, configOverride));
   const env: Record<string, string> = {
     T_LLM: keys.llm,

@@ -5,6 +5,9 @@ import {
   startFakeOpenAi,
   startFakeWebhookCrm,
 } from "../../src/fake_providers/mod.ts";
+import { fakeServicesConfig } from "../_support/fake_services_config.ts";
+import { hangReached } from "../_support/hang_reached.ts";
+import { runWorkspace } from "../_support/run_workspace.ts";
 import { finished, spawnMain } from "../_support/spawn_main.ts";
 
 const names = [
@@ -15,18 +18,6 @@ const names = [
   "Edsger Dijkstra",
   "Barbara Liskov",
 ];
-
-/** Resolves when `fake` receives a call its script makes hang (the moment to kill). */
-function hangReached(fake: FakeServer): Promise<void> {
-  return new Promise((resolve) => {
-    const subscription = fake.onCall((call) => {
-      if (call.result === "hang" || call.result === "hang-after") {
-        subscription[Symbol.dispose]();
-        resolve();
-      }
-    });
-  });
-}
 
 function successfulCallsPerContact(
   fake: FakeServer,
@@ -43,7 +34,6 @@ function successfulCallsPerContact(
 }
 
 Deno.test("killed with SIGKILL before, during and after each step, the campaign completes each contact exactly once", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "crash-test-" });
   // Kill points, in order: during c1's LLM call; during c1's TTS call (its script saved);
   // at the CRM after it stored c1's outcome but before it answered; during c3's LLM call,
   // after c2 completed.
@@ -59,112 +49,72 @@ Deno.test("killed with SIGKILL before, during and after each step, the campaign 
     apiKey: "crm-key",
     faults: [{ hangAfter: true, calls: 1 }],
   });
-  try {
-    const csv = [
-      "id,name,phone",
-      ...names.map((name, i) => `c${i + 1},${name},+1415555010${i}`),
-    ]
-      .join("\n");
-    await Deno.writeTextFile(`${dir}/contacts.csv`, csv + "\n");
-    await Deno.writeTextFile(
-      `${dir}/config.json`,
-      JSON.stringify({
-        campaign: { name: "crash" },
-        server: { port: 0 },
-        processor: { concurrency: 1 },
-        retry: { initialDelayMs: 20, maxDelayMs: 100, jitterMs: 10 },
-        health: { intervalMs: 60_000, timeoutMs: 1_000 },
-        logging: { filePath: "logs/agent.jsonl" },
-        services: {
-          llm: {
-            kind: "openai",
-            openai: { baseUrl: llm.baseUrl, apiKeyEnv: "T_LLM" },
-          },
-          tts: {
-            kind: "elevenlabs",
-            elevenlabs: {
-              baseUrl: tts.url,
-              apiKeyEnv: "T_TTS",
-              audioDir: "audio",
-            },
-          },
-          crm: {
-            kind: "webhook",
-            webhook: {
-              url: `${crm.url}/outcomes`,
-              healthUrl: `${crm.url}/health`,
-              tokenEnv: "T_CRM",
-            },
-          },
-        },
-      }),
-    );
-    const args = [
-      "run",
-      "--contacts",
-      "contacts.csv",
-      "--db",
-      "data/ledger.db",
-      "--config",
-      "config.json",
-    ];
-    const env = { T_LLM: "llm-key", T_TTS: "tts-key", T_CRM: "crm-key" };
+  await using ws = await runWorkspace({
+    prefix: "crash-test-",
+    rows: names.map((name, i) => `c${i + 1},${name},+1415555010${i}`),
+    config: {
+      campaign: { name: "crash" },
+      processor: { concurrency: 1 },
+      retry: { initialDelayMs: 20, maxDelayMs: 100, jitterMs: 10 },
+      health: { intervalMs: 60_000, timeoutMs: 1_000 },
+      services: fakeServicesConfig({ llm, tts, crm }, { audioDir: "audio" }),
+    },
+  });
+  const args = ws.args();
+  const env = { T_LLM: "llm-key", T_TTS: "tts-key", T_CRM: "crm-key" };
 
-    const killAt = async (point: Promise<void>) => {
-      const child = spawnMain(args, { env, cwd: dir });
-      const ended = finished(child);
-      const first = await Promise.race([
-        point.then(() => "kill-point" as const),
-        ended,
-      ]);
-      if (first !== "kill-point") {
-        assert.fail(
-          `the run ended (${first.code}) before its kill point: ${first.stderr}`,
-        );
-      }
-      child.kill("SIGKILL");
-      assert.notEqual((await ended).code, 0);
-    };
-    for (
-      const point of [hangReached(llm), hangReached(tts), hangReached(crm)]
-    ) await killAt(point);
-    // The last LLM hang: armed only now so it is not confused with the first.
-    await killAt(hangReached(llm));
-
-    const final = await finished(spawnMain(args, { env, cwd: dir }));
-    assert.equal(final.code, 0, final.stderr);
-    assert.match(
-      final.stdout,
-      /campaign crash: 6 completed, 0 failed, 0 skipped \(deferred\) of 6/,
-    );
-
-    assert.equal(
-      crm.outcomes.size,
-      6,
-      "every contact is recorded exactly once at the CRM",
-    );
-    assert.deepEqual(
-      [...crm.outcomes.keys()].sort(),
-      names.map((_, i) => `crash:c${i + 1}`),
-    );
-    assert.equal(
-      crm.duplicates,
-      1,
-      "the retry after the CRM crash was dropped by its idempotency key",
-    );
-    for (
-      const [path, fake] of [["/v1/chat/completions", llm], [
-        "/v1/text-to-speech",
-        tts,
-      ]] as const
-    ) {
-      const counts = successfulCallsPerContact(fake, path);
-      assert.equal(counts.size, 6, `${path}: every contact was served`);
-      for (const [name, n] of counts) {
-        assert.equal(n, 1, `${name} cost ${n} successful calls to ${path}`);
-      }
+  const killAt = async (point: Promise<void>) => {
+    const child = spawnMain(args, { env, cwd: ws.dir });
+    const ended = finished(child);
+    const first = await Promise.race([
+      point.then(() => "kill-point" as const),
+      ended,
+    ]);
+    if (first !== "kill-point") {
+      assert.fail(
+        `the run ended (${first.code}) before its kill point: ${first.stderr}`,
+      );
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+    child.kill("SIGKILL");
+    assert.notEqual((await ended).code, 0);
+  };
+  for (
+    const point of [hangReached(llm), hangReached(tts), hangReached(crm)]
+  ) await killAt(point);
+  // The last LLM hang: armed only now so it is not confused with the first.
+  await killAt(hangReached(llm));
+
+  const final = await finished(spawnMain(args, { env, cwd: ws.dir }));
+  assert.equal(final.code, 0, final.stderr);
+  assert.match(
+    final.stdout,
+    /campaign crash: 6 completed, 0 failed, 0 skipped \(deferred\) of 6/,
+  );
+
+  assert.equal(
+    crm.outcomes.size,
+    6,
+    "every contact is recorded exactly once at the CRM",
+  );
+  assert.deepEqual(
+    [...crm.outcomes.keys()].sort(),
+    names.map((_, i) => `crash:c${i + 1}`),
+  );
+  assert.equal(
+    crm.duplicates,
+    1,
+    "the retry after the CRM crash was dropped by its idempotency key",
+  );
+  for (
+    const [path, fake] of [["/v1/chat/completions", llm], [
+      "/v1/text-to-speech",
+      tts,
+    ]] as const
+  ) {
+    const counts = successfulCallsPerContact(fake, path);
+    assert.equal(counts.size, 6, `${path}: every contact was served`);
+    for (const [name, n] of counts) {
+      assert.equal(n, 1, `${name} cost ${n} successful calls to ${path}`);
+    }
   }
 });

@@ -3,49 +3,19 @@ import { generateKeyPairSync } from "node:crypto";
 import { type FakeSheetsServer, startFakeSheets } from "../../src/fake_providers/mod.ts";
 import { SqliteCampaignStore } from "../../src/ledger/mod.ts";
 import { runMain } from "../_support/run_main.ts";
+import { runWorkspace } from "../_support/run_workspace.ts";
 import { finished, spawnMain } from "../_support/spawn_main.ts";
 
-async function workspace(config: Record<string, unknown> = {}, rows = 5) {
-  const dir = await Deno.makeTempDir({ prefix: "run-test-" });
-  const csv = [
-    "id,name,phone,notes",
-    ...Array.from(
+function workspace(config: Record<string, unknown> = {}, rows = 5) {
+  return runWorkspace({
+    prefix: "run-test-",
+    header: "id,name,phone,notes",
+    rows: Array.from(
       { length: rows },
       (_, i) => `c${i + 1},Person ${i + 1},+1415555${1000 + i},note ${i}`,
     ),
-  ];
-  await Deno.writeTextFile(`${dir}/contacts.csv`, csv.join("\n") + "\n");
-  await Deno.writeTextFile(
-    `${dir}/config.json`,
-    JSON.stringify({
-      logging: { filePath: "logs/agent.jsonl" },
-      server: { port: 0 },
-      ...config,
-    }),
-  );
-  return {
-    dir,
-    /** The ledger, where `run` writes it (the start task may write under ./data). */
-    db: `${dir}/data/ledger.db`,
-    /** Run in the workspace: the start task's write permissions are relative to it. */
-    at: (options: { env?: Record<string, string> } = {}) => ({
-      ...options,
-      cwd: dir,
-    }),
-    args: (...extra: string[]) => [
-      "run",
-      "--contacts",
-      "contacts.csv",
-      "--db",
-      "data/ledger.db",
-      "--config",
-      "config.json",
-      ...extra,
-    ],
-    async [Symbol.asyncDispose]() {
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
+    config,
+  });
 }
 
 Deno.test("run with no config works out of the box: every service a healthy mock, exit 0", async () => {

@@ -1,37 +1,20 @@
 import assert from "node:assert/strict";
 import { readUntil } from "../_support/read_until.ts";
+import { contactRows, runWorkspace } from "../_support/run_workspace.ts";
 import { spawnMain } from "../_support/spawn_main.ts";
 
 Deno.test("a running campaign serves its status over a real socket, obeys the admin token, and stops on Ctrl-C", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "run-server-" });
-  const rows = Array.from(
-    { length: 30 },
-    (_, i) => `c${i},Person ${i},+1415555${1000 + i}`,
-  );
-  await Deno.writeTextFile(
-    `${dir}/contacts.csv`,
-    ["id,name,phone", ...rows].join("\n") + "\n",
-  );
-  await Deno.writeTextFile(
-    `${dir}/config.json`,
-    JSON.stringify({
-      logging: { filePath: "logs/agent.jsonl" },
-      server: { port: 0 },
+  await using ws = await runWorkspace({
+    prefix: "run-server-",
+    rows: contactRows(30),
+    config: {
       processor: { concurrency: 2, shutdownGraceMs: 2_000 },
       services: { llm: { mock: { latencyMs: 200, faults: [] } } },
-    }),
-  );
+    },
+  });
   const child = spawnMain(
-    [
-      "run",
-      "--contacts",
-      "contacts.csv",
-      "--db",
-      "data/ledger.db",
-      "--config",
-      "config.json",
-    ],
-    { env: { AGENT_ADMIN_TOKEN: "op-token" }, cwd: dir },
+    ws.args(),
+    ws.at({ env: { AGENT_ADMIN_TOKEN: "op-token" } }),
   );
   const stdout = new Response(child.stdout).text();
   let drained: Promise<void> | undefined;
@@ -77,7 +60,7 @@ Deno.test("a running campaign serves its status over a real socket, obeys the ad
     assert.equal(status.campaign.total, 30);
     // The process the ledger's lock names, so an operator can tell agents apart.
     assert.equal(status.process.pid, child.pid);
-    const holder = JSON.parse(await Deno.readTextFile(`${dir}/data/ledger.db.lock`));
+    const holder = JSON.parse(await Deno.readTextFile(`${ws.dir}/data/ledger.db.lock`));
     assert.deepEqual(status.process, { pid: holder.pid, host: holder.host });
     assert.match(
       (await get("/metrics")).text,
@@ -99,40 +82,16 @@ Deno.test("a running campaign serves its status over a real socket, obeys the ad
     await child.status;
     await stdout.catch(() => {});
     await drained;
-    await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("however fast the services, the status endpoint answers and Ctrl-C acts during the run", async () => {
   // Zero-latency mocks and a synchronous ledger: work that never waits on anything would
   // keep the event loop from the server, the progress timer and the signal handler.
-  const dir = await Deno.makeTempDir({ prefix: "run-responsive-" });
-  const rows = Array.from(
-    { length: 40_000 },
-    (_, i) => `c${i},Person ${i},+1415${5550000 + i}`,
-  );
-  await Deno.writeTextFile(
-    `${dir}/contacts.csv`,
-    ["id,name,phone", ...rows].join("\n") + "\n",
-  );
-  await Deno.writeTextFile(
-    `${dir}/config.json`,
-    JSON.stringify({
-      logging: { filePath: "logs/agent.jsonl" },
-      server: { port: 0 },
-    }),
-  );
+  await using ws = await runWorkspace({ prefix: "run-responsive-", rows: contactRows(40_000) });
   const child = spawnMain(
-    [
-      "run",
-      "--contacts",
-      "contacts.csv",
-      "--db",
-      "data/ledger.db",
-      "--config",
-      "config.json",
-    ],
-    { cwd: dir },
+    ws.args(),
+    ws.at(),
   );
   const stdout = new Response(child.stdout).text();
   let drained: Promise<void> | undefined;
@@ -172,6 +131,5 @@ Deno.test("however fast the services, the status endpoint answers and Ctrl-C act
     await child.status;
     await stdout.catch(() => {});
     await drained;
-    await Deno.remove(dir, { recursive: true });
   }
 });
