@@ -22,20 +22,10 @@ import { parseConfig } from "../src/config/mod.ts";
 import { InMemoryCampaignStore, SqliteCampaignStore } from "../src/ledger/mod.ts";
 import { type Contact, createMockServices } from "../src/services/mod.ts";
 import { taskFlags } from "../tests/_support/task_flags.ts";
+import { runArgs as workspaceRunArgs, runWorkspace } from "../tests/_support/run_workspace.ts";
 
 const main = new URL("../main.ts", import.meta.url).pathname;
-const runArgs = () => [
-  "run",
-  ...taskFlags("start"),
-  main,
-  "run",
-  "--contacts",
-  "contacts.csv",
-  "--db",
-  "data/ledger.db",
-  "--config",
-  "config.json",
-];
+const runArgs = () => ["run", ...taskFlags("start"), main, ...workspaceRunArgs];
 
 async function latencyRun(contacts: number, latencyMs: number, concurrency: number) {
   const config = parseConfig({
@@ -95,25 +85,22 @@ async function peakRss(pid: number, done: Promise<unknown>): Promise<number> {
 /** `run` on `rows` generated contacts with `--db db`: the campaign's contacts per second,
  * from its summary line (the load is not counted). */
 async function campaignRate(rows: number, db: string) {
-  const dir = await Deno.makeTempDir({ prefix: "campaign-rate-" });
-  const lines = ["id,name,phone,company"];
-  for (let i = 0; i < rows; i++) {
-    lines.push(`c${i},Contact ${i},+1415${String(i).padStart(7, "0")},Company ${i % 97}`);
-  }
-  await Deno.writeTextFile(`${dir}/contacts.csv`, lines.join("\n") + "\n");
-  await Deno.writeTextFile(
-    `${dir}/config.json`,
-    JSON.stringify({ logging: { filePath: "logs/agent.jsonl" }, server: { port: 0 } }),
-  );
+  await using ws = await runWorkspace({
+    prefix: "campaign-rate-",
+    header: "id,name,phone,company",
+    rows: Array.from(
+      { length: rows },
+      (_, i) => `c${i},Contact ${i},+1415${String(i).padStart(7, "0")},Company ${i % 97}`,
+    ),
+  });
   const args = runArgs().map((arg) => arg === "data/ledger.db" ? db : arg);
   const { code, stdout } = await new Deno.Command(Deno.execPath(), {
     args,
-    cwd: dir,
+    cwd: ws.dir,
     stdout: "piped",
     stderr: "null",
     stdin: "null",
   }).output();
-  await Deno.remove(dir, { recursive: true });
   const summary = new TextDecoder().decode(stdout);
   const seconds = Number(/ in ([\d.]+)s/.exec(summary)?.[1]);
   if (code !== 0 || !Number.isFinite(seconds)) throw new Error(`run ${db} failed: ${summary}`);

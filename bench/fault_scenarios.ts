@@ -26,6 +26,8 @@ import {
 import { InMemoryCampaignStore, SqliteCampaignStore } from "../src/ledger/mod.ts";
 import { createServices } from "../src/services/mod.ts";
 import { taskFlags } from "../tests/_support/task_flags.ts";
+import { fakeServicesConfig } from "../tests/_support/fake_services_config.ts";
+import { contactRows, runWorkspace } from "../tests/_support/run_workspace.ts";
 
 const keys = { T_LLM: "bench-llm", T_TTS: "bench-tts", T_CRM: "bench-crm" };
 
@@ -51,20 +53,7 @@ function fakes(faults: { llm?: HttpFaultRule[]; tts?: HttpFaultRule[] }) {
 }
 
 function servicesConfig(f: ReturnType<typeof fakes>, audioDir = "") {
-  return {
-    services: {
-      llm: { kind: "openai", openai: { baseUrl: f.llm.baseUrl, apiKeyEnv: "T_LLM" } },
-      tts: { kind: "elevenlabs", elevenlabs: { baseUrl: f.tts.url, apiKeyEnv: "T_TTS", audioDir } },
-      crm: {
-        kind: "webhook",
-        webhook: {
-          url: `${f.crm.url}/outcomes`,
-          healthUrl: `${f.crm.url}/health`,
-          tokenEnv: "T_CRM",
-        },
-      },
-    },
-  };
+  return { services: fakeServicesConfig(f, { audioDir }) };
 }
 
 const paid = (fake: FakeServer, path: string) =>
@@ -144,43 +133,19 @@ async function inProcess(
 
 /** `run` as a subprocess with the start task's flags, killed with SIGKILL mid-run, resumed. */
 async function killAndResume(contacts: number): Promise<Row> {
-  const dir = await Deno.makeTempDir({ prefix: "faults-kill-" });
   const f = fakes({ llm: [{ latencyMs: 30 }], tts: [{ latencyMs: 30 }] });
   try {
-    const csv = [
-      "id,name,phone",
-      ...Array.from(
-        { length: contacts },
-        (_, i) => `c${i + 1},Contact ${i + 1},+1415${String(5550000 + i)}`,
-      ),
-    ];
-    await Deno.writeTextFile(`${dir}/contacts.csv`, csv.join("\n") + "\n");
-    await Deno.writeTextFile(
-      `${dir}/config.json`,
-      JSON.stringify({
-        server: { port: 0 },
-        processor: { concurrency: 8 },
-        logging: { filePath: "logs/agent.jsonl" },
-        ...servicesConfig(f, "audio"),
-      }),
-    );
+    await using ws = await runWorkspace({
+      prefix: "faults-kill-",
+      rows: contactRows(contacts),
+      config: { processor: { concurrency: 8 }, ...servicesConfig(f, "audio") },
+    });
     const flags = taskFlags("start");
     const main = new URL("../main.ts", import.meta.url).pathname;
     const run = () =>
       new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          ...flags,
-          main,
-          "run",
-          "--contacts",
-          "contacts.csv",
-          "--db",
-          "data/ledger.db",
-          "--config",
-          "config.json",
-        ],
-        cwd: dir,
+        args: ["run", ...flags, main, ...ws.args()],
+        cwd: ws.dir,
         env: keys,
         stdout: "null",
         stderr: "null",
@@ -192,7 +157,7 @@ async function killAndResume(contacts: number): Promise<Row> {
     await first.status;
     const second = await run().status;
     if (!second.success) throw new Error(`the resumed run exited ${second.code}`);
-    await using store = new SqliteCampaignStore(`${dir}/data/ledger.db`);
+    await using store = new SqliteCampaignStore(ws.db);
     const counts = await store.counts("default");
     return {
       scenario: "SIGKILL mid-run, then resume",
@@ -208,7 +173,6 @@ async function killAndResume(contacts: number): Promise<Row> {
     };
   } finally {
     await Promise.all([f.llm.close(), f.tts.close(), f.crm.close()]);
-    await Deno.remove(dir, { recursive: true });
   }
 }
 

@@ -15,7 +15,7 @@ export function fakeServicesConfig(
       elevenlabs: {
         baseUrl: fakes.tts.url,
         apiKeyEnv: "T_TTS",
-        ...(options.audioDir ? { audioDir: options.audioDir } : {}),
+        ...(options.audioDir === undefined ? {} : { audioDir: options.audioDir }),
       },
     },
     crm: {

@@ -10,6 +10,18 @@ export interface RunWorkspace extends AsyncDisposable {
   at(options?: { env?: Record<string, string> }): { env?: Record<string, string>; cwd: string };
 }
 
+/** The arguments of `run` on a workspace's files: the contacts, the ledger under ./data (which
+ * the start task may write), the config. */
+export const runArgs: readonly string[] = [
+  "run",
+  "--contacts",
+  "contacts.csv",
+  "--db",
+  "data/ledger.db",
+  "--config",
+  "config.json",
+];
+
 /** `n` contact rows, ids `c0`..., each with its own valid phone number. */
 export function contactRows(n: number): string[] {
   return Array.from({ length: n }, (_, i) => `c${i},Person ${i},+1415${5551000 + i}`);
@@ -41,16 +53,7 @@ export async function runWorkspace(options: {
   return {
     dir,
     db: `${dir}/data/ledger.db`,
-    args: (...extra) => [
-      "run",
-      "--contacts",
-      "contacts.csv",
-      "--db",
-      "data/ledger.db",
-      "--config",
-      "config.json",
-      ...extra,
-    ],
+    args: (...extra) => [...runArgs, ...extra],
     at: (spawn = {}) => ({ ...spawn, cwd: dir }),
     async [Symbol.asyncDispose]() {
       await Deno.remove(dir, { recursive: true });
