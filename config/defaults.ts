@@ -97,6 +97,47 @@ export const defaultConfig = {
         apiKeyEnv: "ELEVENLABS_API_KEY",
       },
     },
+    /**
+     * Placing the call. `mock` rings no one. `twilio` places real calls: `accountSid`, the
+     * caller number `from`, and the auth token from the variable `authTokenEnv` names.
+     * A dial is recorded in the ledger before it is sent, and a dial whose answer was lost is
+     * looked for in Twilio's call list before any new dial: no one is called twice.
+     */
+    telephony: {
+      /** mock | twilio */
+      kind: "mock",
+      timeoutMs: 15_000,
+      /** Requests to the provider in flight at once (dials, status reads). */
+      maxInFlight: 8,
+      slotWaitMs: 60_000,
+      /** `callMs`: clock time a mock call lasts from dial to its end. */
+      mock: { latencyMs: 0, faults: [], callMs: 0 },
+      twilio: {
+        baseUrl: "https://api.twilio.com",
+        accountSid: "",
+        /** The caller number, E.164. */
+        from: "",
+        authTokenEnv: "TWILIO_AUTH_TOKEN",
+        /** Seconds a call rings before it is no-answer. */
+        ringTimeoutS: 30,
+        /** "" | Enable | DetectMessageEnd: answering-machine detection (sets answeredBy). */
+        machineDetection: "",
+        /** How far Twilio's clock may be behind ours when a lost dial is looked for. */
+        clockSkewMs: 60_000,
+      },
+      /**
+       * The status server's public URL (through your proxy or tunnel). Set: calls play the
+       * synthesized audio from signed, expiring links and report their status by callback.
+       * Empty: calls speak the script with Twilio's <Say> voice and are followed by polling.
+       */
+      publicBaseUrl: "",
+      /** How long an audio link works. */
+      audioUrlTtlMs: 3_600_000,
+      /** When the TTS breaker is OPEN, call with <Say> instead of deferring the contact. */
+      fallbackToSay: false,
+      /** Status polling: first delay, doubling up to maxMs; with callbacks, a slow safety poll. */
+      poll: { initialMs: 2_000, maxMs: 15_000, withCallbacksMs: 30_000 },
+    },
     crm: {
       /** mock | webhook | hubspot */
       kind: "mock",
@@ -207,6 +248,15 @@ export const defaultConfig = {
     callerName: "Alex from Acme",
     /** ISO 8601 time after which no contact is started and the rest fail; empty: none. */
     deadline: "",
+    /**
+     * Calling hours in the contact's time zone (its `timezone` column, else `timezone`):
+     * outside them a contact waits for the window to open. Empty start and end: any time.
+     * US consumer calls (TCPA) are allowed 08:00 to 21:00 local time.
+     */
+    callWindow: { start: "", end: "", timezone: "UTC" },
+    /** Busy and no-answer calls are dialled again, `delayMs` apart, up to `maxDials` in all;
+     * the last one's status is what the CRM records. */
+    redial: { maxDials: 3, delayMs: 3_600_000 },
   },
   logging: {
     /** JSON Lines log file; empty string: no file. */

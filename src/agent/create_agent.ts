@@ -10,6 +10,7 @@ import { Bulkhead, ServiceCaller, type ServiceCallPolicy } from "../resilience/m
 import { RetryPolicy } from "../retry/mod.ts";
 import type { Services } from "../services/mod.ts";
 import type { SheetsLogSink } from "../sheets/mod.ts";
+import { CallLinks, CallUpdates, CallWindow } from "../telephony/mod.ts";
 import type { AgentEvent } from "./agent_event.ts";
 import { wireAlertRules } from "./alert_rules.ts";
 import { logToSheets } from "./log_to_sheets.ts";
@@ -34,6 +35,9 @@ export interface AgentDeps {
   sheets?: SheetsLogSink;
   /** Collects every secret read; share one set so every component redacts every secret. */
   knownSecrets?: Set<string>;
+  /** Signs audio links when `services.telephony.publicBaseUrl` is set: keep it stable across
+   * restarts (`run` derives it from the Twilio auth token). */
+  callLinksKey?: string | Uint8Array;
 }
 
 /** The wired agent: every component, sharing one set of breakers and one event stream. */
@@ -49,6 +53,10 @@ export interface Agent extends AsyncDisposable {
   store: CampaignStore;
   alerts: RoutingAlertManager;
   sheets?: SheetsLogSink;
+  /** Call statuses pushed by the provider (the status server's callback route feeds it). */
+  calls: CallUpdates;
+  /** The public links calls hand the provider, when `publicBaseUrl` is set. */
+  callLinks?: CallLinks;
   /** Every event of every component, with `t` relative to `startedAt`. */
   events: Emitter<AgentEvent>;
   startedAt: number;
@@ -82,13 +90,43 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   }
   const caller = new ServiceCaller(callPolicies, { clock });
   const health = new HealthChecker(
-    [services.llm, services.tts, services.crm],
+    [services.llm, services.tts, services.telephony, services.crm],
     breakers,
     config.health,
     { clock },
   );
-  const processor = new CallProcessor(config.campaign, { services, caller, breakers, clock }, {
+  const telephony = config.services.telephony;
+  const calls = new CallUpdates(clock);
+  let callLinks: CallLinks | undefined;
+  if (telephony.publicBaseUrl) {
+    if (!deps.callLinksKey) {
+      throw new TypeError("createAgent: services.telephony.publicBaseUrl needs a callLinksKey");
+    }
+    callLinks = new CallLinks({
+      publicBaseUrl: telephony.publicBaseUrl,
+      key: deps.callLinksKey,
+      audioTtlMs: telephony.audioUrlTtlMs,
+      clock,
+    });
+  }
+  const { callWindow } = config.campaign;
+  const processor = new CallProcessor(config.campaign, {
+    services,
+    caller,
+    breakers,
+    clock,
+    calling: {
+      updates: calls,
+      links: callLinks,
+      window: callWindow.start ? new CallWindow(callWindow) : undefined,
+    },
+  }, {
     maxAttemptsPerStep: config.processor.maxAttemptsPerStep,
+    calling: {
+      fallbackToSay: telephony.fallbackToSay,
+      poll: telephony.poll,
+      redial: config.campaign.redial,
+    },
   });
   const runner = new CampaignRunner(
     {
@@ -134,6 +172,8 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     store,
     alerts,
     sheets: deps.sheets,
+    calls,
+    callLinks,
     events: new Emitter<AgentEvent>(),
     startedAt: clock.now(),
     start() {

@@ -12,7 +12,14 @@ interface Waiting {
   alertsWaiting: number;
 }
 
-const serviceNames: Record<string, string> = { llm: "LLM", tts: "ElevenLabs", crm: "CRM" };
+const serviceNames: Record<string, string> = {
+  llm: "LLM",
+  tts: "ElevenLabs",
+  telephony: "Telephony",
+  crm: "CRM",
+  "calling-hours": "calling hours",
+  redial: "the redial time",
+};
 
 function serviceLabel(service?: string): string {
   return service ? (serviceNames[service] ?? service) : "";
@@ -40,6 +47,9 @@ export function describeEvent(event: AgentEvent): string | undefined {
     case "resumed":
       return `▶ resuming: ${event.contacts} contact(s) were in progress when the last run stopped`;
     case "released":
+      if (event.breakerState === "none") {
+        return `▶ ${event.contacts} contact(s) waiting for ${service} back in the queue`;
+      }
       return `▶ ${service} lets calls through again (${event.breakerState}): ${event.contacts} deferred contact(s) back in the queue`;
     case "retry":
       return `  ${who}${service} failed (${event.errorClass}), attempt ${event.attempt}; retry in ${
@@ -71,7 +81,9 @@ export function describeEvent(event: AgentEvent): string | undefined {
     case "waiting-for-recovery":
       return `… only deferred contacts left: waiting for ${
         event.services.map(serviceLabel).join(", ")
-      } to recover`;
+      }`;
+    case "call-adopted":
+      return `☎ ${who}a dial whose answer was lost had placed call ${event.sid}: adopted, not dialled again`;
     case "recovery-wait-over":
       return event.recovered ? undefined : `… gave up waiting for recovery`;
     case "deadline-passed":
@@ -86,9 +98,10 @@ export function describeEvent(event: AgentEvent): string | undefined {
       }`;
     case "invariant-violated":
       return `‼ invariant broken: ${event.reason}`;
+    case "step-done":
+      return event.step === "call" && event.detail ? `☎ ${who}call ${event.detail}` : undefined;
     case "attempt":
     case "contact-start":
-    case "step-done":
     case "service-call":
     case "sheets":
       return undefined;
@@ -132,6 +145,10 @@ function deferralText(event: ContactDoneEvent, service: string): string {
       return `${service} refused every call (${event.errorClass}); waits for it to recover`;
     case "paused":
       return `${service} asked for a pause (Retry-After); waits until then`;
+    case "outside-calling-hours":
+      return "outside its calling hours; called when they open";
+    case "redial":
+      return "the call was busy or not answered; dialled again later";
     case "no-slot":
       return `no free ${service} slot in time; taken again shortly`;
     default:

@@ -22,6 +22,7 @@ function levelOf(event: AgentEvent): LogLevel | undefined {
     case "health":
       return event.changed ? (event.status === "healthy" ? "info" : "warning") : "debug";
     case "retry":
+    case "call-adopted":
       return "warning";
     case "give-up":
       return "warning";

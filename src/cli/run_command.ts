@@ -20,6 +20,7 @@ import {
   openLedger,
 } from "./prepare_run.ts";
 import { printable } from "./printable.ts";
+import { telephonySetup } from "./telephony_setup.ts";
 import { version } from "../version.ts";
 
 const logger = getLogger(["ai-call-agent", "cli"]);
@@ -136,6 +137,7 @@ export async function runCommand(
     writeFile: io.writeFile,
     knownSecrets,
   });
+  const telephony = telephonySetup(config, io);
   // Everything the environment can refuse is tried before a ledger or campaign row exists.
   await checkWritableFolders(config, io);
   await configureCommandLogging(config, io, {
@@ -182,6 +184,7 @@ export async function runCommand(
     env: io.env,
     store,
     knownSecrets,
+    callLinksKey: telephony.callLinksKey,
   });
   using _log = agent.events.on(logAgentEvent);
   const drain = new AbortController();
@@ -205,10 +208,13 @@ export async function runCommand(
     version,
     instance: { pid: instance.pid, host: instance.host },
     adminToken: io.env(config.server.adminTokenEnv)?.trim() || undefined,
-    allowedHosts: loopbackHosts(config.server.host),
+    allowedHosts: withHost(loopbackHosts(config.server.host), telephony.publicHost),
+    twilioAuthToken: telephony.twilioAuthToken,
+    openAudio: telephony.openAudio,
   });
   server?.ready(status.fetch);
   if (server) io.err(`status: http://${config.server.host}:${server.port}/ (metrics at /metrics)`);
+  io.err(telephony.startLine);
   agent.start();
   const progress = reportProgress(agent, {
     intervalMs: config.server.progressIntervalMs,
@@ -245,4 +251,9 @@ export async function runCommand(
     summary.in_progress;
   if (unfinished > 0) return ExitCode.failed;
   return rowsWaiting + alertsWaiting > 0 ? ExitCode.undelivered : ExitCode.ok;
+}
+
+/** `hosts` with the public host added (a loopback-only list would refuse the provider). */
+function withHost(hosts: string[] | undefined, host?: string): string[] | undefined {
+  return hosts && host ? [...hosts, host] : hosts;
 }

@@ -67,8 +67,12 @@ export function loadSimulationConfig(
   configPath: string | undefined,
   io: Pick<CliIo, "readTextFile">,
 ): Promise<AgentConfig> {
-  // One contact at a time keeps the story easy to follow; --config can change it.
-  const commandDefaults = { campaign: { name: "simulation" }, processor: { concurrency: 1 } };
+  // One contact at a time keeps the story easy to follow, and a busy line is dialled again
+  // 90 s later instead of an hour; --config can change both.
+  const commandDefaults = {
+    campaign: { name: "simulation", redial: { delayMs: 90_000 } },
+    processor: { concurrency: 1 },
+  };
   return loadCommandConfig(configPath, io, { commandDefaults });
 }
 

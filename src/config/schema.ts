@@ -153,6 +153,55 @@ const crmSchema = z.strictObject({
   }
 });
 
+const telephonySchema = z.strictObject({
+  ...common,
+  kind: z.enum(["mock", "twilio"], { error: "must be mock or twilio" }),
+  mock: mockSchema.extend({ callMs: duration() }),
+  twilio: z.strictObject({
+    baseUrl: url(),
+    accountSid: text(),
+    from: text(),
+    authTokenEnv: envName(),
+    ringTimeoutS: positiveInt().max(600, "must be <= 600"),
+    machineDetection: z.enum(["", "Enable", "DetectMessageEnd"], {
+      error: 'must be "", Enable or DetectMessageEnd',
+    }),
+    clockSkewMs: duration(),
+  }),
+  publicBaseUrl: z.union([z.literal(""), url()], {
+    error: "must be the status server's public http(s):// URL, or empty",
+  }),
+  audioUrlTtlMs: positiveDuration(),
+  fallbackToSay: z.boolean("must be true or false"),
+  poll: z.strictObject({
+    initialMs: positiveDuration(),
+    maxMs: positiveDuration(),
+    withCallbacksMs: positiveDuration(),
+  }),
+}).superRefine((telephony, context) => {
+  if (telephony.kind !== "twilio") return;
+  if (!/^AC[0-9a-fA-F]{32}$/.test(telephony.twilio.accountSid)) {
+    context.addIssue({
+      code: "custom",
+      path: ["twilio", "accountSid"],
+      message: "must be your Twilio Account SID (AC followed by 32 hex digits) when kind is twilio",
+    });
+  }
+  if (!/^\+[1-9]\d{6,14}$/.test(telephony.twilio.from)) {
+    context.addIssue({
+      code: "custom",
+      path: ["twilio", "from"],
+      message: "must be the caller number in E.164 (e.g. +14155550100) when kind is twilio",
+    });
+  }
+});
+
+const hhmm = () =>
+  z.string("must be a string").regex(
+    /^(([01]\d|2[0-3]):[0-5]\d)?$/,
+    "must be a time like 09:00 (24-hour HH:MM), or empty",
+  );
+
 const channelSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("log") }),
   z.strictObject({
@@ -197,7 +246,12 @@ export const configSchema = z.strictObject({
     intervalMs: positiveDuration(),
     timeoutMs: positiveDuration(),
   }),
-  services: z.strictObject({ llm: llmSchema, tts: ttsSchema, crm: crmSchema }),
+  services: z.strictObject({
+    llm: llmSchema,
+    tts: ttsSchema,
+    telephony: telephonySchema,
+    crm: crmSchema,
+  }),
   processor: z.strictObject({
     concurrency: positiveInt().max(1_000, "must be <= 1000"),
     maxAttemptsPerStep: positiveInt().max(1_000, "must be <= 1000"),
@@ -265,6 +319,31 @@ export const configSchema = z.strictObject({
         value === "" || (/^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value))),
       "must be an ISO 8601 time like 2026-12-01T18:00:00Z, or empty",
     ),
+    callWindow: z.strictObject({
+      start: hhmm(),
+      end: hhmm(),
+      timezone: z.string("must be a string").refine(
+        (zone) => {
+          try {
+            new Intl.DateTimeFormat("en-US", { timeZone: zone });
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        "must be an IANA time zone such as America/New_York or Europe/Berlin",
+      ),
+    }).refine((window) => (window.start === "") === (window.end === ""), {
+      message: "start and end must both be set (e.g. 09:00 and 20:00) or both be empty",
+      path: ["end"],
+    }).refine((window) => window.start === "" || window.start !== window.end, {
+      message: "must differ from start",
+      path: ["end"],
+    }),
+    redial: z.strictObject({
+      maxDials: positiveInt().max(20, "must be <= 20"),
+      delayMs: duration(),
+    }),
   }),
   logging: z.strictObject({
     filePath: z.string("must be a string"),

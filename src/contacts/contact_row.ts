@@ -1,4 +1,5 @@
 import type { Contact } from "../services/mod.ts";
+import { isTimeZone } from "../telephony/mod.ts";
 
 /** A contacts-file row: a valid contact, or the reason it is not. */
 export type ContactRow =
@@ -14,7 +15,7 @@ export class JsonNumber {
 }
 
 const e164 = /^\+[1-9]\d{6,14}$/;
-const known = new Set(["id", "name", "phone", "purpose", "notes"]);
+const known = new Set(["id", "name", "phone", "purpose", "notes", "timezone"]);
 // Control characters other than tab: they have no place in a name or a note, and printed back
 // in a message they could move a terminal's cursor or rename its window.
 // deno-lint-ignore no-control-regex
@@ -22,7 +23,7 @@ const control = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 
 /**
  * Validates one row's columns into a {@link Contact}: `id`, `name` and `phone` (E.164) are
- * required text; `purpose` and `notes` are used as such; every other column passes through to
+ * required text; `purpose`, `notes` and `timezone` (IANA, for calling hours) are used as such; every other column passes through to
  * the script prompt in `fields`. A value of the wrong type (an object, a list, a fractional or
  * boolean id) makes the row invalid with a reason that names the column.
  */
@@ -49,6 +50,7 @@ export function toContactRow(line: number, columns: Record<string, unknown>): Co
   const rawPhone = text("phone", true);
   const purpose = text("purpose", false);
   const notes = text("notes", false);
+  const timezone = text("timezone", false);
   const fields: Record<string, string> = {};
   for (const key of Object.keys(columns)) {
     if (known.has(key)) continue;
@@ -65,7 +67,16 @@ export function toContactRow(line: number, columns: Record<string, unknown>): Co
         `phone "${rawPhone}" is not E.164: write it as + country code and number, e.g. +14155550100`,
     };
   }
+  if (timezone && !isTimeZone(timezone)) {
+    return {
+      line,
+      id,
+      reason:
+        `timezone "${timezone}" is not an IANA time zone: write it like America/New_York, or leave it empty for the campaign's`,
+    };
+  }
   const contact: Contact = { id, name, phone };
+  if (timezone) contact.timezone = timezone;
   if (purpose) contact.purpose = purpose;
   if (notes) contact.notes = notes;
   if (Object.keys(fields).length > 0) contact.fields = fields;

@@ -24,6 +24,9 @@ export interface HttpFaultRule extends FaultRule {
   /** Do the work, then drop the connection before the answer's body is through: the
    * provider acted, the client cannot know. Honoured by routes that store something. */
   dropAfter?: boolean;
+  /** Do the work, then answer with the `fail` kind's error (a 5xx after creating a call).
+   * Honoured by routes that store something. */
+  failAfter?: boolean;
   /** Health probes answer healthy while this rule applies to calls (OpenAI's quota: chat
    * completions answer 429 while `GET /models` answers 200). */
   probeHealthy?: boolean;
@@ -78,7 +81,7 @@ export class FakeProviderState {
   #closed = false;
   /** Requests whose rule said `hangAfter` or `dropAfter`: what the route does once its work
    * is done. */
-  readonly #after = new WeakMap<Request, "hang" | "drop">();
+  readonly #after = new WeakMap<Request, "hang" | "drop" | HttpFaultRule>();
   /** Each request's record, so concurrent requests never read each other's body. */
   readonly #records = new WeakMap<Request, RecordedRequest>();
 
@@ -134,6 +137,7 @@ export class FakeProviderState {
     const rule = probe && next?.probeHealthy ? undefined : next;
     if (!probe && rule?.hangAfter) this.#after.set(c.req.raw, "hang");
     if (!probe && rule?.dropAfter) this.#after.set(c.req.raw, "drop");
+    if (!probe && rule?.failAfter) this.#after.set(c.req.raw, rule);
     if (!probe) {
       const request = this.#records.get(c.req.raw);
       if (request) request.result = describeRule(rule);
@@ -144,7 +148,7 @@ export class FakeProviderState {
         result: describeRule(rule),
       });
     }
-    if (!rule || rule.hangAfter || rule.dropAfter) return undefined;
+    if (!rule || rule.hangAfter || rule.dropAfter || rule.failAfter) return undefined;
     if (rule.latencyMs) await this.#clock.sleep(rule.latencyMs);
     if (rule.hang || rule.fail === "timeout") {
       await this.#hangUntilClosed();
@@ -167,11 +171,15 @@ export class FakeProviderState {
     return undefined;
   }
 
-  /** For routes that store something: after the work, hangs (`hangAfter`) or drops the
-   * connection (`dropAfter`) instead of answering. */
+  /** For routes that store something: after the work, hangs (`hangAfter`), drops the
+   * connection (`dropAfter`) or answers with an error (`failAfter`) instead of answering. */
   async afterWork(c: Context): Promise<Response | undefined> {
     const after = this.#after.get(c.req.raw);
     if (after === "drop") return droppedResponse();
+    if (typeof after === "object") {
+      const response = this.errorFor(after.fail ?? "unavailable", after);
+      return c.json(response.body, response.status as 400, response.headers);
+    }
     if (after !== "hang") return undefined;
     await this.#hangUntilClosed();
     return new Response(null, { status: 504 });
@@ -196,6 +204,7 @@ function describeRule(rule?: HttpFaultRule): string {
   if (!rule) return "ok";
   if (rule.hangAfter) return "hang-after";
   if (rule.dropAfter) return "drop-after";
+  if (rule.failAfter) return `${rule.fail ?? "unavailable"}-after`;
   if (rule.hang || rule.fail === "timeout") return "hang";
   if (rule.drop || rule.fail === "connection") return "drop";
   if (rule.malformed) return "malformed";

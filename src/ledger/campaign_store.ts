@@ -1,4 +1,4 @@
-import type { Contact } from "../services/mod.ts";
+import type { Contact, FinalCallStatus } from "../services/mod.ts";
 
 /** Where a contact is. `deferred`: put aside until its service lets calls through again. */
 export type ContactState =
@@ -9,10 +9,31 @@ export type ContactState =
   | "deferred"
   | "invalid";
 
+/**
+ * The call step as the ledger keeps it. A dial is recorded (`dialing`) before its request
+ * is sent, so a crash or a lost answer leaves a trace that makes the next attempt look for
+ * the call instead of dialling again.
+ */
+export interface CallProgress {
+  /** Dials made, this one included once `dialing` is set. */
+  dials: number;
+  /** Calls of earlier dials (busy, no-answer): never taken for a later dial's. */
+  previousSids: string[];
+  /** The dial under way: when it began (clock time) and its marker. */
+  dialing?: { at: number; marker: string };
+  /** The provider's id of the current dial's call, once known. */
+  sid?: string;
+  /** How the current call ended. */
+  final?: { status: FinalCallStatus; durationS?: number; answeredBy?: string };
+  /** What the call said: the synthesized audio, or the script in the provider's voice. */
+  voice?: "audio" | "say";
+}
+
 /** What the pipeline saved for a contact: a resumed contact skips the steps already done. */
 export interface StepOutputs {
   script?: string;
   audio?: { format: string; byteLength: number; path?: string; sha256?: string };
+  call?: CallProgress;
   crmRecordId?: string;
 }
 

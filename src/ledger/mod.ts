@@ -5,6 +5,7 @@
  */
 export {
   type Attempts,
+  type CallProgress,
   type CampaignStore,
   type ContactRecord,
   type ContactState,

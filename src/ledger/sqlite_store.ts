@@ -78,6 +78,9 @@ UPDATE contacts SET crm_key = campaign || ':' || id;`,
   `
 ALTER TABLE contacts ADD COLUMN load_id TEXT;
 ALTER TABLE contacts ADD COLUMN source_line INTEGER;`,
+  // 5: the call step: each dial is recorded before it is sent, then its call and how it ended.
+  `
+ALTER TABLE contacts ADD COLUMN call_progress TEXT;`,
 ];
 
 /** `PRAGMA application_id` of a ledger: "ACAG" in ASCII. */
@@ -123,6 +126,7 @@ interface Row {
   script: string | null;
   audio: string | null;
   crm_record_id: string | null;
+  call_progress: string | null;
 }
 
 /**
@@ -185,6 +189,7 @@ export class SqliteCampaignStore implements CampaignStore {
       ),
       saveStep: prepare(
         `UPDATE contacts SET step = ?, script = COALESCE(?, script), audio = COALESCE(?, audio),
+         call_progress = COALESCE(?, call_progress),
          crm_record_id = COALESCE(?, crm_record_id), attempts = COALESCE(?, attempts),
          updated_at = ? WHERE campaign = ? AND id = ?`,
       ),
@@ -353,6 +358,7 @@ export class SqliteCampaignStore implements CampaignStore {
       step,
       outputs.script ?? null,
       outputs.audio ? JSON.stringify(outputs.audio) : null,
+      outputs.call ? JSON.stringify(outputs.call) : null,
       outputs.crmRecordId ?? null,
       attemptsJson(attempts),
       now,
@@ -525,6 +531,7 @@ function toRecord(row: Row): ContactRecord {
   const outputs: StepOutputs = {};
   if (row.script !== null) outputs.script = row.script;
   if (row.audio !== null) outputs.audio = JSON.parse(row.audio);
+  if (row.call_progress !== null) outputs.call = JSON.parse(row.call_progress);
   if (row.crm_record_id !== null) outputs.crmRecordId = row.crm_record_id;
   return {
     contact: JSON.parse(row.contact),

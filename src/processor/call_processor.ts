@@ -14,17 +14,31 @@ import { Emitter } from "../events/mod.ts";
 import { crmIdempotencyKey } from "../ledger/mod.ts";
 import type { ServiceCaller } from "../resilience/mod.ts";
 import type { CallOutcome, CampaignSettings, Contact, Services } from "../services/mod.ts";
-import type { ContactProgress, ContactResult, DeferReason, Step } from "./contact_result.ts";
+import { type CallingDeps, type CallingOptions, CallStep } from "./call_step.ts";
+import {
+  type ContactProgress,
+  type ContactResult,
+  type DeferReason,
+  serviceOf,
+  type Step,
+} from "./contact_result.ts";
+
+export type { CallingDeps, CallingOptions } from "./call_step.ts";
 
 const logger = getLogger(["ai-call-agent", "processor"]);
 
-/** Announced when a step finishes (`reused`: its output came from the ledger). */
-export interface StepEvent {
-  type: "step-done";
-  contactId: string;
-  step: Step;
-  reused: boolean;
-}
+/** Announced when a step finishes (`reused`: its output came from the ledger), or when a
+ * dial whose answer was lost turned out to have placed a call, which is adopted. */
+export type StepEvent =
+  | {
+    type: "step-done";
+    contactId: string;
+    step: Step;
+    reused: boolean;
+    /** The call's end (`busy, dial 1`), for the call step. */
+    detail?: string;
+  }
+  | { type: "call-adopted"; contactId: string; sid: string };
 
 /** What the processor needs. */
 export interface ProcessorDeps {
@@ -32,24 +46,38 @@ export interface ProcessorDeps {
   caller: ServiceCaller;
   breakers: BreakerRegistry;
   clock: Clock;
+  /** Calling hours, public links and pushed call statuses. */
+  calling: CallingDeps;
 }
 
-/** How much a contact may cost. */
+/** How much a contact may cost, and how its call is made. */
 export interface ProcessorOptions {
   /** Attempts at one step that reached its provider, over all runs, before the contact
    * fails. @default 12 */
   maxAttemptsPerStep: number;
+  calling: CallingOptions;
 }
+
+/** Defaults of {@link ProcessorOptions} (as in `config/defaults.ts`). */
+export const defaultProcessorOptions: ProcessorOptions = {
+  maxAttemptsPerStep: 12,
+  calling: {
+    fallbackToSay: false,
+    poll: { initialMs: 2_000, maxMs: 15_000, withCallbacksMs: 30_000 },
+    redial: { maxDials: 3, delayMs: 3_600_000 },
+  },
+};
 
 /** Called after each step with the progress so far, to make it durable before going on. */
 export type SaveStep = (step: SavedStep, progress: ContactProgress) => Promise<void>;
 
-/** The steps whose output is saved on its own: the CRM's is saved with the completion. */
+/** The steps whose output is saved on its own (the call's more than once: the dial before it
+ * is sent, then the call): the CRM's is saved with the completion. */
 export type SavedStep = Exclude<Step, "crm">;
 
 /**
- * One contact through the pipeline: script (LLM), speech (TTS), outcome (CRM), each through
- * its service's composition (retry, slot, breaker, deadline). Steps already in `progress` are
+ * One contact through the pipeline: script (LLM), speech (TTS), the call (telephony), outcome
+ * (CRM), each through its service's composition (retry, slot, breaker, deadline). Steps already in `progress` are
  * not called again, so a resumed contact costs no second LLM or TTS call; `saveStep` makes
  * each step durable before the next one starts.
  *
@@ -62,11 +90,12 @@ export class CallProcessor {
   readonly #campaign: CampaignSettings;
   readonly #options: ProcessorOptions;
   readonly #events = new Emitter<StepEvent>();
+  readonly #callStep: CallStep;
 
   constructor(
     campaign: CampaignSettings,
     deps: ProcessorDeps,
-    options: ProcessorOptions = { maxAttemptsPerStep: 12 },
+    options: ProcessorOptions = defaultProcessorOptions,
   ) {
     if (!Number.isInteger(options.maxAttemptsPerStep) || options.maxAttemptsPerStep < 1) {
       throw new RangeError(
@@ -76,6 +105,12 @@ export class CallProcessor {
     this.#campaign = campaign;
     this.#deps = deps;
     this.#options = options;
+    this.#callStep = new CallStep({
+      ...deps.calling,
+      telephony: deps.services.telephony,
+      caller: deps.caller,
+      clock: deps.clock,
+    }, options.calling);
   }
 
   onEvent(listener: (event: StepEvent) => void): Disposable {
@@ -117,36 +152,91 @@ export class CallProcessor {
       }
       const script = progress.script;
       step = "tts";
-      if (progress.audio) {
+      const call = progress.call ??= { dials: 0, previousSids: [] };
+      if (progress.audio || call.dialing) {
         this.#stepDone(contact.id, "tts", true);
+      } else if (this.#sayInsteadOfAudio()) {
+        this.#stepDone(contact.id, "tts", false);
       } else {
-        const audio = await this.#call(
-          "tts",
+        try {
+          const audio = await this.#call(
+            "tts",
+            contact,
+            progress,
+            (s) => services.tts.synthesize(script, { signal: s }),
+            signal,
+          );
+          progress.audio = {
+            format: audio.format,
+            byteLength: audio.bytes.byteLength,
+            path: audio.path,
+            sha256: createHash("sha256").update(audio.bytes).digest("hex"),
+          };
+          await saveStep("tts", progress);
+        } catch (error) {
+          // Graceful degradation, when chosen: a TTS that is down does not hold the call up.
+          if (signal?.aborted || !deferralOf(error) || !this.#sayInsteadOfAudio()) throw error;
+        }
+        this.#stepDone(contact.id, "tts", false);
+      }
+      step = "call";
+      if (call.final) {
+        this.#stepDone(contact.id, "call", true);
+      } else {
+        // Calling hours are checked before a dial, never in the middle of one.
+        const opensAt = call.dialing ? undefined : this.#callStep.closedUntil(contact);
+        if (opensAt !== undefined) return this.#waitForWindow(contact, opensAt);
+        await this.#callStep.run({
           contact,
           progress,
-          (s) => services.tts.synthesize(script, { signal: s }),
+          campaign: campaign.name,
+          script: script.text,
+          attempt: (fn) => this.#call("call", contact, progress, fn, signal),
+          save: () => saveStep("call", progress),
+          onAdopted: (sid) =>
+            this.#events.emit({ type: "call-adopted", contactId: contact.id, sid }),
           signal,
+        });
+        await saveStep("call", progress);
+        const { status, durationS, answeredBy } = call.final!;
+        this.#stepDone(
+          contact.id,
+          "call",
+          false,
+          `${status}${status === "completed" ? ` after ${durationS ?? 0} s` : ""}${
+            answeredBy ? `, answered by ${answeredBy}` : ""
+          }, ${call.voice === "audio" ? "played the audio" : "<Say>"}, dial ${call.dials}`,
         );
-        progress.audio = {
-          format: audio.format,
-          byteLength: audio.bytes.byteLength,
-          path: audio.path,
-          sha256: createHash("sha256").update(audio.bytes).digest("hex"),
-        };
-        await saveStep("tts", progress);
-        this.#stepDone(contact.id, "tts", false);
+      }
+      const final = call.final!;
+      const { redial } = this.#options.calling;
+      if (
+        (final.status === "busy" || final.status === "no-answer") && call.dials < redial.maxDials
+      ) {
+        const result = this.#redialLater(contact.id, call.sid!, final.status);
+        call.previousSids.push(call.sid!);
+        Object.assign(call, { sid: undefined, final: undefined, dialing: undefined });
+        await saveStep("call", progress);
+        return result;
       }
       const outcome: CallOutcome = {
         campaign: campaign.name,
         contactId: contact.id,
         contactName: contact.name,
         phone: contact.phone,
-        status: "completed",
+        status: final.status,
         script: script.text,
-        audioFormat: progress.audio.format,
-        audioBytes: progress.audio.byteLength,
+        voice: call.voice ?? "say",
+        callSid: call.sid!,
+        durationS: final.durationS,
+        answeredBy: final.answeredBy,
+        dials: call.dials,
         at: clock.now(),
       };
+      if (call.voice === "audio" && progress.audio) {
+        outcome.audioFormat = progress.audio.format;
+        outcome.audioBytes = progress.audio.byteLength;
+      }
       step = "crm";
       const key = progress.crmKey ?? crmIdempotencyKey(campaign.name, contact.id);
       const { recordId } = await this.#call(
@@ -177,7 +267,7 @@ export class CallProcessor {
       return Promise.reject(new AttemptsExhausted(step));
     }
     progress.lastFailure = undefined;
-    return this.#deps.caller.call(step, fn, {
+    return this.#deps.caller.call(serviceOf(step), fn, {
       signal,
       context: { contactId: contact.id },
       onSent: () => (progress.attempts[step] = (progress.attempts[step] ?? 0) + 1),
@@ -221,7 +311,7 @@ export class CallProcessor {
           }`,
         );
       }
-      return this.#defer(contactId, step, deferral, error, cause);
+      return this.#defer(contactId, serviceOf(step), deferral, error, cause);
     }
     if (error instanceof ServiceError) return failed("permanent", error.message);
     logger.error("Contact {contactId} hit an internal error at {step}: {error}", {
@@ -263,17 +353,55 @@ export class CallProcessor {
     };
   }
 
-  #stepDone(contactId: string, step: Step, reused: boolean): void {
-    this.#events.emit({ type: "step-done", contactId, step, reused });
+  /** Whether the call speaks the script instead of waiting for a TTS that is down. */
+  #sayInsteadOfAudio(): boolean {
+    return this.#options.calling.fallbackToSay && this.#deps.breakers.get("tts").state === "OPEN";
+  }
+
+  /** Outside its calling hours a contact waits for them; it is not a failure. */
+  #waitForWindow(contact: Contact, opensAt: number): ContactResult {
+    return {
+      contactId: contact.id,
+      status: "deferred",
+      service: "calling-hours",
+      reason: "outside-calling-hours",
+      errorClass: "none",
+      message: `outside calling hours in ${
+        contact.timezone ?? "the campaign's time zone"
+      }: opens at ${new Date(opensAt).toISOString()}`,
+      until: opensAt,
+    };
+  }
+
+  /** A busy or unanswered call is dialled again later: not a service failure. */
+  #redialLater(contactId: string, sid: string, status: string): ContactResult {
+    const { delayMs } = this.#options.calling.redial;
+    return {
+      contactId,
+      status: "deferred",
+      service: "redial",
+      reason: "redial",
+      errorClass: "none",
+      message: `call ${sid} was ${status}: dialled again in ${Math.round(delayMs / 60_000)} min`,
+      until: this.#deps.clock.now() + delayMs,
+    };
+  }
+
+  #stepDone(contactId: string, step: Step, reused: boolean, detail?: string): void {
+    this.#events.emit({ type: "step-done", contactId, step, reused, detail });
   }
 
   #firstOpenBreaker(progress: ContactProgress) {
+    const call = progress.call;
     const remaining: Step[] = [
       ...(progress.script ? [] : ["llm" as const]),
-      ...(progress.audio ? [] : ["tts" as const]),
+      ...(progress.audio || call?.dialing || this.#options.calling.fallbackToSay
+        ? []
+        : ["tts" as const]),
+      ...(call?.final ? [] : ["call" as const]),
       "crm",
     ];
-    return remaining.map((step) => this.#deps.breakers.get(step)).find((breaker) =>
+    return remaining.map((step) => this.#deps.breakers.get(serviceOf(step))).find((breaker) =>
       breaker.state === "OPEN"
     );
   }

@@ -4,7 +4,12 @@ import { Emitter } from "../events/mod.ts";
 import { ClaimQueue } from "./_claim_queue.ts";
 import type { CampaignStore, ContactRecord, StepOutputs } from "../ledger/mod.ts";
 import type { CallProcessor, SavedStep, StepEvent } from "./call_processor.ts";
-import type { ContactProgress, ContactResult, RunSummary } from "./contact_result.ts";
+import {
+  type ContactProgress,
+  type ContactResult,
+  type RunSummary,
+  scheduledDeferrals,
+} from "./contact_result.ts";
 
 /** Contacts claimed per ledger commit, at least (more when `concurrency` is higher). */
 const claimBatch = 64;
@@ -123,8 +128,13 @@ export class CampaignRunner {
         waitingSince = undefined;
         continue;
       }
+      // Contacts waiting for their calling hours or a redial are waited for as long as it
+      // takes; only a wait on a service's recovery is bounded by recoveryWaitMs.
+      const onServices = services.some((service) => !scheduledDeferrals.has(service));
       waitingSince ??= clock.now();
-      const waitLeft = waitingSince + this.#options.recoveryWaitMs - clock.now();
+      const waitLeft = onServices
+        ? waitingSince + this.#options.recoveryWaitMs - clock.now()
+        : maxDurationMs;
       if (waitLeft <= 0) {
         this.#events.emit({ type: "recovery-wait-over", services, recovered: false });
         ended = "waiting-for-recovery";
@@ -163,6 +173,14 @@ export class CampaignRunner {
     const { store, clock, breakers } = this.#deps;
     let released = 0;
     for (const service of services) {
+      if (scheduledDeferrals.has(service)) {
+        const count = await store.releaseDeferred(this.#options.campaign, service, clock.now());
+        if (count > 0) {
+          this.#events.emit({ type: "released", service, contacts: count, breakerState: "none" });
+        }
+        released += count;
+        continue;
+      }
       const breaker = breakers.get(service);
       const state = breaker.state;
       if (state === "OPEN") continue;
@@ -191,7 +209,9 @@ export class CampaignRunner {
   async #waitForChange(services: string[], maxMs: number, signal?: AbortSignal): Promise<void> {
     const { store, clock, breakers } = this.#deps;
     const now = clock.now();
-    const watched = services.map((service) => breakers.get(service));
+    const watched = services.filter((service) => !scheduledDeferrals.has(service)).map((
+      service,
+    ) => breakers.get(service));
     const times = [
       now + maxMs,
       await store.nextDeferredAt(this.#options.campaign, now) ?? Infinity,
@@ -310,6 +330,9 @@ export class CampaignRunner {
   }
 }
 
+/** The longest sleep a timer can hold (about 24.8 days). */
+const maxDurationMs = 2_147_483_647;
+
 /** How long a worker may keep the event loop before it lets timers and I/O run. */
 const yieldEveryMs = 2;
 
@@ -325,6 +348,7 @@ function progressOf(record: ContactRecord): ContactProgress {
   return {
     script: outputs.script === undefined ? undefined : { text: outputs.script },
     audio: outputs.audio,
+    call: outputs.call,
     recordId: outputs.crmRecordId,
     attempts: { ...record.attempts },
     crmKey: record.crmKey,
@@ -337,5 +361,7 @@ function outputsOf(step: SavedStep, progress: ContactProgress): StepOutputs {
       return { script: progress.script?.text };
     case "tts":
       return { audio: progress.audio };
+    case "call":
+      return { call: progress.call };
   }
 }

@@ -1,7 +1,19 @@
-import type { StateCounts } from "../ledger/mod.ts";
+import type { CallProgress, StateCounts } from "../ledger/mod.ts";
 
-/** The pipeline's steps, named after the service each calls. */
-export type Step = "llm" | "tts" | "crm";
+/** The pipeline's steps: write the script, synthesize it, place the call, record it. */
+export type Step = "llm" | "tts" | "call" | "crm";
+
+/** The service each step calls (its breaker, retries and slots). */
+export function serviceOf(step: Step): string {
+  return step === "call" ? "telephony" : step;
+}
+
+/**
+ * Deferrals that wait for a time, not a service: the contact's calling hours, or the next
+ * dial after a busy or unanswered call. No breaker gates them, and a run waits for them as
+ * long as it takes.
+ */
+export const scheduledDeferrals: ReadonlySet<string> = new Set(["calling-hours", "redial"]);
 
 /** How one contact's processing ended this time. */
 export type ContactStatus = "completed" | "failed" | "deferred";
@@ -20,14 +32,18 @@ export type FailureReason =
 /**
  * Why a contact was put aside to be taken again: the service's breaker was open, the service
  * said every call will fail (bad key, quota), its retries ran out on a service that stayed
- * flaky, the service asked for a long pause (Retry-After), or no slot freed up in time.
+ * flaky, the service asked for a long pause (Retry-After), or no slot freed up in time; or,
+ * for no service's fault, the contact's calling hours are closed, or its call was busy or
+ * unanswered and waits to be dialled again.
  */
 export type DeferReason =
   | "circuit-open"
   | "service-wide"
   | "retries-exhausted"
   | "paused"
-  | "no-slot";
+  | "no-slot"
+  | "outside-calling-hours"
+  | "redial";
 
 /** The outcome of processing one contact. */
 export type ContactResult =
@@ -60,6 +76,8 @@ export type StepAttempts = Partial<Record<Step, number>>;
 export interface ContactProgress {
   script?: { text: string };
   audio?: { format: string; byteLength: number; path?: string; sha256?: string };
+  /** The call step: dials, the current call and how it ended. */
+  call?: CallProgress;
   recordId?: string;
   /** Attempts that reached a provider so far, per step, over all runs. */
   attempts: StepAttempts;

@@ -1,9 +1,11 @@
 /**
- * The call processor and the campaign runner: contacts from the ledger through LLM, TTS and
- * CRM, with graceful degradation, deferral and resume.
+ * The call processor and the campaign runner: contacts from the ledger through LLM, TTS, the
+ * call and the CRM, with graceful degradation, deferral and resume.
  * @module
  */
 export {
+  type CallingDeps,
+  type CallingOptions,
   CallProcessor,
   type ProcessorDeps,
   type ProcessorOptions,
@@ -17,13 +19,15 @@ export {
   type CampaignRunnerOptions,
   type RunSignals,
 } from "./campaign_runner.ts";
-export type {
-  ContactProgress,
-  ContactResult,
-  ContactStatus,
-  DeferReason,
-  FailureReason,
-  RunSummary,
-  Step,
-  StepAttempts,
+export {
+  type ContactProgress,
+  type ContactResult,
+  type ContactStatus,
+  type DeferReason,
+  type FailureReason,
+  type RunSummary,
+  scheduledDeferrals,
+  serviceOf,
+  type Step,
+  type StepAttempts,
 } from "./contact_result.ts";

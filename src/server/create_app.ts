@@ -4,6 +4,8 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Agent } from "../agent/mod.ts";
 import type { Clock } from "../clock/mod.ts";
+import { type CallState, isCallStatus, isSignedByTwilio } from "../services/mod.ts";
+import { audioPath, statusCallbackPath } from "../telephony/mod.ts";
 import { AgentMetrics, type ProcessIdentity } from "./agent_metrics.ts";
 import { agentStatus, readiness, RecentEvents } from "./agent_status.ts";
 import { dashboardHtml } from "./dashboard.ts";
@@ -28,7 +30,17 @@ export interface AppDeps {
    * domain to 127.0.0.1 cannot read `/status`. @default any
    */
   allowedHosts?: readonly string[];
+  /** Checks `X-Twilio-Signature` on status callbacks; unset: the callback route is off. */
+  twilioAuthToken?: string;
+  /** Opens an audio file by name (from the TTS audio folder); unset: no audio served. */
+  openAudio?: (name: string) => Promise<ReadableStream<Uint8Array>>;
 }
+
+const audioTypes: Record<string, string> = {
+  mp3: "audio/mpeg",
+  wav: "audio/wav",
+  raw: "application/octet-stream",
+};
 
 /** The host names a loopback-bound server answers to. */
 export function loopbackHosts(host: string): string[] | undefined {
@@ -90,8 +102,9 @@ function sameToken(given: string, expected: string): boolean {
 
 /**
  * The Hono app the agent serves while it runs: `/healthz`, `/readyz`, `/status`, `/metrics`,
- * `/events` (the last 50), the dashboard at `/`, and `POST /admin/breakers/:service/{open,close,reset}` behind a
- * bearer token.
+ * `/events` (the last 50), the dashboard at `/`, `POST /admin/breakers/:service/{open,close,reset}`
+ * behind a bearer token, and for the telephony provider `POST /twilio/status` (signed status
+ * callbacks) and `GET /audio/:name` (signed, expiring audio links).
  */
 export function createStatusApp(deps: AppDeps): StatusApp {
   const { agent, clock } = deps;
@@ -173,6 +186,60 @@ export function createStatusApp(deps: AppDeps): StatusApp {
         return c.json({ error: "action must be open, close or reset" }, 404);
     }
     return c.json({ service, state: breaker.state });
+  });
+  // What the telephony provider calls: status callbacks (signed by Twilio) and audio files
+  // (links signed by us). Both answer only when the agent hands out public links.
+  app.use(
+    `${statusCallbackPath}*`,
+    bodyLimit({
+      maxSize: 16 * 1024,
+      onError: (c) => c.json({ error: "request body too large" }, 413),
+    }),
+  );
+  app.post(statusCallbackPath, async (c) => {
+    const links = agent.callLinks;
+    if (!links || !deps.twilioAuthToken) {
+      return c.json({ error: "status callbacks are off (no publicBaseUrl or Twilio)" }, 404);
+    }
+    const url = new URL(c.req.url);
+    const params = new URLSearchParams(await c.req.text());
+    const signed = isSignedByTwilio(
+      deps.twilioAuthToken,
+      links.publicUrlOf(url.pathname + url.search),
+      params,
+      c.req.header("x-twilio-signature"),
+    );
+    if (!signed) return c.json({ error: "missing or wrong X-Twilio-Signature" }, 403);
+    const sid = params.get("CallSid") ?? "";
+    const status = params.get("CallStatus") ?? "";
+    if (!/^CA\w{1,64}$/.test(sid) || !isCallStatus(status)) {
+      return c.json({ error: "CallSid and a known CallStatus are required" }, 400);
+    }
+    const state: CallState = { sid, status };
+    const duration = Number(params.get("CallDuration") ?? "");
+    if (params.has("CallDuration") && Number.isFinite(duration)) state.durationS = duration;
+    const answeredBy = params.get("AnsweredBy");
+    if (answeredBy) state.answeredBy = answeredBy;
+    agent.calls.publish(state, url.searchParams.get("dial") ?? undefined);
+    return c.body(null, 204);
+  });
+  app.get(`${audioPath}:name`, async (c) => {
+    const links = agent.callLinks;
+    const name = c.req.param("name");
+    if (!links || !deps.openAudio) return c.json({ error: "audio links are off" }, 404);
+    if (!/^[\w.-]{1,200}$/.test(name) || name.startsWith(".")) {
+      return c.json({ error: "not found" }, 404);
+    }
+    if (!links.verifyAudio(name, c.req.query("exp"), c.req.query("sig"))) {
+      return c.json({ error: "link expired or not signed by this agent" }, 403);
+    }
+    try {
+      const body = await deps.openAudio(name);
+      const type = audioTypes[name.split(".").at(-1) ?? ""] ?? "application/octet-stream";
+      return c.body(body, 200, { "content-type": type, "cache-control": "private, no-store" });
+    } catch {
+      return c.json({ error: "not found" }, 404);
+    }
   });
   app.notFound((c) => c.json({ error: "not found" }, 404));
 

@@ -3,7 +3,8 @@ import { type AgentConfig, SecretReader } from "../config/mod.ts";
 import { ElevenLabsTts } from "./elevenlabs_tts.ts";
 import { HubSpotCrm } from "./hubspot_crm.ts";
 import { type FaultRule } from "./fault_schedule.ts";
-import { MockCrm, MockLlm, type MockOptions, MockTts } from "./mock_services.ts";
+import { MockCrm, MockLlm, type MockOptions, MockTelephony, MockTts } from "./mock_services.ts";
+import { TwilioTelephony } from "./twilio_telephony.ts";
 import { OpenAiLlm } from "./openai_llm.ts";
 import type { Services } from "./types.ts";
 import { WebhookCrm } from "./webhook_crm.ts";
@@ -29,7 +30,7 @@ export interface ServiceDeps {
 export function createServices(config: AgentConfig, deps: ServiceDeps): Services {
   const secrets = new SecretReader(deps.env, deps.knownSecrets);
   const known = () => secrets.known();
-  const { llm, tts, crm } = config.services;
+  const { llm, tts, telephony, crm } = config.services;
   const startedAt = deps.clock.now();
   const mock = (options: { latencyMs: number; faults: readonly FaultRule[] }): MockOptions => ({
     latencyMs: options.latencyMs,
@@ -66,6 +67,18 @@ export function createServices(config: AgentConfig, deps: ServiceDeps): Services
     }, deps)
     : new MockTts(mock(tts.mock), deps);
 
+  const telephonyService = telephony.kind === "twilio"
+    ? new TwilioTelephony({
+      ...telephony.twilio,
+      secrets: known,
+      authToken: secrets.read(
+        "services.telephony.twilio.authTokenEnv",
+        telephony.twilio.authTokenEnv,
+        "the Twilio auth token",
+      ),
+    }, deps)
+    : new MockTelephony({ ...mock(telephony.mock), callMs: telephony.mock.callMs }, deps);
+
   let crmService;
   switch (crm.kind) {
     case "webhook":
@@ -97,5 +110,5 @@ export function createServices(config: AgentConfig, deps: ServiceDeps): Services
       crmService = new MockCrm(mock(crm.mock), deps);
   }
   secrets.throwIfMissing();
-  return { llm: llmService, tts: ttsService, crm: crmService };
+  return { llm: llmService, tts: ttsService, telephony: telephonyService, crm: crmService };
 }

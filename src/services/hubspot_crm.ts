@@ -61,9 +61,11 @@ export class HubSpotCrm implements CrmService {
           hs_timestamp: new Date(outcome.at).toISOString(),
           hs_call_title: title,
           hs_call_body: outcome.script,
-          hs_call_status: "COMPLETED",
+          // HubSpot's call statuses: COMPLETED, BUSY, NO_ANSWER, FAILED, CANCELED, ...
+          hs_call_status: outcome.status.toUpperCase().replace("-", "_"),
           hs_call_direction: "OUTBOUND",
           hs_call_to_number: outcome.phone,
+          hs_call_duration: String((outcome.durationS ?? 0) * 1000),
         },
         associations: [{
           to: { id: contactId },

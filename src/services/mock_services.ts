@@ -1,18 +1,23 @@
 import type { Clock } from "../clock/mod.ts";
 import { Emitter } from "../events/mod.ts";
 import { type Behaviour, type FaultRule, FaultSchedule } from "./fault_schedule.ts";
-import type {
-  CallOutcome,
-  CallScript,
-  CampaignSettings,
-  Contact,
-  CrmService,
-  LlmService,
-  ServiceCallOptions,
-  Services,
-  SpeechAudio,
-  TtsService,
+import {
+  type CallOutcome,
+  type CallScript,
+  type CallState,
+  type CampaignSettings,
+  type Contact,
+  type CrmService,
+  type DialRequest,
+  type FindCallQuery,
+  type LlmService,
+  type ServiceCallOptions,
+  type Services,
+  type SpeechAudio,
+  type TelephonyService,
+  type TtsService,
 } from "./types.ts";
+import { NotFoundError } from "../errors.ts";
 
 /** Announced for every real call a mock receives (not for probes). */
 export interface MockCallEvent {
@@ -145,21 +150,96 @@ export class MockCrm extends MockService implements CrmService {
   }
 }
 
+/** How a mock phone call goes. */
+export interface MockTelephonyOptions extends MockOptions {
+  /** Clock time from dial to the end of a call; 0: a dial answers with the final status.
+   * @default 0 */
+  callMs?: number;
+  /** How the call to a number ends. @default every call is answered and `completed` */
+  outcomeOf?: (to: string, dial: number) => "completed" | "busy" | "no-answer";
+}
+
+/** A telephony provider that rings no one: each call ends `callMs` after it was placed. */
+export class MockTelephony extends MockService implements TelephonyService {
+  /** Calls placed, by sid. */
+  readonly calls = new Map<string, { to: string; createdAt: number; state: CallState }>();
+  /** Calls placed per number: more than one for a contact means it was dialled twice. */
+  readonly dialsTo = new Map<string, number>();
+  readonly #clock: Clock;
+  readonly #callMs: number;
+  readonly #outcomeOf: NonNullable<MockTelephonyOptions["outcomeOf"]>;
+
+  constructor(options: MockTelephonyOptions, deps: { clock: Clock }, name = "telephony") {
+    super(name, options, deps.clock);
+    this.#clock = deps.clock;
+    this.#callMs = options.callMs ?? 0;
+    this.#outcomeOf = options.outcomeOf ?? (() => "completed");
+  }
+
+  async dial(request: DialRequest, options: ServiceCallOptions = {}): Promise<CallState> {
+    await this.call("dial", options.signal);
+    const dials = (this.dialsTo.get(request.to) ?? 0) + 1;
+    this.dialsTo.set(request.to, dials);
+    const sid = `CAmock${String(this.calls.size + 1).padStart(8, "0")}`;
+    const createdAt = this.#clock.now();
+    const outcome = this.#outcomeOf(request.to, dials);
+    const state: CallState = {
+      sid,
+      status: outcome,
+      createdAt,
+      durationS: outcome === "completed" ? Math.max(1, Math.round(this.#callMs / 1000)) : 0,
+      ...(outcome === "completed" ? { answeredBy: "human" } : {}),
+    };
+    this.calls.set(sid, { to: request.to, createdAt, state });
+    return this.#stateOf(sid)!;
+  }
+
+  async findCall(
+    query: FindCallQuery,
+    options: ServiceCallOptions = {},
+  ): Promise<CallState | undefined> {
+    await this.call("findCall", options.signal);
+    for (const [sid, call] of this.calls) {
+      if (call.to === query.to && call.createdAt >= query.since && !query.exclude.includes(sid)) {
+        return this.#stateOf(sid);
+      }
+    }
+    return undefined;
+  }
+
+  async getCall(sid: string, options: ServiceCallOptions = {}): Promise<CallState> {
+    await this.call("getCall", options.signal);
+    const state = this.#stateOf(sid);
+    if (!state) throw new NotFoundError({ service: this.name, message: `no call ${sid}` });
+    return state;
+  }
+
+  /** The call as it stands now: ringing until `callMs` passed, then its outcome. */
+  #stateOf(sid: string): CallState | undefined {
+    const call = this.calls.get(sid);
+    if (!call) return undefined;
+    if (this.#clock.now() - call.createdAt >= this.#callMs) return { ...call.state };
+    return { sid, status: "ringing", createdAt: call.createdAt };
+  }
+}
+
 /** Fault scripts for each mock service. */
 export interface MockServicesOptions {
   llm?: MockOptions;
   tts?: MockOptions;
+  telephony?: MockTelephonyOptions;
   crm?: MockOptions;
 }
 
-/** The three mocks, each following its own script. */
+/** The four mocks, each following its own script. */
 export function createMockServices(
   options: MockServicesOptions,
   deps: { clock: Clock },
-): Services & { llm: MockLlm; tts: MockTts; crm: MockCrm } {
+): Services & { llm: MockLlm; tts: MockTts; telephony: MockTelephony; crm: MockCrm } {
   return {
     llm: new MockLlm(options.llm ?? {}, deps),
     tts: new MockTts(options.tts ?? {}, deps),
+    telephony: new MockTelephony(options.telephony ?? {}, deps),
     crm: new MockCrm(options.crm ?? {}, deps),
   };
 }

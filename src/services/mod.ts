@@ -1,19 +1,27 @@
 /**
- * The services of the pipeline (LLM, TTS, CRM): their interfaces and fault-injecting mocks.
+ * The services of the pipeline (LLM, TTS, telephony, CRM): their interfaces and fault-injecting mocks.
  * @module
  */
-export type {
-  CallOutcome,
-  CallScript,
-  CampaignSettings,
-  Contact,
-  CrmService,
-  LlmService,
-  ProbedService,
-  ServiceCallOptions,
-  Services,
-  SpeechAudio,
-  TtsService,
+export {
+  type CallOutcome,
+  type CallScript,
+  type CallState,
+  type CallStatus,
+  type CampaignSettings,
+  type Contact,
+  type CrmService,
+  type DialRequest,
+  type FinalCallStatus,
+  type FindCallQuery,
+  isCallStatus,
+  isFinalCallStatus,
+  type LlmService,
+  type ProbedService,
+  type ServiceCallOptions,
+  type Services,
+  type SpeechAudio,
+  type TelephonyService,
+  type TtsService,
 } from "./types.ts";
 export { type Behaviour, type FaultKind, type FaultRule, FaultSchedule } from "./fault_schedule.ts";
 export {
@@ -22,8 +30,12 @@ export {
   MockCrm,
   type MockOptions,
   type MockServicesOptions,
+  MockTelephony,
+  type MockTelephonyOptions,
   MockTts,
 } from "./mock_services.ts";
+export { TwilioTelephony, type TwilioTelephonyOptions } from "./twilio_telephony.ts";
+export { isSignedByTwilio, twilioSignature } from "./twilio_signature.ts";
 export { createServices, type ServiceDeps } from "./create_services.ts";
 export { OpenAiLlm, type OpenAiLlmOptions } from "./openai_llm.ts";
 export {

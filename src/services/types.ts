@@ -7,6 +7,8 @@ export interface Contact {
   /** Why we call this person; falls back to the campaign's purpose. */
   purpose?: string;
   notes?: string;
+  /** IANA time zone the calling hours are read in (a `timezone` column); else the campaign's. */
+  timezone?: string;
   fields?: Readonly<Record<string, string>>;
 }
 
@@ -35,16 +37,96 @@ export interface SpeechAudio {
   path?: string;
 }
 
+/** A call's status as Twilio names it; the last five are final. */
+export type CallStatus =
+  | "queued"
+  | "initiated"
+  | "ringing"
+  | "in-progress"
+  | FinalCallStatus;
+
+/** How a call ended. */
+export type FinalCallStatus = "completed" | "busy" | "no-answer" | "failed" | "canceled";
+
+const finalStatuses: ReadonlySet<string> = new Set([
+  "completed",
+  "busy",
+  "no-answer",
+  "failed",
+  "canceled",
+]);
+const statuses: ReadonlySet<string> = new Set([
+  "queued",
+  "initiated",
+  "ringing",
+  "in-progress",
+  ...finalStatuses,
+]);
+
+/** Whether `status` is one of the statuses a call goes through. */
+export function isCallStatus(status: string): status is CallStatus {
+  return statuses.has(status);
+}
+
+/** Whether `status` is one a call ends with. */
+export function isFinalCallStatus(status: string): status is FinalCallStatus {
+  return finalStatuses.has(status);
+}
+
+/** What the telephony provider says about one call. */
+export interface CallState {
+  /** The provider's id of the call (`CA...`). */
+  sid: string;
+  status: CallStatus;
+  /** Clock time the provider created it, when it said. */
+  createdAt?: number;
+  /** Seconds the call lasted, once it ended. */
+  durationS?: number;
+  /** `human`, `machine_start`, ... when answering-machine detection ran. */
+  answeredBy?: string;
+}
+
+/** A call to place. The call plays `audioUrl` when given, else speaks `say`. */
+export interface DialRequest {
+  /** E.164. */
+  to: string;
+  /** A URL the provider fetches the speech from (signed, expiring). */
+  audioUrl?: string;
+  /** The script, spoken by the provider's own voice when there is no audio URL. */
+  say: string;
+  /** Where the provider posts status changes; carries the dial's marker in its query. */
+  statusCallbackUrl?: string;
+}
+
+/** Which calls {@link TelephonyService.findCall} may adopt. */
+export interface FindCallQuery {
+  to: string;
+  /** Clock time the dial was recorded: calls created before it are not this dial's. */
+  since: number;
+  /** Calls already known (earlier dials of the contact): never adopted. */
+  exclude: readonly string[];
+}
+
 /** What is recorded in the CRM for one contact. */
 export interface CallOutcome {
   campaign: string;
   contactId: string;
   contactName: string;
   phone: string;
-  status: "completed";
+  /** How the call ended. */
+  status: FinalCallStatus;
   script: string;
-  audioFormat: string;
-  audioBytes: number;
+  /** `audio`: the synthesized speech played; `say`: the provider spoke the script. */
+  voice: "audio" | "say";
+  audioFormat?: string;
+  audioBytes?: number;
+  /** The provider's call id. */
+  callSid: string;
+  /** Seconds the call lasted. */
+  durationS?: number;
+  answeredBy?: string;
+  /** Times the contact was dialled (busy and no-answer are dialled again). */
+  dials: number;
   /** Clock time of the outcome. */
   at: number;
 }
@@ -85,9 +167,23 @@ export interface CrmService extends ProbedService {
   ): Promise<{ recordId: string }>;
 }
 
-/** The three services of the pipeline. */
+/**
+ * Places and follows phone calls (Twilio). Placing a call has no idempotency key: a dial
+ * whose answer was lost may or may not have rung someone, so {@link findCall} comes first.
+ */
+export interface TelephonyService extends ProbedService {
+  /** Places a call. Never sent twice by the HTTP stack. */
+  dial(request: DialRequest, options?: ServiceCallOptions): Promise<CallState>;
+  /** The call a lost dial placed, if any: to `to`, created since `since`, not excluded. */
+  findCall(query: FindCallQuery, options?: ServiceCallOptions): Promise<CallState | undefined>;
+  /** Reads one call's status. */
+  getCall(sid: string, options?: ServiceCallOptions): Promise<CallState>;
+}
+
+/** The four services of the pipeline. */
 export interface Services {
   llm: LlmService;
   tts: TtsService;
+  telephony: TelephonyService;
   crm: CrmService;
 }

@@ -5,6 +5,7 @@ import {
   type HttpFaultRule,
   startFakeElevenLabs,
   startFakeOpenAi,
+  startFakeTwilio,
   startFakeWebhookCrm,
 } from "../fake_providers/mod.ts";
 import {
@@ -37,13 +38,20 @@ export function mockProviders(
   return {
     config,
     services,
-    callSources: [services.llm, services.tts, services.crm],
+    callSources: [services.llm, services.tts, services.telephony, services.crm],
     requestCounts: () => ({}),
     [Symbol.asyncDispose]: () => Promise.resolve(),
   };
 }
 
-const keys = { llm: "sim-openai-key", tts: "sim-elevenlabs-key", crm: "sim-crm-token" };
+const keys = {
+  llm: "sim-openai-key",
+  tts: "sim-elevenlabs-key",
+  telephony: "sim-twilio-auth-token",
+  crm: "sim-crm-token",
+};
+const twilioAccount = `AC${"5".repeat(32)}`;
+const twilioFrom = "+14155550000";
 
 /** The scenario's mock script as an HTTP fault script; latency is left out (see README). */
 function httpFaults(options?: MockOptions): HttpFaultRule[] {
@@ -51,7 +59,7 @@ function httpFaults(options?: MockOptions): HttpFaultRule[] {
 }
 
 /**
- * The real HTTP clients (OpenAI, ElevenLabs, webhook CRM) against fake provider servers on
+ * The real HTTP clients (OpenAI, ElevenLabs, Twilio, webhook CRM) against fake provider servers on
  * 127.0.0.1, over real sockets, following the same scenario.
  */
 export function httpProviders(
@@ -66,18 +74,42 @@ export function httpProviders(
     clock,
     faults: httpFaults(scenario.mocks.tts),
   });
+  const telephony = startFakeTwilio({
+    accountSid: twilioAccount,
+    authToken: keys.telephony,
+    from: twilioFrom,
+    clock,
+    faults: httpFaults(scenario.mocks.telephony),
+    ringMs: 1_000,
+    talkMs: scenario.mocks.telephony?.callMs ?? 3_000,
+    outcomeOf: scenario.mocks.telephony?.outcomeOf,
+  });
   const crm = startFakeWebhookCrm({
     apiKey: keys.crm,
     clock,
     faults: httpFaults(scenario.mocks.crm),
   });
-  const fakes: [string, FakeServer][] = [["llm", llm], ["tts", tts], ["crm", crm]];
+  const fakes: [string, FakeServer][] = [
+    ["llm", llm],
+    ["tts", tts],
+    ["telephony", telephony],
+    ["crm", crm],
+  ];
   const httpConfig = parseConfig(deepMerge(config, {
     services: {
       llm: { kind: "openai", openai: { baseUrl: llm.baseUrl, apiKeyEnv: "SIM_LLM_KEY" } },
       tts: {
         kind: "elevenlabs",
         elevenlabs: { baseUrl: tts.url, apiKeyEnv: "SIM_TTS_KEY", audioDir: "" },
+      },
+      telephony: {
+        kind: "twilio",
+        twilio: {
+          baseUrl: telephony.url,
+          accountSid: twilioAccount,
+          from: twilioFrom,
+          authTokenEnv: "SIM_TWILIO_TOKEN",
+        },
       },
       crm: {
         kind: "webhook",
@@ -92,6 +124,7 @@ export function httpProviders(
   const env: Record<string, string> = {
     SIM_LLM_KEY: keys.llm,
     SIM_TTS_KEY: keys.tts,
+    SIM_TWILIO_TOKEN: keys.telephony,
     SIM_CRM_TOKEN: keys.crm,
   };
   const services = createServices(httpConfig, {

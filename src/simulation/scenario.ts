@@ -21,20 +21,26 @@ const names = [
   "Frances Allen",
 ];
 
+/** The contact whose first call is busy, and is dialled again (`campaign.redial`). */
+export const busyContactIndex = 1;
+
 /**
- * Normal operation for three contacts; then ElevenLabs (tts) answers 503 until 65 s into the
- * run. The fourth contact's speech is retried at about 5 s and 10 s, the third failure opens
+ * Every contact is called (a mock call lasts 4 s; the second contact's line is busy at the
+ * first dial and it is dialled again). Normal operation for three contacts; then ElevenLabs
+ * (tts) answers 503 until 65 s into the run. The fourth contact's speech is retried at about 5 s and 10 s, the third failure opens
  * the breaker, the next contacts are skipped at once, and after the recovery timeout the
  * health probe sees ElevenLabs healthy again, a trial call closes the breaker and the skipped
  * contacts complete.
  */
 export function seedScenario(startMs: number): Scenario {
+  const contacts = names.map((name, index) => ({
+    id: `c${String(index + 1).padStart(2, "0")}`,
+    name,
+    phone: `+1415555${String(100 + index).padStart(4, "0")}`,
+  }));
+  const busyPhone = contacts[busyContactIndex].phone;
   return {
-    contacts: names.map((name, index) => ({
-      id: `c${String(index + 1).padStart(2, "0")}`,
-      name,
-      phone: `+1415555${String(100 + index).padStart(4, "0")}`,
-    })),
+    contacts,
     mocks: {
       llm: { latencyMs: 800 },
       tts: {
@@ -43,6 +49,11 @@ export function seedScenario(startMs: number): Scenario {
           { calls: 3 },
           { fail: "unavailable", latencyMs: 300, untilMs: startMs + 65_000 },
         ],
+      },
+      telephony: {
+        latencyMs: 400,
+        callMs: 4_000,
+        outcomeOf: (to, dial) => (to === busyPhone && dial === 1 ? "busy" : "completed"),
       },
       crm: { latencyMs: 300 },
     },
@@ -60,10 +71,11 @@ export function withConfiguredFaults(
   startMs: number,
 ): Scenario {
   const mocks = { ...scenario.mocks };
-  for (const name of ["llm", "tts", "crm"] as const) {
+  for (const name of ["llm", "tts", "telephony", "crm"] as const) {
     const mock = config.services[name].mock;
     if (mock.faults.length === 0) continue;
     mocks[name] = {
+      ...mocks[name],
       latencyMs: mock.latencyMs,
       faults: mock.faults.map((rule) => ({
         ...rule,

@@ -12,7 +12,7 @@ Deno.test("the progress line shows done, failures, deferrals, rate, ETA and brea
   const line = await progressLine(t.agent, 4_000, 0);
   assert.equal(
     line,
-    "4/4 done · 4 completed · 0 failed · 0 deferred · 1.0/s · ETA 0s · llm:CLOSED tts:OPEN crm:CLOSED",
+    "4/4 done · 4 completed · 0 failed · 0 deferred · 1.0/s · ETA 0s · llm:CLOSED tts:OPEN telephony:CLOSED crm:CLOSED",
   );
 });
 

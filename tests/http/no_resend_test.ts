@@ -46,6 +46,9 @@ const outcome = {
   script: "Hello",
   audioFormat: "mp3_44100_128",
   audioBytes: 10,
+  voice: "audio" as const,
+  callSid: "CA00000000000000000000000000000001",
+  dials: 1,
   at: 0,
 };
 

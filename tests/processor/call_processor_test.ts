@@ -61,7 +61,7 @@ Deno.test("a contact whose retries run out on a flaky service is deferred, then 
   const c1 = records.get("c1")!;
   assert.deepEqual(
     c1.attempts,
-    { llm: 5, tts: 1, crm: 1 },
+    { llm: 5, tts: 1, call: 1, crm: 1 },
     "4 refused, then 1 that worked",
   );
   assert.equal(c1.deferrals, 1);

@@ -26,6 +26,9 @@ const outcome: CallOutcome = {
   script: "Hello Ada",
   audioFormat: "mp3_44100_128",
   audioBytes: 1234,
+  voice: "audio",
+  callSid: "CA00000000000000000000000000000001",
+  dials: 1,
   at: Date.parse("2026-11-28T12:00:00Z"),
 };
 const deps = { fetch, clock: systemClock };

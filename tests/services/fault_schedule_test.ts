@@ -82,6 +82,9 @@ Deno.test("the mock CRM keeps one record per idempotency key", async () => {
     script: "s",
     audioFormat: "f",
     audioBytes: 1,
+    voice: "audio" as const,
+    callSid: "CA00000000000000000000000000000001",
+    dials: 1,
     at: 0,
   };
   await crm.recordOutcome(outcome, { idempotencyKey: "x:c1" });

@@ -1,0 +1,333 @@
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { Buffer } from "node:buffer";
+import { type Clock, systemClock } from "../clock/mod.ts";
+import { type FaultKind, twilioSignature } from "../services/mod.ts";
+import {
+  type FakeErrorResponse,
+  FakeProviderState,
+  type FakeServer,
+  type HttpFaultRule,
+  serveFake,
+} from "./fake_server.ts";
+
+/** How a call to a number goes in the fake: `invalid` is refused at create (21217). */
+export type FakeCallOutcome = "completed" | "busy" | "no-answer" | "failed" | "invalid";
+
+/** Settings of the fake Twilio. */
+export interface FakeTwilioOptions {
+  accountSid: string;
+  authToken: string;
+  /** The account's caller number: any other `From` is refused (21210). */
+  from: string;
+  faults?: readonly HttpFaultRule[];
+  clock?: Clock;
+  /** Time from create to answer (or to busy / no-answer). @default 50 */
+  ringMs?: number;
+  /** Time an answered call lasts. @default 100 */
+  talkMs?: number;
+  /** How the `dial`-th call to `to` goes. @default every call is answered */
+  outcomeOf?: (to: string, dial: number) => FakeCallOutcome;
+  /** Sends status callbacks (signed) where a call asked for them. @default true */
+  callbacks?: boolean;
+  /** Delivers callbacks. @default globalThis.fetch */
+  fetch?: typeof fetch;
+}
+
+/** One call the fake created. */
+export interface FakeCall {
+  sid: string;
+  to: string;
+  from: string;
+  createdAt: number;
+  outcome: Exclude<FakeCallOutcome, "invalid">;
+  twiml?: string;
+  statusCallback?: string;
+  machineDetection?: string;
+}
+
+/** A running fake Twilio. */
+export interface FakeTwilioServer extends FakeServer {
+  /** Every call created, in order. */
+  calls: FakeCall[];
+  /** Calls created to `to`. */
+  callsTo(to: string): FakeCall[];
+  /** Status callbacks delivered: the URL, the form, and our server's answer. */
+  callbacks: { url: string; params: Record<string, string>; status: number }[];
+}
+
+/** Twilio's JSON error body. */
+function twilioError(status: number, code: number, message: string): FakeErrorResponse {
+  return {
+    status,
+    body: {
+      code,
+      message,
+      more_info: `https://www.twilio.com/docs/errors/${code}`,
+      status,
+    },
+  };
+}
+
+/** Twilio's error responses per fault kind (`../shared/providers.md`). */
+export function twilioErrorFor(kind: FaultKind, rule: HttpFaultRule): FakeErrorResponse {
+  switch (kind) {
+    case "rate-limit":
+      return {
+        ...twilioError(429, 20429, "Too Many Requests"),
+        headers: { "retry-after": String((rule.retryAfterMs ?? 1000) / 1000) },
+      };
+    case "auth":
+      return twilioError(401, 20003, "Authenticate");
+    case "invalid-request":
+      return twilioError(400, 21211, "The 'To' number is not a valid phone number.");
+    case "not-found":
+      return twilioError(404, 20404, "The requested resource was not found");
+    case "quota":
+      return twilioError(400, 21219, "The 'To' phone number is not verified (trial account).");
+    default:
+      return twilioError(503, 20500, "Service Unavailable");
+  }
+}
+
+/**
+ * A fake Twilio Calls API (2010-04-01) on 127.0.0.1: Basic auth, form bodies, JSON answers and
+ * Twilio's error bodies; calls whose status advances with the clock (queued, ringing,
+ * in-progress, then completed, busy or no-answer); the call list with its filters and pages;
+ * signed status callbacks. Faults can hang, drop the connection or answer 5xx *after* a call
+ * was created: the ambiguous failures a client must not answer by dialling again.
+ */
+export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
+  const clock = options.clock ?? systemClock;
+  const ringMs = options.ringMs ?? 50;
+  const talkMs = options.talkMs ?? 100;
+  const state = new FakeProviderState(
+    "telephony",
+    options.faults ?? [],
+    clock,
+    twilioErrorFor,
+  );
+  const calls: FakeCall[] = [];
+  const bySid = new Map<string, FakeCall>();
+  const dialsTo = new Map<string, number>();
+  const callbacks: FakeTwilioServer["callbacks"] = [];
+  const background = new AbortController();
+  const deliveries = new Set<Promise<void>>();
+  const basic = `Basic ${
+    Buffer.from(`${options.accountSid}:${options.authToken}`).toString("base64")
+  }`;
+  const app = new Hono();
+  const server = serveFake(app, state) as FakeTwilioServer;
+  const close = server.close;
+  server.close = async () => {
+    background.abort();
+    await Promise.allSettled([...deliveries]);
+    await close();
+  };
+  server[Symbol.asyncDispose] = server.close;
+  server.calls = calls;
+  server.callsTo = (to) => calls.filter((call) => call.to === to);
+  server.callbacks = callbacks;
+
+  const fail = (c: Context, error: FakeErrorResponse) =>
+    c.json(error.body, error.status as 400, error.headers);
+  const base = "/2010-04-01/Accounts/:account";
+
+  app.use("*", async (c, next) => {
+    await state.record(c);
+    if (c.req.header("authorization") !== basic) {
+      return fail(c, twilioError(401, 20003, "Authenticate"));
+    }
+    return await next();
+  });
+  app.use(`${base}/*`, async (c, next) => {
+    if (c.req.param("account") !== options.accountSid) {
+      return fail(c, twilioError(404, 20404, "The requested resource was not found"));
+    }
+    return await next();
+  });
+
+  app.get(`/2010-04-01/Accounts/:file`, async (c) => {
+    if (c.req.param("file") !== `${options.accountSid}.json`) {
+      return fail(c, twilioError(404, 20404, "The requested resource was not found"));
+    }
+    return (await state.fault(c, true)) ??
+      c.json({ sid: options.accountSid, status: "active", type: "Full" });
+  });
+
+  app.post(`${base}/Calls.json`, async (c) => {
+    const form = new URLSearchParams(await c.req.text());
+    const faulty = await state.fault(c);
+    if (faulty) return faulty;
+    const to = form.get("To") ?? "";
+    if (!/^\+[1-9]\d{6,14}$/.test(to)) {
+      return fail(c, twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`));
+    }
+    if (form.get("From") !== options.from) {
+      return fail(
+        c,
+        twilioError(
+          400,
+          21210,
+          "The source phone number provided is not yet verified for your account.",
+        ),
+      );
+    }
+    if (!form.get("Twiml") && !form.get("Url")) {
+      return fail(c, twilioError(400, 21205, "Url parameter is required."));
+    }
+    const dial = (dialsTo.get(to) ?? 0) + 1;
+    const outcome = options.outcomeOf?.(to, dial) ?? "completed";
+    if (outcome === "invalid") {
+      return fail(c, twilioError(400, 21217, `Phone number ${to} is not a valid phone number.`));
+    }
+    dialsTo.set(to, dial);
+    const call: FakeCall = {
+      sid: `CA${crypto.randomUUID().replaceAll("-", "")}`,
+      to,
+      from: options.from,
+      createdAt: clock.now(),
+      outcome,
+      twiml: form.get("Twiml") ?? undefined,
+      statusCallback: form.get("StatusCallback") ?? undefined,
+      machineDetection: form.get("MachineDetection") ?? undefined,
+    };
+    calls.push(call);
+    bySid.set(call.sid, call);
+    if (call.statusCallback && options.callbacks !== false) {
+      const delivery = deliverCallbacks(call, form.getAll("StatusCallbackEvent"))
+        .finally(() => deliveries.delete(delivery));
+      deliveries.add(delivery);
+    }
+    return (await state.afterWork(c)) ?? c.json(resource(call), 201);
+  });
+
+  app.get(`${base}/Calls.json`, async (c) => {
+    const faulty = await state.fault(c);
+    if (faulty) return faulty;
+    const query = new URL(c.req.url).searchParams;
+    const pageSize = Math.min(1000, Number(query.get("PageSize") ?? 50) || 50);
+    const page = Number(query.get("Page") ?? 0) || 0;
+    const after = Date.parse(query.get("StartTime>") ?? "") || -Infinity;
+    const matching = calls.filter((call) =>
+      (!query.get("To") || call.to === query.get("To")) &&
+      (!query.get("From") || call.from === query.get("From")) &&
+      (!query.get("Status") || statusOf(call).status === query.get("Status")) &&
+      call.createdAt >= after
+    ).reverse(); // newest first
+    const slice = matching.slice(page * pageSize, (page + 1) * pageSize);
+    const next = new URLSearchParams(query);
+    next.set("Page", String(page + 1));
+    next.set("PageToken", `PA${slice.at(-1)?.sid ?? ""}`);
+    const path = new URL(c.req.url).pathname;
+    return c.json({
+      calls: slice.map(resource),
+      page,
+      page_size: pageSize,
+      start: page * pageSize,
+      end: page * pageSize + slice.length - 1,
+      uri: `${path}?${query}`,
+      first_page_uri: `${path}?${new URLSearchParams({ ...Object.fromEntries(query), Page: "0" })}`,
+      next_page_uri: (page + 1) * pageSize < matching.length ? `${path}?${next}` : null,
+      previous_page_uri: null,
+    });
+  });
+
+  app.get(`${base}/Calls/:file`, async (c) => {
+    const faulty = await state.fault(c);
+    if (faulty) return faulty;
+    const call = bySid.get(c.req.param("file").replace(/\.json$/, ""));
+    if (!call) return fail(c, twilioError(404, 20404, "The requested resource was not found"));
+    return c.json(resource(call));
+  });
+
+  /** The call's status now: it advances with the clock. */
+  function statusOf(call: FakeCall): { status: string; duration?: number; answeredBy?: string } {
+    const elapsed = clock.now() - call.createdAt;
+    if (call.outcome === "failed") return { status: "failed", duration: 0 };
+    if (elapsed < ringMs) return { status: elapsed < ringMs / 2 ? "queued" : "ringing" };
+    if (call.outcome !== "completed") return { status: call.outcome, duration: 0 };
+    const answeredBy = call.machineDetection ? "human" : undefined;
+    if (elapsed < ringMs + talkMs) return { status: "in-progress", answeredBy };
+    return { status: "completed", duration: Math.max(1, Math.round(talkMs / 1000)), answeredBy };
+  }
+
+  function resource(call: FakeCall) {
+    const now = statusOf(call);
+    return {
+      sid: call.sid,
+      account_sid: options.accountSid,
+      to: call.to,
+      from: call.from,
+      status: now.status,
+      direction: "outbound-api",
+      date_created: new Date(call.createdAt).toUTCString().replace("GMT", "+0000"),
+      date_updated: new Date(clock.now()).toUTCString().replace("GMT", "+0000"),
+      start_time: null,
+      end_time: null,
+      duration: now.duration === undefined ? null : String(now.duration),
+      answered_by: now.answeredBy ?? null,
+      price: null,
+      price_unit: "USD",
+      api_version: "2010-04-01",
+      uri: `/2010-04-01/Accounts/${options.accountSid}/Calls/${call.sid}.json`,
+    };
+  }
+
+  /** Posts the call's status changes to its StatusCallback, signed as Twilio signs them. */
+  async function deliverCallbacks(call: FakeCall, events: string[]): Promise<void> {
+    const wanted = new Set(events.length > 0 ? events : ["completed"]);
+    const schedule: [number, string][] = [];
+    if (wanted.has("ringing")) schedule.push([ringMs / 2, "ringing"]);
+    if (call.outcome === "completed" && wanted.has("answered")) {
+      schedule.push([ringMs, "in-progress"]);
+    }
+    schedule.push([call.outcome === "completed" ? ringMs + talkMs : ringMs, "final"]);
+    let sequence = 0;
+    for (const [at, event] of schedule) {
+      try {
+        await clock.sleep(call.createdAt + at - clock.now(), background.signal);
+      } catch {
+        return;
+      }
+      const now = statusOf(call);
+      const params: Record<string, string> = {
+        AccountSid: options.accountSid,
+        ApiVersion: "2010-04-01",
+        CallSid: call.sid,
+        CallStatus: event === "final" ? now.status : event,
+        Direction: "outbound-api",
+        From: call.from,
+        To: call.to,
+        SequenceNumber: String(sequence++),
+        Timestamp: new Date(clock.now()).toUTCString(),
+      };
+      if (event === "final") params.CallDuration = String(now.duration ?? 0);
+      if (now.answeredBy) params.AnsweredBy = now.answeredBy;
+      const url = call.statusCallback!;
+      let status = 0;
+      try {
+        const response = await (options.fetch ?? fetch)(url, {
+          method: "POST",
+          headers: {
+            "content-type": "application/x-www-form-urlencoded",
+            "x-twilio-signature": twilioSignature(
+              options.authToken,
+              url,
+              Object.entries(params),
+            ),
+          },
+          body: new URLSearchParams(params),
+          signal: background.signal,
+        });
+        status = response.status;
+        await response.body?.cancel();
+      } catch {
+        status = 0; // Twilio does not retry a failed callback by default
+      }
+      callbacks.push({ url, params, status });
+    }
+  }
+
+  return server;
+}

@@ -1,0 +1,185 @@
+import { Buffer } from "node:buffer";
+import { ServiceUnavailableError } from "../errors.ts";
+import { HttpClient, type HttpDeps } from "../http/mod.ts";
+import { twilioErrors } from "./_twilio_errors.ts";
+import { twimlFor } from "./_twiml.ts";
+import {
+  type CallState,
+  type DialRequest,
+  type FindCallQuery,
+  isCallStatus,
+  isFinalCallStatus,
+  type ServiceCallOptions,
+  type TelephonyService,
+} from "./types.ts";
+
+/** Settings of the Twilio client. */
+export interface TwilioTelephonyOptions {
+  /** @default "https://api.twilio.com" */
+  baseUrl: string;
+  accountSid: string;
+  /** The caller number (E.164), one of the account's. */
+  from: string;
+  /** Read from the environment by the caller. */
+  authToken: string;
+  /** Seconds a call rings before it is no-answer. @default 30 */
+  ringTimeoutS: number;
+  /** `Enable` to learn whether a person or a machine answered; empty: off. */
+  machineDetection: "" | "Enable" | "DetectMessageEnd";
+  /** How far Twilio's clock may be behind ours when a lost dial is looked for. @default 60000 */
+  clockSkewMs: number;
+  /** Every secret to keep out of messages (the auth token is always among them). */
+  secrets?: () => readonly string[];
+}
+
+/** Pages of the call list read when looking for a lost dial (50 calls each). */
+const maxPages = 10;
+
+/** One call as Twilio's JSON has it. */
+interface TwilioCall {
+  sid?: unknown;
+  status?: unknown;
+  from?: unknown;
+  to?: unknown;
+  date_created?: unknown;
+  duration?: unknown;
+  answered_by?: unknown;
+}
+
+/**
+ * Twilio Programmable Voice (Calls API 2010-04-01): places calls with inline TwiML, reads
+ * their status, and finds the call a lost dial placed. Creating a call is never sent twice by
+ * the HTTP stack (a POST without an idempotency key goes out on a connection that is never
+ * reused); whether to dial again after a failure is the caller's decision, after
+ * {@link findCall}.
+ */
+export class TwilioTelephony implements TelephonyService {
+  readonly name: string;
+  readonly #http: HttpClient;
+  readonly #options: TwilioTelephonyOptions;
+  readonly #calls: string;
+
+  constructor(options: TwilioTelephonyOptions, deps: HttpDeps, name = "telephony") {
+    this.name = name;
+    this.#options = options;
+    this.#calls = `/2010-04-01/Accounts/${encodeURIComponent(options.accountSid)}/Calls`;
+    const basic = Buffer.from(`${options.accountSid}:${options.authToken}`).toString("base64");
+    this.#http = new HttpClient({
+      service: name,
+      baseUrl: options.baseUrl,
+      headers: { authorization: `Basic ${basic}` },
+      errors: twilioErrors,
+      secrets: () => [options.authToken, basic, ...(options.secrets?.() ?? [])],
+    }, deps);
+  }
+
+  async dial(request: DialRequest, options: ServiceCallOptions = {}): Promise<CallState> {
+    const form = new URLSearchParams({
+      To: request.to,
+      From: this.#options.from,
+      Twiml: twimlFor(request),
+      Timeout: String(this.#options.ringTimeoutS),
+    });
+    if (request.statusCallbackUrl) {
+      form.set("StatusCallback", request.statusCallbackUrl);
+      form.set("StatusCallbackMethod", "POST");
+      for (const event of ["initiated", "ringing", "answered", "completed"]) {
+        form.append("StatusCallbackEvent", event);
+      }
+    }
+    if (this.#options.machineDetection) {
+      form.set("MachineDetection", this.#options.machineDetection);
+    }
+    const call = await this.#http.json<TwilioCall>({
+      method: "POST",
+      path: `${this.#calls}.json`,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: form.toString(),
+      signal: options.signal,
+    });
+    return this.#stateOf(call);
+  }
+
+  async findCall(
+    query: FindCallQuery,
+    options: ServiceCallOptions = {},
+  ): Promise<CallState | undefined> {
+    // Newest first: read back until calls are older than the dial could have made.
+    const oldest = query.since - this.#options.clockSkewMs;
+    let path: string | undefined = `${this.#calls}.json?${new URLSearchParams({
+      To: query.to,
+      From: this.#options.from,
+      PageSize: "50",
+    })}`;
+    let found: CallState | undefined;
+    for (let page = 0; path && page < maxPages; page++) {
+      const body: { calls?: unknown; next_page_uri?: unknown } = await this.#http.json({
+        method: "GET",
+        path,
+        signal: options.signal,
+      });
+      if (!Array.isArray(body.calls)) throw this.#malformed("a call list without calls");
+      let older = false;
+      for (const raw of body.calls as TwilioCall[]) {
+        const call = this.#stateOf(raw);
+        if (call.createdAt === undefined || call.createdAt < oldest) {
+          older = call.createdAt !== undefined;
+          continue;
+        }
+        if (raw.to !== query.to || query.exclude.includes(call.sid)) continue;
+        if (typeof raw.from === "string" && raw.from !== this.#options.from) continue;
+        found = call; // the oldest match wins: the first call placed after the dial began
+      }
+      path = !older && typeof body.next_page_uri === "string" && body.next_page_uri
+        ? body.next_page_uri
+        : undefined;
+    }
+    return found;
+  }
+
+  async getCall(sid: string, options: ServiceCallOptions = {}): Promise<CallState> {
+    return this.#stateOf(
+      await this.#http.json<TwilioCall>({
+        method: "GET",
+        path: `${this.#calls}/${encodeURIComponent(sid)}.json`,
+        signal: options.signal,
+      }),
+    );
+  }
+
+  /** Healthy when the account can be read with these credentials. */
+  async probe(options: ServiceCallOptions = {}): Promise<void> {
+    await this.#http.request({
+      method: "GET",
+      path: `/2010-04-01/Accounts/${encodeURIComponent(this.#options.accountSid)}.json`,
+      signal: options.signal,
+    });
+  }
+
+  #stateOf(call: TwilioCall): CallState {
+    if (typeof call?.sid !== "string" || !call.sid) throw this.#malformed("a call without a sid");
+    if (typeof call.status !== "string" || !isCallStatus(call.status)) {
+      throw this.#malformed(`call ${call.sid} with an unknown status`);
+    }
+    const state: CallState = { sid: call.sid, status: call.status };
+    const created = typeof call.date_created === "string" ? Date.parse(call.date_created) : NaN;
+    if (Number.isFinite(created)) state.createdAt = created;
+    const duration = Number(call.duration);
+    if (call.duration !== null && call.duration !== undefined && Number.isFinite(duration)) {
+      state.durationS = duration;
+    }
+    if (typeof call.answered_by === "string" && call.answered_by) {
+      state.answeredBy = call.answered_by;
+    }
+    if (isFinalCallStatus(state.status)) state.durationS ??= 0;
+    return state;
+  }
+
+  #malformed(what: string): ServiceUnavailableError {
+    return new ServiceUnavailableError({
+      service: this.name,
+      code: "malformed_response",
+      message: `Twilio answered with ${what}`,
+    });
+  }
+}

@@ -1,0 +1,71 @@
+import type { Clock } from "../clock/mod.ts";
+import type { CallState } from "../services/mod.ts";
+
+/**
+ * Call status changes the provider pushed (status callbacks), handed to whoever follows that
+ * call: a follower sleeps until its call changes or its poll is due, whichever comes first.
+ * Also remembers which call each dial's marker belongs to, so a dial whose answer was lost
+ * can adopt the call a callback already named.
+ */
+export class CallUpdates {
+  readonly #latest = new Map<string, CallState>();
+  readonly #waiters = new Map<string, Set<() => void>>();
+  readonly #byMarker = new Map<string, string>();
+  readonly #clock: Clock;
+  /** Entries kept at most (the oldest go first): callbacks of calls nobody follows. */
+  readonly #limit: number;
+
+  constructor(clock: Clock, limit = 10_000) {
+    this.#clock = clock;
+    this.#limit = limit;
+  }
+
+  /** Records what a callback said about a call. */
+  publish(state: CallState, marker?: string): void {
+    this.#latest.delete(state.sid);
+    this.#latest.set(state.sid, state);
+    if (marker) {
+      this.#byMarker.delete(marker);
+      this.#byMarker.set(marker, state.sid);
+    }
+    for (const map of [this.#latest, this.#byMarker] as Map<string, unknown>[]) {
+      while (map.size > this.#limit) map.delete(map.keys().next().value!);
+    }
+    const waiters = this.#waiters.get(state.sid);
+    this.#waiters.delete(state.sid);
+    for (const wake of waiters ?? []) wake();
+  }
+
+  /** The call a dial's marker named in a callback, if one came. */
+  sidOf(marker: string): string | undefined {
+    return this.#byMarker.get(marker);
+  }
+
+  /** The last pushed state of `sid`, if any. */
+  latest(sid: string): CallState | undefined {
+    return this.#latest.get(sid);
+  }
+
+  /** Waits up to `ms` for news of `sid`; resolves with its latest pushed state (maybe older
+   * news) or undefined. Rejects when `signal` aborts. */
+  async wait(sid: string, ms: number, signal?: AbortSignal): Promise<CallState | undefined> {
+    const woken = new AbortController();
+    const wake = () => woken.abort();
+    let waiters = this.#waiters.get(sid);
+    if (!waiters) this.#waiters.set(sid, waiters = new Set());
+    waiters.add(wake);
+    const onAbort = () => woken.abort(signal!.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      await this.#clock.sleep(ms, woken.signal);
+    } catch (reason) {
+      if (signal?.aborted) throw signal.reason;
+      void reason;
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      waiters.delete(wake);
+      if (waiters.size === 0 && this.#waiters.get(sid) === waiters) this.#waiters.delete(sid);
+    }
+    return this.#latest.get(sid);
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * What placing calls needs besides the provider: calling hours, the public links a call hands
+ * the provider (status callbacks, signed audio URLs), and the status changes it pushes back.
+ * @module
+ */
+export { CallWindow, type CallWindowOptions, isTimeZone, minutesOf } from "./call_window.ts";
+export { audioPath, CallLinks, type CallLinksOptions, statusCallbackPath } from "./call_links.ts";
+export { CallUpdates } from "./call_updates.ts";
