@@ -44,6 +44,8 @@ export interface FakeCall {
   twiml?: string;
   statusCallback?: string;
   machineDetection?: string;
+  /** What fetching the `<Play>` URL gave when the call was answered, as Twilio fetches it. */
+  played?: { status: number; bytes: number };
 }
 
 /** A running fake Twilio. */
@@ -140,22 +142,19 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
     }
     return await next();
   });
-  app.use(`${base}/*`, async (c, next) => {
-    if (c.req.param("account") !== options.accountSid) {
-      return fail(c, twilioError(404, 20404, "The requested resource was not found"));
-    }
-    return await next();
-  });
+  // Another account's calls do not exist for these credentials.
+  const notFound = (c: Context) =>
+    fail(c, twilioError(404, 20404, "The requested resource was not found"));
+  const otherAccount = (c: Context) => c.req.param("account") !== options.accountSid;
 
   app.get(`/2010-04-01/Accounts/:file`, async (c) => {
-    if (c.req.param("file") !== `${options.accountSid}.json`) {
-      return fail(c, twilioError(404, 20404, "The requested resource was not found"));
-    }
+    if (c.req.param("file") !== `${options.accountSid}.json`) return notFound(c);
     return (await state.fault(c, true)) ??
       c.json({ sid: options.accountSid, status: "active", type: "Full" });
   });
 
   app.post(`${base}/Calls.json`, async (c) => {
+    if (otherAccount(c)) return notFound(c);
     const form = new URLSearchParams(await c.req.text());
     const faulty = await state.fault(c);
     if (faulty) return faulty;
@@ -194,15 +193,20 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
     };
     calls.push(call);
     bySid.set(call.sid, call);
+    const inBackground = (task: Promise<void>) => {
+      const running = task.finally(() => deliveries.delete(running));
+      deliveries.add(running);
+    };
     if (call.statusCallback && options.callbacks !== false) {
-      const delivery = deliverCallbacks(call, form.getAll("StatusCallbackEvent"))
-        .finally(() => deliveries.delete(delivery));
-      deliveries.add(delivery);
+      inBackground(deliverCallbacks(call, form.getAll("StatusCallbackEvent")));
     }
+    const play = /<Play>([^<]+)<\/Play>/.exec(call.twiml ?? "")?.[1];
+    if (play && outcome === "completed") inBackground(fetchPlay(call, unescapeXml(play)));
     return (await state.afterWork(c)) ?? c.json(resource(call), 201);
   });
 
   app.get(`${base}/Calls.json`, async (c) => {
+    if (otherAccount(c)) return notFound(c);
     const faulty = await state.fault(c);
     if (faulty) return faulty;
     const query = new URL(c.req.url).searchParams;
@@ -234,10 +238,11 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
   });
 
   app.get(`${base}/Calls/:file`, async (c) => {
+    if (otherAccount(c)) return notFound(c);
     const faulty = await state.fault(c);
     if (faulty) return faulty;
     const call = bySid.get(c.req.param("file").replace(/\.json$/, ""));
-    if (!call) return fail(c, twilioError(404, 20404, "The requested resource was not found"));
+    if (!call) return notFound(c);
     return c.json(resource(call));
   });
 
@@ -272,6 +277,18 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
       api_version: "2010-04-01",
       uri: `/2010-04-01/Accounts/${options.accountSid}/Calls/${call.sid}.json`,
     };
+  }
+
+  /** At answer, fetches the audio the TwiML plays, as Twilio does. */
+  async function fetchPlay(call: FakeCall, url: string): Promise<void> {
+    try {
+      await clock.sleep(call.createdAt + ringMs - clock.now(), background.signal);
+      const response = await (options.fetch ?? fetch)(url, { signal: background.signal });
+      const bytes = (await response.arrayBuffer()).byteLength;
+      call.played = { status: response.status, bytes };
+    } catch {
+      call.played ??= { status: 0, bytes: 0 };
+    }
   }
 
   /** Posts the call's status changes to its StatusCallback, signed as Twilio signs them. */
@@ -330,4 +347,11 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
   }
 
   return server;
+}
+
+function unescapeXml(text: string): string {
+  return text.replace(
+    /&(lt|gt|amp|quot|apos);/g,
+    (_, name: string) => ({ lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" })[name]!,
+  );
 }

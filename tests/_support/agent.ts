@@ -35,8 +35,9 @@ export function testAgent(
   configOverride: unknown = {},
   store: CampaignStore = new InMemoryCampaignStore(),
   extraChannels: AlertChannel[] = [],
+  clockStart = 0,
 ): TestAgent {
-  const clock = new VirtualClock();
+  const clock = new VirtualClock({ start: clockStart });
   const services = createMockServices(mocks, { clock });
   const alerts = new MemoryAlertChannel();
   const config = parseConfig(configOverride);
@@ -46,6 +47,7 @@ export function testAgent(
     services,
     alertChannels: [alerts, ...extraChannels],
     store,
+    callLinksKey: "test-links-key",
   });
   const events: AgentEvent[] = [];
   agent.events.on((event) => events.push(event));

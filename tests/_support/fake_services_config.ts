@@ -1,10 +1,36 @@
+/** The fake Twilio account the tests' telephony config uses (token read from `T_TEL`). */
+export const twilioAccount = {
+  accountSid: `AC${"0123456789abcdef".repeat(2)}`,
+  authToken: "t-twilio-auth-token",
+  from: "+14155550000",
+};
+
 /** The `services` config that sends each service to its fake provider, keys read from `T_LLM`,
- * `T_TTS` and `T_CRM`. */
+ * `T_TTS`, `T_TEL` and `T_CRM`. Telephony stays the mock unless a fake Twilio is given. */
 export function fakeServicesConfig(
-  fakes: { llm: { baseUrl: string }; tts: { url: string }; crm: { url: string } },
+  fakes: {
+    llm: { baseUrl: string };
+    tts: { url: string };
+    crm: { url: string };
+    telephony?: { url: string };
+  },
   options: { audioDir?: string; llm?: Record<string, unknown> } = {},
 ): Record<string, unknown> {
   return {
+    ...(fakes.telephony
+      ? {
+        telephony: {
+          kind: "twilio",
+          twilio: {
+            baseUrl: fakes.telephony.url,
+            accountSid: twilioAccount.accountSid,
+            from: twilioAccount.from,
+            authTokenEnv: "T_TEL",
+          },
+          poll: { initialMs: 20, maxMs: 100, withCallbacksMs: 2_000 },
+        },
+      }
+      : {}),
     llm: {
       kind: "openai",
       ...options.llm,

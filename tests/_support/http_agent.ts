@@ -4,16 +4,20 @@ import { seededRandom, systemClock } from "../../src/clock/mod.ts";
 import { deepMerge, parseConfig } from "../../src/config/mod.ts";
 import {
   type FakeServer,
+  type FakeTwilioOptions,
+  type FakeTwilioServer,
   type HttpFaultRule,
   startFakeElevenLabs,
   startFakeOpenAi,
+  startFakeTwilio,
   startFakeWebhookCrm,
 } from "../../src/fake_providers/mod.ts";
 import { type ContactRecord, InMemoryCampaignStore } from "../../src/ledger/mod.ts";
 import type { RunSummary } from "../../src/processor/mod.ts";
 import { createServices } from "../../src/services/mod.ts";
+import { createFreshConnectionFetch } from "../../src/http/mod.ts";
 import { contacts } from "./agent.ts";
-import { fakeServicesConfig } from "./fake_services_config.ts";
+import { fakeServicesConfig, twilioAccount } from "./fake_services_config.ts";
 
 const keys = { llm: "t-llm-key", tts: "t-tts-key", crm: "t-crm-key" };
 
@@ -24,6 +28,8 @@ export interface HttpAgent extends AsyncDisposable {
     llm: FakeServer;
     tts: FakeServer;
     crm: FakeServer & { outcomes: Map<string, unknown> };
+    /** Started when the test gives Twilio faults or options; else telephony is the mock. */
+    telephony?: FakeTwilioServer;
   };
   events: AgentEvent[];
   alerts: MemoryAlertChannel;
@@ -42,24 +48,32 @@ export function httpAgent(
     llm?: HttpFaultRule[];
     tts?: HttpFaultRule[];
     crm?: HttpFaultRule[];
+    telephony?: HttpFaultRule[];
   },
   configOverride: Record<string, unknown> = {},
+  twilio?: Partial<FakeTwilioOptions>,
 ): HttpAgent {
   const llm = startFakeOpenAi({ apiKey: keys.llm, faults: faults.llm });
   const tts = startFakeElevenLabs({ apiKey: keys.tts, faults: faults.tts });
   const crm = startFakeWebhookCrm({ apiKey: keys.crm, faults: faults.crm });
+  const telephony = faults.telephony || twilio
+    ? startFakeTwilio({ ...twilioAccount, faults: faults.telephony, ...twilio })
+    : undefined;
   const config = parseConfig(deepMerge({
     logging: { filePath: "" },
     health: { intervalMs: 100, timeoutMs: 1_000 },
     retry: { initialDelayMs: 50, maxDelayMs: 200, jitterMs: 10 },
-    services: fakeServicesConfig({ llm, tts, crm }),
+    services: fakeServicesConfig({ llm, tts, crm, telephony }),
   }, configOverride));
   const env: Record<string, string> = {
     T_LLM: keys.llm,
     T_TTS: keys.tts,
     T_CRM: keys.crm,
+    T_TEL: twilioAccount.authToken,
   };
   const written = new Map<string, Uint8Array>();
+  // As main.ts does: a dial goes out on a connection never reused.
+  const freshFetch = createFreshConnectionFetch();
   const store = new InMemoryCampaignStore();
   const alerts = new MemoryAlertChannel();
   const agent = createAgent(config, {
@@ -69,6 +83,7 @@ export function httpAgent(
     services: createServices(config, {
       clock: systemClock,
       fetch,
+      freshFetch,
       env: (name) => env[name],
       writeFile: (path, bytes) => (written.set(path, bytes), Promise.resolve()),
     }),
@@ -79,7 +94,7 @@ export function httpAgent(
   const campaign = config.campaign.name;
   return {
     agent,
-    fakes: { llm, tts, crm },
+    fakes: { llm, tts, crm, telephony },
     events,
     alerts,
     written,
@@ -102,7 +117,8 @@ export function httpAgent(
     },
     async [Symbol.asyncDispose]() {
       await agent[Symbol.asyncDispose]();
-      await Promise.all([llm.close(), tts.close(), crm.close()]);
+      await Promise.all([llm.close(), tts.close(), crm.close(), telephony?.close()]);
+      freshFetch[Symbol.dispose]();
     },
   };
 }

@@ -13,7 +13,13 @@ import { systemClock } from "../../src/clock/mod.ts";
 import { ConnectionError } from "../../src/errors.ts";
 import { createFreshConnectionFetch } from "../../src/http/mod.ts";
 import { InMemoryOutbox } from "../../src/ledger/mod.ts";
-import { ElevenLabsTts, HubSpotCrm, OpenAiLlm, WebhookCrm } from "../../src/services/mod.ts";
+import {
+  ElevenLabsTts,
+  HubSpotCrm,
+  OpenAiLlm,
+  TwilioTelephony,
+  WebhookCrm,
+} from "../../src/services/mod.ts";
 import { GoogleAccessToken, SheetsLogSink } from "../../src/sheets/mod.ts";
 import { type RawRequest, startDropAfterReadServer } from "../_support/drop_after_read_server.ts";
 import { breakerOptions, retryOptions } from "../_support/fixtures.ts";
@@ -97,6 +103,20 @@ const once: [
           idempotencyKey: "spring:c1",
         },
       ),
+  ],
+  [
+    "Twilio call create (a second copy would ring the person twice)",
+    (r) => r.method === "POST" && r.path.endsWith("/Calls.json"),
+    (url, deps) =>
+      new TwilioTelephony({
+        baseUrl: url,
+        accountSid: `AC${"0".repeat(32)}`,
+        from: "+14155550000",
+        authToken: "t",
+        ringTimeoutS: 30,
+        machineDetection: "",
+        clockSkewMs: 60_000,
+      }, deps).dial({ to: "+14155550100", say: "Hello" }),
   ],
   [
     "Telegram sendMessage",
