@@ -18,10 +18,11 @@ Exit codes: 0 valid, 2 invalid (every problem is listed by path).`;
 
 /** The environment variables the config names for secrets, per service in use. */
 export function secretVariables(config: AgentConfig): string[] {
-  const { llm, tts, crm } = config.services;
+  const { llm, tts, telephony, crm } = config.services;
   const names: string[] = [];
   if (llm.kind === "openai") names.push(llm.openai.apiKeyEnv);
   if (tts.kind === "elevenlabs") names.push(tts.elevenlabs.apiKeyEnv);
+  if (telephony.kind === "twilio") names.push(telephony.twilio.authTokenEnv);
   if (crm.kind === "hubspot") names.push(crm.hubspot.tokenEnv);
   if (crm.kind === "webhook" && crm.webhook.tokenEnv) names.push(crm.webhook.tokenEnv);
   for (const channel of Object.values(config.alerts.channels)) {

@@ -168,9 +168,10 @@ const telephonySchema = z.strictObject({
     }),
     clockSkewMs: duration(),
   }),
-  publicBaseUrl: z.union([z.literal(""), url()], {
-    error: "must be the status server's public http(s):// URL, or empty",
-  }),
+  publicBaseUrl: z.string("must be a string").regex(
+    /^(https?:\/\/\S+)?$/,
+    "must be the status server's public http(s):// URL, or empty",
+  ),
   audioUrlTtlMs: positiveDuration(),
   fallbackToSay: z.boolean("must be true or false"),
   poll: z.strictObject({

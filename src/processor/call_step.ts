@@ -148,8 +148,14 @@ export class CallStep {
     const { poll } = this.options;
     let delay = links ? poll.withCallbacksMs : poll.initialMs;
     while (!isFinalCallStatus(state.status)) {
+      // The end may have been pushed before this follower started listening.
+      const known = updates.latest(state.sid);
+      if (known && isFinalCallStatus(known.status)) return known;
       const pushed = await updates.wait(state.sid, delay, run.signal);
-      if (pushed && isFinalCallStatus(pushed.status)) return pushed;
+      if (pushed) {
+        state = pushed; // news (ringing, answered, the end): no need to ask
+        continue;
+      }
       state = await this.#read(state.sid, run);
       if (!links) delay = Math.min(delay * 2, poll.maxMs);
     }

@@ -46,11 +46,15 @@ export class CallUpdates {
     return this.#latest.get(sid);
   }
 
-  /** Waits up to `ms` for news of `sid`; resolves with its latest pushed state (maybe older
-   * news) or undefined. Rejects when `signal` aborts. */
+  /** Waits up to `ms` for news of `sid`: resolves with the pushed state when some came, or
+   * undefined when the time ran out first. Rejects when `signal` aborts. */
   async wait(sid: string, ms: number, signal?: AbortSignal): Promise<CallState | undefined> {
     const woken = new AbortController();
-    const wake = () => woken.abort();
+    let news = false;
+    const wake = () => {
+      news = true;
+      woken.abort();
+    };
     let waiters = this.#waiters.get(sid);
     if (!waiters) this.#waiters.set(sid, waiters = new Set());
     waiters.add(wake);
@@ -66,6 +70,6 @@ export class CallUpdates {
       waiters.delete(wake);
       if (waiters.size === 0 && this.#waiters.get(sid) === waiters) this.#waiters.delete(sid);
     }
-    return this.#latest.get(sid);
+    return news ? this.#latest.get(sid) : undefined;
   }
 }

@@ -148,3 +148,23 @@ Deno.test("a config file that holds no object, or a number JSON cannot hold, is 
     /retry\.maxDelayMs: must be a number, got 1e400/,
   );
 });
+
+Deno.test("telephony and calling-hours settings name the field and the fix", () => {
+  const problems = problemsOf({
+    services: { telephony: { kind: "twilio", publicBaseUrl: "ngrok.example" } },
+    campaign: { callWindow: { start: "9:00", end: "", timezone: "Mars/Olympus" } },
+  });
+  const has = (pattern: RegExp) =>
+    assert.ok(problems.some((p) => pattern.test(p)), String(pattern));
+  has(/^services\.telephony\.twilio\.accountSid: must be your Twilio Account SID/);
+  has(/^services\.telephony\.twilio\.from: must be the caller number in E\.164/);
+  has(/^services\.telephony\.publicBaseUrl: must be the status server's public http\(s\):\/\/ URL/);
+  has(/^campaign\.callWindow\.start: must be a time like 09:00/);
+  has(/^campaign\.callWindow\.timezone: must be an IANA time zone/);
+  assert.deepEqual(
+    problemsOf({ campaign: { callWindow: { start: "09:00", end: "" } } }),
+    [
+      'campaign.callWindow.end: start and end must both be set (e.g. 09:00 and 20:00) or both be empty, got ""',
+    ],
+  );
+});

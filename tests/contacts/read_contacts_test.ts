@@ -207,3 +207,23 @@ Deno.test("a 100,000-row file streams without holding the rows", async () => {
   }
   assert.equal(count, 100_000);
 });
+
+Deno.test("a timezone column sets the contact's calling-hours zone; an unknown zone makes the row invalid with the fix", async () => {
+  const result = await rows(
+    streamOf(
+      "id,name,phone,timezone\n",
+      "c1,Ada,+14155550100,America/New_York\n",
+      "c2,Grace,+14155550101,Mars/Olympus\n",
+      "c3,Alan,+14155550102,\n",
+    ),
+    "csv",
+  );
+  const [ada, alan] = valid(result).map((r) => "contact" in r ? r.contact : undefined);
+  assert.equal(ada?.timezone, "America/New_York");
+  assert.equal(ada?.fields, undefined, "timezone is not passed to the prompt as a field");
+  assert.equal(alan?.timezone, undefined, "empty: the campaign's zone");
+  assert.deepEqual(invalid(result).map((r) => [r.line, r.reason]), [[
+    3,
+    'timezone "Mars/Olympus" is not an IANA time zone: write it like America/New_York, or leave it empty for the campaign\'s',
+  ]]);
+});

@@ -1,0 +1,84 @@
+/**
+ * With `services.telephony.publicBaseUrl`, `run` hands Twilio signed links: the call plays the
+ * synthesized audio from the status server, and its end comes back by signed status callback
+ * (no status poll needed). The fake Twilio fetches the audio and posts the callbacks over
+ * sockets, as Twilio would through a tunnel.
+ */
+import assert from "node:assert/strict";
+import {
+  startFakeElevenLabs,
+  startFakeTwilio,
+  startFakeWebhookCrm,
+} from "../../src/fake_providers/mod.ts";
+import { twilioAccount } from "../_support/fake_services_config.ts";
+import { contactRows, runWorkspace } from "../_support/run_workspace.ts";
+import { finished, spawnMain } from "../_support/spawn_main.ts";
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
+
+Deno.test("run with publicBaseUrl: the call plays the audio from a signed link and ends by signed callback", async () => {
+  await using twilio = startFakeTwilio({ ...twilioAccount, ringMs: 200, talkMs: 300 });
+  await using tts = startFakeElevenLabs({ apiKey: "tts-key" });
+  await using crm = startFakeWebhookCrm({ apiKey: "crm-key" });
+  const port = freePort();
+  await using ws = await runWorkspace({
+    prefix: "call-callbacks-",
+    rows: contactRows(3),
+    config: {
+      campaign: { name: "calls" },
+      server: { port },
+      health: { intervalMs: 60_000, timeoutMs: 1_000 },
+      services: {
+        tts: { kind: "elevenlabs", elevenlabs: { baseUrl: tts.url, apiKeyEnv: "T_TTS" } },
+        telephony: {
+          kind: "twilio",
+          twilio: {
+            baseUrl: twilio.url,
+            accountSid: twilioAccount.accountSid,
+            from: twilioAccount.from,
+            authTokenEnv: "T_TEL",
+          },
+          publicBaseUrl: `http://127.0.0.1:${port}`,
+        },
+        crm: {
+          kind: "webhook",
+          webhook: { url: `${crm.url}/outcomes`, tokenEnv: "T_CRM" },
+        },
+      },
+    },
+  });
+  const child = spawnMain(
+    ws.args(),
+    ws.at({ env: { T_TTS: "tts-key", T_TEL: twilioAccount.authToken, T_CRM: "crm-key" } }),
+  );
+  const { code, stdout, stderr } = await finished(child);
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /3 completed, 0 failed/);
+  assert.match(stderr, /calls play the synthesized audio from http:\/\/127\.0\.0\.1:\d+\/audio\//);
+
+  assert.equal(twilio.calls.length, 3);
+  for (const call of twilio.calls) {
+    assert.match(
+      call.twiml ?? "",
+      /^<Response><Play>http:\/\/127\.0\.0\.1:\d+\/audio\/\w+\.mp3\?exp=\d+&amp;sig=/,
+    );
+    assert.equal(call.played?.status, 200, "Twilio could fetch the audio");
+    assert.ok((call.played?.bytes ?? 0) > 0);
+    assert.match(call.statusCallback ?? "", /\/twilio\/status\?contact=c\d&dial=\w+$/);
+  }
+  const finals = twilio.callbacks.filter((c) => c.params.CallStatus === "completed");
+  assert.equal(finals.length, 3);
+  assert.ok(twilio.callbacks.every((c) => c.status === 204), "every signed callback was taken");
+  const polls = twilio.requests.filter((r) =>
+    r.method === "GET" && /\/Calls\/CA\w+\.json$/.test(r.path)
+  );
+  assert.equal(polls.length, 0, "the callbacks ended the calls: no status poll was needed");
+  const outcome = crm.outcomes.get("calls:c0") as Record<string, unknown>;
+  assert.equal(outcome.voice, "audio");
+  assert.equal(outcome.callSid, twilio.callsTo("+14155551000")[0].sid);
+});
