@@ -5,6 +5,23 @@ export const twilioAccount = {
   from: "+14155550000",
 };
 
+/** `services.telephony` pointing at a fake Twilio (token read from `T_TEL`). */
+export function twilioTelephonyConfig(
+  fake: { url: string },
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    kind: "twilio",
+    twilio: {
+      baseUrl: fake.url,
+      accountSid: twilioAccount.accountSid,
+      from: twilioAccount.from,
+      authTokenEnv: "T_TEL",
+    },
+    ...extra,
+  };
+}
+
 /** The `services` config that sends each service to its fake provider, keys read from `T_LLM`,
  * `T_TTS`, `T_TEL` and `T_CRM`. Telephony stays the mock unless a fake Twilio is given. */
 export function fakeServicesConfig(
@@ -19,16 +36,9 @@ export function fakeServicesConfig(
   return {
     ...(fakes.telephony
       ? {
-        telephony: {
-          kind: "twilio",
-          twilio: {
-            baseUrl: fakes.telephony.url,
-            accountSid: twilioAccount.accountSid,
-            from: twilioAccount.from,
-            authTokenEnv: "T_TEL",
-          },
+        telephony: twilioTelephonyConfig(fakes.telephony, {
           poll: { initialMs: 20, maxMs: 100, withCallbacksMs: 2_000 },
-        },
+        }),
       }
       : {}),
     llm: {

@@ -10,7 +10,7 @@ import {
   startFakeTwilio,
   startFakeWebhookCrm,
 } from "../../src/fake_providers/mod.ts";
-import { twilioAccount } from "../_support/fake_services_config.ts";
+import { twilioAccount, twilioTelephonyConfig } from "../_support/fake_services_config.ts";
 import { contactRows, runWorkspace } from "../_support/run_workspace.ts";
 import { finished, spawnMain } from "../_support/spawn_main.ts";
 
@@ -35,16 +35,9 @@ Deno.test("run with publicBaseUrl: the call plays the audio from a signed link a
       health: { intervalMs: 60_000, timeoutMs: 1_000 },
       services: {
         tts: { kind: "elevenlabs", elevenlabs: { baseUrl: tts.url, apiKeyEnv: "T_TTS" } },
-        telephony: {
-          kind: "twilio",
-          twilio: {
-            baseUrl: twilio.url,
-            accountSid: twilioAccount.accountSid,
-            from: twilioAccount.from,
-            authTokenEnv: "T_TEL",
-          },
+        telephony: twilioTelephonyConfig(twilio, {
           publicBaseUrl: `http://127.0.0.1:${port}`,
-        },
+        }),
         crm: {
           kind: "webhook",
           webhook: { url: `${crm.url}/outcomes`, tokenEnv: "T_CRM" },

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { startFakeTwilio, startFakeWebhookCrm } from "../../src/fake_providers/mod.ts";
-import { twilioAccount } from "../_support/fake_services_config.ts";
+import { twilioAccount, twilioTelephonyConfig } from "../_support/fake_services_config.ts";
 import { hangReached } from "../_support/hang_reached.ts";
 import { contactRows, runWorkspace } from "../_support/run_workspace.ts";
 import { finished, spawnMain } from "../_support/spawn_main.ts";
@@ -44,15 +44,7 @@ Deno.test("killed with SIGKILL before the create, after Twilio created the call,
       retry: { initialDelayMs: 20, maxDelayMs: 100, jitterMs: 10 },
       health: { intervalMs: 60_000, timeoutMs: 1_000 },
       services: {
-        telephony: {
-          kind: "twilio",
-          twilio: {
-            baseUrl: twilio.url,
-            accountSid: twilioAccount.accountSid,
-            from: twilioAccount.from,
-            authTokenEnv: "T_TEL",
-          },
-        },
+        telephony: twilioTelephonyConfig(twilio),
         crm: {
           kind: "webhook",
           webhook: {
