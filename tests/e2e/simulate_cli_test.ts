@@ -197,6 +197,16 @@ Deno.test("simulate --providers http tells the same story through the real clien
     requests.llm >= 10 && requests.tts >= 13 && requests.crm >= 10,
     JSON.stringify(requests),
   );
+  // Eleven calls through the real Twilio client: ten contacts, one dialled again after busy.
+  const calls = eventsOfType(events, "service-call").filter((e) =>
+    e.service === "telephony" && e.operation.startsWith("POST ")
+  );
+  assert.equal(calls.length, 11, JSON.stringify(requests));
+  const dialled = eventsOfType(events, "step-done").filter((e) => e.step === "call");
+  assert.deepEqual(
+    dialled.filter((e) => e.contactId === "c02").map((e) => e.detail),
+    ["busy, <Say>, dial 1", "completed after 4 s, <Say>, dial 2"],
+  );
   const summary = eventsOfType(events, "summary")[0];
   assert.deepEqual([summary.completed, summary.failed, summary.deferred], [
     10,
