@@ -192,8 +192,21 @@ export const defaultConfig = {
     maxRecordBytes: 65_536,
   },
   ledger: {
+    /**
+     * sqlite: one file, one `run` at a time (a second one on the same file stops at once,
+     * naming the holder). postgres: several `run` processes, on one or more machines, share
+     * one campaign.
+     */
+    kind: "sqlite",
     /** The SQLite ledger file (`run --db` overrides it). */
     path: "data/ledger.db",
+    /** The variable holding the PostgreSQL URL (`postgres://user:password@host:5432/db`). */
+    urlEnv: "AGENT_DATABASE_URL",
+    /**
+     * How long a claim holds a contact: renewed every third of it while the contact is worked;
+     * a process that dies leaves its contacts to others once it runs out.
+     */
+    leaseMs: 30_000,
   },
   /**
    * Alerts: routed by severity to channels; `"*"` means every configured channel (and any

@@ -15,6 +15,10 @@ import type { AgentEvent } from "./agent_event.ts";
 import { wireAlertRules } from "./alert_rules.ts";
 import { logToSheets } from "./log_to_sheets.ts";
 import { observeAgent } from "./observe_agent.ts";
+import { ServiceStateSharing } from "./share_service_states.ts";
+
+/** How often a process reads the service states others published (shared ledgers only). */
+const shareEveryMs = 1_000;
 
 /** What the agent is built from; `main.ts` or a test assembles it. */
 export interface AgentDeps {
@@ -145,9 +149,13 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     freshFetch: deps.freshFetch,
     env: deps.env ?? (() => undefined),
     outbox: store.outbox,
+    shared: store.shared,
     extraChannels: deps.alertChannels,
   });
-  let background: { controller: AbortController; loop: Promise<void> } | undefined;
+  const sharing = store.shared
+    ? new ServiceStateSharing(breakers, store.shared, { clock, owner: store.lease.owner })
+    : undefined;
+  let background: { controller: AbortController; loops: Promise<void>[] } | undefined;
   // Takes back what an earlier run left (firing alerts, undelivered messages) and replays the
   // outboxes at once, then on an interval.
   const replayLoop = async (signal: AbortSignal) => {
@@ -160,6 +168,19 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
         return;
       }
     } while (!signal.aborted);
+  };
+  // Where processes share the ledger, what the others learned about each service is read
+  // every second.
+  const sharingLoop = async (signal: AbortSignal) => {
+    if (!sharing) return;
+    while (!signal.aborted) {
+      await sharing.sync();
+      try {
+        await clock.sleep(shareEveryMs, signal);
+      } catch {
+        return;
+      }
+    }
   };
   const agent: Agent = {
     config,
@@ -181,24 +202,29 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       deps.sheets?.start();
       if (!background) {
         const controller = new AbortController();
-        background = { controller, loop: replayLoop(controller.signal) };
+        background = {
+          controller,
+          loops: [replayLoop(controller.signal), sharingLoop(controller.signal)],
+        };
       }
     },
     async stop() {
       const running = background;
       background = undefined;
       running?.controller.abort();
-      await running?.loop;
+      await Promise.all(running?.loops ?? []);
       await health.stop();
       await deps.sheets?.stop();
       await alerts.flush();
       // No deadline timer outlives the agent's work.
       alerts[Symbol.dispose]();
       caller[Symbol.dispose]();
+      await sharing?.flush();
     },
     async [Symbol.asyncDispose]() {
       await agent.stop();
       for (const subscription of subscriptions) subscription[Symbol.dispose]();
+      sharing?.[Symbol.dispose]();
     },
   };
   const subscriptions = [

@@ -82,6 +82,10 @@ export function describeEvent(event: AgentEvent): string | undefined {
       return `… only deferred contacts left: waiting for ${
         event.services.map(serviceLabel).join(", ")
       }`;
+    case "waiting-for-agents":
+      return `… ${event.contacts} contact(s) are held by other agents: waiting for them to finish (or their leases to expire)`;
+    case "lease-lost":
+      return `⚠ ${who}was taken over by another agent (this one held it past its lease): left to that agent`;
     case "call-adopted":
       return `☎ ${who}a dial whose answer was lost had placed call ${event.sid}: adopted, not dialled again`;
     case "recovery-wait-over":

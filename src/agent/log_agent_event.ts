@@ -23,6 +23,7 @@ function levelOf(event: AgentEvent): LogLevel | undefined {
       return event.changed ? (event.status === "healthy" ? "info" : "warning") : "debug";
     case "retry":
     case "call-adopted":
+    case "lease-lost":
       return "warning";
     case "give-up":
       return "warning";
@@ -44,6 +45,7 @@ function levelOf(event: AgentEvent): LogLevel | undefined {
     case "resumed":
     case "released":
     case "waiting-for-recovery":
+    case "waiting-for-agents":
     case "recovery-wait-over":
     case "deadline-passed":
     case "alert":

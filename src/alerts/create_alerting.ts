@@ -1,6 +1,6 @@
 import type { Clock, Random } from "../clock/mod.ts";
 import { type AgentConfig, type ChannelConfig, deepMerge, SecretReader } from "../config/mod.ts";
-import type { Outbox } from "../ledger/mod.ts";
+import type { Outbox, SharedState } from "../ledger/mod.ts";
 import type { RetryOptions } from "../retry/mod.ts";
 import { type AlertChannel, severities, type Severity } from "./alert.ts";
 import { ChannelDelivery } from "./channel_delivery.ts";
@@ -19,6 +19,8 @@ export interface AlertingDeps {
   freshFetch?: typeof fetch;
   env: (name: string) => string | undefined;
   outbox: Outbox;
+  /** Where processes share the ledger: which of them sends each alert. */
+  shared?: Pick<SharedState, "claimAlerts">;
   /** Collects every secret read; share one set so every channel redacts every secret. */
   knownSecrets?: Set<string>;
   /** Channels made in code (tests, the simulation), routed like configured ones. */
@@ -70,7 +72,7 @@ export function createAlerting(config: AgentConfig, deps: AlertingDeps): Routing
       routes,
     },
     deliveries,
-    { clock: deps.clock, firing: deps.outbox },
+    { clock: deps.clock, firing: deps.outbox, shared: deps.shared },
   );
 }
 

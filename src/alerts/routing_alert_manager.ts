@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Clock } from "../clock/mod.ts";
-import type { Outbox } from "../ledger/mod.ts";
+import type { AlertClaim, Outbox, SharedState } from "../ledger/mod.ts";
 import { Emitter } from "../events/mod.ts";
 import type { Alert, AlertManager, Notification, Severity } from "./alert.ts";
 import { severities } from "./alert.ts";
@@ -46,6 +46,8 @@ export class RoutingAlertManager implements AlertManager, Disposable {
   /** Where firing alerts are kept across restarts, so an outage that ends after a restart
    * still gets its "resolved". */
   readonly #kept?: Outbox;
+  /** Where processes share the ledger: one of them sends each alert. */
+  readonly #shared?: Pick<SharedState, "claimAlerts">;
   #saving: Promise<void> = Promise.resolve();
 
   /** The outbox queue that holds the alerts firing now. */
@@ -54,9 +56,10 @@ export class RoutingAlertManager implements AlertManager, Disposable {
   constructor(
     options: RoutingOptions,
     deliveries: readonly ChannelDelivery[],
-    deps: { clock: Clock; firing?: Outbox },
+    deps: { clock: Clock; firing?: Outbox; shared?: Pick<SharedState, "claimAlerts"> },
   ) {
     this.#kept = deps.firing;
+    this.#shared = deps.shared;
     this.#options = options;
     this.#deliveries = new Map(deliveries.map((d) => [d.channel.name, d]));
     for (const severity of severities) {
@@ -189,14 +192,56 @@ export class RoutingAlertManager implements AlertManager, Disposable {
   #sendGroups(): void {
     const groups = [...this.#groups];
     this.#groups.clear();
-    for (const [channel, alerts] of groups) {
-      const notification = this.#notification(alerts);
-      const delivery = this.#deliveries.get(channel)!.deliver(notification).then((result) =>
-        this.#decisions.emit({ type: "delivery", result })
-      );
-      this.#inFlight.add(delivery);
-      delivery.finally(() => this.#inFlight.delete(delivery));
+    if (groups.length === 0) return;
+    const sending = this.#ours(groups).then((ours) =>
+      Promise.all(
+        ours.map(([channel, alerts]) =>
+          this.#deliveries.get(channel)!.deliver(this.#notification(alerts)).then((result) =>
+            this.#decisions.emit({ type: "delivery", result })
+          )
+        ),
+      )
+    );
+    this.#inFlight.add(sending);
+    sending.finally(() => this.#inFlight.delete(sending));
+  }
+
+  /**
+   * The groups with only the alerts this process is to send: where processes share the
+   * ledger, another may have sent an alert for the same outage already (one message per
+   * outage, not one per process). A ledger that cannot say sends them all: twice is better
+   * than never for an alert.
+   */
+  async #ours(groups: [string, Alert[]][]): Promise<[string, Alert[]][]> {
+    if (!this.#shared) return groups;
+    const offered = new Map<string, AlertClaim>();
+    for (const [, alerts] of groups) {
+      for (const { key, status } of alerts) offered.set(`${key}\n${status}`, { key, status });
     }
+    let won: Set<string>;
+    try {
+      const claimed = await this.#shared.claimAlerts(
+        [...offered.values()],
+        this.#clock.now(),
+        this.#options.repeatIntervalMs,
+      );
+      won = new Set(claimed.map(({ key, status }) => `${key}\n${status}`));
+    } catch {
+      won = new Set(offered.keys());
+    }
+    const reported = new Set<string>();
+    const ours: [string, Alert[]][] = [];
+    for (const [channel, alerts] of groups) {
+      const kept = alerts.filter((alert) => won.has(`${alert.key}\n${alert.status}`));
+      for (const alert of alerts) {
+        const id = `${alert.key}\n${alert.status}`;
+        if (won.has(id) || reported.has(id)) continue;
+        reported.add(id);
+        this.#decisions.emit({ type: "suppressed", alert, reason: "duplicate" });
+      }
+      if (kept.length > 0) ours.push([channel, kept]);
+    }
+    return ours;
   }
 
   #notification(alerts: Alert[]): Notification {

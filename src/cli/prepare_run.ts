@@ -1,9 +1,17 @@
 import { dirname } from "node:path";
 import type { AgentConfig } from "../config/mod.ts";
 import { type ContactRow, ContactsFileError, formatOf, readContacts } from "../contacts/mod.ts";
-import { acquireLedgerLock, type LedgerHolder, SqliteCampaignStore } from "../ledger/mod.ts";
+import {
+  acquireLedgerLock,
+  type CampaignStore,
+  type LeaseOptions,
+  type LedgerHolder,
+  PostgresCampaignStore,
+  SqliteCampaignStore,
+} from "../ledger/mod.ts";
+import { ConfigError } from "../errors.ts";
 import type { CliIo } from "./cli_io.ts";
-import { environmentError } from "./environment_error.ts";
+import { EnvironmentError, environmentError } from "./environment_error.ts";
 
 /**
  * Opens the contacts file and reads its header (and first row) before anything else is
@@ -49,11 +57,15 @@ export async function openContactsFile(
  * anything. Dispose after the store is closed.
  */
 export async function lockLedger(
-  path: string,
+  config: AgentConfig,
   io: Pick<CliIo, "mkdir">,
   holder: LedgerHolder,
 ): Promise<AsyncDisposable> {
-  if (path === ":memory:") return { [Symbol.asyncDispose]: () => Promise.resolve() };
+  const path = config.ledger.path;
+  // PostgreSQL is made for several processes: leases keep them apart, not a lock.
+  if (config.ledger.kind === "postgres" || path === ":memory:") {
+    return { [Symbol.asyncDispose]: () => Promise.resolve() };
+  }
   try {
     await io.mkdir(dirname(path));
     return await acquireLedgerLock(path, holder);
@@ -62,18 +74,58 @@ export async function lockLedger(
   }
 }
 
-/** Opens (creating) the SQLite ledger; a path the task may not write, a damaged file or a
- * database that is not a ledger is a ConfigError naming `--db` and the fix. */
+/**
+ * Opens the ledger the config names, under this process's lease. SQLite: the file (created);
+ * a path the task may not write, a damaged file or a database that is not a ledger is an
+ * error naming `--db` and the fix. PostgreSQL: the URL from `ledger.urlEnv` (its password
+ * added to the secrets every message is cleaned of); the schema is created or migrated.
+ */
 export async function openLedger(
-  path: string,
-  io: Pick<CliIo, "mkdir">,
-): Promise<SqliteCampaignStore> {
+  config: AgentConfig,
+  io: Pick<CliIo, "mkdir" | "env">,
+  lease: LeaseOptions,
+  knownSecrets?: Set<string>,
+): Promise<CampaignStore> {
+  if (config.ledger.kind === "postgres") return await openPostgres(config, io, lease, knownSecrets);
+  const path = config.ledger.path;
   try {
     // `:memory:` is a ledger that lives and dies with the run: no folder to make.
     if (path !== ":memory:") await io.mkdir(dirname(path));
-    return new SqliteCampaignStore(path);
+    return new SqliteCampaignStore(path, lease);
   } catch (error) {
     throw environmentError(`--db ${path}`, error, "write");
+  }
+}
+
+async function openPostgres(
+  config: AgentConfig,
+  io: Pick<CliIo, "env">,
+  lease: LeaseOptions,
+  knownSecrets?: Set<string>,
+): Promise<CampaignStore> {
+  const variable = config.ledger.urlEnv;
+  const url = io.env(variable)?.trim();
+  if (!url) {
+    throw new ConfigError([
+      `ledger.urlEnv: environment variable ${variable} is not set; export it with the PostgreSQL URL (postgres://user:password@host:5432/database)`,
+    ]);
+  }
+  knownSecrets?.add(url);
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    if (password) knownSecrets?.add(password);
+  } catch {
+    // A URL the WHATWG parser cannot read is still a secret as a whole (added above).
+  }
+  try {
+    return await PostgresCampaignStore.open(url, lease);
+  } catch (error) {
+    throw new EnvironmentError(
+      `ledger (postgres, from ${variable}): ${
+        error instanceof Error ? error.message : String(error)
+      }; check the URL, that the server runs, and that the user may create tables`,
+      { cause: error },
+    );
   }
 }
 

@@ -127,6 +127,11 @@ export async function runCommand(
     return ExitCode.ok;
   }
   const config = await loadRunConfig(options, io);
+  if (options.db && config.ledger.kind === "postgres") {
+    throw new UsageError(
+      `--db names a SQLite ledger file, but ledger.kind is postgres (its URL comes from ${config.ledger.urlEnv}): drop --db`,
+    );
+  }
   // Every secret any component reads lands here, and no message, alert or log line holds one.
   const knownSecrets = new Set<string>();
   const services = createServices(config, {
@@ -146,8 +151,11 @@ export async function runCommand(
   });
   const rows = await openContactsFile(options.contacts, config, io);
   const instance = thisProcess(clock.now());
-  await using _ledgerLock = await lockLedger(config.ledger.path, io, instance);
-  await using store = await openLedger(config.ledger.path, io);
+  await using _ledgerLock = await lockLedger(config, io, instance);
+  await using store = await openLedger(config, io, {
+    owner: `${instance.pid}@${instance.host}/${instance.since}`,
+    ms: config.ledger.leaseMs,
+  }, knownSecrets);
   await using server = await bindStatusServer(config, io);
   const campaign = config.campaign.name;
   let shown = 0;

@@ -275,7 +275,12 @@ export const configSchema = z.strictObject({
       "must be <= 16777216 (16 MiB)",
     ),
   }),
-  ledger: z.strictObject({ path: z.string("must be a string").min(1, "must not be empty") }),
+  ledger: z.strictObject({
+    kind: z.enum(["sqlite", "postgres"], { error: "must be sqlite or postgres" }),
+    path: z.string("must be a string").min(1, "must not be empty"),
+    urlEnv: envName(),
+    leaseMs: positiveDuration().min(1_000, "must be >= 1000"),
+  }),
   alerts: z.strictObject({
     groupWaitMs: duration(),
     repeatIntervalMs: duration(),

@@ -4,6 +4,11 @@ import type { Outbox, OutboxItem } from "../ledger/mod.ts";
 import { RateLimiter, ResilientService } from "../resilience/mod.ts";
 import { type RetryOptions, RetryPolicy } from "../retry/mod.ts";
 
+/** How long one process may hold a shared queue: longer than a send with its retries. */
+const holdMs = 120_000;
+/** How often a process waiting for a shared queue asks again. */
+const holdPollMs = 100;
+
 /** How a sink's deliveries are made. */
 export interface DurableDeliveryOptions {
   retry: RetryOptions;
@@ -87,6 +92,24 @@ export class DurableDelivery implements Disposable {
    * returned, not thrown.
    */
   async sendOldest<R>(
+    limit: number,
+    send: (items: OutboxItem[], context: SendContext) => Promise<R>,
+  ): Promise<SendResult<R> | undefined> {
+    const outbox = this.#outbox;
+    if (!outbox.hold || !outbox.release) return await this.#sendOldest(limit, send);
+    // Where processes share the ledger, one sends the queue at a time: the oldest items go
+    // out in order and once, whoever put them there. A holder that died frees it at holdMs.
+    while (!(await outbox.hold(this.queue, this.#clock.now(), holdMs))) {
+      await this.#clock.sleep(holdPollMs);
+    }
+    try {
+      return await this.#sendOldest(limit, send);
+    } finally {
+      await outbox.release(this.queue).catch(() => {});
+    }
+  }
+
+  async #sendOldest<R>(
     limit: number,
     send: (items: OutboxItem[], context: SendContext) => Promise<R>,
   ): Promise<SendResult<R> | undefined> {

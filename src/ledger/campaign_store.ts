@@ -39,6 +39,8 @@ export interface StepOutputs {
 
 /** A contact as the ledger holds it. */
 export interface ContactRecord {
+  /** Who holds the contact's lease while it is in progress, and until when (clock time). */
+  lease?: { owner: string; until: number };
   contact: Contact;
   state: ContactState;
   /** The step under way (in_progress) or that last finished. */
@@ -131,16 +133,86 @@ export interface Outbox {
   /** Counts a failed delivery attempt of these items. */
   markAttempt(queue: string, ids: readonly number[]): Promise<void>;
   size(queue: string): Promise<number>;
+  /**
+   * Takes (or keeps) the right to send `queue` for `ms`: where processes share the ledger, one
+   * sends each queue at a time, so its items go out in order and once. Absent: this process is
+   * the only sender.
+   */
+  hold?(queue: string, now: number, ms: number): Promise<boolean>;
+  /** Gives up the right to send `queue` (after a send), so another process need not wait. */
+  release?(queue: string): Promise<void>;
+}
+
+/** Who takes leases through a store, and for how long each lasts. */
+export interface LeaseOptions {
+  /** This process (and run): `pid@host/start`. */
+  owner: string;
+  /** How long a claim or renewal holds a contact (`ledger.leaseMs`). */
+  ms: number;
+}
+
+/** A write on a contact this process no longer holds: another took it over after its lease
+ * expired (this process stalled longer than `ledger.leaseMs`), or it was never claimed. */
+export class LeaseLostError extends Error {
+  constructor(readonly contactId: string, operation: string) {
+    super(`${operation} of contact ${contactId} refused: this process no longer holds its lease`);
+    this.name = "LeaseLostError";
+  }
+}
+
+/** What one process tells the others about a service through a shared ledger. */
+export interface ServiceState {
+  service: string;
+  /** Clock time until which the service is held open; 0: it answers again. */
+  openUntil: number;
+  reason: string;
+  /** The lease owner that said so. */
+  by: string;
+  /** Clock time it was said. */
+  at: number;
+}
+
+/** An alert's state change, offered to a shared ledger so one process sends it. */
+export interface AlertClaim {
+  key: string;
+  status: "firing" | "resolved";
+}
+
+/**
+ * What processes sharing one ledger share besides contacts: each service's state (a breaker
+ * opened or a pause asked for by one process holds for all; a successful trial anywhere lets
+ * all resume), and which process sends each alert (one message per outage, not one per
+ * process). Only stores several processes can use at once have it.
+ */
+export interface SharedState {
+  /** Every service's last published state. */
+  serviceStates(): Promise<ServiceState[]>;
+  publishServiceState(state: ServiceState): Promise<void>;
+  /**
+   * The alerts this process is to send: a firing alert no process sent within `repeatMs`
+   * (it is marked sent now), a resolved one still marked firing (it is marked resolved).
+   */
+  claimAlerts(
+    alerts: readonly AlertClaim[],
+    now: number,
+    repeatMs: number,
+  ): Promise<AlertClaim[]>;
 }
 
 /**
  * The durable ledger of campaigns and their contacts. Every call is one transaction. The
- * embedded SQLite store implements it; a shared database can take its place when several
- * agent processes work one campaign. Nothing outside a store knows which one it is.
+ * embedded SQLite store implements it for one process; PostgreSQL for several agent processes
+ * on one or more machines. Claims are leases: a contact in progress is held by one owner until
+ * its lease expires, and only its holder may record its steps. Nothing outside a store knows
+ * which one it is.
  */
 export interface CampaignStore extends AsyncDisposable {
   /** Sinks' outboxes live in the same store. */
   readonly outbox: Outbox;
+  /** Whose leases this store takes, and how long they last. */
+  readonly lease: LeaseOptions;
+  /** Present when other processes may use the ledger at the same time. */
+  readonly shared?: SharedState;
   /** Creates the campaign if new. */
   ensureCampaign(campaign: string, now: number): Promise<void>;
   /** Adds contacts that are not in the campaign yet, in order, as pending. */
@@ -152,15 +224,25 @@ export interface CampaignStore extends AsyncDisposable {
   ): Promise<LoadResult>;
   /** Records invalid rows (once per source and line). */
   addInvalid(campaign: string, rows: readonly InvalidRow[]): Promise<void>;
-  /** Puts contacts left in_progress by a crash back to pending, keeping their outputs. */
+  /**
+   * Puts contacts whose holder is gone back to pending, keeping their outputs: every one in
+   * progress where this process is the ledger's only user (SQLite, under its lock), those whose
+   * lease expired where processes share it.
+   */
   resumeInterrupted(campaign: string, now: number): Promise<number>;
-  /** Takes the next pending contact, marking it in_progress. */
+  /** Takes the next pending contact, marking it in_progress under this store's lease. */
   claimNext(campaign: string, now: number): Promise<ContactRecord | undefined>;
-  /** Takes up to `limit` pending contacts at once (one transaction), in order, marking them
-   * in_progress. */
+  /** Takes up to `limit` contacts at once (one transaction): those whose lease expired, then
+   * pending ones in order; each is in_progress under this store's lease. */
   claim(campaign: string, now: number, limit: number): Promise<ContactRecord[]>;
+  /** Extends the leases of contacts this store holds; returns the ids it no longer holds. */
+  renewLeases(campaign: string, contactIds: readonly string[], now: number): Promise<string[]>;
+  /** The earliest time a lease held on the campaign expires, if any contact is in progress. */
+  nextLeaseExpiry(campaign: string): Promise<number | undefined>;
   /** Puts contacts claimed but never started back to pending (a worker stopping early). */
   unclaim(campaign: string, contactIds: readonly string[], now: number): Promise<void>;
+  /** The writes below change a contact only while this store holds its lease; otherwise they
+   * reject with {@link LeaseLostError} and change nothing. */
   /** Saves one step's output (and the attempts so far) and marks the step reached. */
   saveStep(
     campaign: string,

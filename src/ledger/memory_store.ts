@@ -7,6 +7,8 @@ import {
   type Deferral,
   emptyCounts,
   type InvalidRow,
+  LeaseLostError,
+  type LeaseOptions,
   type LoadResult,
   type LoadSource,
   type Outbox,
@@ -27,6 +29,8 @@ interface Campaign {
   /** Pending entries by seq, from `head` on: claiming is O(1). */
   pending: Entry[];
   head: number;
+  /** Entries in progress: where an expired lease is looked for. */
+  held: Set<Entry>;
 }
 
 /**
@@ -37,11 +41,22 @@ export class InMemoryCampaignStore implements CampaignStore {
   readonly #campaigns = new Map<string, Campaign>();
   #seq = 0;
   readonly outbox: Outbox = new InMemoryOutbox();
+  readonly lease: LeaseOptions;
+
+  constructor(lease: LeaseOptions = { owner: "this-process", ms: 30_000 }) {
+    this.lease = lease;
+  }
 
   #campaign(name: string): Campaign {
     let campaign = this.#campaigns.get(name);
     if (!campaign) {
-      campaign = { entries: new Map(), invalid: new Map(), pending: [], head: 0 };
+      campaign = {
+        entries: new Map(),
+        invalid: new Map(),
+        pending: [],
+        head: 0,
+        held: new Set(),
+      };
       this.#campaigns.set(name, campaign);
     }
     return campaign;
@@ -51,6 +66,32 @@ export class InMemoryCampaignStore implements CampaignStore {
     const entry = this.#campaign(campaign).entries.get(id);
     if (!entry) throw new RangeError(`no contact "${id}" in campaign "${campaign}"`);
     return entry;
+  }
+
+  /** Changes a contact this store holds the lease of (ending the lease when `ends`); any
+   * other is refused with LeaseLostError. */
+  #write(
+    campaign: string,
+    id: string,
+    operation: string,
+    ends: boolean,
+    attempts: Attempts | undefined,
+    change: (entry: Entry) => void,
+  ): Promise<void> {
+    const entry = this.#entry(campaign, id);
+    if (entry.state !== "in_progress" || entry.lease?.owner !== this.lease.owner) {
+      return Promise.reject(new LeaseLostError(id, operation));
+    }
+    if (ends) this.#release(campaign, entry);
+    change(entry);
+    if (attempts) entry.attempts = { ...attempts };
+    return Promise.resolve();
+  }
+
+  /** Ends the entry's lease: it leaves the in-progress set. */
+  #release(campaign: string, entry: Entry): void {
+    entry.lease = undefined;
+    this.#campaign(campaign).held.delete(entry);
   }
 
   #ordered(campaign: string, state: ContactRecord["state"]): Entry[] {
@@ -113,6 +154,7 @@ export class InMemoryCampaignStore implements CampaignStore {
     return Promise.resolve();
   }
 
+  /** Every contact in progress: a store in memory has no other process to wait for. */
   resumeInterrupted(campaign: string, _now: number): Promise<number> {
     const interrupted = this.#ordered(campaign, "in_progress");
     this.#makePending(campaign, interrupted);
@@ -123,21 +165,48 @@ export class InMemoryCampaignStore implements CampaignStore {
     return (await this.claim(campaign, now, 1))[0];
   }
 
-  claim(campaign: string, _now: number, limit: number): Promise<ContactRecord[]> {
+  claim(campaign: string, now: number, limit: number): Promise<ContactRecord[]> {
     const queue = this.#campaign(campaign);
+    const lease = { owner: this.lease.owner, until: now + this.lease.ms };
     const claimed: ContactRecord[] = [];
+    const expired = [...queue.held].filter((entry) => entry.lease!.until < now)
+      .sort((a, b) => a.seq - b.seq);
+    for (const entry of expired.slice(0, limit)) {
+      entry.lease = { ...lease };
+      claimed.push(snapshot(entry));
+    }
     while (claimed.length < limit && queue.head < queue.pending.length) {
       const next = queue.pending[queue.head++];
       if (next.state !== "pending") continue;
       next.state = "in_progress";
+      next.lease = { ...lease };
+      queue.held.add(next);
       claimed.push(snapshot(next));
     }
     return Promise.resolve(claimed);
   }
 
+  renewLeases(campaign: string, contactIds: readonly string[], now: number): Promise<string[]> {
+    const lost: string[] = [];
+    for (const id of contactIds) {
+      const entry = this.#campaign(campaign).entries.get(id);
+      if (entry?.state === "in_progress" && entry.lease?.owner === this.lease.owner) {
+        entry.lease.until = now + this.lease.ms;
+      } else {
+        lost.push(id);
+      }
+    }
+    return Promise.resolve(lost);
+  }
+
+  nextLeaseExpiry(campaign: string): Promise<number | undefined> {
+    const times = [...this.#campaign(campaign).held].map((entry) => entry.lease!.until);
+    return Promise.resolve(times.length === 0 ? undefined : Math.min(...times));
+  }
+
   unclaim(campaign: string, contactIds: readonly string[], _now: number): Promise<void> {
     const entries = contactIds.map((id) => this.#entry(campaign, id))
-      .filter((entry) => entry.state === "in_progress");
+      .filter((entry) => entry.state === "in_progress" && entry.lease?.owner === this.lease.owner);
     this.#makePending(campaign, entries);
     return Promise.resolve();
   }
@@ -146,7 +215,10 @@ export class InMemoryCampaignStore implements CampaignStore {
     const queue = this.#campaign(campaign);
     // Entries made pending again were claimed before, so they are behind `head`: no repeats.
     queue.pending = queue.pending.slice(queue.head).filter((e) => e.state === "pending");
-    for (const entry of entries) entry.state = "pending";
+    for (const entry of entries) {
+      entry.state = "pending";
+      this.#release(campaign, entry);
+    }
     queue.pending.push(...entries);
     queue.pending.sort((a, b) => a.seq - b.seq);
     queue.head = 0;
@@ -160,11 +232,10 @@ export class InMemoryCampaignStore implements CampaignStore {
     _now: number,
     attempts?: Attempts,
   ): Promise<void> {
-    const entry = this.#entry(campaign, contactId);
-    entry.step = step;
-    entry.outputs = { ...entry.outputs, ...structuredClone(outputs) };
-    if (attempts) entry.attempts = { ...attempts };
-    return Promise.resolve();
+    return this.#write(campaign, contactId, "saving a step", false, attempts, (entry) => {
+      entry.step = step;
+      entry.outputs = { ...entry.outputs, ...structuredClone(outputs) };
+    });
   }
 
   complete(
@@ -174,11 +245,10 @@ export class InMemoryCampaignStore implements CampaignStore {
     _now: number,
     attempts?: Attempts,
   ): Promise<void> {
-    const entry = this.#entry(campaign, contactId);
-    Object.assign(entry, { state: "completed", step: "done", reason: undefined });
-    entry.outputs.crmRecordId = crmRecordId;
-    if (attempts) entry.attempts = { ...attempts };
-    return Promise.resolve();
+    return this.#write(campaign, contactId, "completing", true, attempts, (entry) => {
+      Object.assign(entry, { state: "completed", step: "done", reason: undefined });
+      entry.outputs.crmRecordId = crmRecordId;
+    });
   }
 
   fail(
@@ -188,10 +258,9 @@ export class InMemoryCampaignStore implements CampaignStore {
     _now: number,
     attempts?: Attempts,
   ): Promise<void> {
-    const entry = this.#entry(campaign, contactId);
-    Object.assign(entry, { state: "failed", reason });
-    if (attempts) entry.attempts = { ...attempts };
-    return Promise.resolve();
+    return this.#write(campaign, contactId, "failing", true, attempts, (entry) => {
+      Object.assign(entry, { state: "failed", reason });
+    });
   }
 
   defer(
@@ -201,14 +270,13 @@ export class InMemoryCampaignStore implements CampaignStore {
     _now: number,
     attempts?: Attempts,
   ): Promise<void> {
-    const entry = this.#entry(campaign, contactId);
-    entry.state = "deferred";
-    entry.deferredService = deferral.service;
-    entry.deferredUntil = deferral.until;
-    entry.deferrals++;
-    entry.reason = deferral.reason;
-    if (attempts) entry.attempts = { ...attempts };
-    return Promise.resolve();
+    return this.#write(campaign, contactId, "deferring", true, attempts, (entry) => {
+      entry.state = "deferred";
+      entry.deferredService = deferral.service;
+      entry.deferredUntil = deferral.until;
+      entry.deferrals++;
+      entry.reason = deferral.reason;
+    });
   }
 
   releaseDeferred(campaign: string, service: string, now: number, limit = -1): Promise<number> {

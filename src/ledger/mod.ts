@@ -4,6 +4,7 @@
  * @module
  */
 export {
+  type AlertClaim,
   type Attempts,
   type CallProgress,
   type CampaignStore,
@@ -12,13 +13,18 @@ export {
   crmIdempotencyKey,
   type Deferral,
   type InvalidRow,
+  LeaseLostError,
+  type LeaseOptions,
   type LoadResult,
   type LoadSource,
   type Outbox,
   type OutboxItem,
+  type ServiceState,
+  type SharedState,
   type StateCounts,
   type StepOutputs,
 } from "./campaign_store.ts";
 export { applicationId, LedgerError, SqliteCampaignStore } from "./sqlite_store.ts";
 export { InMemoryCampaignStore, InMemoryOutbox } from "./memory_store.ts";
+export { PostgresCampaignStore } from "./postgres_store.ts";
 export { acquireLedgerLock, type LedgerHolder, thisProcess } from "./ledger_lock.ts";

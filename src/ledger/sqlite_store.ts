@@ -9,6 +9,8 @@ import {
   type Deferral,
   emptyCounts,
   type InvalidRow,
+  LeaseLostError,
+  type LeaseOptions,
   type LoadResult,
   type LoadSource,
   type Outbox,
@@ -16,6 +18,7 @@ import {
   type StateCounts,
   type StepOutputs,
 } from "./campaign_store.ts";
+import { type ContactRow, recordOf } from "./_contact_row.ts";
 
 /**
  * The ledger's schema, as ordered migrations: `migrations[n]` takes a ledger from version n to
@@ -81,6 +84,10 @@ ALTER TABLE contacts ADD COLUMN source_line INTEGER;`,
   // 5: the call step: each dial is recorded before it is sent, then its call and how it ended.
   `
 ALTER TABLE contacts ADD COLUMN call_progress TEXT;`,
+  // 6: claims are leases: who holds a contact in progress, and until when.
+  `
+ALTER TABLE contacts ADD COLUMN lease_owner TEXT;
+ALTER TABLE contacts ADD COLUMN lease_until INTEGER;`,
 ];
 
 /** `PRAGMA application_id` of a ledger: "ACAG" in ASCII. */
@@ -111,23 +118,7 @@ function ledgerError(path: string, error: unknown): LedgerError | Error {
   return new LedgerError(`${path} ${why}`, { cause: error });
 }
 
-interface Row {
-  id: string;
-  seq: number;
-  attempts: string;
-  defer_until: number;
-  crm_key: string;
-  contact: string;
-  state: ContactState;
-  step: string | null;
-  reason: string | null;
-  deferrals: number;
-  deferred_service: string | null;
-  script: string | null;
-  audio: string | null;
-  crm_record_id: string | null;
-  call_progress: string | null;
-}
+type Row = ContactRow;
 
 /**
  * The ledger in one SQLite file (`node:sqlite`), in WAL mode: every transition is one
@@ -138,13 +129,15 @@ export class SqliteCampaignStore implements CampaignStore {
   readonly #statements: Record<string, StatementSync>;
   #closed = false;
   readonly outbox: Outbox;
+  readonly lease: LeaseOptions;
 
   /**
    * Opens (creating if needed) the ledger at `path`; `:memory:` for a throwaway one. Brings an
    * older ledger up to date. Throws {@link LedgerError} for a database that is not a ledger
    * (nothing in it is changed) or one written by a newer release.
    */
-  constructor(path: string) {
+  constructor(path: string, lease: LeaseOptions = { owner: "this-process", ms: 30_000 }) {
+    this.lease = lease;
     try {
       this.#db = new DatabaseSync(path);
     } catch (error) {
@@ -174,37 +167,55 @@ export class SqliteCampaignStore implements CampaignStore {
         "INSERT OR IGNORE INTO invalid_rows (campaign, source, line, contact_id, reason) VALUES (?, ?, ?, ?, ?)",
       ),
       resume: prepare(
-        "UPDATE contacts SET state = 'pending', updated_at = ? WHERE campaign = ? AND state = 'in_progress'",
+        `UPDATE contacts SET state = 'pending', lease_owner = NULL, lease_until = NULL,
+         updated_at = ? WHERE campaign = ? AND state = 'in_progress'`,
       ),
       // By rowid: an IN over (campaign, id) made SQLite walk the whole campaign for each claim.
+      claimExpired: prepare(
+        `UPDATE contacts SET lease_owner = ?, lease_until = ?, updated_at = ?
+         WHERE rowid IN (
+           SELECT rowid FROM contacts WHERE campaign = ? AND state = 'in_progress'
+           AND lease_until < ? ORDER BY seq LIMIT ?)
+         RETURNING *`,
+      ),
       claim: prepare(
-        `UPDATE contacts SET state = 'in_progress', updated_at = ?
+        `UPDATE contacts SET state = 'in_progress', lease_owner = ?, lease_until = ?, updated_at = ?
          WHERE rowid IN (
            SELECT rowid FROM contacts WHERE campaign = ? AND state = 'pending' ORDER BY seq LIMIT ?)
          RETURNING *`,
       ),
+      renew: prepare(
+        `UPDATE contacts SET lease_until = ?
+         WHERE campaign = ? AND id = ? AND state = 'in_progress' AND lease_owner = ?`,
+      ),
+      nextLeaseExpiry: prepare(
+        `SELECT MIN(lease_until) AS at FROM contacts WHERE campaign = ? AND state = 'in_progress'`,
+      ),
       unclaim: prepare(
-        `UPDATE contacts SET state = 'pending', updated_at = ?
-         WHERE campaign = ? AND id = ? AND state = 'in_progress'`,
+        `UPDATE contacts SET state = 'pending', lease_owner = NULL, lease_until = NULL,
+         updated_at = ? WHERE campaign = ? AND id = ? AND state = 'in_progress' AND lease_owner = ?`,
       ),
       saveStep: prepare(
         `UPDATE contacts SET step = ?, script = COALESCE(?, script), audio = COALESCE(?, audio),
          call_progress = COALESCE(?, call_progress),
          crm_record_id = COALESCE(?, crm_record_id), attempts = COALESCE(?, attempts),
-         updated_at = ? WHERE campaign = ? AND id = ?`,
+         updated_at = ? WHERE campaign = ? AND id = ? AND state = 'in_progress' AND lease_owner = ?`,
       ),
       complete: prepare(
         `UPDATE contacts SET state = 'completed', step = 'done', crm_record_id = ?, reason = NULL,
-         attempts = COALESCE(?, attempts), updated_at = ? WHERE campaign = ? AND id = ?`,
+         attempts = COALESCE(?, attempts), lease_owner = NULL, lease_until = NULL, updated_at = ?
+         WHERE campaign = ? AND id = ? AND state = 'in_progress' AND lease_owner = ?`,
       ),
       fail: prepare(
         `UPDATE contacts SET state = 'failed', reason = ?, attempts = COALESCE(?, attempts),
-         updated_at = ? WHERE campaign = ? AND id = ?`,
+         lease_owner = NULL, lease_until = NULL, updated_at = ?
+         WHERE campaign = ? AND id = ? AND state = 'in_progress' AND lease_owner = ?`,
       ),
       defer: prepare(
         `UPDATE contacts SET state = 'deferred', deferred_service = ?, defer_until = ?,
-         deferrals = deferrals + 1, reason = ?, attempts = COALESCE(?, attempts), updated_at = ?
-         WHERE campaign = ? AND id = ?`,
+         deferrals = deferrals + 1, reason = ?, attempts = COALESCE(?, attempts),
+         lease_owner = NULL, lease_until = NULL, updated_at = ?
+         WHERE campaign = ? AND id = ? AND state = 'in_progress' AND lease_owner = ?`,
       ),
       release: prepare(
         `UPDATE contacts SET state = 'pending', updated_at = ? WHERE campaign = ? AND id IN (
@@ -325,6 +336,8 @@ export class SqliteCampaignStore implements CampaignStore {
     return Promise.resolve();
   }
 
+  /** Every contact in progress: `run` holds the ledger's lock, so no other process can hold
+   * one, and a crashed run's contacts need not wait for their leases to expire. */
   resumeInterrupted(campaign: string, now: number): Promise<number> {
     return Promise.resolve(Number(this.#statements.resume.run(now, campaign).changes));
   }
@@ -334,15 +347,59 @@ export class SqliteCampaignStore implements CampaignStore {
   }
 
   claim(campaign: string, now: number, limit: number): Promise<ContactRecord[]> {
-    const rows = this.#statements.claim.all(now, campaign, limit) as unknown as Row[];
+    const { owner, ms } = this.lease;
+    const rows = this.#transaction(() => {
+      const expired = this.#statements.claimExpired.all(
+        owner,
+        now + ms,
+        now,
+        campaign,
+        now,
+        limit,
+      ) as unknown as Row[];
+      const pending = expired.length >= limit ? [] : this.#statements.claim.all(
+        owner,
+        now + ms,
+        now,
+        campaign,
+        limit - expired.length,
+      ) as unknown as Row[];
+      return [...expired, ...pending];
+    });
     rows.sort((a, b) => Number(a.seq) - Number(b.seq));
-    return Promise.resolve(rows.map(toRecord));
+    return Promise.resolve(rows.map(recordOf));
+  }
+
+  renewLeases(campaign: string, contactIds: readonly string[], now: number): Promise<string[]> {
+    const { owner, ms } = this.lease;
+    return Promise.resolve(
+      this.#transaction(() =>
+        contactIds.filter((id) =>
+          Number(this.#statements.renew.run(now + ms, campaign, id, owner).changes) === 0
+        )
+      ),
+    );
+  }
+
+  nextLeaseExpiry(campaign: string): Promise<number | undefined> {
+    const row = this.#statements.nextLeaseExpiry.get(campaign) as { at: number | null };
+    return Promise.resolve(row.at === null ? undefined : Number(row.at));
   }
 
   unclaim(campaign: string, contactIds: readonly string[], now: number): Promise<void> {
     this.#transaction(() => {
-      for (const id of contactIds) this.#statements.unclaim.run(now, campaign, id);
+      for (const id of contactIds) {
+        this.#statements.unclaim.run(now, campaign, id, this.lease.owner);
+      }
     });
+    return Promise.resolve();
+  }
+
+  /** Runs a write that must change the contact; none changed means its lease is not ours. */
+  #leased(contactId: string, operation: string, write: () => { changes: number | bigint }) {
+    if (Number(write().changes) === 0) {
+      return Promise.reject(new LeaseLostError(contactId, operation));
+    }
     return Promise.resolve();
   }
 
@@ -354,18 +411,19 @@ export class SqliteCampaignStore implements CampaignStore {
     now: number,
     attempts?: Attempts,
   ): Promise<void> {
-    this.#statements.saveStep.run(
-      step,
-      outputs.script ?? null,
-      outputs.audio ? JSON.stringify(outputs.audio) : null,
-      outputs.call ? JSON.stringify(outputs.call) : null,
-      outputs.crmRecordId ?? null,
-      attemptsJson(attempts),
-      now,
-      campaign,
-      contactId,
-    );
-    return Promise.resolve();
+    return this.#leased(contactId, "saving a step", () =>
+      this.#statements.saveStep.run(
+        step,
+        outputs.script ?? null,
+        outputs.audio ? JSON.stringify(outputs.audio) : null,
+        outputs.call ? JSON.stringify(outputs.call) : null,
+        outputs.crmRecordId ?? null,
+        attemptsJson(attempts),
+        now,
+        campaign,
+        contactId,
+        this.lease.owner,
+      ));
   }
 
   complete(
@@ -375,8 +433,15 @@ export class SqliteCampaignStore implements CampaignStore {
     now: number,
     attempts?: Attempts,
   ): Promise<void> {
-    this.#statements.complete.run(crmRecordId, attemptsJson(attempts), now, campaign, contactId);
-    return Promise.resolve();
+    return this.#leased(contactId, "completing", () =>
+      this.#statements.complete.run(
+        crmRecordId,
+        attemptsJson(attempts),
+        now,
+        campaign,
+        contactId,
+        this.lease.owner,
+      ));
   }
 
   fail(
@@ -386,8 +451,15 @@ export class SqliteCampaignStore implements CampaignStore {
     now: number,
     attempts?: Attempts,
   ): Promise<void> {
-    this.#statements.fail.run(reason, attemptsJson(attempts), now, campaign, contactId);
-    return Promise.resolve();
+    return this.#leased(contactId, "failing", () =>
+      this.#statements.fail.run(
+        reason,
+        attemptsJson(attempts),
+        now,
+        campaign,
+        contactId,
+        this.lease.owner,
+      ));
   }
 
   defer(
@@ -397,16 +469,17 @@ export class SqliteCampaignStore implements CampaignStore {
     now: number,
     attempts?: Attempts,
   ): Promise<void> {
-    this.#statements.defer.run(
-      deferral.service,
-      deferral.until,
-      deferral.reason,
-      attemptsJson(attempts),
-      now,
-      campaign,
-      contactId,
-    );
-    return Promise.resolve();
+    return this.#leased(contactId, "deferring", () =>
+      this.#statements.defer.run(
+        deferral.service,
+        deferral.until,
+        deferral.reason,
+        attemptsJson(attempts),
+        now,
+        campaign,
+        contactId,
+        this.lease.owner,
+      ));
   }
 
   releaseDeferred(campaign: string, service: string, now: number, limit = -1): Promise<number> {
@@ -457,7 +530,7 @@ export class SqliteCampaignStore implements CampaignStore {
 
   get(campaign: string, contactId: string): Promise<ContactRecord | undefined> {
     const row = this.#statements.get.get(campaign, contactId) as Row | undefined;
-    return Promise.resolve(row ? toRecord(row) : undefined);
+    return Promise.resolve(row ? recordOf(row) : undefined);
   }
 
   close(): Promise<void> {
@@ -525,24 +598,4 @@ export class SqliteCampaignStore implements CampaignStore {
 
 function attemptsJson(attempts: Attempts | undefined): string | null {
   return attempts ? JSON.stringify(attempts) : null;
-}
-
-function toRecord(row: Row): ContactRecord {
-  const outputs: StepOutputs = {};
-  if (row.script !== null) outputs.script = row.script;
-  if (row.audio !== null) outputs.audio = JSON.parse(row.audio);
-  if (row.call_progress !== null) outputs.call = JSON.parse(row.call_progress);
-  if (row.crm_record_id !== null) outputs.crmRecordId = row.crm_record_id;
-  return {
-    contact: JSON.parse(row.contact),
-    state: row.state,
-    step: row.step ?? undefined,
-    outputs,
-    deferrals: Number(row.deferrals),
-    deferredService: row.deferred_service ?? undefined,
-    deferredUntil: row.state === "deferred" ? Number(row.defer_until) : undefined,
-    attempts: JSON.parse(row.attempts ?? "{}"),
-    crmKey: row.crm_key,
-    reason: row.reason ?? undefined,
-  };
 }

@@ -11,7 +11,7 @@ import {
   SlotWaitTimeoutError,
 } from "../errors.ts";
 import { Emitter } from "../events/mod.ts";
-import { crmIdempotencyKey } from "../ledger/mod.ts";
+import { crmIdempotencyKey, LeaseLostError } from "../ledger/mod.ts";
 import type { ServiceCaller } from "../resilience/mod.ts";
 import type { CallOutcome, CampaignSettings, Contact, Services } from "../services/mod.ts";
 import { type CallingDeps, type CallingOptions, CallStep } from "./call_step.ts";
@@ -176,6 +176,7 @@ export class CallProcessor {
         } catch (error) {
           // Graceful degradation, when chosen: a TTS that is down does not hold the call up.
           if (signal?.aborted || !deferralOf(error) || !this.#sayInsteadOfAudio()) throw error;
+          // (a ledger refusing the save is not the TTS's failure: deferralOf says no)
         }
         this.#stepDone(contact.id, "tts", false);
       }
@@ -251,6 +252,7 @@ export class CallProcessor {
       return { contactId: contact.id, status: "completed", recordId };
     } catch (error) {
       if (signal?.aborted) throw error; // shutdown: the contact stays resumable
+      if (error instanceof LeaseLostError) throw error; // another process holds it now
       return this.#resultOfFailure(contact.id, step, progress, error);
     }
   }

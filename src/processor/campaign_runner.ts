@@ -2,7 +2,12 @@ import type { BreakerRegistry, CircuitBreaker } from "../breaker/mod.ts";
 import type { Clock } from "../clock/mod.ts";
 import { Emitter } from "../events/mod.ts";
 import { ClaimQueue } from "./_claim_queue.ts";
-import type { CampaignStore, ContactRecord, StepOutputs } from "../ledger/mod.ts";
+import {
+  type CampaignStore,
+  type ContactRecord,
+  LeaseLostError,
+  type StepOutputs,
+} from "../ledger/mod.ts";
 import type { CallProcessor, SavedStep, StepEvent } from "./call_processor.ts";
 import {
   type ContactProgress,
@@ -23,6 +28,8 @@ export type CampaignEvent =
   | { type: "contact-done"; result: ContactResult; deferrals: number }
   | { type: "released"; service: string; contacts: number; breakerState: string }
   | { type: "waiting-for-recovery"; services: string[] }
+  | { type: "waiting-for-agents"; contacts: number }
+  | { type: "lease-lost"; contactId: string }
   | { type: "recovery-wait-over"; services: string[]; recovered: boolean }
   | { type: "deadline-passed"; contacts: number };
 
@@ -102,55 +109,121 @@ export class CampaignRunner {
     const stopped = () => signals.drain?.aborted || stop.aborted;
     let ended: RunSummary["ended"] = "finished";
     let waitingSince: number | undefined;
-    while (true) {
-      // One claim per batch of contacts, handed out in the campaign's order: a claim is a
-      // ledger commit, so a batch of at least `claimBatch` spreads its cost (claimed contacts
-      // not started when the pass stops go back to pending; after a crash, resume does it).
-      const batch = Math.max(this.#options.concurrency, claimBatch);
-      const claims = new ClaimQueue(store, campaign, batch, () => clock.now());
-      const results = await Promise.allSettled(
-        Array.from(
-          { length: this.#options.concurrency },
-          () => this.#worker(claims, stopped, stop, fatal),
-        ),
-      );
-      await claims.release().catch(() => {});
-      const failure = results.find((r) => r.status === "rejected");
-      if (failure) throw (failure as PromiseRejectedResult).reason;
-      if (stopped()) {
-        ended = "shutdown";
-        break;
+    let waitingForAgents = false;
+    // Leases of the contacts this process holds are renewed while it works them.
+    let claims: ClaimQueue | undefined;
+    const renewal = new AbortController();
+    const renewing = this.#renewLeases(() => claims, renewal.signal);
+    try {
+      while (true) {
+        // One claim per batch of contacts, handed out in the campaign's order: a claim is a
+        // ledger commit, so a batch of at least `claimBatch` spreads its cost (claimed contacts
+        // not started when the pass stops go back to pending; after a crash, resume does it).
+        // Where processes share the ledger, a batch is what the workers can start at once, so
+        // no process holds contacts another could be working.
+        const batch = store.shared
+          ? this.#options.concurrency
+          : Math.max(this.#options.concurrency, claimBatch);
+        const pass = new ClaimQueue(store, campaign, batch, () => clock.now());
+        claims = pass;
+        const results = await Promise.allSettled(
+          Array.from(
+            { length: this.#options.concurrency },
+            () => this.#worker(pass, stopped, stop, fatal),
+          ),
+        );
+        await pass.release().catch(() => {});
+        const failure = results.find((r) => r.status === "rejected");
+        if (failure) throw (failure as PromiseRejectedResult).reason;
+        if (stopped()) {
+          ended = "shutdown";
+          break;
+        }
+        if (await this.#deadlinePassed()) break;
+        const services = await store.deferredServices(campaign);
+        if (services.length > 0 && await this.#releaseDue(services) > 0) {
+          waitingSince = undefined;
+          continue;
+        }
+        // Contacts other processes hold: the campaign is not done until their leases end
+        // (their holders finish them, or die and the leases expire to be taken over here).
+        const held = (await store.counts(campaign)).in_progress;
+        if (held > 0) {
+          if (!waitingForAgents) this.#events.emit({ type: "waiting-for-agents", contacts: held });
+          waitingForAgents = true;
+          try {
+            await this.#waitForLeases(signals.drain);
+          } catch {
+            ended = "shutdown";
+            break;
+          }
+          continue;
+        }
+        waitingForAgents = false;
+        if (services.length === 0) break;
+        // Contacts waiting for their calling hours or a redial are waited for as long as it
+        // takes; only a wait on a service's recovery is bounded by recoveryWaitMs.
+        const onServices = services.some((service) => !scheduledDeferrals.has(service));
+        waitingSince ??= clock.now();
+        const waitLeft = onServices
+          ? waitingSince + this.#options.recoveryWaitMs - clock.now()
+          : maxDurationMs;
+        if (waitLeft <= 0) {
+          this.#events.emit({ type: "recovery-wait-over", services, recovered: false });
+          ended = "waiting-for-recovery";
+          break;
+        }
+        this.#events.emit({ type: "waiting-for-recovery", services });
+        try {
+          await this.#waitForChange(services, waitLeft, signals.drain);
+        } catch {
+          ended = "shutdown";
+          break;
+        }
       }
-      if (await this.#deadlinePassed()) break;
-      const services = await store.deferredServices(campaign);
-      if (services.length === 0) break;
-      if (await this.#releaseDue(services) > 0) {
-        waitingSince = undefined;
-        continue;
-      }
-      // Contacts waiting for their calling hours or a redial are waited for as long as it
-      // takes; only a wait on a service's recovery is bounded by recoveryWaitMs.
-      const onServices = services.some((service) => !scheduledDeferrals.has(service));
-      waitingSince ??= clock.now();
-      const waitLeft = onServices
-        ? waitingSince + this.#options.recoveryWaitMs - clock.now()
-        : maxDurationMs;
-      if (waitLeft <= 0) {
-        this.#events.emit({ type: "recovery-wait-over", services, recovered: false });
-        ended = "waiting-for-recovery";
-        break;
-      }
-      this.#events.emit({ type: "waiting-for-recovery", services });
-      try {
-        await this.#waitForChange(services, waitLeft, signals.drain);
-      } catch {
-        ended = "shutdown";
-        break;
-      }
+    } finally {
+      renewal.abort();
+      await renewing;
     }
     const counts = await store.counts(campaign);
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
     return { campaign, ...counts, total, durationMs: clock.now() - started, ended };
+  }
+
+  /** Renews the leases this process holds, a third of a lease apart; a lease another process
+   * took over (this one stalled past it) is dropped from the queue. */
+  async #renewLeases(claims: () => ClaimQueue | undefined, signal: AbortSignal): Promise<void> {
+    const { store, clock } = this.#deps;
+    const every = Math.max(1, Math.floor(store.lease.ms / 3));
+    while (true) {
+      try {
+        await clock.sleep(every, signal);
+      } catch {
+        return;
+      }
+      const pass = claims();
+      if (!pass || pass.held.size === 0) continue;
+      try {
+        const lost = await store.renewLeases(
+          this.#options.campaign,
+          [...pass.held],
+          clock.now(),
+        );
+        if (lost.length > 0) pass.lost(lost);
+      } catch {
+        // A ledger that refuses the renewal refuses the workers' next write too: they stop.
+      }
+    }
+  }
+
+  /** Waits until the earliest lease held elsewhere may have expired, at most a second (or a
+   * third of a lease) so a campaign other processes finish is seen done soon. */
+  async #waitForLeases(signal?: AbortSignal): Promise<void> {
+    const { store, clock } = this.#deps;
+    const expiry = await store.nextLeaseExpiry(this.#options.campaign);
+    const poll = Math.min(1_000, Math.max(1, Math.floor(store.lease.ms / 3)));
+    const wait = expiry === undefined ? 0 : Math.max(0, expiry + 1 - clock.now());
+    await clock.sleep(Math.min(wait, poll), signal);
   }
 
   /** At the deadline, every contact not yet finished fails with that reason. */
@@ -249,7 +322,11 @@ export class CampaignRunner {
         if (this.#options.deadline !== undefined && clock.now() >= this.#options.deadline) return;
         const record = await claims.next();
         if (!record) return;
-        await this.#process(record, abort);
+        try {
+          await this.#process(record, abort);
+        } finally {
+          claims.done(record.contact.id);
+        }
         // With fast services (a synchronous ledger, promises already resolved) a worker would
         // never give the event loop a turn: the status server, the progress line and signal
         // handlers would starve until the campaign ends. A timer turn every few ms lets them in.
@@ -264,7 +341,18 @@ export class CampaignRunner {
     }
   }
 
+  /** Works one contact; a lease lost on the way (another process took it over) ends it here,
+   * with nothing more written or called by this process. */
   async #process(record: ContactRecord, abort: AbortSignal): Promise<void> {
+    try {
+      await this.#processLeased(record, abort);
+    } catch (error) {
+      if (!(error instanceof LeaseLostError)) throw error;
+      this.#events.emit({ type: "lease-lost", contactId: record.contact.id });
+    }
+  }
+
+  async #processLeased(record: ContactRecord, abort: AbortSignal): Promise<void> {
     const { store, clock, processor } = this.#deps;
     const { campaign } = this.#options;
     const id = record.contact.id;

@@ -3,19 +3,24 @@ import {
   applicationId,
   type CampaignStore,
   InMemoryCampaignStore,
+  LeaseLostError,
   LedgerError,
+  PostgresCampaignStore,
   SqliteCampaignStore,
 } from "../../src/ledger/mod.ts";
 import { contacts } from "../_support/agent.ts";
+import { postgresUnavailable, startPostgres } from "../_support/postgres.ts";
+import { explainSkip } from "../_support/skip.ts";
 
-const stores: [string, () => CampaignStore][] = [
-  ["sqlite", () => new SqliteCampaignStore(":memory:")],
-  ["memory", () => new InMemoryCampaignStore()],
-];
+type Test = (name: string, fn: () => Promise<void>) => void;
+type Make = () => CampaignStore | Promise<CampaignStore>;
+/** Two stores on one ledger, with different lease owners and 1 s leases. */
+type MakePair = () => Promise<[CampaignStore, CampaignStore] & AsyncDisposable>;
 
-for (const [kind, make] of stores) {
-  Deno.test(`${kind} store: loading the same contacts twice adds nothing twice`, async () => {
-    await using store = make();
+/** The contract every store keeps: the same tests against memory, SQLite and PostgreSQL. */
+function contract(kind: string, make: Make, test: Test, makePair?: MakePair): void {
+  test(`${kind} store: loading the same contacts twice adds nothing twice`, async () => {
+    await using store = await make();
     await store.ensureCampaign("x", 0);
     assert.deepEqual(await store.addContacts("x", contacts(3), 0), {
       added: 3,
@@ -39,8 +44,8 @@ for (const [kind, make] of stores) {
     }]);
   });
 
-  Deno.test(`${kind} store: contacts are claimed in load order and move through their states`, async () => {
-    await using store = make();
+  test(`${kind} store: contacts are claimed in load order and move through their states`, async () => {
+    await using store = await make();
     await store.ensureCampaign("x", 0);
     await store.addContacts("x", contacts(3), 0);
     const first = await store.claimNext("x", 1);
@@ -63,21 +68,22 @@ for (const [kind, make] of stores) {
     assert.equal((await store.get("x", "c2"))?.reason, "permanent at llm");
   });
 
-  Deno.test(`${kind} store: in-progress contacts resume with their saved steps`, async () => {
-    await using store = make();
+  test(`${kind} store: in-progress contacts resume with their saved steps`, async () => {
+    await using store = await make();
     await store.ensureCampaign("x", 0);
     await store.addContacts("x", contacts(2), 0);
     await store.claimNext("x", 1);
     await store.saveStep("x", "c1", "llm", { script: "Hi" }, 2);
-    assert.equal(await store.resumeInterrupted("x", 3), 1);
-    const again = await store.claimNext("x", 4);
+    // Past its lease (where processes share the ledger, only an expired one is taken back).
+    assert.equal(await store.resumeInterrupted("x", 100_000), 1);
+    const again = await store.claimNext("x", 100_001);
     assert.equal(again?.contact.id, "c1");
     assert.equal(again?.outputs.script, "Hi");
     assert.equal(again?.step, "llm");
   });
 
-  Deno.test(`${kind} store: deferred contacts are released by service, up to a limit`, async () => {
-    await using store = make();
+  test(`${kind} store: deferred contacts are released by service, up to a limit`, async () => {
+    await using store = await make();
     await store.ensureCampaign("x", 0);
     await store.addContacts("x", contacts(4), 0);
     for (const id of ["c1", "c2", "c3"]) {
@@ -112,8 +118,8 @@ for (const [kind, make] of stores) {
     assert.equal((await store.counts("x")).deferred, 1);
   });
 
-  Deno.test(`${kind} store: a deferral's time holds the contact back until it comes`, async () => {
-    await using store = make();
+  test(`${kind} store: a deferral's time holds the contact back until it comes`, async () => {
+    await using store = await make();
     await store.ensureCampaign("x", 0);
     await store.addContacts("x", contacts(2), 0);
     await store.claimNext("x", 0);
@@ -149,8 +155,8 @@ for (const [kind, make] of stores) {
     assert.equal(await store.nextDeferredAt("x", 5_000), 9_000);
   });
 
-  Deno.test(`${kind} store: contacts are claimed a few at a time, in order, and unclaimed if never started`, async () => {
-    await using store = make();
+  test(`${kind} store: contacts are claimed a few at a time, in order, and unclaimed if never started`, async () => {
+    await using store = await make();
     await store.ensureCampaign("x", 0);
     await store.addContacts("x", contacts(5), 0);
     const first = await store.claim("x", 1, 3);
@@ -166,8 +172,8 @@ for (const [kind, make] of stores) {
     assert.deepEqual(await store.claim("x", 4, 10), []);
   });
 
-  Deno.test(`${kind} store: CRM keys are unambiguous and fixed when the contact is added`, async () => {
-    await using store = make();
+  test(`${kind} store: CRM keys are unambiguous and fixed when the contact is added`, async () => {
+    await using store = await make();
     for (
       const [campaign, id] of [["a:b", "c"], ["a", "b:c"], ["spring", "c1"]]
     ) {
@@ -186,8 +192,8 @@ for (const [kind, make] of stores) {
     assert.deepEqual(keys, ["a%3Ab:c", "a:b%3Ac", "spring:c1"]);
   });
 
-  Deno.test(`${kind} store: the deadline fails every contact not yet finished`, async () => {
-    await using store = make();
+  test(`${kind} store: the deadline fails every contact not yet finished`, async () => {
+    await using store = await make();
     await store.ensureCampaign("x", 0);
     await store.addContacts("x", contacts(3), 0);
     await store.claimNext("x", 0);
@@ -213,7 +219,150 @@ for (const [kind, make] of stores) {
     ]);
     assert.equal((await store.get("x", "c3"))?.reason, "deadline-passed");
   });
+
+  test(`${kind} store: a write on a contact this store does not hold is refused and changes nothing`, async () => {
+    await using store = await make();
+    await store.ensureCampaign("x", 0);
+    await store.addContacts("x", contacts(2), 0);
+    await store.claimNext("x", 0);
+    await assert.rejects(store.saveStep("x", "c2", "llm", { script: "no" }, 1), LeaseLostError);
+    await assert.rejects(store.complete("x", "c2", "r", 1), LeaseLostError);
+    await store.complete("x", "c1", "r1", 1);
+    await assert.rejects(store.fail("x", "c1", "late", 2), LeaseLostError, "done is done");
+    assert.equal((await store.get("x", "c1"))?.state, "completed");
+    assert.equal((await store.get("x", "c2"))?.state, "pending");
+  });
+
+  if (!makePair) return;
+
+  test(`${kind} store: a live lease is not taken; an expired one is, and its old holder's writes are refused`, async () => {
+    await using pair = await makePair();
+    const [a, b] = pair;
+    await a.ensureCampaign("x", 0);
+    await a.addContacts("x", contacts(3), 0);
+    assert.deepEqual((await a.claim("x", 0, 1)).map((r) => r.contact.id), ["c1"]);
+    assert.equal((await a.get("x", "c1"))?.lease?.owner, a.lease.owner);
+    assert.deepEqual((await b.claim("x", 500, 1)).map((r) => r.contact.id), ["c2"]);
+    assert.equal(await a.nextLeaseExpiry("x"), 1_000);
+    // A renews c1 at 800: held until 1,800, so B's claim at 1,500 does not take it.
+    assert.deepEqual(await a.renewLeases("x", ["c1"], 800), []);
+    assert.deepEqual((await b.claim("x", 1_500, 1)).map((r) => r.contact.id), ["c3"]);
+    // A stalls past 1,800: B takes c1 over (expired leases come first), with its outputs.
+    await a.saveStep("x", "c1", "llm", { script: "A's script" }, 900);
+    const [taken] = await b.claim("x", 1_900, 5);
+    assert.equal(taken.contact.id, "c1");
+    assert.equal(taken.outputs.script, "A's script", "the steps saved stay with the contact");
+    assert.deepEqual(await a.renewLeases("x", ["c1"], 1_950), ["c1"], "A learns it lost c1");
+    await assert.rejects(a.saveStep("x", "c1", "tts", {}, 1_950), LeaseLostError);
+    await assert.rejects(a.complete("x", "c1", "from A", 1_950), LeaseLostError);
+    await a.unclaim("x", ["c1"], 1_950); // not A's to give back: nothing happens
+    await b.complete("x", "c1", "from B", 2_000);
+    const record = await b.get("x", "c1");
+    assert.deepEqual([record?.state, record?.outputs.crmRecordId], ["completed", "from B"]);
+  });
+
+  test(`${kind} store: where processes share it, one sends each queue at a time, each alert once, and all see each service's state`, async () => {
+    await using pair = await makePair();
+    const [a, b] = pair;
+    if (!a.shared || !b.shared || !a.outbox.hold || !b.outbox.hold) {
+      assert.equal(a.shared, undefined, "a store without a shared state is a one-process store");
+      return;
+    }
+    // Outbox queues: held by one process until it releases (or its hold expires).
+    assert.equal(await a.outbox.hold("alerts:ops", 0, 1_000), true);
+    assert.equal(await b.outbox.hold("alerts:ops", 10, 1_000), false);
+    assert.equal(await b.outbox.hold("alerts:other", 10, 1_000), true, "per queue");
+    await a.outbox.release!("alerts:ops");
+    assert.equal(await b.outbox.hold("alerts:ops", 20, 1_000), true);
+    assert.equal(await a.outbox.hold("alerts:ops", 500, 1_000), false);
+    assert.equal(await a.outbox.hold("alerts:ops", 1_100, 1_000), true, "an expired hold");
+    // Alerts: one process sends a firing alert per repeat interval, and its resolve once.
+    const firing = { key: "breaker-open:tts", status: "firing" as const };
+    const resolved = { key: "breaker-open:tts", status: "resolved" as const };
+    assert.deepEqual(await a.shared.claimAlerts([firing], 0, 10_000), [firing]);
+    assert.deepEqual(await b.shared.claimAlerts([firing], 5, 10_000), []);
+    assert.deepEqual(await b.shared.claimAlerts([firing], 10_000, 10_000), [firing], "repeat");
+    assert.deepEqual(await a.shared.claimAlerts([resolved], 10_001, 10_000), [resolved]);
+    assert.deepEqual(await b.shared.claimAlerts([resolved], 10_002, 10_000), []);
+    assert.deepEqual(await b.shared.claimAlerts([firing], 10_003, 10_000), [firing], "again");
+    // Service states: the last one published for a service is what everyone reads.
+    await a.shared.publishServiceState({
+      service: "tts",
+      openUntil: 30_000,
+      reason: "3 consecutive failures",
+      by: a.lease.owner,
+      at: 1,
+    });
+    assert.deepEqual(await b.shared.serviceStates(), [{
+      service: "tts",
+      openUntil: 30_000,
+      reason: "3 consecutive failures",
+      by: "a",
+      at: 1,
+    }]);
+    await b.shared.publishServiceState({
+      service: "tts",
+      openUntil: 0,
+      reason: "trial succeeded",
+      by: b.lease.owner,
+      at: 2,
+    });
+    assert.deepEqual((await a.shared.serviceStates()).map((s) => [s.openUntil, s.by]), [[0, "b"]]);
+  });
 }
+
+for (
+  const [kind, make, makePair] of [
+    ["memory", () => new InMemoryCampaignStore(), undefined],
+    ["sqlite", () => new SqliteCampaignStore(":memory:"), async () => {
+      const dir = await Deno.makeTempDir();
+      const a = new SqliteCampaignStore(`${dir}/l.db`, { owner: "a", ms: 1_000 });
+      const b = new SqliteCampaignStore(`${dir}/l.db`, { owner: "b", ms: 1_000 });
+      return Object.assign([a, b] as [CampaignStore, CampaignStore], {
+        async [Symbol.asyncDispose]() {
+          await a.close();
+          await b.close();
+          await Deno.remove(dir, { recursive: true });
+        },
+      });
+    }],
+  ] as [string, Make, MakePair | undefined][]
+) {
+  contract(kind, make, (name, fn) => Deno.test(name, fn), makePair);
+}
+
+const postgresMissing = await postgresUnavailable();
+if (postgresMissing) {
+  explainSkip("postgres store contract", `PostgreSQL store tests skipped: ${postgresMissing}`);
+}
+Deno.test({
+  name: "postgres store: the same contract, against a real PostgreSQL 15",
+  ignore: postgresMissing !== undefined,
+  async fn(t) {
+    const pg = await startPostgres();
+    if (typeof pg === "string") throw new Error(pg);
+    await using _cluster = pg;
+    const lease = { owner: "test", ms: 30_000 };
+    const steps: [string, () => Promise<void>][] = [];
+    contract(
+      "postgres",
+      async () => PostgresCampaignStore.open(await pg.newDatabase(), lease),
+      (name, fn) => steps.push([name, fn]),
+      async () => {
+        const url = await pg.newDatabase();
+        const a = await PostgresCampaignStore.open(url, { owner: "a", ms: 1_000 });
+        const b = await PostgresCampaignStore.open(url, { owner: "b", ms: 1_000 });
+        return Object.assign([a, b] as [CampaignStore, CampaignStore], {
+          async [Symbol.asyncDispose]() {
+            await a.close();
+            await b.close();
+          },
+        });
+      },
+    );
+    for (const [name, fn] of steps) await t.step(name, fn);
+  },
+});
 
 Deno.test("the SQLite ledger survives reopening the file", async () => {
   const dir = await Deno.makeTempDir();
@@ -269,7 +418,7 @@ Deno.test("a first-release ledger is brought forward and keeps its contacts", as
     };
     check.close();
     assert.equal(stamp.application_id, applicationId);
-    assert.equal(version.user_version, 5);
+    assert.equal(version.user_version, 6);
     assert.equal(
       record?.crmKey,
       "x:c1",

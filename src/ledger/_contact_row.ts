@@ -1,0 +1,47 @@
+import type { ContactRecord, ContactState, StepOutputs } from "./campaign_store.ts";
+
+/** A contact's row as the SQL stores hold it (numbers as the driver returns them: SQLite's as
+ * numbers, PostgreSQL's BIGINTs as text). */
+export interface ContactRow {
+  id: string;
+  seq: number | string;
+  contact: string;
+  state: ContactState;
+  step: string | null;
+  reason: string | null;
+  deferrals: number | string;
+  deferred_service: string | null;
+  defer_until: number | string;
+  script: string | null;
+  audio: string | null;
+  call_progress: string | null;
+  crm_record_id: string | null;
+  attempts: string;
+  crm_key: string;
+  lease_owner: string | null;
+  lease_until: number | string | null;
+}
+
+/** The record a stored row holds. */
+export function recordOf(row: ContactRow): ContactRecord {
+  const outputs: StepOutputs = {};
+  if (row.script !== null) outputs.script = row.script;
+  if (row.audio !== null) outputs.audio = JSON.parse(row.audio);
+  if (row.call_progress !== null) outputs.call = JSON.parse(row.call_progress);
+  if (row.crm_record_id !== null) outputs.crmRecordId = row.crm_record_id;
+  return {
+    contact: JSON.parse(row.contact),
+    state: row.state,
+    ...(row.state === "in_progress" && row.lease_owner !== null
+      ? { lease: { owner: row.lease_owner, until: Number(row.lease_until) } }
+      : {}),
+    step: row.step ?? undefined,
+    outputs,
+    deferrals: Number(row.deferrals),
+    deferredService: row.deferred_service ?? undefined,
+    deferredUntil: row.state === "deferred" ? Number(row.defer_until) : undefined,
+    attempts: JSON.parse(row.attempts ?? "{}"),
+    crmKey: row.crm_key,
+    reason: row.reason ?? undefined,
+  };
+}

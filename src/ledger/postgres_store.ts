@@ -1,0 +1,592 @@
+import postgres from "postgres";
+import type { Contact } from "../services/mod.ts";
+import {
+  type AlertClaim,
+  type Attempts,
+  type CampaignStore,
+  type ContactRecord,
+  type ContactState,
+  crmIdempotencyKey,
+  type Deferral,
+  emptyCounts,
+  type InvalidRow,
+  LeaseLostError,
+  type LeaseOptions,
+  type LoadResult,
+  type LoadSource,
+  type Outbox,
+  type OutboxItem,
+  type ServiceState,
+  type SharedState,
+  type StateCounts,
+  type StepOutputs,
+} from "./campaign_store.ts";
+import { type ContactRow, recordOf } from "./_contact_row.ts";
+import { LedgerError } from "./sqlite_store.ts";
+
+/**
+ * The schema, as ordered migrations: `migrations[n]` takes a database from version n to n + 1.
+ * Times are clock milliseconds (BIGINT).
+ */
+const migrations: readonly string[] = [
+  `
+CREATE TABLE campaigns (name TEXT PRIMARY KEY, created_at BIGINT NOT NULL);
+CREATE SEQUENCE contact_seq;
+CREATE TABLE contacts (
+  campaign TEXT NOT NULL REFERENCES campaigns(name),
+  id TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  contact TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending','in_progress','completed','failed','deferred','invalid')),
+  step TEXT,
+  reason TEXT,
+  deferrals INTEGER NOT NULL DEFAULT 0,
+  deferred_service TEXT,
+  defer_until BIGINT NOT NULL DEFAULT 0,
+  script TEXT,
+  audio TEXT,
+  call_progress TEXT,
+  crm_record_id TEXT,
+  attempts TEXT NOT NULL DEFAULT '{}',
+  crm_key TEXT NOT NULL,
+  load_id TEXT,
+  source_line INTEGER,
+  lease_owner TEXT,
+  lease_until BIGINT,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (campaign, id)
+);
+CREATE INDEX contacts_by_state ON contacts (campaign, state, seq);
+CREATE TABLE outbox (
+  id BIGSERIAL PRIMARY KEY,
+  queue TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX outbox_by_queue ON outbox (queue, id);
+CREATE TABLE outbox_holders (queue TEXT PRIMARY KEY, owner TEXT NOT NULL, until BIGINT NOT NULL);
+CREATE TABLE invalid_rows (
+  campaign TEXT NOT NULL,
+  source TEXT NOT NULL,
+  line INTEGER NOT NULL,
+  contact_id TEXT,
+  reason TEXT NOT NULL,
+  PRIMARY KEY (campaign, source, line)
+);
+CREATE TABLE service_states (
+  service TEXT PRIMARY KEY,
+  open_until BIGINT NOT NULL,
+  reason TEXT NOT NULL,
+  by TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE TABLE alert_states (
+  key TEXT PRIMARY KEY,
+  status TEXT NOT NULL,
+  sent_at BIGINT NOT NULL,
+  by TEXT NOT NULL
+);`,
+];
+
+/** Serialises schema changes across processes starting at once. */
+const schemaLock = 0x41434147;
+
+type Row = ContactRow;
+
+type Sql = postgres.Sql;
+
+/**
+ * The ledger in PostgreSQL, for several agent processes on one or more machines working one
+ * campaign. Claims take batches with `FOR UPDATE SKIP LOCKED` (two processes never take the
+ * same contact), as leases: a contact in progress is held by its claimer until its lease
+ * expires, every write on it is refused to anyone else, and a crashed process's contacts are
+ * taken over once their leases run out. Also shares what processes must agree on: each
+ * service's state, who sends each alert, and who drains each outbox. Create it with
+ * {@link PostgresCampaignStore.open}, which creates or migrates the schema.
+ */
+export class PostgresCampaignStore implements CampaignStore {
+  readonly outbox: Outbox;
+  readonly shared: SharedState;
+  readonly lease: LeaseOptions;
+  readonly #sql: Sql;
+  #closed = false;
+
+  private constructor(sql: Sql, lease: LeaseOptions) {
+    this.#sql = sql;
+    this.lease = lease;
+    this.outbox = new PostgresOutbox(sql, lease.owner);
+    this.shared = new PostgresSharedState(sql, lease.owner);
+  }
+
+  /**
+   * Connects to `url` and brings the schema up to date (one process at a time). Throws a
+   * {@link LedgerError} naming what is wrong (unreachable, refused, not our schema's version)
+   * without the URL's password.
+   */
+  static async open(
+    url: string,
+    lease: LeaseOptions,
+    options: { max?: number } = {},
+  ): Promise<PostgresCampaignStore> {
+    const sql = postgres(url, {
+      max: options.max ?? 4,
+      onnotice: () => {},
+      connect_timeout: 10,
+      // The process's own time zone and application name, for operators reading pg_stat_activity.
+      connection: { application_name: "ai-call-agent" },
+    });
+    try {
+      await sql.begin(async (tx) => {
+        await tx`SELECT pg_advisory_xact_lock(${schemaLock})`;
+        await tx`CREATE TABLE IF NOT EXISTS agent_schema (version INTEGER NOT NULL)`;
+        const [row] = await tx`SELECT version FROM agent_schema`;
+        const version = row ? Number(row.version) : 0;
+        if (version > migrations.length) {
+          throw new LedgerError(
+            `the PostgreSQL ledger is at schema version ${version}, newer than this release knows (${migrations.length}); run the newer ai-call-agent`,
+          );
+        }
+        for (let next = version; next < migrations.length; next++) {
+          await tx.unsafe(migrations[next]);
+        }
+        if (!row) await tx`INSERT INTO agent_schema (version) VALUES (${migrations.length})`;
+        else await tx`UPDATE agent_schema SET version = ${migrations.length}`;
+      });
+    } catch (error) {
+      await sql.end({ timeout: 1 }).catch(() => {});
+      if (error instanceof LedgerError) throw error;
+      throw new LedgerError(
+        `the PostgreSQL ledger cannot be used: ${withoutSecrets(error, url)}`,
+        { cause: error },
+      );
+    }
+    return new PostgresCampaignStore(sql, lease);
+  }
+
+  async ensureCampaign(campaign: string, now: number): Promise<void> {
+    await this.#sql`INSERT INTO campaigns (name, created_at) VALUES (${campaign}, ${now})
+      ON CONFLICT (name) DO NOTHING`;
+  }
+
+  async addContacts(
+    campaign: string,
+    contacts: readonly Contact[],
+    now: number,
+    load?: LoadSource,
+  ): Promise<LoadResult> {
+    if (contacts.length === 0) return { added: 0, alreadyLoaded: 0, duplicates: [] };
+    const ids = contacts.map((contact) => contact.id);
+    const lines = contacts.map((_, index) => load?.lines[index] ?? null);
+    const inserted = await this.#sql<{ id: string }[]>`
+      INSERT INTO contacts (campaign, id, seq, contact, state, crm_key, load_id, source_line,
+        updated_at)
+      SELECT ${campaign}, c.id, nextval('contact_seq'), c.contact, 'pending', c.crm_key,
+        ${load?.id ?? null}, c.line, ${now}
+      FROM unnest(${ids}::text[], ${contacts.map((c) => JSON.stringify(c))}::text[],
+        ${ids.map((id) => crmIdempotencyKey(campaign, id))}::text[], ${lines}::int[])
+        WITH ORDINALITY AS c(id, contact, crm_key, line, ord)
+      ORDER BY c.ord
+      ON CONFLICT (campaign, id) DO NOTHING
+      RETURNING id`;
+    // As in every store: a contact whose id this load added earlier in the file is a duplicate
+    // (named with the line it first came from); one an earlier load added is already loaded.
+    const added = new Set(inserted.map((row) => row.id));
+    const firstSeen = new Set<string>();
+    const repeats: number[] = [];
+    for (const [index, id] of ids.entries()) {
+      if (!added.has(id) || firstSeen.has(id)) repeats.push(index);
+      firstSeen.add(id);
+    }
+    const duplicates: LoadResult["duplicates"] = [];
+    if (repeats.length > 0 && load) {
+      const lookup = [...new Set(repeats.map((index) => ids[index]))];
+      const rows = new Map(
+        (await this.#sql<{ id: string; load_id: string | null; source_line: number | null }[]>`
+          SELECT id, load_id, source_line FROM contacts
+          WHERE campaign = ${campaign} AND id = ANY(${lookup}::text[])`)
+          .map((row) => [row.id, row]),
+      );
+      for (const index of repeats) {
+        const first = rows.get(ids[index]);
+        if (first?.load_id === load.id) {
+          duplicates.push({ index, firstLine: first.source_line ?? undefined });
+        }
+      }
+    }
+    return {
+      added: inserted.length,
+      alreadyLoaded: contacts.length - inserted.length - duplicates.length,
+      duplicates,
+    };
+  }
+
+  async addInvalid(campaign: string, rows: readonly InvalidRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.#sql`
+      INSERT INTO invalid_rows (campaign, source, line, contact_id, reason)
+      SELECT ${campaign}, r.source, r.line, r.id, r.reason
+      FROM unnest(${rows.map((r) => r.source)}::text[], ${rows.map((r) => r.line)}::int[],
+        ${rows.map((r) => r.id ?? null)}::text[], ${rows.map((r) => r.reason)}::text[])
+        AS r(source, line, id, reason)
+      ON CONFLICT DO NOTHING`;
+  }
+
+  /** Contacts whose lease expired: their holder is gone (a live one renews its leases). */
+  async resumeInterrupted(campaign: string, now: number): Promise<number> {
+    const result = await this.#sql`
+      UPDATE contacts SET state = 'pending', lease_owner = NULL, lease_until = NULL,
+        updated_at = ${now}
+      WHERE campaign = ${campaign} AND state = 'in_progress' AND lease_until < ${now}`;
+    return result.count;
+  }
+
+  async claimNext(campaign: string, now: number): Promise<ContactRecord | undefined> {
+    return (await this.claim(campaign, now, 1))[0];
+  }
+
+  async claim(campaign: string, now: number, limit: number): Promise<ContactRecord[]> {
+    const { owner, ms } = this.lease;
+    const rows = await this.#sql<Row[]>`
+      WITH expired AS MATERIALIZED (
+        SELECT id, seq FROM contacts
+        WHERE campaign = ${campaign} AND state = 'in_progress' AND lease_until < ${now}
+        ORDER BY seq LIMIT ${limit} FOR UPDATE SKIP LOCKED
+      ), waiting AS MATERIALIZED (
+        SELECT id, seq FROM contacts
+        WHERE campaign = ${campaign} AND state = 'pending'
+        ORDER BY seq LIMIT ${limit} FOR UPDATE SKIP LOCKED
+      ), picked AS MATERIALIZED (
+        SELECT id FROM (SELECT * FROM expired UNION ALL SELECT * FROM waiting) p
+        ORDER BY seq LIMIT ${limit}
+      )
+      UPDATE contacts c SET state = 'in_progress', lease_owner = ${owner},
+        lease_until = ${now + ms}, updated_at = ${now}
+      FROM picked WHERE c.campaign = ${campaign} AND c.id = picked.id
+      RETURNING c.*`;
+    return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(recordOf);
+  }
+
+  async renewLeases(
+    campaign: string,
+    contactIds: readonly string[],
+    now: number,
+  ): Promise<string[]> {
+    if (contactIds.length === 0) return [];
+    const renewed = await this.#sql<{ id: string }[]>`
+      UPDATE contacts SET lease_until = ${now + this.lease.ms}
+      WHERE campaign = ${campaign} AND id = ANY(${contactIds as string[]}::text[])
+        AND state = 'in_progress' AND lease_owner = ${this.lease.owner}
+      RETURNING id`;
+    const kept = new Set(renewed.map((row) => row.id));
+    return contactIds.filter((id) => !kept.has(id));
+  }
+
+  async nextLeaseExpiry(campaign: string): Promise<number | undefined> {
+    const [row] = await this.#sql`
+      SELECT MIN(lease_until) AS at FROM contacts
+      WHERE campaign = ${campaign} AND state = 'in_progress'`;
+    return row.at === null ? undefined : Number(row.at);
+  }
+
+  async unclaim(campaign: string, contactIds: readonly string[], now: number): Promise<void> {
+    if (contactIds.length === 0) return;
+    await this.#sql`
+      UPDATE contacts SET state = 'pending', lease_owner = NULL, lease_until = NULL,
+        updated_at = ${now}
+      WHERE campaign = ${campaign} AND id = ANY(${contactIds as string[]}::text[])
+        AND state = 'in_progress' AND lease_owner = ${this.lease.owner}`;
+  }
+
+  async saveStep(
+    campaign: string,
+    contactId: string,
+    step: string,
+    outputs: StepOutputs,
+    now: number,
+    attempts?: Attempts,
+  ): Promise<void> {
+    await this.#leased(
+      contactId,
+      "saving a step",
+      this.#sql`
+        UPDATE contacts SET step = ${step}, script = COALESCE(${outputs.script ?? null}, script),
+          audio = COALESCE(${json(outputs.audio)}, audio),
+          call_progress = COALESCE(${json(outputs.call)}, call_progress),
+          crm_record_id = COALESCE(${outputs.crmRecordId ?? null}, crm_record_id),
+          attempts = COALESCE(${json(attempts)}, attempts), updated_at = ${now}
+        WHERE campaign = ${campaign} AND id = ${contactId} AND state = 'in_progress'
+          AND lease_owner = ${this.lease.owner}`,
+    );
+  }
+
+  async complete(
+    campaign: string,
+    contactId: string,
+    crmRecordId: string,
+    now: number,
+    attempts?: Attempts,
+  ): Promise<void> {
+    await this.#leased(
+      contactId,
+      "completing",
+      this.#sql`
+        UPDATE contacts SET state = 'completed', step = 'done', crm_record_id = ${crmRecordId},
+          reason = NULL, attempts = COALESCE(${json(attempts)}, attempts), lease_owner = NULL,
+          lease_until = NULL, updated_at = ${now}
+        WHERE campaign = ${campaign} AND id = ${contactId} AND state = 'in_progress'
+          AND lease_owner = ${this.lease.owner}`,
+    );
+  }
+
+  async fail(
+    campaign: string,
+    contactId: string,
+    reason: string,
+    now: number,
+    attempts?: Attempts,
+  ): Promise<void> {
+    await this.#leased(
+      contactId,
+      "failing",
+      this.#sql`
+        UPDATE contacts SET state = 'failed', reason = ${reason},
+          attempts = COALESCE(${json(attempts)}, attempts), lease_owner = NULL,
+          lease_until = NULL, updated_at = ${now}
+        WHERE campaign = ${campaign} AND id = ${contactId} AND state = 'in_progress'
+          AND lease_owner = ${this.lease.owner}`,
+    );
+  }
+
+  async defer(
+    campaign: string,
+    contactId: string,
+    deferral: Deferral,
+    now: number,
+    attempts?: Attempts,
+  ): Promise<void> {
+    await this.#leased(
+      contactId,
+      "deferring",
+      this.#sql`
+        UPDATE contacts SET state = 'deferred', deferred_service = ${deferral.service},
+          defer_until = ${deferral.until}, deferrals = deferrals + 1, reason = ${deferral.reason},
+          attempts = COALESCE(${json(attempts)}, attempts), lease_owner = NULL,
+          lease_until = NULL, updated_at = ${now}
+        WHERE campaign = ${campaign} AND id = ${contactId} AND state = 'in_progress'
+          AND lease_owner = ${this.lease.owner}`,
+    );
+  }
+
+  async releaseDeferred(
+    campaign: string,
+    service: string,
+    now: number,
+    limit = -1,
+  ): Promise<number> {
+    // A materialized pick: an IN (subquery with LIMIT) may be evaluated more than once.
+    const result = await this.#sql`
+      WITH picked AS MATERIALIZED (
+        SELECT id FROM contacts WHERE campaign = ${campaign} AND state = 'deferred'
+          AND deferred_service = ${service} AND defer_until <= ${now}
+        ORDER BY seq LIMIT ${limit < 0 ? null : limit} FOR UPDATE SKIP LOCKED)
+      UPDATE contacts c SET state = 'pending', updated_at = ${now}
+      FROM picked WHERE c.campaign = ${campaign} AND c.id = picked.id`;
+    return result.count;
+  }
+
+  async deferredServices(campaign: string): Promise<string[]> {
+    const rows = await this.#sql<{ service: string }[]>`
+      SELECT DISTINCT deferred_service AS service FROM contacts
+      WHERE campaign = ${campaign} AND state = 'deferred'`;
+    return rows.map((row) => row.service);
+  }
+
+  async nextDeferredAt(campaign: string, after: number): Promise<number | undefined> {
+    const [row] = await this.#sql`
+      SELECT MIN(defer_until) AS at FROM contacts
+      WHERE campaign = ${campaign} AND state = 'deferred' AND defer_until > ${after}`;
+    return row.at === null ? undefined : Number(row.at);
+  }
+
+  async failRemaining(campaign: string, reason: string, now: number): Promise<number> {
+    const result = await this.#sql`
+      UPDATE contacts SET state = 'failed', reason = ${reason}, updated_at = ${now}
+      WHERE campaign = ${campaign} AND state IN ('pending', 'deferred')`;
+    return result.count;
+  }
+
+  async counts(campaign: string): Promise<StateCounts> {
+    const counts = emptyCounts();
+    const rows = await this.#sql<{ state: ContactState; n: string }[]>`
+      SELECT state, COUNT(*) AS n FROM contacts WHERE campaign = ${campaign} GROUP BY state`;
+    for (const row of rows) counts[row.state] = Number(row.n);
+    const [invalid] = await this.#sql`
+      SELECT COUNT(*) AS n FROM invalid_rows WHERE campaign = ${campaign}`;
+    counts.invalid += Number(invalid.n);
+    return counts;
+  }
+
+  async invalidRows(campaign: string, limit = 1000): Promise<InvalidRow[]> {
+    const rows = await this.#sql<
+      { source: string; line: number; contact_id: string | null; reason: string }[]
+    >`
+      SELECT source, line, contact_id, reason FROM invalid_rows WHERE campaign = ${campaign}
+      ORDER BY source, line LIMIT ${limit}`;
+    return rows.map((row) => ({
+      source: row.source,
+      line: Number(row.line),
+      id: row.contact_id ?? undefined,
+      reason: row.reason,
+    }));
+  }
+
+  async get(campaign: string, contactId: string): Promise<ContactRecord | undefined> {
+    const [row] = await this.#sql<Row[]>`
+      SELECT * FROM contacts WHERE campaign = ${campaign} AND id = ${contactId}`;
+    return row ? recordOf(row) : undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#sql.end({ timeout: 5 });
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** A write that must change the contact: none changed means its lease is not ours. */
+  async #leased(
+    contactId: string,
+    operation: string,
+    write: Promise<{ count: number }>,
+  ): Promise<void> {
+    if ((await write).count === 0) throw new LeaseLostError(contactId, operation);
+  }
+}
+
+/** The outbox queues, drained by one process at a time per queue. */
+class PostgresOutbox implements Outbox {
+  constructor(readonly sql: Sql, readonly owner: string) {}
+
+  async enqueue(queue: string, payloads: readonly string[], now: number): Promise<void> {
+    if (payloads.length === 0) return;
+    await this.sql`
+      INSERT INTO outbox (queue, payload, created_at)
+      SELECT ${queue}, p.payload, ${now}
+      FROM unnest(${payloads as string[]}::text[]) WITH ORDINALITY AS p(payload, ord)
+      ORDER BY p.ord`;
+  }
+
+  async peek(queue: string, limit: number): Promise<OutboxItem[]> {
+    const rows = await this.sql<{ id: string; payload: string; attempts: number }[]>`
+      SELECT id, payload, attempts FROM outbox WHERE queue = ${queue} ORDER BY id LIMIT ${limit}`;
+    return rows.map((row) => ({
+      id: Number(row.id),
+      payload: row.payload,
+      attempts: Number(row.attempts),
+    }));
+  }
+
+  async ack(queue: string, ids: readonly number[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this
+      .sql`DELETE FROM outbox WHERE queue = ${queue} AND id = ANY(${ids as number[]}::bigint[])`;
+  }
+
+  async markAttempt(queue: string, ids: readonly number[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.sql`UPDATE outbox SET attempts = attempts + 1
+      WHERE queue = ${queue} AND id = ANY(${ids as number[]}::bigint[])`;
+  }
+
+  async size(queue: string): Promise<number> {
+    const [row] = await this.sql`SELECT COUNT(*) AS n FROM outbox WHERE queue = ${queue}`;
+    return Number(row.n);
+  }
+
+  /** Holds the queue for `ms` unless another live process holds it. */
+  async hold(queue: string, now: number, ms: number): Promise<boolean> {
+    const rows = await this.sql`
+      INSERT INTO outbox_holders (queue, owner, until) VALUES (${queue}, ${this.owner}, ${now + ms})
+      ON CONFLICT (queue) DO UPDATE SET owner = EXCLUDED.owner, until = EXCLUDED.until
+      WHERE outbox_holders.owner = EXCLUDED.owner OR outbox_holders.until < ${now}
+      RETURNING owner`;
+    return rows.length > 0;
+  }
+
+  async release(queue: string): Promise<void> {
+    await this.sql`DELETE FROM outbox_holders WHERE queue = ${queue} AND owner = ${this.owner}`;
+  }
+}
+
+/** Service states and alert claims, shared by every process on the database. */
+class PostgresSharedState implements SharedState {
+  constructor(readonly sql: Sql, readonly owner: string) {}
+
+  async serviceStates(): Promise<ServiceState[]> {
+    const rows = await this.sql<
+      { service: string; open_until: string; reason: string; by: string; at: string }[]
+    >`SELECT service, open_until, reason, by, at FROM service_states`;
+    return rows.map((row) => ({
+      service: row.service,
+      openUntil: Number(row.open_until),
+      reason: row.reason,
+      by: row.by,
+      at: Number(row.at),
+    }));
+  }
+
+  async publishServiceState(state: ServiceState): Promise<void> {
+    await this.sql`
+      INSERT INTO service_states (service, open_until, reason, by, at)
+      VALUES (${state.service}, ${state.openUntil}, ${state.reason}, ${state.by}, ${state.at})
+      ON CONFLICT (service) DO UPDATE SET open_until = EXCLUDED.open_until,
+        reason = EXCLUDED.reason, by = EXCLUDED.by, at = EXCLUDED.at`;
+  }
+
+  async claimAlerts(
+    alerts: readonly AlertClaim[],
+    now: number,
+    repeatMs: number,
+  ): Promise<AlertClaim[]> {
+    const claimed: AlertClaim[] = [];
+    for (const alert of alerts) {
+      const rows = alert.status === "firing"
+        ? await this.sql`
+          INSERT INTO alert_states (key, status, sent_at, by)
+          VALUES (${alert.key}, 'firing', ${now}, ${this.owner})
+          ON CONFLICT (key) DO UPDATE SET status = 'firing', sent_at = EXCLUDED.sent_at,
+            by = EXCLUDED.by
+          WHERE alert_states.status <> 'firing' OR alert_states.sent_at <= ${now - repeatMs}
+          RETURNING key`
+        : await this.sql`
+          UPDATE alert_states SET status = 'resolved', sent_at = ${now}, by = ${this.owner}
+          WHERE key = ${alert.key} AND status = 'firing'
+          RETURNING key`;
+      if (rows.length > 0) claimed.push(alert);
+    }
+    return claimed;
+  }
+}
+
+function json(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+/** The error's message, with the connection URL and its password taken out. */
+function withoutSecrets(error: unknown, url: string): string {
+  let message = error instanceof Error ? error.message : String(error);
+  let password = "";
+  try {
+    password = decodeURIComponent(new URL(url).password);
+  } catch {
+    // Not a URL the WHATWG parser reads (a key=value string): nothing to take out but itself.
+  }
+  for (const secret of [url, password]) {
+    if (secret) message = message.replaceAll(secret, "[redacted]");
+  }
+  return message;
+}

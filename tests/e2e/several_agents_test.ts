@@ -1,0 +1,105 @@
+/**
+ * Several `run` processes on one PostgreSQL campaign, one of them killed with SIGKILL mid-run:
+ * every contact completes, each exactly once at the CRM (one distinct idempotency key per
+ * contact), and the only repeated LLM and TTS requests are for contacts the killed process had
+ * in flight. Counted at the fakes, over sockets.
+ */
+import assert from "node:assert/strict";
+import {
+  type FakeServer,
+  startFakeElevenLabs,
+  startFakeOpenAi,
+  startFakeWebhookCrm,
+} from "../../src/fake_providers/mod.ts";
+import { fakeServicesConfig } from "../_support/fake_services_config.ts";
+import { postgresUnavailable, startPostgres } from "../_support/postgres.ts";
+import { contactRows, runWorkspace } from "../_support/run_workspace.ts";
+import { explainSkip } from "../_support/skip.ts";
+import { finished, spawnMain } from "../_support/spawn_main.ts";
+
+const missing = await postgresUnavailable();
+if (missing) explainSkip("several agents", `several-agents test skipped: ${missing}`);
+
+const contactsCount = 3_000;
+const concurrency = 8;
+
+Deno.test({
+  name:
+    "three run processes on one PostgreSQL campaign, one killed with SIGKILL: every contact once",
+  ignore: missing !== undefined,
+  async fn() {
+    const pg = await startPostgres();
+    if (typeof pg === "string") throw new Error(pg);
+    await using _cluster = pg;
+    await using llm = startFakeOpenAi({ apiKey: "llm-key" });
+    await using tts = startFakeElevenLabs({ apiKey: "tts-key" });
+    await using crm = startFakeWebhookCrm({ apiKey: "crm-key" });
+    const rows = contactRows(contactsCount);
+    // Each agent in its own folder (its own logs), all on the same campaign and database.
+    const workspaces = await Promise.all([0, 1, 2, 3].map(() =>
+      runWorkspace({
+        prefix: "agents-",
+        rows,
+        config: {
+          campaign: { name: "shared" },
+          ledger: { kind: "postgres", leaseMs: 2_000 },
+          processor: { concurrency },
+          health: { intervalMs: 60_000, timeoutMs: 1_000 },
+          services: fakeServicesConfig({ llm, tts, crm }, { audioDir: "" }),
+        },
+      })
+    ));
+    try {
+      const env = {
+        T_LLM: "llm-key",
+        T_TTS: "tts-key",
+        T_CRM: "crm-key",
+        AGENT_DATABASE_URL: pg.url,
+      };
+      const start = (index: number) => {
+        const child = spawnMain(
+          ["run", "--contacts", "contacts.csv", "--config", "config.json"],
+          workspaces[index].at({ env }),
+        );
+        return { child, ended: finished(child) };
+      };
+      const agents = [0, 1, 2].map(start);
+      let exited: string | undefined;
+      agents[1].ended.then((result) => (exited = `${result.code}: ${result.stderr}`));
+      // Kill the second agent once the campaign is well under way.
+      while (crm.outcomes.size < contactsCount / 5) {
+        if (exited !== undefined) assert.fail(`the second agent ended before its kill: ${exited}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      agents[1].child.kill("SIGKILL");
+      const [first, killed, third] = await Promise.all(agents.map((agent) => agent.ended));
+      assert.equal(killed.code, 137);
+      assert.equal(first.code, 0, first.stderr);
+      assert.equal(third.code, 0, third.stderr);
+      // A last run afterwards finds nothing left to do.
+      const last = await start(3).ended;
+      assert.equal(last.code, 0, last.stderr);
+      assert.match(last.stdout, new RegExp(`${contactsCount} completed, 0 failed`));
+
+      assert.equal(crm.outcomes.size, contactsCount, "one distinct key per contact at the CRM");
+      const repeats = (path: string, fake: FakeServer) => {
+        const perContact = new Map<string, number>();
+        for (const request of fake.requests) {
+          if (!request.path.startsWith(path) || request.result !== "ok") continue;
+          const name = /Person \d+/.exec(JSON.stringify(request.body))?.[0] ?? "?";
+          perContact.set(name, (perContact.get(name) ?? 0) + 1);
+        }
+        assert.equal(perContact.size, contactsCount, `${path}: every contact`);
+        return [...perContact.values()].reduce((sum, n) => sum + n - 1, 0);
+      };
+      // Only what the killed agent had in flight (at most its workers) may have been repeated.
+      const llmRepeats = repeats("/v1/chat/completions", llm);
+      const ttsRepeats = repeats("/v1/text-to-speech", tts);
+      assert.ok(llmRepeats <= concurrency, `LLM requests repeated: ${llmRepeats}`);
+      assert.ok(ttsRepeats <= concurrency, `TTS requests repeated: ${ttsRepeats}`);
+      assert.ok(crm.duplicates <= concurrency, `CRM repeats (same key): ${crm.duplicates}`);
+    } finally {
+      for (const ws of workspaces) await ws[Symbol.asyncDispose]();
+    }
+  },
+});
