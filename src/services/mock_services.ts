@@ -159,12 +159,19 @@ export interface MockTelephonyOptions extends MockOptions {
   outcomeOf?: (to: string, dial: number) => "completed" | "busy" | "no-answer";
 }
 
-/** A telephony provider that rings no one: each call ends `callMs` after it was placed. */
+/** Calls a mock telephony remembers: the most recent ones (a long campaign's memory stays
+ * flat, as with the mock CRM). */
+const rememberedCalls = 10_000;
+
+/** A telephony provider that rings no one: each call ends `callMs` after it was placed. It
+ * remembers the last 10,000 calls (to read and find them). */
 export class MockTelephony extends MockService implements TelephonyService {
-  /** Calls placed, by sid. */
+  /** Recent calls placed, by sid. */
   readonly calls = new Map<string, { to: string; createdAt: number; state: CallState }>();
-  /** Calls placed per number: more than one for a contact means it was dialled twice. */
+  /** Calls placed per number (recent numbers): more than one for a contact means it was
+   * dialled twice. */
   readonly dialsTo = new Map<string, number>();
+  #placed = 0;
   readonly #clock: Clock;
   readonly #callMs: number;
   readonly #outcomeOf: NonNullable<MockTelephonyOptions["outcomeOf"]>;
@@ -179,8 +186,9 @@ export class MockTelephony extends MockService implements TelephonyService {
   async dial(request: DialRequest, options: ServiceCallOptions = {}): Promise<CallState> {
     await this.call("dial", options.signal);
     const dials = (this.dialsTo.get(request.to) ?? 0) + 1;
+    this.dialsTo.delete(request.to);
     this.dialsTo.set(request.to, dials);
-    const sid = `CAmock${String(this.calls.size + 1).padStart(8, "0")}`;
+    const sid = `CAmock${String(++this.#placed).padStart(8, "0")}`;
     const createdAt = this.#clock.now();
     const outcome = this.#outcomeOf(request.to, dials);
     const state: CallState = {
@@ -191,6 +199,9 @@ export class MockTelephony extends MockService implements TelephonyService {
       ...(outcome === "completed" ? { answeredBy: "human" } : {}),
     };
     this.calls.set(sid, { to: request.to, createdAt, state });
+    for (const map of [this.calls, this.dialsTo] as Map<string, unknown>[]) {
+      if (map.size > rememberedCalls) map.delete(map.keys().next().value!);
+    }
     return this.#stateOf(sid)!;
   }
 

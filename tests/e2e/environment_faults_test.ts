@@ -186,3 +186,25 @@ Deno.test("a ledger in a folder nobody may write: exit 2 naming --db, before any
     await new Deno.Command("chattr", { args: ["-i", `${ws.dir}/data`] }).output();
   }
 });
+
+Deno.test("a PostgreSQL ledger without its URL, or one that cannot be reached: exit 2 naming the variable, the password never printed", async () => {
+  await using ws = await workspace({ ledger: { kind: "postgres" } });
+  const unset = await ws.run();
+  assert.equal(unset.code, 2, unset.stderr);
+  assert.match(
+    unset.stderr,
+    /ledger\.urlEnv: environment variable AGENT_DATABASE_URL is not set; export it with the PostgreSQL URL/,
+  );
+  const withDb = await ws.run("--db", "data/x.db");
+  assert.equal(withDb.code, 2);
+  assert.match(withDb.stderr, /--db names a SQLite ledger file, but ledger\.kind is postgres/);
+  // Nothing listens on port 1: refused at once.
+  const refused = await runMain(
+    ["run", "--contacts", "contacts.csv", "--config", "config.json"],
+    { cwd: ws.dir, env: { AGENT_DATABASE_URL: "postgres://agent:s3cr3t-pw@127.0.0.1:1/agent" } },
+  );
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /ledger \(postgres, from AGENT_DATABASE_URL\): .*check the URL/);
+  assert.doesNotMatch(refused.stderr, /s3cr3t-pw/);
+  assert.doesNotMatch(refused.stderr, /\n\s+at |unexpected error/);
+});
