@@ -252,12 +252,15 @@ export interface CampaignStore extends AsyncDisposable {
     now: number,
     attempts?: Attempts,
   ): Promise<void>;
+  /** Marks the contact completed with its CRM record; `call` is the call's end, kept in the
+   * same commit when it was not saved on its own. */
   complete(
     campaign: string,
     contactId: string,
     crmRecordId: string,
     now: number,
     attempts?: Attempts,
+    call?: CallProgress,
   ): Promise<void>;
   fail(
     campaign: string,

@@ -1,6 +1,7 @@
 import type { Contact } from "../services/mod.ts";
 import {
   type Attempts,
+  type CallProgress,
   type CampaignStore,
   type ContactRecord,
   crmIdempotencyKey,
@@ -244,10 +245,12 @@ export class InMemoryCampaignStore implements CampaignStore {
     crmRecordId: string,
     _now: number,
     attempts?: Attempts,
+    call?: CallProgress,
   ): Promise<void> {
     return this.#write(campaign, contactId, "completing", true, attempts, (entry) => {
       Object.assign(entry, { state: "completed", step: "done", reason: undefined });
       entry.outputs.crmRecordId = crmRecordId;
+      if (call) entry.outputs.call = structuredClone(call);
     });
   }
 

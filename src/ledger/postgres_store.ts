@@ -3,6 +3,7 @@ import type { Contact } from "../services/mod.ts";
 import {
   type AlertClaim,
   type Attempts,
+  type CallProgress,
   type CampaignStore,
   type ContactRecord,
   type ContactState,
@@ -326,13 +327,15 @@ export class PostgresCampaignStore implements CampaignStore {
     crmRecordId: string,
     now: number,
     attempts?: Attempts,
+    call?: CallProgress,
   ): Promise<void> {
     await this.#leased(
       contactId,
       "completing",
       this.#sql`
         UPDATE contacts SET state = 'completed', step = 'done', crm_record_id = ${crmRecordId},
-          reason = NULL, attempts = COALESCE(${json(attempts)}, attempts), lease_owner = NULL,
+          reason = NULL, attempts = COALESCE(${json(attempts)}, attempts),
+          call_progress = COALESCE(${json(call)}, call_progress), lease_owner = NULL,
           lease_until = NULL, updated_at = ${now}
         WHERE campaign = ${campaign} AND id = ${contactId} AND state = 'in_progress'
           AND lease_owner = ${this.lease.owner}`,

@@ -2,6 +2,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Contact } from "../services/mod.ts";
 import {
   type Attempts,
+  type CallProgress,
   type CampaignStore,
   type ContactRecord,
   type ContactState,
@@ -203,7 +204,8 @@ export class SqliteCampaignStore implements CampaignStore {
       ),
       complete: prepare(
         `UPDATE contacts SET state = 'completed', step = 'done', crm_record_id = ?, reason = NULL,
-         attempts = COALESCE(?, attempts), lease_owner = NULL, lease_until = NULL, updated_at = ?
+         attempts = COALESCE(?, attempts), call_progress = COALESCE(?, call_progress),
+         lease_owner = NULL, lease_until = NULL, updated_at = ?
          WHERE campaign = ? AND id = ? AND state = 'in_progress' AND lease_owner = ?`,
       ),
       fail: prepare(
@@ -432,11 +434,13 @@ export class SqliteCampaignStore implements CampaignStore {
     crmRecordId: string,
     now: number,
     attempts?: Attempts,
+    call?: CallProgress,
   ): Promise<void> {
     return this.#leased(contactId, "completing", () =>
       this.#statements.complete.run(
         crmRecordId,
         attemptsJson(attempts),
+        call ? JSON.stringify(call) : null,
         now,
         campaign,
         contactId,

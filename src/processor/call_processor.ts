@@ -153,6 +153,7 @@ export class CallProcessor {
       const script = progress.script;
       step = "tts";
       const call = progress.call ??= { dials: 0, previousSids: [] };
+      let dialRecorded = false;
       if (progress.audio || call.dialing) {
         this.#stepDone(contact.id, "tts", true);
       } else if (this.#sayInsteadOfAudio()) {
@@ -172,6 +173,9 @@ export class CallProcessor {
             path: audio.path,
             sha256: createHash("sha256").update(audio.bytes).digest("hex"),
           };
+          // The dial that follows is recorded in the same commit as the speech.
+          dialRecorded = this.#deps.breakers.get("telephony").state !== "OPEN" &&
+            this.#callStep.recordDial(contact, progress, campaign.name);
           await saveStep("tts", progress);
         } catch (error) {
           // Graceful degradation, when chosen: a TTS that is down does not hold the call up.
@@ -187,7 +191,7 @@ export class CallProcessor {
         // Calling hours are checked before a dial, never in the middle of one.
         const opensAt = call.dialing ? undefined : this.#callStep.closedUntil(contact);
         if (opensAt !== undefined) return this.#waitForWindow(contact, opensAt);
-        await this.#callStep.run({
+        const { followed } = await this.#callStep.run({
           contact,
           progress,
           campaign: campaign.name,
@@ -196,9 +200,10 @@ export class CallProcessor {
           save: () => saveStep("call", progress),
           onAdopted: (sid) =>
             this.#events.emit({ type: "call-adopted", contactId: contact.id, sid }),
+          dialRecorded,
           signal,
         });
-        await saveStep("call", progress);
+        if (followed) await saveStep("call", progress);
         const { status, durationS, answeredBy } = call.final!;
         this.#stepDone(
           contact.id,

@@ -48,6 +48,9 @@ export interface CallStepRun {
   save: () => Promise<void>;
   /** Told when a lost dial's call was found and adopted instead of dialling again. */
   onAdopted: (sid: string) => void;
+  /** The dial was recorded by this attempt ({@link CallStep.recordDial}) and not sent yet:
+   * no call can exist, nothing to look for. */
+  dialRecorded?: boolean;
   signal?: AbortSignal;
 }
 
@@ -81,37 +84,62 @@ export class CallStep {
     return window?.nextOpening(clock.now(), contact.timezone);
   }
 
-  /** Places (or adopts) the call and follows it to its end: `progress.call.final` is set. */
-  async run(run: CallStepRun): Promise<CallState> {
+  /**
+   * Records the next dial in `progress.call` (its time, marker and voice) when it will be sent
+   * right away (inside the calling hours; the caller knows the telephony breaker lets calls
+   * through), so the caller can make it durable together with what it saves anyway (the
+   * speech): one ledger commit fewer per contact. Returns whether it did.
+   */
+  recordDial(contact: Contact, progress: ContactProgress, campaign: string): boolean {
+    const call = progress.call!;
+    if (call.dialing || call.final || call.sid) return false;
+    if (this.closedUntil(contact) !== undefined) return false;
+    this.#newDial(call, contact, progress, campaign);
+    return true;
+  }
+
+  /**
+   * Places (or adopts) the call and follows it to its end: `progress.call.final` is set.
+   * Resolves with whether the call had to be followed (its progress was saved on the way, and
+   * its end is worth saving): a call that ended as it was placed (the mock) needs no save of
+   * its own, since a resumed dial finds it.
+   */
+  async run(run: CallStepRun): Promise<{ state: CallState; followed: boolean }> {
     const call = run.progress.call!;
     let state: CallState;
+    let followed = true;
     if (call.sid) {
       state = await this.#read(call.sid, run);
     } else {
       state = await this.#dialOnce(call, run);
       call.sid = state.sid;
-      if (!isFinalCallStatus(state.status)) await run.save();
+      followed = !isFinalCallStatus(state.status);
+      if (followed) await run.save();
     }
     state = await this.#follow(state, run);
     if (isFinalCallStatus(state.status)) {
       call.final = { status: state.status, durationS: state.durationS };
       if (state.answeredBy) call.final.answeredBy = state.answeredBy;
     }
-    return state;
+    return { state, followed };
+  }
+
+  #newDial(call: CallProgress, contact: Contact, progress: ContactProgress, campaign: string) {
+    call.dials++;
+    const at = this.deps.clock.now();
+    call.dialing = { at, marker: markerOf(campaign, contact.id, call.dials, at) };
+    call.voice = this.voiceFor(progress);
   }
 
   /** Dials, unless an earlier dial's call may exist: then it is looked for first. */
   async #dialOnce(call: CallProgress, run: CallStepRun): Promise<CallState> {
-    const { telephony, clock, links } = this.deps;
-    let lost = call.dialing !== undefined;
+    const { telephony, links } = this.deps;
+    let lost = call.dialing !== undefined && !run.dialRecorded;
     if (!call.dialing) {
-      call.dials++;
-      const at = clock.now();
-      call.dialing = { at, marker: markerOf(run.campaign, run.contact.id, call.dials, at) };
-      call.voice = this.voiceFor(run.progress);
+      this.#newDial(call, run.contact, run.progress, run.campaign);
       await run.save(); // durable before anyone is rung
     }
-    const dialing = call.dialing;
+    const dialing = call.dialing!;
     const request: DialRequest = {
       to: run.contact.phone,
       say: run.script,

@@ -386,7 +386,14 @@ export class CampaignRunner {
     const now = clock.now();
     switch (result.status) {
       case "completed":
-        await store.complete(campaign, id, result.recordId, now, progress.attempts);
+        await store.complete(
+          campaign,
+          id,
+          result.recordId,
+          now,
+          progress.attempts,
+          progress.call,
+        );
         break;
       case "failed":
         await store.fail(
@@ -448,7 +455,8 @@ function outputsOf(step: SavedStep, progress: ContactProgress): StepOutputs {
     case "llm":
       return { script: progress.script?.text };
     case "tts":
-      return { audio: progress.audio };
+      // The dial recorded with the speech, when it follows at once.
+      return { audio: progress.audio, call: progress.call?.dialing ? progress.call : undefined };
     case "call":
       return { call: progress.call };
   }

@@ -55,11 +55,19 @@ function contract(kind: string, make: Make, test: Test, makePair?: MakePair): vo
     await store.saveStep("x", "c1", "tts", {
       audio: { format: "mp3", byteLength: 3, sha256: "ab" },
     }, 3);
-    await store.complete("x", "c1", "rec-1", 4);
+    const call = {
+      dials: 1,
+      previousSids: [],
+      dialing: { at: 3, marker: "m1" },
+      sid: "CA1",
+      final: { status: "completed" as const, durationS: 12 },
+    };
+    await store.complete("x", "c1", "rec-1", 4, { llm: 1 }, call);
     const done = await store.get("x", "c1");
     assert.deepEqual(done?.outputs, {
       script: "Hello",
       audio: { format: "mp3", byteLength: 3, sha256: "ab" },
+      call,
       crmRecordId: "rec-1",
     });
     assert.equal(done?.state, "completed");
