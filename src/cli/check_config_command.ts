@@ -23,6 +23,7 @@ export function secretVariables(config: AgentConfig): string[] {
   if (llm.kind === "openai") names.push(llm.openai.apiKeyEnv);
   if (tts.kind === "elevenlabs") names.push(tts.elevenlabs.apiKeyEnv);
   if (telephony.kind === "twilio") names.push(telephony.twilio.authTokenEnv);
+  if (config.ledger.kind === "postgres") names.push(config.ledger.urlEnv);
   if (crm.kind === "hubspot") names.push(crm.hubspot.tokenEnv);
   if (crm.kind === "webhook" && crm.webhook.tokenEnv) names.push(crm.webhook.tokenEnv);
   for (const channel of Object.values(config.alerts.channels)) {
