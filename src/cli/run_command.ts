@@ -36,7 +36,9 @@ Options:
   --contacts FILE     CSV (.csv) or JSON Lines (.jsonl) with id, name, phone (E.164) and
                       any other columns, which are passed to the script prompt
   --campaign NAME     campaign name (default: config campaign.name)
-  --db FILE           the SQLite ledger (default: config ledger.path, data/ledger.db)
+  --db FILE           the SQLite ledger (default: config ledger.path, data/ledger.db); with
+                      ledger.kind postgres, several run processes share the campaign and
+                      the URL comes from the variable ledger.urlEnv names instead
   --config FILE       JSON file merged over config/defaults.ts
   --concurrency N     contacts processed at once (default: config processor.concurrency)
   --port N            status endpoint port (default: config server.port, 8080; 0: any free)
