@@ -64,8 +64,11 @@ export interface Agent extends AsyncDisposable {
   /** Every event of every component, with `t` relative to `startedAt`. */
   events: Emitter<AgentEvent>;
   startedAt: number;
-  /** Starts the background work: health probes, outbox replays. */
+  /** Starts the background work: health probes, outbox replays, reading shared state. */
   start(): void;
+  /** Where processes share the ledger: reads what the others learned about each service now
+   * (a process that starts during an outage another found defers at once). */
+  readSharedState(): Promise<void>;
   /** Stops it, sends pending alert groups and waits for deliveries in flight. */
   stop(): Promise<void>;
 }
@@ -207,6 +210,9 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
           loops: [replayLoop(controller.signal), sharingLoop(controller.signal)],
         };
       }
+    },
+    async readSharedState() {
+      await sharing?.sync();
     },
     async stop() {
       const running = background;

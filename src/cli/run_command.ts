@@ -226,6 +226,7 @@ export async function runCommand(
   if (server) io.err(`status: http://${config.server.host}:${server.port}/ (metrics at /metrics)`);
   io.err(telephony.startLine);
   agent.start();
+  await agent.readSharedState();
   const progress = reportProgress(agent, {
     intervalMs: config.server.progressIntervalMs,
     terminal: io.isTerminal,

@@ -103,3 +103,55 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a service one agent found down is down for the next: it defers without calling it",
+  ignore: missing !== undefined,
+  async fn() {
+    const pg = await startPostgres();
+    if (typeof pg === "string") throw new Error(pg);
+    await using _cluster = pg;
+    await using llm = startFakeOpenAi({ apiKey: "llm-key" });
+    // ElevenLabs answers 503 to everything, its health probe included.
+    await using tts = startFakeElevenLabs({ apiKey: "tts-key", faults: [{ fail: "unavailable" }] });
+    await using crm = startFakeWebhookCrm({ apiKey: "crm-key" });
+    const workspaces = await Promise.all([0, 1].map(() =>
+      runWorkspace({
+        prefix: "agents-outage-",
+        rows: contactRows(20),
+        config: {
+          campaign: { name: "outage" },
+          ledger: { kind: "postgres" },
+          retry: { maxRetries: 0 },
+          processor: { concurrency: 1, recoveryWaitMs: 1_000 },
+          health: { intervalMs: 60_000, timeoutMs: 1_000 },
+          services: fakeServicesConfig({ llm, tts, crm }, { audioDir: "" }),
+        },
+      })
+    ));
+    try {
+      const env = {
+        T_LLM: "llm-key",
+        T_TTS: "tts-key",
+        T_CRM: "crm-key",
+        AGENT_DATABASE_URL: pg.url,
+      };
+      const run = (index: number) =>
+        finished(spawnMain(
+          ["run", "--contacts", "contacts.csv", "--config", "config.json"],
+          workspaces[index].at({ env }),
+        ));
+      const synthesis = () => tts.count("/v1/text-to-speech", "POST");
+      const first = await run(0);
+      assert.equal(first.code, 1, "its contacts wait for ElevenLabs");
+      assert.equal(synthesis(), 3, "three failures opened the first agent's breaker");
+      const second = await run(1);
+      assert.equal(second.code, 1);
+      assert.match(second.stdout, /0 completed, 0 failed, 20 skipped \(deferred\)/);
+      assert.equal(synthesis(), 3, "the second agent did not pay its own three failures");
+      assert.equal(crm.outcomes.size, 0);
+    } finally {
+      for (const ws of workspaces) await ws[Symbol.asyncDispose]();
+    }
+  },
+});
