@@ -13,12 +13,27 @@ import {
 } from "../../src/fake_providers/mod.ts";
 import { fakeServicesConfig } from "../_support/fake_services_config.ts";
 import { postgresUnavailable, startPostgres } from "../_support/postgres.ts";
-import { contactRows, runWorkspace } from "../_support/run_workspace.ts";
+import { contactRows, type RunWorkspace, runWorkspace } from "../_support/run_workspace.ts";
 import { explainSkip } from "../_support/skip.ts";
 import { finished, spawnMain } from "../_support/spawn_main.ts";
 
 const missing = await postgresUnavailable();
 if (missing) explainSkip("several agents", `several-agents test skipped: ${missing}`);
+
+/** The keys the fakes take, and the shared ledger's URL. */
+const agentEnv = (url: string) => ({
+  T_LLM: "llm-key",
+  T_TTS: "tts-key",
+  T_CRM: "crm-key",
+  AGENT_DATABASE_URL: url,
+});
+
+/** `run` on the workspace's files, as a user starts it (no --db: the ledger is PostgreSQL). */
+const runAgent = (ws: RunWorkspace, url: string) =>
+  spawnMain(
+    ["run", "--contacts", "contacts.csv", "--config", "config.json"],
+    ws.at({ env: agentEnv(url) }),
+  );
 
 const contactsCount = 3_000;
 const concurrency = 8;
@@ -50,17 +65,8 @@ Deno.test({
       })
     ));
     try {
-      const env = {
-        T_LLM: "llm-key",
-        T_TTS: "tts-key",
-        T_CRM: "crm-key",
-        AGENT_DATABASE_URL: pg.url,
-      };
       const start = (index: number) => {
-        const child = spawnMain(
-          ["run", "--contacts", "contacts.csv", "--config", "config.json"],
-          workspaces[index].at({ env }),
-        );
+        const child = runAgent(workspaces[index], pg.url);
         return { child, ended: finished(child) };
       };
       const agents = [0, 1, 2].map(start);
@@ -130,17 +136,7 @@ Deno.test({
       })
     ));
     try {
-      const env = {
-        T_LLM: "llm-key",
-        T_TTS: "tts-key",
-        T_CRM: "crm-key",
-        AGENT_DATABASE_URL: pg.url,
-      };
-      const run = (index: number) =>
-        finished(spawnMain(
-          ["run", "--contacts", "contacts.csv", "--config", "config.json"],
-          workspaces[index].at({ env }),
-        ));
+      const run = (index: number) => finished(runAgent(workspaces[index], pg.url));
       const synthesis = () => tts.count("/v1/text-to-speech", "POST");
       const first = await run(0);
       assert.equal(first.code, 1, "its contacts wait for ElevenLabs");
