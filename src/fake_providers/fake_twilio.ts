@@ -72,7 +72,7 @@ function twilioError(status: number, code: number, message: string): FakeErrorRe
 }
 
 /** Twilio's error responses per fault kind (`../shared/providers.md`). */
-export function twilioErrorFor(kind: FaultKind, rule: HttpFaultRule): FakeErrorResponse {
+function twilioErrorFor(kind: FaultKind, rule: HttpFaultRule): FakeErrorResponse {
   switch (kind) {
     case "rate-limit":
       return {

@@ -17,11 +17,4 @@ export { type FakeElevenLabsOptions, startFakeElevenLabs } from "./fake_elevenla
 export { type FakeWebhookServer, startFakeWebhookCrm } from "./fake_crm.ts";
 export { type FakeHubSpotServer, startFakeHubSpot } from "./fake_hubspot.ts";
 export { type FakeSheetsServer, startFakeSheets } from "./fake_sheets.ts";
-export {
-  type FakeCall,
-  type FakeCallOutcome,
-  type FakeTwilioOptions,
-  type FakeTwilioServer,
-  startFakeTwilio,
-  twilioErrorFor,
-} from "./fake_twilio.ts";
+export { type FakeTwilioOptions, type FakeTwilioServer, startFakeTwilio } from "./fake_twilio.ts";

@@ -23,8 +23,6 @@ import {
   type Step,
 } from "./contact_result.ts";
 
-export type { CallingDeps, CallingOptions } from "./call_step.ts";
-
 const logger = getLogger(["ai-call-agent", "processor"]);
 
 /** Announced when a step finishes (`reused`: its output came from the ledger), or when a

@@ -4,8 +4,6 @@
  * @module
  */
 export {
-  type CallingDeps,
-  type CallingOptions,
   CallProcessor,
   type ProcessorDeps,
   type ProcessorOptions,
@@ -26,8 +24,6 @@ export {
   type DeferReason,
   type FailureReason,
   type RunSummary,
-  scheduledDeferrals,
-  serviceOf,
   type Step,
   type StepAttempts,
 } from "./contact_result.ts";

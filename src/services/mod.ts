@@ -31,10 +31,9 @@ export {
   type MockOptions,
   type MockServicesOptions,
   MockTelephony,
-  type MockTelephonyOptions,
   MockTts,
 } from "./mock_services.ts";
-export { TwilioTelephony, type TwilioTelephonyOptions } from "./twilio_telephony.ts";
+export { TwilioTelephony } from "./twilio_telephony.ts";
 export { isSignedByTwilio, twilioSignature } from "./twilio_signature.ts";
 export { createServices, type ServiceDeps } from "./create_services.ts";
 export { OpenAiLlm, type OpenAiLlmOptions } from "./openai_llm.ts";

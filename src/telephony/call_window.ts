@@ -19,7 +19,7 @@ export function isTimeZone(zone: string): boolean {
 }
 
 /** Minutes after midnight of `HH:MM`, or undefined when it is not one. */
-export function minutesOf(time: string): number | undefined {
+function minutesOf(time: string): number | undefined {
   const match = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(time);
   return match ? Number(match[1]) * 60 + Number(match[2]) : undefined;
 }

@@ -3,6 +3,6 @@
  * the provider (status callbacks, signed audio URLs), and the status changes it pushes back.
  * @module
  */
-export { CallWindow, type CallWindowOptions, isTimeZone, minutesOf } from "./call_window.ts";
-export { audioPath, CallLinks, type CallLinksOptions, statusCallbackPath } from "./call_links.ts";
+export { CallWindow, isTimeZone } from "./call_window.ts";
+export { audioPath, CallLinks, statusCallbackPath } from "./call_links.ts";
 export { CallUpdates } from "./call_updates.ts";
