@@ -20,7 +20,7 @@ export interface AlertingDeps {
   env: (name: string) => string | undefined;
   outbox: Outbox;
   /** Where processes share the ledger: which of them sends each alert. */
-  shared?: Pick<SharedState, "claimAlerts">;
+  shared?: Pick<SharedState, "claimAlerts" | "firingAlerts">;
   /** Collects every secret read; share one set so every channel redacts every secret. */
   knownSecrets?: Set<string>;
   /** Channels made in code (tests, the simulation), routed like configured ones. */

@@ -47,7 +47,7 @@ export class RoutingAlertManager implements AlertManager, Disposable {
    * still gets its "resolved". */
   readonly #kept?: Outbox;
   /** Where processes share the ledger: one of them sends each alert. */
-  readonly #shared?: Pick<SharedState, "claimAlerts">;
+  readonly #shared?: Pick<SharedState, "claimAlerts" | "firingAlerts">;
   #saving: Promise<void> = Promise.resolve();
 
   /** The outbox queue that holds the alerts firing now. */
@@ -56,7 +56,11 @@ export class RoutingAlertManager implements AlertManager, Disposable {
   constructor(
     options: RoutingOptions,
     deliveries: readonly ChannelDelivery[],
-    deps: { clock: Clock; firing?: Outbox; shared?: Pick<SharedState, "claimAlerts"> },
+    deps: {
+      clock: Clock;
+      firing?: Outbox;
+      shared?: Pick<SharedState, "claimAlerts" | "firingAlerts">;
+    },
   ) {
     this.#kept = deps.firing;
     this.#shared = deps.shared;
@@ -85,9 +89,14 @@ export class RoutingAlertManager implements AlertManager, Disposable {
    * sent) once their condition clears, and not sent again while they fire.
    */
   async restore(): Promise<void> {
-    if (!this.#kept) return;
-    for (const item of await this.#kept.peek(RoutingAlertManager.firingQueue, 10_000)) {
-      const alert = JSON.parse(item.payload) as Alert;
+    // Where processes share the ledger, what fires is what any of them sent (and keeps there).
+    const kept = this.#shared
+      ? await this.#shared.firingAlerts()
+      : this.#kept
+      ? (await this.#kept.peek(RoutingAlertManager.firingQueue, 10_000)).map((item) => item.payload)
+      : [];
+    for (const payload of kept) {
+      const alert = JSON.parse(payload) as Alert;
       if (!this.#firing.has(alert.key)) {
         this.#firing.set(alert.key, { alert, lastSentAt: alert.at });
       }
@@ -153,7 +162,8 @@ export class RoutingAlertManager implements AlertManager, Disposable {
   /** Writes the firing set to the ledger, one write after another. */
   #keep(): void {
     const kept = this.#kept;
-    if (!kept) return;
+    // A shared ledger keeps firing alerts with their claims, one row each, for every process.
+    if (!kept || this.#shared) return;
     const queue = RoutingAlertManager.firingQueue;
     this.#saving = this.#saving.then(async () => {
       const old = await kept.peek(queue, 10_000);
@@ -216,7 +226,13 @@ export class RoutingAlertManager implements AlertManager, Disposable {
     if (!this.#shared) return groups;
     const offered = new Map<string, AlertClaim>();
     for (const [, alerts] of groups) {
-      for (const { key, status } of alerts) offered.set(`${key}\n${status}`, { key, status });
+      for (const alert of alerts) {
+        offered.set(`${alert.key}\n${alert.status}`, {
+          key: alert.key,
+          status: alert.status,
+          alert: alert.status === "firing" ? JSON.stringify(alert) : undefined,
+        });
+      }
     }
     let won: Set<string>;
     try {

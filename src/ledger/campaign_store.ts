@@ -176,6 +176,8 @@ export interface ServiceState {
 export interface AlertClaim {
   key: string;
   status: "firing" | "resolved";
+  /** A firing alert as JSON, kept while it fires so a restarted process can resolve it. */
+  alert?: string;
 }
 
 /**
@@ -197,6 +199,8 @@ export interface SharedState {
     now: number,
     repeatMs: number,
   ): Promise<AlertClaim[]>;
+  /** The alerts marked firing (their JSON), for a process that restarts. */
+  firingAlerts(): Promise<string[]>;
 }
 
 /**

@@ -88,6 +88,8 @@ CREATE TABLE alert_states (
   sent_at BIGINT NOT NULL,
   by TEXT NOT NULL
 );`,
+  // 2: a firing alert's content, so a restarted process can resolve what another raised.
+  `ALTER TABLE alert_states ADD COLUMN alert TEXT;`,
 ];
 
 /** Serialises schema changes across processes starting at once. */
@@ -559,19 +561,26 @@ class PostgresSharedState implements SharedState {
     for (const alert of alerts) {
       const rows = alert.status === "firing"
         ? await this.sql`
-          INSERT INTO alert_states (key, status, sent_at, by)
-          VALUES (${alert.key}, 'firing', ${now}, ${this.owner})
+          INSERT INTO alert_states (key, status, sent_at, by, alert)
+          VALUES (${alert.key}, 'firing', ${now}, ${this.owner}, ${alert.alert ?? null})
           ON CONFLICT (key) DO UPDATE SET status = 'firing', sent_at = EXCLUDED.sent_at,
-            by = EXCLUDED.by
+            by = EXCLUDED.by, alert = EXCLUDED.alert
           WHERE alert_states.status <> 'firing' OR alert_states.sent_at <= ${now - repeatMs}
           RETURNING key`
         : await this.sql`
-          UPDATE alert_states SET status = 'resolved', sent_at = ${now}, by = ${this.owner}
+          UPDATE alert_states SET status = 'resolved', sent_at = ${now}, by = ${this.owner},
+            alert = NULL
           WHERE key = ${alert.key} AND status = 'firing'
           RETURNING key`;
       if (rows.length > 0) claimed.push(alert);
     }
     return claimed;
+  }
+
+  async firingAlerts(): Promise<string[]> {
+    const rows = await this.sql<{ alert: string }[]>`
+      SELECT alert FROM alert_states WHERE status = 'firing' AND alert IS NOT NULL ORDER BY key`;
+    return rows.map((row) => row.alert);
   }
 }
 

@@ -6,7 +6,7 @@ import type { AlertClaim, ServiceState, SharedState } from "../../src/ledger/mod
  */
 export class MemorySharedState implements SharedState {
   readonly states = new Map<string, ServiceState>();
-  readonly #alerts = new Map<string, { status: string; sentAt: number }>();
+  readonly #alerts = new Map<string, { status: string; sentAt: number; alert?: string }>();
 
   serviceStates(): Promise<ServiceState[]> {
     return Promise.resolve([...this.states.values()].map((state) => ({ ...state })));
@@ -18,16 +18,24 @@ export class MemorySharedState implements SharedState {
   }
 
   claimAlerts(alerts: readonly AlertClaim[], now: number, repeatMs: number): Promise<AlertClaim[]> {
-    const claimed = alerts.filter(({ key, status }) => {
+    const claimed = alerts.filter(({ key, status, alert }) => {
       const current = this.#alerts.get(key);
       if (status === "resolved") {
         if (current?.status !== "firing") return false;
       } else if (current?.status === "firing" && current.sentAt > now - repeatMs) {
         return false;
       }
-      this.#alerts.set(key, { status, sentAt: now });
+      this.#alerts.set(key, { status, sentAt: now, alert });
       return true;
     });
     return Promise.resolve(claimed);
+  }
+
+  firingAlerts(): Promise<string[]> {
+    return Promise.resolve(
+      [...this.#alerts.values()].filter((a) => a.status === "firing" && a.alert).map((a) =>
+        a.alert!
+      ),
+    );
   }
 }

@@ -86,27 +86,30 @@ Deno.test("an operator's forced opening is not undone by another agent's success
   assert.equal(b.tts.state, "OPEN");
 });
 
+/** One agent's alert manager, with one in-memory channel, on a ledger shared with others. */
+function alertingAgent(clock: VirtualClock, shared: MemorySharedState) {
+  const channel = new MemoryAlertChannel();
+  const delivery = new ChannelDelivery(channel, {
+    retry: retryOptions({ maxRetries: 0 }),
+    breaker: breakerOptions(),
+    perMinute: 60,
+  }, { clock, random: seededRandom(1), outbox: new InMemoryOutbox() });
+  const manager = new RoutingAlertManager(
+    {
+      groupWaitMs: 0,
+      repeatIntervalMs: 3_600_000,
+      routes: { critical: ["memory"], error: ["memory"], warning: ["memory"], info: [] },
+    },
+    [delivery],
+    { clock, shared },
+  );
+  return { channel, manager };
+}
+
 Deno.test("two agents raising the same outage send one message, and one resolve", async () => {
   const clock = new VirtualClock();
   const shared = new MemorySharedState();
-  const make = () => {
-    const channel = new MemoryAlertChannel();
-    const delivery = new ChannelDelivery(channel, {
-      retry: retryOptions({ maxRetries: 0 }),
-      breaker: breakerOptions(),
-      perMinute: 60,
-    }, { clock, random: seededRandom(1), outbox: new InMemoryOutbox() });
-    const manager = new RoutingAlertManager(
-      {
-        groupWaitMs: 0,
-        repeatIntervalMs: 3_600_000,
-        routes: { critical: ["memory"], error: ["memory"], warning: ["memory"], info: [] },
-      },
-      [delivery],
-      { clock, shared },
-    );
-    return { channel, manager };
-  };
+  const make = () => alertingAgent(clock, shared);
   const a = make();
   const b = make();
   const outage = {
@@ -128,4 +131,26 @@ Deno.test("two agents raising the same outage send one message, and one resolve"
   assert.equal(resolves.length, 1, "one resolve");
   a.manager[Symbol.dispose]();
   b.manager[Symbol.dispose]();
+});
+
+Deno.test("an agent that restarts during an outage another agent announced still resolves it", async () => {
+  const clock = new VirtualClock();
+  const shared = new MemorySharedState();
+  const make = () => alertingAgent(clock, shared);
+  const announcer = make();
+  announcer.manager.raise({
+    key: "breaker-open:tts",
+    severity: "critical",
+    summary: "tts circuit breaker opened",
+    labels: { service: "tts" },
+  });
+  await announcer.manager.flush();
+  announcer.manager[Symbol.dispose]();
+  const restarted = make();
+  await restarted.manager.restore();
+  assert.deepEqual(restarted.manager.firing().map((alert) => alert.key), ["breaker-open:tts"]);
+  restarted.manager.resolve("breaker-open:tts", "tts answers again");
+  await restarted.manager.flush();
+  assert.deepEqual(restarted.channel.sent.map((alert) => alert.status), ["resolved"]);
+  restarted.manager[Symbol.dispose]();
 });

@@ -285,13 +285,15 @@ function contract(kind: string, make: Make, test: Test, makePair?: MakePair): vo
     assert.equal(await a.outbox.hold("alerts:ops", 500, 1_000), false);
     assert.equal(await a.outbox.hold("alerts:ops", 1_100, 1_000), true, "an expired hold");
     // Alerts: one process sends a firing alert per repeat interval, and its resolve once.
-    const firing = { key: "breaker-open:tts", status: "firing" as const };
+    const firing = { key: "breaker-open:tts", status: "firing" as const, alert: '{"key":"x"}' };
     const resolved = { key: "breaker-open:tts", status: "resolved" as const };
     assert.deepEqual(await a.shared.claimAlerts([firing], 0, 10_000), [firing]);
+    assert.deepEqual(await b.shared.firingAlerts(), ['{"key":"x"}'], "kept for a restart");
     assert.deepEqual(await b.shared.claimAlerts([firing], 5, 10_000), []);
     assert.deepEqual(await b.shared.claimAlerts([firing], 10_000, 10_000), [firing], "repeat");
     assert.deepEqual(await a.shared.claimAlerts([resolved], 10_001, 10_000), [resolved]);
     assert.deepEqual(await b.shared.claimAlerts([resolved], 10_002, 10_000), []);
+    assert.deepEqual(await a.shared.firingAlerts(), []);
     assert.deepEqual(await b.shared.claimAlerts([firing], 10_003, 10_000), [firing], "again");
     // Service states: the last one published for a service is what everyone reads.
     await a.shared.publishServiceState({
