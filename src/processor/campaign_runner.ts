@@ -380,8 +380,13 @@ export class CampaignRunner {
           ),
       );
     } catch (error) {
-      if (abort.aborted) return; // stays in_progress: resumed on the next start
-      throw error;
+      if (!abort.aborted) throw error;
+      // Shutdown: the contact goes back to pending with the steps it finished, so another
+      // agent on a shared ledger takes it now rather than when this lease expires (a dial
+      // that was cut off is looked for before anyone dials again). If even that write fails,
+      // the lease runs out and resume or another agent takes it.
+      await store.unclaim(campaign, [id], clock.now()).catch(() => {});
+      return;
     }
     const now = clock.now();
     switch (result.status) {
