@@ -1,12 +1,9 @@
 import { getLogger } from "@logtape/logtape";
 import type { BreakerRegistry } from "../breaker/mod.ts";
-import type { Clock } from "../clock/mod.ts";
+import { type Clock, longestTimerMs } from "../clock/mod.ts";
 import type { ServiceState, SharedState } from "../ledger/mod.ts";
 
 const logger = getLogger(["ai-call-agent", "shared"]);
-
-/** The longest a timer holds (about 24.8 days): a breaker held open by an operator. */
-const forever = 2_147_483_647;
 
 /**
  * What one process learns about a service, every process sharing the ledger learns. When this
@@ -46,7 +43,7 @@ export class ServiceStateSharing implements Disposable {
       const breaker = this.#breakers.get(change.service);
       const state: ServiceState = {
         service: change.service,
-        openUntil: change.to === "OPEN" ? now + Math.min(breaker.remainingMs(), forever) : 0,
+        openUntil: change.to === "OPEN" ? now + Math.min(breaker.remainingMs(), longestTimerMs) : 0,
         reason: change.reason,
         by: this.#owner,
         at: now,

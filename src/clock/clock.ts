@@ -1,3 +1,6 @@
+/** The longest delay a timer (`setTimeout`) holds, about 24.8 days; a longer one fires at once. */
+export const longestTimerMs = 2_147_483_647;
+
 /** Time, injected: everything that waits takes a {@link Clock}. */
 export interface Clock {
   /** Milliseconds since an arbitrary epoch (the Unix epoch for the system clock). */

@@ -3,7 +3,7 @@
  * clock for deterministic runs, deadlines, and a seeded random source.
  * @module
  */
-export { type Clock, throwIfAborted } from "./clock.ts";
+export { type Clock, longestTimerMs, throwIfAborted } from "./clock.ts";
 export { systemClock } from "./system_clock.ts";
 export { VirtualClock, type VirtualClockOptions } from "./virtual_clock.ts";
 export { type Random, seededRandom } from "./random.ts";

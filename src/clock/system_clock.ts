@@ -1,7 +1,4 @@
-import type { Clock } from "./clock.ts";
-
-/** The longest delay `setTimeout` holds; a longer one would fire at once. */
-const longestTimerMs = 2_147_483_647;
+import { type Clock, longestTimerMs } from "./clock.ts";
 
 /**
  * The real clock: `Date.now()` and `setTimeout`, cleared when the signal aborts. A wait longer

@@ -1,12 +1,11 @@
 import { z } from "zod";
+import { longestTimerMs } from "../clock/mod.ts";
 
-/** The longest wait a timer can hold (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
-export const maxDurationMs = 2_147_483_647;
 /** A time in milliseconds, from 0 up to what a timer can hold. */
 const duration = () =>
   z.number("must be a number").min(0, "must be >= 0").max(
-    maxDurationMs,
-    `must be <= ${maxDurationMs} (about 24.8 days, the longest a timer can wait)`,
+    longestTimerMs,
+    `must be <= ${longestTimerMs} (about 24.8 days, the longest a timer can wait)`,
   );
 /** A time in milliseconds, above 0. */
 const positiveDuration = () => duration().gt(0, "must be > 0");

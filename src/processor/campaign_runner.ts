@@ -1,5 +1,5 @@
 import type { BreakerRegistry, CircuitBreaker } from "../breaker/mod.ts";
-import type { Clock } from "../clock/mod.ts";
+import { type Clock, longestTimerMs } from "../clock/mod.ts";
 import { Emitter } from "../events/mod.ts";
 import { ClaimQueue } from "./_claim_queue.ts";
 import {
@@ -167,7 +167,7 @@ export class CampaignRunner {
         waitingSince ??= clock.now();
         const waitLeft = onServices
           ? waitingSince + this.#options.recoveryWaitMs - clock.now()
-          : maxDurationMs;
+          : longestTimerMs;
         if (waitLeft <= 0) {
           this.#events.emit({ type: "recovery-wait-over", services, recovered: false });
           ended = "waiting-for-recovery";
@@ -429,9 +429,6 @@ export class CampaignRunner {
     });
   }
 }
-
-/** The longest sleep a timer can hold (about 24.8 days). */
-const maxDurationMs = 2_147_483_647;
 
 /** How long a worker may keep the event loop before it lets timers and I/O run. */
 const yieldEveryMs = 2;
