@@ -147,12 +147,15 @@ export class CampaignRunner {
         }
         // Contacts other processes hold: the campaign is not done until their leases end
         // (their holders finish them, or die and the leases expire to be taken over here).
-        const held = (await store.counts(campaign)).in_progress;
-        if (held > 0) {
-          if (!waitingForAgents) this.#events.emit({ type: "waiting-for-agents", contacts: held });
+        const leaseExpiry = await store.nextLeaseExpiry(campaign);
+        if (leaseExpiry !== undefined) {
+          if (!waitingForAgents) {
+            const held = (await store.counts(campaign)).in_progress;
+            this.#events.emit({ type: "waiting-for-agents", contacts: held });
+          }
           waitingForAgents = true;
           try {
-            await this.#waitForLeases(signals.drain);
+            await this.#waitForLeases(leaseExpiry, signals.drain);
           } catch {
             ended = "shutdown";
             break;
@@ -216,14 +219,12 @@ export class CampaignRunner {
     }
   }
 
-  /** Waits until the earliest lease held elsewhere may have expired, at most a second (or a
-   * third of a lease) so a campaign other processes finish is seen done soon. */
-  async #waitForLeases(signal?: AbortSignal): Promise<void> {
+  /** Waits until the earliest lease held elsewhere (`expiry`) may have expired, at most a
+   * second (or a third of a lease) so a campaign other processes finish is seen done soon. */
+  async #waitForLeases(expiry: number, signal?: AbortSignal): Promise<void> {
     const { store, clock } = this.#deps;
-    const expiry = await store.nextLeaseExpiry(this.#options.campaign);
     const poll = Math.min(1_000, Math.max(1, Math.floor(store.lease.ms / 3)));
-    const wait = expiry === undefined ? 0 : Math.max(0, expiry + 1 - clock.now());
-    await clock.sleep(Math.min(wait, poll), signal);
+    await clock.sleep(Math.min(Math.max(0, expiry + 1 - clock.now()), poll), signal);
   }
 
   /** At the deadline, every contact not yet finished fails with that reason. */
