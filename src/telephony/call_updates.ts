@@ -1,4 +1,5 @@
 import type { Clock } from "../clock/mod.ts";
+import { RecentMap } from "../collections/mod.ts";
 import type { CallState } from "../services/mod.ts";
 
 /**
@@ -8,29 +9,23 @@ import type { CallState } from "../services/mod.ts";
  * can adopt the call a callback already named.
  */
 export class CallUpdates {
-  readonly #latest = new Map<string, CallState>();
+  /** The most recent callbacks (at least `keep`, at most twice that): of calls nobody follows
+   * too, so the oldest are forgotten. */
+  readonly #latest: RecentMap<string, CallState>;
   readonly #waiters = new Map<string, Set<() => void>>();
-  readonly #byMarker = new Map<string, string>();
+  readonly #byMarker: RecentMap<string, string>;
   readonly #clock: Clock;
-  /** Entries kept at most (the oldest go first): callbacks of calls nobody follows. */
-  readonly #limit: number;
 
-  constructor(clock: Clock, limit = 10_000) {
+  constructor(clock: Clock, keep = 10_000) {
     this.#clock = clock;
-    this.#limit = limit;
+    this.#latest = new RecentMap(keep);
+    this.#byMarker = new RecentMap(keep);
   }
 
   /** Records what a callback said about a call. */
   publish(state: CallState, marker?: string): void {
-    this.#latest.delete(state.sid);
     this.#latest.set(state.sid, state);
-    if (marker) {
-      this.#byMarker.delete(marker);
-      this.#byMarker.set(marker, state.sid);
-    }
-    for (const map of [this.#latest, this.#byMarker] as Map<string, unknown>[]) {
-      while (map.size > this.#limit) map.delete(map.keys().next().value!);
-    }
+    if (marker) this.#byMarker.set(marker, state.sid);
     const waiters = this.#waiters.get(state.sid);
     this.#waiters.delete(state.sid);
     for (const wake of waiters ?? []) wake();
