@@ -22,7 +22,14 @@ import {
   type StateCounts,
   type StepOutputs,
 } from "./campaign_store.ts";
-import { type ContactRow, recordOf } from "./_contact_row.ts";
+import {
+  type ContactRow,
+  invalidRowOf,
+  type InvalidRowRow,
+  outboxItemOf,
+  type OutboxRow,
+  recordOf,
+} from "./_sql_rows.ts";
 import { LedgerError } from "./sqlite_store.ts";
 
 /**
@@ -433,17 +440,10 @@ export class PostgresCampaignStore implements CampaignStore {
   }
 
   async invalidRows(campaign: string, limit = 1000): Promise<InvalidRow[]> {
-    const rows = await this.#sql<
-      { source: string; line: number; contact_id: string | null; reason: string }[]
-    >`
+    const rows = await this.#sql<InvalidRowRow[]>`
       SELECT source, line, contact_id, reason FROM invalid_rows WHERE campaign = ${campaign}
       ORDER BY source, line LIMIT ${limit}`;
-    return rows.map((row) => ({
-      source: row.source,
-      line: Number(row.line),
-      id: row.contact_id ?? undefined,
-      reason: row.reason,
-    }));
+    return rows.map(invalidRowOf);
   }
 
   async get(campaign: string, contactId: string): Promise<ContactRecord | undefined> {
@@ -486,13 +486,9 @@ class PostgresOutbox implements Outbox {
   }
 
   async peek(queue: string, limit: number): Promise<OutboxItem[]> {
-    const rows = await this.sql<{ id: string; payload: string; attempts: number }[]>`
+    const rows = await this.sql<OutboxRow[]>`
       SELECT id, payload, attempts FROM outbox WHERE queue = ${queue} ORDER BY id LIMIT ${limit}`;
-    return rows.map((row) => ({
-      id: Number(row.id),
-      payload: row.payload,
-      attempts: Number(row.attempts),
-    }));
+    return rows.map(outboxItemOf);
   }
 
   async ack(queue: string, ids: readonly number[]): Promise<void> {

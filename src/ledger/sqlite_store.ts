@@ -15,11 +15,17 @@ import {
   type LoadResult,
   type LoadSource,
   type Outbox,
-  type OutboxItem,
   type StateCounts,
   type StepOutputs,
 } from "./campaign_store.ts";
-import { type ContactRow, recordOf } from "./_contact_row.ts";
+import {
+  type ContactRow,
+  invalidRowOf,
+  type InvalidRowRow,
+  outboxItemOf,
+  type OutboxRow,
+  recordOf,
+} from "./_sql_rows.ts";
 
 /**
  * The ledger's schema, as ordered migrations: `migrations[n]` takes a ledger from version n to
@@ -263,14 +269,8 @@ export class SqliteCampaignStore implements CampaignStore {
         return Promise.resolve();
       },
       peek(queue, limit) {
-        const rows = statements.outboxPeek.all(queue, limit) as unknown as OutboxItem[];
-        return Promise.resolve(
-          rows.map((row) => ({
-            id: Number(row.id),
-            payload: row.payload,
-            attempts: Number(row.attempts),
-          })),
-        );
+        const rows = statements.outboxPeek.all(queue, limit) as unknown as OutboxRow[];
+        return Promise.resolve(rows.map(outboxItemOf));
       },
       ack(queue, ids) {
         transaction(() => ids.forEach((id) => statements.outboxAck.run(queue, id)));
@@ -518,18 +518,8 @@ export class SqliteCampaignStore implements CampaignStore {
   }
 
   invalidRows(campaign: string, limit = 1000): Promise<InvalidRow[]> {
-    const rows = this.#statements.invalidRows.all(campaign, limit) as {
-      source: string;
-      line: number;
-      contact_id: string | null;
-      reason: string;
-    }[];
-    return Promise.resolve(rows.map((row) => ({
-      source: row.source,
-      line: Number(row.line),
-      id: row.contact_id ?? undefined,
-      reason: row.reason,
-    })));
+    const rows = this.#statements.invalidRows.all(campaign, limit) as unknown as InvalidRowRow[];
+    return Promise.resolve(rows.map(invalidRowOf));
   }
 
   get(campaign: string, contactId: string): Promise<ContactRecord | undefined> {

@@ -1,4 +1,10 @@
-import type { ContactRecord, ContactState, StepOutputs } from "./campaign_store.ts";
+import type {
+  ContactRecord,
+  ContactState,
+  InvalidRow,
+  OutboxItem,
+  StepOutputs,
+} from "./campaign_store.ts";
 
 /** A contact's row as the SQL stores hold it (numbers as the driver returns them: SQLite's as
  * numbers, PostgreSQL's BIGINTs as text). */
@@ -20,6 +26,36 @@ export interface ContactRow {
   crm_key: string;
   lease_owner: string | null;
   lease_until: number | string | null;
+}
+
+/** An invalid row as the SQL stores hold it. */
+export interface InvalidRowRow {
+  source: string;
+  line: number | string;
+  contact_id: string | null;
+  reason: string;
+}
+
+/** The invalid row a stored row holds. */
+export function invalidRowOf(row: InvalidRowRow): InvalidRow {
+  return {
+    source: row.source,
+    line: Number(row.line),
+    id: row.contact_id ?? undefined,
+    reason: row.reason,
+  };
+}
+
+/** An outbox item as the SQL stores hold it (PostgreSQL's BIGSERIAL id as text). */
+export interface OutboxRow {
+  id: number | string;
+  payload: string;
+  attempts: number | string;
+}
+
+/** The outbox item a stored row holds. */
+export function outboxItemOf(row: OutboxRow): OutboxItem {
+  return { id: Number(row.id), payload: row.payload, attempts: Number(row.attempts) };
 }
 
 /** The record a stored row holds. */
