@@ -5,6 +5,7 @@
  * why, where it cannot start.
  */
 import postgres from "postgres";
+import { freePort } from "./free_port.ts";
 
 const bin = "/usr/lib/postgresql/15/bin";
 
@@ -24,13 +25,6 @@ async function run(command: string, args: string[]): Promise<{ ok: boolean; text
     ok: output.success,
     text: decoder.decode(output.stdout) + decoder.decode(output.stderr),
   };
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
 }
 
 /** Whether this process runs as root (asked of `id`: the test task has no --allow-sys). */

@@ -13,13 +13,7 @@ import {
 import { twilioAccount, twilioTelephonyConfig } from "../_support/fake_services_config.ts";
 import { contactRows, runWorkspace } from "../_support/run_workspace.ts";
 import { finished, spawnMain } from "../_support/spawn_main.ts";
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
-}
+import { freePort } from "../_support/free_port.ts";
 
 Deno.test("run with publicBaseUrl: the call plays the audio from a signed link and ends by signed callback", async () => {
   await using twilio = startFakeTwilio({ ...twilioAccount, ringMs: 200, talkMs: 300 });
