@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { seededRandom, VirtualClock } from "../../src/clock/mod.ts";
 import { DurableDelivery } from "../../src/delivery/mod.ts";
 import { ServiceUnavailableError } from "../../src/errors.ts";
-import { InMemoryOutbox } from "../../src/ledger/mod.ts";
+import { InMemoryOutbox, type Outbox } from "../../src/ledger/mod.ts";
 import { breakerOptions, retryOptions } from "../_support/fixtures.ts";
 
 function setup(perMinute = 60) {
@@ -96,4 +96,58 @@ Deno.test("the rate limit spaces sends over a rolling minute of the injected clo
   });
   const start = sentAt[0];
   assert.deepEqual(sentAt.map((at) => at - start), [0, 0, 60_000]);
+});
+
+Deno.test("on an outbox several processes share, one sends a queue at a time: the others wait, and nothing goes twice", async () => {
+  const clock = new VirtualClock();
+  // One queue's holder at a time, as the PostgreSQL outbox keeps it.
+  const shared = new InMemoryOutbox();
+  let holder: string | undefined;
+  const outboxOf = (owner: string): Outbox => ({
+    enqueue: (queue, payloads, now) => shared.enqueue(queue, payloads, now),
+    peek: (queue, limit) => shared.peek(queue, limit),
+    ack: (queue, ids) => shared.ack(queue, ids),
+    markAttempt: (queue, ids) => shared.markAttempt(queue, ids),
+    size: (queue) => shared.size(queue),
+    hold() {
+      if (holder !== undefined && holder !== owner) return Promise.resolve(false);
+      holder = owner;
+      return Promise.resolve(true);
+    },
+    release() {
+      if (holder === owner) holder = undefined;
+      return Promise.resolve();
+    },
+  });
+  const deliveryOf = (owner: string) =>
+    new DurableDelivery("alerts:ops", {
+      retry: retryOptions({ maxRetries: 0 }),
+      breaker: breakerOptions({ failureThreshold: 100 }),
+      perMinute: 60,
+      timeoutMs: 60_000,
+    }, { clock, random: seededRandom(1), outbox: outboxOf(owner) });
+  using a = deliveryOf("a");
+  using b = deliveryOf("b");
+  await a.enqueue(["1", "2"]);
+  const sent: string[] = [];
+  let finishA!: () => void;
+  const send = (items: { payload: string }[]) => {
+    sent.push(...items.map((item) => item.payload));
+    return Promise.resolve(items.length);
+  };
+  await clock.run(async () => {
+    const first = a.sendOldest(1, (items) => {
+      sent.push(...items.map((item) => item.payload));
+      return new Promise<number>((resolve) => (finishA = () => resolve(1)));
+    });
+    await clock.sleep(0);
+    const second = b.sendOldest(1, send); // waits: a holds the queue
+    await clock.sleep(1_000);
+    assert.deepEqual(sent, ["1"], "b did not send while a held the queue");
+    finishA();
+    await first;
+    await second;
+  });
+  assert.deepEqual(sent, ["1", "2"], "in order, each once");
+  assert.equal(await a.pending(), 0);
 });
