@@ -4,7 +4,7 @@
  * command's code. The only file that touches `Deno.exit`, `Deno.env` or LogTape's `configure`.
  * @module
  */
-import { configure, dispose, disposeSync } from "@logtape/logtape";
+import { configure, dispose } from "@logtape/logtape";
 import { dirname } from "node:path";
 import { runCli, signalExitCode } from "./src/cli/mod.ts";
 import { createFreshConnectionFetch } from "./src/http/mod.ts";
@@ -56,8 +56,10 @@ try {
           // A second signal exits at once: every ledger write is one transaction, so this
           // cannot leave it half-written.
           if (++signals > 1) {
-            disposeSync(); // flush the logs even on the way out
-            Deno.exit(signalExitCode[signal]);
+            // Flush the logs even on the way out: the file sink writes its buffer at once and
+            // syncs it off the main thread, so this is a moment, not a wait on the campaign.
+            void dispose().finally(() => Deno.exit(signalExitCode[signal]));
+            return;
           }
           listener(signal);
         };

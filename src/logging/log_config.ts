@@ -50,10 +50,12 @@ export function buildLogConfig(options: LogOptions): Config<string, string> {
         maxSize: options.maxBytes ?? 10 * 1024 * 1024,
         maxFiles: options.maxFiles ?? 5,
         // Each flush is a write and an fsync: a larger buffer, flushed at least every second,
-        // keeps a busy campaign from spending its time in fsync. Every exit path disposes
-        // the sinks, which flushes what is left.
+        // keeps a busy campaign from spending its time in fsync, and the fsync runs off the
+        // main thread (nonBlocking) so contacts do not wait for the disk. Every exit path
+        // disposes the sinks, which flushes what is left and waits for it.
         bufferSize: 64 * 1024,
         flushInterval: 1000,
+        nonBlocking: true,
       }),
       secretFieldPatterns,
     );
