@@ -1,4 +1,5 @@
 import { dirname } from "node:path";
+import type { Clock } from "../clock/mod.ts";
 import type { AgentConfig } from "../config/mod.ts";
 import { type ContactRow, ContactsFileError, formatOf, readContacts } from "../contacts/mod.ts";
 import {
@@ -84,6 +85,7 @@ export async function openLedger(
   config: AgentConfig,
   io: Pick<CliIo, "mkdir" | "env">,
   lease: LeaseOptions,
+  clock: Clock,
   knownSecrets?: Set<string>,
 ): Promise<CampaignStore> {
   if (config.ledger.kind === "postgres") return await openPostgres(config, io, lease, knownSecrets);
@@ -91,7 +93,8 @@ export async function openLedger(
   try {
     // `:memory:` is a ledger that lives and dies with the run: no folder to make.
     if (path !== ":memory:") await io.mkdir(dirname(path));
-    return new SqliteCampaignStore(path, lease);
+    // `run` holds the ledger's lock file, so the store may hold the file alone.
+    return new SqliteCampaignStore(path, lease, { access: "exclusive", clock });
   } catch (error) {
     throw environmentError(`--db ${path}`, error, "write");
   }

@@ -154,10 +154,16 @@ export async function runCommand(
   const rows = await openContactsFile(options.contacts, config, io);
   const instance = thisProcess(clock.now());
   await using _ledgerLock = await lockLedger(config, io, instance);
-  await using store = await openLedger(config, io, {
-    owner: `${instance.pid}@${instance.host}/${instance.since}`,
-    ms: config.ledger.leaseMs,
-  }, knownSecrets);
+  await using store = await openLedger(
+    config,
+    io,
+    {
+      owner: `${instance.pid}@${instance.host}/${instance.since}`,
+      ms: config.ledger.leaseMs,
+    },
+    clock,
+    knownSecrets,
+  );
   await using server = await bindStatusServer(config, io);
   const campaign = config.campaign.name;
   let shown = 0;

@@ -24,7 +24,12 @@ export {
   type StateCounts,
   type StepOutputs,
 } from "./campaign_store.ts";
-export { applicationId, LedgerError, SqliteCampaignStore } from "./sqlite_store.ts";
+export {
+  applicationId,
+  LedgerError,
+  SqliteCampaignStore,
+  type SqliteLedgerOptions,
+} from "./sqlite_store.ts";
 export { InMemoryCampaignStore, InMemoryOutbox } from "./memory_store.ts";
 export { PostgresCampaignStore } from "./postgres_store.ts";
 export { acquireLedgerLock, type LedgerHolder, thisProcess } from "./ledger_lock.ts";

@@ -1,4 +1,5 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { type Clock, systemClock } from "../clock/mod.ts";
 import type { Contact } from "../services/mod.ts";
 import {
   type Attempts,
@@ -117,6 +118,8 @@ function ledgerError(path: string, error: unknown): LedgerError | Error {
   const message = error instanceof Error ? error.message : String(error);
   const why = /not a database|malformed/i.test(message)
     ? "is not a SQLite database (damaged, or another kind of file); point --db at a new file, or restore it"
+    : /database is locked|busy/i.test(message)
+    ? "is held by another program (a run holds its ledger alone until it ends); wait for it to end, or point --db at another file"
     : /readonly|read-only/i.test(message)
     ? "is read-only; make it writable, or point --db at a new file"
     : /unable to open/i.test(message)
@@ -127,30 +130,69 @@ function ledgerError(path: string, error: unknown): LedgerError | Error {
 
 type Row = ContactRow;
 
+/** A contact write waiting for its group commit. */
+interface QueuedWrite {
+  contactId: string;
+  operation: string;
+  write: () => { changes: number | bigint };
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** How a ledger file is opened. */
+export interface SqliteLedgerOptions {
+  /**
+   * `exclusive` (the default): this store holds the file alone until it is closed (SQLite's
+   * `locking_mode = EXCLUSIVE`, its WAL index in this process's memory), so a commit takes no
+   * file locks; no other connection can read or write it meanwhile. `shared`: several stores
+   * may use one file at once, their leases keeping them apart, each commit taking SQLite's
+   * file locks.
+   */
+  access?: "exclusive" | "shared";
+  /** Waits the one turn that gathers contact writes into a group commit. @default systemClock */
+  clock?: Clock;
+}
+
 /**
- * The ledger in one SQLite file (`node:sqlite`), in WAL mode: every transition is one
- * transaction, so a crash at any instant leaves each contact in its last committed state.
+ * The ledger in one SQLite file (`node:sqlite`), in WAL mode. A contact's transition is
+ * committed before its promise settles (the transitions of one turn together, a group commit),
+ * so a crash at any instant leaves each contact in its last committed state and no step's side
+ * effect starts before the previous step is durable.
  */
 export class SqliteCampaignStore implements CampaignStore {
   readonly #db: DatabaseSync;
   readonly #statements: Record<string, StatementSync>;
   #closed = false;
+  /** Contact writes waiting for the next group commit, and that commit's turn. */
+  #queued: QueuedWrite[] = [];
+  #commitScheduled = false;
+  readonly #closing = new AbortController();
+  readonly #clock: Clock;
   readonly outbox: Outbox;
   readonly lease: LeaseOptions;
 
   /**
    * Opens (creating if needed) the ledger at `path`; `:memory:` for a throwaway one. Brings an
    * older ledger up to date. Throws {@link LedgerError} for a database that is not a ledger
-   * (nothing in it is changed) or one written by a newer release.
+   * (nothing in it is changed), one written by a newer release, or one another program holds.
    */
-  constructor(path: string, lease: LeaseOptions = { owner: "this-process", ms: 30_000 }) {
+  constructor(
+    path: string,
+    lease: LeaseOptions = { owner: "this-process", ms: 30_000 },
+    options: SqliteLedgerOptions = {},
+  ) {
     this.lease = lease;
+    this.#clock = options.clock ?? systemClock;
     try {
       this.#db = new DatabaseSync(path);
     } catch (error) {
       throw ledgerError(path, error);
     }
     try {
+      // Before the first read: the lock is then taken at once and the WAL index never shared.
+      if ((options.access ?? "exclusive") === "exclusive") {
+        this.#db.exec("PRAGMA locking_mode = EXCLUSIVE;");
+      }
       this.#migrate(path);
       // A ledger that cannot take a write is found now, not at the first contact's step.
       this.#db.exec("BEGIN IMMEDIATE; ROLLBACK;");
@@ -397,13 +439,63 @@ export class SqliteCampaignStore implements CampaignStore {
     return Promise.resolve();
   }
 
-  /** Runs a write that must change the contact; none changed means its lease is not ours. */
-  #leased(contactId: string, operation: string, write: () => { changes: number | bigint }) {
-    if (Number(write().changes) === 0) {
-      return Promise.reject(new LeaseLostError(contactId, operation));
+  /**
+   * Queues a write that must change the contact (none changed means its lease is not ours) for
+   * the next group commit. The promise settles once that commit is done, so a caller never
+   * starts the next side effect before this write is durable.
+   */
+  #leased(
+    contactId: string,
+    operation: string,
+    write: () => { changes: number | bigint },
+  ): Promise<void> {
+    if (this.#closed) {
+      return Promise.reject(
+        new LedgerError(`the ledger is closed: ${operation} ${contactId} was not written`),
+      );
     }
-    return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#queued.push({ contactId, operation, write, resolve, reject });
+      if (!this.#commitScheduled) {
+        this.#commitScheduled = true;
+        this.#clock.sleep(0, this.#closing.signal).then(this.#commitQueued, () => {});
+      }
+    });
   }
+
+  /**
+   * Commits every queued contact write in one transaction. The workers' writes arrive in
+   * different turns of the microtask queue; one turn of the event loop later they are all
+   * here, and one commit (one WAL append of the pages they share) replaces one per write.
+   * A write refused alone (its lease lost, a constraint) fails alone; a commit that fails
+   * fails them all, none of them durable.
+   */
+  readonly #commitQueued = (): void => {
+    this.#commitScheduled = false;
+    const queued = this.#queued;
+    this.#queued = [];
+    if (queued.length === 0) return;
+    let refusals: unknown[];
+    try {
+      refusals = this.#transaction(() =>
+        queued.map(({ contactId, operation, write }) => {
+          try {
+            return Number(write().changes) === 0
+              ? new LeaseLostError(contactId, operation)
+              : undefined;
+          } catch (error) {
+            return error;
+          }
+        })
+      );
+    } catch (error) {
+      for (const { reject } of queued) reject(error);
+      return;
+    }
+    queued.forEach(({ resolve, reject }, index) =>
+      refusals[index] === undefined ? resolve() : reject(refusals[index])
+    );
+  };
 
   saveStep(
     campaign: string,
@@ -529,6 +621,9 @@ export class SqliteCampaignStore implements CampaignStore {
 
   close(): Promise<void> {
     if (!this.#closed) {
+      // Writes already asked for are committed, not dropped.
+      this.#closing.abort();
+      this.#commitQueued();
       this.#closed = true;
       this.#db.close();
     }

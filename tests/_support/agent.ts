@@ -33,11 +33,13 @@ export interface TestAgent {
 export function testAgent(
   mocks: MockServicesOptions = {},
   configOverride: unknown = {},
-  store: CampaignStore = new InMemoryCampaignStore(),
+  ledger: CampaignStore | ((clock: VirtualClock) => CampaignStore) = new InMemoryCampaignStore(),
   extraChannels: AlertChannel[] = [],
   clockStart = 0,
 ): TestAgent {
   const clock = new VirtualClock({ start: clockStart });
+  // A store that waits for turns (the SQLite ledger's group commit) waits on this clock.
+  const store = typeof ledger === "function" ? ledger(clock) : ledger;
   const services = createMockServices(mocks, { clock });
   const alerts = new MemoryAlertChannel();
   const config = parseConfig(configOverride);

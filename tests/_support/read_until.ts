@@ -1,11 +1,12 @@
 /**
  * Reads a child's text stream until `pattern` matches, then keeps draining it so the child
- * never blocks on a full pipe. Await `drained` before the test ends (the resource sanitizer).
+ * never blocks on a full pipe. Await `drained` (or `text`: everything the stream carried)
+ * before the test ends (the resource sanitizer).
  */
 export async function readUntil(
   stream: ReadableStream<Uint8Array>,
   pattern: RegExp,
-): Promise<{ match: RegExpExecArray; drained: Promise<void> }> {
+): Promise<{ match: RegExpExecArray; drained: Promise<void>; text: Promise<string> }> {
   const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
   while (true) {
@@ -14,10 +15,13 @@ export async function readUntil(
     text += value;
     const match = pattern.exec(text);
     if (match) {
-      const drained = (async () => {
-        while (!(await reader.read()).done) { /* drain */ }
-      })().catch(() => {});
-      return { match, drained };
+      const all = (async () => {
+        for (let read = await reader.read(); !read.done; read = await reader.read()) {
+          text += read.value;
+        }
+        return text;
+      })().catch(() => text);
+      return { match, drained: all.then(() => {}), text: all };
     }
   }
 }

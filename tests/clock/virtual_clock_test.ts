@@ -47,6 +47,25 @@ Deno.test("system clock sleep is cancelled by its signal without leaking a timer
   await assert.rejects(sleeping, /cancelled/);
 });
 
+Deno.test("system clock sleep(0) is one turn of the event loop, ahead of a timer set before it, and cancellable", async () => {
+  const order: string[] = [];
+  // From a timer's callback, as a worker that yields is: a timer of 0 ms waits its turn.
+  await new Promise<void>((done) =>
+    setTimeout(() => {
+      setTimeout(() => {
+        order.push("timer");
+        done();
+      }, 0);
+      systemClock.sleep(0).then(() => order.push("turn"));
+    }, 0)
+  );
+  assert.deepEqual(order, ["turn", "timer"]);
+  const controller = new AbortController();
+  const cancelled = systemClock.sleep(0, controller.signal);
+  controller.abort(new Error("stop"));
+  await assert.rejects(cancelled, /stop/);
+});
+
 Deno.test("withTimeout rejects with the timeout error and aborts the task's signal", async () => {
   const clock = new VirtualClock();
   let taskSignal: AbortSignal | undefined;

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { type FakeSheetsServer, startFakeSheets } from "../../src/fake_providers/mod.ts";
-import { SqliteCampaignStore } from "../../src/ledger/mod.ts";
+import { SqliteCampaignStore, type StateCounts } from "../../src/ledger/mod.ts";
 import { runMain } from "../_support/run_main.ts";
 import { runWorkspace } from "../_support/run_workspace.ts";
-import { finished, spawnMain } from "../_support/spawn_main.ts";
+import { waitForCounts } from "../_support/run_status.ts";
+import { spawnMain } from "../_support/spawn_main.ts";
 
 function workspace(config: Record<string, unknown> = {}, rows = 5) {
   return runWorkspace({
@@ -113,25 +114,45 @@ Deno.test("run's usage, config and file errors exit 2 with a message naming the 
   assert.match(utf16.stderr, /UTF-16; save it as UTF-8/);
 });
 
+/**
+ * Waits until the running child's counts (its /status) satisfy `ready`, then sends it
+ * `signals` 300 ms apart; its exit code and output.
+ */
+async function interrupted(
+  child: Deno.ChildProcess,
+  ready: (counts: StateCounts) => boolean,
+  signals: Deno.Signal[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new Response(child.stdout).text();
+  try {
+    const { stderr } = await waitForCounts(child, ready);
+    for (const [index, signal] of signals.entries()) {
+      if (index > 0) await new Promise((resolve) => setTimeout(resolve, 300));
+      child.kill(signal);
+    }
+    const { code } = await child.status;
+    return { code, stdout: await stdout, stderr: await stderr };
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already ended
+    }
+    await child.status;
+  }
+}
+
 Deno.test("SIGINT stops taking contacts, lets calls in flight finish, exits 130; a rerun finishes the rest", async () => {
   await using ws = await workspace({
     processor: { concurrency: 2, shutdownGraceMs: 5_000 },
     services: { llm: { mock: { latencyMs: 150, faults: [] } } },
   }, 40);
-  const child = spawnMain(ws.args(), ws.at());
-  // Wait until some contacts are done, then interrupt.
   const db = ws.db;
-  for (let i = 0; i < 200; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    try {
-      await using store = new SqliteCampaignStore(db);
-      if ((await store.counts("default")).completed >= 2) break;
-    } catch {
-      // the ledger is not created yet
-    }
-  }
-  child.kill("SIGINT");
-  const stopped = await finished(child);
+  const stopped = await interrupted(
+    spawnMain(ws.args(), ws.at()),
+    (counts) => counts.completed >= 2, // some contacts done
+    ["SIGINT"],
+  );
   assert.equal(stopped.code, 130, stopped.stderr);
   assert.match(stopped.stderr, /SIGINT: finishing calls in flight/);
   {
@@ -152,34 +173,25 @@ Deno.test("SIGINT stops taking contacts, lets calls in flight finish, exits 130;
   assert.match(rerun.stdout, /40 completed/);
 });
 
-Deno.test("SIGTERM exits 143; a second signal exits at once and leaves the ledger readable", async () => {
+Deno.test("SIGTERM exits 143; a second signal exits at once, leaves the ledger readable and the log flushed", async () => {
   await using ws = await workspace({
     processor: { concurrency: 2, shutdownGraceMs: 60_000 },
     services: { llm: { mock: { latencyMs: 30_000, faults: [] } } },
   }, 10);
-  const waitForLedger = async () => {
-    for (let i = 0; i < 200; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      try {
-        await using store = new SqliteCampaignStore(ws.db);
-        if ((await store.counts("default")).in_progress >= 2) return;
-      } catch {
-        // not created yet
-      }
-    }
-  };
-  const child = spawnMain(ws.args(), ws.at());
-  await waitForLedger();
   const started = Date.now();
-  child.kill("SIGTERM");
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  child.kill("SIGTERM");
-  const stopped = await finished(child);
+  const stopped = await interrupted(
+    spawnMain(ws.args(), ws.at()),
+    (counts) => counts.in_progress >= 2,
+    ["SIGTERM", "SIGTERM"],
+  );
   assert.equal(stopped.code, 143, stopped.stderr);
   assert.ok(
     Date.now() - started < 10_000,
     "the second signal did not wait for the 30 s calls",
   );
+  // Written within the last second, so still in the file sink's buffer when the signal came.
+  const log = await Deno.readTextFile(`${ws.dir}/logs/agent.jsonl`);
+  assert.match(log, /"type":"run-start"/);
   await using store = new SqliteCampaignStore(ws.db);
   const counts = await store.counts("default");
   assert.equal(

@@ -326,8 +326,9 @@ for (
     ["memory", () => new InMemoryCampaignStore(), undefined],
     ["sqlite", () => new SqliteCampaignStore(":memory:"), async () => {
       const dir = await Deno.makeTempDir();
-      const a = new SqliteCampaignStore(`${dir}/l.db`, { owner: "a", ms: 1_000 });
-      const b = new SqliteCampaignStore(`${dir}/l.db`, { owner: "b", ms: 1_000 });
+      const shared = { access: "shared" } as const;
+      const a = new SqliteCampaignStore(`${dir}/l.db`, { owner: "a", ms: 1_000 }, shared);
+      const b = new SqliteCampaignStore(`${dir}/l.db`, { owner: "b", ms: 1_000 }, shared);
       return Object.assign([a, b] as [CampaignStore, CampaignStore], {
         async [Symbol.asyncDispose]() {
           await a.close();
@@ -392,6 +393,36 @@ Deno.test("the SQLite ledger survives reopening the file", async () => {
   }
 });
 
+Deno.test("a ledger file is held by its store alone until closed; shared access lets two use it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/l.db`;
+    const { DatabaseSync } = await import("node:sqlite");
+    const holder = new SqliteCampaignStore(path);
+    await holder.ensureCampaign("x", 0);
+    await holder.addContacts("x", contacts(1), 0);
+    assert.throws(
+      () => new SqliteCampaignStore(path),
+      (error) =>
+        error instanceof LedgerError &&
+        error.message ===
+          `${path} is held by another program (a run holds its ledger alone until it ends); wait for it to end, or point --db at another file`,
+    );
+    const reader = new DatabaseSync(path);
+    assert.throws(() => reader.prepare("SELECT COUNT(*) FROM contacts").get(), /locked/);
+    reader.close();
+    await holder.close();
+    const shared = { access: "shared" } as const;
+    const a = new SqliteCampaignStore(path, undefined, shared);
+    const b = new SqliteCampaignStore(path, undefined, shared);
+    assert.equal((await b.counts("x")).pending, 1);
+    await a.close();
+    await b.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a first-release ledger is brought forward and keeps its contacts", async () => {
   const dir = await Deno.makeTempDir();
   try {
@@ -414,9 +445,10 @@ Deno.test("a first-release ledger is brought forward and keeps its contacts", as
         VALUES ('x', 'c1', 1, '{"id":"c1","name":"A","phone":"+14155550100"}', 'in_progress', 'Hi', 0);`,
     );
     db.close();
-    await using store = new SqliteCampaignStore(path);
+    const store = new SqliteCampaignStore(path);
     assert.equal(await store.resumeInterrupted("x", 1), 1);
     const record = await store.claimNext("x", 2);
+    await store.close();
     assert.equal(record?.outputs.script, "Hi");
     assert.deepEqual(record?.attempts, {});
     const check = new DatabaseSync(path);

@@ -47,7 +47,6 @@ function chaos(seed: number): MockServicesOptions {
 
 for (const seed of [1, 2, 3]) {
   Deno.test(`chaos soak (seed ${seed}): 2,000 contacts under random faults all end final, once, never calling an OPEN service`, async () => {
-    const store = new SqliteCampaignStore(":memory:");
     const t = testAgent(chaos(seed), {
       processor: { concurrency: 8 },
       services: {
@@ -55,9 +54,9 @@ for (const seed of [1, 2, 3]) {
         tts: { timeoutMs: 10_000 },
         crm: { timeoutMs: 10_000 },
       },
-    }, store);
+    }, (clock) => new SqliteCampaignStore(":memory:", undefined, { clock }));
     await using _ = t.agent;
-    await using _store = store;
+    await using _store = t.store;
     const violations: string[] = [];
     for (const service of [t.services.llm, t.services.tts, t.services.crm]) {
       service.onCall((call) => {
