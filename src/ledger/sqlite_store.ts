@@ -467,8 +467,8 @@ export class SqliteCampaignStore implements CampaignStore {
    * Commits every queued contact write in one transaction. The workers' writes arrive in
    * different turns of the microtask queue; one turn of the event loop later they are all
    * here, and one commit (one WAL append of the pages they share) replaces one per write.
-   * A write refused alone (its lease lost, a constraint) fails alone; a commit that fails
-   * fails them all, none of them durable.
+   * A write refused alone (its lease lost, a constraint) fails alone; an error that ends the
+   * transaction, or a commit that fails, fails them all, none of them durable.
    */
   readonly #commitQueued = (): void => {
     this.#commitScheduled = false;
@@ -484,6 +484,9 @@ export class SqliteCampaignStore implements CampaignStore {
               ? new LeaseLostError(contactId, operation)
               : undefined;
           } catch (error) {
+            // An error that ended the transaction (SQLite rolled it back) ends the group:
+            // none of its writes is durable, and the rest must not run outside it.
+            if (!this.#db.isTransaction) throw error;
             return error;
           }
         })
@@ -679,7 +682,8 @@ export class SqliteCampaignStore implements CampaignStore {
       this.#db.exec("COMMIT");
       return result;
     } catch (error) {
-      this.#db.exec("ROLLBACK");
+      // Some errors end the transaction themselves; rolling back again would hide them.
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       throw error;
     }
   }

@@ -15,6 +15,8 @@ async function ledgerWithClaims(n: number) {
   return {
     path,
     store,
+    /** Runs SQL on the file beside the store, as another program would. */
+    exec: (sql: string) => reader.exec(sql),
     script: (id: string) =>
       (reader.prepare("SELECT script FROM contacts WHERE id = ?").get(id) as { script: string })
         .script,
@@ -69,6 +71,38 @@ Deno.test("in a group, a write refused alone fails alone: the others are committ
   assert.equal(ledger.script("c1"), "One");
   assert.equal(ledger.script("free"), null);
   assert.equal((await ledger.store.get("x", "c2"))?.state, "completed");
+});
+
+Deno.test("in a group, a statement that fails alone fails alone; one that ends the transaction fails them all, none written", async () => {
+  await using ledger = await ledgerWithClaims(3);
+  // A statement-level error (ABORT undoes that statement), then one that ends the transaction.
+  ledger.exec(
+    `CREATE TRIGGER refuse BEFORE UPDATE ON contacts WHEN NEW.script = 'refused'
+     BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END;
+     CREATE TRIGGER end_all BEFORE UPDATE ON contacts WHEN NEW.script = 'fatal'
+     BEGIN SELECT RAISE(ROLLBACK, 'the disk is full'); END;`,
+  );
+  const alone = await Promise.allSettled([
+    ledger.store.saveStep("x", "c1", "llm", { script: "First" }, 2),
+    ledger.store.saveStep("x", "c2", "llm", { script: "refused" }, 2),
+    ledger.store.saveStep("x", "c3", "llm", { script: "Third" }, 2),
+  ]);
+  assert.deepEqual(alone.map((outcome) => outcome.status), ["fulfilled", "rejected", "fulfilled"]);
+  assert.deepEqual(["c1", "c2", "c3"].map(ledger.script), ["First", null, "Third"]);
+
+  const all = await Promise.allSettled([
+    ledger.store.saveStep("x", "c1", "tts", { script: "Second" }, 3),
+    ledger.store.saveStep("x", "c2", "tts", { script: "fatal" }, 3),
+    ledger.store.saveStep("x", "c3", "tts", { script: "Never" }, 3),
+  ]);
+  for (const outcome of all) {
+    assert.equal(outcome.status, "rejected");
+    assert.match(String((outcome as PromiseRejectedResult).reason), /the disk is full/);
+  }
+  assert.deepEqual(["c1", "c2", "c3"].map(ledger.script), ["First", null, "Third"]);
+  // The store goes on: the next group commits.
+  await ledger.store.saveStep("x", "c3", "tts", { script: "After" }, 4);
+  assert.equal(ledger.script("c3"), "After");
 });
 
 Deno.test("closing the store commits the writes already asked for; a write after it is refused", async () => {
