@@ -1,4 +1,5 @@
 import { readUntil } from "./read_until.ts";
+import { endChild } from "./spawn_main.ts";
 
 /**
  * Headless Chromium driven over the DevTools protocol (a WebSocket), enough to load a page
@@ -14,13 +15,13 @@ export class HeadlessChromium implements AsyncDisposable {
     (message: { result?: unknown; error?: { message: string } }) => void
   >();
   #profile: string;
-  #drained: Promise<void>;
+  #drained: Promise<unknown>;
 
   private constructor(
     child: Deno.ChildProcess,
     socket: WebSocket,
     profile: string,
-    drained: Promise<void>,
+    drained: Promise<unknown>,
   ) {
     this.#child = child;
     this.#socket = socket;
@@ -53,7 +54,7 @@ export class HeadlessChromium implements AsyncDisposable {
       stderr: "piped",
       stdin: "null",
     }).spawn();
-    const { match, drained } = await readUntil(
+    const { match, text: drained } = await readUntil(
       child.stderr,
       /DevTools listening on (ws:\/\/\S+)/,
     );
@@ -114,13 +115,7 @@ export class HeadlessChromium implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     this.#socket.close();
     await new Promise((resolve) => setTimeout(resolve, 50));
-    try {
-      this.#child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-    await this.#child.status;
-    await this.#drained;
+    await endChild(this.#child, this.#drained);
     await Deno.remove(this.#profile, { recursive: true }).catch(() => {});
   }
 }

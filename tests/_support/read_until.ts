@@ -1,12 +1,12 @@
 /**
  * Reads a child's text stream until `pattern` matches, then keeps draining it so the child
- * never blocks on a full pipe. Await `drained` (or `text`: everything the stream carried)
- * before the test ends (the resource sanitizer).
+ * never blocks on a full pipe. `text` is everything the stream carried, once it ends: await
+ * it before the test ends (the resource sanitizer).
  */
 export async function readUntil(
   stream: ReadableStream<Uint8Array>,
   pattern: RegExp,
-): Promise<{ match: RegExpExecArray; drained: Promise<void>; text: Promise<string> }> {
+): Promise<{ match: RegExpExecArray; text: Promise<string> }> {
   const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
   while (true) {
@@ -21,7 +21,7 @@ export async function readUntil(
         }
         return text;
       })().catch(() => text);
-      return { match, drained: all.then(() => {}), text: all };
+      return { match, text: all };
     }
   }
 }

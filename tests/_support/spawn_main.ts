@@ -40,3 +40,20 @@ export async function finished(
     stderr: decoder.decode(stderr),
   };
 }
+
+/**
+ * Ends a child a test started, however the test went: SIGKILL if it still runs, then waits for
+ * it and for the readers of its output (the resource sanitizer).
+ */
+export async function endChild(
+  child: Deno.ChildProcess,
+  ...readers: (Promise<unknown> | undefined)[]
+): Promise<void> {
+  try {
+    child.kill("SIGKILL");
+  } catch {
+    // already ended
+  }
+  await child.status;
+  await Promise.all(readers.map((reader) => reader?.catch(() => {})));
+}

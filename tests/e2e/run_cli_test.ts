@@ -4,8 +4,8 @@ import { type FakeSheetsServer, startFakeSheets } from "../../src/fake_providers
 import { SqliteCampaignStore, type StateCounts } from "../../src/ledger/mod.ts";
 import { runMain } from "../_support/run_main.ts";
 import { runWorkspace } from "../_support/run_workspace.ts";
-import { waitForCounts } from "../_support/run_status.ts";
-import { spawnMain } from "../_support/spawn_main.ts";
+import { readStatusUrl, waitForCounts } from "../_support/run_status.ts";
+import { endChild, spawnMain } from "../_support/spawn_main.ts";
 
 function workspace(config: Record<string, unknown> = {}, rows = 5) {
   return runWorkspace({
@@ -124,8 +124,11 @@ async function interrupted(
   signals: Deno.Signal[],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new Response(child.stdout).text();
+  let stderr: Promise<string> | undefined;
   try {
-    const { stderr } = await waitForCounts(child, ready);
+    const status = await readStatusUrl(child);
+    stderr = status.stderr;
+    await waitForCounts(status.url, ready);
     for (const [index, signal] of signals.entries()) {
       if (index > 0) await new Promise((resolve) => setTimeout(resolve, 300));
       child.kill(signal);
@@ -133,12 +136,7 @@ async function interrupted(
     const { code } = await child.status;
     return { code, stdout: await stdout, stderr: await stderr };
   } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already ended
-    }
-    await child.status;
+    await endChild(child, stdout, stderr);
   }
 }
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { readUntil } from "../_support/read_until.ts";
 import { contactRows, runWorkspace } from "../_support/run_workspace.ts";
-import { spawnMain } from "../_support/spawn_main.ts";
+import { readStatusUrl } from "../_support/run_status.ts";
+import { endChild, spawnMain } from "../_support/spawn_main.ts";
 
 Deno.test("a running campaign serves its status over a real socket, obeys the admin token, and stops on Ctrl-C", async () => {
   await using ws = await runWorkspace({
@@ -17,14 +17,11 @@ Deno.test("a running campaign serves its status over a real socket, obeys the ad
     ws.at({ env: { AGENT_ADMIN_TOKEN: "op-token" } }),
   );
   const stdout = new Response(child.stdout).text();
-  let drained: Promise<void> | undefined;
+  let drained: Promise<string> | undefined;
   try {
-    const line = await readUntil(
-      child.stderr,
-      /status: (http:\/\/127\.0\.0\.1:\d+)\//,
-    );
-    drained = line.drained;
-    const base = line.match[1];
+    const line = await readStatusUrl(child);
+    drained = line.stderr;
+    const base = line.url;
     const get = async (path: string) => {
       const response = await fetch(`${base}${path}`);
       return { status: response.status, text: await response.text() };
@@ -74,14 +71,7 @@ Deno.test("a running campaign serves its status over a real socket, obeys the ad
     assert.equal(code, 130);
     assert.match(await stdout, /campaign default: \d+ completed/);
   } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already ended
-    }
-    await child.status;
-    await stdout.catch(() => {});
-    await drained;
+    await endChild(child, stdout, drained);
   }
 });
 
@@ -94,16 +84,13 @@ Deno.test("however fast the services, the status endpoint answers and Ctrl-C act
     ws.at(),
   );
   const stdout = new Response(child.stdout).text();
-  let drained: Promise<void> | undefined;
+  let drained: Promise<string> | undefined;
   try {
-    const line = await readUntil(
-      child.stderr,
-      /status: (http:\/\/127\.0\.0\.1:\d+)\//,
-    );
-    drained = line.drained;
+    const line = await readStatusUrl(child);
+    drained = line.stderr;
     let answered = 0;
     for (let i = 0; i < 10; i++) {
-      const response = await fetch(`${line.match[1]}/healthz`);
+      const response = await fetch(`${line.url}/healthz`);
       if (response.ok) answered++;
       await response.body?.cancel();
     }
@@ -123,13 +110,6 @@ Deno.test("however fast the services, the status endpoint answers and Ctrl-C act
     );
     assert.match(summary, /not yet processed/);
   } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already ended
-    }
-    await child.status;
-    await stdout.catch(() => {});
-    await drained;
+    await endChild(child, stdout, drained);
   }
 });
