@@ -163,9 +163,8 @@ export class SqliteCampaignStore implements CampaignStore {
   readonly #db: DatabaseSync;
   readonly #statements: Record<string, StatementSync>;
   #closed = false;
-  /** Contact writes waiting for the next group commit, and that commit's turn. */
+  /** Contact writes waiting for the next group commit (its turn is scheduled while any wait). */
   #queued: QueuedWrite[] = [];
-  #commitScheduled = false;
   readonly #closing = new AbortController();
   readonly #clock: Clock;
   readonly outbox: Outbox;
@@ -455,9 +454,7 @@ export class SqliteCampaignStore implements CampaignStore {
       );
     }
     return new Promise((resolve, reject) => {
-      this.#queued.push({ contactId, operation, write, resolve, reject });
-      if (!this.#commitScheduled) {
-        this.#commitScheduled = true;
+      if (this.#queued.push({ contactId, operation, write, resolve, reject }) === 1) {
         this.#clock.sleep(0, this.#closing.signal).then(this.#commitQueued, () => {});
       }
     });
@@ -471,7 +468,6 @@ export class SqliteCampaignStore implements CampaignStore {
    * transaction, or a commit that fails, fails them all, none of them durable.
    */
   readonly #commitQueued = (): void => {
-    this.#commitScheduled = false;
     const queued = this.#queued;
     this.#queued = [];
     if (queued.length === 0) return;
