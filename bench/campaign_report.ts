@@ -107,11 +107,15 @@ async function campaignRate(rows: number, db: string) {
   return { db, contactsPerSecond: Math.round(rows / seconds) };
 }
 
-async function bigCampaign(rows: number) {
-  const dir = await Deno.makeTempDir({ prefix: "campaign-100k-" });
+/**
+ * A new folder holding `contacts.csv` (`rows` generated contacts, after `firstRow` if given),
+ * written in chunks so a million rows never sit in memory, and `config.json` (logs on, any port).
+ */
+async function generatedWorkspace(prefix: string, rows: number, firstRow?: string) {
+  const dir = await Deno.makeTempDir({ prefix });
   const file = await Deno.open(`${dir}/contacts.csv`, { write: true, create: true });
   const encoder = new TextEncoder();
-  await file.write(encoder.encode("id,name,phone,company\n"));
+  await file.write(encoder.encode(`id,name,phone,company\n${firstRow ? firstRow + "\n" : ""}`));
   for (let start = 0; start < rows; start += 10_000) {
     let chunk = "";
     for (let i = start; i < Math.min(rows, start + 10_000); i++) {
@@ -124,6 +128,11 @@ async function bigCampaign(rows: number) {
     `${dir}/config.json`,
     JSON.stringify({ logging: { filePath: "logs/agent.jsonl" }, server: { port: 0 } }),
   );
+  return dir;
+}
+
+async function bigCampaign(rows: number) {
+  const dir = await generatedWorkspace("campaign-100k-", rows);
   const args = runArgs();
   const spawn = () =>
     new Deno.Command(Deno.execPath(), {
@@ -170,23 +179,8 @@ async function bigCampaign(rows: number) {
  * line): rows per second and the peak RSS of the load.
  */
 async function loadOnly(name: string, rows: number, firstRow?: string) {
-  const dir = await Deno.makeTempDir({ prefix: "contacts-load-" });
-  const file = await Deno.open(`${dir}/contacts.csv`, { write: true, create: true });
-  const encoder = new TextEncoder();
-  await file.write(encoder.encode(`id,name,phone,company\n${firstRow ? firstRow + "\n" : ""}`));
-  for (let start = 0; start < rows; start += 10_000) {
-    let chunk = "";
-    for (let i = start; i < Math.min(rows, start + 10_000); i++) {
-      chunk += `c${i},Contact ${i},+1415${String(i).padStart(7, "0")},Company ${i % 97}\n`;
-    }
-    await file.write(encoder.encode(chunk));
-  }
-  file.close();
+  const dir = await generatedWorkspace("contacts-load-", rows, firstRow);
   const bytes = (await Deno.stat(`${dir}/contacts.csv`)).size;
-  await Deno.writeTextFile(
-    `${dir}/config.json`,
-    JSON.stringify({ logging: { filePath: "logs/agent.jsonl" }, server: { port: 0 } }),
-  );
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
     args: runArgs(),
