@@ -8,7 +8,9 @@ import { configure, dispose } from "@logtape/logtape";
 import { dirname } from "node:path";
 import { runCli, signalExitCode } from "./src/cli/mod.ts";
 import { createFreshConnectionFetch } from "./src/http/mod.ts";
+import { systemClock } from "./src/clock/mod.ts";
 import { buildLogConfig } from "./src/logging/mod.ts";
+import { denoLogFiles } from "./src/platform/mod.ts";
 import { redactText } from "./src/redact/mod.ts";
 
 const encoder = new TextEncoder();
@@ -36,10 +38,14 @@ try {
       bytes,
     ) => (await mkdir(dirname(path)), await Deno.writeFile(path, bytes)),
     openFile: async (path) => (await Deno.open(path)).readable,
+    statFile: async (path) => {
+      const { size, mtime } = await Deno.stat(path);
+      return { size, mtimeMs: mtime?.getTime() ?? 0 };
+    },
     mkdir,
     configureLogging: async (options) => {
       if (options.filePath) await mkdir(dirname(options.filePath));
-      await configure(buildLogConfig(options));
+      await configure(buildLogConfig(options, { files: denoLogFiles, clock: systemClock }));
     },
     errRaw: (text) => void Deno.stderr.writeSync(encoder.encode(text)),
     serve: (handler, { hostname, port }) =>

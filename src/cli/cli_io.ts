@@ -21,6 +21,8 @@ export interface CliIo {
   writeFile(path: string, bytes: Uint8Array): Promise<void>;
   /** Opens a file for streaming; rejects with Deno's NotFound when it is missing. */
   openFile(path: string): Promise<ReadableStream<Uint8Array>>;
+  /** A file's size and modification time (clock ms); rejects as `openFile` does. */
+  statFile(path: string): Promise<{ size: number; mtimeMs: number }>;
   /** Creates a folder and its parents. */
   mkdir(path: string): Promise<void>;
   /**

@@ -3,3 +3,10 @@
  * @module
  */
 export { buildLogConfig, type LogOptions } from "./log_config.ts";
+export {
+  defaultLogFileOptions,
+  type LogFile,
+  type LogFileOptions,
+  type LogFiles,
+  logFileSink,
+} from "./log_file_sink.ts";

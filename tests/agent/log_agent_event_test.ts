@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { logDeps } from "../_support/log_deps.ts";
 import { configure, type LogRecord, reset } from "@logtape/logtape";
 import { logAgentEvent } from "../../src/agent/mod.ts";
 
@@ -50,7 +51,7 @@ Deno.test("the JSON log's message is the readable line as plain text, braces and
       filePath: `${dir}/a.jsonl`,
       level: "debug",
       console: false,
-    }),
+    }, logDeps),
   );
   try {
     logAgentEvent({

@@ -24,6 +24,10 @@ function fakeIo(
           ReadableStream.from([new TextEncoder().encode(files[path])]),
         )
         : Promise.reject(new Deno.errors.NotFound(path)),
+    statFile: (path) =>
+      path in files
+        ? Promise.resolve({ size: files[path].length, mtimeMs: 0 })
+        : Promise.reject(new Deno.errors.NotFound(path)),
     mkdir: () => Promise.resolve(),
     onShutdownSignal: () => ({ [Symbol.dispose]: () => {} }),
     serve: () => Promise.reject(new Error("no server in this test")),

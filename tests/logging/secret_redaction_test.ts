@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { logDeps } from "../_support/log_deps.ts";
 import { configure, getLogger, reset } from "@logtape/logtape";
 import { createAgent } from "../../src/agent/mod.ts";
 import { MemoryAlertChannel } from "../../src/alerts/mod.ts";
@@ -28,7 +29,7 @@ Deno.test("a canary key appears in no log line and no alert when the provider ec
   const dir = await Deno.makeTempDir();
   const logFile = `${dir}/agent.jsonl`;
   await configure(
-    buildLogConfig({ filePath: logFile, level: "debug", console: false }),
+    buildLogConfig({ filePath: logFile, level: "debug", console: false }, logDeps),
   );
   try {
     await using server = startFakeOpenAi({
@@ -99,7 +100,7 @@ Deno.test("a Telegram token in a logged URL or message is redacted, and the file
       console: false,
       maxBytes: 2_000,
       maxFiles: 3,
-    }),
+    }, logDeps),
   );
   try {
     const logger = getLogger(["ai-call-agent", "test"]);
@@ -137,7 +138,7 @@ Deno.test("a secret one service's error echoes from another is kept out of log l
       level: "debug",
       console: false,
       knownSecrets,
-    }),
+    }, logDeps),
   );
   try {
     await using server = startFakeOpenAi({

@@ -1,0 +1,7 @@
+/**
+ * The runtime's own calls that library code needs, behind the interfaces the other folders
+ * define: the one place besides `main.ts` that speaks Deno's API, so another runtime means
+ * another module here.
+ * @module
+ */
+export { denoLogFiles } from "./deno_files.ts";
