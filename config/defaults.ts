@@ -124,6 +124,15 @@ export const defaultConfig = {
         machineDetection: "",
         /** How far Twilio's clock may be behind ours when a lost dial is looked for. */
         clockSkewMs: 60_000,
+        /**
+         * How long a dial whose answer was lost (timeout, dropped connection, 5xx, a crash) is
+         * looked for in Twilio's call list before it counts as never placed and is dialled
+         * again: Twilio may apply a create after its answer was lost, and whether its list
+         * shows a new call at once is not documented. Looked for at once and 4 more times over
+         * this span; a status callback naming the dial adopts it at once. Costs this delay
+         * once per lost dial that placed nothing; a second call would cost a complaint.
+         */
+        lostDialSettleMs: 30_000,
       },
       /**
        * The status server's public URL (through your proxy or tunnel). Set: calls play the
@@ -270,6 +279,20 @@ export const defaultConfig = {
     /** Busy and no-answer calls are dialled again, `delayMs` apart, up to `maxDials` in all;
      * the last one's status is what the CRM records. */
     redial: { maxDials: 3, delayMs: 3_600_000 },
+    /**
+     * Contacts that share a phone number (a duplicate row, a family landline, a switchboard):
+     * call-each: each is called, one after the other (never two calls to a number at once,
+     * across campaigns and agents); call-once: only the first contact to be dialled is, the
+     * later ones end skipped as duplicate-phone, naming it.
+     */
+    samePhone: "call-each",
+    /**
+     * A do-not-call file: one number per line (E.164, written as contacts' phones may be:
+     * spaces, dots, dashes and brackets are dropped; # starts a comment). Kept in the ledger,
+     * not in memory; read again before the next dial whenever the file changed. A contact on
+     * it is never dialled: it ends skipped as do-not-call. Empty: no list.
+     */
+    doNotCall: "",
   },
   logging: {
     /** JSON Lines log file; empty string: no file. */

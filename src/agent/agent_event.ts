@@ -8,6 +8,7 @@ import type {
   FailureReason,
   RunSummary,
 } from "../processor/mod.ts";
+import type { SkipReason } from "../services/mod.ts";
 import type { SheetsEvent } from "../sheets/mod.ts";
 
 /** A retry policy's attempt at a call (debug). */
@@ -66,10 +67,12 @@ export interface ContactDoneEvent {
   type: "contact-done";
   contactId: string;
   status: ContactStatus;
-  /** The service it failed at or waits for; unset when completed. */
+  /** The service it failed at or waits for; unset when completed or skipped. */
   service?: string;
   errorClass?: string;
-  reason?: FailureReason | DeferReason;
+  reason?: FailureReason | DeferReason | SkipReason;
+  /** Skipped as `duplicate-phone`: the contact that was called on the number. */
+  firstContactId?: string;
   deferrals: number;
 }
 

@@ -42,6 +42,8 @@ export interface AgentDeps {
   /** Signs audio links when `services.telephony.publicBaseUrl` is set: keep it stable across
    * restarts (`run` derives it from the Twilio auth token). */
   callLinksKey?: string | Uint8Array;
+  /** The campaign's do-not-call list (`campaign.doNotCall`), current as of each dial. */
+  doNotCall?: { has(phone: string): Promise<boolean> };
 }
 
 /** The wired agent: every component, sharing one set of breakers and one event stream. */
@@ -126,6 +128,8 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       updates: calls,
       links: callLinks,
       window: callWindow.start ? new CallWindow(callWindow) : undefined,
+      ledger: store,
+      doNotCall: deps.doNotCall,
     },
   }, {
     maxAttemptsPerStep: config.processor.maxAttemptsPerStep,
@@ -133,6 +137,9 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       fallbackToSay: telephony.fallbackToSay,
       poll: telephony.poll,
       redial: config.campaign.redial,
+      samePhone: config.campaign.samePhone,
+      // The mock's call list is current at once; Twilio's may lag behind its creates.
+      lostDialSettleMs: telephony.kind === "twilio" ? telephony.twilio.lostDialSettleMs : 0,
     },
   });
   const runner = new CampaignRunner(

@@ -19,6 +19,7 @@ const serviceNames: Record<string, string> = {
   crm: "CRM",
   "calling-hours": "calling hours",
   redial: "the redial time",
+  "same-phone": "the number's other call",
 };
 
 function serviceLabel(service?: string): string {
@@ -73,6 +74,12 @@ export function describeEvent(event: AgentEvent): string | undefined {
       switch (event.status) {
         case "completed":
           return `✔ ${who}completed`;
+        case "skipped":
+          return `⊘ ${who}skipped, not called: ${
+            event.reason === "do-not-call"
+              ? "its number is on the do-not-call list"
+              : `its number was already called for ${event.firstContactId ?? "another contact"}`
+          }`;
         case "deferred":
           return `↷ ${who}deferred: ${deferralText(event, service)}`;
         default:
@@ -120,14 +127,15 @@ export function narrate(event: AgentEvent): string | undefined {
   return line === undefined ? undefined : `${timestamp(event.t)}  ${line}`;
 }
 
-/** The run's summary line: counts of completed, failed and skipped (deferred) contacts. */
+/** The run's summary line: counts of completed, failed, deferred and skipped contacts. */
 export function summaryLine(summary: RunSummary & Partial<Waiting>): string {
   const n = (key: keyof RunSummary | keyof Waiting) => Number(summary[key] ?? 0);
   const parts = [
     `${n("completed")} completed`,
     `${n("failed")} failed`,
-    `${n("deferred")} skipped (deferred)`,
+    `${n("deferred")} deferred`,
   ];
+  if (n("skipped") > 0) parts.push(`${n("skipped")} skipped (not to be called)`);
   if (n("invalid") > 0) parts.push(`${n("invalid")} invalid`);
   if (n("pending") + n("in_progress") > 0) {
     parts.push(`${n("pending") + n("in_progress")} not yet processed`);
@@ -153,6 +161,8 @@ function deferralText(event: ContactDoneEvent, service: string): string {
       return "outside its calling hours; called when they open";
     case "redial":
       return "the call was busy or not answered; dialled again later";
+    case "same-phone":
+      return "another contact's call to the same number has not ended; called after it";
     case "no-slot":
       return `no free ${service} slot in time; taken again shortly`;
     default:

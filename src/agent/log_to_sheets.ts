@@ -18,7 +18,8 @@ export function logToSheets(agent: Agent, sink: SheetsLogSink, now: () => number
   subscriptions.push(agent.runner.onEvent((event) => {
     if (event.type !== "contact-done") return;
     const { result } = event;
-    const service = result.status === "completed" ? "" : result.service ?? "";
+    const ended = result.status === "failed" || result.status === "deferred";
+    const service = ended ? result.service ?? "" : "";
     sink.append({
       rowId: crypto.randomUUID(),
       time: new Date(now()).toISOString(),
@@ -26,7 +27,8 @@ export function logToSheets(agent: Agent, sink: SheetsLogSink, now: () => number
       contactId: result.contactId,
       outcome: result.status,
       service,
-      errorClass: result.status === "completed" ? "" : result.errorClass,
+      // A skipped contact's reason (do-not-call, duplicate-phone) stands where an error would.
+      errorClass: ended ? result.errorClass : result.status === "skipped" ? result.reason : "",
       attempts: attempts.get(result.contactId) ?? 0,
       breakerState: service && agent.breakers.has(service) ? agent.breakers.get(service).state : "",
     });

@@ -62,13 +62,17 @@ export function observeAgent(agent: Agent, clock: Clock): Disposable[] {
   subscriptions.push(agent.runner.onEvent((event) => {
     if (event.type !== "contact-done") return emit({ ...event });
     const { result } = event;
+    const ended = result.status === "failed" || result.status === "deferred";
     emit({
       type: "contact-done",
       contactId: result.contactId,
       status: result.status,
-      service: result.status === "completed" ? undefined : result.service,
-      errorClass: result.status === "completed" ? undefined : result.errorClass,
+      service: ended ? result.service : undefined,
+      errorClass: ended ? result.errorClass : undefined,
       reason: result.status === "completed" ? undefined : result.reason,
+      ...(result.status === "skipped" && result.firstContactId
+        ? { firstContactId: result.firstContactId }
+        : {}),
       deferrals: event.deferrals,
     });
   }));

@@ -11,7 +11,7 @@ export async function progressLine(
   doneAtStart: number,
 ): Promise<string> {
   const c = await agent.store.counts(agent.config.campaign.name);
-  const done = c.completed + c.failed;
+  const done = c.completed + c.failed + c.skipped;
   const rate = elapsedMs > 0 ? (done - doneAtStart) / (elapsedMs / 1000) : 0;
   const left = c.pending + c.in_progress + c.deferred;
   const eta = rate > 0 ? `${Math.round(left / rate)}s` : "-";
@@ -19,8 +19,8 @@ export async function progressLine(
   return `${done}/${
     done + left
   } done · ${c.completed} completed · ${c.failed} failed · ${c.deferred} deferred · ${
-    rate.toFixed(1)
-  }/s · ETA ${eta} · ${breakers}`;
+    c.skipped > 0 ? `${c.skipped} skipped · ` : ""
+  }${rate.toFixed(1)}/s · ETA ${eta} · ${breakers}`;
 }
 
 /**
@@ -36,7 +36,7 @@ export function reportProgress(
   const started = clock.now();
   const loop = (async () => {
     const counts = await agent.store.counts(agent.config.campaign.name);
-    const doneAtStart = counts.completed + counts.failed;
+    const doneAtStart = counts.completed + counts.failed + counts.skipped;
     while (!controller.signal.aborted) {
       try {
         await clock.sleep(options.intervalMs, controller.signal);

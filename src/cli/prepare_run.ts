@@ -1,7 +1,15 @@
+import { getLogger } from "@logtape/logtape";
 import { dirname } from "node:path";
 import type { Clock } from "../clock/mod.ts";
 import type { AgentConfig } from "../config/mod.ts";
-import { type ContactRow, ContactsFileError, formatOf, readContacts } from "../contacts/mod.ts";
+import {
+  type ContactRow,
+  ContactsFileError,
+  DoNotCallFile,
+  type DoNotCallLoad,
+  formatOf,
+  readContacts,
+} from "../contacts/mod.ts";
 import {
   acquireLedgerLock,
   type CampaignStore,
@@ -13,6 +21,9 @@ import {
 import { ConfigError } from "../errors.ts";
 import type { CliIo } from "./cli_io.ts";
 import { EnvironmentError, environmentError } from "./environment_error.ts";
+import { printable } from "./printable.ts";
+
+const logger = getLogger(["ai-call-agent", "cli"]);
 
 /**
  * Opens the contacts file and reads its header (and first row) before anything else is
@@ -191,5 +202,62 @@ export async function bindStatusServer(
       error,
       "listen",
     );
+  }
+}
+
+/**
+ * Reads `campaign.doNotCall` into the ledger before the first contact: a file that cannot be
+ * read stops the start (exit 2), since a list that is not honoured is worse than a late start.
+ * Lines that are not numbers are shown (and logged) and the rest is honoured. Mid-run the file
+ * is read again before the next dial whenever it changed; a file that then cannot be read
+ * leaves the last list in force, with a warning.
+ */
+export async function loadDoNotCall(
+  config: AgentConfig,
+  io: Pick<CliIo, "openFile" | "statFile" | "err">,
+  store: CampaignStore,
+): Promise<DoNotCallFile | undefined> {
+  const path = config.campaign.doNotCall;
+  if (!path) return undefined;
+  const list = new DoNotCallFile(path, config.campaign.name, store.doNotCall, io, {
+    onReload: (load) => {
+      logger.info("Do-not-call list {path} changed and was read again: {numbers} numbers", {
+        path,
+        numbers: load.numbers,
+      });
+      logProblems(path, load);
+    },
+    onProblem: (error) =>
+      logger.warning(
+        "Do-not-call list {path} could not be read again ({error}); the list read before stays in force",
+        { path, error: error instanceof Error ? error.message : String(error) },
+      ),
+  });
+  let load: DoNotCallLoad;
+  try {
+    load = await list.load();
+  } catch (error) {
+    if (error instanceof ContactsFileError) {
+      throw new EnvironmentError(`campaign.doNotCall ${path}: ${error.message}`, { cause: error });
+    }
+    throw environmentError(`campaign.doNotCall ${path}`, error, "read");
+  }
+  io.err(
+    `do-not-call: ${load.numbers} number(s) from ${path}${
+      load.invalidCount > 0
+        ? `; ${load.invalidCount} line(s) are not numbers and were left out`
+        : ""
+    }`,
+  );
+  for (const problem of load.invalid.slice(0, 5)) {
+    io.err(printable(`${path}:${problem.line}: ${problem.reason}`));
+  }
+  logProblems(path, load);
+  return list;
+}
+
+function logProblems(path: string, load: DoNotCallLoad): void {
+  for (const problem of load.invalid) {
+    logger.warning("Do-not-call list {path} line {line}: {reason}", { path, ...problem });
   }
 }

@@ -15,6 +15,7 @@ import { createStatusApp, loopbackHosts } from "../server/mod.ts";
 import {
   bindStatusServer,
   checkWritableFolders,
+  loadDoNotCall,
   lockLedger,
   openContactsFile,
   openLedger,
@@ -47,7 +48,7 @@ Options:
 Ctrl-C (SIGINT) or SIGTERM stops taking contacts, lets calls in flight finish within
 processor.shutdownGraceMs, and exits 130 or 143; progress is kept. A second signal exits at once.
 
-Exit codes: 0 every contact completed, 1 some failed, were invalid or are still deferred,
+Exit codes: 0 every contact completed (or was skipped as not to be called), 1 some failed, were invalid or are still deferred,
 2 bad usage, config, environment or contacts file, 3 every contact completed but Sheets rows
 or alert messages wait undelivered (the next run sends them), 70 an internal error (a bug),
 130/143 stopped by SIGINT/SIGTERM.`;
@@ -180,6 +181,7 @@ export async function runCommand(
   io.err(
     `loaded ${options.contacts} into campaign ${campaign}: ${report.added} new, ${report.alreadyLoaded} already in the ledger, ${report.invalidCount} invalid`,
   );
+  const doNotCall = await loadDoNotCall(config, io, store);
   const sheets = await createSheetsSink(config, {
     clock,
     random: Math.random,
@@ -201,6 +203,7 @@ export async function runCommand(
     store,
     knownSecrets,
     callLinksKey: telephony.callLinksKey,
+    doNotCall,
   });
   using _log = agent.events.on(logAgentEvent);
   const drain = new AbortController();

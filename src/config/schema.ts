@@ -166,6 +166,7 @@ const telephonySchema = z.strictObject({
       error: 'must be "", Enable or DetectMessageEnd',
     }),
     clockSkewMs: duration(),
+    lostDialSettleMs: duration(),
   }),
   publicBaseUrl: z.string("must be a string").regex(
     /^(https?:\/\/\S+)?$/,
@@ -349,6 +350,8 @@ export const configSchema = z.strictObject({
       maxDials: positiveInt().max(20, "must be <= 20"),
       delayMs: duration(),
     }),
+    samePhone: z.enum(["call-each", "call-once"], { error: "must be call-each or call-once" }),
+    doNotCall: z.string("must be a string (the path of a do-not-call file), or empty"),
   }),
   logging: z.strictObject({
     filePath: z.string("must be a string"),

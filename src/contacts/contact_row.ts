@@ -1,5 +1,6 @@
 import type { Contact } from "../services/mod.ts";
 import { isTimeZone } from "../telephony/mod.ts";
+import { toE164 } from "./phone_number.ts";
 
 /** A contacts-file row: a valid contact, or the reason it is not. */
 export type ContactRow =
@@ -14,7 +15,6 @@ export class JsonNumber {
   constructor(readonly source: string) {}
 }
 
-const e164 = /^\+[1-9]\d{6,14}$/;
 const known = new Set(["id", "name", "phone", "purpose", "notes", "timezone"]);
 // Control characters other than tab: they have no place in a name or a note, and printed back
 // in a message they could move a terminal's cursor or rename its window.
@@ -58,8 +58,8 @@ export function toContactRow(line: number, columns: Record<string, unknown>): Co
     if (value !== "") fields[key] = value;
   }
   if (problems.length > 0) return { line, id, reason: problems[0] };
-  const phone = rawPhone.replace(/[\s().-]/g, "");
-  if (!e164.test(phone)) {
+  const phone = toE164(rawPhone);
+  if (!phone) {
     return {
       line,
       id,

@@ -7,3 +7,10 @@ export { type CsvRecord, csvRecords } from "./csv_records.ts";
 export { ContactsFileError, type Line, readLines } from "./read_lines.ts";
 export { type ContactsFormat, formatOf, readContacts } from "./read_contacts.ts";
 export { loadContacts, type LoadReport } from "./load_contacts.ts";
+export {
+  DoNotCallFile,
+  type DoNotCallFileIo,
+  type DoNotCallLoad,
+  type DoNotCallProblem,
+} from "./do_not_call_file.ts";
+export { toE164 } from "./phone_number.ts";

@@ -185,6 +185,11 @@ export class FakeProviderState {
     return new Response(null, { status: 504 });
   }
 
+  /** Never answers (until the fake closes): a provider that took the request and went quiet. */
+  hang(): Promise<void> {
+    return this.#hangUntilClosed();
+  }
+
   #hangUntilClosed(): Promise<void> {
     return new Promise<void>((resolve) => {
       if (this.#closed) return resolve();
@@ -212,7 +217,8 @@ function describeRule(rule?: HttpFaultRule): string {
   return rule.fail ?? "ok";
 }
 
-function droppedResponse(): Response {
+/** A 200 whose body breaks off: the connection drops before the answer is through. */
+export function droppedResponse(): Response {
   let sent = false;
   const body = new ReadableStream<Uint8Array>({
     pull(controller) {

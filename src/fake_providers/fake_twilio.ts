@@ -2,8 +2,10 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { Buffer } from "node:buffer";
 import { type Clock, systemClock } from "../clock/mod.ts";
+import { Emitter } from "../events/mod.ts";
 import { type FaultKind, twilioSignature } from "../services/mod.ts";
 import {
+  droppedResponse,
   type FakeErrorResponse,
   FakeProviderState,
   type FakeServer,
@@ -32,6 +34,35 @@ export interface FakeTwilioOptions {
   callbacks?: boolean;
   /** Delivers callbacks. @default globalThis.fetch */
   fetch?: typeof fetch;
+  /**
+   * What becomes of the `n`-th create to `to` (1-based, every create to that number counted),
+   * beyond the fault script: `drop-after`: the call is created, then the connection drops;
+   * `hang-after`: created, then never answered; `apply-late`: the request is held
+   * `applyLateMs` (past the client's deadline), then the call is created and answered.
+   */
+  createFault?: (to: string, n: number) => CreateFault | undefined;
+  /** How long an `apply-late` create is held before the call is created. @default 4500 */
+  applyLateMs?: number;
+  /** A call shows in the call list only this long after it was created: the list lags
+   * behind creates. @default 0 */
+  listLagMs?: number;
+  /** Awaited when a create arrives, before it is acted on: a test's moment to change the
+   * world (edit a file, say) at a known point of the run. */
+  holdCreate?: (create: CreateReceived) => Promise<void> | void;
+}
+
+/** A fault of one create, chosen by its number (see {@link FakeTwilioOptions.createFault}). */
+export type CreateFault = "drop-after" | "hang-after" | "apply-late";
+
+/** A create as it reached the fake (`received`), and once its call exists (`created`). */
+export interface CreateReceived {
+  stage: "received" | "created";
+  to: string;
+  /** Its rank among the creates to `to`. */
+  n: number;
+  fault?: CreateFault;
+  /** The call, once created. */
+  call?: FakeCall;
 }
 
 /** One call the fake created. */
@@ -56,6 +87,14 @@ export interface FakeTwilioServer extends FakeServer {
   callsTo(to: string): FakeCall[];
   /** Status callbacks delivered: the URL, the form, and our server's answer. */
   callbacks: { url: string; params: Record<string, string>; status: number }[];
+  /** Told of every create as it arrives (before it is held or acted on) and once its call
+   * exists. */
+  onCreate(listener: (create: CreateReceived) => void): Disposable;
+  /** Calls to one number that were under way at the same time, as pairs of sids. */
+  overlapping(): [string, string][];
+  /** Resolves once no create is being held (`apply-late`): every create received is applied,
+   * so counting calls now counts them all. */
+  whenIdle(): Promise<void>;
 }
 
 /** Twilio's JSON error body. */
@@ -112,6 +151,10 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
   const calls: FakeCall[] = [];
   const bySid = new Map<string, FakeCall>();
   const dialsTo = new Map<string, number>();
+  const createsTo = new Map<string, number>();
+  const creates = new Emitter<CreateReceived>();
+  const listLagMs = options.listLagMs ?? 0;
+  const held = new Set<Promise<void>>();
   const callbacks: FakeTwilioServer["callbacks"] = [];
   const background = new AbortController();
   const deliveries = new Set<Promise<void>>();
@@ -130,6 +173,23 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
   server.calls = calls;
   server.callsTo = (to) => calls.filter((call) => call.to === to);
   server.callbacks = callbacks;
+  server.onCreate = (listener) => creates.on(listener);
+  server.whenIdle = async () => {
+    while (held.size > 0) await Promise.allSettled([...held]);
+  };
+  server.overlapping = () => {
+    const pairs: [string, string][] = [];
+    const endOf = (call: FakeCall) =>
+      call.createdAt + (call.outcome === "completed" ? ringMs + talkMs : ringMs);
+    for (const [i, a] of calls.entries()) {
+      for (const b of calls.slice(i + 1)) {
+        if (a.to === b.to && b.createdAt < endOf(a) && a.createdAt < endOf(b)) {
+          pairs.push([a.sid, b.sid]);
+        }
+      }
+    }
+    return pairs;
+  };
 
   const fail = (c: Context, error: FakeErrorResponse) =>
     c.json(error.body, error.status as 400, error.headers);
@@ -175,6 +235,24 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
     if (!form.get("Twiml") && !form.get("Url")) {
       return fail(c, twilioError(400, 21205, "Url parameter is required."));
     }
+    const nth = (createsTo.get(to) ?? 0) + 1;
+    createsTo.set(to, nth);
+    const createFault = options.createFault?.(to, nth);
+    const received: CreateReceived = { stage: "received", to, n: nth, fault: createFault };
+    creates.emit(received);
+    await options.holdCreate?.(received);
+    if (createFault === "apply-late") {
+      const holding = clock.sleep(options.applyLateMs ?? 4_500, background.signal);
+      const tracked = holding.catch(() => {});
+      held.add(tracked);
+      try {
+        await holding;
+      } catch {
+        return new Response(null, { status: 504 });
+      } finally {
+        held.delete(tracked);
+      }
+    }
     const dial = (dialsTo.get(to) ?? 0) + 1;
     const outcome = options.outcomeOf?.(to, dial) ?? "completed";
     if (outcome === "invalid") {
@@ -193,6 +271,7 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
     };
     calls.push(call);
     bySid.set(call.sid, call);
+    creates.emit({ ...received, stage: "created", call });
     const inBackground = (task: Promise<void>) => {
       const running = task.finally(() => deliveries.delete(running));
       deliveries.add(running);
@@ -202,6 +281,11 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
     }
     const play = /<Play>([^<]+)<\/Play>/.exec(call.twiml ?? "")?.[1];
     if (play && outcome === "completed") inBackground(fetchPlay(call, unescapeXml(play)));
+    if (createFault === "drop-after") return droppedResponse();
+    if (createFault === "hang-after") {
+      await state.hang();
+      return new Response(null, { status: 504 });
+    }
     return (await state.afterWork(c)) ?? c.json(resource(call), 201);
   });
 
@@ -217,7 +301,7 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
       (!query.get("To") || call.to === query.get("To")) &&
       (!query.get("From") || call.from === query.get("From")) &&
       (!query.get("Status") || statusOf(call).status === query.get("Status")) &&
-      call.createdAt >= after
+      call.createdAt >= after && call.createdAt + listLagMs <= clock.now()
     ).reverse(); // newest first
     const slice = matching.slice(page * pageSize, (page + 1) * pageSize);
     const next = new URLSearchParams(query);

@@ -17,4 +17,11 @@ export { type FakeElevenLabsOptions, startFakeElevenLabs } from "./fake_elevenla
 export { type FakeWebhookServer, startFakeWebhookCrm } from "./fake_crm.ts";
 export { type FakeHubSpotServer, startFakeHubSpot } from "./fake_hubspot.ts";
 export { type FakeSheetsServer, startFakeSheets } from "./fake_sheets.ts";
-export { type FakeTwilioOptions, type FakeTwilioServer, startFakeTwilio } from "./fake_twilio.ts";
+export {
+  type CreateFault,
+  type CreateReceived,
+  type FakeCall,
+  type FakeTwilioOptions,
+  type FakeTwilioServer,
+  startFakeTwilio,
+} from "./fake_twilio.ts";

@@ -1,13 +1,36 @@
 import type { Contact, FinalCallStatus } from "../services/mod.ts";
 
-/** Where a contact is. `deferred`: put aside until its service lets calls through again. */
+/** Where a contact is. `deferred`: put aside until its service lets calls through again;
+ * `skipped`: not to be called (do-not-call, or its number was called for another contact). */
 export type ContactState =
   | "pending"
   | "in_progress"
   | "completed"
   | "failed"
   | "deferred"
+  | "skipped"
   | "invalid";
+
+/**
+ * How contacts that share a phone number are called (`campaign.samePhone`). `call-each`: every
+ * contact is called, one after the other (never two dials to a number at once); `call-once`:
+ * the first contact to dial a number is the only one, the later ones are skipped.
+ */
+export type SamePhoneRule = "call-each" | "call-once";
+
+/** Why a dial was not recorded, so it must not be sent. */
+export type DialRefusal =
+  | {
+    /** Another contact (of this or any campaign in the ledger) is dialling the number now:
+     * its call has not ended, or its answer was lost and is still being looked for. */
+    reason: "phone-busy";
+    holder: { campaign: string; contactId: string };
+  }
+  | {
+    /** `call-once`: another contact of the campaign already dialled the number. */
+    reason: "called-before";
+    firstContactId: string;
+  };
 
 /**
  * The call step as the ledger keeps it. A dial is recorded (`dialing`) before its request
@@ -35,6 +58,15 @@ export interface StepOutputs {
   audio?: { format: string; byteLength: number; path?: string; sha256?: string };
   call?: CallProgress;
   crmRecordId?: string;
+}
+
+/**
+ * Whether `call` holds its number: a dial is recorded and its call has not ended. Such a dial
+ * may be ringing someone, or its answer was lost and the call is still being looked for: no
+ * other contact may dial the number meanwhile.
+ */
+export function holdsPhone(call: CallProgress | undefined): boolean {
+  return call?.dialing !== undefined && call.final === undefined;
 }
 
 /** A contact as the ledger holds it. */
@@ -160,6 +192,20 @@ export class LeaseLostError extends Error {
   }
 }
 
+/**
+ * The campaign's do-not-call numbers (E.164), kept in the ledger rather than in memory, so a
+ * list of any size costs one indexed look-up per dial. A reload adds every number under a new
+ * `version`, then prunes the numbers of older versions: during a reload both lists apply.
+ */
+export interface DoNotCallList {
+  /** Lists `phones` under `version` (a number already listed takes the new version). */
+  add(campaign: string, phones: readonly string[], version: string): Promise<void>;
+  /** Removes the numbers not listed under `version`; returns how many. */
+  prune(campaign: string, version: string): Promise<number>;
+  has(campaign: string, phone: string): Promise<boolean>;
+  count(campaign: string): Promise<number>;
+}
+
 /** What one process tells the others about a service through a shared ledger. */
 export interface ServiceState {
   service: string;
@@ -213,6 +259,8 @@ export interface SharedState {
 export interface CampaignStore extends AsyncDisposable {
   /** Sinks' outboxes live in the same store. */
   readonly outbox: Outbox;
+  /** The campaigns' do-not-call lists. */
+  readonly doNotCall: DoNotCallList;
   /** Whose leases this store takes, and how long they last. */
   readonly lease: LeaseOptions;
   /** Present when other processes may use the ledger at the same time. */
@@ -247,7 +295,15 @@ export interface CampaignStore extends AsyncDisposable {
   unclaim(campaign: string, contactIds: readonly string[], now: number): Promise<void>;
   /** The writes below change a contact only while this store holds its lease; otherwise they
    * reject with {@link LeaseLostError} and change nothing. */
-  /** Saves one step's output (and the attempts so far) and marks the step reached. */
+  /**
+   * Saves one step's output (and the attempts so far) and marks the step reached. With `dial`,
+   * `outputs.call` records a new dial of the contact's number: the dial is saved only if no
+   * other contact of any campaign in the ledger holds the number ({@link holdsPhone}) and, for
+   * `call-once`, no other contact of the campaign dialled it before; otherwise the rest of
+   * `outputs` is saved without it and the refusal is returned (`called-before` first: a skip
+   * is final, where a busy number only waits). A saved call that no longer
+   * holds its number (it ended, or no dial is under way) lets the number go.
+   */
   saveStep(
     campaign: string,
     contactId: string,
@@ -255,7 +311,8 @@ export interface CampaignStore extends AsyncDisposable {
     outputs: StepOutputs,
     now: number,
     attempts?: Attempts,
-  ): Promise<void>;
+    dial?: SamePhoneRule,
+  ): Promise<DialRefusal | undefined>;
   /** Marks the contact completed with its CRM record; `call` is the call's end, kept in the
    * same commit when it was not saved on its own. */
   complete(
@@ -272,6 +329,16 @@ export interface CampaignStore extends AsyncDisposable {
     reason: string,
     now: number,
     attempts?: Attempts,
+  ): Promise<void>;
+  /** Marks the contact skipped (not to be called) with `reason`, and its CRM record if the
+   * skip was recorded there. */
+  skip(
+    campaign: string,
+    contactId: string,
+    reason: string,
+    now: number,
+    attempts?: Attempts,
+    crmRecordId?: string,
   ): Promise<void>;
   /** Puts the contact aside until `deferral.until` and its service lets calls through. */
   defer(
@@ -292,6 +359,12 @@ export interface CampaignStore extends AsyncDisposable {
    * returns how many. */
   failRemaining(campaign: string, reason: string, now: number): Promise<number>;
   counts(campaign: string): Promise<StateCounts>;
+  /** Every call any contact of any campaign in the ledger recorded to `phone` (its current
+   * call and earlier dials' calls): a call one contact recorded is never another's. */
+  recordedCalls(phone: string): Promise<string[]>;
+  /** The first contact of `campaign` other than `contactId` (in load order) that dialled
+   * `phone`, if any. */
+  calledBefore(campaign: string, phone: string, contactId: string): Promise<string | undefined>;
   /** Invalid rows recorded for the campaign, by source and line. */
   invalidRows(campaign: string, limit?: number): Promise<InvalidRow[]>;
   /** One contact's record, or undefined. */
@@ -299,7 +372,21 @@ export interface CampaignStore extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** The call sids `call` recorded: its current call and earlier dials'. */
+export function callSidsOf(call: CallProgress | undefined): string[] {
+  if (!call) return [];
+  return call.sid ? [...call.previousSids, call.sid] : [...call.previousSids];
+}
+
 /** Zero for every state. */
 export function emptyCounts(): StateCounts {
-  return { pending: 0, in_progress: 0, completed: 0, failed: 0, deferred: 0, invalid: 0 };
+  return {
+    pending: 0,
+    in_progress: 0,
+    completed: 0,
+    failed: 0,
+    deferred: 0,
+    skipped: 0,
+    invalid: 0,
+  };
 }

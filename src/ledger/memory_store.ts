@@ -2,11 +2,15 @@ import type { Contact } from "../services/mod.ts";
 import {
   type Attempts,
   type CallProgress,
+  callSidsOf,
   type CampaignStore,
   type ContactRecord,
   crmIdempotencyKey,
   type Deferral,
+  type DialRefusal,
+  type DoNotCallList,
   emptyCounts,
+  holdsPhone,
   type InvalidRow,
   LeaseLostError,
   type LeaseOptions,
@@ -14,11 +18,13 @@ import {
   type LoadSource,
   type Outbox,
   type OutboxItem,
+  type SamePhoneRule,
   type StateCounts,
   type StepOutputs,
 } from "./campaign_store.ts";
 
 interface Entry extends ContactRecord {
+  campaign: string;
   seq: number;
   loadId?: string;
   line?: number;
@@ -41,7 +47,12 @@ interface Campaign {
 export class InMemoryCampaignStore implements CampaignStore {
   readonly #campaigns = new Map<string, Campaign>();
   #seq = 0;
+  /** Every contact of every campaign with a number, by number. */
+  readonly #byPhone = new Map<string, Set<Entry>>();
+  /** The contact dialling each number now ({@link holdsPhone}). */
+  readonly #dialling = new Map<string, Entry>();
   readonly outbox: Outbox = new InMemoryOutbox();
+  readonly doNotCall: DoNotCallList = new InMemoryDoNotCallList();
   readonly lease: LeaseOptions;
 
   constructor(lease: LeaseOptions = { owner: "this-process", ms: 30_000 }) {
@@ -123,6 +134,7 @@ export class InMemoryCampaignStore implements CampaignStore {
         continue;
       }
       const entry: Entry = {
+        campaign,
         contact: structuredClone(contact),
         state: "pending",
         outputs: {},
@@ -135,6 +147,9 @@ export class InMemoryCampaignStore implements CampaignStore {
       };
       entries.set(contact.id, entry);
       pending.push(entry);
+      let sharing = this.#byPhone.get(contact.phone);
+      if (!sharing) this.#byPhone.set(contact.phone, sharing = new Set());
+      sharing.add(entry);
       added++;
     }
     return Promise.resolve({
@@ -225,18 +240,64 @@ export class InMemoryCampaignStore implements CampaignStore {
     queue.head = 0;
   }
 
-  saveStep(
+  async saveStep(
     campaign: string,
     contactId: string,
     step: string,
     outputs: StepOutputs,
     _now: number,
     attempts?: Attempts,
-  ): Promise<void> {
-    return this.#write(campaign, contactId, "saving a step", false, attempts, (entry) => {
+    dial?: SamePhoneRule,
+  ): Promise<DialRefusal | undefined> {
+    let refusal: DialRefusal | undefined;
+    await this.#write(campaign, contactId, "saving a step", false, attempts, (entry) => {
+      const saved = structuredClone(outputs);
+      if (dial) refusal = this.#dialRefusal(entry, dial);
+      if (refusal) delete saved.call;
       entry.step = step;
-      entry.outputs = { ...entry.outputs, ...structuredClone(outputs) };
+      entry.outputs = { ...entry.outputs, ...saved };
+      if (saved.call) this.#holdOrRelease(entry);
     });
+    return refusal;
+  }
+
+  /** Why `entry` may not dial its number now, if it may not (a call-once skip first: it is
+   * final, where a busy number only waits). */
+  #dialRefusal(entry: Entry, rule: SamePhoneRule): DialRefusal | undefined {
+    const { phone } = entry.contact;
+    if (rule === "call-once") {
+      const first = this.#firstCaller(entry.campaign, phone, entry.contact.id);
+      if (first) return { reason: "called-before", firstContactId: first };
+    }
+    const holder = this.#dialling.get(phone);
+    if (holder && holder !== entry) {
+      return {
+        reason: "phone-busy",
+        holder: { campaign: holder.campaign, contactId: holder.contact.id },
+      };
+    }
+    return undefined;
+  }
+
+  /** Takes the entry's number while its call holds it, and lets it go otherwise. */
+  #holdOrRelease(entry: Entry): void {
+    const { phone } = entry.contact;
+    if (holdsPhone(entry.outputs.call)) this.#dialling.set(phone, entry);
+    else this.#letGo(entry);
+  }
+
+  #letGo(entry: Entry): void {
+    if (this.#dialling.get(entry.contact.phone) === entry) {
+      this.#dialling.delete(entry.contact.phone);
+    }
+  }
+
+  #firstCaller(campaign: string, phone: string, contactId: string): string | undefined {
+    const callers = [...this.#byPhone.get(phone) ?? []].filter((other) =>
+      other.campaign === campaign && other.contact.id !== contactId &&
+      (other.outputs.call?.dials ?? 0) > 0
+    ).sort((a, b) => a.seq - b.seq);
+    return callers[0]?.contact.id;
   }
 
   complete(
@@ -251,6 +312,7 @@ export class InMemoryCampaignStore implements CampaignStore {
       Object.assign(entry, { state: "completed", step: "done", reason: undefined });
       entry.outputs.crmRecordId = crmRecordId;
       if (call) entry.outputs.call = structuredClone(call);
+      this.#letGo(entry);
     });
   }
 
@@ -263,6 +325,22 @@ export class InMemoryCampaignStore implements CampaignStore {
   ): Promise<void> {
     return this.#write(campaign, contactId, "failing", true, attempts, (entry) => {
       Object.assign(entry, { state: "failed", reason });
+      this.#letGo(entry);
+    });
+  }
+
+  skip(
+    campaign: string,
+    contactId: string,
+    reason: string,
+    _now: number,
+    attempts?: Attempts,
+    crmRecordId?: string,
+  ): Promise<void> {
+    return this.#write(campaign, contactId, "skipping", true, attempts, (entry) => {
+      Object.assign(entry, { state: "skipped", step: "done", reason });
+      if (crmRecordId) entry.outputs.crmRecordId = crmRecordId;
+      this.#letGo(entry);
     });
   }
 
@@ -308,6 +386,7 @@ export class InMemoryCampaignStore implements CampaignStore {
     for (const entry of this.#campaign(campaign).entries.values()) {
       if (entry.state !== "pending" && entry.state !== "deferred") continue;
       Object.assign(entry, { state: "failed", reason });
+      this.#letGo(entry);
       failed++;
     }
     return Promise.resolve(failed);
@@ -319,6 +398,16 @@ export class InMemoryCampaignStore implements CampaignStore {
     for (const entry of entries.values()) counts[entry.state]++;
     counts.invalid += invalid.size;
     return Promise.resolve(counts);
+  }
+
+  recordedCalls(phone: string): Promise<string[]> {
+    return Promise.resolve(
+      [...this.#byPhone.get(phone) ?? []].flatMap((entry) => callSidsOf(entry.outputs.call)),
+    );
+  }
+
+  calledBefore(campaign: string, phone: string, contactId: string): Promise<string | undefined> {
+    return Promise.resolve(this.#firstCaller(campaign, phone, contactId));
   }
 
   invalidRows(campaign: string, limit = 1000): Promise<InvalidRow[]> {
@@ -344,8 +433,43 @@ export class InMemoryCampaignStore implements CampaignStore {
 }
 
 function snapshot(entry: Entry): ContactRecord {
-  const { seq: _seq, loadId: _loadId, line: _line, ...record } = entry;
+  const { campaign: _campaign, seq: _seq, loadId: _loadId, line: _line, ...record } = entry;
   return structuredClone(record);
+}
+
+/** Do-not-call lists in memory. */
+class InMemoryDoNotCallList implements DoNotCallList {
+  /** Per campaign: each number and the version that listed it. */
+  readonly #lists = new Map<string, Map<string, string>>();
+
+  #list(campaign: string): Map<string, string> {
+    let list = this.#lists.get(campaign);
+    if (!list) this.#lists.set(campaign, list = new Map());
+    return list;
+  }
+
+  add(campaign: string, phones: readonly string[], version: string): Promise<void> {
+    const list = this.#list(campaign);
+    for (const phone of phones) list.set(phone, version);
+    return Promise.resolve();
+  }
+
+  prune(campaign: string, version: string): Promise<number> {
+    const list = this.#list(campaign);
+    let pruned = 0;
+    for (const [phone, listedBy] of list) {
+      if (listedBy !== version) (list.delete(phone), pruned++);
+    }
+    return Promise.resolve(pruned);
+  }
+
+  has(campaign: string, phone: string): Promise<boolean> {
+    return Promise.resolve(this.#list(campaign).has(phone));
+  }
+
+  count(campaign: string): Promise<number> {
+    return Promise.resolve(this.#list(campaign).size);
+  }
 }
 
 /** Outbox queues in memory. */

@@ -4,12 +4,16 @@ import {
   type AlertClaim,
   type Attempts,
   type CallProgress,
+  callSidsOf,
   type CampaignStore,
   type ContactRecord,
   type ContactState,
   crmIdempotencyKey,
   type Deferral,
+  type DialRefusal,
+  type DoNotCallList,
   emptyCounts,
+  holdsPhone,
   type InvalidRow,
   LeaseLostError,
   type LeaseOptions,
@@ -17,6 +21,7 @@ import {
   type LoadSource,
   type Outbox,
   type OutboxItem,
+  type SamePhoneRule,
   type ServiceState,
   type SharedState,
   type StateCounts,
@@ -97,6 +102,30 @@ CREATE TABLE alert_states (
 );`,
   // 2: a firing alert's content, so a restarted process can resolve what another raised.
   `ALTER TABLE alert_states ADD COLUMN alert TEXT;`,
+  // 3: who may be called. Each contact's number, and the number it is dialling now (unique:
+  // two contacts never dial one number at once, whichever process works them); contacts may
+  // end skipped; do-not-call lists. A dial left in doubt by an earlier release holds its
+  // number (one per number; the others find it busy).
+  `
+ALTER TABLE contacts ADD COLUMN phone TEXT, ADD COLUMN dialing_phone TEXT;
+UPDATE contacts SET phone = contact::json->>'phone';
+UPDATE contacts SET dialing_phone = phone WHERE (campaign, id) IN (
+  SELECT DISTINCT ON (phone) campaign, id FROM contacts
+  WHERE state IN ('pending','in_progress','deferred') AND call_progress IS NOT NULL
+    AND call_progress::json->'dialing' IS NOT NULL AND call_progress::json->'final' IS NULL
+  ORDER BY phone, seq);
+ALTER TABLE contacts DROP CONSTRAINT contacts_state_check;
+ALTER TABLE contacts ADD CONSTRAINT contacts_state_check
+  CHECK (state IN ('pending','in_progress','completed','failed','deferred','skipped','invalid'));
+CREATE INDEX contacts_by_phone ON contacts (phone);
+CREATE UNIQUE INDEX contacts_dialing_phone ON contacts (dialing_phone)
+  WHERE dialing_phone IS NOT NULL;
+CREATE TABLE do_not_call (
+  campaign TEXT NOT NULL,
+  phone TEXT NOT NULL,
+  version TEXT NOT NULL,
+  PRIMARY KEY (campaign, phone)
+);`,
 ];
 
 /** Serialises schema changes across processes starting at once. */
@@ -118,6 +147,7 @@ type Sql = postgres.Sql;
 export class PostgresCampaignStore implements CampaignStore {
   readonly outbox: Outbox;
   readonly shared: SharedState;
+  readonly doNotCall: DoNotCallList;
   readonly lease: LeaseOptions;
   readonly #sql: Sql;
   #closed = false;
@@ -127,6 +157,7 @@ export class PostgresCampaignStore implements CampaignStore {
     this.lease = lease;
     this.outbox = new PostgresOutbox(sql, lease.owner);
     this.shared = new PostgresSharedState(sql, lease.owner);
+    this.doNotCall = new PostgresDoNotCallList(sql);
   }
 
   /**
@@ -190,12 +221,13 @@ export class PostgresCampaignStore implements CampaignStore {
     const lines = contacts.map((_, index) => load?.lines[index] ?? null);
     const inserted = await this.#sql<{ id: string }[]>`
       INSERT INTO contacts (campaign, id, seq, contact, state, crm_key, load_id, source_line,
-        updated_at)
+        phone, updated_at)
       SELECT ${campaign}, c.id, nextval('contact_seq'), c.contact, 'pending', c.crm_key,
-        ${load?.id ?? null}, c.line, ${now}
+        ${load?.id ?? null}, c.line, c.phone, ${now}
       FROM unnest(${ids}::text[], ${contacts.map((c) => JSON.stringify(c))}::text[],
-        ${ids.map((id) => crmIdempotencyKey(campaign, id))}::text[], ${lines}::int[])
-        WITH ORDINALITY AS c(id, contact, crm_key, line, ord)
+        ${ids.map((id) => crmIdempotencyKey(campaign, id))}::text[], ${lines}::int[],
+        ${contacts.map((c) => c.phone)}::text[])
+        WITH ORDINALITY AS c(id, contact, crm_key, line, phone, ord)
       ORDER BY c.ord
       ON CONFLICT (campaign, id) DO NOTHING
       RETURNING id`;
@@ -315,19 +347,37 @@ export class PostgresCampaignStore implements CampaignStore {
     outputs: StepOutputs,
     now: number,
     attempts?: Attempts,
-  ): Promise<void> {
-    await this.#leased(
-      contactId,
-      "saving a step",
-      this.#sql`
+    dial?: SamePhoneRule,
+  ): Promise<DialRefusal | undefined> {
+    const save = (sql: Sql | postgres.TransactionSql, call: CallProgress | undefined) => {
+      const action = !call ? "keep" : !holdsPhone(call) ? "let-go" : dial ? "take" : "keep";
+      return sql`
         UPDATE contacts SET step = ${step}, script = COALESCE(${outputs.script ?? null}, script),
           audio = COALESCE(${json(outputs.audio)}, audio),
-          call_progress = COALESCE(${json(outputs.call)}, call_progress),
+          call_progress = COALESCE(${json(call)}, call_progress),
           crm_record_id = COALESCE(${outputs.crmRecordId ?? null}, crm_record_id),
-          attempts = COALESCE(${json(attempts)}, attempts), updated_at = ${now}
+          attempts = COALESCE(${json(attempts)}, attempts),
+          dialing_phone = CASE ${action}::text WHEN 'take' THEN phone WHEN 'let-go' THEN NULL
+            ELSE dialing_phone END,
+          updated_at = ${now}
         WHERE campaign = ${campaign} AND id = ${contactId} AND state = 'in_progress'
-          AND lease_owner = ${this.lease.owner}`,
-    );
+          AND lease_owner = ${this.lease.owner}`;
+    };
+    if (!dial) {
+      await this.#leased(contactId, "saving a step", save(this.#sql, outputs.call));
+      return undefined;
+    }
+    // A dial: decided under a lock on the number, so two processes deciding about one number
+    // take turns (the unique index on dialing_phone would refuse a second holder anyway).
+    return await this.#sql.begin(async (tx) => {
+      const [row] = await tx<{ phone: string }[]>`
+        SELECT phone FROM contacts WHERE campaign = ${campaign} AND id = ${contactId}`;
+      if (!row) throw new LeaseLostError(contactId, "saving a step");
+      await tx`SELECT pg_advisory_xact_lock(hashtextextended(${row.phone}, ${schemaLock}))`;
+      const refusal = await dialRefusal(tx, campaign, contactId, row.phone, dial);
+      await this.#leased(contactId, "saving a step", save(tx, refusal ? undefined : outputs.call));
+      return refusal;
+    });
   }
 
   async complete(
@@ -344,8 +394,8 @@ export class PostgresCampaignStore implements CampaignStore {
       this.#sql`
         UPDATE contacts SET state = 'completed', step = 'done', crm_record_id = ${crmRecordId},
           reason = NULL, attempts = COALESCE(${json(attempts)}, attempts),
-          call_progress = COALESCE(${json(call)}, call_progress), lease_owner = NULL,
-          lease_until = NULL, updated_at = ${now}
+          call_progress = COALESCE(${json(call)}, call_progress), dialing_phone = NULL,
+          lease_owner = NULL, lease_until = NULL, updated_at = ${now}
         WHERE campaign = ${campaign} AND id = ${contactId} AND state = 'in_progress'
           AND lease_owner = ${this.lease.owner}`,
     );
@@ -363,8 +413,29 @@ export class PostgresCampaignStore implements CampaignStore {
       "failing",
       this.#sql`
         UPDATE contacts SET state = 'failed', reason = ${reason},
-          attempts = COALESCE(${json(attempts)}, attempts), lease_owner = NULL,
-          lease_until = NULL, updated_at = ${now}
+          attempts = COALESCE(${json(attempts)}, attempts), dialing_phone = NULL,
+          lease_owner = NULL, lease_until = NULL, updated_at = ${now}
+        WHERE campaign = ${campaign} AND id = ${contactId} AND state = 'in_progress'
+          AND lease_owner = ${this.lease.owner}`,
+    );
+  }
+
+  async skip(
+    campaign: string,
+    contactId: string,
+    reason: string,
+    now: number,
+    attempts?: Attempts,
+    crmRecordId?: string,
+  ): Promise<void> {
+    await this.#leased(
+      contactId,
+      "skipping",
+      this.#sql`
+        UPDATE contacts SET state = 'skipped', step = 'done', reason = ${reason},
+          crm_record_id = COALESCE(${crmRecordId ?? null}, crm_record_id),
+          attempts = COALESCE(${json(attempts)}, attempts), dialing_phone = NULL,
+          lease_owner = NULL, lease_until = NULL, updated_at = ${now}
         WHERE campaign = ${campaign} AND id = ${contactId} AND state = 'in_progress'
           AND lease_owner = ${this.lease.owner}`,
     );
@@ -423,7 +494,8 @@ export class PostgresCampaignStore implements CampaignStore {
 
   async failRemaining(campaign: string, reason: string, now: number): Promise<number> {
     const result = await this.#sql`
-      UPDATE contacts SET state = 'failed', reason = ${reason}, updated_at = ${now}
+      UPDATE contacts SET state = 'failed', reason = ${reason}, dialing_phone = NULL,
+        updated_at = ${now}
       WHERE campaign = ${campaign} AND state IN ('pending', 'deferred')`;
     return result.count;
   }
@@ -437,6 +509,20 @@ export class PostgresCampaignStore implements CampaignStore {
       SELECT COUNT(*) AS n FROM invalid_rows WHERE campaign = ${campaign}`;
     counts.invalid += Number(invalid.n);
     return counts;
+  }
+
+  async recordedCalls(phone: string): Promise<string[]> {
+    const rows = await this.#sql<{ call_progress: string }[]>`
+      SELECT call_progress FROM contacts WHERE phone = ${phone} AND call_progress IS NOT NULL`;
+    return rows.flatMap((row) => callSidsOf(JSON.parse(row.call_progress)));
+  }
+
+  async calledBefore(
+    campaign: string,
+    phone: string,
+    contactId: string,
+  ): Promise<string | undefined> {
+    return await firstCaller(this.#sql, campaign, phone, contactId);
   }
 
   async invalidRows(campaign: string, limit = 1000): Promise<InvalidRow[]> {
@@ -466,9 +552,77 @@ export class PostgresCampaignStore implements CampaignStore {
   async #leased(
     contactId: string,
     operation: string,
-    write: Promise<{ count: number }>,
+    write: PromiseLike<{ count: number }>,
   ): Promise<void> {
     if ((await write).count === 0) throw new LeaseLostError(contactId, operation);
+  }
+}
+
+/** Why `contactId` may not dial `phone` now, if it may not (under the number's lock; a
+ * call-once skip first: it is final, where a busy number only waits). */
+async function dialRefusal(
+  sql: postgres.TransactionSql,
+  campaign: string,
+  contactId: string,
+  phone: string,
+  rule: SamePhoneRule,
+): Promise<DialRefusal | undefined> {
+  if (rule === "call-once") {
+    const first = await firstCaller(sql, campaign, phone, contactId);
+    if (first) return { reason: "called-before", firstContactId: first };
+  }
+  const [holder] = await sql<{ campaign: string; id: string }[]>`
+    SELECT campaign, id FROM contacts WHERE dialing_phone = ${phone}
+      AND NOT (campaign = ${campaign} AND id = ${contactId}) LIMIT 1`;
+  if (holder) {
+    return { reason: "phone-busy", holder: { campaign: holder.campaign, contactId: holder.id } };
+  }
+  return undefined;
+}
+
+/** The first contact of `campaign` other than `contactId` (load order) that dialled `phone`. */
+async function firstCaller(
+  sql: Sql | postgres.TransactionSql,
+  campaign: string,
+  phone: string,
+  contactId: string,
+): Promise<string | undefined> {
+  const [row] = await sql<{ id: string }[]>`
+    SELECT id FROM contacts WHERE phone = ${phone} AND campaign = ${campaign}
+      AND id <> ${contactId} AND call_progress IS NOT NULL
+      AND (call_progress::json->>'dials')::int > 0
+    ORDER BY seq LIMIT 1`;
+  return row?.id;
+}
+
+/** Do-not-call lists in the shared database: every process honours the same numbers. */
+class PostgresDoNotCallList implements DoNotCallList {
+  constructor(readonly sql: Sql) {}
+
+  async add(campaign: string, phones: readonly string[], version: string): Promise<void> {
+    if (phones.length === 0) return;
+    await this.sql`
+      INSERT INTO do_not_call (campaign, phone, version)
+      SELECT ${campaign}, p.phone, ${version} FROM unnest(${phones as string[]}::text[]) AS p(phone)
+      ON CONFLICT (campaign, phone) DO UPDATE SET version = EXCLUDED.version`;
+  }
+
+  async prune(campaign: string, version: string): Promise<number> {
+    const result = await this.sql`
+      DELETE FROM do_not_call WHERE campaign = ${campaign} AND version <> ${version}`;
+    return result.count;
+  }
+
+  async has(campaign: string, phone: string): Promise<boolean> {
+    const rows = await this.sql`
+      SELECT 1 FROM do_not_call WHERE campaign = ${campaign} AND phone = ${phone}`;
+    return rows.length > 0;
+  }
+
+  async count(campaign: string): Promise<number> {
+    const [row] = await this
+      .sql`SELECT COUNT(*) AS n FROM do_not_call WHERE campaign = ${campaign}`;
+    return Number(row.n);
   }
 }
 

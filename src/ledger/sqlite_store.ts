@@ -4,18 +4,23 @@ import type { Contact } from "../services/mod.ts";
 import {
   type Attempts,
   type CallProgress,
+  callSidsOf,
   type CampaignStore,
   type ContactRecord,
   type ContactState,
   crmIdempotencyKey,
   type Deferral,
+  type DialRefusal,
+  type DoNotCallList,
   emptyCounts,
+  holdsPhone,
   type InvalidRow,
   LeaseLostError,
   type LeaseOptions,
   type LoadResult,
   type LoadSource,
   type Outbox,
+  type SamePhoneRule,
   type StateCounts,
   type StepOutputs,
 } from "./campaign_store.ts";
@@ -96,6 +101,61 @@ ALTER TABLE contacts ADD COLUMN call_progress TEXT;`,
   `
 ALTER TABLE contacts ADD COLUMN lease_owner TEXT;
 ALTER TABLE contacts ADD COLUMN lease_until INTEGER;`,
+  // 7: who may be called. Each contact's number (indexed: who else has it), and the number it
+  // is dialling now (not indexed: found through the number, so a dial costs the ledger a read,
+  // not an index write); contacts may end skipped; do-not-call lists. SQLite cannot change a
+  // CHECK constraint in place: the table is rebuilt. A dial left in doubt by an earlier release
+  // holds its number (one per number; the others find it busy).
+  `
+CREATE TABLE contacts_v7 (
+  campaign TEXT NOT NULL REFERENCES campaigns(name),
+  id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  contact TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending','in_progress','completed','failed','deferred','skipped','invalid')),
+  step TEXT,
+  reason TEXT,
+  deferrals INTEGER NOT NULL DEFAULT 0,
+  deferred_service TEXT,
+  script TEXT,
+  audio TEXT,
+  crm_record_id TEXT,
+  updated_at INTEGER NOT NULL,
+  attempts TEXT NOT NULL DEFAULT '{}',
+  defer_until INTEGER NOT NULL DEFAULT 0,
+  crm_key TEXT,
+  load_id TEXT,
+  source_line INTEGER,
+  call_progress TEXT,
+  lease_owner TEXT,
+  lease_until INTEGER,
+  phone TEXT,
+  dialing_phone TEXT,
+  PRIMARY KEY (campaign, id)
+);
+INSERT INTO contacts_v7 (campaign, id, seq, contact, state, step, reason, deferrals,
+  deferred_service, script, audio, crm_record_id, updated_at, attempts, defer_until, crm_key,
+  load_id, source_line, call_progress, lease_owner, lease_until, phone)
+SELECT campaign, id, seq, contact, state, step, reason, deferrals, deferred_service, script,
+  audio, crm_record_id, updated_at, attempts, defer_until, crm_key, load_id, source_line,
+  call_progress, lease_owner, lease_until, json_extract(contact, '$.phone')
+FROM contacts;
+DROP TABLE contacts;
+ALTER TABLE contacts_v7 RENAME TO contacts;
+UPDATE contacts SET dialing_phone = phone WHERE rowid IN (
+  SELECT MIN(rowid) FROM contacts
+  WHERE state IN ('pending','in_progress','deferred')
+    AND json_extract(call_progress, '$.dialing') IS NOT NULL
+    AND json_extract(call_progress, '$.final') IS NULL
+  GROUP BY phone);
+CREATE INDEX contacts_by_state ON contacts (campaign, state, seq);
+CREATE INDEX contacts_by_phone ON contacts (phone);
+CREATE TABLE do_not_call (
+  campaign TEXT NOT NULL,
+  phone TEXT NOT NULL,
+  version TEXT NOT NULL,
+  PRIMARY KEY (campaign, phone)
+);`,
 ];
 
 /** `PRAGMA application_id` of a ledger: "ACAG" in ASCII. */
@@ -110,6 +170,9 @@ export class LedgerError extends Error {
 }
 
 const ledgerTables = ["campaigns", "contacts", "outbox", "invalid_rows"];
+
+/** What a contact write does with the number the contact dials (`dialing_phone`). */
+type PhoneAction = "take" | "let-go" | "keep";
 
 /** Why `path` cannot be opened as a ledger, said so a person can fix it. */
 function ledgerError(path: string, error: unknown): LedgerError | Error {
@@ -130,12 +193,18 @@ function ledgerError(path: string, error: unknown): LedgerError | Error {
 
 type Row = ContactRow;
 
+/** What a contact write did: rows changed (none: the lease is not ours), and its answer. */
+interface WriteResult {
+  changes: number | bigint;
+  value?: unknown;
+}
+
 /** A contact write waiting for its group commit. */
 interface QueuedWrite {
   contactId: string;
   operation: string;
-  write: () => { changes: number | bigint };
-  resolve: () => void;
+  write: () => WriteResult;
+  resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
 
@@ -168,6 +237,7 @@ export class SqliteCampaignStore implements CampaignStore {
   readonly #closing = new AbortController();
   readonly #clock: Clock;
   readonly outbox: Outbox;
+  readonly doNotCall: DoNotCallList;
   readonly lease: LeaseOptions;
 
   /**
@@ -205,8 +275,8 @@ export class SqliteCampaignStore implements CampaignStore {
       nextSeq: prepare("SELECT COALESCE(MAX(seq), 0) AS seq FROM contacts WHERE campaign = ?"),
       addContact: prepare(
         `INSERT OR IGNORE INTO contacts
-         (campaign, id, seq, contact, state, crm_key, load_id, source_line, updated_at)
-         VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
+         (campaign, id, seq, contact, state, crm_key, load_id, source_line, phone, updated_at)
+         VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)`,
       ),
       loadedBy: prepare(
         "SELECT load_id, source_line FROM contacts WHERE campaign = ? AND id = ?",
@@ -247,17 +317,45 @@ export class SqliteCampaignStore implements CampaignStore {
         `UPDATE contacts SET step = ?, script = COALESCE(?, script), audio = COALESCE(?, audio),
          call_progress = COALESCE(?, call_progress),
          crm_record_id = COALESCE(?, crm_record_id), attempts = COALESCE(?, attempts),
+         dialing_phone = CASE ? WHEN 'take' THEN phone WHEN 'let-go' THEN NULL
+           ELSE dialing_phone END,
          updated_at = ? WHERE campaign = ? AND id = ? AND state = 'in_progress' AND lease_owner = ?`,
+      ),
+      dialHolder: prepare(
+        `SELECT other.campaign AS campaign, other.id AS id
+         FROM contacts me JOIN contacts other ON other.phone = me.phone
+           AND other.dialing_phone IS NOT NULL AND NOT (other.campaign = me.campaign AND other.id = me.id)
+         WHERE me.campaign = ? AND me.id = ? LIMIT 1`,
+      ),
+      firstCallerOf: prepare(
+        `SELECT other.id AS id FROM contacts me JOIN contacts other
+           ON other.phone = me.phone AND other.campaign = me.campaign AND other.id <> me.id
+         WHERE me.campaign = ? AND me.id = ?
+           AND json_extract(other.call_progress, '$.dials') > 0
+         ORDER BY other.seq LIMIT 1`,
+      ),
+      firstCaller: prepare(
+        `SELECT id FROM contacts WHERE phone = ? AND campaign = ? AND id <> ?
+         AND json_extract(call_progress, '$.dials') > 0 ORDER BY seq LIMIT 1`,
+      ),
+      recordedCalls: prepare(
+        "SELECT call_progress FROM contacts WHERE phone = ? AND call_progress IS NOT NULL",
       ),
       complete: prepare(
         `UPDATE contacts SET state = 'completed', step = 'done', crm_record_id = ?, reason = NULL,
          attempts = COALESCE(?, attempts), call_progress = COALESCE(?, call_progress),
-         lease_owner = NULL, lease_until = NULL, updated_at = ?
+         dialing_phone = NULL, lease_owner = NULL, lease_until = NULL, updated_at = ?
          WHERE campaign = ? AND id = ? AND state = 'in_progress' AND lease_owner = ?`,
       ),
       fail: prepare(
         `UPDATE contacts SET state = 'failed', reason = ?, attempts = COALESCE(?, attempts),
-         lease_owner = NULL, lease_until = NULL, updated_at = ?
+         dialing_phone = NULL, lease_owner = NULL, lease_until = NULL, updated_at = ?
+         WHERE campaign = ? AND id = ? AND state = 'in_progress' AND lease_owner = ?`,
+      ),
+      skip: prepare(
+        `UPDATE contacts SET state = 'skipped', step = 'done', reason = ?,
+         crm_record_id = COALESCE(?, crm_record_id), attempts = COALESCE(?, attempts),
+         dialing_phone = NULL, lease_owner = NULL, lease_until = NULL, updated_at = ?
          WHERE campaign = ? AND id = ? AND state = 'in_progress' AND lease_owner = ?`,
       ),
       defer: prepare(
@@ -276,7 +374,7 @@ export class SqliteCampaignStore implements CampaignStore {
          WHERE campaign = ? AND state = 'deferred' AND defer_until > ?`,
       ),
       failRemaining: prepare(
-        `UPDATE contacts SET state = 'failed', reason = ?, updated_at = ?
+        `UPDATE contacts SET state = 'failed', reason = ?, dialing_phone = NULL, updated_at = ?
          WHERE campaign = ? AND state IN ('pending', 'deferred')`,
       ),
       deferredServices: prepare(
@@ -299,6 +397,13 @@ export class SqliteCampaignStore implements CampaignStore {
         "UPDATE outbox SET attempts = attempts + 1 WHERE queue = ? AND id = ?",
       ),
       outboxSize: prepare("SELECT COUNT(*) AS n FROM outbox WHERE queue = ?"),
+      doNotCallAdd: prepare(
+        `INSERT INTO do_not_call (campaign, phone, version) VALUES (?, ?, ?)
+         ON CONFLICT (campaign, phone) DO UPDATE SET version = excluded.version`,
+      ),
+      doNotCallPrune: prepare("DELETE FROM do_not_call WHERE campaign = ? AND version <> ?"),
+      doNotCallHas: prepare("SELECT 1 AS listed FROM do_not_call WHERE campaign = ? AND phone = ?"),
+      doNotCallCount: prepare("SELECT COUNT(*) AS n FROM do_not_call WHERE campaign = ?"),
     };
     const statements = this.#statements;
     const transaction = <T>(work: () => T) => this.#transaction(work);
@@ -323,6 +428,25 @@ export class SqliteCampaignStore implements CampaignStore {
       },
       size(queue) {
         return Promise.resolve(Number((statements.outboxSize.get(queue) as { n: number }).n));
+      },
+    };
+    this.doNotCall = {
+      add(campaign, phones, version) {
+        transaction(() =>
+          phones.forEach((phone) => statements.doNotCallAdd.run(campaign, phone, version))
+        );
+        return Promise.resolve();
+      },
+      prune(campaign, version) {
+        return Promise.resolve(Number(statements.doNotCallPrune.run(campaign, version).changes));
+      },
+      has(campaign, phone) {
+        return Promise.resolve(statements.doNotCallHas.get(campaign, phone) !== undefined);
+      },
+      count(campaign) {
+        return Promise.resolve(
+          Number((statements.doNotCallCount.get(campaign) as { n: number }).n),
+        );
       },
     };
   }
@@ -351,6 +475,7 @@ export class SqliteCampaignStore implements CampaignStore {
           crmIdempotencyKey(campaign, contact.id),
           load?.id ?? null,
           load?.lines[index] ?? null,
+          contact.phone,
           now,
         );
         if (Number(result.changes) > 0) {
@@ -443,18 +568,19 @@ export class SqliteCampaignStore implements CampaignStore {
    * the next group commit. The promise settles once that commit is done, so a caller never
    * starts the next side effect before this write is durable.
    */
-  #leased(
+  #leased<T = void>(
     contactId: string,
     operation: string,
-    write: () => { changes: number | bigint },
-  ): Promise<void> {
+    write: () => WriteResult,
+  ): Promise<T> {
     if (this.#closed) {
       return Promise.reject(
         new LedgerError(`the ledger is closed: ${operation} ${contactId} was not written`),
       );
     }
-    return new Promise((resolve, reject) => {
-      if (this.#queued.push({ contactId, operation, write, resolve, reject }) === 1) {
+    return new Promise<T>((resolve, reject) => {
+      const settle = resolve as (value: unknown) => void;
+      if (this.#queued.push({ contactId, operation, write, resolve: settle, reject }) === 1) {
         this.#clock.sleep(0, this.#closing.signal).then(this.#commitQueued, () => {});
       }
     });
@@ -471,19 +597,20 @@ export class SqliteCampaignStore implements CampaignStore {
     const queued = this.#queued;
     this.#queued = [];
     if (queued.length === 0) return;
-    let refusals: unknown[];
+    let outcomes: ({ value: unknown } | { error: unknown })[];
     try {
-      refusals = this.#transaction(() =>
+      outcomes = this.#transaction(() =>
         queued.map(({ contactId, operation, write }) => {
           try {
-            return Number(write().changes) === 0
-              ? new LeaseLostError(contactId, operation)
-              : undefined;
+            const result = write();
+            return Number(result.changes) === 0
+              ? { error: new LeaseLostError(contactId, operation) }
+              : { value: result.value };
           } catch (error) {
             // An error that ended the transaction (SQLite rolled it back) ends the group:
             // none of its writes is durable, and the rest must not run outside it.
             if (!this.#db.isTransaction) throw error;
-            return error;
+            return { error };
           }
         })
       );
@@ -491,9 +618,11 @@ export class SqliteCampaignStore implements CampaignStore {
       for (const { reject } of queued) reject(error);
       return;
     }
-    queued.forEach(({ resolve, reject }, index) =>
-      refusals[index] === undefined ? resolve() : reject(refusals[index])
-    );
+    queued.forEach(({ resolve, reject }, index) => {
+      const outcome = outcomes[index];
+      if ("error" in outcome) reject(outcome.error);
+      else resolve(outcome.value);
+    });
   };
 
   saveStep(
@@ -503,20 +632,52 @@ export class SqliteCampaignStore implements CampaignStore {
     outputs: StepOutputs,
     now: number,
     attempts?: Attempts,
-  ): Promise<void> {
-    return this.#leased(contactId, "saving a step", () =>
-      this.#statements.saveStep.run(
+    dial?: SamePhoneRule,
+  ): Promise<DialRefusal | undefined> {
+    const save = (call: CallProgress | undefined) => {
+      const action: PhoneAction = !call
+        ? "keep"
+        : !holdsPhone(call)
+        ? "let-go"
+        : dial
+        ? "take"
+        : "keep";
+      return this.#statements.saveStep.run(
         step,
         outputs.script ?? null,
         outputs.audio ? JSON.stringify(outputs.audio) : null,
-        outputs.call ? JSON.stringify(outputs.call) : null,
+        call ? JSON.stringify(call) : null,
         outputs.crmRecordId ?? null,
         attemptsJson(attempts),
+        action,
         now,
         campaign,
         contactId,
         this.lease.owner,
-      ));
+      );
+    };
+    return this.#leased(contactId, "saving a step", () => {
+      // Decided inside the group's transaction: SQLite has one writer, so no other write runs
+      // between the check and the save.
+      const refusal = dial ? this.#dialRefusal(campaign, contactId, dial) : undefined;
+      return { changes: save(refusal ? undefined : outputs.call).changes, value: refusal };
+    });
+  }
+
+  /** Why the contact may not dial its number now, if it may not (a call-once skip first: it
+   * is final, where a busy number only waits). */
+  #dialRefusal(campaign: string, contactId: string, rule: SamePhoneRule): DialRefusal | undefined {
+    if (rule === "call-once") {
+      const first = this.#statements.firstCallerOf.get(campaign, contactId) as
+        | { id: string }
+        | undefined;
+      if (first) return { reason: "called-before", firstContactId: first.id };
+    }
+    const holder = this.#statements.dialHolder.get(campaign, contactId) as
+      | { campaign: string; id: string }
+      | undefined;
+    if (!holder) return undefined;
+    return { reason: "phone-busy", holder: { campaign: holder.campaign, contactId: holder.id } };
   }
 
   complete(
@@ -549,6 +710,26 @@ export class SqliteCampaignStore implements CampaignStore {
     return this.#leased(contactId, "failing", () =>
       this.#statements.fail.run(
         reason,
+        attemptsJson(attempts),
+        now,
+        campaign,
+        contactId,
+        this.lease.owner,
+      ));
+  }
+
+  skip(
+    campaign: string,
+    contactId: string,
+    reason: string,
+    now: number,
+    attempts?: Attempts,
+    crmRecordId?: string,
+  ): Promise<void> {
+    return this.#leased(contactId, "skipping", () =>
+      this.#statements.skip.run(
+        reason,
+        crmRecordId ?? null,
         attemptsJson(attempts),
         now,
         campaign,
@@ -606,6 +787,18 @@ export class SqliteCampaignStore implements CampaignStore {
     }
     counts.invalid += Number((this.#statements.invalidCount.get(campaign) as { n: number }).n);
     return Promise.resolve(counts);
+  }
+
+  recordedCalls(phone: string): Promise<string[]> {
+    const rows = this.#statements.recordedCalls.all(phone) as { call_progress: string }[];
+    return Promise.resolve(rows.flatMap((row) => callSidsOf(JSON.parse(row.call_progress))));
+  }
+
+  calledBefore(campaign: string, phone: string, contactId: string): Promise<string | undefined> {
+    const row = this.#statements.firstCaller.get(phone, campaign, contactId) as
+      | { id: string }
+      | undefined;
+    return Promise.resolve(row?.id);
   }
 
   invalidRows(campaign: string, limit = 1000): Promise<InvalidRow[]> {

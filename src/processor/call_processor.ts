@@ -11,10 +11,16 @@ import {
   SlotWaitTimeoutError,
 } from "../errors.ts";
 import { Emitter } from "../events/mod.ts";
-import { crmIdempotencyKey, LeaseLostError } from "../ledger/mod.ts";
+import {
+  crmIdempotencyKey,
+  type DialRefusal,
+  LeaseLostError,
+  type SamePhoneRule,
+} from "../ledger/mod.ts";
 import type { ServiceCaller } from "../resilience/mod.ts";
 import type { CallOutcome, CampaignSettings, Contact, Services } from "../services/mod.ts";
 import { type CallingDeps, type CallingOptions, CallStep } from "./call_step.ts";
+import { ContactNotCalled, NumberBusy } from "./not_called.ts";
 import {
   type ContactProgress,
   type ContactResult,
@@ -63,11 +69,21 @@ export const defaultProcessorOptions: ProcessorOptions = {
     fallbackToSay: false,
     poll: { initialMs: 2_000, maxMs: 15_000, withCallbacksMs: 30_000 },
     redial: { maxDials: 3, delayMs: 3_600_000 },
+    samePhone: "call-each",
+    lostDialSettleMs: 0,
   },
 };
 
-/** Called after each step with the progress so far, to make it durable before going on. */
-export type SaveStep = (step: SavedStep, progress: ContactProgress) => Promise<void>;
+/**
+ * Called after each step with the progress so far, to make it durable before going on. With
+ * `dial`, the progress records a new dial: the ledger saves it only if the number may be
+ * dialled now, and returns its refusal otherwise (see `CampaignStore.saveStep`).
+ */
+export type SaveStep = (
+  step: SavedStep,
+  progress: ContactProgress,
+  dial?: SamePhoneRule,
+) => Promise<DialRefusal | undefined>;
 
 /** The steps whose output is saved on its own (the call's more than once: the dial before it
  * is sent, then the call): the CRM's is saved with the completion. */
@@ -124,9 +140,9 @@ export class CallProcessor {
     contact: Contact,
     progress: ContactProgress,
     signal?: AbortSignal,
-    saveStep: SaveStep = () => Promise.resolve(),
+    saveStep: SaveStep = () => Promise.resolve(undefined),
   ): Promise<ContactResult> {
-    const { services, clock } = this.#deps;
+    const { services } = this.#deps;
     const campaign = this.#campaign;
     const blocked = this.#firstOpenBreaker(progress);
     if (blocked) {
@@ -135,6 +151,8 @@ export class CallProcessor {
     }
     let step: Step = "llm";
     try {
+      // Who may be called is decided before anything is paid for (and again before each dial).
+      if (this.#callStep.screens) await this.#callStep.screen(contact, progress, campaign.name);
       if (progress.script) {
         this.#stepDone(contact.id, "llm", true);
       } else {
@@ -171,10 +189,21 @@ export class CallProcessor {
             path: audio.path,
             sha256: createHash("sha256").update(audio.bytes).digest("hex"),
           };
-          // The dial that follows is recorded in the same commit as the speech.
-          dialRecorded = this.#deps.breakers.get("telephony").state !== "OPEN" &&
-            this.#callStep.recordDial(contact, progress, campaign.name);
-          await saveStep("tts", progress);
+          // The dial that follows at once is recorded in the same commit as the speech.
+          if (
+            this.#deps.breakers.get("telephony").state !== "OPEN" &&
+            this.#callStep.dialsNow(contact, progress)
+          ) {
+            await this.#callStep.recordDial(
+              contact,
+              progress,
+              campaign.name,
+              (dial) => saveStep("tts", progress, dial),
+            );
+            dialRecorded = true;
+          } else {
+            await saveStep("tts", progress);
+          }
         } catch (error) {
           // Graceful degradation, when chosen: a TTS that is down does not hold the call up.
           if (signal?.aborted || !deferralOf(error) || !this.#sayInsteadOfAudio()) throw error;
@@ -194,8 +223,8 @@ export class CallProcessor {
           progress,
           campaign: campaign.name,
           script: script.text,
-          attempt: (fn) => this.#call("call", contact, progress, fn, signal),
-          save: () => saveStep("call", progress),
+          attempt: (fn, options) => this.#call("call", contact, progress, fn, signal, options),
+          save: (dial) => saveStep("call", progress, dial),
           onAdopted: (sid) =>
             this.#events.emit({ type: "call-adopted", contactId: contact.id, sid }),
           dialRecorded,
@@ -224,10 +253,7 @@ export class CallProcessor {
         return result;
       }
       const outcome: CallOutcome = {
-        campaign: campaign.name,
-        contactId: contact.id,
-        contactName: contact.name,
-        phone: contact.phone,
+        ...this.#outcomeBase(contact),
         status: final.status,
         script: script.text,
         voice: call.voice ?? "say",
@@ -235,29 +261,99 @@ export class CallProcessor {
         durationS: final.durationS,
         answeredBy: final.answeredBy,
         dials: call.dials,
-        at: clock.now(),
       };
       if (call.voice === "audio" && progress.audio) {
         outcome.audioFormat = progress.audio.format;
         outcome.audioBytes = progress.audio.byteLength;
       }
       step = "crm";
-      const key = progress.crmKey ?? crmIdempotencyKey(campaign.name, contact.id);
-      const { recordId } = await this.#call(
-        "crm",
-        contact,
-        progress,
-        (s) => services.crm.recordOutcome(outcome, { signal: s, idempotencyKey: key }),
-        signal,
-      );
-      progress.recordId = recordId;
-      this.#stepDone(contact.id, "crm", false);
+      const recordId = await this.#recordOutcome(contact, progress, outcome, signal);
       return { contactId: contact.id, status: "completed", recordId };
     } catch (error) {
       if (signal?.aborted) throw error; // shutdown: the contact stays resumable
       if (error instanceof LeaseLostError) throw error; // another process holds it now
+      if (error instanceof ContactNotCalled) {
+        return await this.#skip(contact, progress, error, signal);
+      }
+      if (error instanceof NumberBusy) return this.#waitForNumber(contact.id, error);
       return this.#resultOfFailure(contact.id, step, progress, error);
     }
+  }
+
+  /** What every CRM outcome of `contact` says. */
+  #outcomeBase(contact: Contact) {
+    return {
+      campaign: this.#campaign.name,
+      contactId: contact.id,
+      contactName: contact.name,
+      phone: contact.phone,
+      at: this.#deps.clock.now(),
+    };
+  }
+
+  /** The CRM step: records `outcome` under the contact's idempotency key. */
+  async #recordOutcome(
+    contact: Contact,
+    progress: ContactProgress,
+    outcome: CallOutcome,
+    signal?: AbortSignal,
+  ): Promise<string> {
+    const key = progress.crmKey ?? crmIdempotencyKey(this.#campaign.name, contact.id);
+    const { recordId } = await this.#call(
+      "crm",
+      contact,
+      progress,
+      (s) => this.#deps.services.crm.recordOutcome(outcome, { signal: s, idempotencyKey: key }),
+      signal,
+    );
+    progress.recordId = recordId;
+    this.#stepDone(contact.id, "crm", false);
+    return recordId;
+  }
+
+  /** A contact not to be called: the CRM records why, and it ends skipped. */
+  async #skip(
+    contact: Contact,
+    progress: ContactProgress,
+    skip: ContactNotCalled,
+    signal?: AbortSignal,
+  ): Promise<ContactResult> {
+    const outcome: CallOutcome = {
+      ...this.#outcomeBase(contact),
+      status: "skipped",
+      skipped: skip.firstContactId
+        ? { reason: skip.reason, firstContactId: skip.firstContactId }
+        : { reason: skip.reason },
+      dials: progress.call?.dials ?? 0,
+    };
+    if (progress.script) outcome.script = progress.script.text;
+    try {
+      const recordId = await this.#recordOutcome(contact, progress, outcome, signal);
+      return {
+        contactId: contact.id,
+        status: "skipped",
+        reason: skip.reason,
+        message: skip.message,
+        recordId,
+        ...(skip.firstContactId ? { firstContactId: skip.firstContactId } : {}),
+      };
+    } catch (error) {
+      if (signal?.aborted || error instanceof LeaseLostError) throw error;
+      return this.#resultOfFailure(contact.id, "crm", progress, error);
+    }
+  }
+
+  /** Another contact dials the number now: this one is taken again a poll interval later. */
+  #waitForNumber(contactId: string, busy: NumberBusy): ContactResult {
+    return {
+      contactId,
+      status: "deferred",
+      service: "same-phone",
+      reason: "same-phone",
+      errorClass: "none",
+      message: busy.message,
+      until: this.#deps.clock.now() + this.#options.calling.poll.maxMs,
+    };
   }
 
   /** One step's call, refusing to start once the step's attempts are used up. */
@@ -267,6 +363,7 @@ export class CallProcessor {
     progress: ContactProgress,
     fn: (signal: AbortSignal) => Promise<T>,
     signal?: AbortSignal,
+    options: { mayRepeat?: (error: unknown) => boolean } = {},
   ): Promise<T> {
     if ((progress.attempts[step] ?? 0) >= this.#options.maxAttemptsPerStep) {
       return Promise.reject(new AttemptsExhausted(step));
@@ -277,6 +374,7 @@ export class CallProcessor {
       context: { contactId: contact.id },
       onSent: () => (progress.attempts[step] = (progress.attempts[step] ?? 0) + 1),
       onAttemptFailed: (error) => (progress.lastFailure = error),
+      mayRepeat: options.mayRepeat,
     });
   }
 

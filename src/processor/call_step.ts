@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Clock } from "../clock/mod.ts";
-import { ServiceError } from "../errors.ts";
-import type { CallProgress } from "../ledger/mod.ts";
+import { isTransient, ServiceError } from "../errors.ts";
+import type { CallProgress, DialRefusal, SamePhoneRule } from "../ledger/mod.ts";
 import type { ServiceCaller } from "../resilience/mod.ts";
 import {
   type CallState,
@@ -12,6 +12,15 @@ import {
 } from "../services/mod.ts";
 import type { CallLinks, CallUpdates, CallWindow } from "../telephony/mod.ts";
 import type { ContactProgress } from "./contact_result.ts";
+import { ContactNotCalled, NumberBusy } from "./not_called.ts";
+
+/** What the call step reads from the ledger about numbers (the campaign store has it). */
+export interface CallLedger {
+  /** Every call any contact of any campaign recorded to `phone`: never another's to adopt. */
+  recordedCalls(phone: string): Promise<string[]>;
+  /** The first contact of `campaign` other than `contactId` that dialled `phone`. */
+  calledBefore(campaign: string, phone: string, contactId: string): Promise<string | undefined>;
+}
 
 /** What placing calls needs besides the provider. */
 export interface CallingDeps {
@@ -21,9 +30,14 @@ export interface CallingDeps {
   links?: CallLinks;
   /** Calling hours; unset: any time. */
   window?: CallWindow;
+  /** Calls already recorded, and who called a number first. */
+  ledger: CallLedger;
+  /** The do-not-call list, current as of the call (re-read when its file changed); unset:
+   * none. */
+  doNotCall?: { has(phone: string): Promise<boolean> };
 }
 
-/** How calls are followed and dialled again; defaults live in `config/defaults.ts`. */
+/** How calls are placed, followed and dialled again; defaults live in `config/defaults.ts`. */
 export interface CallingOptions {
   /** Call with `<Say>` when the TTS breaker is OPEN instead of deferring. @default false */
   fallbackToSay: boolean;
@@ -31,10 +45,26 @@ export interface CallingOptions {
   poll: { initialMs: number; maxMs: number; withCallbacksMs: number };
   /** Busy and no-answer are dialled again `delayMs` later, up to `maxDials` dials in all. */
   redial: { maxDials: number; delayMs: number };
+  /** Contacts sharing a number: each called in turn, or only the first. @default "call-each" */
+  samePhone: SamePhoneRule;
+  /**
+   * How long a dial whose answer was lost is looked for before it counts as never placed:
+   * the provider may apply a create after its answer was lost, and its call list may lag
+   * behind. Looked for at once and four more times over this span. 0: one look (a provider
+   * whose list is current at once, as the mock's). @default 30000 for Twilio
+   */
+  lostDialSettleMs: number;
 }
 
 /** Sends one counted attempt at the call step (attempts bound a contact's life). */
-type CountedCall = <T>(fn: (signal: AbortSignal) => Promise<T>) => Promise<T>;
+type CountedCall = <T>(
+  fn: (signal: AbortSignal) => Promise<T>,
+  options?: { mayRepeat?: (error: unknown) => boolean },
+) => Promise<T>;
+
+/** Makes the contact's progress durable; with `dial`, it records a new dial under the same-
+ * number rule and returns the ledger's refusal, if any (see `CampaignStore.saveStep`). */
+export type SaveProgress = (dial?: SamePhoneRule) => Promise<DialRefusal | undefined>;
 
 /** What the call step needs from the processor for one contact. */
 export interface CallStepRun {
@@ -45,7 +75,7 @@ export interface CallStepRun {
   /** Sends a counted attempt through the telephony service's composition. */
   attempt: CountedCall;
   /** Makes `progress.call` durable. */
-  save: () => Promise<void>;
+  save: SaveProgress;
   /** Told when a lost dial's call was found and adopted instead of dialling again. */
   onAdopted: (sid: string) => void;
   /** The dial was recorded by this attempt ({@link CallStep.recordDial}) and not sent yet:
@@ -54,15 +84,31 @@ export interface CallStepRun {
   signal?: AbortSignal;
 }
 
+/** Looks at the provider's call list after a lost dial: at once, then this many more times
+ * spread over the settle time. */
+const looksAfterFirst = 4;
+
 /**
- * The call step. The rule it keeps: a person is never dialled twice for one dial. Each dial
- * is recorded (with its time and a marker) before the request goes out. A dial whose answer
- * is lost (timeout, dropped connection, 5xx, a crash) may have rung someone, so every later
- * attempt first looks for the call it placed (a callback naming the marker, else the
- * provider's call list since the dial began) and adopts it; only when none exists does it
- * dial. The call is then followed to its end by callbacks or polls with backoff.
+ * The call step. The rules it keeps:
+ * - **Who may be called.** A number on the do-not-call list is never dialled (checked before
+ *   each dial, against the list as its file stands); with `call-once`, a number another contact
+ *   of the campaign dialled is not dialled again. Two contacts never dial one number at once:
+ *   the ledger gives each dial its number and refuses a second holder.
+ * - **Only once.** Each dial is recorded (with its time and a marker) before the request goes
+ *   out. A dial whose answer is lost (timeout, dropped connection, 5xx, a crash) may have rung
+ *   someone, so before anything is dialled again the call is looked for: a callback naming the
+ *   marker, else the provider's call list, more than once over `lostDialSettleMs` (a provider
+ *   may apply a create late, and its list may lag). A listed call is adopted only if no contact
+ *   in the ledger recorded it, nearest the dial's time first; only when none shows up is the
+ *   number dialled again.
+ *
+ * The call is then followed to its end by callbacks or polls with backoff.
  */
 export class CallStep {
+  /** Whether contacts are screened at all (a do-not-call list, or `call-once`): when not,
+   * a contact's start costs nothing here. */
+  readonly screens: boolean;
+
   constructor(
     readonly deps: CallingDeps & {
       telephony: TelephonyService;
@@ -70,7 +116,9 @@ export class CallStep {
       clock: Clock;
     },
     readonly options: CallingOptions,
-  ) {}
+  ) {
+    this.screens = deps.doNotCall !== undefined || options.samePhone === "call-once";
+  }
 
   /** Whether the call was placed with the synthesized audio or the provider's voice. */
   voiceFor(progress: ContactProgress): "audio" | "say" {
@@ -85,17 +133,64 @@ export class CallStep {
   }
 
   /**
-   * Records the next dial in `progress.call` (its time, marker and voice) when it will be sent
-   * right away (inside the calling hours; the caller knows the telephony breaker lets calls
-   * through), so the caller can make it durable together with what it saves anyway (the
-   * speech): one ledger commit fewer per contact. Returns whether it did.
+   * Before anything is spent on a contact that has no dial under way or done: throws
+   * {@link ContactNotCalled} when its number is on the do-not-call list, or (`call-once`) was
+   * already dialled for another contact of the campaign.
    */
-  recordDial(contact: Contact, progress: ContactProgress, campaign: string): boolean {
+  async screen(contact: Contact, progress: ContactProgress, campaign: string): Promise<void> {
+    const call = progress.call;
+    if (call?.dialing || call?.sid || call?.final) return;
+    if (await this.deps.doNotCall?.has(contact.phone)) throw new ContactNotCalled("do-not-call");
+    if (this.options.samePhone === "call-once") {
+      const first = await this.deps.ledger.calledBefore(campaign, contact.phone, contact.id);
+      if (first) throw new ContactNotCalled("duplicate-phone", first);
+    }
+  }
+
+  /** Whether a new dial would be recorded now: none is under way or done, and the contact's
+   * calling hours are open. */
+  dialsNow(contact: Contact, progress: ContactProgress): boolean {
+    const call = progress.call;
+    return !call?.dialing && !call?.final && !call?.sid && this.closedUntil(contact) === undefined;
+  }
+
+  /**
+   * Records the next dial in `progress.call` (its time, marker and voice) and makes it durable
+   * with `save` (which may save more: the speech, in one ledger commit). Throws
+   * {@link ContactNotCalled} when the number is on the do-not-call list or, `call-once`, was
+   * called for another contact; {@link NumberBusy} when another contact dials it now. After a
+   * throw, nothing of the dial is in `progress` or the ledger (what else `save` carries is
+   * saved). `again`: the dial before this one placed no call (looked for, not found), so it is
+   * recorded afresh without counting as another dial.
+   */
+  async recordDial(
+    contact: Contact,
+    progress: ContactProgress,
+    campaign: string,
+    save: SaveProgress,
+    again = false,
+  ): Promise<void> {
     const call = progress.call!;
-    if (call.dialing || call.final || call.sid) return false;
-    if (this.closedUntil(contact) !== undefined) return false;
-    this.#newDial(call, contact, progress, campaign);
-    return true;
+    if (this.deps.doNotCall && await this.deps.doNotCall.has(contact.phone)) {
+      if (again) {
+        delete call.dialing; // the lost dial placed nothing: the number is let go
+      }
+      await save();
+      throw new ContactNotCalled("do-not-call");
+    }
+    const before = { dials: call.dials, dialing: call.dialing, voice: call.voice };
+    if (!again) call.dials++;
+    const at = this.deps.clock.now();
+    call.dialing = { at, marker: markerOf(campaign, contact.id, call.dials, at) };
+    call.voice = this.voiceFor(progress);
+    const refusal = await save(this.options.samePhone);
+    if (!refusal) return;
+    Object.assign(call, before);
+    if (!before.dialing) delete call.dialing;
+    if (!before.voice) delete call.voice;
+    throw refusal.reason === "phone-busy"
+      ? new NumberBusy(refusal.holder)
+      : new ContactNotCalled("duplicate-phone", refusal.firstContactId);
   }
 
   /**
@@ -124,50 +219,87 @@ export class CallStep {
     return { state, followed };
   }
 
-  #newDial(call: CallProgress, contact: Contact, progress: ContactProgress, campaign: string) {
-    call.dials++;
-    const at = this.deps.clock.now();
-    call.dialing = { at, marker: markerOf(campaign, contact.id, call.dials, at) };
-    call.voice = this.voiceFor(progress);
-  }
-
   /** Dials, unless an earlier dial's call may exist: then it is looked for first. */
   async #dialOnce(call: CallProgress, run: CallStepRun): Promise<CallState> {
-    const { telephony, links } = this.deps;
-    let lost = call.dialing !== undefined && !run.dialRecorded;
-    if (!call.dialing) {
-      this.#newDial(call, run.contact, run.progress, run.campaign);
-      await run.save(); // durable before anyone is rung
+    let inDoubt = call.dialing !== undefined && !run.dialRecorded;
+    if (!call.dialing) await this.recordDial(run.contact, run.progress, run.campaign, run.save);
+    while (true) {
+      if (inDoubt) {
+        const found = await this.#findLostCall(call, run);
+        if (found) {
+          run.onAdopted(found.sid);
+          return found;
+        }
+        // The provider has had time to show the call and did not: the lost dial placed none.
+        await this.recordDial(run.contact, run.progress, run.campaign, run.save, true);
+      }
+      const request = this.#requestFor(call, run);
+      try {
+        return await run.attempt(
+          (signal) => this.deps.telephony.dial(request, { signal }),
+          { mayRepeat: isRejectedForSure },
+        );
+      } catch (error) {
+        if (!mayHavePlacedCall(error)) throw error;
+        inDoubt = true;
+      }
     }
-    const dialing = call.dialing!;
-    const request: DialRequest = {
+  }
+
+  #requestFor(call: CallProgress, run: CallStepRun): DialRequest {
+    const { links } = this.deps;
+    return {
       to: run.contact.phone,
       say: run.script,
       audioUrl: call.voice === "audio" && run.progress.audio?.path
         ? links?.audio(run.progress.audio.path)
         : undefined,
-      statusCallbackUrl: links?.statusCallback(run.contact.id, dialing.marker),
+      statusCallbackUrl: links?.statusCallback(run.contact.id, call.dialing!.marker),
     };
-    return await run.attempt(async (signal) => {
-      if (lost) {
-        const named = this.deps.updates.sidOf(dialing.marker);
-        const found = named ? await telephony.getCall(named, { signal }) : await telephony.findCall(
-          { to: run.contact.phone, since: dialing.at, exclude: call.previousSids },
-          { signal },
-        );
-        if (found) {
-          run.onAdopted(found.sid);
-          return found;
-        }
-        lost = false; // the provider has no such call: dialling cannot ring anyone twice
-      }
-      try {
-        return await telephony.dial(request, { signal });
-      } catch (error) {
-        lost = !isRejectedForSure(error);
-        throw error;
-      }
-    });
+  }
+
+  /**
+   * The call a lost dial placed, looked for at once and then `looksAfterFirst` more times over
+   * `lostDialSettleMs` (a callback naming the dial's marker ends the wait at once); undefined
+   * when no look found it.
+   */
+  async #findLostCall(call: CallProgress, run: CallStepRun): Promise<CallState | undefined> {
+    const { clock, updates } = this.deps;
+    const settleMs = this.options.lostDialSettleMs;
+    const looks = settleMs > 0 ? looksAfterFirst : 0;
+    const start = clock.now();
+    for (let look = 0;; look++) {
+      const found = await this.#lookForLostCall(call, run);
+      if (found || look >= looks) return found;
+      const next = start + (settleMs * (look + 1)) / looks;
+      await updates.waitForMarker(call.dialing!.marker, next - clock.now(), run.signal);
+    }
+  }
+
+  /** One look: the call a callback named by the dial's marker, else the listed call nearest
+   * the dial's time that no contact in the ledger has recorded. */
+  async #lookForLostCall(call: CallProgress, run: CallStepRun): Promise<CallState | undefined> {
+    const dialing = call.dialing!;
+    const named = this.deps.updates.sidOf(dialing.marker);
+    if (named) return await this.#read(named, run);
+    const { caller, telephony, ledger } = this.deps;
+    const listed = await caller.call(
+      "telephony",
+      (signal) => telephony.findCalls({ to: run.contact.phone, since: dialing.at }, { signal }),
+      { signal: run.signal, context: { contactId: run.contact.id } },
+    );
+    if (listed.length === 0) return undefined;
+    const recorded = new Set([
+      ...call.previousSids,
+      ...await ledger.recordedCalls(run.contact.phone),
+    ]);
+    let nearest: CallState | undefined;
+    const distance = (state: CallState) => Math.abs((state.createdAt ?? dialing.at) - dialing.at);
+    for (const state of listed) {
+      if (recorded.has(state.sid)) continue;
+      if (!nearest || distance(state) < distance(nearest)) nearest = state;
+    }
+    return nearest;
   }
 
   /** Waits for the call's end: pushed status changes when they come, polls otherwise. */
@@ -207,6 +339,13 @@ export class CallStep {
 function isRejectedForSure(error: unknown): boolean {
   return error instanceof ServiceError && error.status !== undefined && error.status >= 400 &&
     error.status < 500;
+}
+
+/** Whether a dial that ended with `error` may have placed a call: a transient failure that was
+ * not a refusal. (A breaker's refusal, a slot never granted or a shutdown also leave the dial
+ * recorded and unanswered, so the next attempt looks for it too.) */
+function mayHavePlacedCall(error: unknown): boolean {
+  return isTransient(error) && !isRejectedForSure(error);
 }
 
 /** A dial's marker: the same for the same dial on every run, different for every dial. */

@@ -247,7 +247,8 @@ export class CampaignRunner {
     const { store, clock, breakers } = this.#deps;
     let released = 0;
     for (const service of services) {
-      if (scheduledDeferrals.has(service)) {
+      // Deferrals that wait for a time, not a breaker (calling hours, a redial, a number in use).
+      if (scheduledDeferrals.has(service) || !breakers.has(service)) {
         const count = await store.releaseDeferred(this.#options.campaign, service, clock.now());
         if (count > 0) {
           this.#events.emit({ type: "released", service, contacts: count, breakerState: "none" });
@@ -283,9 +284,9 @@ export class CampaignRunner {
   async #waitForChange(services: string[], maxMs: number, signal?: AbortSignal): Promise<void> {
     const { store, clock, breakers } = this.#deps;
     const now = clock.now();
-    const watched = services.filter((service) => !scheduledDeferrals.has(service)).map((
-      service,
-    ) => breakers.get(service));
+    const watched = services.filter((service) =>
+      !scheduledDeferrals.has(service) && breakers.has(service)
+    ).map((service) => breakers.get(service));
     const times = [
       now + maxMs,
       await store.nextDeferredAt(this.#options.campaign, now) ?? Infinity,
@@ -370,7 +371,7 @@ export class CampaignRunner {
         record.contact,
         progress,
         abort,
-        (step, current) =>
+        (step, current, dial) =>
           store.saveStep(
             campaign,
             id,
@@ -378,6 +379,7 @@ export class CampaignRunner {
             outputsOf(step, current),
             clock.now(),
             current.attempts,
+            dial,
           ),
       );
     } catch (error) {
@@ -399,6 +401,18 @@ export class CampaignRunner {
           now,
           progress.attempts,
           progress.call,
+        );
+        break;
+      case "skipped":
+        await store.skip(
+          campaign,
+          id,
+          result.firstContactId
+            ? `${result.reason}: its number was called for contact ${result.firstContactId}`
+            : result.reason,
+          now,
+          progress.attempts,
+          result.recordId,
         );
         break;
       case "failed":

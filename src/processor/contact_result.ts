@@ -1,4 +1,5 @@
 import type { CallProgress, StateCounts } from "../ledger/mod.ts";
+import type { SkipReason } from "../services/mod.ts";
 
 /** The pipeline's steps: write the script, synthesize it, place the call, record it. */
 export type Step = "llm" | "tts" | "call" | "crm";
@@ -16,7 +17,7 @@ export function serviceOf(step: Step): string {
 export const scheduledDeferrals: ReadonlySet<string> = new Set(["calling-hours", "redial"]);
 
 /** How one contact's processing ended this time. */
-export type ContactStatus = "completed" | "failed" | "deferred";
+export type ContactStatus = "completed" | "failed" | "deferred" | "skipped";
 
 /**
  * Why a contact failed for good: its own request was rejected (`permanent`: bad input, an
@@ -34,7 +35,7 @@ export type FailureReason =
  * said every call will fail (bad key, quota), its retries ran out on a service that stayed
  * flaky, the service asked for a long pause (Retry-After), or no slot freed up in time; or,
  * for no service's fault, the contact's calling hours are closed, or its call was busy or
- * unanswered and waits to be dialled again.
+ * unanswered and waits to be dialled again, or another contact is dialling its number now.
  */
 export type DeferReason =
   | "circuit-open"
@@ -43,11 +44,22 @@ export type DeferReason =
   | "paused"
   | "no-slot"
   | "outside-calling-hours"
-  | "redial";
+  | "redial"
+  | "same-phone";
 
 /** The outcome of processing one contact. */
 export type ContactResult =
   | { contactId: string; status: "completed"; recordId: string }
+  | {
+    contactId: string;
+    status: "skipped";
+    reason: SkipReason;
+    message: string;
+    /** The CRM record saying why it was not called. */
+    recordId: string;
+    /** `duplicate-phone`: the contact that was called on the number. */
+    firstContactId?: string;
+  }
   | {
     contactId: string;
     status: "failed";

@@ -4,7 +4,17 @@
  * @module
  */
 export {
+  type CallingDeps,
+  type CallingOptions,
+  type CallLedger,
+  CallStep,
+  type CallStepRun,
+  type SaveProgress,
+} from "./call_step.ts";
+export { ContactNotCalled, NumberBusy } from "./not_called.ts";
+export {
   CallProcessor,
+  defaultProcessorOptions,
   type ProcessorDeps,
   type ProcessorOptions,
   type SaveStep,

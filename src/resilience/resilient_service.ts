@@ -38,6 +38,9 @@ export interface ServiceCallOptions {
   onSent?: () => void;
   /** Called when an attempt that was sent fails, with its error (what the service said). */
   onAttemptFailed?: (error: unknown) => void;
+  /** Whether the request may be sent again after this transient failure: not after a create
+   * whose answer was lost (see the retry policy's `mayRepeat`). @default always */
+  mayRepeat?: (error: unknown) => boolean;
 }
 
 /**
@@ -103,7 +106,7 @@ export class ResilientService implements Disposable {
     try {
       return await retry.execute(
         (attempt, signal) => this.#attempt(fn, attempt, signal, options),
-        { signal: options.signal, context, halt: this.#halt },
+        { signal: options.signal, context, halt: this.#halt, mayRepeat: options.mayRepeat },
       );
     } catch (error) {
       if (error instanceof RetriesExhaustedError && error.reason === "retry-after-too-long") {

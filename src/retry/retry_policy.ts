@@ -21,6 +21,7 @@ export interface RetryOptions extends BackoffOptions {
 /** Why a retry loop stopped without a result. */
 export type GiveUpReason =
   | "permanent"
+  | "not-repeatable"
   | "exhausted"
   | "retry-after-too-long"
   | "circuit-open"
@@ -59,6 +60,13 @@ export interface RetryCallOptions {
   /** Stops the loop before or during a wait, e.g. when the breaker opens: no waiting 20 s
    * to call a service known to be down. The loop rejects with the halt's error. */
   halt?: RetryHalt;
+  /**
+   * Whether the request may be sent again after this transient failure. A request that is not
+   * idempotent (a phone call's create) may have taken effect when its answer was lost: the
+   * loop then stops with the failure itself (`not-repeatable`) and the caller finds out what
+   * happened before anything is sent again. @default every transient failure may be repeated
+   */
+  mayRepeat?: (error: unknown) => boolean;
 }
 
 const noContext: CallContext = Object.freeze({});
@@ -115,6 +123,8 @@ export class RetryPolicy {
       const halted = isTransient(error) && !signal?.aborted ? halt?.check() : undefined;
       const decision = halted
         ? "circuit-open"
+        : isTransient(error) && options.mayRepeat?.(error) === false && !signal?.aborted
+        ? "not-repeatable"
         : this.#decide(error, attempt, previousDelay, signal);
       if (typeof decision === "string") {
         if (events.hasListeners) {
@@ -144,6 +154,7 @@ export class RetryPolicy {
         return halted ?? error;
       case "no-slot":
       case "permanent":
+      case "not-repeatable":
         return error;
       case "exhausted":
       case "retry-after-too-long":

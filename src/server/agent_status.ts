@@ -45,7 +45,7 @@ export async function agentStatus(
   const counts = await agent.store.counts(agent.config.campaign.name);
   const health = new Map(agent.health.status().map((h) => [h.service, h]));
   const elapsedS = (clock.now() - deps.startedAt) / 1000;
-  const done = counts.completed + counts.failed;
+  const done = counts.completed + counts.failed + counts.skipped;
   const remaining = counts.pending + counts.in_progress + counts.deferred;
   const rate = elapsedS > 0 ? done / elapsedS : 0;
   const outboxes: Record<string, number> = {};

@@ -59,6 +59,7 @@ async function refresh() {
       '<div class="' + k + '" style="width:' + (100 * c[k] / total) + '%"></div>').join("");
     document.getElementById("counts").textContent =
       c.completed + " completed, " + c.failed + " failed, " + c.deferred + " deferred, " +
+      (c.skipped ? c.skipped + " skipped, " : "") +
       (c.pending + c.in_progress) + " to go, " + c.invalid + " invalid · " + status.campaign.ratePerSecond + "/s" +
       (status.campaign.etaSeconds != null ? " · ETA " + status.campaign.etaSeconds + " s" : "");
     document.getElementById("events").innerHTML = events.slice().reverse().map((e) =>

@@ -60,9 +60,11 @@ export class HubSpotCrm implements CrmService {
         properties: {
           hs_timestamp: new Date(outcome.at).toISOString(),
           hs_call_title: title,
-          hs_call_body: outcome.script,
+          hs_call_body: outcome.skipped ? notCalledText(outcome.skipped) : outcome.script,
           // HubSpot's call statuses: COMPLETED, BUSY, NO_ANSWER, FAILED, CANCELED, ...
-          hs_call_status: outcome.status.toUpperCase().replace("-", "_"),
+          hs_call_status: outcome.status === "skipped"
+            ? "CANCELED"
+            : outcome.status.toUpperCase().replace("-", "_"),
           hs_call_direction: "OUTBOUND",
           hs_call_to_number: outcome.phone,
           hs_call_duration: String((outcome.durationS ?? 0) * 1000),
@@ -135,4 +137,11 @@ export class HubSpotCrm implements CrmService {
       message: `HubSpot created a ${object} object without an id`,
     });
   }
+}
+
+/** The call note of a contact that was not called. */
+function notCalledText(skipped: NonNullable<CallOutcome["skipped"]>): string {
+  return skipped.reason === "do-not-call"
+    ? "Not called: the number is on the campaign's do-not-call list."
+    : `Not called: the number was already called for contact ${skipped.firstContactId} in this campaign.`;
 }

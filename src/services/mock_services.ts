@@ -204,17 +204,13 @@ export class MockTelephony extends MockService implements TelephonyService {
     return this.#stateOf(sid)!;
   }
 
-  async findCall(
-    query: FindCallQuery,
-    options: ServiceCallOptions = {},
-  ): Promise<CallState | undefined> {
-    await this.call("findCall", options.signal);
+  async findCalls(query: FindCallQuery, options: ServiceCallOptions = {}): Promise<CallState[]> {
+    await this.call("findCalls", options.signal);
+    const found: CallState[] = [];
     for (const [sid, call] of this.calls) {
-      if (call.to === query.to && call.createdAt >= query.since && !query.exclude.includes(sid)) {
-        return this.#stateOf(sid);
-      }
+      if (call.to === query.to && call.createdAt >= query.since) found.push(this.#stateOf(sid)!);
     }
-    return undefined;
+    return found;
   }
 
   async getCall(sid: string, options: ServiceCallOptions = {}): Promise<CallState> {

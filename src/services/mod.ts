@@ -19,6 +19,7 @@ export {
   type ProbedService,
   type ServiceCallOptions,
   type Services,
+  type SkipReason,
   type SpeechAudio,
   type TelephonyService,
   type TtsService,

@@ -100,10 +100,7 @@ export class TwilioTelephony implements TelephonyService {
     return this.#stateOf(call);
   }
 
-  async findCall(
-    query: FindCallQuery,
-    options: ServiceCallOptions = {},
-  ): Promise<CallState | undefined> {
+  async findCalls(query: FindCallQuery, options: ServiceCallOptions = {}): Promise<CallState[]> {
     // Newest first: read back until calls are older than the dial could have made.
     const oldest = query.since - this.#options.clockSkewMs;
     let path: string | undefined = `${this.#calls}.json?${new URLSearchParams({
@@ -111,7 +108,7 @@ export class TwilioTelephony implements TelephonyService {
       From: this.#options.from,
       PageSize: "50",
     })}`;
-    let found: CallState | undefined;
+    const found: CallState[] = [];
     for (let page = 0; path && page < maxPages; page++) {
       const body: { calls?: unknown; next_page_uri?: unknown } = await this.#http.json({
         method: "GET",
@@ -126,15 +123,15 @@ export class TwilioTelephony implements TelephonyService {
           older = call.createdAt !== undefined;
           continue;
         }
-        if (raw.to !== query.to || query.exclude.includes(call.sid)) continue;
+        if (raw.to !== query.to) continue;
         if (typeof raw.from === "string" && raw.from !== this.#options.from) continue;
-        found = call; // the oldest match wins: the first call placed after the dial began
+        found.push(call);
       }
       path = !older && typeof body.next_page_uri === "string" && body.next_page_uri
         ? body.next_page_uri
         : undefined;
     }
-    return found;
+    return found.reverse(); // the list is newest first
   }
 
   async getCall(sid: string, options: ServiceCallOptions = {}): Promise<CallState> {

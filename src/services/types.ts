@@ -98,30 +98,36 @@ export interface DialRequest {
   statusCallbackUrl?: string;
 }
 
-/** Which calls {@link TelephonyService.findCall} may adopt. */
+/** Which calls {@link TelephonyService.findCalls} lists: those a lost dial may have placed. */
 export interface FindCallQuery {
   to: string;
-  /** Clock time the dial was recorded: calls created before it are not this dial's. */
+  /** Clock time the dial was recorded: calls created before it (less the provider's clock
+   * skew) are not this dial's. */
   since: number;
-  /** Calls already known (earlier dials of the contact): never adopted. */
-  exclude: readonly string[];
 }
 
-/** What is recorded in the CRM for one contact. */
+/** Why a contact was not called. */
+export type SkipReason = "do-not-call" | "duplicate-phone";
+
+/** What is recorded in the CRM for one contact: its call, or why it was not called. */
 export interface CallOutcome {
   campaign: string;
   contactId: string;
   contactName: string;
   phone: string;
-  /** How the call ended. */
-  status: FinalCallStatus;
-  script: string;
+  /** How the call ended; `skipped`: no call was placed (see `skipped`). */
+  status: FinalCallStatus | "skipped";
+  /** Why the contact was not called: its number is on the do-not-call list, or (`call-once`)
+   * another contact of the campaign was called on it, `firstContactId`. */
+  skipped?: { reason: SkipReason; firstContactId?: string };
+  /** The script; unset when the contact was skipped before one was written. */
+  script?: string;
   /** `audio`: the synthesized speech played; `say`: the provider spoke the script. */
-  voice: "audio" | "say";
+  voice?: "audio" | "say";
   audioFormat?: string;
   audioBytes?: number;
-  /** The provider's call id. */
-  callSid: string;
+  /** The provider's call id; unset when no call was placed. */
+  callSid?: string;
   /** Seconds the call lasted. */
   durationS?: number;
   answeredBy?: string;
@@ -169,13 +175,15 @@ export interface CrmService extends ProbedService {
 
 /**
  * Places and follows phone calls (Twilio). Placing a call has no idempotency key: a dial
- * whose answer was lost may or may not have rung someone, so {@link findCall} comes first.
+ * whose answer was lost may or may not have rung someone, so {@link findCalls} comes first.
  */
 export interface TelephonyService extends ProbedService {
   /** Places a call. Never sent twice by the HTTP stack. */
   dial(request: DialRequest, options?: ServiceCallOptions): Promise<CallState>;
-  /** The call a lost dial placed, if any: to `to`, created since `since`, not excluded. */
-  findCall(query: FindCallQuery, options?: ServiceCallOptions): Promise<CallState | undefined>;
+  /** The calls a lost dial may have placed: to `to` from our number, created since `since`
+   * (less the clock skew the provider allows for), oldest first. Which one is the dial's is
+   * the caller's decision. */
+  findCalls(query: FindCallQuery, options?: ServiceCallOptions): Promise<CallState[]>;
   /** Reads one call's status. */
   getCall(sid: string, options?: ServiceCallOptions): Promise<CallState>;
 }

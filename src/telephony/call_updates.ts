@@ -12,6 +12,7 @@ export class CallUpdates {
   /** The most recent callbacks (at least `keep`, at most twice that): of calls nobody follows
    * too, so the oldest are forgotten. */
   readonly #latest: RecentMap<string, CallState>;
+  /** Followers waiting for news, by `sid:<sid>` or `marker:<marker>`. */
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #byMarker: RecentMap<string, string>;
   readonly #clock: Clock;
@@ -25,9 +26,16 @@ export class CallUpdates {
   /** Records what a callback said about a call. */
   publish(state: CallState, marker?: string): void {
     this.#latest.set(state.sid, state);
-    if (marker) this.#byMarker.set(marker, state.sid);
-    const waiters = this.#waiters.get(state.sid);
-    this.#waiters.delete(state.sid);
+    this.#wake(`sid:${state.sid}`);
+    if (marker) {
+      this.#byMarker.set(marker, state.sid);
+      this.#wake(`marker:${marker}`);
+    }
+  }
+
+  #wake(key: string): void {
+    const waiters = this.#waiters.get(key);
+    this.#waiters.delete(key);
     for (const wake of waiters ?? []) wake();
   }
 
@@ -44,14 +52,34 @@ export class CallUpdates {
   /** Waits up to `ms` for news of `sid`: resolves with the pushed state when some came, or
    * undefined when the time ran out first. Rejects when `signal` aborts. */
   async wait(sid: string, ms: number, signal?: AbortSignal): Promise<CallState | undefined> {
+    return await this.#waitFor(`sid:${sid}`, ms, signal) ? this.#latest.get(sid) : undefined;
+  }
+
+  /** Waits up to `ms` for a callback naming `marker` (a lost dial's call showing itself):
+   * resolves with the call's sid when one came, or undefined when the time ran out first.
+   * Rejects when `signal` aborts. */
+  async waitForMarker(
+    marker: string,
+    ms: number,
+    signal?: AbortSignal,
+  ): Promise<string | undefined> {
+    const known = this.#byMarker.get(marker);
+    if (known) return known;
+    return await this.#waitFor(`marker:${marker}`, ms, signal)
+      ? this.#byMarker.get(marker)
+      : undefined;
+  }
+
+  /** Whether news under `key` came within `ms`. */
+  async #waitFor(key: string, ms: number, signal?: AbortSignal): Promise<boolean> {
     const woken = new AbortController();
     let news = false;
     const wake = () => {
       news = true;
       woken.abort();
     };
-    let waiters = this.#waiters.get(sid);
-    if (!waiters) this.#waiters.set(sid, waiters = new Set());
+    let waiters = this.#waiters.get(key);
+    if (!waiters) this.#waiters.set(key, waiters = new Set());
     waiters.add(wake);
     const onAbort = () => woken.abort(signal!.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
@@ -63,8 +91,8 @@ export class CallUpdates {
     } finally {
       signal?.removeEventListener("abort", onAbort);
       waiters.delete(wake);
-      if (waiters.size === 0 && this.#waiters.get(sid) === waiters) this.#waiters.delete(sid);
+      if (waiters.size === 0 && this.#waiters.get(key) === waiters) this.#waiters.delete(key);
     }
-    return news ? this.#latest.get(sid) : undefined;
+    return news;
   }
 }

@@ -1,4 +1,4 @@
-import { type Agent, type AgentEvent, createAgent } from "../../src/agent/mod.ts";
+import { type Agent, type AgentDeps, type AgentEvent, createAgent } from "../../src/agent/mod.ts";
 import { type AlertChannel, MemoryAlertChannel } from "../../src/alerts/mod.ts";
 import { seededRandom, VirtualClock } from "../../src/clock/mod.ts";
 import { parseConfig } from "../../src/config/mod.ts";
@@ -36,6 +36,7 @@ export function testAgent(
   ledger: CampaignStore | ((clock: VirtualClock) => CampaignStore) = new InMemoryCampaignStore(),
   extraChannels: AlertChannel[] = [],
   clockStart = 0,
+  deps: Pick<AgentDeps, "doNotCall"> = {},
 ): TestAgent {
   const clock = new VirtualClock({ start: clockStart });
   // A store that waits for turns (the SQLite ledger's group commit) waits on this clock.
@@ -50,6 +51,7 @@ export function testAgent(
     alertChannels: [alerts, ...extraChannels],
     store,
     callLinksKey: "test-links-key",
+    ...deps,
   });
   const events: AgentEvent[] = [];
   agent.events.on((event) => events.push(event));

@@ -17,6 +17,9 @@ export function twilioTelephonyConfig(
       accountSid: twilioAccount.accountSid,
       from: twilioAccount.from,
       authTokenEnv: "T_TEL",
+      // The fake's call list is current at once: a short settle keeps the tests quick, and
+      // still looks more than once before a lost dial is dialled again.
+      lostDialSettleMs: 200,
     },
     ...extra,
   };

@@ -13,10 +13,10 @@ import { finished, spawnMain } from "../_support/spawn_main.ts";
 Deno.test("killed with SIGKILL before the create, after Twilio created the call, and after the ledger recorded it, and with a dropped create: one call per contact", async () => {
   // Telephony requests, in order (one contact at a time; a call ends as soon as it is made):
   // run 1: c0's create hangs before Twilio acts -> kill.
-  // run 2: c0's list read finds nothing, its create succeeds; c1's create is made by Twilio,
-  //        then never answered -> kill.
-  // run 3: c1's list read finds the call and adopts it; c1's CRM write hangs -> kill (the call
-  //        is in the ledger).
+  // run 2: c0's list reads find nothing over the settle time (five reads), its create
+  //        succeeds; c1's create is made by Twilio, then never answered -> kill.
+  // run 3: c1's first list read finds the call and adopts it; c1's CRM write hangs -> kill
+  //        (the call is in the ledger).
   // run 4: c1 goes straight to the CRM; c2's create is made and its connection dropped: the
   //        list read adopts it in the same run; c3 and c4 are called normally.
   await using twilio = startFakeTwilio({
@@ -25,7 +25,7 @@ Deno.test("killed with SIGKILL before the create, after Twilio created the call,
     talkMs: 0,
     faults: [
       { hang: true, calls: 1, probeHealthy: true },
-      { calls: 2, probeHealthy: true },
+      { calls: 6, probeHealthy: true },
       { hangAfter: true, calls: 1, probeHealthy: true },
       { calls: 1, probeHealthy: true },
       { dropAfter: true, calls: 1, probeHealthy: true },

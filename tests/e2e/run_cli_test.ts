@@ -25,7 +25,7 @@ Deno.test("run with no config works out of the box: every service a healthy mock
   assert.equal(code, 0, stderr);
   assert.match(
     stdout,
-    /campaign default: 5 completed, 0 failed, 0 skipped \(deferred\) of 5/,
+    /campaign default: 5 completed, 0 failed, 0 deferred of 5/,
   );
   assert.match(stderr, /5 new, 0 already in the ledger, 0 invalid/);
   const again = await runMain(ws.args(), ws.at());
@@ -67,7 +67,7 @@ Deno.test("run exits 1 when some contacts failed, and reports invalid rows by li
   assert.equal(code, 1);
   assert.match(
     stdout,
-    /campaign spring: 4 completed, 1 failed, 0 skipped \(deferred\), 1 invalid of 6/,
+    /campaign spring: 4 completed, 1 failed, 0 deferred, 1 invalid of 6/,
   );
   assert.match(stderr, /contacts\.csv:7: missing phone/);
 });
@@ -112,6 +112,15 @@ Deno.test("run's usage, config and file errors exit 2 with a message naming the 
   );
   assert.equal(utf16.code, 2);
   assert.match(utf16.stderr, /UTF-16; save it as UTF-8/);
+  // A do-not-call list that cannot be read stops the start: no one is called unscreened.
+  await Deno.writeTextFile(
+    `${ws.dir}/config.json`,
+    JSON.stringify({ campaign: { doNotCall: "dnc.txt" } }),
+  );
+  const missingList = await runMain(ws.args(), ws.at());
+  assert.equal(missingList.code, 2);
+  assert.match(missingList.stderr, /campaign\.doNotCall dnc\.txt: file not found/);
+  assert.doesNotMatch(missingList.stdout, /completed/);
 });
 
 /**

@@ -120,7 +120,7 @@ Deno.test("simulate prints a readable narrative with simulated timestamps", asyn
   assert.match(stdout, /breaker stays OPEN/);
   assert.match(
     stdout,
-    /■ campaign simulation: 10 completed, 0 failed, 0 skipped \(deferred\) of 10/,
+    /■ campaign simulation: 10 completed, 0 failed, 0 deferred of 10/,
   );
 });
 
@@ -154,7 +154,7 @@ Deno.test("when the breaker stays open past the wait, deferred contacts stay def
   );
   assert.equal(code, 0, "deferred contacts are a valid end state");
   // Seven wait for ElevenLabs; the busy contact waits for its redial.
-  assert.match(stdout, /8 skipped \(deferred\) of 10/);
+  assert.match(stdout, /8 deferred of 10/);
 });
 
 Deno.test("simulate --providers http tells the same story through the real clients over sockets", async () => {
@@ -232,6 +232,6 @@ Deno.test("simulate --config replays the outage the config describes instead of 
     stdout,
     /LLM breaker CLOSED → OPEN: service-wide AuthenticationError/,
   );
-  assert.match(stdout, /0 completed, 0 failed, 10 skipped \(deferred\)/);
+  assert.match(stdout, /0 completed, 0 failed, 10 deferred/);
   assert.doesNotMatch(stdout, /ElevenLabs breaker/);
 });

@@ -269,6 +269,201 @@ function contract(kind: string, make: Make, test: Test, makePair?: MakePair): vo
     assert.deepEqual([record?.state, record?.outputs.crmRecordId], ["completed", "from B"]);
   });
 
+  /** A dial recorded now, not ended. */
+  const dialing = (at: number) => ({ dials: 1, previousSids: [], dialing: { at, marker: "m" } });
+  /** Contacts `ids` of `campaign`, all on one number, claimed. */
+  const onOneNumber = async (store: CampaignStore, campaign: string, ids: string[]) => {
+    await store.ensureCampaign(campaign, 0);
+    await store.addContacts(
+      campaign,
+      ids.map((id) => ({ id, name: id, phone: "+14155550199" })),
+      0,
+    );
+    return await store.claim(campaign, 1, ids.length);
+  };
+
+  test(`${kind} store: two contacts never dial one number at once, across campaigns; the number is free once the call ends`, async () => {
+    await using store = await make();
+    await onOneNumber(store, "x", ["a", "b"]);
+    await onOneNumber(store, "y", ["c"]);
+    assert.equal(
+      await store.saveStep("x", "a", "call", { call: dialing(2) }, 2, {}, "call-each"),
+      undefined,
+    );
+    const audio = { format: "mp3", byteLength: 3 };
+    assert.deepEqual(
+      await store.saveStep("x", "b", "tts", { audio, call: dialing(3) }, 3, {}, "call-each"),
+      { reason: "phone-busy", holder: { campaign: "x", contactId: "a" } },
+    );
+    const b = await store.get("x", "b");
+    assert.deepEqual(b?.outputs, { audio }, "the speech is saved, the refused dial is not");
+    assert.deepEqual(
+      await store.saveStep("y", "c", "call", { call: dialing(3) }, 3, {}, "call-each"),
+      { reason: "phone-busy", holder: { campaign: "x", contactId: "a" } },
+      "another campaign's contact is refused too",
+    );
+    assert.equal(
+      await store.saveStep("x", "a", "call", { call: dialing(2) }, 4, {}, "call-each"),
+      undefined,
+      "the holder records its own dial again",
+    );
+    // A call with its sid is still under way: the number stays held.
+    await store.saveStep("x", "a", "call", { call: { ...dialing(2), sid: "CA1" } }, 5);
+    assert.equal(
+      (await store.saveStep("y", "c", "call", { call: dialing(6) }, 6, {}, "call-each"))?.reason,
+      "phone-busy",
+    );
+    // Its end lets the number go.
+    const ended = { ...dialing(2), sid: "CA1", final: { status: "busy" as const } };
+    await store.saveStep("x", "a", "call", { call: ended }, 7);
+    assert.equal(
+      await store.saveStep("y", "c", "call", { call: dialing(8) }, 8, {}, "call-each"),
+      undefined,
+    );
+    assert.deepEqual(
+      await store.saveStep("x", "b", "call", { call: dialing(9) }, 9, {}, "call-each"),
+      { reason: "phone-busy", holder: { campaign: "y", contactId: "c" } },
+    );
+    // Failing, completing or skipping the holder lets it go; deferring does not (a lost dial
+    // is still looked for when the contact comes back).
+    await store.defer("y", "c", { service: "telephony", until: 0, reason: "r" }, 10);
+    assert.equal(
+      (await store.saveStep("x", "b", "call", { call: dialing(11) }, 11, {}, "call-each"))?.reason,
+      "phone-busy",
+    );
+    await store.releaseDeferred("y", "telephony", 12);
+    await store.claim("y", 13, 1);
+    await store.fail("y", "c", "permanent", 14);
+    assert.equal(
+      await store.saveStep("x", "b", "call", { call: dialing(15) }, 15, {}, "call-each"),
+      undefined,
+    );
+    await store.skip("x", "b", "do-not-call", 16, {}, "rec-b");
+    assert.equal(
+      await store.saveStep(
+        "x",
+        "a",
+        "call",
+        { call: { ...dialing(17), dials: 2, previousSids: ["CA1"] } },
+        17,
+        {},
+        "call-each",
+      ),
+      undefined,
+    );
+    await store.complete("x", "a", "rec-a", 18);
+    const counts = await store.counts("x");
+    assert.deepEqual([counts.completed, counts.skipped], [1, 1]);
+    const skipped = await store.get("x", "b");
+    assert.deepEqual([skipped?.state, skipped?.reason, skipped?.outputs.crmRecordId], [
+      "skipped",
+      "do-not-call",
+      "rec-b",
+    ]);
+  });
+
+  test(`${kind} store: two processes dialling the same numbers at once: each number goes to one of them`, async () => {
+    if (!makePair) return;
+    await using pair = await makePair();
+    const [a, b] = pair;
+    const numbers = Array.from({ length: 10 }, (_, i) => `+1415555${3000 + i}`);
+    await a.ensureCampaign("x", 0);
+    await a.addContacts(
+      "x",
+      numbers.flatMap((phone, i) => [
+        { id: `a${i}`, name: "A", phone },
+        { id: `b${i}`, name: "B", phone },
+      ]),
+      0,
+    );
+    // Each process claims its own contacts of every pair (a's the `a` ones, b's the `b` ones).
+    const claimed = [...await a.claim("x", 1, 20), ...await b.claim("x", 1, 20)];
+    const holder = new Map(claimed.map((r) => [r.contact.id, r.lease!.owner === "a" ? a : b]));
+    const outcomes = await Promise.all(
+      numbers.flatMap((_, i) =>
+        [`a${i}`, `b${i}`].map((id) =>
+          holder.get(id)!.saveStep("x", id, "call", { call: dialing(2) }, 2, {}, "call-each")
+        )
+      ),
+    );
+    for (const [i] of numbers.entries()) {
+      const pairOutcomes = outcomes.slice(2 * i, 2 * i + 2);
+      assert.equal(
+        pairOutcomes.filter((refusal) => refusal === undefined).length,
+        1,
+        `number ${i}: one dial recorded, one refused (${JSON.stringify(pairOutcomes)})`,
+      );
+    }
+  });
+
+  test(`${kind} store: call-once refuses a number another contact of the campaign dialled, naming it`, async () => {
+    await using store = await make();
+    await onOneNumber(store, "x", ["a", "b", "c"]);
+    await onOneNumber(store, "y", ["d"]);
+    assert.equal(await store.calledBefore("x", "+14155550199", "b"), undefined);
+    assert.equal(
+      await store.saveStep("x", "a", "call", { call: dialing(2) }, 2, {}, "call-once"),
+      undefined,
+    );
+    await store.saveStep("x", "a", "call", {
+      call: { ...dialing(2), sid: "CA1", final: { status: "completed" as const } },
+    }, 3);
+    assert.equal(await store.calledBefore("x", "+14155550199", "b"), "a");
+    assert.equal(await store.calledBefore("x", "+14155550199", "a"), undefined, "not itself");
+    assert.deepEqual(
+      await store.saveStep("x", "c", "call", { call: dialing(4) }, 4, {}, "call-once"),
+      { reason: "called-before", firstContactId: "a" },
+    );
+    assert.equal(
+      await store.saveStep("y", "d", "call", { call: dialing(5) }, 5, {}, "call-once"),
+      undefined,
+      "another campaign's contact is its own campaign's first",
+    );
+    assert.deepEqual(
+      await store.saveStep("x", "c", "call", { call: dialing(6) }, 6, {}, "call-each"),
+      { reason: "phone-busy", holder: { campaign: "y", contactId: "d" } },
+      "call-each: the number is busy with another campaign's call",
+    );
+    assert.deepEqual(
+      await store.saveStep("x", "c", "call", { call: dialing(6) }, 6, {}, "call-once"),
+      { reason: "called-before", firstContactId: "a" },
+      "call-once: skipped for good comes before waiting for the number",
+    );
+  });
+
+  test(`${kind} store: the calls recorded to a number are every contact's, of every campaign`, async () => {
+    await using store = await make();
+    await onOneNumber(store, "x", ["a", "b"]);
+    await onOneNumber(store, "y", ["c"]);
+    assert.deepEqual(await store.recordedCalls("+14155550199"), []);
+    await store.saveStep("x", "a", "call", {
+      call: { dials: 2, previousSids: ["CA1"], sid: "CA2" },
+    }, 2);
+    await store.complete("y", "c", "rec", 3, {}, { dials: 1, previousSids: [], sid: "CA3" });
+    assert.deepEqual((await store.recordedCalls("+14155550199")).sort(), ["CA1", "CA2", "CA3"]);
+    assert.deepEqual(await store.recordedCalls("+14155550100"), []);
+  });
+
+  test(`${kind} store: a do-not-call list is replaced version by version, per campaign`, async () => {
+    await using store = await make();
+    await store.ensureCampaign("x", 0);
+    const list = store.doNotCall;
+    await list.add("x", ["+14155550100", "+14155550101"], "v1");
+    await list.add("y", ["+14155550102"], "w1");
+    assert.equal(await list.has("x", "+14155550100"), true);
+    assert.equal(await list.has("x", "+14155550102"), false, "another campaign's list");
+    await list.add("x", ["+14155550101", "+14155550103"], "v2");
+    assert.equal(await list.count("x"), 3, "both versions apply while the new one loads");
+    assert.equal(await list.prune("x", "v2"), 1);
+    assert.deepEqual(
+      await Promise.all(
+        ["+14155550100", "+14155550101", "+14155550103"].map((p) => list.has("x", p)),
+      ),
+      [false, true, true],
+    );
+    assert.equal(await list.count("y"), 1);
+  });
+
   test(`${kind} store: where processes share it, one sends each queue at a time, each alert once, and all see each service's state`, async () => {
     await using pair = await makePair();
     const [a, b] = pair;
@@ -460,7 +655,7 @@ Deno.test("a first-release ledger is brought forward and keeps its contacts", as
     };
     check.close();
     assert.equal(stamp.application_id, applicationId);
-    assert.equal(version.user_version, 6);
+    assert.equal(version.user_version, 7);
     assert.equal(
       record?.crmKey,
       "x:c1",
