@@ -85,6 +85,28 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     Object.fromEntries(Object.entries(policies).map(([name, policy]) => [name, policy.breaker])),
     { clock },
   );
+  // Where processes share the ledger, a request or probe first brings the breakers up to date
+  // with what the others learned (see ServiceStateSharing for the bound this gives).
+  const sharing = store.shared
+    ? new ServiceStateSharing(breakers, store.shared, {
+      clock,
+      owner: store.lease.owner,
+      probeIntervalMs: config.health.intervalMs,
+    })
+    : undefined;
+  const readShared = sharing ? () => sharing.refresh() : undefined;
+  const health = new HealthChecker(
+    [services.llm, services.tts, services.telephony, services.crm],
+    breakers,
+    config.health,
+    {
+      clock,
+      mayProbe: sharing
+        ? async (service) => (await sharing.refresh(), !sharing.heldElsewhere(service))
+        : undefined,
+    },
+  );
+  sharing?.followProbes(health);
   const retries: Record<string, RetryPolicy> = {};
   const callPolicies: Record<string, ServiceCallPolicy> = {};
   for (const [name, policy] of Object.entries(policies)) {
@@ -95,15 +117,10 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       timeoutMs: policy.timeoutMs,
       bulkhead: new Bulkhead(policy.maxInFlight, name),
       slotWaitMs: policy.slotWaitMs,
+      beforeSend: readShared,
     };
   }
   const caller = new ServiceCaller(callPolicies, { clock });
-  const health = new HealthChecker(
-    [services.llm, services.tts, services.telephony, services.crm],
-    breakers,
-    config.health,
-    { clock },
-  );
   const telephony = config.services.telephony;
   const calls = new CallUpdates(clock);
   let callLinks: CallLinks | undefined;
@@ -162,9 +179,6 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     shared: store.shared,
     extraChannels: deps.alertChannels,
   });
-  const sharing = store.shared
-    ? new ServiceStateSharing(breakers, store.shared, { clock, owner: store.lease.owner })
-    : undefined;
   let background: { controller: AbortController; loops: Promise<void>[] } | undefined;
   // Takes back what an earlier run left (firing alerts, undelivered messages) and replays the
   // outboxes at once, then on an interval.

@@ -22,6 +22,19 @@ export interface BreakerStateChange {
   reason: string;
   /** Clock time of the change. */
   at: number;
+  /** Whether an operator holds it open after the change (only an operator's reset ends it). */
+  forced: boolean;
+  /** Whether an operator made the change ({@link CircuitBreaker.forceOpen},
+   * {@link CircuitBreaker.reset}). */
+  operator: boolean;
+}
+
+/** Who forced a breaker open, and when. */
+export interface ForcedBy {
+  /** The operator's agent (`pid@host/start`), or the agent whose operator it was. */
+  by: string;
+  /** Clock time of the forced opening. */
+  at: number;
 }
 
 /** A point-in-time view of a breaker, for status pages and metrics. */
@@ -30,6 +43,8 @@ export interface BreakerSnapshot {
   state: BreakerState;
   /** Whether an operator forced it open: it stays OPEN until reset. */
   forced: boolean;
+  /** Who forced it open and when, while it is. */
+  forcedBy?: ForcedBy;
   consecutiveFailures: number;
   windowCalls: number;
   windowFailures: number;
@@ -85,6 +100,7 @@ export class CircuitBreaker {
   /** Clock time the oldest trial in flight was admitted. */
   #trialSince = 0;
   #forced = false;
+  #forcedBy?: ForcedBy;
   #halfOpenInFlight = 0;
   #halfOpenSuccesses = 0;
   #lastErrorClass?: string;
@@ -223,18 +239,28 @@ export class CircuitBreaker {
     this.#open(reason, until);
   }
 
-  /** Opens the breaker and keeps it open until {@link reset} (operator action). Announced
-   * even when it was already OPEN, so the operator's action leaves a trace. */
-  forceOpen(reason = "forced open by operator"): void {
-    this.#forced = true;
-    this.#open(reason);
+  /** Whether an operator holds it open (no trial, probe or time ends that; {@link reset}
+   * does). */
+  get forced(): boolean {
+    return this.#forced;
   }
 
-  /** Closes the breaker and clears its counters (operator action). */
+  /** Opens the breaker and keeps it open until {@link reset} (operator action; `forcedBy` says
+   * who and when, this process now by default). Announced even when it was already OPEN, so
+   * the operator's action leaves a trace. */
+  forceOpen(reason = "forced open by operator", forcedBy?: ForcedBy): void {
+    this.#forced = true;
+    this.#forcedBy = forcedBy ?? { by: "this agent", at: this.#clock.now() };
+    this.#open(reason, undefined, true);
+  }
+
+  /** Closes the breaker and clears its counters (operator action). Announced even when it was
+   * already CLOSED, as {@link forceOpen} is, so the operator's action leaves a trace. */
   reset(reason = "reset by operator"): void {
     this.#forced = false;
+    this.#forcedBy = undefined;
     this.#clearCounts();
-    if (this.#state !== "CLOSED") this.#transition("CLOSED", reason);
+    this.#transition("CLOSED", reason, true);
   }
 
   snapshot(): BreakerSnapshot {
@@ -243,6 +269,7 @@ export class CircuitBreaker {
       service: this.service,
       state,
       forced: this.#forced,
+      ...(this.#forcedBy ? { forcedBy: { ...this.#forcedBy } } : {}),
       consecutiveFailures: this.#consecutiveFailures,
       windowCalls: this.#window.calls,
       windowFailures: this.#window.failures,
@@ -319,13 +346,13 @@ export class CircuitBreaker {
     }
   }
 
-  #open(reason: string, until?: number): void {
+  #open(reason: string, until?: number, operator = false): void {
     const now = this.#clock.now();
     this.#openedAt = now;
     this.#openReason = reason;
     this.#retryAt = Math.max(until ?? 0, now + this.options.recoveryTimeoutMs);
     this.#clearCounts();
-    this.#transition("OPEN", reason);
+    this.#transition("OPEN", reason, operator);
   }
 
   #clearCounts(): void {
@@ -335,14 +362,22 @@ export class CircuitBreaker {
     this.#halfOpenInFlight = 0;
   }
 
-  #transition(to: BreakerState, reason: string): void {
+  #transition(to: BreakerState, reason: string, operator = false): void {
     const from = this.#state;
     this.#state = to;
     this.#generation++;
     this.#halfOpenSuccesses = 0;
     this.#halfOpenInFlight = 0;
     if (this.#changes.hasListeners) {
-      this.#changes.emit({ service: this.service, from, to, reason, at: this.#clock.now() });
+      this.#changes.emit({
+        service: this.service,
+        from,
+        to,
+        reason,
+        at: this.#clock.now(),
+        forced: this.#forced,
+        operator,
+      });
     }
   }
 }

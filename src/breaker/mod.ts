@@ -8,5 +8,6 @@ export {
   type BreakerState,
   type BreakerStateChange,
   CircuitBreaker,
+  type ForcedBy,
 } from "./circuit_breaker.ts";
 export { BreakerRegistry } from "./breaker_registry.ts";

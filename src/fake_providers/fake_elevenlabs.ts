@@ -8,7 +8,7 @@ import {
   type HttpFaultRule,
   serveFake,
 } from "./fake_server.ts";
-import type { FakeOptions } from "./fake_openai.ts";
+import { acceptsKey, type FakeOptions } from "./fake_openai.ts";
 
 const detail = (code: string, message: string, type = "invalid_request") => ({
   detail: { type, code, message, status: code, request_id: "req_fake" },
@@ -83,7 +83,7 @@ export function startFakeElevenLabs(options: FakeElevenLabsOptions): FakeServer 
   const app = new Hono();
   app.use("*", async (c, next) => {
     await state.record(c);
-    if (c.req.header("xi-api-key") !== options.apiKey) {
+    if (!acceptsKey(options, c.req.header("xi-api-key"))) {
       const { status, body } = elevenLabsErrorFor("auth", {});
       return c.json(body, status as 401);
     }

@@ -13,8 +13,16 @@ import {
 export interface FakeOptions {
   /** The key (or token) the fake accepts. */
   apiKey: string;
+  /** More keys it accepts (one account's several agents, told apart by their keys). */
+  otherKeys?: readonly string[];
   faults?: readonly HttpFaultRule[];
   clock?: Clock;
+}
+
+/** Whether `given` is one of the keys the fake accepts. */
+export function acceptsKey(options: FakeOptions, given: string | undefined): boolean {
+  return given !== undefined &&
+    (given === options.apiKey || (options.otherKeys ?? []).includes(given));
 }
 
 const openAiError = (
@@ -105,7 +113,8 @@ export function startFakeOpenAi(options: FakeOptions): FakeServer & { baseUrl: s
   let nextId = 1;
   app.use("*", async (c, next) => {
     await state.record(c);
-    if (c.req.header("authorization") !== `Bearer ${options.apiKey}`) {
+    const auth = c.req.header("authorization") ?? "";
+    if (!auth.startsWith("Bearer ") || !acceptsKey(options, auth.slice("Bearer ".length))) {
       const { status, body } = openAiErrorFor("auth", {});
       return c.json(body, status as 401);
     }

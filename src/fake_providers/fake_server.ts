@@ -63,6 +63,8 @@ export interface FakeServer extends AsyncDisposable {
   peakInFlight(): number;
   /** Announced for every call the script decides (probes excluded), as mocks do. */
   onCall(listener: (event: MockCallEvent) => void): Disposable;
+  /** Applies `rule` to every call and probe, ahead of the script, until disposed. */
+  outage(rule: HttpFaultRule): Disposable;
   close(): Promise<void>;
 }
 
@@ -261,6 +263,7 @@ export function serveFake(app: Hono, state: FakeProviderState): FakeServer {
     waitForRequests: (n) => state.waitForRequests(n),
     peakInFlight: () => state.peakInFlight,
     onCall: (listener) => state.calls.on(listener),
+    outage: (rule) => state.schedule.interrupt(rule),
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -48,6 +48,7 @@ export class HealthChecker implements AsyncDisposable {
   readonly #breakers: BreakerRegistry;
   readonly #options: HealthCheckerOptions;
   readonly #clock: Clock;
+  readonly #mayProbe?: (service: string) => Promise<boolean>;
   readonly #health = new Map<string, ServiceHealth>();
   readonly #events = new Emitter<HealthCheckEvent>();
   #controller?: AbortController;
@@ -57,7 +58,13 @@ export class HealthChecker implements AsyncDisposable {
     services: readonly ProbedService[],
     breakers: BreakerRegistry,
     options: HealthCheckerOptions,
-    deps: { clock: Clock },
+    deps: {
+      clock: Clock;
+      /** Asked before each probe: where processes share a ledger, it brings the breakers up
+       * to date and says no while another process holds the service down (that process's
+       * probes decide for all), so a probe never reaches a service another stopped. */
+      mayProbe?: (service: string) => Promise<boolean>;
+    },
   ) {
     if (!(options.intervalMs > 0)) {
       throw new RangeError(`health.intervalMs must be > 0: got ${options.intervalMs}`);
@@ -69,6 +76,7 @@ export class HealthChecker implements AsyncDisposable {
     this.#breakers = breakers;
     this.#options = options;
     this.#clock = deps.clock;
+    this.#mayProbe = deps.mayProbe;
     for (const { name } of services) {
       this.#health.set(name, { service: name, status: "unknown", consecutiveFailures: 0 });
     }
@@ -132,6 +140,9 @@ export class HealthChecker implements AsyncDisposable {
   }
 
   async #check(service: ProbedService, signal?: AbortSignal): Promise<void> {
+    if (this.#mayProbe && !await this.#mayProbe(service.name)) return;
+    // An operator who stopped a service expects nothing to reach it, probes included.
+    if (this.#breakers.has(service.name) && this.#breakers.get(service.name).forced) return;
     const started = this.#clock.now();
     let error: unknown;
     try {

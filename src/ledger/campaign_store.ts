@@ -211,11 +211,36 @@ export interface ServiceState {
   service: string;
   /** Clock time until which the service is held open; 0: it answers again. */
   openUntil: number;
+  /** An operator holds it open: every process honours it, whatever its own breaker says,
+   * until an operator lets it go (on any process). */
+  forced: boolean;
   reason: string;
   /** The lease owner that said so. */
   by: string;
   /** Clock time it was said. */
   at: number;
+}
+
+/**
+ * The shared state of a service after `published` (by an operator when `operator`), given the
+ * `current` one; undefined when it stays as it was. The rules every process relies on:
+ * - an operator's forced opening stands until an operator's release: nothing a process learns
+ *   by itself (a trial that succeeded, a hold of its own) changes it;
+ * - a hold is never shortened by another hold: a process that still finds the service down
+ *   extends it, one that found it down for a shorter time does not cut it back;
+ * - a release (a trial that succeeded) ends a hold for all.
+ */
+export function nextServiceState(
+  current: ServiceState | undefined,
+  published: ServiceState,
+  operator: boolean,
+): ServiceState | undefined {
+  if (current?.forced && !operator) return undefined;
+  if (published.forced || published.openUntil === 0) return published;
+  const holding = current !== undefined && !current.forced && current.openUntil > published.at;
+  return holding && current.openUntil > published.openUntil
+    ? { ...published, openUntil: current.openUntil }
+    : published;
 }
 
 /** An alert's state change, offered to a shared ledger so one process sends it. */
@@ -233,9 +258,11 @@ export interface AlertClaim {
  * process). Only stores several processes can use at once have it.
  */
 export interface SharedState {
-  /** Every service's last published state. */
+  /** Every service's shared state. */
   serviceStates(): Promise<ServiceState[]>;
-  publishServiceState(state: ServiceState): Promise<void>;
+  /** Publishes what this process learned (`operator`: an operator's action), kept as
+   * {@link nextServiceState} says, atomically with whatever others publish at once. */
+  publishServiceState(state: ServiceState, options?: { operator?: boolean }): Promise<void>;
   /**
    * The alerts this process is to send: a firing alert no process sent within `repeatMs`
    * (it is marked sent now), a resolved one still marked firing (it is marked resolved).

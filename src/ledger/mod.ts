@@ -21,6 +21,7 @@ export {
   type LeaseOptions,
   type LoadResult,
   type LoadSource,
+  nextServiceState,
   type Outbox,
   type OutboxItem,
   type SamePhoneRule,

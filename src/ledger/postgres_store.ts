@@ -19,6 +19,7 @@ import {
   type LeaseOptions,
   type LoadResult,
   type LoadSource,
+  nextServiceState,
   type Outbox,
   type OutboxItem,
   type SamePhoneRule,
@@ -126,6 +127,8 @@ CREATE TABLE do_not_call (
   version TEXT NOT NULL,
   PRIMARY KEY (campaign, phone)
 );`,
+  // 4: an operator's forced opening is a hold of its own, for every process, until released.
+  `ALTER TABLE service_states ADD COLUMN forced BOOLEAN NOT NULL DEFAULT false;`,
 ];
 
 /** Serialises schema changes across processes starting at once. */
@@ -682,24 +685,33 @@ class PostgresSharedState implements SharedState {
   constructor(readonly sql: Sql, readonly owner: string) {}
 
   async serviceStates(): Promise<ServiceState[]> {
-    const rows = await this.sql<
-      { service: string; open_until: string; reason: string; by: string; at: string }[]
-    >`SELECT service, open_until, reason, by, at FROM service_states`;
-    return rows.map((row) => ({
-      service: row.service,
-      openUntil: Number(row.open_until),
-      reason: row.reason,
-      by: row.by,
-      at: Number(row.at),
-    }));
+    return (await this.sql<ServiceStateRow[]>`
+      SELECT service, open_until, forced, reason, by, at FROM service_states`).map(stateOf);
   }
 
-  async publishServiceState(state: ServiceState): Promise<void> {
-    await this.sql`
-      INSERT INTO service_states (service, open_until, reason, by, at)
-      VALUES (${state.service}, ${state.openUntil}, ${state.reason}, ${state.by}, ${state.at})
-      ON CONFLICT (service) DO UPDATE SET open_until = EXCLUDED.open_until,
-        reason = EXCLUDED.reason, by = EXCLUDED.by, at = EXCLUDED.at`;
+  async publishServiceState(
+    state: ServiceState,
+    options: { operator?: boolean } = {},
+  ): Promise<void> {
+    // Read and written under the row's lock: what another process publishes at the same
+    // moment is merged by the same rule, not overwritten.
+    await this.sql.begin(async (tx) => {
+      const [row] = await tx<ServiceStateRow[]>`
+        SELECT service, open_until, forced, reason, by, at FROM service_states
+        WHERE service = ${state.service} FOR UPDATE`;
+      const next = nextServiceState(
+        row ? stateOf(row) : undefined,
+        state,
+        options.operator ?? false,
+      );
+      if (!next) return;
+      await tx`
+        INSERT INTO service_states (service, open_until, forced, reason, by, at)
+        VALUES (${next.service}, ${next.openUntil}, ${next.forced}, ${next.reason}, ${next.by},
+          ${next.at})
+        ON CONFLICT (service) DO UPDATE SET open_until = EXCLUDED.open_until,
+          forced = EXCLUDED.forced, reason = EXCLUDED.reason, by = EXCLUDED.by, at = EXCLUDED.at`;
+    });
   }
 
   async claimAlerts(
@@ -732,6 +744,27 @@ class PostgresSharedState implements SharedState {
       SELECT alert FROM alert_states WHERE status = 'firing' AND alert IS NOT NULL ORDER BY key`;
     return rows.map((row) => row.alert);
   }
+}
+
+/** A service state as PostgreSQL returns it (BIGINTs as text). */
+interface ServiceStateRow {
+  service: string;
+  open_until: string;
+  forced: boolean;
+  reason: string;
+  by: string;
+  at: string;
+}
+
+function stateOf(row: ServiceStateRow): ServiceState {
+  return {
+    service: row.service,
+    openUntil: Number(row.open_until),
+    forced: row.forced,
+    reason: row.reason,
+    by: row.by,
+    at: Number(row.at),
+  };
 }
 
 function json(value: unknown): string | null {

@@ -223,7 +223,7 @@ export class CampaignRunner {
    * second (or a third of a lease) so a campaign other processes finish is seen done soon. */
   async #waitForLeases(expiry: number, signal?: AbortSignal): Promise<void> {
     const { store, clock } = this.#deps;
-    const poll = Math.min(1_000, Math.max(1, Math.floor(store.lease.ms / 3)));
+    const poll = Math.min(sharedLedgerPollMs, Math.max(1, Math.floor(store.lease.ms / 3)));
     await clock.sleep(Math.min(Math.max(0, expiry + 1 - clock.now()), poll), signal);
   }
 
@@ -283,17 +283,11 @@ export class CampaignRunner {
    */
   async #waitForChange(services: string[], maxMs: number, signal?: AbortSignal): Promise<void> {
     const { store, clock, breakers } = this.#deps;
-    const now = clock.now();
     const watched = services.filter((service) =>
       !scheduledDeferrals.has(service) && breakers.has(service)
     ).map((service) => breakers.get(service));
-    const times = [
-      now + maxMs,
-      await store.nextDeferredAt(this.#options.campaign, now) ?? Infinity,
-      ...watched.map((breaker) => now + lazyRecoveryMs(breaker)),
-      this.#options.deadline ?? Infinity,
-    ];
-    const wake = Math.max(now, Math.min(...times));
+    // Listening starts before anything is awaited: a breaker that changes while the ledger is
+    // asked for the next deferral's time still wakes this wait.
     const controller = new AbortController();
     const onAbort = () => controller.abort(signal!.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
@@ -302,7 +296,18 @@ export class CampaignRunner {
       breaker.onStateChange(() => controller.abort(changed))
     );
     try {
-      await clock.sleep(wake - now, controller.signal);
+      const now = clock.now();
+      const times = [
+        now + maxMs,
+        await store.nextDeferredAt(this.#options.campaign, now) ?? Infinity,
+        ...watched.map((breaker) => now + lazyRecoveryMs(breaker)),
+        this.#options.deadline ?? Infinity,
+        // Where processes share the ledger, another may be releasing the contacts this one
+        // found due (their rows locked for a moment), or change what is due: look again soon.
+        store.shared ? now + sharedLedgerPollMs : Infinity,
+      ];
+      const wake = Math.max(now, Math.min(...times));
+      await clock.sleep(wake - clock.now(), controller.signal);
     } catch (reason) {
       if (reason !== changed) throw reason;
     } finally {
@@ -444,6 +449,9 @@ export class CampaignRunner {
     });
   }
 }
+
+/** Longest wait, where processes share the ledger, before looking at it again. */
+const sharedLedgerPollMs = 1_000;
 
 /** How long a worker may keep the event loop before it lets timers and I/O run. */
 const yieldEveryMs = 2;

@@ -16,6 +16,10 @@ export interface ServiceCallPolicy {
   bulkhead?: Bulkhead;
   /** Longest wait for a bulkhead slot, on its own clock. @default no bound */
   slotWaitMs?: number;
+  /** Run just before a request is admitted (after its slot): where processes share a
+   * ledger, it brings the breaker up to date with what the others learned, so a service
+   * another process found down is not called. */
+  beforeSend?: () => Promise<void>;
 }
 
 /** Announced when one attempt that reached the service ends: latency and call counts. */
@@ -50,8 +54,9 @@ export interface ServiceCallOptions {
  * 1. **retry** with backoff; it stops as soon as the breaker is OPEN (even mid-wait);
  * 2. **slot**: wait for a free bulkhead slot, bounded by `slotWaitMs` on its own (never the
  *    service's failure, never in the attempt's deadline);
- * 3. **admission**: the breaker decides when the request is about to be sent, so a request
- *    that waited for a slot while the breaker opened is refused, not sent;
+ * 3. **admission**: the breaker decides when the request is about to be sent (first brought
+ *    up to date with what other processes sharing the ledger learned, `beforeSend`), so a
+ *    request that waited for a slot while the breaker opened is refused, not sent;
  * 4. **deadline**: one per attempt, starting now;
  * 5. the call; its outcome settles the breaker's permit.
  *
@@ -144,8 +149,12 @@ export class ResilientService implements Disposable {
     signal: AbortSignal | undefined,
     options: ServiceCallOptions,
   ): Promise<T> {
-    const { breaker } = this.policy;
+    const { breaker, beforeSend } = this.policy;
     signal?.throwIfAborted();
+    if (beforeSend) {
+      await beforeSend();
+      signal?.throwIfAborted();
+    }
     const permit = breaker.acquire();
     options.onSent?.();
     const started = this.#clock.now();

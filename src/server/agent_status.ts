@@ -31,7 +31,9 @@ export class RecentEvents implements Disposable {
 /** Whether processing can proceed, and why not. */
 export function readiness(agent: Agent): { ready: boolean; reasons: string[] } {
   const reasons = agent.breakers.all().filter((b) => b.state === "OPEN").map((b) =>
-    `${b.service} circuit breaker is OPEN${b.snapshot().forced ? " (forced by an operator)" : ""}`
+    `${b.service} circuit breaker is OPEN${
+      b.forced ? ` (forced by an operator on ${b.snapshot().forcedBy?.by ?? "an agent"})` : ""
+    }`
   );
   return { ready: reasons.length === 0, reasons };
 }
@@ -76,6 +78,10 @@ export async function agentStatus(
         breaker: {
           state: snapshot.state,
           forced: snapshot.forced,
+          // Who forced it (the agent whose admin route was used) and when, on every agent.
+          forcedBy: snapshot.forcedBy
+            ? { agent: snapshot.forcedBy.by, at: new Date(snapshot.forcedBy.at).toISOString() }
+            : null,
           consecutiveFailures: snapshot.consecutiveFailures,
           windowFailures: snapshot.windowFailures,
           windowCalls: snapshot.windowCalls,

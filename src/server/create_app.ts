@@ -174,7 +174,10 @@ export function createStatusApp(deps: AppDeps): StatusApp {
     const breaker = agent.breakers.get(service);
     switch (c.req.param("action")) {
       case "open":
-        breaker.forceOpen("forced open by operator (admin API)");
+        breaker.forceOpen("forced open by operator (admin API)", {
+          by: agent.store.lease.owner,
+          at: deps.clock.now(),
+        });
         break;
       case "close":
       case "reset":

@@ -69,6 +69,19 @@ export class FaultSchedule<R extends FaultRule = FaultRule> {
     this.#defaultLatencyMs = deps.defaultLatencyMs ?? 0;
   }
 
+  /** Puts `rule` ahead of the script until the returned handle is disposed: an outage a test
+   * starts and ends at moments of its choosing. */
+  interrupt(rule: R): Disposable {
+    const entry = { rule, callsLeft: rule.calls ?? Infinity };
+    this.#rules.unshift(entry);
+    return {
+      [Symbol.dispose]: () => {
+        const index = this.#rules.indexOf(entry);
+        if (index >= 0) this.#rules.splice(index, 1);
+      },
+    };
+  }
+
   /** The rule deciding the next call, using up one of its calls; undefined: healthy. */
   nextRule(): R | undefined {
     const entry = this.#active();

@@ -1,4 +1,9 @@
-import type { AlertClaim, ServiceState, SharedState } from "../../src/ledger/mod.ts";
+import {
+  type AlertClaim,
+  nextServiceState,
+  type ServiceState,
+  type SharedState,
+} from "../../src/ledger/mod.ts";
 
 /**
  * What a shared ledger keeps for its processes (service states, who sent which alert), in
@@ -12,8 +17,9 @@ export class MemorySharedState implements SharedState {
     return Promise.resolve([...this.states.values()].map((state) => ({ ...state })));
   }
 
-  publishServiceState(state: ServiceState): Promise<void> {
-    this.states.set(state.service, { ...state });
+  publishServiceState(state: ServiceState, options: { operator?: boolean } = {}): Promise<void> {
+    const next = nextServiceState(this.states.get(state.service), state, options.operator ?? false);
+    if (next) this.states.set(state.service, { ...next });
     return Promise.resolve();
   }
 

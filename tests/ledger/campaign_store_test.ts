@@ -490,29 +490,39 @@ function contract(kind: string, make: Make, test: Test, makePair?: MakePair): vo
     assert.deepEqual(await b.shared.claimAlerts([resolved], 10_002, 10_000), []);
     assert.deepEqual(await a.shared.firingAlerts(), []);
     assert.deepEqual(await b.shared.claimAlerts([firing], 10_003, 10_000), [firing], "again");
-    // Service states: the last one published for a service is what everyone reads.
-    await a.shared.publishServiceState({
+    // Service states: a hold one process learned is what everyone reads.
+    const hold = (by: string, at: number, openUntil: number, reason = "down") => ({
       service: "tts",
-      openUntil: 30_000,
-      reason: "3 consecutive failures",
-      by: a.lease.owner,
-      at: 1,
+      openUntil,
+      forced: false,
+      reason,
+      by,
+      at,
     });
-    assert.deepEqual(await b.shared.serviceStates(), [{
-      service: "tts",
-      openUntil: 30_000,
-      reason: "3 consecutive failures",
-      by: "a",
-      at: 1,
-    }]);
-    await b.shared.publishServiceState({
-      service: "tts",
-      openUntil: 0,
-      reason: "trial succeeded",
-      by: b.lease.owner,
-      at: 2,
+    const read = async () =>
+      (await b.shared!.serviceStates()).map((s) => [s.openUntil, s.forced, s.by, s.at]);
+    await a.shared.publishServiceState(hold("a", 1, 30_000, "3 consecutive failures"));
+    assert.deepEqual(await b.shared.serviceStates(), [
+      hold("a", 1, 30_000, "3 consecutive failures"),
+    ]);
+    // A shorter hold does not cut it back; a longer one (a probe still failing) extends it.
+    await b.shared.publishServiceState(hold("b", 2, 20_000));
+    assert.deepEqual(await read(), [[30_000, false, "b", 2]]);
+    await b.shared.publishServiceState(hold("b", 3, 40_000));
+    assert.deepEqual(await read(), [[40_000, false, "b", 3]]);
+    // An operator's forced opening: nothing a process learns ends it, only an operator's release.
+    await a.shared.publishServiceState({ ...hold("a", 4, 0, "maintenance"), forced: true }, {
+      operator: true,
     });
-    assert.deepEqual((await a.shared.serviceStates()).map((s) => [s.openUntil, s.by]), [[0, "b"]]);
+    await b.shared.publishServiceState(hold("b", 5, 0, "trial succeeded"));
+    await b.shared.publishServiceState(hold("b", 6, 90_000));
+    assert.deepEqual(await read(), [[0, true, "a", 4]], "still forced, by a");
+    await b.shared.publishServiceState(hold("b", 7, 0, "reset by operator"), { operator: true });
+    assert.deepEqual(await read(), [[0, false, "b", 7]]);
+    // A trial that succeeded anywhere ends a hold for all.
+    await a.shared.publishServiceState(hold("a", 8, 60_000));
+    await b.shared.publishServiceState(hold("b", 9, 0, "trial succeeded"));
+    assert.deepEqual(await read(), [[0, false, "b", 9]]);
   });
 }
 

@@ -37,7 +37,7 @@ Deno.test("GET /readyz is 200 when ready and 503 with the reason when a breaker 
   assert.equal(response.status, 503);
   assert.deepEqual(await response.json(), {
     ready: false,
-    reasons: ["tts circuit breaker is OPEN (forced by an operator)"],
+    reasons: ["tts circuit breaker is OPEN (forced by an operator on this agent)"],
   });
 });
 
