@@ -179,6 +179,9 @@ export const defaultConfig = {
     recoveryWaitMs: 600_000,
     /** On SIGINT/SIGTERM, how long calls in flight may finish before they are aborted. */
     shutdownGraceMs: 10_000,
+    /** At the end of a run, how long Sheets rows and alert messages may still take to go
+     * out; what is left waits in the ledger for the next run. */
+    exitFlushMs: 5_000,
   },
   /** The status endpoint served while `run` works (dashboard, /status, /metrics, admin). */
   server: {
@@ -235,6 +238,9 @@ export const defaultConfig = {
     perMinute: 20,
     /** Retries of one delivery (merged over `retry`): short, the outbox keeps the rest. */
     retry: { maxRetries: 2 },
+    /** A channel that delivers nothing for this long from its first failed attempt is
+     * alerted on the other channels (and shown stalled in /status). */
+    stalledAfterMs: 20_000,
     routes: { critical: ["*"], error: ["*"], warning: ["log"], info: ["log"] },
     channels: {},
   },
@@ -246,7 +252,7 @@ export const defaultConfig = {
   sheets: {
     enabled: false,
     spreadsheetId: "",
-    range: "Log!A:I",
+    range: "Log!A:J",
     keyFile: "",
     keyEnv: "GOOGLE_SERVICE_ACCOUNT_JSON",
     batchRows: 50,
@@ -263,6 +269,9 @@ export const defaultConfig = {
      * the last retry would have. No health probe: the first append after that is the trial.
      */
     breaker: { failureThreshold: 5, recoveryTimeoutMs: 60_000 },
+    /** No append going through for this long from the first failed one raises an alert
+     * (resolved when rows flow again). The first failed append is logged at once. */
+    stalledAfterMs: 20_000,
   },
   campaign: {
     name: "default",

@@ -250,3 +250,27 @@ export function isTransient(error: unknown): error is TransientError {
 export function errorClass(error: unknown): string {
   return error instanceof Error ? error.name : "unknown";
 }
+
+/** How long a provider's own words may run in a report. */
+const reportedMessageLength = 500;
+
+/**
+ * What an error says, for a log line, an alert or a status page: its class, and its message
+ * with the provider's own words (code and message) as the client put them, cut to a readable
+ * length. A breaker's refusal says what opened it: the failure it last counted. Secrets are
+ * kept out of messages where they are made (the HTTP client) and again by every sink.
+ */
+export function describeError(error: unknown): { errorClass: string; message: string } {
+  const message = error instanceof Error ? error.message : String(error);
+  const behind = (error instanceof CircuitOpenError || error instanceof RetriesExhaustedError) &&
+      error.cause instanceof Error
+    ? ` (last failure ${error.cause.name}: ${error.cause.message})`
+    : "";
+  const text = error instanceof RetriesExhaustedError ? message : message + behind;
+  return {
+    errorClass: errorClass(error),
+    message: text.length > reportedMessageLength
+      ? `${text.slice(0, reportedMessageLength - 1)}…`
+      : text,
+  };
+}

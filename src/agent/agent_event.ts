@@ -28,6 +28,8 @@ export interface RetryAgentEvent {
   delayMs: number;
   retryAfterMs?: number;
   errorClass: string;
+  /** What the failure said: the provider's own code and message, as its client put them. */
+  error: string;
 }
 
 /** The retry policy stopped: why, after which attempt. */
@@ -38,6 +40,8 @@ export interface GiveUpEvent {
   attempt: number;
   reason: string;
   errorClass: string;
+  /** What the last failure said (a breaker's refusal: the failure that opened it). */
+  error: string;
 }
 
 /** A breaker changed state. */
@@ -47,6 +51,8 @@ export interface BreakerEvent {
   from: BreakerState;
   to: BreakerState;
   reason: string;
+  /** Opening on failures: what the last of them said. */
+  lastError?: string;
 }
 
 /** A health probe's result. */
@@ -58,6 +64,8 @@ export interface HealthEvent {
   latencyMs?: number;
   /** The class of the probe's error, when it failed. */
   errorClass?: string;
+  /** What the probe's failure said. */
+  error?: string;
   changed: boolean;
   breakerState?: BreakerState;
 }
@@ -73,6 +81,8 @@ export interface ContactDoneEvent {
   reason?: FailureReason | DeferReason | SkipReason;
   /** Skipped as `duplicate-phone`: the contact that was called on the number. */
   firstContactId?: string;
+  /** Failed or deferred: what the service (or the rule) said. */
+  error?: string;
   deferrals: number;
 }
 
@@ -91,6 +101,8 @@ export interface AlertEvent {
   service?: string;
   contactId?: string;
   errorClass?: string;
+  /** A channel's failure: what the channel's provider said. */
+  error?: string;
 }
 
 /** The Sheets log's own events, under one type; `event` says which. */
@@ -100,6 +112,8 @@ export type SheetsAgentEvent =
     & Omit<Extract<SheetsEvent, { type: "appended" }>, "type">
     & Omit<Extract<SheetsEvent, { type: "failed" }>, "type">
     & Omit<Extract<SheetsEvent, { type: "unavailable" }>, "type">
+    & Omit<Extract<SheetsEvent, { type: "stalled" }>, "type">
+    & Omit<Extract<SheetsEvent, { type: "recovered" }>, "type">
   >;
 
 /** A call a mock or fake provider received (simulation). */

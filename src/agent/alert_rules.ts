@@ -1,14 +1,18 @@
+import { describeError } from "../errors.ts";
 import type { Agent } from "./create_agent.ts";
 
 /**
  * Which events raise alerts: a failing health probe (warning) until it is healthy again; a
- * breaker opening (critical) and its closing (resolved); a contact failing for good (error).
+ * breaker opening (critical) and its closing (resolved), with the provider's own words that
+ * opened it; a contact failing for good (error); an alert channel that has delivered nothing
+ * for `alerts.stalledAfterMs` (error, on the other channels) until it delivers again.
  * An outage alert an earlier run left firing is resolved once the service proves itself
  * (a healthy probe or a successful call with its breaker CLOSED): a restart never leaves an
  * outage unresolved.
  */
 export function wireAlertRules(agent: Agent, campaign: string): Disposable[] {
   const { alerts } = agent;
+  const alertsConfig = agent.config.alerts;
   const provenHealthy = (service: string) => {
     if (agent.breakers.has(service) && agent.breakers.get(service).state === "CLOSED") {
       alerts.resolve(`breaker-open:${service}`, `${service} answers again`);
@@ -36,16 +40,39 @@ export function wireAlertRules(agent: Agent, campaign: string): Disposable[] {
     agent.breakers.onStateChange((change) => {
       const key = `breaker-open:${change.service}`;
       if (change.to === "OPEN") {
+        const lastError = agent.breakers.get(change.service).snapshot().lastError;
         alerts.raise({
           key,
           severity: "critical",
           summary: `${change.service} circuit breaker opened: ${change.reason}`,
-          details: "Calls to this service fail fast; contacts that need it are deferred.",
+          details: `${
+            lastError && !change.forced ? `Last failure: ${lastError}. ` : ""
+          }Calls to this service fail fast; contacts that need it are deferred.`,
           labels: { service: change.service, campaign },
         });
       } else if (change.to === "CLOSED") {
         alerts.resolve(key, `${change.service} circuit breaker closed: ${change.reason}`);
       }
+    }),
+    ...agent.alerts.channels().map((delivery) => {
+      const name = delivery.channel.name;
+      return delivery.health.onEvent((event) => {
+        const key = `alert-channel:${name}`;
+        if (event.type === "stalled") {
+          const { errorClass, message } = describeError(event.error);
+          alerts.raise({
+            key,
+            severity: "error",
+            summary: `alert channel ${name} cannot deliver: ${errorClass}: ${message}`,
+            details: `Nothing has gone out on ${name} for ${
+              alertsConfig.stalledAfterMs / 1000
+            } s; its messages wait in the ledger and go out in order once it answers.`,
+            labels: { service: `alerts:${name}`, campaign },
+          });
+        } else if (event.type === "delivering") {
+          alerts.resolve(key, `alert channel ${name} delivers again`);
+        }
+      });
     }),
     agent.runner.onEvent((event) => {
       if (event.type !== "contact-done" || event.result.status !== "failed") return;

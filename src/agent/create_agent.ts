@@ -241,8 +241,19 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       running?.controller.abort();
       await Promise.all(running?.loops ?? []);
       await health.stop();
-      await deps.sheets?.stop();
-      await alerts.flush();
+      // The last Sheets rows and alert messages get processor.exitFlushMs to go out; a
+      // destination that is down then is not waited for: what is left stays in the ledger.
+      const bounded = new AbortController();
+      clock.sleep(config.processor.exitFlushMs, bounded.signal).then(() => {
+        deps.sheets?.cutShort();
+        alerts.cutShort();
+      }, () => {});
+      try {
+        await deps.sheets?.stop();
+        await alerts.flush();
+      } finally {
+        bounded.abort();
+      }
       // No deadline timer outlives the agent's work.
       alerts[Symbol.dispose]();
       caller[Symbol.dispose]();

@@ -53,17 +53,21 @@ export function describeEvent(event: AgentEvent): string | undefined {
       }
       return `▶ ${service} lets calls through again (${event.breakerState}): ${event.contacts} deferred contact(s) back in the queue`;
     case "retry":
-      return `  ${who}${service} failed (${event.errorClass}), attempt ${event.attempt}; retry in ${
+      return `  ${who}${service} failed (${said(event)}), attempt ${event.attempt}; retry in ${
         seconds(event.delayMs)
       }${event.retryAfterMs ? ` (Retry-After ${seconds(event.retryAfterMs)})` : ""}`;
     case "give-up":
-      return `  ${who}${service} gave up after attempt ${event.attempt}: ${event.reason} (${event.errorClass})`;
+      return `  ${who}${service} gave up after attempt ${event.attempt}: ${event.reason} (${
+        said(event)
+      })`;
     case "breaker":
-      return `⚡ ${service} breaker ${event.from} → ${event.to}: ${event.reason}`;
+      return `⚡ ${service} breaker ${event.from} → ${event.to}: ${event.reason}${
+        event.lastError ? `; last failure ${event.lastError}` : ""
+      }`;
     case "health":
       return event.changed && event.from !== "unknown" || event.status === "unhealthy"
         ? `  ♥ ${service} health probe: ${event.status}${
-          event.errorClass ? ` (${event.errorClass})` : ""
+          event.errorClass ? ` (${event.error ?? event.errorClass})` : ""
         }${
           event.status === "unhealthy" && event.breakerState === "OPEN"
             ? "; breaker stays OPEN"
@@ -83,7 +87,7 @@ export function describeEvent(event: AgentEvent): string | undefined {
         case "deferred":
           return `↷ ${who}deferred: ${deferralText(event, service)}`;
         default:
-          return `✘ ${who}failed at ${service}: ${event.reason} (${event.errorClass})`;
+          return `✘ ${who}failed at ${service}: ${event.reason} (${said(event)})`;
       }
     case "waiting-for-recovery":
       return `… only deferred contacts left: waiting for ${
@@ -147,14 +151,21 @@ export function summaryLine(summary: RunSummary & Partial<Waiting>): string {
   }`;
 }
 
+/** An error's class and what it said: `ServiceUnavailableError: tts: HTTP 503 ...`. The
+ * message already names the service; the class is kept for whoever searches by it. */
+function said(event: { errorClass?: string; error?: string }): string {
+  if (!event.error) return event.errorClass ?? "unknown";
+  return `${event.errorClass}: ${event.error}`;
+}
+
 function deferralText(event: ContactDoneEvent, service: string): string {
   switch (event.reason) {
     case "circuit-open":
       return event.errorClass === "CircuitOpenError"
         ? `${service} breaker is open (fail-fast, ${service} not called)`
-        : `${service} breaker opened on its failures (${event.errorClass}); waits for it to recover`;
+        : `${service} breaker opened on its failures (${said(event)}); waits for it to recover`;
     case "service-wide":
-      return `${service} refused every call (${event.errorClass}); waits for it to recover`;
+      return `${service} refused every call (${said(event)}); waits for it to recover`;
     case "paused":
       return `${service} asked for a pause (Retry-After); waits until then`;
     case "outside-calling-hours":
@@ -166,7 +177,7 @@ function deferralText(event: ContactDoneEvent, service: string): string {
     case "no-slot":
       return `no free ${service} slot in time; taken again shortly`;
     default:
-      return `${service} kept failing (${event.errorClass}); taken again after its recovery time`;
+      return `${service} kept failing (${said(event)}); taken again after its recovery time`;
   }
 }
 
@@ -179,7 +190,7 @@ function describeAlert(event: AlertEvent): string {
     case "delivered":
       return `🔔 sent via ${event.channel}: ${what}`;
     case "outboxed":
-      return `🔔 ${event.channel} failed (${event.errorClass}); kept in the outbox: ${what}`;
+      return `🔔 ${event.channel} failed (${said(event)}); kept in the outbox: ${what}`;
     case "replayed":
       return `🔔 sent via ${event.channel} from the outbox: ${what}`;
     default:

@@ -1,6 +1,7 @@
 import { getLogger, type LogLevel } from "@logtape/logtape";
 import { type AgentEvent, unreachableEvent } from "./agent_event.ts";
 import { describeEvent } from "./describe_event.ts";
+import { literalMessage } from "../logging/mod.ts";
 
 const categories: Record<string, string> = {
   attempt: "retry",
@@ -71,7 +72,7 @@ export function logAgentEvent(event: AgentEvent): void {
   const description = describeEvent(event) ?? event.type;
   // The readable line is the message itself, as plain text (a placeholder would be quoted in
   // the JSON log); its own braces are escaped so LogTape reads none of them as placeholders.
-  logger[level](description.replace(/[{}]/g, (brace) => brace + brace), {
+  logger[level](literalMessage(description), {
     ...event,
     description,
   });

@@ -31,6 +31,7 @@ export function logToSheets(agent: Agent, sink: SheetsLogSink, now: () => number
       errorClass: ended ? result.errorClass : result.status === "skipped" ? result.reason : "",
       attempts: attempts.get(result.contactId) ?? 0,
       breakerState: service && agent.breakers.has(service) ? agent.breakers.get(service).state : "",
+      detail: result.status === "completed" ? "" : result.message,
     });
     attempts.delete(result.contactId);
   }));
@@ -40,19 +41,20 @@ export function logToSheets(agent: Agent, sink: SheetsLogSink, now: () => number
       agent.alerts.raise({
         key: "sheets-config",
         severity: "critical",
-        summary: `Google Sheets log refused the rows: ${event.errorClass}`,
+        summary: `Google Sheets log refused the rows: ${event.errorClass}: ${event.message}`,
         details: `${
           event.message.replace(/\.+$/, "")
         }. Share the sheet with the service account and check spreadsheetId; rows wait in the outbox.`,
         labels: { service: "sheets", campaign },
       });
-    } else if (event.type === "unavailable") {
+    } else if (event.type === "stalled") {
       agent.alerts.raise({
         key: "sheets-unavailable",
         severity: "warning",
-        summary: `Google Sheets log cannot deliver rows: ${event.errorClass}`,
-        details:
-          `${event.backlog} rows wait in the ledger's outbox; they go out in order once Sheets answers again.`,
+        summary: `Google Sheets log cannot deliver rows: ${event.errorClass}: ${event.message}`,
+        details: `No append has gone through for ${
+          Math.round(event.sinceMs / 1000)
+        } s; ${event.backlog} rows wait in the ledger's outbox and go out in order once Sheets answers again.`,
         labels: { service: "sheets", campaign },
       });
     } else if (event.type === "recovered") {

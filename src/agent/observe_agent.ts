@@ -1,7 +1,13 @@
 import type { Clock } from "../clock/mod.ts";
-import { errorClass } from "../errors.ts";
+import { describeError } from "../errors.ts";
 import type { Agent } from "./create_agent.ts";
 import type { AgentEvent, UntimedAgentEvent } from "./agent_event.ts";
+
+/** An error as events carry it: its class, and what it said. */
+function reported(error: unknown): { errorClass: string; error: string } {
+  const { errorClass, message } = describeError(error);
+  return { errorClass, error: message };
+}
 
 /** Forwards every component's events into `agent.events` as flat {@link AgentEvent}s. */
 export function observeAgent(agent: Agent, clock: Clock): Disposable[] {
@@ -22,7 +28,7 @@ export function observeAgent(agent: Agent, clock: Clock): Disposable[] {
             attempt: event.attempt,
             delayMs: Math.round(event.delayMs),
             retryAfterMs: event.retryAfterMs,
-            errorClass: errorClass(event.error),
+            ...reported(event.error),
           });
         case "give-up":
           return emit({
@@ -31,20 +37,24 @@ export function observeAgent(agent: Agent, clock: Clock): Disposable[] {
             contactId,
             attempt: event.attempt,
             reason: event.reason,
-            errorClass: errorClass(event.error),
+            ...reported(event.error),
           });
       }
     }));
   }
-  subscriptions.push(agent.breakers.onStateChange((change) =>
+  subscriptions.push(agent.breakers.onStateChange((change) => {
+    const lastError = change.to === "OPEN" && !change.forced
+      ? agent.breakers.get(change.service).snapshot().lastError
+      : undefined;
     emit({
       type: "breaker",
       service: change.service,
       from: change.from,
       to: change.to,
       reason: change.reason,
-    })
-  ));
+      ...(lastError ? { lastError } : {}),
+    });
+  }));
   subscriptions.push(agent.health.onCheck((check) =>
     emit({
       type: "health",
@@ -53,6 +63,7 @@ export function observeAgent(agent: Agent, clock: Clock): Disposable[] {
       from: check.previous,
       latencyMs: check.latencyMs,
       errorClass: check.lastErrorClass,
+      error: check.lastError,
       changed: check.changed,
       breakerState: agent.breakers.has(check.service)
         ? agent.breakers.get(check.service).state
@@ -70,6 +81,7 @@ export function observeAgent(agent: Agent, clock: Clock): Disposable[] {
       service: ended ? result.service : undefined,
       errorClass: ended ? result.errorClass : undefined,
       reason: result.status === "completed" ? undefined : result.reason,
+      error: ended ? result.message : undefined,
       ...(result.status === "skipped" && result.firstContactId
         ? { firstContactId: result.firstContactId }
         : {}),
@@ -91,7 +103,8 @@ export function observeAgent(agent: Agent, clock: Clock): Disposable[] {
           summary: alert.summary,
           service: alert.labels.service,
           contactId: alert.labels.contactId,
-          errorClass: result.error,
+          errorClass: result.errorClass,
+          error: result.error,
         });
       }
       return;

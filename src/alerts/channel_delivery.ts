@@ -1,9 +1,10 @@
 import { getLogger } from "@logtape/logtape";
 import type { BreakerOptions, CircuitBreaker } from "../breaker/mod.ts";
 import type { Clock, Random } from "../clock/mod.ts";
-import { errorClass } from "../errors.ts";
+import { describeError } from "../errors.ts";
 import type { Outbox } from "../ledger/mod.ts";
-import { DurableDelivery } from "../delivery/mod.ts";
+import { type DeliveryHealth, DurableDelivery } from "../delivery/mod.ts";
+import { literalMessage } from "../logging/mod.ts";
 import type { RetryOptions } from "../retry/mod.ts";
 import type { AlertChannel, Notification } from "./alert.ts";
 
@@ -15,6 +16,9 @@ export interface DeliveryOptions {
   breaker: BreakerOptions;
   /** Messages per minute the channel accepts (Telegram: about 20 per chat). */
   perMinute: number;
+  /** How long without a message going through, from the first failed attempt, before the
+   * channel counts as stalled (alerted on the other channels). */
+  stalledAfterMs: number;
 }
 
 /** What happened to one notification on one channel. */
@@ -22,6 +26,8 @@ export interface DeliveryResult {
   channel: string;
   notification: Notification;
   outcome: "delivered" | "outboxed" | "replayed";
+  /** Why it was not delivered: the error's class, and what the channel's provider said. */
+  errorClass?: string;
   error?: string;
 }
 
@@ -48,8 +54,19 @@ export class ChannelDelivery implements Disposable {
       breaker: options.breaker,
       perMinute: options.perMinute,
       timeoutMs: channel.timeoutMs ?? 10_000,
+      stalledAfterMs: options.stalledAfterMs,
     }, deps);
     this.breaker = this.#delivery.breaker;
+  }
+
+  /** Whether the channel takes messages, attempt by attempt. */
+  get health(): DeliveryHealth {
+    return this.#delivery.health;
+  }
+
+  /** Stops sending now (a run's exit waited long enough): unsent messages stay queued. */
+  cutShort(): void {
+    this.#delivery.cutShort();
   }
 
   /** Clears the delivery's deadline timer. */
@@ -73,12 +90,19 @@ export class ChannelDelivery implements Disposable {
         return { ...result, outcome: waitingBefore > 0 ? "replayed" : "delivered" };
       }
       if (waitingBefore === 0) {
-        logger.error("Alert {id} to {channel} failed ({errorClass}); kept in the outbox", {
-          id: notification.id,
-          channel: this.channel.name,
-          errorClass: errorClass(error),
-        });
-        return { ...result, outcome: "outboxed", error: errorClass(error) };
+        const failure = describeError(error);
+        logger.error(
+          literalMessage(
+            `Alert ${notification.id} to ${this.channel.name} failed (${failure.errorClass}: ${failure.message}); kept in the outbox`,
+          ),
+          { id: notification.id, channel: this.channel.name, ...failure },
+        );
+        return {
+          ...result,
+          outcome: "outboxed",
+          errorClass: failure.errorClass,
+          error: failure.message,
+        };
       }
       return { ...result, outcome: "outboxed" };
     });

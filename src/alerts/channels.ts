@@ -1,4 +1,5 @@
 import { getLogger } from "@logtape/logtape";
+import { literalMessage } from "../logging/mod.ts";
 import type { AlertChannel, Notification } from "./alert.ts";
 
 /** Keeps every notification in an array: for tests and the simulation's narrative. */
@@ -31,7 +32,11 @@ export class LogAlertChannel implements AlertChannel {
   send(notification: Notification): Promise<void> {
     for (const alert of notification.alerts) {
       const level = alert.status === "resolved" ? "info" : levels[alert.severity];
-      this.#logger[level]("ALERT {status} [{severity}] {summary}", {
+      // A sentence that reads as such in the log; the fields are properties for searching.
+      const line = `ALERT ${alert.status} [${alert.severity}] ${alert.summary}${
+        alert.details ? ` (${alert.details})` : ""
+      }`;
+      this.#logger[level](literalMessage(line), {
         ...alert,
         ...alert.labels,
         notificationId: notification.id,

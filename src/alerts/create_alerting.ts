@@ -53,6 +53,7 @@ export function createAlerting(config: AgentConfig, deps: AlertingDeps): Routing
       retry,
       breaker: config.breaker,
       perMinute: perMinute ?? config.alerts.perMinute,
+      stalledAfterMs: config.alerts.stalledAfterMs,
     }, deps)
   );
   const everyChannel = [...channels.keys()];

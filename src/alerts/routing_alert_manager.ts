@@ -150,6 +150,12 @@ export class RoutingAlertManager implements AlertManager, Disposable {
     for (const delivery of this.#deliveries.values()) delivery[Symbol.dispose]();
   }
 
+  /** Stops every channel's sending now (a run's exit waited long enough): what is not sent
+   * waits in the ledger's outbox for the next run. */
+  cutShort(): void {
+    for (const delivery of this.#deliveries.values()) delivery.cutShort();
+  }
+
   /** Sends every pending group now, and waits for all deliveries in flight. */
   async flush(): Promise<void> {
     this.#groupTimer?.abort();

@@ -57,6 +57,8 @@ export interface BreakerSnapshot {
   openReason?: string;
   /** Class of the last failure it counted. */
   lastErrorClass?: string;
+  /** What the last failure it counted said (its class and message: the provider's words). */
+  lastError?: string;
   halfOpenInFlight: number;
 }
 
@@ -104,6 +106,8 @@ export class CircuitBreaker {
   #halfOpenInFlight = 0;
   #halfOpenSuccesses = 0;
   #lastErrorClass?: string;
+  /** The last failure it counted: the cause its refusals carry. */
+  #lastError?: unknown;
   /** One rejection per state generation: a fail-fast call builds no Error of its own. */
   #rejection?: { generation: number; error: CircuitOpenError };
   readonly #permits: [BreakerPermit, BreakerPermit] = [
@@ -198,6 +202,7 @@ export class CircuitBreaker {
     if (verdict === "ignored") return;
     if (verdict === "success") return this.#onSuccess(permit.trial);
     this.#lastErrorClass = errorClass(error);
+    this.#lastError = error;
     if (verdict === "service-wide") return this.#open(`service-wide ${this.#lastErrorClass}`);
     this.#onFailure(permit.trial);
   }
@@ -277,6 +282,9 @@ export class CircuitBreaker {
       openedAt: this.#openedAt,
       openReason: this.#openReason,
       lastErrorClass: this.#lastErrorClass,
+      ...(this.#lastError instanceof Error
+        ? { lastError: `${this.#lastError.name}: ${this.#lastError.message}` }
+        : {}),
       halfOpenInFlight: this.#halfOpenInFlight,
     };
   }
@@ -301,6 +309,7 @@ export class CircuitBreaker {
       message,
       reason: this.#openReason,
       remainingMs: () => this.remainingMs(),
+      cause: this.#lastError,
     });
     this.#rejection = { generation: this.#generation, error };
     return error;

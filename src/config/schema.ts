@@ -258,6 +258,7 @@ export const configSchema = z.strictObject({
     maxAttemptsPerStep: positiveInt().max(1_000, "must be <= 1000"),
     recoveryWaitMs: duration(),
     shutdownGraceMs: duration(),
+    exitFlushMs: duration(),
   }),
   server: z.strictObject({
     enabled: z.boolean("must be true or false"),
@@ -287,6 +288,7 @@ export const configSchema = z.strictObject({
     replayIntervalMs: positiveDuration(),
     perMinute: positiveInt(),
     retry: z.record(z.string(), z.unknown()),
+    stalledAfterMs: positiveDuration(),
     routes: z.strictObject({
       critical: routeSchema,
       error: routeSchema,
@@ -312,6 +314,7 @@ export const configSchema = z.strictObject({
     tokenUrl: url(),
     retry: z.record(z.string(), z.unknown()),
     breaker: z.record(z.string(), z.unknown()),
+    stalledAfterMs: positiveDuration(),
   }).refine((sheets) => !sheets.enabled || sheets.spreadsheetId !== "", {
     message: "must be set when sheets.enabled is true",
     path: ["spreadsheetId"],

@@ -1,8 +1,10 @@
 import { type BreakerOptions, CircuitBreaker } from "../breaker/mod.ts";
 import type { Clock, Random } from "../clock/mod.ts";
 import type { Outbox, OutboxItem } from "../ledger/mod.ts";
-import { RateLimiter, ResilientService } from "../resilience/mod.ts";
+import { RateLimiter, ResilientService, type SentRequest } from "../resilience/mod.ts";
+import { isServiceWide, isTransient } from "../errors.ts";
 import { type RetryOptions, RetryPolicy } from "../retry/mod.ts";
+import { DeliveryHealth } from "./delivery_health.ts";
 
 /** How long one process may hold a shared queue: longer than a send with its retries. */
 const holdMs = 120_000;
@@ -17,13 +19,17 @@ export interface DurableDeliveryOptions {
   perMinute: number;
   /** Deadline of one attempt. */
   timeoutMs: number;
+  /** How long without a delivery, from the first failed attempt, before the destination counts
+   * as stalled (worth an alert). */
+  stalledAfterMs: number;
 }
 
 /** What a send gets besides the items: its deadline's signal, and the rate limit. */
 export interface SendContext {
   signal: AbortSignal;
   /** Counts one request against the rate limit, waiting for room: call it right before the
-   * request goes out (after any token fetch), so no minute holds more than the limit. */
+   * request goes out (after any token fetch). It counts until the send is over, so no minute
+   * holds more than the limit as the destination counts arrivals. */
   take(): Promise<void>;
 }
 
@@ -44,6 +50,10 @@ export type SendResult<R> =
 export class DurableDelivery implements Disposable {
   readonly breaker: CircuitBreaker;
   readonly queue: string;
+  /** Whether the destination takes what is sent, attempt by attempt. */
+  readonly health: DeliveryHealth;
+  /** Aborted by {@link cutShort}: no send starts after it, and those in flight are abandoned. */
+  readonly #cut = new AbortController();
   readonly #calls: ResilientService;
   readonly #limiter: RateLimiter;
   readonly #outbox: Outbox;
@@ -68,11 +78,22 @@ export class DurableDelivery implements Disposable {
       timeoutMs: options.timeoutMs,
     }, deps);
     this.#limiter = new RateLimiter({ perMinute: options.perMinute }, deps);
+    this.health = new DeliveryHealth(options.stalledAfterMs, deps);
   }
 
-  /** Clears the deadline timer. */
+  /** Clears the deadline and health timers. */
   [Symbol.dispose](): void {
     this.#calls[Symbol.dispose]();
+    this.health[Symbol.dispose]();
+  }
+
+  /**
+   * Stops sending now (the end of a run has waited long enough): a send in flight is abandoned
+   * (its items stay in the queue, marked attempted) and no send starts after this. What is
+   * left goes out on the next run.
+   */
+  cutShort(): void {
+    this.#cut.abort(new DOMException("delivery cut short at exit", "AbortError"));
   }
 
   /** Adds payloads at the end of the queue, durably. */
@@ -100,7 +121,8 @@ export class DurableDelivery implements Disposable {
     // Where processes share the ledger, one sends the queue at a time: the oldest items go
     // out in order and once, whoever put them there. A holder that died frees it at holdMs.
     while (!(await outbox.hold(this.queue, this.#clock.now(), holdMs))) {
-      await this.#clock.sleep(holdPollMs);
+      if (this.#cut.signal.aborted) return undefined;
+      await this.#clock.sleep(holdPollMs, this.#cut.signal).catch(() => {});
     }
     try {
       return await this.#sendOldest(limit, send);
@@ -113,19 +135,37 @@ export class DurableDelivery implements Disposable {
     limit: number,
     send: (items: OutboxItem[], context: SendContext) => Promise<R>,
   ): Promise<SendResult<R> | undefined> {
+    const cut = this.#cut.signal;
+    if (cut.aborted) return undefined;
     const items = await this.#outbox.peek(this.queue, limit);
     if (items.length === 0) return undefined;
     const ids = items.map((item) => item.id);
     await this.#outbox.markAttempt(this.queue, ids);
     let result: R;
     try {
-      await this.#limiter.whenFree();
-      result = await this.#calls.call((signal) =>
-        send(items, { signal, take: () => this.#limiter.take(signal) })
-      );
+      await this.#limiter.whenFree(cut);
+      result = await this.#calls.call(async (signal) => {
+        const sent: SentRequest[] = [];
+        try {
+          return await send(items, {
+            signal,
+            take: async () => void sent.push(await this.#limiter.take(signal)),
+          });
+        } finally {
+          for (const request of sent) request.done();
+        }
+      }, {
+        signal: cut,
+        // What the destination answered, each attempt: an outage is news at its first failure.
+        onAttemptFailed: (error) => {
+          if (isTransient(error) || isServiceWide(error)) this.health.attemptFailed(error);
+        },
+      });
     } catch (error) {
+      if (cut.aborted) return undefined; // cut short: the items wait for the next run
       return { ok: false, items, error };
     }
+    this.health.delivered();
     await this.#outbox.ack(this.queue, ids);
     return { ok: true, items, result };
   }

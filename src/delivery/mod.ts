@@ -9,3 +9,8 @@ export {
   type SendContext,
   type SendResult,
 } from "./durable_delivery.ts";
+export {
+  DeliveryHealth,
+  type DeliveryHealthEvent,
+  type DeliveryHealthStatus,
+} from "./delivery_health.ts";

@@ -153,14 +153,23 @@ export class HttpClient {
     }
     if (response.status >= 300 && response.status < 400) {
       await response.body?.cancel().catch(() => {});
-      const location = this.redact(response.headers.get("location") ?? "(no Location header)");
+      // Only the target's host is told: a redirect's path and query may carry a token.
+      const location = response.headers.get("location");
+      let target = "an address it did not give (no Location header)";
+      if (location) {
+        try {
+          target = this.redact(new URL(location, response.url || this.options.baseUrl).host);
+        } catch {
+          target = "an address that is not a URL";
+        }
+      }
       throw new NotFoundError({
         service,
         scope: "service",
         status: response.status,
         code: "redirect",
         message:
-          `HTTP ${response.status} redirect to ${location} not followed: provider calls never follow redirects; set the base URL to the final address`,
+          `HTTP ${response.status} redirect to ${target} not followed: provider calls never follow redirects; set the base URL to the final address`,
       });
     }
     if (response.ok || request.acceptStatuses?.includes(response.status)) {

@@ -350,12 +350,15 @@ export interface CampaignStore extends AsyncDisposable {
     attempts?: Attempts,
     call?: CallProgress,
   ): Promise<void>;
+  /** Fails the contact; `call` is its call's progress, kept in the same commit when the
+   * call was not saved on its own (a call that ended as it was placed). */
   fail(
     campaign: string,
     contactId: string,
     reason: string,
     now: number,
     attempts?: Attempts,
+    call?: CallProgress,
   ): Promise<void>;
   /** Marks the contact skipped (not to be called) with `reason`, and its CRM record if the
    * skip was recorded there. */
@@ -367,13 +370,16 @@ export interface CampaignStore extends AsyncDisposable {
     attempts?: Attempts,
     crmRecordId?: string,
   ): Promise<void>;
-  /** Puts the contact aside until `deferral.until` and its service lets calls through. */
+  /** Puts the contact aside until `deferral.until` and its service lets calls through; `call`
+   * as for {@link fail} (a call that ended is then never looked for again when the contact
+   * comes back, whatever the CRM did). */
   defer(
     campaign: string,
     contactId: string,
     deferral: Deferral,
     now: number,
     attempts?: Attempts,
+    call?: CallProgress,
   ): Promise<void>;
   /** Moves up to `limit` contacts deferred on `service` whose time has come back to pending;
    * returns how many. */

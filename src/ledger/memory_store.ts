@@ -322,9 +322,11 @@ export class InMemoryCampaignStore implements CampaignStore {
     reason: string,
     _now: number,
     attempts?: Attempts,
+    call?: CallProgress,
   ): Promise<void> {
     return this.#write(campaign, contactId, "failing", true, attempts, (entry) => {
       Object.assign(entry, { state: "failed", reason });
+      if (call) entry.outputs.call = structuredClone(call);
       this.#letGo(entry);
     });
   }
@@ -350,8 +352,13 @@ export class InMemoryCampaignStore implements CampaignStore {
     deferral: Deferral,
     _now: number,
     attempts?: Attempts,
+    call?: CallProgress,
   ): Promise<void> {
     return this.#write(campaign, contactId, "deferring", true, attempts, (entry) => {
+      if (call) {
+        entry.outputs.call = structuredClone(call);
+        this.#holdOrRelease(entry);
+      }
       entry.state = "deferred";
       entry.deferredService = deferral.service;
       entry.deferredUntil = deferral.until;

@@ -410,13 +410,15 @@ export class PostgresCampaignStore implements CampaignStore {
     reason: string,
     now: number,
     attempts?: Attempts,
+    call?: CallProgress,
   ): Promise<void> {
     await this.#leased(
       contactId,
       "failing",
       this.#sql`
         UPDATE contacts SET state = 'failed', reason = ${reason},
-          attempts = COALESCE(${json(attempts)}, attempts), dialing_phone = NULL,
+          attempts = COALESCE(${json(attempts)}, attempts),
+          call_progress = COALESCE(${json(call)}, call_progress), dialing_phone = NULL,
           lease_owner = NULL, lease_until = NULL, updated_at = ${now}
         WHERE campaign = ${campaign} AND id = ${contactId} AND state = 'in_progress'
           AND lease_owner = ${this.lease.owner}`,
@@ -450,14 +452,18 @@ export class PostgresCampaignStore implements CampaignStore {
     deferral: Deferral,
     now: number,
     attempts?: Attempts,
+    call?: CallProgress,
   ): Promise<void> {
+    const letGo = call !== undefined && !holdsPhone(call);
     await this.#leased(
       contactId,
       "deferring",
       this.#sql`
         UPDATE contacts SET state = 'deferred', deferred_service = ${deferral.service},
           defer_until = ${deferral.until}, deferrals = deferrals + 1, reason = ${deferral.reason},
-          attempts = COALESCE(${json(attempts)}, attempts), lease_owner = NULL,
+          attempts = COALESCE(${json(attempts)}, attempts),
+          call_progress = COALESCE(${json(call)}, call_progress),
+          dialing_phone = CASE WHEN ${letGo} THEN NULL ELSE dialing_phone END, lease_owner = NULL,
           lease_until = NULL, updated_at = ${now}
         WHERE campaign = ${campaign} AND id = ${contactId} AND state = 'in_progress'
           AND lease_owner = ${this.lease.owner}`,

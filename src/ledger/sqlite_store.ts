@@ -349,6 +349,7 @@ export class SqliteCampaignStore implements CampaignStore {
       ),
       fail: prepare(
         `UPDATE contacts SET state = 'failed', reason = ?, attempts = COALESCE(?, attempts),
+         call_progress = COALESCE(?, call_progress),
          dialing_phone = NULL, lease_owner = NULL, lease_until = NULL, updated_at = ?
          WHERE campaign = ? AND id = ? AND state = 'in_progress' AND lease_owner = ?`,
       ),
@@ -361,6 +362,8 @@ export class SqliteCampaignStore implements CampaignStore {
       defer: prepare(
         `UPDATE contacts SET state = 'deferred', deferred_service = ?, defer_until = ?,
          deferrals = deferrals + 1, reason = ?, attempts = COALESCE(?, attempts),
+         call_progress = COALESCE(?, call_progress),
+         dialing_phone = CASE ? WHEN 'let-go' THEN NULL ELSE dialing_phone END,
          lease_owner = NULL, lease_until = NULL, updated_at = ?
          WHERE campaign = ? AND id = ? AND state = 'in_progress' AND lease_owner = ?`,
       ),
@@ -706,11 +709,13 @@ export class SqliteCampaignStore implements CampaignStore {
     reason: string,
     now: number,
     attempts?: Attempts,
+    call?: CallProgress,
   ): Promise<void> {
     return this.#leased(contactId, "failing", () =>
       this.#statements.fail.run(
         reason,
         attemptsJson(attempts),
+        call ? JSON.stringify(call) : null,
         now,
         campaign,
         contactId,
@@ -744,13 +749,17 @@ export class SqliteCampaignStore implements CampaignStore {
     deferral: Deferral,
     now: number,
     attempts?: Attempts,
+    call?: CallProgress,
   ): Promise<void> {
+    const action: PhoneAction = call && !holdsPhone(call) ? "let-go" : "keep";
     return this.#leased(contactId, "deferring", () =>
       this.#statements.defer.run(
         deferral.service,
         deferral.until,
         deferral.reason,
         attemptsJson(attempts),
+        call ? JSON.stringify(call) : null,
+        action,
         now,
         campaign,
         contactId,

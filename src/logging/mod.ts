@@ -10,3 +10,4 @@ export {
   type LogFiles,
   logFileSink,
 } from "./log_file_sink.ts";
+export { literalMessage } from "./literal_message.ts";

@@ -4,6 +4,7 @@ import type { BreakerRegistry } from "../breaker/mod.ts";
 import type { Clock } from "../clock/mod.ts";
 import {
   CircuitOpenError,
+  describeError,
   errorClass,
   isServiceWide,
   RetriesExhaustedError,
@@ -445,15 +446,10 @@ export class CallProcessor {
     const until = reason === "retries-exhausted"
       ? now + this.#deps.breakers.get(service).options.recoveryTimeoutMs
       : now;
-    return {
-      contactId,
-      status: "deferred",
-      service,
-      reason,
-      errorClass: errorClass(cause),
-      message: error instanceof Error ? error.message : String(error),
-      until,
-    };
+    // What the service said (the cause behind a give-up or a breaker's refusal), not only
+    // that the loop stopped.
+    const { errorClass, message } = describeError(cause === error ? error : cause);
+    return { contactId, status: "deferred", service, reason, errorClass, message, until };
   }
 
   /** Whether the call speaks the script instead of waiting for a TTS that is down. */

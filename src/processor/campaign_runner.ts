@@ -424,9 +424,12 @@ export class CampaignRunner {
         await store.fail(
           campaign,
           id,
-          `${result.reason} at ${result.service ?? "processing"}: ${result.errorClass}`,
+          `${result.reason} at ${
+            result.service ?? "processing"
+          }: ${result.errorClass}: ${result.message}`,
           now,
           progress.attempts,
+          progress.call,
         );
         break;
       case "deferred":
@@ -436,10 +439,12 @@ export class CampaignRunner {
           {
             service: result.service,
             until: result.until,
-            reason: `${result.reason} at ${result.service}: ${result.errorClass}`,
+            reason:
+              `${result.reason} at ${result.service}: ${result.errorClass}: ${result.message}`,
           },
           now,
           progress.attempts,
+          progress.call,
         );
     }
     this.#events.emit({

@@ -12,4 +12,4 @@ export {
 } from "./resilient_service.ts";
 export { ServiceCaller } from "./service_caller.ts";
 export { Bulkhead, type SlotWaitOptions } from "./bulkhead.ts";
-export { RateLimiter } from "./rate_limiter.ts";
+export { RateLimiter, type SentRequest } from "./rate_limiter.ts";

@@ -109,6 +109,24 @@ export class AgentMetrics implements Disposable {
     );
     r.register(
       new Gauge(
+        "ai_call_agent_sink_delivering",
+        "Whether each sink's last attempt went through: 1 delivering, 0 failing (from its first failed attempt, not once its retries gave up).",
+        () => [
+          ...agent.alerts.channels().map((d) => ({
+            labels: { sink: `alerts:${d.channel.name}` },
+            value: d.health.status().state === "delivering" ? 1 : 0,
+          })),
+          ...(agent.sheets
+            ? [{
+              labels: { sink: "sheets" },
+              value: agent.sheets.health().state === "delivering" ? 1 : 0,
+            }]
+            : []),
+        ],
+      ),
+    );
+    r.register(
+      new Gauge(
         "ai_call_agent_outbox_items",
         "Undelivered items waiting in each outbox (at the last refresh).",
         () =>

@@ -1,6 +1,7 @@
 import type { Agent, AgentEvent } from "../agent/mod.ts";
 import type { ProcessIdentity } from "./agent_metrics.ts";
 import type { Clock } from "../clock/mod.ts";
+import type { DeliveryHealthStatus } from "../delivery/mod.ts";
 import { SheetsLogSink } from "../sheets/mod.ts";
 
 /** The last `size` agent events, newest last: the dashboard's "recent events". */
@@ -88,6 +89,7 @@ export async function agentStatus(
           // null while an operator holds it open: no timer will end that.
           msToHalfOpen: Number.isFinite(snapshot.remainingMs) ? snapshot.remainingMs : null,
           lastErrorClass: snapshot.lastErrorClass ?? null,
+          lastError: snapshot.lastError ?? null,
         },
         health: probe
           ? {
@@ -108,6 +110,8 @@ export async function agentStatus(
       channels: agent.alerts.channels().map((d) => ({
         name: d.channel.name,
         breaker: d.breaker.state,
+        ...deliveryOf(d.health.status()),
+        pending: outboxes[`alerts:${d.channel.name}`],
       })),
     },
     outboxes,
@@ -115,9 +119,22 @@ export async function agentStatus(
       ? {
         breaker: agent.sheets.breaker.state,
         lastErrorClass: agent.sheets.breaker.snapshot().lastErrorClass ?? null,
+        ...deliveryOf(agent.sheets.health()),
         pending: outboxes[SheetsLogSink.queue],
         deadLetters: outboxes[SheetsLogSink.deadLetters],
       }
       : null,
+  };
+}
+
+/** Where a sink's delivery stands, as `/status` shows it: from its first failed attempt on. */
+function deliveryOf(health: DeliveryHealthStatus) {
+  return {
+    delivery: health.state,
+    failingSince: health.since === undefined ? null : new Date(health.since).toISOString(),
+    lastError: health.state === "delivering" ? null : health.lastError ?? null,
+    lastDeliveredAt: health.lastDeliveredAt === undefined
+      ? null
+      : new Date(health.lastDeliveredAt).toISOString(),
   };
 }

@@ -1,7 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { Agent } from "../agent/mod.ts";
 import type { Clock } from "../clock/mod.ts";
 import { type CallState, isCallStatus, isSignedByTwilio } from "../services/mod.ts";
@@ -9,6 +8,7 @@ import { audioPath, statusCallbackPath } from "../telephony/mod.ts";
 import { AgentMetrics, type ProcessIdentity } from "./agent_metrics.ts";
 import { agentStatus, readiness, RecentEvents } from "./agent_status.ts";
 import { dashboardHtml } from "./dashboard.ts";
+import { type BodyVariables, boundedBody } from "./_bounded_body.ts";
 
 /** What the status app needs. */
 export interface AppDeps {
@@ -81,7 +81,7 @@ const metricsType = { "content-type": "text/plain; version=0.0.4; charset=utf-8"
 
 /** The status app and what must be disposed with it (its event subscriptions). */
 export interface StatusApp extends Disposable {
-  app: Hono;
+  app: Hono<BodyVariables>;
   metrics: AgentMetrics;
   /** What to serve: the app, with a fast path for fresh `/status` and `/metrics`. */
   fetch(request: Request): Response | Promise<Response>;
@@ -111,7 +111,7 @@ export function createStatusApp(deps: AppDeps): StatusApp {
   const startedAt = clock.now();
   const metrics = new AgentMetrics(agent, { version: deps.version, instance: deps.instance });
   const recent = new RecentEvents(agent);
-  const app = new Hono();
+  const app = new Hono<BodyVariables>();
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {
@@ -145,13 +145,7 @@ export function createStatusApp(deps: AppDeps): StatusApp {
   app.get("/events", (c) => c.json(recent.list()));
   app.get("/", (c) => c.html(dashboardHtml));
 
-  app.use(
-    "/admin/*",
-    bodyLimit({
-      maxSize: deps.maxBodyBytes ?? 1024,
-      onError: (c) => c.json({ error: "request body too large" }, 413),
-    }),
-  );
+  app.use("/admin/*", boundedBody(deps.maxBodyBytes ?? 1024));
   app.post("/admin/breakers/:service/:action", (c) => {
     if (!deps.adminToken) {
       return c.json({ error: "admin routes are off: set the admin token variable" }, 404);
@@ -192,20 +186,14 @@ export function createStatusApp(deps: AppDeps): StatusApp {
   });
   // What the telephony provider calls: status callbacks (signed by Twilio) and audio files
   // (links signed by us). Both answer only when the agent hands out public links.
-  app.use(
-    `${statusCallbackPath}*`,
-    bodyLimit({
-      maxSize: 16 * 1024,
-      onError: (c) => c.json({ error: "request body too large" }, 413),
-    }),
-  );
-  app.post(statusCallbackPath, async (c) => {
+  app.use(`${statusCallbackPath}*`, boundedBody(16 * 1024));
+  app.post(statusCallbackPath, (c) => {
     const links = agent.callLinks;
     if (!links || !deps.twilioAuthToken) {
       return c.json({ error: "status callbacks are off (no publicBaseUrl or Twilio)" }, 404);
     }
     const url = new URL(c.req.url);
-    const params = new URLSearchParams(await c.req.text());
+    const params = new URLSearchParams(new TextDecoder().decode(c.get("body")));
     const signed = isSignedByTwilio(
       deps.twilioAuthToken,
       links.publicUrlOf(url.pathname + url.search),

@@ -5,6 +5,7 @@ import { HttpClient, type HttpDeps } from "../http/mod.ts";
 import { elevenLabsErrors } from "./_elevenlabs_errors.ts";
 import { audioMismatch } from "./_audio_format.ts";
 import type { CallScript, ServiceCallOptions, SpeechAudio, TtsService } from "./types.ts";
+import { malformedProbe } from "./_malformed_probe.ts";
 
 /** Voice settings ElevenLabs accepts; unset fields keep the voice's own. */
 export interface VoiceSettings {
@@ -108,8 +109,17 @@ export class ElevenLabsTts implements TtsService {
     return audio;
   }
 
+  /** Healthy when ElevenLabs' model list can be read: a 200 that is not one is unhealthy, as a
+   * synthesis that answered with something other than audio would be. */
   async probe(options: ServiceCallOptions = {}): Promise<void> {
-    await this.#http.request({ method: "GET", path: "/v1/models", signal: options.signal });
+    const body = await this.#http.json<unknown>({
+      method: "GET",
+      path: "/v1/models",
+      signal: options.signal,
+    });
+    const models = Array.isArray(body) &&
+      body.every((model) => typeof model?.model_id === "string");
+    if (!models) throw malformedProbe(this.name, "GET /v1/models", "a list of models");
   }
 }
 

@@ -2,6 +2,7 @@ import { ServiceUnavailableError } from "../errors.ts";
 import { HttpClient, type HttpDeps } from "../http/mod.ts";
 import { hubSpotErrors } from "./_hubspot_errors.ts";
 import type { CallOutcome, CrmService, ServiceCallOptions } from "./types.ts";
+import { malformedProbe } from "./_malformed_probe.ts";
 
 /** Settings of the HubSpot CRM client. */
 export interface HubSpotCrmOptions {
@@ -79,13 +80,17 @@ export class HubSpotCrm implements CrmService {
     return { recordId: this.#idOf(created?.id, "calls") };
   }
 
+  /** Healthy when one page of contacts can be read: a 200 that is not one is unhealthy. */
   async probe(options: ServiceCallOptions = {}): Promise<void> {
-    await this.#http.request({
+    const body = await this.#http.json<{ results?: unknown }>({
       method: "GET",
       path: "/crm/v3/objects/contacts",
       query: { limit: "1" },
       signal: options.signal,
     });
+    if (!Array.isArray(body?.results)) {
+      throw malformedProbe(this.name, "GET /crm/v3/objects/contacts", "a page of contacts");
+    }
   }
 
   async #contactId(outcome: CallOutcome, signal?: AbortSignal): Promise<string> {

@@ -9,6 +9,7 @@ import type {
   LlmService,
   ServiceCallOptions,
 } from "./types.ts";
+import { malformedProbe } from "./_malformed_probe.ts";
 
 /** Settings of the OpenAI-compatible LLM client. */
 export interface OpenAiLlmOptions {
@@ -85,7 +86,14 @@ export class OpenAiLlm implements LlmService {
     return { text: content.trim() };
   }
 
+  /** Healthy when the model list can be read: a 200 that is not one (a proxy's page, garbage)
+   * is unhealthy, as a chat completion's would be. */
   async probe(options: ServiceCallOptions = {}): Promise<void> {
-    await this.#http.request({ method: "GET", path: "/models", signal: options.signal });
+    const body = await this.#http.json<{ data?: unknown }>({
+      method: "GET",
+      path: "/models",
+      signal: options.signal,
+    });
+    if (!Array.isArray(body?.data)) throw malformedProbe(this.name, "GET /models", "a model list");
   }
 }

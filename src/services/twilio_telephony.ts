@@ -12,6 +12,7 @@ import {
   type ServiceCallOptions,
   type TelephonyService,
 } from "./types.ts";
+import { malformedProbe } from "./_malformed_probe.ts";
 
 /** Settings of the Twilio client. */
 export interface TwilioTelephonyOptions {
@@ -144,13 +145,17 @@ export class TwilioTelephony implements TelephonyService {
     );
   }
 
-  /** Healthy when the account can be read with these credentials. */
+  /** Healthy when the account can be read with these credentials (the account itself: a 200
+   * with anything else is unhealthy). */
   async probe(options: ServiceCallOptions = {}): Promise<void> {
-    await this.#http.request({
+    const account = await this.#http.json<{ sid?: unknown }>({
       method: "GET",
       path: `/2010-04-01/Accounts/${encodeURIComponent(this.#options.accountSid)}.json`,
       signal: options.signal,
     });
+    if (account?.sid !== this.#options.accountSid) {
+      throw malformedProbe(this.name, "GET /Accounts/{sid}.json", "the account");
+    }
   }
 
   #stateOf(call: TwilioCall): CallState {

@@ -64,5 +64,6 @@ export async function createSheetsSink(
     timeoutMs: sheets.timeoutMs,
     retry: deepMerge(config.retry, sheets.retry) as RetryOptions,
     breaker: deepMerge(config.breaker, sheets.breaker) as BreakerOptions,
+    stalledAfterMs: sheets.stalledAfterMs,
   }, { ...deps, token });
 }

@@ -3,15 +3,19 @@ import type { BreakerOptions, CircuitBreaker } from "../breaker/mod.ts";
 import type { Clock, Random } from "../clock/mod.ts";
 import {
   AuthenticationError,
-  errorClass,
+  describeError,
   InvalidRequestError,
   NotFoundError,
-  type ServiceError,
 } from "../errors.ts";
 import { Emitter } from "../events/mod.ts";
 import { type ErrorTable, HttpClient } from "../http/mod.ts";
 import type { Outbox, OutboxItem } from "../ledger/mod.ts";
-import { DurableDelivery } from "../delivery/mod.ts";
+import {
+  type DeliveryHealthEvent,
+  type DeliveryHealthStatus,
+  DurableDelivery,
+} from "../delivery/mod.ts";
+import { literalMessage } from "../logging/mod.ts";
 import type { RetryOptions } from "../retry/mod.ts";
 import type { GoogleAccessToken } from "./google_token.ts";
 
@@ -28,6 +32,8 @@ export interface SheetRow {
   errorClass: string;
   attempts: number;
   breakerState: string;
+  /** What went wrong, in the provider's own words (or why a contact was not called). */
+  detail: string;
 }
 
 /** The columns, in order (column A is the row id). */
@@ -41,6 +47,7 @@ export const sheetColumns: readonly (keyof SheetRow)[] = [
   "errorClass",
   "attempts",
   "breakerState",
+  "detail",
 ];
 
 /** Settings of the Sheets sink. */
@@ -59,16 +66,22 @@ export interface SheetsSinkOptions {
   timeoutMs: number;
   retry: RetryOptions;
   breaker: BreakerOptions;
+  /** How long without an append going through, from the first failed attempt, before the
+   * outage is `stalled` (alerted). @default 20000 */
+  stalledAfterMs: number;
 }
 
 /** What the sink announces: deliveries, and problems a person must fix. */
 export type SheetsEvent =
   | { type: "appended"; rows: number; skippedAsDuplicates: number }
-  | { type: "failed"; rows: number; errorClass: string }
-  /** Rows stopped going out (the first failure after deliveries); said once per outage. */
+  | { type: "failed"; rows: number; errorClass: string; message: string }
+  /** An append failed after appends went through: said once per outage, at its first failure
+   * (not once a whole retry schedule gave up). */
   | { type: "unavailable"; errorClass: string; message: string; backlog: number }
+  /** No append went through for `stalledAfterMs` since the outage began. */
+  | { type: "stalled"; errorClass: string; message: string; backlog: number; sinceMs: number }
   /** Rows go out again after an outage. */
-  | { type: "recovered"; backlog: number }
+  | { type: "recovered"; backlog: number; downMs: number }
   | { type: "configuration-error"; errorClass: string; message: string }
   | { type: "dead-lettered"; rows: number; message: string };
 
@@ -139,8 +152,64 @@ export class SheetsLogSink implements AsyncDisposable {
       breaker: options.breaker,
       perMinute: options.maxWritesPerMinute,
       timeoutMs: options.timeoutMs,
+      stalledAfterMs: options.stalledAfterMs,
     }, deps);
     this.breaker = this.#delivery.breaker;
+    this.#delivery.health.onEvent((event) => void this.#onHealth(event));
+  }
+
+  /** Where delivery stands now (delivering, failing since when and why, stalled). */
+  health(): DeliveryHealthStatus {
+    return this.#delivery.health.status();
+  }
+
+  /** Stops sending now (a run's exit waited long enough): unsent rows stay in the outbox. */
+  cutShort(): void {
+    this.#delivery.cutShort();
+  }
+
+  /** One log line and one event per change of state: the first failed append, the outage
+   * stalling, appends going through again. */
+  async #onHealth(event: DeliveryHealthEvent): Promise<void> {
+    const backlog = await this.pending().catch(() => -1);
+    switch (event.type) {
+      case "failing": {
+        const failure = describeError(event.error);
+        logger.warn(
+          literalMessage(
+            `Sheets log: an append failed (${failure.errorClass}: ${failure.message}); ${backlog} rows wait in the outbox and go out once Sheets answers`,
+          ),
+          { ...failure, backlog },
+        );
+        this.#events.emit({ type: "unavailable", ...failure, backlog });
+        return;
+      }
+      case "stalled": {
+        const failure = describeError(event.error);
+        const sinceMs = this.#clock.now() - event.since;
+        logger.error(
+          literalMessage(
+            `Sheets log: no append has gone through for ${
+              Math.round(sinceMs / 1000)
+            } s (${failure.errorClass}: ${failure.message}); ${backlog} rows wait`,
+          ),
+          { ...failure, backlog, sinceMs },
+        );
+        this.#events.emit({ type: "stalled", ...failure, backlog, sinceMs });
+        return;
+      }
+      case "delivering":
+        logger.info(
+          literalMessage(
+            `Sheets log delivers again after ${
+              Math.round(event.downMs / 1000)
+            } s; ${backlog} rows waiting`,
+          ),
+          { backlog, downMs: event.downMs },
+        );
+        this.#events.emit({ type: "recovered", backlog, downMs: event.downMs });
+        return;
+    }
   }
 
   onEvent(listener: (event: SheetsEvent) => void): Disposable {
@@ -185,7 +254,6 @@ export class SheetsLogSink implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.stop();
   }
-
   /** Sends every full or waiting batch now (one at a time); stops at the first failure. */
   flush(): Promise<void> {
     this.#flushing ??= this.#flushAll().finally(() => (this.#flushing = undefined));
@@ -246,12 +314,7 @@ export class SheetsLogSink implements AsyncDisposable {
     if (!outcome) return false;
     if (!outcome.ok) return this.#onFailure(outcome.error, outcome.items);
     const skipped = outcome.result;
-    if (this.#failing) {
-      this.#failing = false;
-      const backlog = await this.pending();
-      logger.info("Sheets log delivers again; {backlog} rows waiting", { backlog });
-      this.#events.emit({ type: "recovered", backlog });
-    }
+    this.#failing = false;
     this.#events.emit({
       type: "appended",
       rows: outcome.items.length - skipped,
@@ -261,16 +324,13 @@ export class SheetsLogSink implements AsyncDisposable {
   }
 
   async #onFailure(error: unknown, batch: OutboxItem[]): Promise<boolean> {
-    const name = errorClass(error);
+    // A breaker's refusal names the provider's failure that opened it.
+    const failure = describeError(error);
     if (error instanceof AuthenticationError || error instanceof NotFoundError) {
       // 403 (sheet not shared with the service account) or 404: a person must fix the config.
-      this.#events.emit({
-        type: "configuration-error",
-        errorClass: name,
-        message: (error as ServiceError).message,
-      });
+      this.#events.emit({ type: "configuration-error", ...failure });
       this.#failing = true;
-      this.#events.emit({ type: "failed", rows: batch.length, errorClass: name });
+      this.#events.emit({ type: "failed", rows: batch.length, ...failure });
       return false;
     } else if (error instanceof InvalidRequestError) {
       // 400: this batch can never be appended (a cell over 50,000 characters...). Keep it aside.
@@ -278,22 +338,9 @@ export class SheetsLogSink implements AsyncDisposable {
       this.#events.emit({ type: "dead-lettered", rows: batch.length, message: error.message });
       return true;
     }
-    if (!this.#failing) {
-      // One line per change of state, not one per refused row.
-      this.#failing = true;
-      const backlog = await this.pending();
-      logger.warn(
-        "Sheets log cannot deliver ({errorClass}); {backlog} rows wait in the outbox and go out once it recovers",
-        { errorClass: name, backlog },
-      );
-      this.#events.emit({
-        type: "unavailable",
-        errorClass: name,
-        message: error instanceof Error ? error.message : String(error),
-        backlog,
-      });
-    }
-    this.#events.emit({ type: "failed", rows: batch.length, errorClass: name });
+    // The outage itself is told by the delivery's health (at its first failed attempt).
+    this.#failing = true;
+    this.#events.emit({ type: "failed", rows: batch.length, ...failure });
     return false;
   }
 
@@ -327,7 +374,10 @@ export class SheetsLogSink implements AsyncDisposable {
 
   async #rowIdsInSheet(signal: AbortSignal): Promise<Set<string>> {
     const { spreadsheetId, range } = this.#options;
-    const idColumn = `${range.split("!")[0]}!A:A`;
+    // The row id is the first column of the range (`Log!C:L` keeps it in C).
+    const [sheet, columns] = range.split("!");
+    const first = /^[A-Z]+/.exec(columns)![0];
+    const idColumn = `${sheet}!${first}:${first}`;
     const body = await this.#withToken(
       signal,
       (token) =>

@@ -181,6 +181,7 @@ function alertingAgent(clock: VirtualClock, shared: MemorySharedState) {
     retry: retryOptions({ maxRetries: 0 }),
     breaker: breakerOptions(),
     perMinute: 60,
+    stalledAfterMs: 20_000,
   }, { clock, random: seededRandom(1), outbox: new InMemoryOutbox() });
   const manager = new RoutingAlertManager(
     {

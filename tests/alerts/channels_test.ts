@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import {
   type Alert,
+  ChannelDelivery,
   type Notification,
   ResendEmailChannel,
   SendGridEmailChannel,
@@ -20,6 +21,8 @@ import {
   RateLimitError,
   ServiceUnavailableError,
 } from "../../src/errors.ts";
+import { InMemoryOutbox } from "../../src/ledger/mod.ts";
+import { breakerOptions, retryOptions } from "../_support/fixtures.ts";
 import { json, stubFetch } from "../_support/stub_fetch.ts";
 
 const token = "123456789:AAH-canary_TelegramToken";
@@ -373,5 +376,56 @@ Deno.test("webhook channel errors follow the webhook table", async () => {
       clock,
     }).send(notification).catch((e) => e);
     assert.ok(error instanceof kind, `${status}: ${error?.name}`);
+  }
+});
+
+Deno.test("a channel's delivery failure is reported in the provider's own words: Telegram's chat not found, Resend's sender domain", async () => {
+  const cases = [
+    {
+      channel: new TelegramChannel({
+        baseUrl: "https://api.telegram.org",
+        token,
+        chatId: "-100999",
+        timeoutMs: 5_000,
+      }, {
+        fetch: stubFetch(() =>
+          json({ ok: false, error_code: 400, description: "Bad Request: chat not found" }, 400)
+        ),
+        clock,
+      }),
+      words: /InvalidRequestError .*Bad Request: chat not found/,
+    },
+    {
+      channel: new ResendEmailChannel({
+        baseUrl: "https://api.resend.com",
+        apiKey: "re_canary",
+        from: "alerts@unverified.example",
+        to: ["ops@example.com"],
+        timeoutMs: 5_000,
+      }, {
+        fetch: stubFetch(() =>
+          json({
+            name: "validation_error",
+            message:
+              "The unverified.example domain is not verified. Please, add and verify your domain on https://resend.com/domains",
+            statusCode: 403,
+          }, 403)
+        ),
+        clock,
+      }),
+      words: /AuthenticationError .*unverified\.example domain is not verified/,
+    },
+  ];
+  for (const { channel, words } of cases) {
+    using delivery = new ChannelDelivery(channel, {
+      retry: retryOptions({ maxRetries: 0 }),
+      breaker: breakerOptions(),
+      perMinute: 60,
+      stalledAfterMs: 20_000,
+    }, { clock, random: () => 0, outbox: new InMemoryOutbox() });
+    const result = await delivery.deliver(notification);
+    assert.equal(result.outcome, "outboxed");
+    assert.match(`${result.errorClass} ${result.error}`, words);
+    assert.doesNotMatch(String(result.error), /AAH-canary|re_canary/);
   }
 });

@@ -40,6 +40,7 @@ function setup(
       }),
       breaker: breakerOptions(),
       perMinute: options.perMinute ?? 60,
+      stalledAfterMs: 20_000,
     }, { clock, random: seededRandom(1), outbox })
   );
   const manager = new RoutingAlertManager(
@@ -146,6 +147,7 @@ Deno.test("alerts are routed by severity to their channels only", async () => {
       retry: retryOptions(),
       breaker: breakerOptions(),
       perMinute: 60,
+      stalledAfterMs: 20_000,
     }, {
       clock,
       random: seededRandom(1),

@@ -13,6 +13,7 @@ function setup(perMinute = 60) {
     breaker: breakerOptions({ failureThreshold: 100 }),
     perMinute,
     timeoutMs: 1_000,
+    stalledAfterMs: 20_000,
   }, { clock, random: seededRandom(1), outbox });
   return { clock, outbox, delivery };
 }
@@ -124,6 +125,7 @@ Deno.test("on an outbox several processes share, one sends a queue at a time: th
       retry: retryOptions({ maxRetries: 0 }),
       breaker: breakerOptions({ failureThreshold: 100 }),
       perMinute: 60,
+      stalledAfterMs: 20_000,
       timeoutMs: 60_000,
     }, { clock, random: seededRandom(1), outbox: outboxOf(owner) });
   using a = deliveryOf("a");

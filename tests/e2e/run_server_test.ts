@@ -52,6 +52,20 @@ Deno.test("a running campaign serves its status over a real socket, obeys the ad
       200,
     );
     assert.equal((await get("/readyz")).status, 200);
+    // A body sent without a Content-Length (chunked), as curl and proxies may send it: the
+    // route answers, and nothing is printed on stderr for it (see the end of the test).
+    const chunked = await fetch(`${base}/admin/breakers/tts/reset`, {
+      method: "POST",
+      headers: { authorization: "Bearer op-token" },
+      body: ReadableStream.from([new TextEncoder().encode("{}")]),
+    });
+    assert.equal(chunked.status, 200, await chunked.text());
+    const huge = await fetch(`${base}/admin/breakers/tts/reset`, {
+      method: "POST",
+      headers: { authorization: "Bearer op-token" },
+      body: ReadableStream.from([new Uint8Array(4096)]),
+    });
+    assert.equal(huge.status, 413, await huge.text());
     const status = JSON.parse((await get("/status")).text);
     assert.equal(status.campaign.name, "default");
     assert.equal(status.campaign.total, 30);
@@ -70,6 +84,8 @@ Deno.test("a running campaign serves its status over a real socket, obeys the ad
     const { code } = await child.status;
     assert.equal(code, 130);
     assert.match(await stdout, /campaign default: \d+ completed/);
+    const stderr = await drained;
+    assert.doesNotMatch(stderr, /Deno\.serve|legacy|Warning/, "no runtime warning on stderr");
   } finally {
     await endChild(child, stdout, drained);
   }

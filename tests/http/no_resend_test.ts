@@ -210,6 +210,7 @@ Deno.test("a Sheets append dropped after it was applied is sent once, and its ba
     batchRows: 50,
     flushIntervalMs: 5_000,
     maxWritesPerMinute: 50,
+    stalledAfterMs: 20_000,
     timeoutMs: 5_000,
     retry: retryOptions({ maxRetries: 0 }),
     breaker: breakerOptions(),

@@ -137,3 +137,23 @@ Deno.test("a contact resumed in `dialing` is looked for first: an existing call 
   );
   assert.equal(t.services.tts.callCount, 0, "no speech is made for a call already under way");
 });
+
+Deno.test("a CRM that keeps failing after the call ended never makes the call step look for the call again", async () => {
+  const t = testAgent(
+    { crm: { faults: [{ fail: "unavailable", untilMs: 120_000 }] } },
+    { processor: { concurrency: 1 }, retry: { maxRetries: 1 } },
+  );
+  await using _ = t.agent;
+  const operations: string[] = [];
+  using _calls = t.services.telephony.onCall((call) => operations.push(call.operation));
+  const { summary, records } = await t.runCampaign(contacts(1));
+  assert.equal(summary.completed, 1);
+  assert.deepEqual(
+    operations.filter((operation) => operation !== "probe"),
+    ["dial"],
+    "dialled once; never looked up, read or dialled again",
+  );
+  assert.equal(records.get("c1")!.attempts.call, 1);
+  assert.equal(eventsOfType(t.events, "call-adopted").length, 0);
+  assert.ok(t.services.crm.callCount > 2, "the CRM was tried until it recovered");
+});

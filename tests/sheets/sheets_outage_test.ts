@@ -133,18 +133,22 @@ Deno.test("a Sheets outage raises one warning, resolved once rows go out; one lo
     undefined,
     "the resolve does not repeat what was wrong",
   );
+  // One line when the first append fails, one when the outage stalls, one when rows flow.
   const lines = records.map((r) => String(r.message.join("")));
-  assert.equal(
-    lines.filter((l) => /cannot deliver/.test(l)).length,
-    1,
-    lines.join("\n"),
-  );
+  assert.equal(lines.filter((l) => /an append failed/.test(l)).length, 1, lines.join("\n"));
+  assert.equal(lines.filter((l) => /no append has gone through/.test(l)).length, 1);
   assert.equal(lines.filter((l) => /delivers again/.test(l)).length, 1);
+  assert.match(lines.join("\n"), /HTTP 503 UNAVAILABLE/, "Google's own words");
   const sheetsStatus = during!.status.sheets as {
     breaker: string;
     pending: number;
+    delivery: string;
+    lastError: string;
   };
   assert.ok(sheetsStatus.pending > 0, "the backlog shows in /status");
+  assert.equal(sheetsStatus.delivery, "stalled");
+  assert.match(sheetsStatus.lastError, /HTTP 503/);
+  assert.match(during!.metrics, /ai_call_agent_sink_delivering\{sink="sheets"\} 0/);
   assert.match(
     during!.metrics,
     /ai_call_agent_outbox_items\{queue="sheets"\} [1-9]/,
@@ -210,6 +214,7 @@ Deno.test("no window of 60 s holds more appends than maxWritesPerMinute, a slow 
     errorClass: "",
     attempts: 1,
     breakerState: "",
+    detail: "",
   }));
   await outbox.enqueue(
     SheetsLogSink.queue,

@@ -28,6 +28,7 @@ const row = (i: number): SheetRow => ({
   errorClass: "",
   attempts: 3,
   breakerState: "",
+  detail: "",
 });
 
 function sinkFor(
@@ -52,6 +53,7 @@ function sinkFor(
     batchRows: overrides.batchRows ?? 10,
     flushIntervalMs: 60_000,
     maxWritesPerMinute: 50,
+    stalledAfterMs: 20_000,
     timeoutMs: overrides.timeoutMs ?? 2_000,
     retry: retryOptions({
       maxRetries: overrides.maxRetries ?? 3,

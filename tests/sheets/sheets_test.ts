@@ -109,6 +109,11 @@ function fakeSheets(
   } = {},
 ) {
   const sheet: unknown[][] = [];
+  /** The sheet's cells as Google keeps them: rows appended to `Log!C:L` start at column C. */
+  const grid: unknown[][] = [];
+  const column = (letter: string) => letter.charCodeAt(0) - "A".charCodeAt(0);
+  const rangeOf = (url: string) =>
+    /values\/([^:?/]+![A-Z]+)\d*:([A-Z]+)/.exec(decodeURIComponent(url))!;
   let appendCalls = 0;
   const appendTimes: number[] = [];
   let clockRef: VirtualClock | undefined;
@@ -117,13 +122,18 @@ function fakeSheets(
       return json({ access_token: "ya29.t", expires_in: 3600 });
     }
     if (request.method === "GET") {
-      return json({ range: "Log!A:A", values: sheet.map((row) => [row[0]]) });
+      const [, start] = rangeOf(request.url);
+      const at = column(start.split("!")[1]);
+      return json({ range: start, values: grid.map((row) => [row[at] ?? ""]) });
     }
     const call = ++appendCalls;
     appendTimes.push(clockRef?.now() ?? 0);
     const failure = options.fail?.(call);
     if (failure) return failure;
-    sheet.push(...JSON.parse(request.body).values);
+    const rows: unknown[][] = JSON.parse(request.body).values;
+    sheet.push(...rows);
+    const offset = column(rangeOf(request.url)[1].split("!")[1]);
+    grid.push(...rows.map((row) => [...Array(offset).fill(""), ...row]));
     if (options.appendThenFail?.(call)) {
       return json({
         error: { code: 503, message: "backend", status: "UNAVAILABLE" },
@@ -146,19 +156,23 @@ function sinkFor(
   fetch: typeof globalThis.fetch,
   clock: VirtualClock,
   outbox = new InMemoryOutbox(),
+  network: (fetch: typeof globalThis.fetch) => typeof globalThis.fetch = (f) => f,
+  range = "Log!A:J",
 ) {
   // The stub reads request bodies for real: the virtual clock must wait for it, not jump to
-  // the next timer (an attempt's deadline) meanwhile.
+  // the next timer (an attempt's deadline) meanwhile. `network` adds what happens on the way
+  // (transit times on the clock), outside what the clock waits for.
   const stub = fetch;
-  fetch = (input, init) => clock.trackIo(stub(input, init));
+  fetch = network((input, init) => clock.trackIo(stub(input, init)));
   const token = new GoogleAccessToken(key, { tokenUrl }, { fetch, clock });
   const sink = new SheetsLogSink({
     baseUrl: "https://sheets.googleapis.com",
     spreadsheetId: "sheet-1",
-    range: "Log!A:I",
+    range,
     batchRows: 50,
     flushIntervalMs: 5_000,
     maxWritesPerMinute: 50,
+    stalledAfterMs: 20_000,
     timeoutMs: 10_000,
     retry: retryOptions({ maxRetries: 2, initialDelayMs: 1_000, jitterMs: 0 }),
     breaker: breakerOptions(),
@@ -178,6 +192,7 @@ const row = (i: number): SheetRow => ({
   errorClass: "",
   attempts: 3,
   breakerState: "",
+  detail: "",
 });
 
 Deno.test("rows are batched into one values.append each, with the exact request", async () => {
@@ -192,7 +207,7 @@ Deno.test("rows are batched into one values.append each, with the exact request"
   )!;
   assert.equal(
     append.url,
-    "https://sheets.googleapis.com/v4/spreadsheets/sheet-1/values/Log!A%3AI:append?valueInputOption=RAW&insertDataOption=INSERT_ROWS",
+    "https://sheets.googleapis.com/v4/spreadsheets/sheet-1/values/Log!A%3AJ:append?valueInputOption=RAW&insertDataOption=INSERT_ROWS",
   );
   assert.equal(append.headers.authorization, "Bearer ya29.t");
   assert.deepEqual(JSON.parse(append.body).values[0], [
@@ -204,6 +219,7 @@ Deno.test("rows are batched into one values.append each, with the exact request"
     "",
     "",
     3,
+    "",
     "",
   ]);
   assert.deepEqual(
@@ -224,6 +240,35 @@ Deno.test("appends stay within the writes-per-minute quota", async () => {
     assert.ok(
       fake.appendTimes[i + 50] - fake.appendTimes[i] >= 60_000,
       `51 appends within a minute at ${i}`,
+    );
+  }
+});
+
+Deno.test("no minute of arrivals at Sheets holds more appends than the quota, however long each request takes to arrive", async () => {
+  const clock = new VirtualClock({ start });
+  const fake = fakeSheets();
+  fake.setClock(clock);
+  // One append of the first minute (a new connection) takes 50 ms to arrive and 50 ms for its
+  // answer to come back; every other request is instant. A minute later, the append the
+  // limiter lets out in its place arrives at once.
+  let appends = 0;
+  const slowNetwork =
+    (fetch: typeof globalThis.fetch): typeof globalThis.fetch => async (input, init) => {
+      const transit = String(input).includes(":append") && appends++ === 5 ? 50 : 0;
+      if (transit) await clock.sleep(transit);
+      const response = await fetch(input, init);
+      if (transit) await clock.sleep(transit);
+      return response;
+    };
+  const { sink } = sinkFor(fake.fetch, clock, undefined, slowNetwork);
+  for (let i = 0; i < 50 * 160; i++) sink.append(row(i));
+  await clock.run(() => sink.flush());
+  assert.equal(fake.appendCalls(), 160);
+  const arrivals = fake.appendTimes;
+  for (let i = 0; i + 50 < arrivals.length; i++) {
+    assert.ok(
+      arrivals[i + 50] - arrivals[i] >= 60_000,
+      `51 appends arrived within ${arrivals[i + 50] - arrivals[i]} ms (from append ${i})`,
     );
   }
 });
@@ -268,6 +313,16 @@ Deno.test("a retried batch whose first append reached the sheet is not appended 
   assert.ok(
     events.some((e) => e.type === "appended" && e.skippedAsDuplicates === 10),
   );
+});
+
+Deno.test("with a range that does not start at column A, a retried batch is read back from its own first column, not appended twice", async () => {
+  const clock = new VirtualClock({ start });
+  const fake = fakeSheets({ appendThenFail: (call) => call === 1 });
+  const { sink, events } = sinkFor(fake.fetch, clock, undefined, undefined, "Log!C:L");
+  for (let i = 0; i < 10; i++) sink.append(row(i));
+  await clock.run(() => sink.flush());
+  assert.equal(fake.sheet.length, 10, "each row once");
+  assert.ok(events.some((e) => e.type === "appended" && e.skippedAsDuplicates === 10));
 });
 
 Deno.test("a 401 refreshes the token once; a 403 keeps the rows and reports a configuration error", async () => {
