@@ -22,6 +22,7 @@ import { createServices } from "../../src/services/mod.ts";
 import { contacts } from "../_support/agent.ts";
 import { fakeServicesConfig } from "../_support/fake_services_config.ts";
 import { postgresUnavailable, startPostgres } from "../_support/postgres.ts";
+import { nameUnless } from "../_support/skip.ts";
 
 const agentNames = ["a", "b", "c"];
 
@@ -157,8 +158,10 @@ const completed = (events: AgentEvent[]) =>
 
 const postgresMissing = await postgresUnavailable();
 Deno.test({
-  name:
+  name: nameUnless(
     "three agents on one PostgreSQL campaign: an operator's stop holds for all, and a hold lasts as long as the service is down",
+    postgresMissing,
+  ),
   ignore: postgresMissing !== undefined,
   async fn(t) {
     if (postgresMissing) return;

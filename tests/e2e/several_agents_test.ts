@@ -14,11 +14,10 @@ import {
 import { fakeServicesConfig } from "../_support/fake_services_config.ts";
 import { postgresUnavailable, startPostgres } from "../_support/postgres.ts";
 import { contactRows, type RunWorkspace, runWorkspace } from "../_support/run_workspace.ts";
-import { explainSkip } from "../_support/skip.ts";
+import { nameUnless } from "../_support/skip.ts";
 import { finished, spawnMain } from "../_support/spawn_main.ts";
 
 const missing = await postgresUnavailable();
-if (missing) explainSkip("several agents", `several-agents test skipped: ${missing}`);
 
 /** The keys the fakes take, and the shared ledger's URL. */
 const agentEnv = (url: string) => ({
@@ -39,8 +38,10 @@ const contactsCount = 3_000;
 const concurrency = 8;
 
 Deno.test({
-  name:
+  name: nameUnless(
     "three run processes on one PostgreSQL campaign, one killed with SIGKILL: every contact once",
+    missing,
+  ),
   ignore: missing !== undefined,
   async fn() {
     const pg = await startPostgres();

@@ -10,7 +10,7 @@ import {
 } from "../../src/ledger/mod.ts";
 import { contacts } from "../_support/agent.ts";
 import { postgresUnavailable, startPostgres } from "../_support/postgres.ts";
-import { explainSkip } from "../_support/skip.ts";
+import { nameUnless } from "../_support/skip.ts";
 
 type Test = (name: string, fn: () => Promise<void>) => void;
 type Make = () => CampaignStore | Promise<CampaignStore>;
@@ -548,11 +548,11 @@ for (
 }
 
 const postgresMissing = await postgresUnavailable();
-if (postgresMissing) {
-  explainSkip("postgres store contract", `PostgreSQL store tests skipped: ${postgresMissing}`);
-}
 Deno.test({
-  name: "postgres store: the same contract, against a real PostgreSQL 15",
+  name: nameUnless(
+    "postgres store: the same contract, against a real PostgreSQL 15",
+    postgresMissing,
+  ),
   ignore: postgresMissing !== undefined,
   async fn(t) {
     const pg = await startPostgres();

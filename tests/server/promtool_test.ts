@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { explainSkip } from "../_support/skip.ts";
+import { nameUnless } from "../_support/skip.ts";
 import { createStatusApp } from "../../src/server/mod.ts";
 import { contacts, testAgent } from "../_support/agent.ts";
 
@@ -17,7 +17,12 @@ const promtool = await (async () => {
 })();
 
 Deno.test({
-  name: "GET /metrics passes promtool check metrics",
+  name: nameUnless(
+    "GET /metrics passes promtool check metrics",
+    promtool
+      ? undefined
+      : "promtool is not installed (Debian package prometheus; .ci/run installs it)",
+  ),
   ignore: !promtool,
   fn: async () => {
     const t = testAgent({
@@ -49,10 +54,3 @@ Deno.test({
     assert.match(text, /ai_call_agent_retries_total\{service="tts"\} [1-9]/);
   },
 });
-
-if (!promtool) {
-  explainSkip(
-    "promtool check metrics",
-    "promtool test skipped: promtool is not installed (Debian package prometheus; .ci/run installs it)",
-  );
-}
