@@ -11,7 +11,8 @@ import {
   InMemoryCampaignStore,
   SqliteCampaignStore,
 } from "../src/ledger/mod.ts";
-import { type Contact, createMockServices } from "../src/services/mod.ts";
+import { createMockServices } from "../src/services/mod.ts";
+import type { Contact } from "../src/domain/mod.ts";
 
 const contactsPerRun = 1_000;
 const contacts: Contact[] = Array.from({ length: contactsPerRun }, (_, i) => ({

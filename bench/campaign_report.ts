@@ -20,9 +20,10 @@ import { createAgent } from "../src/agent/mod.ts";
 import { seededRandom, systemClock } from "../src/clock/mod.ts";
 import { parseConfig } from "../src/config/mod.ts";
 import { InMemoryCampaignStore, SqliteCampaignStore } from "../src/ledger/mod.ts";
-import { type Contact, createMockServices } from "../src/services/mod.ts";
+import { createMockServices } from "../src/services/mod.ts";
 import { taskFlags } from "../tests/_support/task_flags.ts";
 import { runArgs as workspaceRunArgs, runWorkspace } from "../tests/_support/run_workspace.ts";
+import type { Contact } from "../src/domain/mod.ts";
 
 const main = new URL("../main.ts", import.meta.url).pathname;
 const runArgs = () => ["run", ...taskFlags("start"), main, ...workspaceRunArgs];

@@ -11,7 +11,8 @@ import { seededRandom, systemClock } from "../src/clock/mod.ts";
 import { parseConfig } from "../src/config/mod.ts";
 import { InMemoryCampaignStore, SqliteCampaignStore } from "../src/ledger/mod.ts";
 import { createStatusApp } from "../src/server/mod.ts";
-import { type Contact, createMockServices } from "../src/services/mod.ts";
+import { createMockServices } from "../src/services/mod.ts";
+import type { Contact } from "../src/domain/mod.ts";
 
 const seconds = 5;
 

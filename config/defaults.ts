@@ -241,6 +241,8 @@ export const defaultConfig = {
     /** A channel that delivers nothing for this long from its first failed attempt is
      * alerted on the other channels (and shown stalled in /status). */
     stalledAfterMs: 20_000,
+    /** Deadline of one message to a channel, unless the channel sets its own `timeoutMs`. */
+    timeoutMs: 10_000,
     routes: { critical: ["*"], error: ["*"], warning: ["log"], info: ["log"] },
     channels: {},
   },
@@ -312,4 +314,16 @@ export const defaultConfig = {
     maxBytes: 10_485_760,
     maxFiles: 5,
   },
+} as const;
+
+/**
+ * What each kind of alert channel (`alerts.channels.<name>.kind`) assumes for a setting it
+ * leaves out. `timeoutMs` comes from `alerts.timeoutMs`.
+ */
+export const channelDefaults = {
+  log: {},
+  telegram: { baseUrl: "https://api.telegram.org", tokenEnv: "TELEGRAM_BOT_TOKEN" },
+  resend: { baseUrl: "https://api.resend.com", apiKeyEnv: "RESEND_API_KEY" },
+  sendgrid: { baseUrl: "https://api.sendgrid.com", apiKeyEnv: "SENDGRID_API_KEY" },
+  webhook: { secretEnv: "ALERT_WEBHOOK_SECRET" },
 } as const;

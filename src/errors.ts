@@ -136,6 +136,63 @@ export class QuotaExceededError extends PermanentError {
   }
 }
 
+/** The failures the taxonomy names: a provider's error table and a mock's fault rule both
+ * speak of these, and {@link errorOfKind} alone turns one into its class. */
+export type FailureKind =
+  | "unavailable"
+  | "rate-limit"
+  | "timeout"
+  | "connection"
+  | "auth"
+  | "invalid-request"
+  | "not-found"
+  | "quota";
+
+/** Every {@link FailureKind}, in the order messages list them. */
+export const failureKinds: readonly FailureKind[] = [
+  "unavailable",
+  "rate-limit",
+  "timeout",
+  "connection",
+  "auth",
+  "invalid-request",
+  "not-found",
+  "quota",
+];
+
+/** What a failure of some kind carries; the status is the kind's usual one unless given. */
+export interface FailureOptions extends PermanentErrorOptions {
+  /** For `rate-limit`: the wait the service asked for. */
+  retryAfterMs?: number;
+}
+
+/**
+ * The one mapping from a failure's kind to its class (and so to whether it is retried and what
+ * it stops: a contact or the service). Scope is the class's unless `options.scope` says
+ * otherwise, as a provider's table does for a missing model or voice.
+ */
+export function errorOfKind(kind: FailureKind, options: FailureOptions): ServiceError {
+  const { retryAfterMs, scope, ...common } = options;
+  switch (kind) {
+    case "unavailable":
+      return new ServiceUnavailableError({ status: 503, ...common });
+    case "rate-limit":
+      return new RateLimitError({ status: 429, ...common, retryAfterMs });
+    case "timeout":
+      return new TimeoutError({ ...common, timeoutMs: 0 });
+    case "connection":
+      return new ConnectionError(common);
+    case "auth":
+      return new AuthenticationError({ status: 401, ...common, scope });
+    case "invalid-request":
+      return new InvalidRequestError({ status: 400, ...common, scope });
+    case "not-found":
+      return new NotFoundError({ status: 404, ...common, scope });
+    case "quota":
+      return new QuotaExceededError({ status: 429, ...common, scope });
+  }
+}
+
 /**
  * The service's breaker is OPEN (or HALF_OPEN and full): the service was not called. A
  * breaker hands out one instance per state, so `remainingMs` is read live.

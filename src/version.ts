@@ -1,2 +1,5 @@
-/** The agent's version, printed by `--version` and shown on `/status`. */
-export const version = "0.1.0";
+import denoJson from "../deno.json" with { type: "json" };
+
+/** The agent's version, printed by `--version` and shown on `/status`: `deno.json`'s, the one
+ * place it is set. */
+export const version: string = denoJson.version;

@@ -8,8 +8,8 @@ import type {
   FailureReason,
   RunSummary,
 } from "../processor/mod.ts";
-import type { SkipReason } from "../services/mod.ts";
 import type { SheetsEvent } from "../sheets/mod.ts";
+import type { SkipReason } from "../domain/mod.ts";
 
 /** A retry policy's attempt at a call (debug). */
 export interface AttemptEvent {

@@ -5,7 +5,7 @@ import { type AgentConfig, servicePolicies } from "../config/mod.ts";
 import { Emitter } from "../events/mod.ts";
 import { HealthChecker } from "../health/mod.ts";
 import type { CampaignStore } from "../ledger/mod.ts";
-import { CallProcessor, CampaignRunner } from "../processor/mod.ts";
+import { CallProcessor, CampaignRunner, type ProcessorOptions } from "../processor/mod.ts";
 import { Bulkhead, ServiceCaller, type ServiceCallPolicy } from "../resilience/mod.ts";
 import { RetryPolicy } from "../retry/mod.ts";
 import type { Services } from "../services/mod.ts";
@@ -148,17 +148,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       ledger: store,
       doNotCall: deps.doNotCall,
     },
-  }, {
-    maxAttemptsPerStep: config.processor.maxAttemptsPerStep,
-    calling: {
-      fallbackToSay: telephony.fallbackToSay,
-      poll: telephony.poll,
-      redial: config.campaign.redial,
-      samePhone: config.campaign.samePhone,
-      // The mock's call list is current at once; Twilio's may lag behind its creates.
-      lostDialSettleMs: telephony.kind === "twilio" ? telephony.twilio.lostDialSettleMs : 0,
-    },
-  });
+  }, processorOptions(config));
   const runner = new CampaignRunner(
     {
       campaign: config.campaign.name,
@@ -271,4 +261,20 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     ...(deps.sheets ? logToSheets(agent, deps.sheets, () => clock.now()) : []),
   ];
   return agent;
+}
+
+/** How much a contact may cost and how its call is made, as the config says. */
+export function processorOptions(config: AgentConfig): ProcessorOptions {
+  const { telephony } = config.services;
+  return {
+    maxAttemptsPerStep: config.processor.maxAttemptsPerStep,
+    calling: {
+      fallbackToSay: telephony.fallbackToSay,
+      poll: telephony.poll,
+      redial: config.campaign.redial,
+      samePhone: config.campaign.samePhone,
+      // The mock's call list is current at once; Twilio's may lag behind its creates.
+      lostDialSettleMs: telephony.kind === "twilio" ? telephony.twilio.lostDialSettleMs : 0,
+    },
+  };
 }

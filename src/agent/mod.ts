@@ -3,7 +3,7 @@
  * @module
  */
 export type { AgentEvent } from "./agent_event.ts";
-export { type Agent, type AgentDeps, createAgent } from "./create_agent.ts";
+export { type Agent, type AgentDeps, createAgent, processorOptions } from "./create_agent.ts";
 export { narrate, summaryLine, timestamp } from "./describe_event.ts";
 export { progressLine, reportProgress } from "./progress.ts";
 export { logAgentEvent } from "./log_agent_event.ts";

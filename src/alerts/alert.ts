@@ -37,8 +37,6 @@ export interface Notification {
 /** A place notifications are delivered to (log, Telegram, email, webhook...). */
 export interface AlertChannel {
   readonly name: string;
-  /** Deadline of one delivery attempt. @default 10000 */
-  readonly timeoutMs?: number;
   /** Delivers one notification; rejects (with a taxonomy error) when it could not. `signal`
    * aborts at the attempt's deadline. */
   send(notification: Notification, signal?: AbortSignal): Promise<void>;

@@ -16,6 +16,8 @@ export interface DeliveryOptions {
   breaker: BreakerOptions;
   /** Messages per minute the channel accepts (Telegram: about 20 per chat). */
   perMinute: number;
+  /** Deadline of one delivery attempt. */
+  timeoutMs: number;
   /** How long without a message going through, from the first failed attempt, before the
    * channel counts as stalled (alerted on the other channels). */
   stalledAfterMs: number;
@@ -53,7 +55,7 @@ export class ChannelDelivery implements Disposable {
       retry: options.retry,
       breaker: options.breaker,
       perMinute: options.perMinute,
-      timeoutMs: channel.timeoutMs ?? 10_000,
+      timeoutMs: options.timeoutMs,
       stalledAfterMs: options.stalledAfterMs,
     }, deps);
     this.breaker = this.#delivery.breaker;

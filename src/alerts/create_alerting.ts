@@ -1,7 +1,6 @@
 import type { Clock, Random } from "../clock/mod.ts";
-import { type AgentConfig, type ChannelConfig, deepMerge, SecretReader } from "../config/mod.ts";
+import { type AgentConfig, type ChannelConfig, SecretReader } from "../config/mod.ts";
 import type { Outbox, SharedState } from "../ledger/mod.ts";
-import type { RetryOptions } from "../retry/mod.ts";
 import { type AlertChannel, severities, type Severity } from "./alert.ts";
 import { ChannelDelivery } from "./channel_delivery.ts";
 import { LogAlertChannel } from "./channels.ts";
@@ -36,24 +35,32 @@ export function createAlerting(config: AgentConfig, deps: AlertingDeps): Routing
   const secrets = new SecretReader(deps.env, deps.knownSecrets);
   const known = () => secrets.known();
   const secret = (path: string, variable: string) => secrets.read(path, variable);
-  const channels = new Map<string, { channel: AlertChannel; perMinute?: number }>();
-  channels.set("log", { channel: new LogAlertChannel() });
-  for (const [name, channel] of Object.entries(config.alerts.channels)) {
+  const { alerts } = config;
+  const channels = new Map<
+    string,
+    { channel: AlertChannel; perMinute: number; timeoutMs: number }
+  >();
+  const alertsOwn = { perMinute: alerts.perMinute, timeoutMs: alerts.timeoutMs };
+  channels.set("log", { channel: new LogAlertChannel(), ...alertsOwn });
+  for (const [name, channel] of Object.entries(alerts.channels)) {
     channels.set(name, {
       channel: buildChannel(name, channel, secret, known, deps),
-      perMinute: channel.kind === "log" ? undefined : channel.perMinute,
+      perMinute: (channel.kind !== "log" && channel.perMinute) || alerts.perMinute,
+      timeoutMs: channel.timeoutMs,
     });
   }
-  for (const channel of deps.extraChannels ?? []) channels.set(channel.name, { channel });
+  for (const channel of deps.extraChannels ?? []) {
+    channels.set(channel.name, { channel, ...alertsOwn });
+  }
   secrets.throwIfMissing();
 
-  const retry = deepMerge(config.retry, config.alerts.retry) as RetryOptions;
-  const deliveries = [...channels.values()].map(({ channel, perMinute }) =>
+  const deliveries = [...channels.values()].map(({ channel, perMinute, timeoutMs }) =>
     new ChannelDelivery(channel, {
-      retry,
+      retry: alerts.retry,
       breaker: config.breaker,
-      perMinute: perMinute ?? config.alerts.perMinute,
-      stalledAfterMs: config.alerts.stalledAfterMs,
+      perMinute,
+      timeoutMs,
+      stalledAfterMs: alerts.stalledAfterMs,
     }, deps)
   );
   const everyChannel = [...channels.keys()];
@@ -94,7 +101,6 @@ function buildChannel(
           baseUrl: config.baseUrl,
           chatId: config.chatId,
           token: secret(`${path}.tokenEnv`, config.tokenEnv),
-          timeoutMs: config.timeoutMs,
           secrets: known,
         },
         deps,
@@ -102,20 +108,14 @@ function buildChannel(
       );
     case "resend":
     case "sendgrid": {
-      const isResend = config.kind === "resend";
       const options = {
-        baseUrl: config.baseUrl ??
-          (isResend ? "https://api.resend.com" : "https://api.sendgrid.com"),
+        baseUrl: config.baseUrl,
         from: config.from,
         to: config.to,
-        apiKey: secret(
-          `${path}.apiKeyEnv`,
-          config.apiKeyEnv ?? (isResend ? "RESEND_API_KEY" : "SENDGRID_API_KEY"),
-        ),
-        timeoutMs: config.timeoutMs,
+        apiKey: secret(`${path}.apiKeyEnv`, config.apiKeyEnv),
         secrets: known,
       };
-      return isResend
+      return config.kind === "resend"
         ? new ResendEmailChannel(options, deps, name)
         : new SendGridEmailChannel(options, deps, name);
     }
@@ -124,7 +124,6 @@ function buildChannel(
         {
           url: config.url,
           secret: secret(`${path}.secretEnv`, config.secretEnv),
-          timeoutMs: config.timeoutMs,
           secrets: known,
         },
         deps,

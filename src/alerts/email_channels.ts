@@ -10,7 +10,6 @@ export interface EmailChannelOptions {
   apiKey: string;
   from: string;
   to: readonly string[];
-  timeoutMs: number;
   /** Every secret to keep out of messages (this key is always among them). */
   secrets?: () => readonly string[];
 }
@@ -37,7 +36,6 @@ function emailClient(
  */
 export class ResendEmailChannel implements AlertChannel {
   readonly name: string;
-  readonly timeoutMs: number;
   readonly #http: HttpClient;
   readonly #options: EmailChannelOptions;
 
@@ -47,7 +45,6 @@ export class ResendEmailChannel implements AlertChannel {
     name = "email",
   ) {
     this.name = name;
-    this.timeoutMs = options.timeoutMs;
     this.#options = options;
     this.#http = emailClient(options, resendErrors, name, deps);
   }
@@ -73,7 +70,6 @@ export class ResendEmailChannel implements AlertChannel {
 /** Email through SendGrid v3 (`POST /v3/mail/send`, 202 on success). */
 export class SendGridEmailChannel implements AlertChannel {
   readonly name: string;
-  readonly timeoutMs: number;
   readonly #http: HttpClient;
   readonly #options: EmailChannelOptions;
 
@@ -83,7 +79,6 @@ export class SendGridEmailChannel implements AlertChannel {
     name = "email",
   ) {
     this.name = name;
-    this.timeoutMs = options.timeoutMs;
     this.#options = options;
     this.#http = emailClient(options, sendGridErrors, name, deps);
   }

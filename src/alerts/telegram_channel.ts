@@ -13,7 +13,6 @@ export interface TelegramChannelOptions {
   /** The bot token, read from the environment; it travels in the URL path, always redacted. */
   token: string;
   chatId: string;
-  timeoutMs: number;
   /** Every secret to keep out of messages (this token is always among them). */
   secrets?: () => readonly string[];
 }
@@ -26,7 +25,6 @@ export interface TelegramChannelOptions {
  */
 export class TelegramChannel implements AlertChannel {
   readonly name: string;
-  readonly timeoutMs: number;
   readonly #http: HttpClient;
   #chatId: string;
 
@@ -36,7 +34,6 @@ export class TelegramChannel implements AlertChannel {
     name = "telegram",
   ) {
     this.name = name;
-    this.timeoutMs = options.timeoutMs;
     this.#chatId = options.chatId;
     this.#http = new HttpClient({
       service: `alerts:${name}`,

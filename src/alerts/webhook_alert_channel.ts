@@ -8,7 +8,6 @@ export interface WebhookAlertOptions {
   url: string;
   /** Shared secret for the signature, read from the environment. */
   secret: string;
-  timeoutMs: number;
   /** Every secret to keep out of messages (this one is always among them). */
   secrets?: () => readonly string[];
 }
@@ -25,7 +24,6 @@ export function signWebhook(secret: string, timestamp: string, body: string): st
  */
 export class WebhookAlertChannel implements AlertChannel {
   readonly name: string;
-  readonly timeoutMs: number;
   readonly #http: HttpClient;
   readonly #secret: string;
   readonly #clock: Clock;
@@ -36,7 +34,6 @@ export class WebhookAlertChannel implements AlertChannel {
     name = "webhook",
   ) {
     this.name = name;
-    this.timeoutMs = options.timeoutMs;
     this.#secret = options.secret;
     this.#clock = deps.clock;
     this.#http = new HttpClient({

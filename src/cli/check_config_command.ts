@@ -28,8 +28,7 @@ export function secretVariables(config: AgentConfig): string[] {
   if (crm.kind === "webhook" && crm.webhook.tokenEnv) names.push(crm.webhook.tokenEnv);
   for (const channel of Object.values(config.alerts.channels)) {
     if (channel.kind === "telegram") names.push(channel.tokenEnv);
-    if (channel.kind === "resend") names.push(channel.apiKeyEnv ?? "RESEND_API_KEY");
-    if (channel.kind === "sendgrid") names.push(channel.apiKeyEnv ?? "SENDGRID_API_KEY");
+    if (channel.kind === "resend" || channel.kind === "sendgrid") names.push(channel.apiKeyEnv);
     if (channel.kind === "webhook") names.push(channel.secretEnv);
   }
   if (config.sheets.enabled && !config.sheets.keyFile) names.push(config.sheets.keyEnv);

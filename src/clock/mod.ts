@@ -7,5 +7,5 @@ export { type Clock, longestTimerMs, throwIfAborted } from "./clock.ts";
 export { systemClock } from "./system_clock.ts";
 export { VirtualClock, type VirtualClockOptions } from "./virtual_clock.ts";
 export { type Random, seededRandom } from "./random.ts";
-export { withTimeout } from "./with_timeout.ts";
+export { Deadlines } from "./deadlines.ts";
 export { ioTrackedFetch } from "./io_tracked_fetch.ts";

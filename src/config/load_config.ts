@@ -1,13 +1,15 @@
 import type { z } from "zod";
-import { defaultConfig } from "../../config/defaults.ts";
+import { channelDefaults, defaultConfig } from "../../config/defaults.ts";
 import type { BreakerOptions } from "../breaker/mod.ts";
 import { ConfigError } from "../errors.ts";
 import type { RetryOptions } from "../retry/mod.ts";
 import {
   type AgentConfig,
   breakerSchema,
+  type BreakerSettings,
   configSchema,
   retrySchema,
+  type RetrySettings,
   type ServiceName,
 } from "./schema.ts";
 
@@ -22,47 +24,85 @@ export function deepMerge(base: unknown, override: unknown): unknown {
 }
 
 /**
- * Validates `override` merged over the defaults, including each service's own retry and
- * breaker overrides merged over the global sections. Throws {@link ConfigError} listing every
- * problem by path and value.
+ * Validates `override` merged over the defaults (each alert channel over its kind's defaults)
+ * and resolves every policy once: each service's and the Sheets log's retry and breaker
+ * overrides merged over the global sections, the alert channels' retry likewise, and each
+ * channel's deadline. Throws {@link ConfigError} listing every problem by path and value.
  */
 export function parseConfig(override: unknown = {}): AgentConfig {
   if (!isPlainObject(override)) {
     throw new ConfigError([`config: must be a JSON object, got ${describe(override)}`]);
   }
-  const input = deepMerge(defaultConfig, override);
+  const input = withChannelDefaults(deepMerge(defaultConfig, override));
   const parsed = configSchema.safeParse(input);
-  const problems = parsed.success ? [] : formatIssues(parsed.error.issues, input, []);
-  if (parsed.success) {
-    const sections: [unknown, typeof retrySchema | typeof breakerSchema, string[]][] = [
-      [deepMerge(parsed.data.retry, parsed.data.alerts.retry), retrySchema, ["alerts", "retry"]],
-      [deepMerge(parsed.data.retry, parsed.data.sheets.retry), retrySchema, ["sheets", "retry"]],
-      [
-        deepMerge(parsed.data.breaker, parsed.data.sheets.breaker),
-        breakerSchema,
-        ["sheets", "breaker"],
-      ],
-    ];
-    for (const [effective, schema, path] of sections) {
-      const checked = schema.safeParse(effective);
-      if (!checked.success) problems.push(...formatIssues(checked.error.issues, effective, path));
-    }
-    for (const [name, service] of Object.entries(parsed.data.services)) {
-      for (
-        const [section, schema] of [["retry", retrySchema], ["breaker", breakerSchema]] as const
-      ) {
-        const effective = deepMerge(parsed.data[section], service[section] ?? {});
-        const result = schema.safeParse(effective);
-        if (!result.success) {
-          problems.push(
-            ...formatIssues(result.error.issues, effective, ["services", name, section]),
-          );
-        }
-      }
-    }
-  }
+  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues, input, []));
+  const config = parsed.data;
+  const problems: string[] = [];
+  // An invalid merge is reported; the global section stands in until the throw below.
+  const retryOver = (override: unknown, path: string[]): RetrySettings => {
+    const effective = deepMerge(config.retry, override ?? {});
+    const checked = retrySchema.safeParse(effective);
+    if (checked.success) return checked.data;
+    problems.push(...formatIssues(checked.error.issues, effective, path));
+    return config.retry;
+  };
+  const breakerOver = (override: unknown, path: string[]): BreakerSettings => {
+    const effective = deepMerge(config.breaker, override ?? {});
+    const checked = breakerSchema.safeParse(effective);
+    if (checked.success) return checked.data;
+    problems.push(...formatIssues(checked.error.issues, effective, path));
+    return config.breaker;
+  };
+  const withPolicies = <Section extends { retry?: unknown; breaker?: unknown }>(
+    section: Section,
+    path: string[],
+  ) => ({
+    ...section,
+    retry: retryOver(section.retry, [...path, "retry"]),
+    breaker: breakerOver(section.breaker, [...path, "breaker"]),
+  });
+  const { llm, tts, telephony, crm } = config.services;
+  const resolved: AgentConfig = {
+    ...config,
+    services: {
+      llm: withPolicies(llm, ["services", "llm"]),
+      tts: withPolicies(tts, ["services", "tts"]),
+      telephony: withPolicies(telephony, ["services", "telephony"]),
+      crm: withPolicies(crm, ["services", "crm"]),
+    },
+    alerts: {
+      ...config.alerts,
+      retry: retryOver(config.alerts.retry, ["alerts", "retry"]),
+      channels: Object.fromEntries(
+        Object.entries(config.alerts.channels).map(([name, channel]) => [
+          name,
+          {
+            ...channel,
+            timeoutMs: ("timeoutMs" in channel && channel.timeoutMs) || config.alerts.timeoutMs,
+          },
+        ]),
+      ),
+    },
+    sheets: withPolicies(config.sheets, ["sheets"]),
+  };
   if (problems.length > 0) throw new ConfigError(problems);
-  return parsed.data!;
+  return resolved;
+}
+
+/** Each alert channel of known kind merged over that kind's defaults. */
+function withChannelDefaults(input: unknown): unknown {
+  const channels = isPlainObject(input) && isPlainObject(input.alerts)
+    ? input.alerts.channels
+    : undefined;
+  if (!isPlainObject(channels)) return input;
+  const filled: Record<string, unknown> = {};
+  for (const [name, channel] of Object.entries(channels)) {
+    const kind = isPlainObject(channel) ? channel.kind : undefined;
+    filled[name] = typeof kind === "string" && Object.hasOwn(channelDefaults, kind)
+      ? deepMerge(channelDefaults[kind as keyof typeof channelDefaults], channel)
+      : channel;
+  }
+  return deepMerge(input, { alerts: { channels: filled } });
 }
 
 /** Per service: its effective retry and breaker options, attempt deadline and bulkhead. */
@@ -76,26 +116,26 @@ export interface ServicePolicyConfig {
   slotWaitMs: number;
 }
 
-/** Resolves each service's overrides over the global retry and breaker sections. */
+/** Each service's policies, as `parseConfig` resolved them. */
 export function servicePolicies(config: AgentConfig): Record<ServiceName, ServicePolicyConfig> {
-  const policies = {} as Record<ServiceName, ServicePolicyConfig>;
-  for (
-    const [name, service] of Object.entries(config.services) as [
-      ServiceName,
-      AgentConfig["services"][ServiceName],
-    ][]
-  ) {
-    policies[name] = {
-      retry: deepMerge(config.retry, service.retry ?? {}) as RetryOptions,
-      breaker: deepMerge(config.breaker, service.breaker ?? {}) as BreakerOptions,
+  const policy = (name: ServiceName): ServicePolicyConfig => {
+    const service = config.services[name];
+    return {
+      retry: service.retry,
+      breaker: service.breaker,
       timeoutMs: service.timeoutMs,
       maxInFlight: name === "tts" && config.services.tts.kind === "elevenlabs"
         ? Math.min(service.maxInFlight, config.services.tts.elevenlabs.maxConcurrency)
         : service.maxInFlight,
       slotWaitMs: service.slotWaitMs,
     };
-  }
-  return policies;
+  };
+  return {
+    llm: policy("llm"),
+    tts: policy("tts"),
+    telephony: policy("telephony"),
+    crm: policy("crm"),
+  };
 }
 
 /**

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { longestTimerMs } from "../clock/mod.ts";
+import { isE164, isTimeZone } from "../domain/mod.ts";
+import { failureKinds } from "../errors.ts";
 
 /** A time in milliseconds, from 0 up to what a timer can hold. */
 const duration = () =>
@@ -58,19 +60,7 @@ const envName = () =>
   );
 
 const faultRuleSchema = z.strictObject({
-  fail: z.enum([
-    "unavailable",
-    "rate-limit",
-    "timeout",
-    "connection",
-    "auth",
-    "invalid-request",
-    "not-found",
-    "quota",
-  ], {
-    error:
-      "must be one of unavailable, rate-limit, timeout, connection, auth, invalid-request, not-found, quota",
-  }).optional(),
+  fail: z.enum(failureKinds, { error: `must be one of ${failureKinds.join(", ")}` }).optional(),
   calls: positiveInt().optional(),
   fromMs: duration().optional(),
   untilMs: duration().optional(),
@@ -188,7 +178,7 @@ const telephonySchema = z.strictObject({
       message: "must be your Twilio Account SID (AC followed by 32 hex digits) when kind is twilio",
     });
   }
-  if (!/^\+[1-9]\d{6,14}$/.test(telephony.twilio.from)) {
+  if (!isE164(telephony.twilio.from)) {
     context.addIssue({
       code: "custom",
       path: ["twilio", "from"],
@@ -207,35 +197,32 @@ const channelSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("log") }),
   z.strictObject({
     kind: z.literal("telegram"),
-    baseUrl: url().default("https://api.telegram.org"),
+    baseUrl: url(),
     chatId: z.union([z.string(), z.number()], "must be the chat id").transform(String),
-    tokenEnv: envName().default("TELEGRAM_BOT_TOKEN"),
-    timeoutMs: positiveDuration().default(10_000),
+    tokenEnv: envName(),
+    timeoutMs: positiveDuration().optional(),
     perMinute: positiveInt().optional(),
   }),
   z.strictObject({
     kind: z.enum(["resend", "sendgrid"]),
-    baseUrl: url().optional(),
+    baseUrl: url(),
     from: text().min(3, "must be the sender address"),
     to: z.array(text().min(3), "must be a list of addresses").min(
       1,
       "must name at least one address",
     ),
-    apiKeyEnv: envName().optional(),
-    timeoutMs: positiveDuration().default(10_000),
+    apiKeyEnv: envName(),
+    timeoutMs: positiveDuration().optional(),
     perMinute: positiveInt().optional(),
   }),
   z.strictObject({
     kind: z.literal("webhook"),
     url: url(),
-    secretEnv: envName().default("ALERT_WEBHOOK_SECRET"),
-    timeoutMs: positiveDuration().default(10_000),
+    secretEnv: envName(),
+    timeoutMs: positiveDuration().optional(),
     perMinute: positiveInt().optional(),
   }),
 ], { error: "must have kind telegram, resend, sendgrid, webhook or log" });
-
-/** One alert channel's configuration. */
-export type ChannelConfig = z.infer<typeof channelSchema>;
 
 const routeSchema = z.array(text(), "must be a list of channel names");
 
@@ -289,6 +276,7 @@ export const configSchema = z.strictObject({
     perMinute: positiveInt(),
     retry: z.record(z.string(), z.unknown()),
     stalledAfterMs: positiveDuration(),
+    timeoutMs: positiveDuration(),
     routes: z.strictObject({
       critical: routeSchema,
       error: routeSchema,
@@ -332,14 +320,7 @@ export const configSchema = z.strictObject({
       start: hhmm(),
       end: hhmm(),
       timezone: z.string("must be a string").refine(
-        (zone) => {
-          try {
-            new Intl.DateTimeFormat("en-US", { timeZone: zone });
-            return true;
-          } catch {
-            return false;
-          }
-        },
+        isTimeZone,
         "must be an IANA time zone such as America/New_York or Europe/Berlin",
       ),
     }).refine((window) => (window.start === "") === (window.end === ""), {
@@ -366,7 +347,36 @@ export const configSchema = z.strictObject({
   }),
 });
 
-/** The validated configuration. */
-export type AgentConfig = z.infer<typeof configSchema>;
+/** Retry options, as validated. */
+export type RetrySettings = z.output<typeof retrySchema>;
+/** Breaker options, as validated. */
+export type BreakerSettings = z.output<typeof breakerSchema>;
+
+/** The configuration as the schema checks it: overrides not yet merged. */
+export type ParsedConfig = z.output<typeof configSchema>;
+
+/** A section whose `retry` and `breaker` overrides are resolved over the global ones. */
+type WithPolicies<Section> = Omit<Section, "retry" | "breaker"> & {
+  retry: RetrySettings;
+  breaker: BreakerSettings;
+};
+
+/** One alert channel's configuration, its kind's defaults and its deadline filled in. */
+export type ChannelConfig = z.output<typeof channelSchema> & { timeoutMs: number };
+
 /** Names of the pipeline's services. */
-export type ServiceName = keyof AgentConfig["services"];
+export type ServiceName = keyof ParsedConfig["services"];
+
+/**
+ * The validated configuration, every policy resolved: each service's, the Sheets log's and the
+ * alert channels' retry and breaker options are whole (their overrides merged over the global
+ * sections), and each channel has its deadline. Built by `parseConfig` alone.
+ */
+export type AgentConfig = Omit<ParsedConfig, "services" | "alerts" | "sheets"> & {
+  services: { [Name in ServiceName]: WithPolicies<ParsedConfig["services"][Name]> };
+  alerts: Omit<ParsedConfig["alerts"], "retry" | "channels"> & {
+    retry: RetrySettings;
+    channels: Record<string, ChannelConfig>;
+  };
+  sheets: WithPolicies<ParsedConfig["sheets"]>;
+};

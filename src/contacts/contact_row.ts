@@ -1,6 +1,4 @@
-import type { Contact } from "../services/mod.ts";
-import { isTimeZone } from "../telephony/mod.ts";
-import { toE164 } from "./phone_number.ts";
+import { type Contact, isTimeZone, toE164 } from "../domain/mod.ts";
 
 /** A contacts-file row: a valid contact, or the reason it is not. */
 export type ContactRow =

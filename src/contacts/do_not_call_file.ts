@@ -1,6 +1,6 @@
 import type { DoNotCallList } from "../ledger/mod.ts";
-import { toE164 } from "./phone_number.ts";
 import { readLines } from "./read_lines.ts";
+import { toE164 } from "../domain/mod.ts";
 
 /** What reading a do-not-call file needs from the process. */
 export interface DoNotCallFileIo {

@@ -1,6 +1,6 @@
 import type { CampaignStore, InvalidRow } from "../ledger/mod.ts";
-import type { Contact } from "../services/mod.ts";
 import type { ContactRow } from "./contact_row.ts";
+import type { Contact } from "../domain/mod.ts";
 
 /** What loading a contacts file did. */
 export interface LoadReport {

@@ -13,4 +13,3 @@ export {
   type DoNotCallLoad,
   type DoNotCallProblem,
 } from "./do_not_call_file.ts";
-export { toE164 } from "./phone_number.ts";

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { Buffer } from "node:buffer";
 import { type Clock, systemClock } from "../clock/mod.ts";
+import { isE164 } from "../domain/mod.ts";
 import { Emitter } from "../events/mod.ts";
 import { type FaultKind, twilioSignature } from "../services/mod.ts";
 import {
@@ -219,7 +220,7 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
     const faulty = await state.fault(c);
     if (faulty) return faulty;
     const to = form.get("To") ?? "";
-    if (!/^\+[1-9]\d{6,14}$/.test(to)) {
+    if (!isE164(to)) {
       return fail(c, twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`));
     }
     if (form.get("From") !== options.from) {

@@ -1,5 +1,5 @@
 import type { BreakerRegistry } from "../breaker/mod.ts";
-import { type Clock, withTimeout } from "../clock/mod.ts";
+import { type Clock, Deadlines } from "../clock/mod.ts";
 import { errorClass, TimeoutError } from "../errors.ts";
 import { Emitter } from "../events/mod.ts";
 import type { ProbedService } from "../services/mod.ts";
@@ -51,6 +51,7 @@ export class HealthChecker implements AsyncDisposable {
   readonly #mayProbe?: (service: string) => Promise<boolean>;
   readonly #health = new Map<string, ServiceHealth>();
   readonly #events = new Emitter<HealthCheckEvent>();
+  readonly #deadlines = new Map<string, Deadlines>();
   #controller?: AbortController;
   #loops: Promise<void>[] = [];
 
@@ -79,6 +80,14 @@ export class HealthChecker implements AsyncDisposable {
     this.#mayProbe = deps.mayProbe;
     for (const { name } of services) {
       this.#health.set(name, { service: name, status: "unknown", consecutiveFailures: 0 });
+      this.#deadlines.set(
+        name,
+        new Deadlines(
+          deps.clock,
+          options.timeoutMs,
+          () => new TimeoutError({ service: name, timeoutMs: options.timeoutMs }),
+        ),
+      );
     }
   }
 
@@ -100,14 +109,17 @@ export class HealthChecker implements AsyncDisposable {
     this.#loops = this.#services.map((service) => this.#loop(service, controller.signal));
   }
 
-  /** Stops every loop and waits for probes in flight to end. */
+  /** Stops every loop, waits for probes in flight to end, and clears the probes' deadline
+   * timers. */
   async stop(): Promise<void> {
     const controller = this.#controller;
-    if (!controller) return;
     this.#controller = undefined;
-    controller.abort(new DOMException("health checker stopped", "AbortError"));
-    await Promise.all(this.#loops);
-    this.#loops = [];
+    if (controller) {
+      controller.abort(new DOMException("health checker stopped", "AbortError"));
+      await Promise.all(this.#loops);
+      this.#loops = [];
+    }
+    for (const deadlines of this.#deadlines.values()) deadlines[Symbol.dispose]();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -146,11 +158,8 @@ export class HealthChecker implements AsyncDisposable {
     const started = this.#clock.now();
     let error: unknown;
     try {
-      await withTimeout(
-        this.#clock,
-        this.#options.timeoutMs,
+      await this.#deadlines.get(service.name)!.run(
         (probeSignal) => service.probe({ signal: probeSignal }),
-        () => new TimeoutError({ service: service.name, timeoutMs: this.#options.timeoutMs }),
         signal,
       );
     } catch (caught) {

@@ -1,13 +1,4 @@
-import {
-  AuthenticationError,
-  type ErrorScope,
-  InvalidRequestError,
-  NotFoundError,
-  QuotaExceededError,
-  RateLimitError,
-  type ServiceError,
-  ServiceUnavailableError,
-} from "../errors.ts";
+import { errorOfKind, type ErrorScope, type FailureKind, type ServiceError } from "../errors.ts";
 
 /** What a provider's error response says, read once by the HTTP core. */
 export interface ErrorResponse {
@@ -23,14 +14,8 @@ export interface ErrorResponse {
   json?: unknown;
 }
 
-/** The error classes a table row can produce. */
-export type ErrorKind =
-  | "rate-limit"
-  | "unavailable"
-  | "quota"
-  | "auth"
-  | "invalid-request"
-  | "not-found";
+/** The failures a response can say (a timeout or a dropped connection is no response). */
+export type ErrorKind = Exclude<FailureKind, "timeout" | "connection">;
 
 /** One row of a provider's error table. A row without `codes` matches any code. */
 export interface ErrorRule {
@@ -76,30 +61,14 @@ function defaultKind(status: number): ErrorKind {
 }
 
 function makeError(kind: ErrorKind, response: ErrorResponse, rule?: ErrorRule): ServiceError {
-  const options = {
+  return errorOfKind(kind, {
     service: response.service,
     status: response.status,
     code: response.code,
     scope: rule?.scope,
+    retryAfterMs: response.retryAfterMs ?? rule?.retryAfterMs,
     message: `HTTP ${response.status}${response.code ? ` ${response.code}` : ""}${
       response.message ? `: ${response.message}` : ""
     }`,
-  };
-  switch (kind) {
-    case "rate-limit":
-      return new RateLimitError({
-        ...options,
-        retryAfterMs: response.retryAfterMs ?? rule?.retryAfterMs,
-      });
-    case "unavailable":
-      return new ServiceUnavailableError(options);
-    case "quota":
-      return new QuotaExceededError(options);
-    case "auth":
-      return new AuthenticationError(options);
-    case "not-found":
-      return new NotFoundError(options);
-    case "invalid-request":
-      return new InvalidRequestError(options);
-  }
+  });
 }

@@ -1,10 +1,5 @@
-import type {
-  ContactRecord,
-  ContactState,
-  InvalidRow,
-  OutboxItem,
-  StepOutputs,
-} from "./campaign_store.ts";
+import type { ContactRecord, InvalidRow, OutboxItem, StepOutputs } from "./campaign_store.ts";
+import type { ContactState } from "../domain/mod.ts";
 
 /** A contact's row as the SQL stores hold it (numbers as the driver returns them: SQLite's as
  * numbers, PostgreSQL's BIGINTs as text). */

@@ -1,15 +1,4 @@
-import type { Contact, FinalCallStatus } from "../services/mod.ts";
-
-/** Where a contact is. `deferred`: put aside until its service lets calls through again;
- * `skipped`: not to be called (do-not-call, or its number was called for another contact). */
-export type ContactState =
-  | "pending"
-  | "in_progress"
-  | "completed"
-  | "failed"
-  | "deferred"
-  | "skipped"
-  | "invalid";
+import type { CallProgress, Contact, ContactState } from "../domain/mod.ts";
 
 /**
  * How contacts that share a phone number are called (`campaign.samePhone`). `call-each`: every
@@ -32,41 +21,12 @@ export type DialRefusal =
     firstContactId: string;
   };
 
-/**
- * The call step as the ledger keeps it. A dial is recorded (`dialing`) before its request
- * is sent, so a crash or a lost answer leaves a trace that makes the next attempt look for
- * the call instead of dialling again.
- */
-export interface CallProgress {
-  /** Dials made, this one included once `dialing` is set. */
-  dials: number;
-  /** Calls of earlier dials (busy, no-answer): never taken for a later dial's. */
-  previousSids: string[];
-  /** The dial under way: when it began (clock time) and its marker. */
-  dialing?: { at: number; marker: string };
-  /** The provider's id of the current dial's call, once known. */
-  sid?: string;
-  /** How the current call ended. */
-  final?: { status: FinalCallStatus; durationS?: number; answeredBy?: string };
-  /** What the call said: the synthesized audio, or the script in the provider's voice. */
-  voice?: "audio" | "say";
-}
-
 /** What the pipeline saved for a contact: a resumed contact skips the steps already done. */
 export interface StepOutputs {
   script?: string;
   audio?: { format: string; byteLength: number; path?: string; sha256?: string };
   call?: CallProgress;
   crmRecordId?: string;
-}
-
-/**
- * Whether `call` holds its number: a dial is recorded and its call has not ended. Such a dial
- * may be ringing someone, or its answer was lost and the call is still being looked for: no
- * other contact may dial the number meanwhile.
- */
-export function holdsPhone(call: CallProgress | undefined): boolean {
-  return call?.dialing !== undefined && call.final === undefined;
 }
 
 /** A contact as the ledger holds it. */

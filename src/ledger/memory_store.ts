@@ -1,7 +1,5 @@
-import type { Contact } from "../services/mod.ts";
 import {
   type Attempts,
-  type CallProgress,
   callSidsOf,
   type CampaignStore,
   type ContactRecord,
@@ -10,7 +8,6 @@ import {
   type DialRefusal,
   type DoNotCallList,
   emptyCounts,
-  holdsPhone,
   type InvalidRow,
   LeaseLostError,
   type LeaseOptions,
@@ -22,6 +19,7 @@ import {
   type StateCounts,
   type StepOutputs,
 } from "./campaign_store.ts";
+import { type CallProgress, type Contact, holdsPhone } from "../domain/mod.ts";
 
 interface Entry extends ContactRecord {
   campaign: string;

@@ -1,19 +1,15 @@
 import postgres from "postgres";
-import type { Contact } from "../services/mod.ts";
 import {
   type AlertClaim,
   type Attempts,
-  type CallProgress,
   callSidsOf,
   type CampaignStore,
   type ContactRecord,
-  type ContactState,
   crmIdempotencyKey,
   type Deferral,
   type DialRefusal,
   type DoNotCallList,
   emptyCounts,
-  holdsPhone,
   type InvalidRow,
   LeaseLostError,
   type LeaseOptions,
@@ -37,6 +33,7 @@ import {
   recordOf,
 } from "./_sql_rows.ts";
 import { LedgerError } from "./sqlite_store.ts";
+import { type CallProgress, type Contact, type ContactState, holdsPhone } from "../domain/mod.ts";
 
 /**
  * The schema, as ordered migrations: `migrations[n]` takes a database from version n to n + 1.

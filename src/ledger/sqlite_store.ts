@@ -1,19 +1,15 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { type Clock, systemClock } from "../clock/mod.ts";
-import type { Contact } from "../services/mod.ts";
 import {
   type Attempts,
-  type CallProgress,
   callSidsOf,
   type CampaignStore,
   type ContactRecord,
-  type ContactState,
   crmIdempotencyKey,
   type Deferral,
   type DialRefusal,
   type DoNotCallList,
   emptyCounts,
-  holdsPhone,
   type InvalidRow,
   LeaseLostError,
   type LeaseOptions,
@@ -32,6 +28,7 @@ import {
   type OutboxRow,
   recordOf,
 } from "./_sql_rows.ts";
+import { type CallProgress, type Contact, type ContactState, holdsPhone } from "../domain/mod.ts";
 
 /**
  * The ledger's schema, as ordered migrations: `migrations[n]` takes a ledger from version n to

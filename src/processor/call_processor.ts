@@ -19,16 +19,11 @@ import {
   type SamePhoneRule,
 } from "../ledger/mod.ts";
 import type { ServiceCaller } from "../resilience/mod.ts";
-import type { CallOutcome, CampaignSettings, Contact, Services } from "../services/mod.ts";
+import type { CallOutcome, CampaignSettings, Services } from "../services/mod.ts";
 import { type CallingDeps, type CallingOptions, CallStep } from "./call_step.ts";
 import { ContactNotCalled, NumberBusy } from "./not_called.ts";
-import {
-  type ContactProgress,
-  type ContactResult,
-  type DeferReason,
-  serviceOf,
-  type Step,
-} from "./contact_result.ts";
+import { type ContactResult, type DeferReason } from "./contact_result.ts";
+import { type Contact, type ContactProgress, serviceOf, type Step } from "../domain/mod.ts";
 
 const logger = getLogger(["ai-call-agent", "processor"]);
 
@@ -58,22 +53,10 @@ export interface ProcessorDeps {
 /** How much a contact may cost, and how its call is made. */
 export interface ProcessorOptions {
   /** Attempts at one step that reached its provider, over all runs, before the contact
-   * fails. @default 12 */
+   * fails. */
   maxAttemptsPerStep: number;
   calling: CallingOptions;
 }
-
-/** Defaults of {@link ProcessorOptions} (as in `config/defaults.ts`). */
-export const defaultProcessorOptions: ProcessorOptions = {
-  maxAttemptsPerStep: 12,
-  calling: {
-    fallbackToSay: false,
-    poll: { initialMs: 2_000, maxMs: 15_000, withCallbacksMs: 30_000 },
-    redial: { maxDials: 3, delayMs: 3_600_000 },
-    samePhone: "call-each",
-    lostDialSettleMs: 0,
-  },
-};
 
 /**
  * Called after each step with the progress so far, to make it durable before going on. With
@@ -110,7 +93,7 @@ export class CallProcessor {
   constructor(
     campaign: CampaignSettings,
     deps: ProcessorDeps,
-    options: ProcessorOptions = defaultProcessorOptions,
+    options: ProcessorOptions,
   ) {
     if (!Number.isInteger(options.maxAttemptsPerStep) || options.maxAttemptsPerStep < 1) {
       throw new RangeError(

@@ -1,18 +1,17 @@
 import { createHash } from "node:crypto";
 import type { Clock } from "../clock/mod.ts";
 import { isTransient, ServiceError } from "../errors.ts";
-import type { CallProgress, DialRefusal, SamePhoneRule } from "../ledger/mod.ts";
+import type { DialRefusal, SamePhoneRule } from "../ledger/mod.ts";
 import type { ServiceCaller } from "../resilience/mod.ts";
 import {
   type CallState,
-  type Contact,
   type DialRequest,
   isFinalCallStatus,
   type TelephonyService,
 } from "../services/mod.ts";
 import type { CallLinks, CallUpdates, CallWindow } from "../telephony/mod.ts";
-import type { ContactProgress } from "./contact_result.ts";
 import { ContactNotCalled, NumberBusy } from "./not_called.ts";
+import type { CallProgress, Contact, ContactProgress } from "../domain/mod.ts";
 
 /** What the call step reads from the ledger about numbers (the campaign store has it). */
 export interface CallLedger {
@@ -39,19 +38,19 @@ export interface CallingDeps {
 
 /** How calls are placed, followed and dialled again; defaults live in `config/defaults.ts`. */
 export interface CallingOptions {
-  /** Call with `<Say>` when the TTS breaker is OPEN instead of deferring. @default false */
+  /** Call with `<Say>` when the TTS breaker is OPEN instead of deferring. */
   fallbackToSay: boolean;
   /** Status polls: first delay, doubling up to `maxMs`; `withCallbacksMs` when callbacks come. */
   poll: { initialMs: number; maxMs: number; withCallbacksMs: number };
   /** Busy and no-answer are dialled again `delayMs` later, up to `maxDials` dials in all. */
   redial: { maxDials: number; delayMs: number };
-  /** Contacts sharing a number: each called in turn, or only the first. @default "call-each" */
+  /** Contacts sharing a number: each called in turn, or only the first. */
   samePhone: SamePhoneRule;
   /**
    * How long a dial whose answer was lost is looked for before it counts as never placed:
    * the provider may apply a create after its answer was lost, and its call list may lag
    * behind. Looked for at once and four more times over this span. 0: one look (a provider
-   * whose list is current at once, as the mock's). @default 30000 for Twilio
+   * whose list is current at once, as the mock's).
    */
   lostDialSettleMs: number;
 }

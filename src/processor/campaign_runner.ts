@@ -9,12 +9,8 @@ import {
   type StepOutputs,
 } from "../ledger/mod.ts";
 import type { CallProcessor, SavedStep, StepEvent } from "./call_processor.ts";
-import {
-  type ContactProgress,
-  type ContactResult,
-  type RunSummary,
-  scheduledDeferrals,
-} from "./contact_result.ts";
+import { type ContactResult, type RunSummary, scheduledDeferrals } from "./contact_result.ts";
+import type { ContactProgress } from "../domain/mod.ts";
 
 /** Contacts claimed per ledger commit, at least (more when `concurrency` is higher). */
 const claimBatch = 64;
@@ -36,10 +32,10 @@ export type CampaignEvent =
 /** Campaign run parameters; defaults live in `config/defaults.ts`. */
 export interface CampaignRunnerOptions {
   campaign: string;
-  /** Contacts processed at once. @default 4 */
+  /** Contacts processed at once. */
   concurrency: number;
   /** Longest wait, once only deferred contacts are left, for one of them to be takeable
-   * again. @default 600000 */
+   * again. */
   recoveryWaitMs: number;
   /** Clock time after which no contact is started: the rest fail with `deadline-passed`. */
   deadline?: number;

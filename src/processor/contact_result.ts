@@ -1,13 +1,5 @@
-import type { CallProgress, StateCounts } from "../ledger/mod.ts";
-import type { SkipReason } from "../services/mod.ts";
-
-/** The pipeline's steps: write the script, synthesize it, place the call, record it. */
-export type Step = "llm" | "tts" | "call" | "crm";
-
-/** The service each step calls (its breaker, retries and slots). */
-export function serviceOf(step: Step): string {
-  return step === "call" ? "telephony" : step;
-}
+import type { StateCounts } from "../ledger/mod.ts";
+import type { SkipReason } from "../domain/mod.ts";
 
 /**
  * Deferrals that wait for a time, not a service: the contact's calling hours, or the next
@@ -80,24 +72,6 @@ export type ContactResult =
      * through). */
     until: number;
   };
-
-/** Attempts that reached a provider, per step, over all runs. */
-export type StepAttempts = Partial<Record<Step, number>>;
-
-/** Where a contact's pipeline got to: a resumed contact skips the steps already done. */
-export interface ContactProgress {
-  script?: { text: string };
-  audio?: { format: string; byteLength: number; path?: string; sha256?: string };
-  /** The call step: dials, the current call and how it ended. */
-  call?: CallProgress;
-  recordId?: string;
-  /** Attempts that reached a provider so far, per step, over all runs. */
-  attempts: StepAttempts;
-  /** What the service answered to the last attempt that failed (this run). */
-  lastFailure?: unknown;
-  /** The CRM idempotency key the ledger fixed for this contact. */
-  crmKey?: string;
-}
 
 /** Counts at the end of a run, from the ledger. */
 export interface RunSummary extends StateCounts {

@@ -14,7 +14,6 @@ export {
 export { ContactNotCalled, NumberBusy } from "./not_called.ts";
 export {
   CallProcessor,
-  defaultProcessorOptions,
   type ProcessorDeps,
   type ProcessorOptions,
   type SaveStep,
@@ -28,12 +27,9 @@ export {
   type RunSignals,
 } from "./campaign_runner.ts";
 export {
-  type ContactProgress,
   type ContactResult,
   type ContactStatus,
   type DeferReason,
   type FailureReason,
   type RunSummary,
-  type Step,
-  type StepAttempts,
 } from "./contact_result.ts";

@@ -1,4 +1,4 @@
-import type { SkipReason } from "../services/mod.ts";
+import type { SkipReason } from "../domain/mod.ts";
 
 /**
  * The contact is not to be called: its number is on the do-not-call list, or (`call-once`)

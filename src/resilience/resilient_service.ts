@@ -1,10 +1,9 @@
 import type { CircuitBreaker } from "../breaker/mod.ts";
-import type { Clock } from "../clock/mod.ts";
+import { type Clock, Deadlines } from "../clock/mod.ts";
 import { errorClass, RetriesExhaustedError, TimeoutError } from "../errors.ts";
 import { Emitter } from "../events/mod.ts";
 import type { CallContext, RetryHalt, RetryPolicy } from "../retry/mod.ts";
 import type { Bulkhead } from "./bulkhead.ts";
-import { Deadlines } from "./_deadlines.ts";
 
 /** How one service is called: its retry policy, breaker, attempt deadline and bulkhead. */
 export interface ServiceCallPolicy {

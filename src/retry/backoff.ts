@@ -5,11 +5,11 @@ export type JitterMode = "additive" | "full" | "equal" | "decorrelated" | "none"
 
 /** The shape of the backoff curve. */
 export interface BackoffOptions {
-  /** Delay before the first retry, before jitter. @default 5000 */
+  /** Delay before the first retry, before jitter. */
   initialDelayMs: number;
-  /** Growth factor per retry. @default 2 */
+  /** Growth factor per retry. */
   base: number;
-  /** No delay exceeds this, jitter included. @default 60000 */
+  /** No delay exceeds this, jitter included. */
   maxDelayMs: number;
   /**
    * `additive`: `initial * base^attempt + U[0, jitterMs)` (the user's formula; near the
@@ -17,10 +17,9 @@ export interface BackoffOptions {
    * `full`: `U[0, exp)`; `equal`: `exp/2 + U[0, exp/2)`;
    * `decorrelated`: `U[initial, previous * 3)` (AWS architecture blog's variants);
    * `none`: the bare exponential.
-   * @default "additive"
    */
   jitter: JitterMode;
-  /** Width of the additive jitter. @default 1000 */
+  /** Width of the additive jitter. */
   jitterMs: number;
 }
 

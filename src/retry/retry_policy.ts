@@ -12,9 +12,9 @@ import type { RetryHalt } from "./retry_halt.ts";
 
 /** Retry parameters; defaults live in `config/defaults.ts`. */
 export interface RetryOptions extends BackoffOptions {
-  /** Retries after the first attempt; 0 disables retrying. @default 3 */
+  /** Retries after the first attempt; 0 disables retrying. */
   maxRetries: number;
-  /** A Retry-After longer than this gives up at once instead of waiting. @default 60000 */
+  /** A Retry-After longer than this gives up at once instead of waiting. */
   maxRetryAfterMs: number;
 }
 

@@ -18,10 +18,8 @@ export interface VoiceSettings {
 
 /** Settings of the ElevenLabs client. */
 export interface ElevenLabsTtsOptions {
-  /** @default "https://api.elevenlabs.io" */
   baseUrl: string;
   voiceId: string;
-  /** @default "eleven_multilingual_v2" */
   modelId: string;
   /** `mp3_44100_128` (default), `ulaw_8000` for telephony, ... */
   outputFormat: string;

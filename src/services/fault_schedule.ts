@@ -1,26 +1,8 @@
 import type { Clock } from "../clock/mod.ts";
-import {
-  AuthenticationError,
-  ConnectionError,
-  InvalidRequestError,
-  NotFoundError,
-  QuotaExceededError,
-  RateLimitError,
-  type ServiceError,
-  ServiceUnavailableError,
-  TimeoutError,
-} from "../errors.ts";
+import { errorOfKind, type FailureKind, type ServiceError } from "../errors.ts";
 
-/** The failures a mock can be told to produce. */
-export type FaultKind =
-  | "unavailable"
-  | "rate-limit"
-  | "timeout"
-  | "connection"
-  | "auth"
-  | "invalid-request"
-  | "not-found"
-  | "quota";
+/** The failures a mock can be told to produce: any the taxonomy names. */
+export type FaultKind = FailureKind;
 
 /** One line of a mock's script. With no `fail` and no `hang`, calls succeed. */
 export interface FaultRule {
@@ -123,23 +105,5 @@ export class FaultSchedule<R extends FaultRule = FaultRule> {
 
 /** The taxonomy error a real provider failure of `kind` maps to. */
 export function faultError(service: string, kind: FaultKind, retryAfterMs?: number): ServiceError {
-  const options = { service, message: `injected fault: ${kind}` };
-  switch (kind) {
-    case "unavailable":
-      return new ServiceUnavailableError({ ...options, status: 503 });
-    case "rate-limit":
-      return new RateLimitError({ ...options, status: 429, retryAfterMs });
-    case "timeout":
-      return new TimeoutError({ ...options, timeoutMs: 0 });
-    case "connection":
-      return new ConnectionError(options);
-    case "auth":
-      return new AuthenticationError({ ...options, status: 401 });
-    case "invalid-request":
-      return new InvalidRequestError({ ...options, status: 400 });
-    case "not-found":
-      return new NotFoundError({ ...options, status: 404, scope: "service" });
-    case "quota":
-      return new QuotaExceededError({ ...options, status: 429 });
-  }
+  return errorOfKind(kind, { service, message: `injected fault: ${kind}`, retryAfterMs });
 }

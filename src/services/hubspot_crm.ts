@@ -6,7 +6,6 @@ import { malformedProbe } from "./_malformed_probe.ts";
 
 /** Settings of the HubSpot CRM client. */
 export interface HubSpotCrmOptions {
-  /** @default "https://api.hubapi.com" */
   baseUrl: string;
   /** Private app token, read from the environment. */
   token: string;

@@ -7,7 +7,6 @@ import {
   type CallScript,
   type CallState,
   type CampaignSettings,
-  type Contact,
   type CrmService,
   type DialRequest,
   type FindCallQuery,
@@ -19,6 +18,7 @@ import {
   type TtsService,
 } from "./types.ts";
 import { NotFoundError } from "../errors.ts";
+import type { Contact } from "../domain/mod.ts";
 
 /** Announced for every real call a mock receives (not for probes). */
 export interface MockCallEvent {

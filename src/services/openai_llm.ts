@@ -2,24 +2,16 @@ import { ServiceUnavailableError } from "../errors.ts";
 import { HttpClient, type HttpDeps } from "../http/mod.ts";
 import { openAiErrors } from "./_openai_errors.ts";
 import { defaultSystemPrompt, scriptRequest } from "./script_prompt.ts";
-import type {
-  CallScript,
-  CampaignSettings,
-  Contact,
-  LlmService,
-  ServiceCallOptions,
-} from "./types.ts";
+import type { CallScript, CampaignSettings, LlmService, ServiceCallOptions } from "./types.ts";
 import { malformedProbe } from "./_malformed_probe.ts";
+import type { Contact } from "../domain/mod.ts";
 
 /** Settings of the OpenAI-compatible LLM client. */
 export interface OpenAiLlmOptions {
-  /** Any Chat Completions-compatible gateway. @default "https://api.openai.com/v1" */
+  /** Any Chat Completions-compatible gateway. */
   baseUrl: string;
-  /** @default "gpt-4o-mini" */
   model: string;
-  /** @default 0.7 */
   temperature: number;
-  /** @default 300 */
   maxTokens: number;
   /** @default {@link defaultSystemPrompt} */
   systemPrompt?: string;

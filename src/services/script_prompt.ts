@@ -1,4 +1,5 @@
-import type { CampaignSettings, Contact } from "./types.ts";
+import type { CampaignSettings } from "./types.ts";
+import type { Contact } from "../domain/mod.ts";
 
 /** The default system prompt of the script writer. */
 export const defaultSystemPrompt =

@@ -16,18 +16,17 @@ import { malformedProbe } from "./_malformed_probe.ts";
 
 /** Settings of the Twilio client. */
 export interface TwilioTelephonyOptions {
-  /** @default "https://api.twilio.com" */
   baseUrl: string;
   accountSid: string;
   /** The caller number (E.164), one of the account's. */
   from: string;
   /** Read from the environment by the caller. */
   authToken: string;
-  /** Seconds a call rings before it is no-answer. @default 30 */
+  /** Seconds a call rings before it is no-answer. */
   ringTimeoutS: number;
   /** `Enable` to learn whether a person or a machine answered; empty: off. */
   machineDetection: "" | "Enable" | "DetectMessageEnd";
-  /** How far Twilio's clock may be behind ours when a lost dial is looked for. @default 60000 */
+  /** How far Twilio's clock may be behind ours when a lost dial is looked for. */
   clockSkewMs: number;
   /** Every secret to keep out of messages (the auth token is always among them). */
   secrets?: () => readonly string[];

@@ -1,16 +1,4 @@
-/** A person to call. `fields` carries any other columns of the contacts file. */
-export interface Contact {
-  id: string;
-  name: string;
-  /** E.164, e.g. `+14155550100`. */
-  phone: string;
-  /** Why we call this person; falls back to the campaign's purpose. */
-  purpose?: string;
-  notes?: string;
-  /** IANA time zone the calling hours are read in (a `timezone` column); else the campaign's. */
-  timezone?: string;
-  fields?: Readonly<Record<string, string>>;
-}
+import type { Contact, FinalCallStatus, SkipReason } from "../domain/mod.ts";
 
 /** Campaign-wide settings that shape every script. */
 export interface CampaignSettings {
@@ -44,9 +32,6 @@ export type CallStatus =
   | "ringing"
   | "in-progress"
   | FinalCallStatus;
-
-/** How a call ended. */
-export type FinalCallStatus = "completed" | "busy" | "no-answer" | "failed" | "canceled";
 
 const finalStatuses: ReadonlySet<string> = new Set([
   "completed",
@@ -105,9 +90,6 @@ export interface FindCallQuery {
    * skew) are not this dial's. */
   since: number;
 }
-
-/** Why a contact was not called. */
-export type SkipReason = "do-not-call" | "duplicate-phone";
 
 /** What is recorded in the CRM for one contact: its call, or why it was not called. */
 export interface CallOutcome {

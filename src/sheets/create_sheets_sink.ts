@@ -1,9 +1,7 @@
-import type { BreakerOptions } from "../breaker/mod.ts";
 import type { Clock, Random } from "../clock/mod.ts";
-import { type AgentConfig, deepMerge } from "../config/mod.ts";
+import type { AgentConfig } from "../config/mod.ts";
 import { ConfigError } from "../errors.ts";
 import type { Outbox } from "../ledger/mod.ts";
-import type { RetryOptions } from "../retry/mod.ts";
 import { GoogleAccessToken, parseServiceAccountKey } from "./google_token.ts";
 import { SheetsLogSink } from "./sheets_log_sink.ts";
 
@@ -62,8 +60,8 @@ export async function createSheetsSink(
     flushIntervalMs: sheets.flushIntervalMs,
     maxWritesPerMinute: sheets.maxWritesPerMinute,
     timeoutMs: sheets.timeoutMs,
-    retry: deepMerge(config.retry, sheets.retry) as RetryOptions,
-    breaker: deepMerge(config.breaker, sheets.breaker) as BreakerOptions,
+    retry: sheets.retry,
+    breaker: sheets.breaker,
     stalledAfterMs: sheets.stalledAfterMs,
   }, { ...deps, token });
 }

@@ -1,5 +1,6 @@
 import type { AgentConfig } from "../config/mod.ts";
-import type { Contact, MockServicesOptions } from "../services/mod.ts";
+import type { MockServicesOptions } from "../services/mod.ts";
+import type { Contact } from "../domain/mod.ts";
 
 /** The seed scenario: ten contacts and the fault scripts that tell the product's story. */
 export interface Scenario {

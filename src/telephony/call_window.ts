@@ -1,3 +1,5 @@
+import { isTimeZone } from "../domain/mod.ts";
+
 /** Calling hours: a daily window of local time, e.g. 09:00 to 20:00. */
 export interface CallWindowOptions {
   /** `HH:MM`, local time, inclusive. */
@@ -6,16 +8,6 @@ export interface CallWindowOptions {
   end: string;
   /** IANA zone for contacts without their own. */
   timezone: string;
-}
-
-/** Whether `zone` is an IANA time zone this runtime knows. */
-export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Minutes after midnight of `HH:MM`, or undefined when it is not one. */

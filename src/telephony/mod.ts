@@ -3,6 +3,6 @@
  * the provider (status callbacks, signed audio URLs), and the status changes it pushes back.
  * @module
  */
-export { CallWindow, isTimeZone } from "./call_window.ts";
+export { CallWindow } from "./call_window.ts";
 export { audioPath, CallLinks, statusCallbackPath } from "./call_links.ts";
 export { CallUpdates } from "./call_updates.ts";

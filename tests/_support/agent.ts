@@ -8,11 +8,8 @@ import {
   InMemoryCampaignStore,
 } from "../../src/ledger/mod.ts";
 import type { RunSummary } from "../../src/processor/mod.ts";
-import {
-  type Contact,
-  createMockServices,
-  type MockServicesOptions,
-} from "../../src/services/mod.ts";
+import { createMockServices, type MockServicesOptions } from "../../src/services/mod.ts";
+import type { Contact } from "../../src/domain/mod.ts";
 
 export interface TestAgent {
   clock: VirtualClock;

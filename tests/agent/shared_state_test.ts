@@ -182,6 +182,7 @@ function alertingAgent(clock: VirtualClock, shared: MemorySharedState) {
     breaker: breakerOptions(),
     perMinute: 60,
     stalledAfterMs: 20_000,
+    timeoutMs: 10_000,
   }, { clock, random: seededRandom(1), outbox: new InMemoryOutbox() });
   const manager = new RoutingAlertManager(
     {

@@ -50,7 +50,6 @@ Deno.test("Telegram sends escaped HTML with sendMessage to the chat", async () =
       baseUrl: "https://api.telegram.org",
       token,
       chatId: "-1001",
-      timeoutMs: 5_000,
     },
     { fetch, clock },
   );
@@ -86,7 +85,6 @@ Deno.test("Telegram splits a message over 4096 characters at line breaks", async
     baseUrl: "https://api.telegram.org",
     token,
     chatId: "1",
-    timeoutMs: 5_000,
   }, {
     fetch,
     clock,
@@ -117,7 +115,6 @@ Deno.test("Telegram follows migrate_to_chat_id to the supergroup and sends there
     baseUrl: "https://api.telegram.org",
     token,
     chatId: "-42",
-    timeoutMs: 5_000,
   }, {
     fetch,
     clock,
@@ -191,7 +188,6 @@ for (const row of telegramRows) {
         baseUrl: "https://api.telegram.org",
         token,
         chatId: "1",
-        timeoutMs: 5_000,
       },
       { fetch, clock },
     ).send(notification).catch((e) => e);
@@ -211,7 +207,6 @@ Deno.test("a network failure to Telegram does not leak the token from the URL", 
       baseUrl: "https://api.telegram.org",
       token,
       chatId: "1",
-      timeoutMs: 5_000,
     },
     { fetch, clock },
   ).send(notification).catch((e) => e);
@@ -226,7 +221,6 @@ Deno.test("Resend sends the email with the notification id as Idempotency-Key", 
     apiKey: "re_canary",
     from: "agent@example.com",
     to: ["ops@example.com"],
-    timeoutMs: 5_000,
   }, { fetch, clock }).send(notification);
   const [request] = fetch.requests;
   assert.equal(request.url, "https://api.resend.com/emails");
@@ -301,7 +295,6 @@ for (const row of resendRows) {
       apiKey: "re_canary",
       from: "a@example.com",
       to: ["b@example.com"],
-      timeoutMs: 5_000,
     }, { fetch: stubFetch(row.response), clock }).send(notification).catch((
       e,
     ) => e);
@@ -321,7 +314,6 @@ Deno.test("SendGrid sends v3 mail/send and accepts 202", async () => {
     apiKey: "SG.canary",
     from: "agent@example.com",
     to: ["ops@example.com"],
-    timeoutMs: 5_000,
   }, { fetch, clock });
   await channel.send(notification);
   const body = JSON.parse(fetch.requests[0].body);
@@ -338,7 +330,6 @@ Deno.test("the webhook channel signs timestamp and body with HMAC-SHA256", async
   await new WebhookAlertChannel({
     url: "https://hooks.example.com/alerts",
     secret: "whsec_canary",
-    timeoutMs: 5_000,
   }, {
     fetch,
     clock,
@@ -370,7 +361,6 @@ Deno.test("webhook channel errors follow the webhook table", async () => {
     const error = await new WebhookAlertChannel({
       url: "https://hooks.example.com/a",
       secret: "s",
-      timeoutMs: 5_000,
     }, {
       fetch: stubFetch(() => json({}, status)),
       clock,
@@ -386,7 +376,6 @@ Deno.test("a channel's delivery failure is reported in the provider's own words:
         baseUrl: "https://api.telegram.org",
         token,
         chatId: "-100999",
-        timeoutMs: 5_000,
       }, {
         fetch: stubFetch(() =>
           json({ ok: false, error_code: 400, description: "Bad Request: chat not found" }, 400)
@@ -401,7 +390,6 @@ Deno.test("a channel's delivery failure is reported in the provider's own words:
         apiKey: "re_canary",
         from: "alerts@unverified.example",
         to: ["ops@example.com"],
-        timeoutMs: 5_000,
       }, {
         fetch: stubFetch(() =>
           json({
@@ -422,6 +410,7 @@ Deno.test("a channel's delivery failure is reported in the provider's own words:
       breaker: breakerOptions(),
       perMinute: 60,
       stalledAfterMs: 20_000,
+      timeoutMs: 10_000,
     }, { clock, random: () => 0, outbox: new InMemoryOutbox() });
     const result = await delivery.deliver(notification);
     assert.equal(result.outcome, "outboxed");

@@ -41,6 +41,7 @@ function setup(
       breaker: breakerOptions(),
       perMinute: options.perMinute ?? 60,
       stalledAfterMs: 20_000,
+      timeoutMs: 10_000,
     }, { clock, random: seededRandom(1), outbox })
   );
   const manager = new RoutingAlertManager(
@@ -148,6 +149,7 @@ Deno.test("alerts are routed by severity to their channels only", async () => {
       breaker: breakerOptions(),
       perMinute: 60,
       stalledAfterMs: 20_000,
+      timeoutMs: 10_000,
     }, {
       clock,
       random: seededRandom(1),

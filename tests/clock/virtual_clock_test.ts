@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { seededRandom, systemClock, VirtualClock, withTimeout } from "../../src/clock/mod.ts";
+import { Deadlines, seededRandom, systemClock, VirtualClock } from "../../src/clock/mod.ts";
 
 Deno.test("virtual clock fires timers in time order when advanced", async () => {
   const clock = new VirtualClock();
@@ -66,18 +66,14 @@ Deno.test("system clock sleep(0) is one turn of the event loop, ahead of a timer
   await assert.rejects(cancelled, /stop/);
 });
 
-Deno.test("withTimeout rejects with the timeout error and aborts the task's signal", async () => {
+Deno.test("a deadline rejects with the timeout error and aborts the task's signal", async () => {
   const clock = new VirtualClock();
+  using deadlines = new Deadlines(clock, 1_000, () => new Error("deadline passed"));
   let taskSignal: AbortSignal | undefined;
-  const call = withTimeout(
-    clock,
-    1_000,
-    (signal) => {
-      taskSignal = signal;
-      return new Promise<never>(() => {});
-    },
-    () => new Error("deadline passed"),
-  );
+  const call = deadlines.run((signal) => {
+    taskSignal = signal;
+    return new Promise<never>(() => {});
+  });
   call.catch(() => {});
   await clock.advance(999);
   assert.equal(taskSignal?.aborted, false);
@@ -86,29 +82,41 @@ Deno.test("withTimeout rejects with the timeout error and aborts the task's sign
   assert.equal(taskSignal?.aborted, true);
 });
 
-Deno.test("withTimeout returns the task's result and leaves no timer behind", async () => {
+Deno.test("deadlines share one timer: each attempt ends at its own deadline, a finished one never", async () => {
   const clock = new VirtualClock();
-  const result = await withTimeout(
-    clock,
-    1_000,
-    () => Promise.resolve(42),
-    () => new Error("x"),
-  );
-  assert.equal(result, 42);
+  using deadlines = new Deadlines(clock, 1_000, () => new Error("late"));
+  const ended: string[] = [];
+  const hang = (name: string) =>
+    deadlines.run(() => new Promise<never>(() => {})).catch(() =>
+      ended.push(`${name}@${clock.now()}`)
+    );
+  const first = hang("a");
+  await clock.advance(300);
+  const done = deadlines.run(() => Promise.resolve("ok"));
+  const second = hang("b");
+  assert.equal(await done, "ok");
+  assert.equal(clock.pendingTimers, 1, "one timer for every attempt");
+  await clock.advance(1_000);
+  await Promise.all([first, second]);
+  assert.deepEqual(ended, ["a@1000", "b@1300"]);
   await clock.settle();
   assert.equal(clock.pendingTimers, 0);
 });
 
-Deno.test("withTimeout passes on the caller's abort", async () => {
+Deno.test("a deadline returns the task's result and, disposed, leaves no timer behind", async () => {
   const clock = new VirtualClock();
+  const deadlines = new Deadlines(clock, 1_000, () => new Error("x"));
+  assert.equal(await deadlines.run(() => Promise.resolve(42)), 42);
+  deadlines[Symbol.dispose]();
+  await clock.settle();
+  assert.equal(clock.pendingTimers, 0);
+});
+
+Deno.test("a deadline passes on the caller's abort", async () => {
+  const clock = new VirtualClock();
+  using deadlines = new Deadlines(clock, 1_000, () => new Error("timeout"));
   const controller = new AbortController();
-  const call = withTimeout(
-    clock,
-    1_000,
-    () => new Promise<never>(() => {}),
-    () => new Error("timeout"),
-    controller.signal,
-  );
+  const call = deadlines.run(() => new Promise<never>(() => {}), controller.signal);
   controller.abort(new Error("shutdown"));
   await assert.rejects(call, /shutdown/);
 });

@@ -77,6 +77,66 @@ Deno.test("per-service overrides merge over the global sections and are validate
   );
 });
 
+Deno.test("every policy is resolved once: the Sheets log's and the alerts' sections are whole, each channel has its kind's defaults and a deadline", () => {
+  const config = parseConfig({
+    retry: { maxRetries: 5 },
+    alerts: {
+      timeoutMs: 4_000,
+      channels: {
+        ops: { kind: "telegram", chatId: -100123 },
+        mail: {
+          kind: "resend",
+          from: "agent@example.com",
+          to: ["ops@example.com"],
+          timeoutMs: 900,
+        },
+        hook: { kind: "webhook", url: "https://hooks.example.com/a" },
+      },
+    },
+  });
+  assert.deepEqual(config.sheets.retry, {
+    ...defaultConfig.retry,
+    ...defaultConfig.sheets.retry,
+    maxRetries: 4,
+  });
+  assert.deepEqual(config.sheets.breaker, {
+    ...defaultConfig.breaker,
+    ...defaultConfig.sheets.breaker,
+  });
+  assert.deepEqual(config.alerts.retry, { ...defaultConfig.retry, maxRetries: 2 });
+  assert.deepEqual(config.services.crm.retry, { ...defaultConfig.retry, maxRetries: 5 });
+  assert.deepEqual(config.alerts.channels.ops, {
+    kind: "telegram",
+    chatId: "-100123",
+    baseUrl: "https://api.telegram.org",
+    tokenEnv: "TELEGRAM_BOT_TOKEN",
+    timeoutMs: 4_000,
+  });
+  assert.deepEqual(
+    [config.alerts.channels.mail, config.alerts.channels.hook].map((channel) => [
+      channel.kind,
+      channel.timeoutMs,
+      "apiKeyEnv" in channel ? channel.apiKeyEnv : channel.kind === "webhook" && channel.secretEnv,
+    ]),
+    [["resend", 900, "RESEND_API_KEY"], ["webhook", 4_000, "ALERT_WEBHOOK_SECRET"]],
+  );
+  // A resolved config parses to itself: commands that layer overrides over it lose nothing.
+  assert.deepEqual(parseConfig(config), config);
+});
+
+Deno.test("an invalid merged section names the section's own path", () => {
+  assert.deepEqual(problemsOf({ sheets: { retry: { maxRetries: -1 } } }), [
+    "sheets.retry.maxRetries: must be >= 0, got -1",
+  ]);
+  assert.deepEqual(problemsOf({ alerts: { retry: { jitter: "some" } } }), [
+    'alerts.retry.jitter: must be one of additive, full, equal, decorrelated, none, got "some"',
+  ]);
+  assert.deepEqual(
+    problemsOf({ alerts: { channels: { ops: { kind: "telegram", chatId: "1", timeoutMs: 0 } } } }),
+    ["alerts.channels.ops.timeoutMs: must be > 0, got 0"],
+  );
+});
+
 Deno.test("a config that is not an object is rejected", () => {
   assert.deepEqual(problemsOf([1, 2]), [
     "config: must be a JSON object, got [1,2]",

@@ -123,7 +123,7 @@ const once: [
     (r) => r.path.endsWith("/sendMessage"),
     (url, deps) =>
       new TelegramChannel(
-        { baseUrl: url, token: "123:abc", chatId: "1", timeoutMs: 5_000 },
+        { baseUrl: url, token: "123:abc", chatId: "1" },
         deps,
       ).send(notification),
   ],
@@ -136,7 +136,6 @@ const once: [
         apiKey: "k",
         from: "a@x.io",
         to: ["b@x.io"],
-        timeoutMs: 5_000,
       }, deps).send(notification),
   ],
 ];
@@ -259,7 +258,6 @@ const keyed: [string, string, (url: string, deps: Deps) => Promise<unknown>][] =
         apiKey: "k",
         from: "a@x.io",
         to: ["b@x.io"],
-        timeoutMs: 5_000,
       }, deps).send(notification),
   ],
   [
@@ -269,7 +267,6 @@ const keyed: [string, string, (url: string, deps: Deps) => Promise<unknown>][] =
       new WebhookAlertChannel({
         url: `${url}/alerts`,
         secret: "s",
-        timeoutMs: 5_000,
       }, deps)
         .send(notification),
   ],

@@ -5,30 +5,30 @@
  * never adopted, and the ledger's refusals stop a dial before it is sent.
  */
 import assert from "node:assert/strict";
+import { processorOptions } from "../../src/agent/mod.ts";
 import { BreakerRegistry } from "../../src/breaker/mod.ts";
 import { VirtualClock } from "../../src/clock/mod.ts";
+import { parseConfig } from "../../src/config/mod.ts";
 import { TimeoutError } from "../../src/errors.ts";
-import type { CallProgress, DialRefusal, SamePhoneRule } from "../../src/ledger/mod.ts";
+import type { DialRefusal, SamePhoneRule } from "../../src/ledger/mod.ts";
 import {
   type CallingOptions,
   CallStep,
   type CallStepRun,
   ContactNotCalled,
-  type ContactProgress,
-  defaultProcessorOptions,
   NumberBusy,
 } from "../../src/processor/mod.ts";
 import { ServiceCaller } from "../../src/resilience/mod.ts";
 import { RetryPolicy } from "../../src/retry/mod.ts";
 import type {
   CallState,
-  Contact,
   DialRequest,
   FindCallQuery,
   TelephonyService,
 } from "../../src/services/mod.ts";
 import { CallUpdates } from "../../src/telephony/mod.ts";
 import { breakerOptions, constantRandom, retryOptions } from "../_support/fixtures.ts";
+import type { CallProgress, Contact, ContactProgress } from "../../src/domain/mod.ts";
 
 /** What the provider does with one create. */
 type CreateScript = "ok" | { lostAnswer: true; appliedAfterMs?: number } | { neverPlaced: true };
@@ -119,7 +119,7 @@ function setup(
       calledBefore: () => Promise.resolve(undefined),
     },
   }, {
-    ...defaultProcessorOptions.calling,
+    ...processorOptions(parseConfig()).calling,
     lostDialSettleMs: 30_000,
     ...options.calling,
   });

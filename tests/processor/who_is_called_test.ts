@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { eventsOfType } from "../_support/events_of_type.ts";
 import { contacts, testAgent } from "../_support/agent.ts";
-import type { Contact } from "../../src/services/mod.ts";
+import type { Contact } from "../../src/domain/mod.ts";
 
 /** `contacts(n)` where each pair (c1, c2), (c3, c4), ... shares one number. */
 function pairs(n: number): Contact[] {

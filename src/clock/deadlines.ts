@@ -1,4 +1,4 @@
-import type { Clock } from "../clock/mod.ts";
+import type { Clock } from "./clock.ts";
 
 interface Attempt {
   at: number;
@@ -8,6 +8,9 @@ interface Attempt {
 }
 
 /**
+ * The one deadline primitive: every call that must end in time (a service's attempts, a
+ * health probe, an alert's delivery) runs through one of these, on the injected clock.
+ *
  * The deadlines of one service's attempts on a single timer. Every attempt of a service has the
  * same timeout, so deadlines come in the order attempts start: the timer is armed for the
  * oldest attempt still running, and when it fires it ends every attempt that is due and arms

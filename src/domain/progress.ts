@@ -1,0 +1,48 @@
+import type { StepAttempts } from "./steps.ts";
+
+/** How a call ended. */
+export type FinalCallStatus = "completed" | "busy" | "no-answer" | "failed" | "canceled";
+
+/**
+ * The call step as the ledger keeps it. A dial is recorded (`dialing`) before its request
+ * is sent, so a crash or a lost answer leaves a trace that makes the next attempt look for
+ * the call instead of dialling again.
+ */
+export interface CallProgress {
+  /** Dials made, this one included once `dialing` is set. */
+  dials: number;
+  /** Calls of earlier dials (busy, no-answer): never taken for a later dial's. */
+  previousSids: string[];
+  /** The dial under way: when it began (clock time) and its marker. */
+  dialing?: { at: number; marker: string };
+  /** The provider's id of the current dial's call, once known. */
+  sid?: string;
+  /** How the current call ended. */
+  final?: { status: FinalCallStatus; durationS?: number; answeredBy?: string };
+  /** What the call said: the synthesized audio, or the script in the provider's voice. */
+  voice?: "audio" | "say";
+}
+
+/**
+ * Whether `call` holds its number: a dial is recorded and its call has not ended. Such a dial
+ * may be ringing someone, or its answer was lost and the call is still being looked for: no
+ * other contact may dial the number meanwhile.
+ */
+export function holdsPhone(call: CallProgress | undefined): boolean {
+  return call?.dialing !== undefined && call.final === undefined;
+}
+
+/** Where a contact's pipeline got to: a resumed contact skips the steps already done. */
+export interface ContactProgress {
+  script?: { text: string };
+  audio?: { format: string; byteLength: number; path?: string; sha256?: string };
+  /** The call step: dials, the current call and how it ended. */
+  call?: CallProgress;
+  recordId?: string;
+  /** Attempts that reached a provider so far, per step, over all runs. */
+  attempts: StepAttempts;
+  /** What the service answered to the last attempt that failed (this run). */
+  lastFailure?: unknown;
+  /** The CRM idempotency key the ledger fixed for this contact. */
+  crmKey?: string;
+}
