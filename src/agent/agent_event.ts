@@ -11,12 +11,16 @@ import type {
 import type { SheetsEvent } from "../sheets/mod.ts";
 import type { SkipReason } from "../domain/mod.ts";
 
-/** A retry policy's attempt at a call (debug). */
+/** An attempt that reached a service ended (debug): a request sent, never a refused try. */
 export interface AttemptEvent {
   type: "attempt";
-  service?: string;
+  service: string;
   contactId?: string;
+  /** 1 for a call's first attempt; more for retries. */
   attempt: number;
+  durationMs: number;
+  /** `success`, or the class of the error it ended with. */
+  outcome: string;
 }
 
 /** An attempt failed and another follows after `delayMs`. */

@@ -1,6 +1,6 @@
 import { type AlertChannel, createAlerting, type RoutingAlertManager } from "../alerts/mod.ts";
 import { BreakerRegistry } from "../breaker/mod.ts";
-import type { Clock, Random } from "../clock/mod.ts";
+import { type Clock, every, type Random } from "../clock/mod.ts";
 import { type AgentConfig, servicePolicies } from "../config/mod.ts";
 import { Emitter } from "../events/mod.ts";
 import { HealthChecker } from "../health/mod.ts";
@@ -174,27 +174,14 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   // outboxes at once, then on an interval.
   const replayLoop = async (signal: AbortSignal) => {
     await alerts.restore();
-    do {
-      await alerts.replay();
-      try {
-        await clock.sleep(config.alerts.replayIntervalMs, signal);
-      } catch {
-        return;
-      }
-    } while (!signal.aborted);
+    await alerts.replay();
+    await every(clock, config.alerts.replayIntervalMs, () => alerts.replay(), { signal }).done;
   };
   // Where processes share the ledger, what the others learned about each service is read
   // every second.
   const sharingLoop = async (signal: AbortSignal) => {
     if (!sharing) return;
-    while (!signal.aborted) {
-      await sharing.sync();
-      try {
-        await clock.sleep(shareEveryMs, signal);
-      } catch {
-        return;
-      }
-    }
+    await every(clock, shareEveryMs, () => sharing.sync(), { signal, startNow: true }).done;
   };
   const agent: Agent = {
     config,

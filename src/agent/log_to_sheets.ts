@@ -6,16 +6,13 @@ import type { Agent } from "./create_agent.ts";
  * outcome, service, error class, attempts, the service's breaker state, and a unique row id.
  * Sheets problems become events and alerts.
  */
-export function logToSheets(agent: Agent, sink: SheetsLogSink, now: () => number): Disposable[] {
-  const attempts = new Map<string, number>();
+export function logToSheets(
+  agent: Agent,
+  sink: Pick<SheetsLogSink, "append" | "onEvent">,
+  now: () => number,
+): Disposable[] {
   const campaign = agent.config.campaign.name;
-  const subscriptions = Object.values(agent.retries).map((retry) =>
-    retry.onEvent((event) => {
-      const id = event.context.contactId;
-      if (event.type === "attempt" && id) attempts.set(id, (attempts.get(id) ?? 0) + 1);
-    })
-  );
-  subscriptions.push(agent.runner.onEvent((event) => {
+  const subscriptions = [agent.runner.onEvent((event) => {
     if (event.type !== "contact-done") return;
     const { result } = event;
     const ended = result.status === "failed" || result.status === "deferred";
@@ -29,12 +26,12 @@ export function logToSheets(agent: Agent, sink: SheetsLogSink, now: () => number
       service,
       // A skipped contact's reason (do-not-call, duplicate-phone) stands where an error would.
       errorClass: ended ? result.errorClass : result.status === "skipped" ? result.reason : "",
-      attempts: attempts.get(result.contactId) ?? 0,
+      // The ledger's count: requests that reached a provider, over all runs.
+      attempts: Object.values(event.attempts).reduce((sum, n) => sum + (n ?? 0), 0),
       breakerState: service && agent.breakers.has(service) ? agent.breakers.get(service).state : "",
       detail: result.status === "completed" ? "" : result.message,
     });
-    attempts.delete(result.contactId);
-  }));
+  })];
   subscriptions.push(sink.onEvent((event) => {
     agent.events.emit({ t: now() - agent.startedAt, ...event, type: "sheets", event: event.type });
     if (event.type === "configuration-error") {

@@ -18,8 +18,6 @@ export function observeAgent(agent: Agent, clock: Clock): Disposable[] {
     subscriptions.push(retry.onEvent((event) => {
       const { service, contactId } = event.context;
       switch (event.type) {
-        case "attempt":
-          return emit({ type: "attempt", service, contactId, attempt: event.attempt });
         case "retry":
           return emit({
             type: "retry",
@@ -42,6 +40,16 @@ export function observeAgent(agent: Agent, clock: Clock): Disposable[] {
       }
     }));
   }
+  subscriptions.push(agent.caller.onAttemptEnd((attempt) =>
+    emit({
+      type: "attempt",
+      service: attempt.service,
+      contactId: attempt.context.contactId,
+      attempt: attempt.attempt,
+      durationMs: attempt.durationMs,
+      outcome: attempt.outcome,
+    })
+  ));
   subscriptions.push(agent.breakers.onStateChange((change) => {
     const lastError = change.to === "OPEN" && !change.forced
       ? agent.breakers.get(change.service).snapshot().lastError

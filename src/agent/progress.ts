@@ -1,6 +1,6 @@
 import { getLogger } from "@logtape/logtape";
 import type { Agent } from "./create_agent.ts";
-import type { Clock } from "../clock/mod.ts";
+import { type Clock, every } from "../clock/mod.ts";
 
 const logger = getLogger(["ai-call-agent", "progress"]);
 
@@ -37,16 +37,11 @@ export function reportProgress(
   const loop = (async () => {
     const counts = await agent.store.counts(agent.config.campaign.name);
     const doneAtStart = counts.completed + counts.failed + counts.skipped;
-    while (!controller.signal.aborted) {
-      try {
-        await clock.sleep(options.intervalMs, controller.signal);
-      } catch {
-        break;
-      }
+    await every(clock, options.intervalMs, async () => {
       const line = await progressLine(agent, clock.now() - started, doneAtStart);
       if (options.terminal) options.write(`\r\x1b[2K${line}`);
       else logger.info("progress: {line}", { line });
-    }
+    }, { signal: controller.signal }).done;
     if (options.terminal) options.write("\r\x1b[2K");
   })();
   return {

@@ -8,4 +8,5 @@ export { systemClock } from "./system_clock.ts";
 export { VirtualClock, type VirtualClockOptions } from "./virtual_clock.ts";
 export { type Random, seededRandom } from "./random.ts";
 export { Deadlines } from "./deadlines.ts";
+export { every, type Periodic } from "./every.ts";
 export { ioTrackedFetch } from "./io_tracked_fetch.ts";

@@ -1,5 +1,5 @@
 import type { BreakerRegistry } from "../breaker/mod.ts";
-import { type Clock, Deadlines } from "../clock/mod.ts";
+import { type Clock, Deadlines, every } from "../clock/mod.ts";
 import { errorClass, TimeoutError } from "../errors.ts";
 import { Emitter } from "../events/mod.ts";
 import type { ProbedService } from "../services/mod.ts";
@@ -106,7 +106,13 @@ export class HealthChecker implements AsyncDisposable {
     if (this.#controller) return;
     const controller = new AbortController();
     this.#controller = controller;
-    this.#loops = this.#services.map((service) => this.#loop(service, controller.signal));
+    // Fixed rate: a slow probe does not push every later probe back.
+    this.#loops = this.#services.map((service) =>
+      every(this.#clock, this.#options.intervalMs, () => this.#check(service, controller.signal), {
+        signal: controller.signal,
+        startNow: true,
+      }).done
+    );
   }
 
   /** Stops every loop, waits for probes in flight to end, and clears the probes' deadline
@@ -135,20 +141,6 @@ export class HealthChecker implements AsyncDisposable {
   /** The latest result per service. */
   status(): ServiceHealth[] {
     return [...this.#health.values()].map((health) => ({ ...health }));
-  }
-
-  async #loop(service: ProbedService, signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      const started = this.#clock.now();
-      await this.#check(service, signal);
-      // Fixed rate: a slow probe does not push every later probe back.
-      const elapsed = this.#clock.now() - started;
-      try {
-        await this.#clock.sleep(Math.max(0, this.#options.intervalMs - elapsed), signal);
-      } catch {
-        return;
-      }
-    }
   }
 
   async #check(service: ProbedService, signal?: AbortSignal): Promise<void> {

@@ -1,5 +1,5 @@
 import type { BreakerRegistry, CircuitBreaker } from "../breaker/mod.ts";
-import { type Clock, longestTimerMs } from "../clock/mod.ts";
+import { type Clock, every, longestTimerMs } from "../clock/mod.ts";
 import { Emitter } from "../events/mod.ts";
 import { ClaimQueue } from "./_claim_queue.ts";
 import {
@@ -10,7 +10,7 @@ import {
 } from "../ledger/mod.ts";
 import type { CallProcessor, SavedStep, StepEvent } from "./call_processor.ts";
 import { type ContactResult, type RunSummary, scheduledDeferrals } from "./contact_result.ts";
-import type { ContactProgress } from "../domain/mod.ts";
+import type { ContactProgress, StepAttempts } from "../domain/mod.ts";
 
 /** Contacts claimed per ledger commit, at least (more when `concurrency` is higher). */
 const claimBatch = 64;
@@ -21,7 +21,13 @@ export type CampaignEvent =
   | { type: "run-start"; campaign: string; contacts: number }
   | { type: "resumed"; contacts: number }
   | { type: "contact-start"; contactId: string; resumedAt?: string; deferrals: number }
-  | { type: "contact-done"; result: ContactResult; deferrals: number }
+  | {
+    type: "contact-done";
+    result: ContactResult;
+    deferrals: number;
+    /** Attempts that reached a provider, per step, over all runs: the ledger's count. */
+    attempts: StepAttempts;
+  }
   | { type: "released"; service: string; contacts: number; breakerState: string }
   | { type: "waiting-for-recovery"; services: string[] }
   | { type: "waiting-for-agents"; contacts: number }
@@ -191,28 +197,19 @@ export class CampaignRunner {
 
   /** Renews the leases this process holds, a third of a lease apart; a lease another process
    * took over (this one stalled past it) is dropped from the queue. */
-  async #renewLeases(claims: () => ClaimQueue | undefined, signal: AbortSignal): Promise<void> {
+  #renewLeases(claims: () => ClaimQueue | undefined, signal: AbortSignal): Promise<void> {
     const { store, clock } = this.#deps;
-    const every = Math.max(1, Math.floor(store.lease.ms / 3));
-    while (true) {
-      try {
-        await clock.sleep(every, signal);
-      } catch {
-        return;
-      }
+    const everyMs = Math.max(1, Math.floor(store.lease.ms / 3));
+    return every(clock, everyMs, async () => {
       const pass = claims();
-      if (!pass || pass.held.size === 0) continue;
+      if (!pass || pass.held.size === 0) return;
       try {
-        const lost = await store.renewLeases(
-          this.#options.campaign,
-          [...pass.held],
-          clock.now(),
-        );
+        const lost = await store.renewLeases(this.#options.campaign, [...pass.held], clock.now());
         if (lost.length > 0) pass.lost(lost);
       } catch {
         // A ledger that refuses the renewal refuses the workers' next write too: they stop.
       }
-    }
+    }, { signal }).done;
   }
 
   /** Waits until the earliest lease held elsewhere (`expiry`) may have expired, at most a
@@ -447,6 +444,7 @@ export class CampaignRunner {
       type: "contact-done",
       result,
       deferrals: record.deferrals + (result.status === "deferred" ? 1 : 0),
+      attempts: { ...progress.attempts },
     });
   }
 }

@@ -21,11 +21,20 @@ export interface ServiceCallPolicy {
   beforeSend?: () => Promise<void>;
 }
 
-/** Announced when one attempt that reached the service ends: latency and call counts. */
+/**
+ * Announced when one attempt that reached the service ends. This is what an attempt means
+ * everywhere: a request sent to the provider (a try the breaker or a slot refused is none).
+ * The same attempts are counted against the contact in the ledger (`onSent`), in the metrics
+ * and in the log.
+ */
 export interface AttemptEnd {
   service: string;
   /** 1 for the first attempt of a call; more for retries. */
   attempt: number;
+  /** The call's labels (contactId, ...). */
+  context: CallContext;
+  /** Clock time it was sent. */
+  sentAt: number;
   durationMs: number;
   /** `success`, or the class of the error it ended with. */
   outcome: string;
@@ -37,7 +46,8 @@ export interface ServiceCallOptions {
   signal?: AbortSignal;
   /** Labels copied into the call's events (contactId, ...). */
   context?: CallContext;
-  /** Called each time an attempt is admitted and sent to the service. */
+  /** Called each time an attempt is admitted and sent to the service: the attempts
+   * {@link AttemptEnd} announces, counted for this call. */
   onSent?: () => void;
   /** Called when an attempt that was sent fails, with its error (what the service said). */
   onAttemptFailed?: (error: unknown) => void;
@@ -160,21 +170,23 @@ export class ResilientService implements Disposable {
     try {
       const result = await this.#deadlines.run(fn, signal);
       breaker.settle(permit, undefined);
-      this.#ended(attempt, started, "success");
+      this.#ended(attempt, options.context, started, "success");
       return result;
     } catch (error) {
       breaker.settle(permit, error ?? new Error("attempt failed"), signal);
-      this.#ended(attempt, started, errorClass(error));
+      this.#ended(attempt, options.context, started, errorClass(error));
       options.onAttemptFailed?.(error);
       throw error;
     }
   }
 
-  #ended(attempt: number, started: number, outcome: string): void {
+  #ended(attempt: number, context: CallContext = {}, started: number, outcome: string): void {
     if (this.#attempts.hasListeners) {
       this.#attempts.emit({
         service: this.name,
         attempt,
+        context,
+        sentAt: started,
         durationMs: this.#clock.now() - started,
         outcome,
       });

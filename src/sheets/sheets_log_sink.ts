@@ -1,6 +1,6 @@
 import { getLogger } from "@logtape/logtape";
 import type { BreakerOptions, CircuitBreaker } from "../breaker/mod.ts";
-import type { Clock, Random } from "../clock/mod.ts";
+import { type Clock, every, type Periodic, type Random } from "../clock/mod.ts";
 import {
   AuthenticationError,
   describeError,
@@ -122,8 +122,7 @@ export class SheetsLogSink implements AsyncDisposable {
   readonly #clock: Clock;
   readonly #delivery: DurableDelivery;
   readonly #events = new Emitter<SheetsEvent>();
-  #loop?: { controller: AbortController; done: Promise<void> };
-  #wake?: AbortController;
+  #loop?: { controller: AbortController; periodic: Periodic };
   #flushing?: Promise<void>;
   /** Whether the last batch failed: a state change is logged and announced once. */
   #failing = false;
@@ -228,7 +227,7 @@ export class SheetsLogSink implements AsyncDisposable {
         // While Sheets is failing the loop's own interval paces the tries: a full batch does
         // not wake it for one more refusal per row.
         if (this.#failing || this.breaker.state === "OPEN") return;
-        if (await this.pending() >= this.#options.batchRows) this.#wake?.abort();
+        if (await this.pending() >= this.#options.batchRows) this.#loop?.periodic.wake();
       },
     ).catch((error) => logger.error("Could not queue a Sheets row: {error}", { error }));
   }
@@ -237,7 +236,10 @@ export class SheetsLogSink implements AsyncDisposable {
   start(): void {
     if (this.#loop) return;
     const controller = new AbortController();
-    this.#loop = { controller, done: this.#run(controller.signal) };
+    const periodic = every(this.#clock, this.#options.flushIntervalMs, () => this.flush(), {
+      signal: controller.signal,
+    });
+    this.#loop = { controller, periodic };
   }
 
   /** Stops the loop after one last flush attempt; unsent rows stay in the outbox. */
@@ -245,8 +247,7 @@ export class SheetsLogSink implements AsyncDisposable {
     const loop = this.#loop;
     this.#loop = undefined;
     loop?.controller.abort();
-    this.#wake?.abort();
-    await loop?.done;
+    await loop?.periodic.done;
     await this.flush();
     this.#delivery[Symbol.dispose]();
   }
@@ -258,24 +259,6 @@ export class SheetsLogSink implements AsyncDisposable {
   flush(): Promise<void> {
     this.#flushing ??= this.#flushAll().finally(() => (this.#flushing = undefined));
     return this.#flushing;
-  }
-
-  async #run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      const wake = new AbortController();
-      this.#wake = wake;
-      const onStop = () => wake.abort();
-      signal.addEventListener("abort", onStop, { once: true });
-      try {
-        await this.#clock.sleep(this.#options.flushIntervalMs, wake.signal);
-      } catch {
-        // woken early: a batch is full, or stopping
-      } finally {
-        signal.removeEventListener("abort", onStop);
-      }
-      if (signal.aborted) return;
-      await this.flush();
-    }
   }
 
   async #flushAll(): Promise<void> {
