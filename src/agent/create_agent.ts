@@ -166,6 +166,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     freshFetch: deps.freshFetch,
     env: deps.env ?? (() => undefined),
     outbox: store.outbox,
+    firing: store.firingAlerts,
     shared: store.shared,
     extraChannels: deps.alertChannels,
   });

@@ -1,6 +1,6 @@
 import type { Clock, Random } from "../clock/mod.ts";
 import { type AgentConfig, type ChannelConfig, SecretReader } from "../config/mod.ts";
-import type { Outbox, SharedState } from "../ledger/mod.ts";
+import type { FiringAlerts, Outbox, SharedState } from "../ledger/mod.ts";
 import { type AlertChannel, severities, type Severity } from "./alert.ts";
 import { ChannelDelivery } from "./channel_delivery.ts";
 import { LogAlertChannel } from "./channels.ts";
@@ -18,8 +18,10 @@ export interface AlertingDeps {
   freshFetch?: typeof fetch;
   env: (name: string) => string | undefined;
   outbox: Outbox;
+  /** Where the alerts firing now are kept across restarts. */
+  firing?: FiringAlerts;
   /** Where processes share the ledger: which of them sends each alert. */
-  shared?: Pick<SharedState, "claimAlerts" | "firingAlerts">;
+  shared?: Pick<SharedState, "claimAlerts">;
   /** Collects every secret read; share one set so every channel redacts every secret. */
   knownSecrets?: Set<string>;
   /** Channels made in code (tests, the simulation), routed like configured ones. */
@@ -80,7 +82,7 @@ export function createAlerting(config: AgentConfig, deps: AlertingDeps): Routing
       routes,
     },
     deliveries,
-    { clock: deps.clock, firing: deps.outbox, shared: deps.shared },
+    { clock: deps.clock, firing: deps.firing, shared: deps.shared },
   );
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Clock } from "../clock/mod.ts";
-import type { AlertClaim, Outbox, SharedState } from "../ledger/mod.ts";
+import type { AlertClaim, FiringAlerts, SharedState } from "../ledger/mod.ts";
 import { Emitter } from "../events/mod.ts";
 import type { Alert, AlertManager, Notification, Severity } from "./alert.ts";
 import { severities } from "./alert.ts";
@@ -45,21 +45,18 @@ export class RoutingAlertManager implements AlertManager, Disposable {
   #sequence = 0;
   /** Where firing alerts are kept across restarts, so an outage that ends after a restart
    * still gets its "resolved". */
-  readonly #kept?: Outbox;
+  readonly #kept?: FiringAlerts;
   /** Where processes share the ledger: one of them sends each alert. */
-  readonly #shared?: Pick<SharedState, "claimAlerts" | "firingAlerts">;
+  readonly #shared?: Pick<SharedState, "claimAlerts">;
   #saving: Promise<void> = Promise.resolve();
-
-  /** The outbox queue that holds the alerts firing now. */
-  static readonly firingQueue = "alerts:firing";
 
   constructor(
     options: RoutingOptions,
     deliveries: readonly ChannelDelivery[],
     deps: {
       clock: Clock;
-      firing?: Outbox;
-      shared?: Pick<SharedState, "claimAlerts" | "firingAlerts">;
+      firing?: FiringAlerts;
+      shared?: Pick<SharedState, "claimAlerts">;
     },
   ) {
     this.#kept = deps.firing;
@@ -89,13 +86,8 @@ export class RoutingAlertManager implements AlertManager, Disposable {
    * sent) once their condition clears, and not sent again while they fire.
    */
   async restore(): Promise<void> {
-    // Where processes share the ledger, what fires is what any of them sent (and keeps there).
-    const kept = this.#shared
-      ? await this.#shared.firingAlerts()
-      : this.#kept
-      ? (await this.#kept.peek(RoutingAlertManager.firingQueue, 10_000)).map((item) => item.payload)
-      : [];
-    for (const payload of kept) {
+    // Where processes share the ledger, they share what fires.
+    for (const payload of await this.#kept?.list() ?? []) {
       const alert = JSON.parse(payload) as Alert;
       if (!this.#firing.has(alert.key)) {
         this.#firing.set(alert.key, { alert, lastSentAt: alert.at });
@@ -126,7 +118,7 @@ export class RoutingAlertManager implements AlertManager, Disposable {
       if (outage) return this.#decisions.emit({ type: "suppressed", alert, reason: "inhibited" });
     }
     this.#firing.set(alert.key, { alert, lastSentAt: now });
-    this.#keep();
+    this.#keep((kept) => kept.fire(alert.key, JSON.stringify(alert)));
     this.#enqueue(alert);
   }
 
@@ -134,7 +126,7 @@ export class RoutingAlertManager implements AlertManager, Disposable {
     const entry = this.#firing.get(key);
     if (!entry) return;
     this.#firing.delete(key);
-    this.#keep();
+    this.#keep((kept) => kept.resolve(key));
     this.#enqueue({
       ...entry.alert,
       summary: summary ?? `resolved: ${entry.alert.summary}`,
@@ -165,18 +157,13 @@ export class RoutingAlertManager implements AlertManager, Disposable {
     await this.#saving;
   }
 
-  /** Writes the firing set to the ledger, one write after another. */
-  #keep(): void {
+  /** Writes one alert's change to the ledger, one write after another (a raise and its
+   * resolve land in that order). A ledger that refuses it costs the restart its resolve, not
+   * the alert. */
+  #keep(write: (kept: FiringAlerts) => Promise<void>): void {
     const kept = this.#kept;
-    // A shared ledger keeps firing alerts with their claims, one row each, for every process.
-    if (!kept || this.#shared) return;
-    const queue = RoutingAlertManager.firingQueue;
-    this.#saving = this.#saving.then(async () => {
-      const old = await kept.peek(queue, 10_000);
-      await kept.ack(queue, old.map((item) => item.id));
-      const firing = [...this.#firing.values()].map(({ alert }) => JSON.stringify(alert));
-      if (firing.length > 0) await kept.enqueue(queue, firing, this.#clock.now());
-    }).catch(() => {});
+    if (!kept) return;
+    this.#saving = this.#saving.then(() => write(kept)).catch(() => {});
   }
 
   /** Replays every channel's outbox (called on a timer by the agent). */
@@ -236,7 +223,6 @@ export class RoutingAlertManager implements AlertManager, Disposable {
         offered.set(`${alert.key}\n${alert.status}`, {
           key: alert.key,
           status: alert.status,
-          alert: alert.status === "firing" ? JSON.stringify(alert) : undefined,
         });
       }
     }

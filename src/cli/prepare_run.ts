@@ -11,14 +11,12 @@ import {
   readContacts,
 } from "../contacts/mod.ts";
 import {
-  acquireLedgerLock,
   type CampaignStore,
-  type LeaseOptions,
+  LedgerError,
   type LedgerHolder,
-  PostgresCampaignStore,
-  SqliteCampaignStore,
+  type OpenLedger,
+  openLedger,
 } from "../ledger/mod.ts";
-import { ConfigError } from "../errors.ts";
 import type { CliIo } from "./cli_io.ts";
 import { EnvironmentError, environmentError } from "./environment_error.ts";
 import { printable } from "./printable.ts";
@@ -64,80 +62,24 @@ export async function openContactsFile(
 }
 
 /**
- * Takes the ledger for this process (see {@link acquireLedgerLock}): a second `run` on a ledger
- * in use stops here, exit 2, naming the holder's pid and host, before it loads or resets
- * anything. Dispose after the store is closed.
+ * Opens the ledger the config names (see `openLedger`), naming `--db` and the fix when the
+ * environment refuses it: a path the task may not write, a damaged file, a database that is
+ * not a ledger, a ledger another run holds; or the PostgreSQL URL's variable and the fix.
  */
-export async function lockLedger(
-  config: AgentConfig,
-  io: Pick<CliIo, "mkdir">,
-  holder: LedgerHolder,
-): Promise<AsyncDisposable> {
-  const path = config.ledger.path;
-  // PostgreSQL is made for several processes: leases keep them apart, not a lock.
-  if (config.ledger.kind === "postgres" || path === ":memory:") {
-    return { [Symbol.asyncDispose]: () => Promise.resolve() };
-  }
-  try {
-    await io.mkdir(dirname(path));
-    return await acquireLedgerLock(path, holder);
-  } catch (error) {
-    throw environmentError(`--db ${path}`, error, "write");
-  }
-}
-
-/**
- * Opens the ledger the config names, under this process's lease. SQLite: the file (created);
- * a path the task may not write, a damaged file or a database that is not a ledger is an
- * error naming `--db` and the fix. PostgreSQL: the URL from `ledger.urlEnv` (its password
- * added to the secrets every message is cleaned of); the schema is created or migrated.
- */
-export async function openLedger(
+export async function openRunLedger(
   config: AgentConfig,
   io: Pick<CliIo, "mkdir" | "env">,
-  lease: LeaseOptions,
-  clock: Clock,
-  knownSecrets?: Set<string>,
-): Promise<CampaignStore> {
-  if (config.ledger.kind === "postgres") return await openPostgres(config, io, lease, knownSecrets);
-  const path = config.ledger.path;
+  deps: { clock: Clock; holder: LedgerHolder; knownSecrets?: Set<string> },
+): Promise<OpenLedger> {
   try {
-    // `:memory:` is a ledger that lives and dies with the run: no folder to make.
-    if (path !== ":memory:") await io.mkdir(dirname(path));
-    // `run` holds the ledger's lock file, so the store may hold the file alone.
-    return new SqliteCampaignStore(path, lease, { access: "exclusive", clock });
+    return await openLedger(config.ledger, { ...deps, mkdir: io.mkdir, env: io.env });
   } catch (error) {
-    throw environmentError(`--db ${path}`, error, "write");
-  }
-}
-
-async function openPostgres(
-  config: AgentConfig,
-  io: Pick<CliIo, "env">,
-  lease: LeaseOptions,
-  knownSecrets?: Set<string>,
-): Promise<CampaignStore> {
-  const variable = config.ledger.urlEnv;
-  const url = io.env(variable)?.trim();
-  if (!url) {
-    throw new ConfigError([
-      `ledger.urlEnv: environment variable ${variable} is not set; export it with the PostgreSQL URL (postgres://user:password@host:5432/database)`,
-    ]);
-  }
-  knownSecrets?.add(url);
-  try {
-    const password = decodeURIComponent(new URL(url).password);
-    if (password) knownSecrets?.add(password);
-  } catch {
-    // A URL the WHATWG parser cannot read is still a secret as a whole (added above).
-  }
-  try {
-    return await PostgresCampaignStore.open(url, lease);
-  } catch (error) {
+    if (config.ledger.kind === "sqlite") {
+      throw environmentError(`--db ${config.ledger.path}`, error, "write");
+    }
+    if (!(error instanceof LedgerError)) throw error;
     throw new EnvironmentError(
-      `ledger (postgres, from ${variable}): ${
-        error instanceof Error ? error.message : String(error)
-      }; check the URL, that the server runs, and that the user may create tables`,
+      `ledger (postgres, from ${config.ledger.urlEnv}): ${error.message}; check the URL, that the server runs, and that the user may create tables`,
       { cause: error },
     );
   }

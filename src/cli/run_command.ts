@@ -16,9 +16,8 @@ import {
   bindStatusServer,
   checkWritableFolders,
   loadDoNotCall,
-  lockLedger,
   openContactsFile,
-  openLedger,
+  openRunLedger,
 } from "./prepare_run.ts";
 import { printable } from "./printable.ts";
 import { telephonySetup } from "./telephony_setup.ts";
@@ -154,17 +153,8 @@ export async function runCommand(
   });
   const rows = await openContactsFile(options.contacts, config, io);
   const instance = thisProcess(clock.now());
-  await using _ledgerLock = await lockLedger(config, io, instance);
-  await using store = await openLedger(
-    config,
-    io,
-    {
-      owner: `${instance.pid}@${instance.host}/${instance.since}`,
-      ms: config.ledger.leaseMs,
-    },
-    clock,
-    knownSecrets,
-  );
+  await using ledger = await openRunLedger(config, io, { clock, holder: instance, knownSecrets });
+  const { store } = ledger;
   await using server = await bindStatusServer(config, io);
   const campaign = config.campaign.name;
   let shown = 0;

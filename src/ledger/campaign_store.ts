@@ -207,8 +207,20 @@ export function nextServiceState(
 export interface AlertClaim {
   key: string;
   status: "firing" | "resolved";
-  /** A firing alert as JSON, kept while it fires so a restarted process can resolve it. */
-  alert?: string;
+}
+
+/**
+ * The alerts firing now, one row each, kept so that a process that restarts during an outage
+ * still sends its "resolved". Raising or resolving one alert writes that alert's row alone, in
+ * one statement. Where processes share the ledger, they share the rows.
+ */
+export interface FiringAlerts {
+  /** Keeps `alert` (its JSON) as firing under `key`, replacing what was kept there. */
+  fire(key: string, alert: string): Promise<void>;
+  /** Forgets the alert `key`. */
+  resolve(key: string): Promise<void>;
+  /** Every alert kept as firing (their JSON), by key. */
+  list(): Promise<string[]>;
 }
 
 /**
@@ -232,8 +244,6 @@ export interface SharedState {
     now: number,
     repeatMs: number,
   ): Promise<AlertClaim[]>;
-  /** The alerts marked firing (their JSON), for a process that restarts. */
-  firingAlerts(): Promise<string[]>;
 }
 
 /**
@@ -248,6 +258,8 @@ export interface CampaignStore extends AsyncDisposable {
   readonly outbox: Outbox;
   /** The campaigns' do-not-call lists. */
   readonly doNotCall: DoNotCallList;
+  /** The alerts firing now. */
+  readonly firingAlerts: FiringAlerts;
   /** Whose leases this store takes, and how long they last. */
   readonly lease: LeaseOptions;
   /** Present when other processes may use the ledger at the same time. */

@@ -1,4 +1,5 @@
-import { LedgerError } from "./sqlite_store.ts";
+import { processIdentity, tryLockFile } from "../platform/mod.ts";
+import { LedgerError } from "./sqlite/schema.ts";
 
 /** Who holds a ledger: enough for a person to find the process. */
 export interface LedgerHolder {
@@ -8,15 +9,9 @@ export interface LedgerHolder {
   since: number;
 }
 
-/** The process this code runs in; the host is "unknown host" where the task may not read it. */
+/** The process this code runs in, holding the ledger from `now`. */
 export function thisProcess(now: number): LedgerHolder {
-  let host = "unknown host";
-  try {
-    host = Deno.hostname();
-  } catch {
-    // Without --allow-sys=hostname the pid alone names the holder.
-  }
-  return { pid: Deno.pid, host, since: now };
+  return { ...processIdentity(), since: now };
 }
 
 /**
@@ -33,44 +28,25 @@ export async function acquireLedgerLock(
   ledgerPath: string,
   holder: LedgerHolder,
 ): Promise<AsyncDisposable> {
-  const lockPath = `${ledgerPath}.lock`;
-  const file = await Deno.open(lockPath, { read: true, write: true, create: true });
-  let locked = false;
+  const taken = await tryLockFile(`${ledgerPath}.lock`);
+  if ("holderText" in taken) {
+    throw new LedgerError(
+      `${ledgerPath} is in use by another agent (${describe(holderOf(taken.holderText))}); ` +
+        "one process runs a SQLite ledger at a time: wait for it to finish, stop it, or give this run its own --db",
+    );
+  }
   try {
-    locked = await file.tryLock(true);
-    if (!locked) {
-      const current = await readHolder(file);
-      throw new LedgerError(
-        `${ledgerPath} is in use by another agent (${describe(current)}); ` +
-          "one process runs a SQLite ledger at a time: wait for it to finish, stop it, or give this run its own --db",
-      );
-    }
-    await file.truncate(0);
-    await file.seek(0, Deno.SeekMode.Start);
-    const bytes = new TextEncoder().encode(JSON.stringify(holder) + "\n");
-    for (let written = 0; written < bytes.length;) {
-      written += await file.write(bytes.subarray(written));
-    }
+    await taken.lock.write(JSON.stringify(holder) + "\n");
   } catch (error) {
-    if (locked) await file.unlock().catch(() => {});
-    file.close();
+    await taken.lock[Symbol.asyncDispose]();
     throw error;
   }
-  return {
-    async [Symbol.asyncDispose]() {
-      await file.unlock().catch(() => {});
-      file.close();
-    },
-  };
+  return taken.lock;
 }
 
-async function readHolder(file: Deno.FsFile): Promise<LedgerHolder | undefined> {
+function holderOf(text: string): LedgerHolder | undefined {
   try {
-    await file.seek(0, Deno.SeekMode.Start);
-    const buffer = new Uint8Array(1024);
-    const length = await file.read(buffer);
-    if (!length) return undefined;
-    const value = JSON.parse(new TextDecoder().decode(buffer.subarray(0, length)));
+    const value = JSON.parse(text);
     return typeof value?.pid === "number" ? value as LedgerHolder : undefined;
   } catch {
     return undefined;

@@ -8,6 +8,7 @@ import {
   type DialRefusal,
   type DoNotCallList,
   emptyCounts,
+  type FiringAlerts,
   type InvalidRow,
   LeaseLostError,
   type LeaseOptions,
@@ -51,6 +52,7 @@ export class InMemoryCampaignStore implements CampaignStore {
   readonly #dialling = new Map<string, Entry>();
   readonly outbox: Outbox = new InMemoryOutbox();
   readonly doNotCall: DoNotCallList = new InMemoryDoNotCallList();
+  readonly firingAlerts: FiringAlerts = new InMemoryFiringAlerts();
   readonly lease: LeaseOptions;
 
   constructor(lease: LeaseOptions = { owner: "this-process", ms: 30_000 }) {
@@ -474,6 +476,25 @@ class InMemoryDoNotCallList implements DoNotCallList {
 
   count(campaign: string): Promise<number> {
     return Promise.resolve(this.#list(campaign).size);
+  }
+}
+
+/** Firing alerts in memory. */
+export class InMemoryFiringAlerts implements FiringAlerts {
+  readonly #alerts = new Map<string, string>();
+
+  fire(key: string, alert: string): Promise<void> {
+    this.#alerts.set(key, alert);
+    return Promise.resolve();
+  }
+
+  resolve(key: string): Promise<void> {
+    this.#alerts.delete(key);
+    return Promise.resolve();
+  }
+
+  list(): Promise<string[]> {
+    return Promise.resolve([...this.#alerts].sort(([a], [b]) => a < b ? -1 : 1).map(([, v]) => v));
   }
 }
 

@@ -13,6 +13,7 @@ export {
   type Deferral,
   type DialRefusal,
   type DoNotCallList,
+  type FiringAlerts,
   type InvalidRow,
   LeaseLostError,
   type LeaseOptions,
@@ -27,12 +28,14 @@ export {
   type StateCounts,
   type StepOutputs,
 } from "./campaign_store.ts";
-export {
-  applicationId,
-  LedgerError,
-  SqliteCampaignStore,
-  type SqliteLedgerOptions,
-} from "./sqlite_store.ts";
-export { InMemoryCampaignStore, InMemoryOutbox } from "./memory_store.ts";
-export { PostgresCampaignStore } from "./postgres_store.ts";
+export { applicationId, LedgerError } from "./sqlite/schema.ts";
+export { SqliteCampaignStore, type SqliteLedgerOptions } from "./sqlite/sqlite_store.ts";
+export { InMemoryCampaignStore, InMemoryFiringAlerts, InMemoryOutbox } from "./memory_store.ts";
+export { PostgresCampaignStore } from "./postgres/postgres_store.ts";
 export { acquireLedgerLock, type LedgerHolder, thisProcess } from "./ledger_lock.ts";
+export {
+  type LedgerSettings,
+  type OpenLedger,
+  openLedger,
+  type OpenLedgerDeps,
+} from "./open_ledger.ts";

@@ -5,3 +5,5 @@
  * @module
  */
 export { denoLogFiles } from "./deno_files.ts";
+export { isPermissionError } from "./errors.ts";
+export { type HeldLock, processIdentity, tryLockFile } from "./lock_file.ts";

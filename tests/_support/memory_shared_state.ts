@@ -11,7 +11,7 @@ import {
  */
 export class MemorySharedState implements SharedState {
   readonly states = new Map<string, ServiceState>();
-  readonly #alerts = new Map<string, { status: string; sentAt: number; alert?: string }>();
+  readonly #alerts = new Map<string, { status: string; sentAt: number }>();
 
   serviceStates(): Promise<ServiceState[]> {
     return Promise.resolve([...this.states.values()].map((state) => ({ ...state })));
@@ -24,24 +24,16 @@ export class MemorySharedState implements SharedState {
   }
 
   claimAlerts(alerts: readonly AlertClaim[], now: number, repeatMs: number): Promise<AlertClaim[]> {
-    const claimed = alerts.filter(({ key, status, alert }) => {
+    const claimed = alerts.filter(({ key, status }) => {
       const current = this.#alerts.get(key);
       if (status === "resolved") {
         if (current?.status !== "firing") return false;
       } else if (current?.status === "firing" && current.sentAt > now - repeatMs) {
         return false;
       }
-      this.#alerts.set(key, { status, sentAt: now, alert });
+      this.#alerts.set(key, { status, sentAt: now });
       return true;
     });
     return Promise.resolve(claimed);
-  }
-
-  firingAlerts(): Promise<string[]> {
-    return Promise.resolve(
-      [...this.#alerts.values()].filter((a) => a.status === "firing" && a.alert).map((a) =>
-        a.alert!
-      ),
-    );
   }
 }

@@ -13,7 +13,7 @@ import { CircuitOpenError, ServiceUnavailableError } from "../../src/errors.ts";
 import { Emitter } from "../../src/events/mod.ts";
 import { ServiceCaller } from "../../src/resilience/mod.ts";
 import { RetryPolicy } from "../../src/retry/mod.ts";
-import { InMemoryOutbox } from "../../src/ledger/mod.ts";
+import { InMemoryFiringAlerts, InMemoryOutbox } from "../../src/ledger/mod.ts";
 import { breakerOptions, retryOptions } from "../_support/fixtures.ts";
 import { MemorySharedState } from "../_support/memory_shared_state.ts";
 
@@ -175,7 +175,11 @@ Deno.test("a request another agent's hold covers is refused before it is sent, w
 });
 
 /** One agent's alert manager, with one in-memory channel, on a ledger shared with others. */
-function alertingAgent(clock: VirtualClock, shared: MemorySharedState) {
+function alertingAgent(
+  clock: VirtualClock,
+  shared: MemorySharedState,
+  firing: InMemoryFiringAlerts,
+) {
   const channel = new MemoryAlertChannel();
   const delivery = new ChannelDelivery(channel, {
     retry: retryOptions({ maxRetries: 0 }),
@@ -191,7 +195,7 @@ function alertingAgent(clock: VirtualClock, shared: MemorySharedState) {
       routes: { critical: ["memory"], error: ["memory"], warning: ["memory"], info: [] },
     },
     [delivery],
-    { clock, shared },
+    { clock, shared, firing },
   );
   return { channel, manager };
 }
@@ -199,7 +203,8 @@ function alertingAgent(clock: VirtualClock, shared: MemorySharedState) {
 Deno.test("two agents raising the same outage send one message, and one resolve", async () => {
   const clock = new VirtualClock();
   const shared = new MemorySharedState();
-  const make = () => alertingAgent(clock, shared);
+  const firing = new InMemoryFiringAlerts();
+  const make = () => alertingAgent(clock, shared, firing);
   const a = make();
   const b = make();
   const outage = {
@@ -226,7 +231,8 @@ Deno.test("two agents raising the same outage send one message, and one resolve"
 Deno.test("an agent that restarts during an outage another agent announced still resolves it", async () => {
   const clock = new VirtualClock();
   const shared = new MemorySharedState();
-  const make = () => alertingAgent(clock, shared);
+  const firing = new InMemoryFiringAlerts();
+  const make = () => alertingAgent(clock, shared, firing);
   const announcer = make();
   announcer.manager.raise({
     key: "breaker-open:tts",

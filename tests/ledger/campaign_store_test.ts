@@ -464,6 +464,23 @@ function contract(kind: string, make: Make, test: Test, makePair?: MakePair): vo
     assert.equal(await list.count("y"), 1);
   });
 
+  test(`${kind} store: firing alerts are kept one row each: raised, replaced, resolved`, async () => {
+    await using store = await make();
+    const alerts = store.firingAlerts;
+    await alerts.fire("breaker-open:tts", '{"v":1}');
+    await alerts.fire("breaker-open:crm", '{"v":2}');
+    await alerts.fire("breaker-open:tts", '{"v":3}');
+    assert.deepEqual(await alerts.list(), ['{"v":2}', '{"v":3}'], "by key, the latest of each");
+    await alerts.resolve("breaker-open:crm");
+    await alerts.resolve("never-raised");
+    assert.deepEqual(await alerts.list(), ['{"v":3}']);
+    if (!makePair) return;
+    await using pair = await makePair();
+    const [a, b] = pair;
+    await a.firingAlerts.fire("sheets-unavailable", '{"by":"a"}');
+    assert.deepEqual(await b.firingAlerts.list(), ['{"by":"a"}'], "processes share them");
+  });
+
   test(`${kind} store: where processes share it, one sends each queue at a time, each alert once, and all see each service's state`, async () => {
     await using pair = await makePair();
     const [a, b] = pair;
@@ -480,15 +497,13 @@ function contract(kind: string, make: Make, test: Test, makePair?: MakePair): vo
     assert.equal(await a.outbox.hold("alerts:ops", 500, 1_000), false);
     assert.equal(await a.outbox.hold("alerts:ops", 1_100, 1_000), true, "an expired hold");
     // Alerts: one process sends a firing alert per repeat interval, and its resolve once.
-    const firing = { key: "breaker-open:tts", status: "firing" as const, alert: '{"key":"x"}' };
+    const firing = { key: "breaker-open:tts", status: "firing" as const };
     const resolved = { key: "breaker-open:tts", status: "resolved" as const };
     assert.deepEqual(await a.shared.claimAlerts([firing], 0, 10_000), [firing]);
-    assert.deepEqual(await b.shared.firingAlerts(), ['{"key":"x"}'], "kept for a restart");
     assert.deepEqual(await b.shared.claimAlerts([firing], 5, 10_000), []);
     assert.deepEqual(await b.shared.claimAlerts([firing], 10_000, 10_000), [firing], "repeat");
     assert.deepEqual(await a.shared.claimAlerts([resolved], 10_001, 10_000), [resolved]);
     assert.deepEqual(await b.shared.claimAlerts([resolved], 10_002, 10_000), []);
-    assert.deepEqual(await a.shared.firingAlerts(), []);
     assert.deepEqual(await b.shared.claimAlerts([firing], 10_003, 10_000), [firing], "again");
     // Service states: a hold one process learned is what everyone reads.
     const hold = (by: string, at: number, openUntil: number, reason = "down") => ({
@@ -647,10 +662,21 @@ Deno.test("a first-release ledger is brought forward and keeps its contacts", as
         PRIMARY KEY (campaign, source, line));
       INSERT INTO campaigns VALUES ('x', 0);
       INSERT INTO contacts (campaign, id, seq, contact, state, script, updated_at)
-        VALUES ('x', 'c1', 1, '{"id":"c1","name":"A","phone":"+14155550100"}', 'in_progress', 'Hi', 0);`,
+        VALUES ('x', 'c1', 1, '{"id":"c1","name":"A","phone":"+14155550100"}', 'in_progress', 'Hi', 0);
+      INSERT INTO outbox (queue, payload, created_at) VALUES
+        ('alerts:firing', '{"key":"breaker-open:tts","summary":"old"}', 0),
+        ('alerts:firing', '{"key":"breaker-open:tts","summary":"newer"}', 1),
+        ('alerts:ops', '{"id":"ntf_1"}', 1);`,
     );
     db.close();
     const store = new SqliteCampaignStore(path);
+    assert.deepEqual(
+      await store.firingAlerts.list(),
+      ['{"key":"breaker-open:tts","summary":"newer"}'],
+      "the firing snapshot an earlier release kept in the outbox moved to its table",
+    );
+    assert.equal(await store.outbox.size("alerts:firing"), 0);
+    assert.equal(await store.outbox.size("alerts:ops"), 1, "other queues are untouched");
     assert.equal(await store.resumeInterrupted("x", 1), 1);
     const record = await store.claimNext("x", 2);
     await store.close();
@@ -665,7 +691,7 @@ Deno.test("a first-release ledger is brought forward and keeps its contacts", as
     };
     check.close();
     assert.equal(stamp.application_id, applicationId);
-    assert.equal(version.user_version, 7);
+    assert.equal(version.user_version, 8);
     assert.equal(
       record?.crmKey,
       "x:c1",

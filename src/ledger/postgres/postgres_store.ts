@@ -1,6 +1,5 @@
 import postgres from "postgres";
 import {
-  type AlertClaim,
   type Attempts,
   callSidsOf,
   type CampaignStore,
@@ -10,126 +9,31 @@ import {
   type DialRefusal,
   type DoNotCallList,
   emptyCounts,
+  type FiringAlerts,
   type InvalidRow,
   LeaseLostError,
   type LeaseOptions,
   type LoadResult,
   type LoadSource,
-  nextServiceState,
   type Outbox,
-  type OutboxItem,
   type SamePhoneRule,
-  type ServiceState,
   type SharedState,
   type StateCounts,
   type StepOutputs,
-} from "./campaign_store.ts";
+} from "../campaign_store.ts";
+import { type ContactRow, invalidRowOf, type InvalidRowRow, recordOf } from "../_sql_rows.ts";
+import { LedgerError } from "../sqlite/schema.ts";
 import {
-  type ContactRow,
-  invalidRowOf,
-  type InvalidRowRow,
-  outboxItemOf,
-  type OutboxRow,
-  recordOf,
-} from "./_sql_rows.ts";
-import { LedgerError } from "./sqlite_store.ts";
-import { type CallProgress, type Contact, type ContactState, holdsPhone } from "../domain/mod.ts";
-
-/**
- * The schema, as ordered migrations: `migrations[n]` takes a database from version n to n + 1.
- * Times are clock milliseconds (BIGINT).
- */
-const migrations: readonly string[] = [
-  `
-CREATE TABLE campaigns (name TEXT PRIMARY KEY, created_at BIGINT NOT NULL);
-CREATE SEQUENCE contact_seq;
-CREATE TABLE contacts (
-  campaign TEXT NOT NULL REFERENCES campaigns(name),
-  id TEXT NOT NULL,
-  seq BIGINT NOT NULL,
-  contact TEXT NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('pending','in_progress','completed','failed','deferred','invalid')),
-  step TEXT,
-  reason TEXT,
-  deferrals INTEGER NOT NULL DEFAULT 0,
-  deferred_service TEXT,
-  defer_until BIGINT NOT NULL DEFAULT 0,
-  script TEXT,
-  audio TEXT,
-  call_progress TEXT,
-  crm_record_id TEXT,
-  attempts TEXT NOT NULL DEFAULT '{}',
-  crm_key TEXT NOT NULL,
-  load_id TEXT,
-  source_line INTEGER,
-  lease_owner TEXT,
-  lease_until BIGINT,
-  updated_at BIGINT NOT NULL,
-  PRIMARY KEY (campaign, id)
-);
-CREATE INDEX contacts_by_state ON contacts (campaign, state, seq);
-CREATE TABLE outbox (
-  id BIGSERIAL PRIMARY KEY,
-  queue TEXT NOT NULL,
-  payload TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  created_at BIGINT NOT NULL
-);
-CREATE INDEX outbox_by_queue ON outbox (queue, id);
-CREATE TABLE outbox_holders (queue TEXT PRIMARY KEY, owner TEXT NOT NULL, until BIGINT NOT NULL);
-CREATE TABLE invalid_rows (
-  campaign TEXT NOT NULL,
-  source TEXT NOT NULL,
-  line INTEGER NOT NULL,
-  contact_id TEXT,
-  reason TEXT NOT NULL,
-  PRIMARY KEY (campaign, source, line)
-);
-CREATE TABLE service_states (
-  service TEXT PRIMARY KEY,
-  open_until BIGINT NOT NULL,
-  reason TEXT NOT NULL,
-  by TEXT NOT NULL,
-  at BIGINT NOT NULL
-);
-CREATE TABLE alert_states (
-  key TEXT PRIMARY KEY,
-  status TEXT NOT NULL,
-  sent_at BIGINT NOT NULL,
-  by TEXT NOT NULL
-);`,
-  // 2: a firing alert's content, so a restarted process can resolve what another raised.
-  `ALTER TABLE alert_states ADD COLUMN alert TEXT;`,
-  // 3: who may be called. Each contact's number, and the number it is dialling now (unique:
-  // two contacts never dial one number at once, whichever process works them); contacts may
-  // end skipped; do-not-call lists. A dial left in doubt by an earlier release holds its
-  // number (one per number; the others find it busy).
-  `
-ALTER TABLE contacts ADD COLUMN phone TEXT, ADD COLUMN dialing_phone TEXT;
-UPDATE contacts SET phone = contact::json->>'phone';
-UPDATE contacts SET dialing_phone = phone WHERE (campaign, id) IN (
-  SELECT DISTINCT ON (phone) campaign, id FROM contacts
-  WHERE state IN ('pending','in_progress','deferred') AND call_progress IS NOT NULL
-    AND call_progress::json->'dialing' IS NOT NULL AND call_progress::json->'final' IS NULL
-  ORDER BY phone, seq);
-ALTER TABLE contacts DROP CONSTRAINT contacts_state_check;
-ALTER TABLE contacts ADD CONSTRAINT contacts_state_check
-  CHECK (state IN ('pending','in_progress','completed','failed','deferred','skipped','invalid'));
-CREATE INDEX contacts_by_phone ON contacts (phone);
-CREATE UNIQUE INDEX contacts_dialing_phone ON contacts (dialing_phone)
-  WHERE dialing_phone IS NOT NULL;
-CREATE TABLE do_not_call (
-  campaign TEXT NOT NULL,
-  phone TEXT NOT NULL,
-  version TEXT NOT NULL,
-  PRIMARY KEY (campaign, phone)
-);`,
-  // 4: an operator's forced opening is a hold of its own, for every process, until released.
-  `ALTER TABLE service_states ADD COLUMN forced BOOLEAN NOT NULL DEFAULT false;`,
-];
-
-/** Serialises schema changes across processes starting at once. */
-const schemaLock = 0x41434147;
+  type CallProgress,
+  type Contact,
+  type ContactState,
+  holdsPhone,
+} from "../../domain/mod.ts";
+import { migrate, schemaLock } from "./migrations.ts";
+import { PostgresDoNotCallList } from "./postgres_do_not_call.ts";
+import { PostgresFiringAlerts } from "./postgres_firing_alerts.ts";
+import { PostgresOutbox } from "./postgres_outbox.ts";
+import { PostgresSharedState } from "./postgres_shared_state.ts";
 
 type Row = ContactRow;
 
@@ -148,6 +52,7 @@ export class PostgresCampaignStore implements CampaignStore {
   readonly outbox: Outbox;
   readonly shared: SharedState;
   readonly doNotCall: DoNotCallList;
+  readonly firingAlerts: FiringAlerts;
   readonly lease: LeaseOptions;
   readonly #sql: Sql;
   #closed = false;
@@ -158,6 +63,7 @@ export class PostgresCampaignStore implements CampaignStore {
     this.outbox = new PostgresOutbox(sql, lease.owner);
     this.shared = new PostgresSharedState(sql, lease.owner);
     this.doNotCall = new PostgresDoNotCallList(sql);
+    this.firingAlerts = new PostgresFiringAlerts(sql);
   }
 
   /**
@@ -178,22 +84,7 @@ export class PostgresCampaignStore implements CampaignStore {
       connection: { application_name: "ai-call-agent" },
     });
     try {
-      await sql.begin(async (tx) => {
-        await tx`SELECT pg_advisory_xact_lock(${schemaLock})`;
-        await tx`CREATE TABLE IF NOT EXISTS agent_schema (version INTEGER NOT NULL)`;
-        const [row] = await tx`SELECT version FROM agent_schema`;
-        const version = row ? Number(row.version) : 0;
-        if (version > migrations.length) {
-          throw new LedgerError(
-            `the PostgreSQL ledger is at schema version ${version}, newer than this release knows (${migrations.length}); run the newer ai-call-agent`,
-          );
-        }
-        for (let next = version; next < migrations.length; next++) {
-          await tx.unsafe(migrations[next]);
-        }
-        if (!row) await tx`INSERT INTO agent_schema (version) VALUES (${migrations.length})`;
-        else await tx`UPDATE agent_schema SET version = ${migrations.length}`;
-      });
+      await migrate(sql);
     } catch (error) {
       await sql.end({ timeout: 1 }).catch(() => {});
       if (error instanceof LedgerError) throw error;
@@ -599,175 +490,6 @@ async function firstCaller(
       AND (call_progress::json->>'dials')::int > 0
     ORDER BY seq LIMIT 1`;
   return row?.id;
-}
-
-/** Do-not-call lists in the shared database: every process honours the same numbers. */
-class PostgresDoNotCallList implements DoNotCallList {
-  constructor(readonly sql: Sql) {}
-
-  async add(campaign: string, phones: readonly string[], version: string): Promise<void> {
-    if (phones.length === 0) return;
-    await this.sql`
-      INSERT INTO do_not_call (campaign, phone, version)
-      SELECT ${campaign}, p.phone, ${version} FROM unnest(${phones as string[]}::text[]) AS p(phone)
-      ON CONFLICT (campaign, phone) DO UPDATE SET version = EXCLUDED.version`;
-  }
-
-  async prune(campaign: string, version: string): Promise<number> {
-    const result = await this.sql`
-      DELETE FROM do_not_call WHERE campaign = ${campaign} AND version <> ${version}`;
-    return result.count;
-  }
-
-  async has(campaign: string, phone: string): Promise<boolean> {
-    const rows = await this.sql`
-      SELECT 1 FROM do_not_call WHERE campaign = ${campaign} AND phone = ${phone}`;
-    return rows.length > 0;
-  }
-
-  async count(campaign: string): Promise<number> {
-    const [row] = await this
-      .sql`SELECT COUNT(*) AS n FROM do_not_call WHERE campaign = ${campaign}`;
-    return Number(row.n);
-  }
-}
-
-/** The outbox queues, drained by one process at a time per queue. */
-class PostgresOutbox implements Outbox {
-  constructor(readonly sql: Sql, readonly owner: string) {}
-
-  async enqueue(queue: string, payloads: readonly string[], now: number): Promise<void> {
-    if (payloads.length === 0) return;
-    await this.sql`
-      INSERT INTO outbox (queue, payload, created_at)
-      SELECT ${queue}, p.payload, ${now}
-      FROM unnest(${payloads as string[]}::text[]) WITH ORDINALITY AS p(payload, ord)
-      ORDER BY p.ord`;
-  }
-
-  async peek(queue: string, limit: number): Promise<OutboxItem[]> {
-    const rows = await this.sql<OutboxRow[]>`
-      SELECT id, payload, attempts FROM outbox WHERE queue = ${queue} ORDER BY id LIMIT ${limit}`;
-    return rows.map(outboxItemOf);
-  }
-
-  async ack(queue: string, ids: readonly number[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this
-      .sql`DELETE FROM outbox WHERE queue = ${queue} AND id = ANY(${ids as number[]}::bigint[])`;
-  }
-
-  async markAttempt(queue: string, ids: readonly number[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.sql`UPDATE outbox SET attempts = attempts + 1
-      WHERE queue = ${queue} AND id = ANY(${ids as number[]}::bigint[])`;
-  }
-
-  async size(queue: string): Promise<number> {
-    const [row] = await this.sql`SELECT COUNT(*) AS n FROM outbox WHERE queue = ${queue}`;
-    return Number(row.n);
-  }
-
-  /** Holds the queue for `ms` unless another live process holds it. */
-  async hold(queue: string, now: number, ms: number): Promise<boolean> {
-    const rows = await this.sql`
-      INSERT INTO outbox_holders (queue, owner, until) VALUES (${queue}, ${this.owner}, ${now + ms})
-      ON CONFLICT (queue) DO UPDATE SET owner = EXCLUDED.owner, until = EXCLUDED.until
-      WHERE outbox_holders.owner = EXCLUDED.owner OR outbox_holders.until < ${now}
-      RETURNING owner`;
-    return rows.length > 0;
-  }
-
-  async release(queue: string): Promise<void> {
-    await this.sql`DELETE FROM outbox_holders WHERE queue = ${queue} AND owner = ${this.owner}`;
-  }
-}
-
-/** Service states and alert claims, shared by every process on the database. */
-class PostgresSharedState implements SharedState {
-  constructor(readonly sql: Sql, readonly owner: string) {}
-
-  async serviceStates(): Promise<ServiceState[]> {
-    return (await this.sql<ServiceStateRow[]>`
-      SELECT service, open_until, forced, reason, by, at FROM service_states`).map(stateOf);
-  }
-
-  async publishServiceState(
-    state: ServiceState,
-    options: { operator?: boolean } = {},
-  ): Promise<void> {
-    // Read and written under the row's lock: what another process publishes at the same
-    // moment is merged by the same rule, not overwritten.
-    await this.sql.begin(async (tx) => {
-      const [row] = await tx<ServiceStateRow[]>`
-        SELECT service, open_until, forced, reason, by, at FROM service_states
-        WHERE service = ${state.service} FOR UPDATE`;
-      const next = nextServiceState(
-        row ? stateOf(row) : undefined,
-        state,
-        options.operator ?? false,
-      );
-      if (!next) return;
-      await tx`
-        INSERT INTO service_states (service, open_until, forced, reason, by, at)
-        VALUES (${next.service}, ${next.openUntil}, ${next.forced}, ${next.reason}, ${next.by},
-          ${next.at})
-        ON CONFLICT (service) DO UPDATE SET open_until = EXCLUDED.open_until,
-          forced = EXCLUDED.forced, reason = EXCLUDED.reason, by = EXCLUDED.by, at = EXCLUDED.at`;
-    });
-  }
-
-  async claimAlerts(
-    alerts: readonly AlertClaim[],
-    now: number,
-    repeatMs: number,
-  ): Promise<AlertClaim[]> {
-    const claimed: AlertClaim[] = [];
-    for (const alert of alerts) {
-      const rows = alert.status === "firing"
-        ? await this.sql`
-          INSERT INTO alert_states (key, status, sent_at, by, alert)
-          VALUES (${alert.key}, 'firing', ${now}, ${this.owner}, ${alert.alert ?? null})
-          ON CONFLICT (key) DO UPDATE SET status = 'firing', sent_at = EXCLUDED.sent_at,
-            by = EXCLUDED.by, alert = EXCLUDED.alert
-          WHERE alert_states.status <> 'firing' OR alert_states.sent_at <= ${now - repeatMs}
-          RETURNING key`
-        : await this.sql`
-          UPDATE alert_states SET status = 'resolved', sent_at = ${now}, by = ${this.owner},
-            alert = NULL
-          WHERE key = ${alert.key} AND status = 'firing'
-          RETURNING key`;
-      if (rows.length > 0) claimed.push(alert);
-    }
-    return claimed;
-  }
-
-  async firingAlerts(): Promise<string[]> {
-    const rows = await this.sql<{ alert: string }[]>`
-      SELECT alert FROM alert_states WHERE status = 'firing' AND alert IS NOT NULL ORDER BY key`;
-    return rows.map((row) => row.alert);
-  }
-}
-
-/** A service state as PostgreSQL returns it (BIGINTs as text). */
-interface ServiceStateRow {
-  service: string;
-  open_until: string;
-  forced: boolean;
-  reason: string;
-  by: string;
-  at: string;
-}
-
-function stateOf(row: ServiceStateRow): ServiceState {
-  return {
-    service: row.service,
-    openUntil: Number(row.open_until),
-    forced: row.forced,
-    reason: row.reason,
-    by: row.by,
-    at: Number(row.at),
-  };
 }
 
 function json(value: unknown): string | null {

@@ -1,5 +1,5 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { type Clock, systemClock } from "../clock/mod.ts";
+import { type Clock, systemClock } from "../../clock/mod.ts";
 import {
   type Attempts,
   callSidsOf,
@@ -10,8 +10,8 @@ import {
   type DialRefusal,
   type DoNotCallList,
   emptyCounts,
+  type FiringAlerts,
   type InvalidRow,
-  LeaseLostError,
   type LeaseOptions,
   type LoadResult,
   type LoadSource,
@@ -19,191 +19,24 @@ import {
   type SamePhoneRule,
   type StateCounts,
   type StepOutputs,
-} from "./campaign_store.ts";
+} from "../campaign_store.ts";
+import { type ContactRow, invalidRowOf, type InvalidRowRow, recordOf } from "../_sql_rows.ts";
 import {
-  type ContactRow,
-  invalidRowOf,
-  type InvalidRowRow,
-  outboxItemOf,
-  type OutboxRow,
-  recordOf,
-} from "./_sql_rows.ts";
-import { type CallProgress, type Contact, type ContactState, holdsPhone } from "../domain/mod.ts";
-
-/**
- * The ledger's schema, as ordered migrations: `migrations[n]` takes a ledger from version n to
- * n + 1. Version 1 is the first release's schema (its ledgers were not stamped); a new ledger
- * runs them all. The file is stamped with {@link applicationId} and its version
- * (`PRAGMA user_version`), so a later release can bring an older ledger forward and a
- * database that is not a ledger is never touched.
- */
-const migrations: readonly string[] = [
-  `
-CREATE TABLE IF NOT EXISTS campaigns (
-  name TEXT PRIMARY KEY,
-  created_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS contacts (
-  campaign TEXT NOT NULL REFERENCES campaigns(name),
-  id TEXT NOT NULL,
-  seq INTEGER NOT NULL,
-  contact TEXT NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('pending','in_progress','completed','failed','deferred','invalid')),
-  step TEXT,
-  reason TEXT,
-  deferrals INTEGER NOT NULL DEFAULT 0,
-  deferred_service TEXT,
-  script TEXT,
-  audio TEXT,
-  crm_record_id TEXT,
-  updated_at INTEGER NOT NULL,
-  PRIMARY KEY (campaign, id)
-);
-CREATE INDEX IF NOT EXISTS contacts_by_state ON contacts (campaign, state, seq);
-CREATE TABLE IF NOT EXISTS outbox (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  queue TEXT NOT NULL,
-  payload TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  created_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS outbox_by_queue ON outbox (queue, id);
-CREATE TABLE IF NOT EXISTS invalid_rows (
-  campaign TEXT NOT NULL,
-  source TEXT NOT NULL,
-  line INTEGER NOT NULL,
-  contact_id TEXT,
-  reason TEXT NOT NULL,
-  PRIMARY KEY (campaign, source, line)
-);`,
-  // 2: a contact's life is bounded by the attempts it cost, and a deferral has a time.
-  `
-ALTER TABLE contacts ADD COLUMN attempts TEXT NOT NULL DEFAULT '{}';
-ALTER TABLE contacts ADD COLUMN defer_until INTEGER NOT NULL DEFAULT 0;`,
-  // 3: the CRM idempotency key is stored with the contact. Contacts already in a ledger keep
-  // the key earlier releases sent (`<campaign>:<id>`, unencoded): a receiver that dropped
-  // repeats keeps dropping them.
-  `
-ALTER TABLE contacts ADD COLUMN crm_key TEXT;
-UPDATE contacts SET crm_key = campaign || ':' || id;`,
-  // 4: which load of which line added a contact: a repeat within one file is found by the
-  // ledger, not by a loader holding every id in memory.
-  `
-ALTER TABLE contacts ADD COLUMN load_id TEXT;
-ALTER TABLE contacts ADD COLUMN source_line INTEGER;`,
-  // 5: the call step: each dial is recorded before it is sent, then its call and how it ended.
-  `
-ALTER TABLE contacts ADD COLUMN call_progress TEXT;`,
-  // 6: claims are leases: who holds a contact in progress, and until when.
-  `
-ALTER TABLE contacts ADD COLUMN lease_owner TEXT;
-ALTER TABLE contacts ADD COLUMN lease_until INTEGER;`,
-  // 7: who may be called. Each contact's number (indexed: who else has it), and the number it
-  // is dialling now (not indexed: found through the number, so a dial costs the ledger a read,
-  // not an index write); contacts may end skipped; do-not-call lists. SQLite cannot change a
-  // CHECK constraint in place: the table is rebuilt. A dial left in doubt by an earlier release
-  // holds its number (one per number; the others find it busy).
-  `
-CREATE TABLE contacts_v7 (
-  campaign TEXT NOT NULL REFERENCES campaigns(name),
-  id TEXT NOT NULL,
-  seq INTEGER NOT NULL,
-  contact TEXT NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('pending','in_progress','completed','failed','deferred','skipped','invalid')),
-  step TEXT,
-  reason TEXT,
-  deferrals INTEGER NOT NULL DEFAULT 0,
-  deferred_service TEXT,
-  script TEXT,
-  audio TEXT,
-  crm_record_id TEXT,
-  updated_at INTEGER NOT NULL,
-  attempts TEXT NOT NULL DEFAULT '{}',
-  defer_until INTEGER NOT NULL DEFAULT 0,
-  crm_key TEXT,
-  load_id TEXT,
-  source_line INTEGER,
-  call_progress TEXT,
-  lease_owner TEXT,
-  lease_until INTEGER,
-  phone TEXT,
-  dialing_phone TEXT,
-  PRIMARY KEY (campaign, id)
-);
-INSERT INTO contacts_v7 (campaign, id, seq, contact, state, step, reason, deferrals,
-  deferred_service, script, audio, crm_record_id, updated_at, attempts, defer_until, crm_key,
-  load_id, source_line, call_progress, lease_owner, lease_until, phone)
-SELECT campaign, id, seq, contact, state, step, reason, deferrals, deferred_service, script,
-  audio, crm_record_id, updated_at, attempts, defer_until, crm_key, load_id, source_line,
-  call_progress, lease_owner, lease_until, json_extract(contact, '$.phone')
-FROM contacts;
-DROP TABLE contacts;
-ALTER TABLE contacts_v7 RENAME TO contacts;
-UPDATE contacts SET dialing_phone = phone WHERE rowid IN (
-  SELECT MIN(rowid) FROM contacts
-  WHERE state IN ('pending','in_progress','deferred')
-    AND json_extract(call_progress, '$.dialing') IS NOT NULL
-    AND json_extract(call_progress, '$.final') IS NULL
-  GROUP BY phone);
-CREATE INDEX contacts_by_state ON contacts (campaign, state, seq);
-CREATE INDEX contacts_by_phone ON contacts (phone);
-CREATE TABLE do_not_call (
-  campaign TEXT NOT NULL,
-  phone TEXT NOT NULL,
-  version TEXT NOT NULL,
-  PRIMARY KEY (campaign, phone)
-);`,
-];
-
-/** `PRAGMA application_id` of a ledger: "ACAG" in ASCII. */
-export const applicationId = 0x41434147;
-
-/** The ledger file cannot be used: not a ledger, newer than this release, or unreadable. */
-export class LedgerError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "LedgerError";
-  }
-}
-
-const ledgerTables = ["campaigns", "contacts", "outbox", "invalid_rows"];
+  type CallProgress,
+  type Contact,
+  type ContactState,
+  holdsPhone,
+} from "../../domain/mod.ts";
+import { GroupCommit } from "./group_commit.ts";
+import { inTransaction, LedgerError, ledgerError, migrate } from "./schema.ts";
+import { SqliteDoNotCallList } from "./sqlite_do_not_call.ts";
+import { SqliteFiringAlerts } from "./sqlite_firing_alerts.ts";
+import { SqliteOutbox } from "./sqlite_outbox.ts";
 
 /** What a contact write does with the number the contact dials (`dialing_phone`). */
 type PhoneAction = "take" | "let-go" | "keep";
 
-/** Why `path` cannot be opened as a ledger, said so a person can fix it. */
-function ledgerError(path: string, error: unknown): LedgerError | Error {
-  // Deno's own permission error says which flag; the caller words it for the task.
-  if (error instanceof Deno.errors.NotCapable) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  const why = /not a database|malformed/i.test(message)
-    ? "is not a SQLite database (damaged, or another kind of file); point --db at a new file, or restore it"
-    : /database is locked|busy/i.test(message)
-    ? "is held by another program (a run holds its ledger alone until it ends); wait for it to end, or point --db at another file"
-    : /readonly|read-only/i.test(message)
-    ? "is read-only; make it writable, or point --db at a new file"
-    : /unable to open/i.test(message)
-    ? "cannot be opened (its folder is missing or not writable); check the path given to --db"
-    : `cannot be used as a ledger (${message})`;
-  return new LedgerError(`${path} ${why}`, { cause: error });
-}
-
 type Row = ContactRow;
-
-/** What a contact write did: rows changed (none: the lease is not ours), and its answer. */
-interface WriteResult {
-  changes: number | bigint;
-  value?: unknown;
-}
-
-/** A contact write waiting for its group commit. */
-interface QueuedWrite {
-  contactId: string;
-  operation: string;
-  write: () => WriteResult;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-}
 
 /** How a ledger file is opened. */
 export interface SqliteLedgerOptions {
@@ -228,13 +61,11 @@ export interface SqliteLedgerOptions {
 export class SqliteCampaignStore implements CampaignStore {
   readonly #db: DatabaseSync;
   readonly #statements: Record<string, StatementSync>;
+  readonly #writes: GroupCommit;
   #closed = false;
-  /** Contact writes waiting for the next group commit (its turn is scheduled while any wait). */
-  #queued: QueuedWrite[] = [];
-  readonly #closing = new AbortController();
-  readonly #clock: Clock;
   readonly outbox: Outbox;
   readonly doNotCall: DoNotCallList;
+  readonly firingAlerts: FiringAlerts;
   readonly lease: LeaseOptions;
 
   /**
@@ -248,7 +79,6 @@ export class SqliteCampaignStore implements CampaignStore {
     options: SqliteLedgerOptions = {},
   ) {
     this.lease = lease;
-    this.#clock = options.clock ?? systemClock;
     try {
       this.#db = new DatabaseSync(path);
     } catch (error) {
@@ -259,7 +89,7 @@ export class SqliteCampaignStore implements CampaignStore {
       if ((options.access ?? "exclusive") === "exclusive") {
         this.#db.exec("PRAGMA locking_mode = EXCLUSIVE;");
       }
-      this.#migrate(path);
+      migrate(this.#db, path);
       // A ledger that cannot take a write is found now, not at the first contact's step.
       this.#db.exec("BEGIN IMMEDIATE; ROLLBACK;");
     } catch (error) {
@@ -388,67 +218,11 @@ export class SqliteCampaignStore implements CampaignStore {
         "SELECT source, line, contact_id, reason FROM invalid_rows WHERE campaign = ? ORDER BY source, line LIMIT ?",
       ),
       get: prepare("SELECT * FROM contacts WHERE campaign = ? AND id = ?"),
-      outboxAdd: prepare("INSERT INTO outbox (queue, payload, created_at) VALUES (?, ?, ?)"),
-      outboxPeek: prepare(
-        "SELECT id, payload, attempts FROM outbox WHERE queue = ? ORDER BY id LIMIT ?",
-      ),
-      outboxAck: prepare("DELETE FROM outbox WHERE queue = ? AND id = ?"),
-      outboxAttempt: prepare(
-        "UPDATE outbox SET attempts = attempts + 1 WHERE queue = ? AND id = ?",
-      ),
-      outboxSize: prepare("SELECT COUNT(*) AS n FROM outbox WHERE queue = ?"),
-      doNotCallAdd: prepare(
-        `INSERT INTO do_not_call (campaign, phone, version) VALUES (?, ?, ?)
-         ON CONFLICT (campaign, phone) DO UPDATE SET version = excluded.version`,
-      ),
-      doNotCallPrune: prepare("DELETE FROM do_not_call WHERE campaign = ? AND version <> ?"),
-      doNotCallHas: prepare("SELECT 1 AS listed FROM do_not_call WHERE campaign = ? AND phone = ?"),
-      doNotCallCount: prepare("SELECT COUNT(*) AS n FROM do_not_call WHERE campaign = ?"),
     };
-    const statements = this.#statements;
-    const transaction = <T>(work: () => T) => this.#transaction(work);
-    this.outbox = {
-      enqueue(queue, payloads, now) {
-        transaction(() =>
-          payloads.forEach((payload) => statements.outboxAdd.run(queue, payload, now))
-        );
-        return Promise.resolve();
-      },
-      peek(queue, limit) {
-        const rows = statements.outboxPeek.all(queue, limit) as unknown as OutboxRow[];
-        return Promise.resolve(rows.map(outboxItemOf));
-      },
-      ack(queue, ids) {
-        transaction(() => ids.forEach((id) => statements.outboxAck.run(queue, id)));
-        return Promise.resolve();
-      },
-      markAttempt(queue, ids) {
-        transaction(() => ids.forEach((id) => statements.outboxAttempt.run(queue, id)));
-        return Promise.resolve();
-      },
-      size(queue) {
-        return Promise.resolve(Number((statements.outboxSize.get(queue) as { n: number }).n));
-      },
-    };
-    this.doNotCall = {
-      add(campaign, phones, version) {
-        transaction(() =>
-          phones.forEach((phone) => statements.doNotCallAdd.run(campaign, phone, version))
-        );
-        return Promise.resolve();
-      },
-      prune(campaign, version) {
-        return Promise.resolve(Number(statements.doNotCallPrune.run(campaign, version).changes));
-      },
-      has(campaign, phone) {
-        return Promise.resolve(statements.doNotCallHas.get(campaign, phone) !== undefined);
-      },
-      count(campaign) {
-        return Promise.resolve(
-          Number((statements.doNotCallCount.get(campaign) as { n: number }).n),
-        );
-      },
-    };
+    this.#writes = new GroupCommit(this.#db, options.clock ?? systemClock);
+    this.outbox = new SqliteOutbox(this.#db);
+    this.doNotCall = new SqliteDoNotCallList(this.#db);
+    this.firingAlerts = new SqliteFiringAlerts(this.#db);
   }
 
   ensureCampaign(campaign: string, now: number): Promise<void> {
@@ -563,68 +337,6 @@ export class SqliteCampaignStore implements CampaignStore {
     return Promise.resolve();
   }
 
-  /**
-   * Queues a write that must change the contact (none changed means its lease is not ours) for
-   * the next group commit. The promise settles once that commit is done, so a caller never
-   * starts the next side effect before this write is durable.
-   */
-  #leased<T = void>(
-    contactId: string,
-    operation: string,
-    write: () => WriteResult,
-  ): Promise<T> {
-    if (this.#closed) {
-      return Promise.reject(
-        new LedgerError(`the ledger is closed: ${operation} ${contactId} was not written`),
-      );
-    }
-    return new Promise<T>((resolve, reject) => {
-      const settle = resolve as (value: unknown) => void;
-      if (this.#queued.push({ contactId, operation, write, resolve: settle, reject }) === 1) {
-        this.#clock.sleep(0, this.#closing.signal).then(this.#commitQueued, () => {});
-      }
-    });
-  }
-
-  /**
-   * Commits every queued contact write in one transaction. The workers' writes arrive in
-   * different turns of the microtask queue; one turn of the event loop later they are all
-   * here, and one commit (one WAL append of the pages they share) replaces one per write.
-   * A write refused alone (its lease lost, a constraint) fails alone; an error that ends the
-   * transaction, or a commit that fails, fails them all, none of them durable.
-   */
-  readonly #commitQueued = (): void => {
-    const queued = this.#queued;
-    this.#queued = [];
-    if (queued.length === 0) return;
-    let outcomes: ({ value: unknown } | { error: unknown })[];
-    try {
-      outcomes = this.#transaction(() =>
-        queued.map(({ contactId, operation, write }) => {
-          try {
-            const result = write();
-            return Number(result.changes) === 0
-              ? { error: new LeaseLostError(contactId, operation) }
-              : { value: result.value };
-          } catch (error) {
-            // An error that ended the transaction (SQLite rolled it back) ends the group:
-            // none of its writes is durable, and the rest must not run outside it.
-            if (!this.#db.isTransaction) throw error;
-            return { error };
-          }
-        })
-      );
-    } catch (error) {
-      for (const { reject } of queued) reject(error);
-      return;
-    }
-    queued.forEach(({ resolve, reject }, index) => {
-      const outcome = outcomes[index];
-      if ("error" in outcome) reject(outcome.error);
-      else resolve(outcome.value);
-    });
-  };
-
   saveStep(
     campaign: string,
     contactId: string,
@@ -656,7 +368,7 @@ export class SqliteCampaignStore implements CampaignStore {
         this.lease.owner,
       );
     };
-    return this.#leased(contactId, "saving a step", () => {
+    return this.#writes.write(contactId, "saving a step", () => {
       // Decided inside the group's transaction: SQLite has one writer, so no other write runs
       // between the check and the save.
       const refusal = dial ? this.#dialRefusal(campaign, contactId, dial) : undefined;
@@ -688,7 +400,7 @@ export class SqliteCampaignStore implements CampaignStore {
     attempts?: Attempts,
     call?: CallProgress,
   ): Promise<void> {
-    return this.#leased(contactId, "completing", () =>
+    return this.#writes.write(contactId, "completing", () =>
       this.#statements.complete.run(
         crmRecordId,
         attemptsJson(attempts),
@@ -708,7 +420,7 @@ export class SqliteCampaignStore implements CampaignStore {
     attempts?: Attempts,
     call?: CallProgress,
   ): Promise<void> {
-    return this.#leased(contactId, "failing", () =>
+    return this.#writes.write(contactId, "failing", () =>
       this.#statements.fail.run(
         reason,
         attemptsJson(attempts),
@@ -728,7 +440,7 @@ export class SqliteCampaignStore implements CampaignStore {
     attempts?: Attempts,
     crmRecordId?: string,
   ): Promise<void> {
-    return this.#leased(contactId, "skipping", () =>
+    return this.#writes.write(contactId, "skipping", () =>
       this.#statements.skip.run(
         reason,
         crmRecordId ?? null,
@@ -749,7 +461,7 @@ export class SqliteCampaignStore implements CampaignStore {
     call?: CallProgress,
   ): Promise<void> {
     const action: PhoneAction = call && !holdsPhone(call) ? "let-go" : "keep";
-    return this.#leased(contactId, "deferring", () =>
+    return this.#writes.write(contactId, "deferring", () =>
       this.#statements.defer.run(
         deferral.service,
         deferral.until,
@@ -820,8 +532,7 @@ export class SqliteCampaignStore implements CampaignStore {
   close(): Promise<void> {
     if (!this.#closed) {
       // Writes already asked for are committed, not dropped.
-      this.#closing.abort();
-      this.#commitQueued();
+      this.#writes.close();
       this.#closed = true;
       this.#db.close();
     }
@@ -832,55 +543,8 @@ export class SqliteCampaignStore implements CampaignStore {
     return this.close();
   }
 
-  /** Creates or brings the schema up to date, refusing a database that is not a ledger. */
-  #migrate(path: string): void {
-    const db = this.#db;
-    const pragma = (name: string) =>
-      Number((db.prepare(`PRAGMA ${name}`).get() as Record<string, number>)[name]);
-    const tables = (db.prepare(
-      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-    ).all() as { name: string }[]).map((row) => row.name);
-    const stamp = pragma("application_id");
-    let version = pragma("user_version");
-    if (stamp !== applicationId) {
-      const legacy = stamp === 0 && ledgerTables.every((table) => tables.includes(table));
-      if (!legacy && tables.length > 0) {
-        throw new LedgerError(
-          `${path} is not an ai-call-agent ledger (it holds ${tables.slice(0, 5).join(", ")}${
-            tables.length > 5 ? ", ..." : ""
-          }); nothing in it was changed. Point --db (or ledger.path) at a new file`,
-        );
-      }
-      version = legacy ? 1 : 0; // the first release left its ledgers unstamped
-    }
-    if (version > migrations.length) {
-      throw new LedgerError(
-        `${path} is a ledger of schema version ${version}, newer than this release knows (${migrations.length}); run the newer ai-call-agent, or point --db at a new file`,
-      );
-    }
-    db.exec("PRAGMA busy_timeout = 5000;");
-    if (path !== ":memory:") db.exec("PRAGMA journal_mode = WAL;");
-    db.exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
-    if (version === migrations.length && stamp === applicationId) return;
-    this.#transaction(() => {
-      for (let next = version; next < migrations.length; next++) db.exec(migrations[next]);
-      db.exec(
-        `PRAGMA application_id = ${applicationId}; PRAGMA user_version = ${migrations.length};`,
-      );
-    });
-  }
-
   #transaction<T>(work: () => T): T {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      const result = work();
-      this.#db.exec("COMMIT");
-      return result;
-    } catch (error) {
-      // Some errors end the transaction themselves; rolling back again would hide them.
-      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    return inTransaction(this.#db, work);
   }
 }
 
