@@ -30,7 +30,9 @@ export {
 } from "./campaign_store.ts";
 export { applicationId, LedgerError } from "./sqlite/schema.ts";
 export { SqliteCampaignStore, type SqliteLedgerOptions } from "./sqlite/sqlite_store.ts";
-export { InMemoryCampaignStore, InMemoryFiringAlerts, InMemoryOutbox } from "./memory_store.ts";
+export { InMemoryCampaignStore } from "./memory/memory_store.ts";
+export { InMemoryFiringAlerts } from "./memory/memory_firing_alerts.ts";
+export { InMemoryOutbox } from "./memory/memory_outbox.ts";
 export { PostgresCampaignStore } from "./postgres/postgres_store.ts";
 export { acquireLedgerLock, type LedgerHolder, thisProcess } from "./ledger_lock.ts";
 export {

@@ -15,12 +15,14 @@ import {
   type LoadResult,
   type LoadSource,
   type Outbox,
-  type OutboxItem,
   type SamePhoneRule,
   type StateCounts,
   type StepOutputs,
-} from "./campaign_store.ts";
-import { type CallProgress, type Contact, holdsPhone } from "../domain/mod.ts";
+} from "../campaign_store.ts";
+import { InMemoryDoNotCallList } from "./memory_do_not_call.ts";
+import { InMemoryFiringAlerts } from "./memory_firing_alerts.ts";
+import { InMemoryOutbox } from "./memory_outbox.ts";
+import { type CallProgress, type Contact, holdsPhone } from "../../domain/mod.ts";
 
 interface Entry extends ContactRecord {
   campaign: string;
@@ -442,97 +444,4 @@ export class InMemoryCampaignStore implements CampaignStore {
 function snapshot(entry: Entry): ContactRecord {
   const { campaign: _campaign, seq: _seq, loadId: _loadId, line: _line, ...record } = entry;
   return structuredClone(record);
-}
-
-/** Do-not-call lists in memory. */
-class InMemoryDoNotCallList implements DoNotCallList {
-  /** Per campaign: each number and the version that listed it. */
-  readonly #lists = new Map<string, Map<string, string>>();
-
-  #list(campaign: string): Map<string, string> {
-    let list = this.#lists.get(campaign);
-    if (!list) this.#lists.set(campaign, list = new Map());
-    return list;
-  }
-
-  add(campaign: string, phones: readonly string[], version: string): Promise<void> {
-    const list = this.#list(campaign);
-    for (const phone of phones) list.set(phone, version);
-    return Promise.resolve();
-  }
-
-  prune(campaign: string, version: string): Promise<number> {
-    const list = this.#list(campaign);
-    let pruned = 0;
-    for (const [phone, listedBy] of list) {
-      if (listedBy !== version) (list.delete(phone), pruned++);
-    }
-    return Promise.resolve(pruned);
-  }
-
-  has(campaign: string, phone: string): Promise<boolean> {
-    return Promise.resolve(this.#list(campaign).has(phone));
-  }
-
-  count(campaign: string): Promise<number> {
-    return Promise.resolve(this.#list(campaign).size);
-  }
-}
-
-/** Firing alerts in memory. */
-export class InMemoryFiringAlerts implements FiringAlerts {
-  readonly #alerts = new Map<string, string>();
-
-  fire(key: string, alert: string): Promise<void> {
-    this.#alerts.set(key, alert);
-    return Promise.resolve();
-  }
-
-  resolve(key: string): Promise<void> {
-    this.#alerts.delete(key);
-    return Promise.resolve();
-  }
-
-  list(): Promise<string[]> {
-    return Promise.resolve([...this.#alerts].sort(([a], [b]) => a < b ? -1 : 1).map(([, v]) => v));
-  }
-}
-
-/** Outbox queues in memory. */
-export class InMemoryOutbox implements Outbox {
-  readonly #queues = new Map<string, OutboxItem[]>();
-  #nextId = 1;
-
-  #queue(name: string): OutboxItem[] {
-    let queue = this.#queues.get(name);
-    if (!queue) this.#queues.set(name, queue = []);
-    return queue;
-  }
-
-  enqueue(queue: string, payloads: readonly string[], _now: number): Promise<void> {
-    this.#queue(queue).push(
-      ...payloads.map((payload) => ({ id: this.#nextId++, payload, attempts: 0 })),
-    );
-    return Promise.resolve();
-  }
-
-  peek(queue: string, limit: number): Promise<OutboxItem[]> {
-    return Promise.resolve(this.#queue(queue).slice(0, limit).map((item) => ({ ...item })));
-  }
-
-  ack(queue: string, ids: readonly number[]): Promise<void> {
-    const done = new Set(ids);
-    this.#queues.set(queue, this.#queue(queue).filter((item) => !done.has(item.id)));
-    return Promise.resolve();
-  }
-
-  markAttempt(queue: string, ids: readonly number[]): Promise<void> {
-    const tried = new Set(ids);
-    for (const item of this.#queue(queue)) if (tried.has(item.id)) item.attempts++;
-    return Promise.resolve();
-  }
-
-  size(queue: string): Promise<number> {
-    return Promise.resolve(this.#queue(queue).length);
-  }
 }
