@@ -2,15 +2,6 @@ import { getLogger } from "@logtape/logtape";
 import { createHash } from "node:crypto";
 import type { BreakerRegistry } from "../breaker/mod.ts";
 import type { Clock } from "../clock/mod.ts";
-import {
-  CircuitOpenError,
-  describeError,
-  errorClass,
-  isServiceWide,
-  RetriesExhaustedError,
-  ServiceError,
-  SlotWaitTimeoutError,
-} from "../errors.ts";
 import { Emitter } from "../events/mod.ts";
 import {
   crmIdempotencyKey,
@@ -22,7 +13,8 @@ import type { ServiceCaller } from "../resilience/mod.ts";
 import type { CallOutcome, CampaignSettings, Services } from "../services/mod.ts";
 import { type CallingDeps, type CallingOptions, CallStep } from "./call_step.ts";
 import { ContactNotCalled, NumberBusy } from "./not_called.ts";
-import { type ContactResult, type DeferReason } from "./contact_result.ts";
+import type { ContactResult } from "./contact_result.ts";
+import { AttemptsExhausted, contactFate, deferralOf, type WhatHappened } from "./contact_fate.ts";
 import { type Contact, type ContactProgress, serviceOf, type Step } from "../domain/mod.ts";
 
 const logger = getLogger(["ai-call-agent", "processor"]);
@@ -131,7 +123,11 @@ export class CallProcessor {
     const blocked = this.#firstOpenBreaker(progress);
     if (blocked) {
       // Fail fast before spending anything on a contact a down service would stop anyway.
-      return this.#defer(contact.id, blocked.service, "circuit-open", blocked.openError());
+      return this.#fate(contact.id, {
+        kind: "breaker-open",
+        service: blocked.service,
+        error: blocked.openError(),
+      });
     }
     let step: Step = "llm";
     try {
@@ -201,7 +197,13 @@ export class CallProcessor {
       } else {
         // Calling hours are checked before a dial, never in the middle of one.
         const opensAt = call.dialing ? undefined : this.#callStep.closedUntil(contact);
-        if (opensAt !== undefined) return this.#waitForWindow(contact, opensAt);
+        if (opensAt !== undefined) {
+          return this.#fate(contact.id, {
+            kind: "outside-calling-hours",
+            opensAt,
+            timezone: contact.timezone,
+          });
+        }
         const { followed } = await this.#callStep.run({
           contact,
           progress,
@@ -226,15 +228,17 @@ export class CallProcessor {
         );
       }
       const final = call.final!;
-      const { redial } = this.#options.calling;
-      if (
-        (final.status === "busy" || final.status === "no-answer") && call.dials < redial.maxDials
-      ) {
-        const result = this.#redialLater(contact.id, call.sid!, final.status);
+      const ended = this.#fate(contact.id, {
+        kind: "call-ended",
+        status: final.status,
+        dials: call.dials,
+        sid: call.sid!,
+      });
+      if (ended !== "go-on") {
         call.previousSids.push(call.sid!);
         Object.assign(call, { sid: undefined, final: undefined, dialing: undefined });
         await saveStep("call", progress);
-        return result;
+        return ended;
       }
       const outcome: CallOutcome = {
         ...this.#outcomeBase(contact),
@@ -252,15 +256,17 @@ export class CallProcessor {
       }
       step = "crm";
       const recordId = await this.#recordOutcome(contact, progress, outcome, signal);
-      return { contactId: contact.id, status: "completed", recordId };
+      return this.#fate(contact.id, { kind: "completed", recordId });
     } catch (error) {
       if (signal?.aborted) throw error; // shutdown: the contact stays resumable
       if (error instanceof LeaseLostError) throw error; // another process holds it now
       if (error instanceof ContactNotCalled) {
         return await this.#skip(contact, progress, error, signal);
       }
-      if (error instanceof NumberBusy) return this.#waitForNumber(contact.id, error);
-      return this.#resultOfFailure(contact.id, step, progress, error);
+      if (error instanceof NumberBusy) {
+        return this.#fate(contact.id, { kind: "number-busy", message: error.message });
+      }
+      return this.#failedAt(contact.id, step, progress, error);
     }
   }
 
@@ -313,31 +319,17 @@ export class CallProcessor {
     if (progress.script) outcome.script = progress.script.text;
     try {
       const recordId = await this.#recordOutcome(contact, progress, outcome, signal);
-      return {
-        contactId: contact.id,
-        status: "skipped",
+      return this.#fate(contact.id, {
+        kind: "not-to-be-called",
         reason: skip.reason,
         message: skip.message,
         recordId,
-        ...(skip.firstContactId ? { firstContactId: skip.firstContactId } : {}),
-      };
+        firstContactId: skip.firstContactId,
+      });
     } catch (error) {
       if (signal?.aborted || error instanceof LeaseLostError) throw error;
-      return this.#resultOfFailure(contact.id, "crm", progress, error);
+      return this.#failedAt(contact.id, "crm", progress, error);
     }
-  }
-
-  /** Another contact dials the number now: this one is taken again a poll interval later. */
-  #waitForNumber(contactId: string, busy: NumberBusy): ContactResult {
-    return {
-      contactId,
-      status: "deferred",
-      service: "same-phone",
-      reason: "same-phone",
-      errorClass: "none",
-      message: busy.message,
-      until: this.#deps.clock.now() + this.#options.calling.poll.maxMs,
-    };
   }
 
   /** One step's call, refusing to start once the step's attempts are used up. */
@@ -362,111 +354,51 @@ export class CallProcessor {
     });
   }
 
-  #resultOfFailure(
+  /** The contact's fate after `happened`, under this processor's rules (see
+   * {@link contactFate}). */
+  #fate(
+    contactId: string,
+    happened: Exclude<WhatHappened, { kind: "call-ended" }>,
+  ): ContactResult;
+  #fate(contactId: string, happened: WhatHappened): ContactResult | "go-on";
+  #fate(contactId: string, happened: WhatHappened): ContactResult | "go-on" {
+    const { breakers, clock } = this.#deps;
+    return contactFate(contactId, happened, {
+      now: clock.now(),
+      maxAttemptsPerStep: this.#options.maxAttemptsPerStep,
+      redial: this.#options.calling.redial,
+      recoveryTimeoutMs: (service) => breakers.get(service).options.recoveryTimeoutMs,
+      numberBusyRetryMs: this.#options.calling.poll.maxMs,
+    });
+  }
+
+  /** The fate of a contact whose `step` failed with `error`; a bug of ours is logged. */
+  #failedAt(
     contactId: string,
     step: Step,
     progress: ContactProgress,
     error: unknown,
   ): ContactResult {
-    // What the service itself last answered explains a give-up better than the give-up does.
-    const cause = progress.lastFailure ?? causeOf(error);
-    const failed = (reason: "permanent" | "attempts-exhausted", message: string) => ({
-      contactId,
-      status: "failed" as const,
-      service: step,
-      reason,
-      errorClass: errorClass(reason === "permanent" ? error : cause),
-      message,
-    });
-    if (error instanceof AttemptsExhausted) {
-      return failed(
-        "attempts-exhausted",
-        `${step}: ${
-          progress.attempts[step]
-        } attempts reached the provider over all runs (processor.maxAttemptsPerStep)`,
-      );
-    }
-    const deferral = deferralOf(error);
-    if (deferral) {
-      if ((progress.attempts[step] ?? 0) >= this.#options.maxAttemptsPerStep) {
-        return failed(
-          "attempts-exhausted",
-          `${step}: ${
-            progress.attempts[step]
-          } attempts reached the provider over all runs (processor.maxAttemptsPerStep); last: ${
-            cause instanceof Error ? cause.message : String(cause)
-          }`,
-        );
-      }
-      return this.#defer(contactId, serviceOf(step), deferral, error, cause);
-    }
-    if (error instanceof ServiceError) return failed("permanent", error.message);
-    logger.error("Contact {contactId} hit an internal error at {step}: {error}", {
-      contactId,
+    const result = this.#fate(contactId, {
+      kind: "step-failed",
       step,
       error,
+      attempts: progress.attempts[step] ?? 0,
+      lastFailure: progress.lastFailure,
     });
-    return {
-      contactId,
-      status: "failed",
-      service: step,
-      reason: "internal-error",
-      errorClass: errorClass(error),
-      message: error instanceof Error ? error.message : String(error),
-    };
-  }
-
-  #defer(
-    contactId: string,
-    service: string,
-    reason: DeferReason,
-    error: unknown,
-    cause: unknown = error,
-  ): ContactResult {
-    const now = this.#deps.clock.now();
-    // A service that stayed flaky is not tried again by this contact before its breaker's
-    // recovery time; a gated one is taken again as soon as its breaker lets calls through.
-    const until = reason === "retries-exhausted"
-      ? now + this.#deps.breakers.get(service).options.recoveryTimeoutMs
-      : now;
-    // What the service said (the cause behind a give-up or a breaker's refusal), not only
-    // that the loop stopped.
-    const { errorClass, message } = describeError(cause === error ? error : cause);
-    return { contactId, status: "deferred", service, reason, errorClass, message, until };
+    if (result.status === "failed" && result.reason === "internal-error") {
+      logger.error("Contact {contactId} hit an internal error at {step}: {error}", {
+        contactId,
+        step,
+        error,
+      });
+    }
+    return result;
   }
 
   /** Whether the call speaks the script instead of waiting for a TTS that is down. */
   #sayInsteadOfAudio(): boolean {
     return this.#options.calling.fallbackToSay && this.#deps.breakers.get("tts").state === "OPEN";
-  }
-
-  /** Outside its calling hours a contact waits for them; it is not a failure. */
-  #waitForWindow(contact: Contact, opensAt: number): ContactResult {
-    return {
-      contactId: contact.id,
-      status: "deferred",
-      service: "calling-hours",
-      reason: "outside-calling-hours",
-      errorClass: "none",
-      message: `outside calling hours in ${
-        contact.timezone ?? "the campaign's time zone"
-      }: opens at ${new Date(opensAt).toISOString()}`,
-      until: opensAt,
-    };
-  }
-
-  /** A busy or unanswered call is dialled again later: not a service failure. */
-  #redialLater(contactId: string, sid: string, status: string): ContactResult {
-    const { delayMs } = this.#options.calling.redial;
-    return {
-      contactId,
-      status: "deferred",
-      service: "redial",
-      reason: "redial",
-      errorClass: "none",
-      message: `call ${sid} was ${status}: dialled again in ${Math.round(delayMs / 60_000)} min`,
-      until: this.#deps.clock.now() + delayMs,
-    };
   }
 
   #stepDone(contactId: string, step: Step, reused: boolean, detail?: string): void {
@@ -487,29 +419,4 @@ export class CallProcessor {
       breaker.state === "OPEN"
     );
   }
-}
-
-/** A step's attempts were used up before this run called it. */
-class AttemptsExhausted extends Error {
-  constructor(readonly step: Step) {
-    super(`${step}: attempts used up`);
-    this.name = "AttemptsExhausted";
-  }
-}
-
-/** Why `error` defers its contact, or undefined when it does not. */
-function deferralOf(error: unknown): DeferReason | undefined {
-  if (error instanceof CircuitOpenError) return "circuit-open";
-  if (error instanceof SlotWaitTimeoutError) return "no-slot";
-  if (error instanceof RetriesExhaustedError) {
-    return error.reason === "retry-after-too-long" ? "paused" : "retries-exhausted";
-  }
-  if (isServiceWide(error)) return "service-wide";
-  if (error instanceof ServiceError && error.retryable) return "retries-exhausted";
-  return undefined;
-}
-
-/** The failure behind a give-up (what the service answered), for error-class reporting. */
-function causeOf(error: unknown): unknown {
-  return error instanceof RetriesExhaustedError ? error.cause : error;
 }

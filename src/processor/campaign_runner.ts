@@ -2,6 +2,7 @@ import type { BreakerRegistry, CircuitBreaker } from "../breaker/mod.ts";
 import { type Clock, every, longestTimerMs } from "../clock/mod.ts";
 import { Emitter } from "../events/mod.ts";
 import { ClaimQueue } from "./_claim_queue.ts";
+import { deadlinePassed } from "./contact_fate.ts";
 import {
   type CampaignStore,
   type ContactRecord,
@@ -225,9 +226,10 @@ export class CampaignRunner {
     const { deadline } = this.#options;
     const { store, clock } = this.#deps;
     if (deadline === undefined || clock.now() < deadline) return false;
+    const { reason, message } = deadlinePassed(deadline);
     const failed = await store.failRemaining(
       this.#options.campaign,
-      `deadline-passed: the campaign's deadline (${new Date(deadline).toISOString()}) passed`,
+      `${reason}: ${message}`,
       clock.now(),
     );
     this.#events.emit({ type: "deadline-passed", contacts: failed });
