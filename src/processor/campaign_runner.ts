@@ -1,17 +1,15 @@
-import type { BreakerRegistry, CircuitBreaker } from "../breaker/mod.ts";
-import { type Clock, every, longestTimerMs } from "../clock/mod.ts";
+import type { BreakerRegistry } from "../breaker/mod.ts";
+import { type Clock, longestTimerMs } from "../clock/mod.ts";
 import { Emitter } from "../events/mod.ts";
 import { ClaimQueue } from "./_claim_queue.ts";
 import { deadlinePassed } from "./contact_fate.ts";
-import {
-  type CampaignStore,
-  type ContactRecord,
-  LeaseLostError,
-  type StepOutputs,
-} from "../ledger/mod.ts";
-import type { CallProcessor, SavedStep, StepEvent } from "./call_processor.ts";
+import { type CampaignStore, type ContactRecord, LeaseLostError } from "../ledger/mod.ts";
+import type { CallProcessor, StepEvent } from "./call_processor.ts";
+import { outputsOf, progressOf, writeOutcome } from "./contact_ledger.ts";
+import { DeferredContacts, type ReleasedEvent, sharedLedgerPollMs } from "./deferred_contacts.ts";
+import { renewLeases } from "./lease_renewal.ts";
 import { type ContactResult, type RunSummary, scheduledDeferrals } from "./contact_result.ts";
-import type { ContactProgress, StepAttempts } from "../domain/mod.ts";
+import type { StepAttempts } from "../domain/mod.ts";
 
 /** Contacts claimed per ledger commit, at least (more when `concurrency` is higher). */
 const claimBatch = 64;
@@ -29,7 +27,7 @@ export type CampaignEvent =
     /** Attempts that reached a provider, per step, over all runs: the ledger's count. */
     attempts: StepAttempts;
   }
-  | { type: "released"; service: string; contacts: number; breakerState: string }
+  | ReleasedEvent
   | { type: "waiting-for-recovery"; services: string[] }
   | { type: "waiting-for-agents"; contacts: number }
   | { type: "lease-lost"; contactId: string }
@@ -113,10 +111,16 @@ export class CampaignRunner {
     let ended: RunSummary["ended"] = "finished";
     let waitingSince: number | undefined;
     let waitingForAgents = false;
+    const deferred = new DeferredContacts(
+      campaign,
+      this.#options.deadline,
+      this.#deps,
+      (event) => this.#events.emit(event),
+    );
     // Leases of the contacts this process holds are renewed while it works them.
     let claims: ClaimQueue | undefined;
     const renewal = new AbortController();
-    const renewing = this.#renewLeases(() => claims, renewal.signal);
+    const renewing = renewLeases(store, campaign, () => claims, { clock, signal: renewal.signal });
     try {
       while (true) {
         // One claim per batch of contacts, handed out in the campaign's order: a claim is a
@@ -144,7 +148,7 @@ export class CampaignRunner {
         }
         if (await this.#deadlinePassed()) break;
         const services = await store.deferredServices(campaign);
-        if (services.length > 0 && await this.#releaseDue(services) > 0) {
+        if (services.length > 0 && await deferred.releaseDue(services) > 0) {
           waitingSince = undefined;
           continue;
         }
@@ -181,7 +185,7 @@ export class CampaignRunner {
         }
         this.#events.emit({ type: "waiting-for-recovery", services });
         try {
-          await this.#waitForChange(services, waitLeft, signals.drain);
+          await deferred.waitForChange(services, waitLeft, signals.drain);
         } catch {
           ended = "shutdown";
           break;
@@ -194,23 +198,6 @@ export class CampaignRunner {
     const counts = await store.counts(campaign);
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
     return { campaign, ...counts, total, durationMs: clock.now() - started, ended };
-  }
-
-  /** Renews the leases this process holds, a third of a lease apart; a lease another process
-   * took over (this one stalled past it) is dropped from the queue. */
-  #renewLeases(claims: () => ClaimQueue | undefined, signal: AbortSignal): Promise<void> {
-    const { store, clock } = this.#deps;
-    const everyMs = Math.max(1, Math.floor(store.lease.ms / 3));
-    return every(clock, everyMs, async () => {
-      const pass = claims();
-      if (!pass || pass.held.size === 0) return;
-      try {
-        const lost = await store.renewLeases(this.#options.campaign, [...pass.held], clock.now());
-        if (lost.length > 0) pass.lost(lost);
-      } catch {
-        // A ledger that refuses the renewal refuses the workers' next write too: they stop.
-      }
-    }, { signal }).done;
   }
 
   /** Waits until the earliest lease held elsewhere (`expiry`) may have expired, at most a
@@ -234,81 +221,6 @@ export class CampaignRunner {
     );
     this.#events.emit({ type: "deadline-passed", contacts: failed });
     return true;
-  }
-
-  /** Moves deferred contacts whose time has come back to pending, for breakers that let
-   * calls through; returns how many. */
-  async #releaseDue(services: string[]): Promise<number> {
-    const { store, clock, breakers } = this.#deps;
-    let released = 0;
-    for (const service of services) {
-      // Deferrals that wait for a time, not a breaker (calling hours, a redial, a number in use).
-      if (scheduledDeferrals.has(service) || !breakers.has(service)) {
-        const count = await store.releaseDeferred(this.#options.campaign, service, clock.now());
-        if (count > 0) {
-          this.#events.emit({ type: "released", service, contacts: count, breakerState: "none" });
-        }
-        released += count;
-        continue;
-      }
-      const breaker = breakers.get(service);
-      const state = breaker.state;
-      if (state === "OPEN") continue;
-      // HALF_OPEN gets only as many contacts as it has trial slots: the rest would be
-      // refused and go straight back.
-      const limit = state === "HALF_OPEN" ? breaker.options.halfOpenMaxCalls : -1;
-      const count = await store.releaseDeferred(
-        this.#options.campaign,
-        service,
-        clock.now(),
-        limit,
-      );
-      if (count > 0) {
-        this.#events.emit({ type: "released", service, contacts: count, breakerState: state });
-      }
-      released += count;
-    }
-    return released;
-  }
-
-  /**
-   * Waits until something may let a deferred contact go again: a breaker change, the
-   * earliest deferral's time, a breaker's recovery time (when no probe is needed), the
-   * deadline, or `maxMs`. Rejects when `signal` aborts.
-   */
-  async #waitForChange(services: string[], maxMs: number, signal?: AbortSignal): Promise<void> {
-    const { store, clock, breakers } = this.#deps;
-    const watched = services.filter((service) =>
-      !scheduledDeferrals.has(service) && breakers.has(service)
-    ).map((service) => breakers.get(service));
-    // Listening starts before anything is awaited: a breaker that changes while the ledger is
-    // asked for the next deferral's time still wakes this wait.
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(signal!.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const changed = Symbol("changed");
-    const subscriptions = watched.map((breaker) =>
-      breaker.onStateChange(() => controller.abort(changed))
-    );
-    try {
-      const now = clock.now();
-      const times = [
-        now + maxMs,
-        await store.nextDeferredAt(this.#options.campaign, now) ?? Infinity,
-        ...watched.map((breaker) => now + lazyRecoveryMs(breaker)),
-        this.#options.deadline ?? Infinity,
-        // Where processes share the ledger, another may be releasing the contacts this one
-        // found due (their rows locked for a moment), or change what is due: look again soon.
-        store.shared ? now + sharedLedgerPollMs : Infinity,
-      ];
-      const wake = Math.max(now, Math.min(...times));
-      await clock.sleep(wake - clock.now(), controller.signal);
-    } catch (reason) {
-      if (reason !== changed) throw reason;
-    } finally {
-      for (const subscription of subscriptions) subscription[Symbol.dispose]();
-      signal?.removeEventListener("abort", onAbort);
-    }
   }
 
   async #worker(
@@ -391,57 +303,7 @@ export class CampaignRunner {
       await store.unclaim(campaign, [id], clock.now()).catch(() => {});
       return;
     }
-    const now = clock.now();
-    switch (result.status) {
-      case "completed":
-        await store.complete(
-          campaign,
-          id,
-          result.recordId,
-          now,
-          progress.attempts,
-          progress.call,
-        );
-        break;
-      case "skipped":
-        await store.skip(
-          campaign,
-          id,
-          result.firstContactId
-            ? `${result.reason}: its number was called for contact ${result.firstContactId}`
-            : result.reason,
-          now,
-          progress.attempts,
-          result.recordId,
-        );
-        break;
-      case "failed":
-        await store.fail(
-          campaign,
-          id,
-          `${result.reason} at ${
-            result.service ?? "processing"
-          }: ${result.errorClass}: ${result.message}`,
-          now,
-          progress.attempts,
-          progress.call,
-        );
-        break;
-      case "deferred":
-        await store.defer(
-          campaign,
-          id,
-          {
-            service: result.service,
-            until: result.until,
-            reason:
-              `${result.reason} at ${result.service}: ${result.errorClass}: ${result.message}`,
-          },
-          now,
-          progress.attempts,
-          progress.call,
-        );
-    }
+    await writeOutcome(store, campaign, id, result, progress, clock.now());
     this.#events.emit({
       type: "contact-done",
       result,
@@ -451,39 +313,5 @@ export class CampaignRunner {
   }
 }
 
-/** Longest wait, where processes share the ledger, before looking at it again. */
-const sharedLedgerPollMs = 1_000;
-
 /** How long a worker may keep the event loop before it lets timers and I/O run. */
 const yieldEveryMs = 2;
-
-/** Time until an OPEN breaker turns HALF_OPEN on its own (no probe needed); Infinity when a
- * probe or an operator decides. */
-function lazyRecoveryMs(breaker: CircuitBreaker): number {
-  if (breaker.options.halfOpenRequiresHealthyProbe) return Infinity;
-  return breaker.remainingMs();
-}
-
-function progressOf(record: ContactRecord): ContactProgress {
-  const { outputs } = record;
-  return {
-    script: outputs.script === undefined ? undefined : { text: outputs.script },
-    audio: outputs.audio,
-    call: outputs.call,
-    recordId: outputs.crmRecordId,
-    attempts: { ...record.attempts },
-    crmKey: record.crmKey,
-  };
-}
-
-function outputsOf(step: SavedStep, progress: ContactProgress): StepOutputs {
-  switch (step) {
-    case "llm":
-      return { script: progress.script?.text };
-    case "tts":
-      // The dial recorded with the speech, when it follows at once.
-      return { audio: progress.audio, call: progress.call?.dialing ? progress.call : undefined };
-    case "call":
-      return { call: progress.call };
-  }
-}

@@ -101,8 +101,10 @@ Deno.test("a Sheets outage is in the log at its first failed append, in /status 
       processor: { concurrency: 2 },
       alerts: { groupWaitMs: 0 },
       services: { llm: { mock: { latencyMs: 60, faults: [] } } },
+      // Under Google's 60 writes a minute for the whole run: a quota spent early would hold
+      // the last rows past the exit.
       sheets: sheetsAt(sheets, {
-        flushIntervalMs: 100,
+        flushIntervalMs: 400,
         batchRows: 20,
         maxWritesPerMinute: 60,
         stalledAfterMs: 1_000,
