@@ -8,7 +8,6 @@ import {
   NotFoundError,
 } from "../errors.ts";
 import { Emitter } from "../events/mod.ts";
-import { type ErrorTable, HttpClient } from "../http/mod.ts";
 import type { Outbox, OutboxItem } from "../ledger/mod.ts";
 import {
   type DeliveryHealthEvent,
@@ -18,56 +17,28 @@ import {
 import { literalMessage } from "../logging/mod.ts";
 import type { RetryOptions } from "../retry/mod.ts";
 import type { GoogleAccessToken } from "./google_token.ts";
+import { SheetsClient } from "./sheets_client.ts";
+import type { SheetRow } from "./sheet_row.ts";
 
 const logger = getLogger(["ai-call-agent", "sheets"]);
 
-/** One row of the Sheets log; `rowId` is unique, so a retried append can be checked. */
-export interface SheetRow {
-  rowId: string;
-  time: string;
-  campaign: string;
-  contactId: string;
-  outcome: string;
-  service: string;
-  errorClass: string;
-  attempts: number;
-  breakerState: string;
-  /** What went wrong, in the provider's own words (or why a contact was not called). */
-  detail: string;
-}
-
-/** The columns, in order (column A is the row id). */
-export const sheetColumns: readonly (keyof SheetRow)[] = [
-  "rowId",
-  "time",
-  "campaign",
-  "contactId",
-  "outcome",
-  "service",
-  "errorClass",
-  "attempts",
-  "breakerState",
-  "detail",
-];
-
 /** Settings of the Sheets sink. */
 export interface SheetsSinkOptions {
-  /** @default "https://sheets.googleapis.com" */
   baseUrl: string;
   spreadsheetId: string;
   /** Sheet and columns, e.g. `Log!A:I`. */
   range: string;
-  /** Rows per append. @default 50 */
+  /** Rows per append. */
   batchRows: number;
-  /** Longest a row waits before its batch goes out. @default 5000 */
+  /** Longest a row waits before its batch goes out. */
   flushIntervalMs: number;
-  /** Appends per minute, under Google's 60 per user. @default 50 */
+  /** Appends per minute, under Google's 60 per user. */
   maxWritesPerMinute: number;
   timeoutMs: number;
   retry: RetryOptions;
   breaker: BreakerOptions;
   /** How long without an append going through, from the first failed attempt, before the
-   * outage is `stalled` (alerted). @default 20000 */
+   * outage is `stalled` (alerted). */
   stalledAfterMs: number;
 }
 
@@ -85,25 +56,6 @@ export type SheetsEvent =
   | { type: "configuration-error"; errorClass: string; message: string }
   | { type: "dead-lettered"; rows: number; message: string };
 
-const sheetsErrors: ErrorTable = {
-  provider: "google-sheets",
-  rules: [
-    { status: 429, kind: "rate-limit" },
-    { status: 401, kind: "auth" },
-    { status: 403, kind: "auth" },
-    { status: 404, kind: "not-found", scope: "service" },
-    { status: 400, kind: "invalid-request" },
-    { status: [500, 502, 503, 504], kind: "unavailable" },
-  ],
-  readError(json) {
-    const error = (json as { error?: { status?: unknown; message?: unknown } })?.error;
-    return {
-      code: typeof error?.status === "string" ? error.status : undefined,
-      message: typeof error?.message === "string" ? error.message : undefined,
-    };
-  },
-};
-
 /**
  * Logs one row per contact outcome to a Google Sheet without ever slowing the calls: `append`
  * puts the row in the durable outbox; a background loop sends the oldest rows in batches of
@@ -117,8 +69,7 @@ export class SheetsLogSink implements AsyncDisposable {
   static readonly deadLetters = "sheets:dead";
   readonly breaker: CircuitBreaker;
   readonly #options: SheetsSinkOptions;
-  readonly #http: HttpClient;
-  readonly #token: GoogleAccessToken;
+  readonly #client: SheetsClient;
   readonly #clock: Clock;
   readonly #delivery: DurableDelivery;
   readonly #events = new Emitter<SheetsEvent>();
@@ -140,12 +91,7 @@ export class SheetsLogSink implements AsyncDisposable {
   ) {
     this.#options = options;
     this.#clock = deps.clock;
-    this.#token = deps.token;
-    this.#http = new HttpClient({
-      service: "sheets",
-      baseUrl: options.baseUrl,
-      errors: sheetsErrors,
-    }, deps);
+    this.#client = new SheetsClient(options, deps);
     this.#delivery = new DurableDelivery(SheetsLogSink.queue, {
       retry: options.retry,
       breaker: options.breaker,
@@ -279,16 +225,15 @@ export class SheetsLogSink implements AsyncDisposable {
       async (items, { signal, take }) => {
         mayBeThere ??= items.some((item) => item.attempts > 0);
         const rows = items.map((item) => JSON.parse(item.payload) as SheetRow);
-        const present = mayBeThere ? await this.#rowIdsInSheet(signal) : new Set<string>();
+        const present = mayBeThere ? await this.#client.rowIds(signal) : new Set<string>();
         const missing = rows.filter((row) => !present.has(row.rowId));
         if (missing.length > 0) {
-          await this.#withToken(signal, async (token) => {
-            // Counted at the moment it is sent, after any token fetch.
+          // Counted at the moment it is sent, after any token fetch.
+          await this.#client.append(missing, signal, async () => {
             await take();
             // From here on the rows may be in the sheet, whatever this attempt ends with (a
             // deadline can end it while the append is applied): any later try reads back.
             mayBeThere = true;
-            return this.#append(missing, token, signal);
           });
         }
         return rows.length - missing.length;
@@ -325,54 +270,5 @@ export class SheetsLogSink implements AsyncDisposable {
     this.#failing = true;
     this.#events.emit({ type: "failed", rows: batch.length, ...failure });
     return false;
-  }
-
-  /** Runs `work` with a token; on a 401, refreshes the token once and runs it again. */
-  async #withToken<T>(
-    signal: AbortSignal,
-    work: (token: string) => Promise<T>,
-  ): Promise<T> {
-    try {
-      return await work(await this.#token.get(signal));
-    } catch (error) {
-      if (!(error instanceof AuthenticationError && error.status === 401)) throw error;
-      this.#token.invalidate();
-      return await work(await this.#token.get(signal));
-    }
-  }
-
-  #append(rows: SheetRow[], token: string, signal: AbortSignal): Promise<unknown> {
-    const { spreadsheetId, range } = this.#options;
-    return this.#http.json({
-      method: "POST",
-      path: `/v4/spreadsheets/${encodeURIComponent(spreadsheetId)}/values/${
-        encodeURIComponent(range)
-      }:append`,
-      query: { valueInputOption: "RAW", insertDataOption: "INSERT_ROWS" },
-      headers: { authorization: `Bearer ${token}` },
-      json: { values: rows.map((row) => sheetColumns.map((column) => row[column])) },
-      signal,
-    });
-  }
-
-  async #rowIdsInSheet(signal: AbortSignal): Promise<Set<string>> {
-    const { spreadsheetId, range } = this.#options;
-    // The row id is the first column of the range (`Log!C:L` keeps it in C).
-    const [sheet, columns] = range.split("!");
-    const first = /^[A-Z]+/.exec(columns)![0];
-    const idColumn = `${sheet}!${first}:${first}`;
-    const body = await this.#withToken(
-      signal,
-      (token) =>
-        this.#http.json<{ values?: unknown[][] }>({
-          method: "GET",
-          path: `/v4/spreadsheets/${encodeURIComponent(spreadsheetId)}/values/${
-            encodeURIComponent(idColumn)
-          }`,
-          headers: { authorization: `Bearer ${token}` },
-          signal,
-        }),
-    );
-    return new Set((body.values ?? []).map((row) => String(row[0])));
   }
 }
