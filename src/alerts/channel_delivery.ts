@@ -3,7 +3,7 @@ import type { BreakerOptions, CircuitBreaker } from "../breaker/mod.ts";
 import type { Clock, Random } from "../clock/mod.ts";
 import { describeError } from "../errors.ts";
 import type { Outbox } from "../ledger/mod.ts";
-import { type DeliveryHealth, DurableDelivery } from "../delivery/mod.ts";
+import { type DeliveryHealth, type DeliveryStatus, DurableDelivery } from "../delivery/mod.ts";
 import { literalMessage } from "../logging/mod.ts";
 import type { RetryOptions } from "../retry/mod.ts";
 import type { AlertChannel, Notification } from "./alert.ts";
@@ -79,6 +79,11 @@ export class ChannelDelivery implements Disposable {
   /** Notifications waiting in the outbox. */
   pending(): Promise<number> {
     return this.#delivery.pending();
+  }
+
+  /** The channel's delivery, as a status page shows it. */
+  async status(): Promise<{ name: string } & DeliveryStatus> {
+    return { name: this.channel.name, ...await this.#delivery.status() };
   }
 
   /** Delivers `notification` (after any waiting in the outbox). Resolves with what happened. */

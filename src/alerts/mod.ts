@@ -15,6 +15,7 @@ export {
 export { ChannelDelivery, type DeliveryOptions, type DeliveryResult } from "./channel_delivery.ts";
 export {
   type AlertDecision,
+  type AlertingStatus,
   RoutingAlertManager,
   type RoutingOptions,
 } from "./routing_alert_manager.ts";

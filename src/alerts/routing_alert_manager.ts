@@ -5,6 +5,7 @@ import { Emitter } from "../events/mod.ts";
 import type { Alert, AlertManager, Notification, Severity } from "./alert.ts";
 import { severities } from "./alert.ts";
 import type { ChannelDelivery, DeliveryResult } from "./channel_delivery.ts";
+import type { DeliveryStatus } from "../delivery/mod.ts";
 
 /** Alert manager parameters; defaults live in `config/defaults.ts`. */
 export interface RoutingOptions {
@@ -25,6 +26,12 @@ export type AlertDecision =
     reason: "duplicate" | "inhibited" | "not-firing" | "no-route";
   }
   | { type: "delivery"; result: DeliveryResult };
+
+/** Alerting's state, as `/status` shows it. */
+export interface AlertingStatus {
+  firing: { key: string; severity: Severity; summary: string }[];
+  channels: ({ name: string } & DeliveryStatus)[];
+}
 
 /**
  * Routes alerts to channels by severity, like Prometheus' Alertmanager: alerts that arrive
@@ -98,6 +105,14 @@ export class RoutingAlertManager implements AlertManager, Disposable {
   /** Alerts firing now. */
   firing(): Alert[] {
     return [...this.#firing.values()].map((entry) => entry.alert);
+  }
+
+  /** What fires now, and how each channel delivers, as a status page shows it. */
+  async status(): Promise<AlertingStatus> {
+    return {
+      firing: this.firing().map(({ key, severity, summary }) => ({ key, severity, summary })),
+      channels: await Promise.all(this.channels().map((delivery) => delivery.status())),
+    };
   }
 
   /** Every channel's delivery (status pages read their breakers and outboxes). */

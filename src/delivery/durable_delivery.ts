@@ -4,12 +4,24 @@ import type { Outbox, OutboxItem } from "../ledger/mod.ts";
 import { RateLimiter, ResilientService, type SentRequest } from "../resilience/mod.ts";
 import { isServiceWide, isTransient } from "../errors.ts";
 import { type RetryOptions, RetryPolicy } from "../retry/mod.ts";
-import { DeliveryHealth } from "./delivery_health.ts";
+import { DeliveryHealth, type DeliveryHealthStatus } from "./delivery_health.ts";
 
 /** How long one process may hold a shared queue: longer than a send with its retries. */
 const holdMs = 120_000;
 /** How often a process waiting for a shared queue asks again. */
 const holdPollMs = 100;
+
+/** A delivery's state, as `/status` shows it (times as ISO strings). */
+export interface DeliveryStatus {
+  breaker: string;
+  lastErrorClass: string | null;
+  delivery: DeliveryHealthStatus["state"];
+  failingSince: string | null;
+  lastError: string | null;
+  lastDeliveredAt: string | null;
+  /** Payloads waiting in the outbox. */
+  pending: number;
+}
 
 /** How a sink's deliveries are made. */
 export interface DurableDeliveryOptions {
@@ -106,6 +118,23 @@ export class DurableDelivery implements Disposable {
     return this.#outbox.size(this.queue);
   }
 
+  /** Where this delivery stands, as a status page shows it: its breaker, whether it
+   * delivers (from its first failed attempt on), and what waits. */
+  async status(): Promise<DeliveryStatus> {
+    const health = this.health.status();
+    const breaker = this.breaker.snapshot();
+    const iso = (at: number | undefined) => at === undefined ? null : new Date(at).toISOString();
+    return {
+      breaker: breaker.state,
+      lastErrorClass: breaker.lastErrorClass ?? null,
+      delivery: health.state,
+      failingSince: iso(health.since),
+      lastError: health.state === "delivering" ? null : health.lastError ?? null,
+      lastDeliveredAt: iso(health.lastDeliveredAt),
+      pending: await this.pending(),
+    };
+  }
+
   /**
    * Sends the oldest `limit` waiting items through one call of `send` (retried, under the
    * breaker and a deadline per attempt; the wait for the rate limit's room is in no deadline).
@@ -171,6 +200,11 @@ export class DurableDelivery implements Disposable {
   }
 
   /** Moves items out of the queue into `queue` (dead letters: they can never be sent). */
+  /** Payloads waiting in another queue of the outbox (where `moveTo` puts them aside). */
+  size(queue: string): Promise<number> {
+    return this.#outbox.size(queue);
+  }
+
   async moveTo(items: readonly OutboxItem[], queue: string): Promise<void> {
     await this.#outbox.enqueue(queue, items.map((item) => item.payload), this.#clock.now());
     await this.#outbox.ack(this.queue, items.map((item) => item.id));

@@ -4,6 +4,7 @@
  * @module
  */
 export {
+  type DeliveryStatus,
   DurableDelivery,
   type DurableDeliveryOptions,
   type SendContext,

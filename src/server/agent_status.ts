@@ -1,16 +1,20 @@
-import type { Agent, AgentEvent } from "../agent/mod.ts";
-import type { ProcessIdentity } from "./agent_metrics.ts";
+import type { AgentEvent } from "../agent/mod.ts";
+import type { RoutingAlertManager } from "../alerts/mod.ts";
+import type { BreakerRegistry } from "../breaker/mod.ts";
 import type { Clock } from "../clock/mod.ts";
-import type { DeliveryHealthStatus } from "../delivery/mod.ts";
+import type { Emitter } from "../events/mod.ts";
+import type { HealthChecker } from "../health/mod.ts";
+import type { StateCounts } from "../ledger/mod.ts";
 import { SheetsLogSink } from "../sheets/mod.ts";
+import type { ProcessIdentity } from "./agent_metrics.ts";
 
 /** The last `size` agent events, newest last: the dashboard's "recent events". */
 export class RecentEvents implements Disposable {
   readonly #events: AgentEvent[] = [];
   readonly #subscription: Disposable;
 
-  constructor(agent: Agent, readonly size = 50) {
-    this.#subscription = agent.events.on((event) => {
+  constructor(events: Pick<Emitter<AgentEvent>, "on">, readonly size = 50) {
+    this.#subscription = events.on((event) => {
       if (
         event.type === "attempt" || event.type === "step-done" || event.type === "contact-start"
       ) return;
@@ -29,9 +33,22 @@ export class RecentEvents implements Disposable {
   }
 }
 
+/** What `/status` and `/readyz` read: each component's own snapshot, nothing of their
+ * insides. */
+export interface StatusSources {
+  campaign: string;
+  counts(): Promise<StateCounts>;
+  breakers: Pick<BreakerRegistry, "all">;
+  health: Pick<HealthChecker, "status">;
+  alerts: Pick<RoutingAlertManager, "status">;
+  sheets?: Pick<SheetsLogSink, "status">;
+}
+
 /** Whether processing can proceed, and why not. */
-export function readiness(agent: Agent): { ready: boolean; reasons: string[] } {
-  const reasons = agent.breakers.all().filter((b) => b.state === "OPEN").map((b) =>
+export function readiness(
+  breakers: Pick<BreakerRegistry, "all">,
+): { ready: boolean; reasons: string[] } {
+  const reasons = breakers.all().filter((b) => b.state === "OPEN").map((b) =>
     `${b.service} circuit breaker is OPEN${
       b.forced ? ` (forced by an operator on ${b.snapshot().forcedBy?.by ?? "an agent"})` : ""
     }`
@@ -41,37 +58,39 @@ export function readiness(agent: Agent): { ready: boolean; reasons: string[] } {
 
 /** The `/status` document: version, uptime, progress, services, alerts, outboxes. */
 export async function agentStatus(
-  agent: Agent,
+  sources: StatusSources,
   deps: { clock: Clock; version: string; instance?: ProcessIdentity; startedAt: number },
 ): Promise<Record<string, unknown>> {
   const { clock } = deps;
-  const counts = await agent.store.counts(agent.config.campaign.name);
-  const health = new Map(agent.health.status().map((h) => [h.service, h]));
+  const [counts, alerts, sheets] = await Promise.all([
+    sources.counts(),
+    sources.alerts.status(),
+    sources.sheets?.status(),
+  ]);
+  const health = new Map(sources.health.status().map((h) => [h.service, h]));
   const elapsedS = (clock.now() - deps.startedAt) / 1000;
   const done = counts.completed + counts.failed + counts.skipped;
   const remaining = counts.pending + counts.in_progress + counts.deferred;
   const rate = elapsedS > 0 ? done / elapsedS : 0;
   const outboxes: Record<string, number> = {};
-  for (const delivery of agent.alerts.channels()) {
-    outboxes[`alerts:${delivery.channel.name}`] = await delivery.pending();
-  }
-  if (agent.sheets) {
-    outboxes[SheetsLogSink.queue] = await agent.sheets.pending();
-    outboxes[SheetsLogSink.deadLetters] = await agent.store.outbox.size(SheetsLogSink.deadLetters);
+  for (const channel of alerts.channels) outboxes[`alerts:${channel.name}`] = channel.pending;
+  if (sheets) {
+    outboxes[SheetsLogSink.queue] = sheets.pending;
+    outboxes[SheetsLogSink.deadLetters] = sheets.deadLetters;
   }
   return {
     version: deps.version,
     process: deps.instance ?? null,
     uptimeSeconds: Math.round(elapsedS),
-    ready: readiness(agent),
+    ready: readiness(sources.breakers),
     campaign: {
-      name: agent.config.campaign.name,
+      name: sources.campaign,
       counts,
       total: Object.values(counts).reduce((a, b) => a + b, 0),
       ratePerSecond: Number(rate.toFixed(2)),
       etaSeconds: rate > 0 ? Math.round(remaining / rate) : null,
     },
-    services: agent.breakers.all().map((breaker) => {
+    services: sources.breakers.all().map((breaker) => {
       const snapshot = breaker.snapshot();
       const probe = health.get(breaker.service);
       return {
@@ -102,39 +121,10 @@ export async function agentStatus(
       };
     }),
     alerts: {
-      firing: agent.alerts.firing().map((a) => ({
-        key: a.key,
-        severity: a.severity,
-        summary: a.summary,
-      })),
-      channels: agent.alerts.channels().map((d) => ({
-        name: d.channel.name,
-        breaker: d.breaker.state,
-        ...deliveryOf(d.health.status()),
-        pending: outboxes[`alerts:${d.channel.name}`],
-      })),
+      firing: alerts.firing,
+      channels: alerts.channels.map(({ lastErrorClass: _, ...channel }) => channel),
     },
     outboxes,
-    sheets: agent.sheets
-      ? {
-        breaker: agent.sheets.breaker.state,
-        lastErrorClass: agent.sheets.breaker.snapshot().lastErrorClass ?? null,
-        ...deliveryOf(agent.sheets.health()),
-        pending: outboxes[SheetsLogSink.queue],
-        deadLetters: outboxes[SheetsLogSink.deadLetters],
-      }
-      : null,
-  };
-}
-
-/** Where a sink's delivery stands, as `/status` shows it: from its first failed attempt on. */
-function deliveryOf(health: DeliveryHealthStatus) {
-  return {
-    delivery: health.state,
-    failingSince: health.since === undefined ? null : new Date(health.since).toISOString(),
-    lastError: health.state === "delivering" ? null : health.lastError ?? null,
-    lastDeliveredAt: health.lastDeliveredAt === undefined
-      ? null
-      : new Date(health.lastDeliveredAt).toISOString(),
+    sheets: sheets ?? null,
   };
 }

@@ -1,14 +1,12 @@
-import { timingSafeEqual } from "node:crypto";
-import { Buffer } from "node:buffer";
 import { Hono } from "hono";
 import type { Agent } from "../agent/mod.ts";
 import type { Clock } from "../clock/mod.ts";
-import { type CallState, isCallStatus, isSignedByTwilio } from "../services/mod.ts";
-import { audioPath, statusCallbackPath } from "../telephony/mod.ts";
+import { adminRoutes } from "./admin_routes.ts";
 import { AgentMetrics, type ProcessIdentity } from "./agent_metrics.ts";
 import { agentStatus, readiness, RecentEvents } from "./agent_status.ts";
 import { dashboardHtml } from "./dashboard.ts";
-import { type BodyVariables, boundedBody } from "./_bounded_body.ts";
+import { telephonyRoutes } from "./telephony_routes.ts";
+import type { BodyVariables } from "./_bounded_body.ts";
 
 /** What the status app needs. */
 export interface AppDeps {
@@ -35,12 +33,6 @@ export interface AppDeps {
   /** Opens an audio file by name (from the TTS audio folder); unset: no audio served. */
   openAudio?: (name: string) => Promise<ReadableStream<Uint8Array>>;
 }
-
-const audioTypes: Record<string, string> = {
-  mp3: "audio/mpeg",
-  wav: "audio/wav",
-  raw: "application/octet-stream",
-};
 
 /** The host names a loopback-bound server answers to. */
 export function loopbackHosts(host: string): string[] | undefined {
@@ -94,48 +86,44 @@ function hostName(header: string | null): string {
   return host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0];
 }
 
-function sameToken(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 /**
- * The Hono app the agent serves while it runs: `/healthz`, `/readyz`, `/status`, `/metrics`,
- * `/events` (the last 50), the dashboard at `/`, `POST /admin/breakers/:service/{open,close,reset}`
- * behind a bearer token, and for the telephony provider `POST /twilio/status` (signed status
- * callbacks) and `GET /audio/:name` (signed, expiring audio links).
+ * The Hono app the agent serves while it runs: the status routes (`/healthz`, `/readyz`,
+ * `/status`, `/metrics`, `/events`, the dashboard at `/`), the admin routes under `/admin`
+ * (see {@link adminRoutes}) and the telephony provider's (see {@link telephonyRoutes}), each
+ * handed only what it reads or acts on.
  */
 export function createStatusApp(deps: AppDeps): StatusApp {
   const { agent, clock } = deps;
   const startedAt = clock.now();
   const metrics = new AgentMetrics(agent, { version: deps.version, instance: deps.instance });
-  const recent = new RecentEvents(agent);
+  const recent = new RecentEvents(agent.events);
+  const sources = {
+    campaign: agent.config.campaign.name,
+    counts: () => agent.store.counts(agent.config.campaign.name),
+    breakers: agent.breakers,
+    health: agent.health,
+    alerts: agent.alerts,
+    sheets: agent.sheets,
+  };
   const app = new Hono<BodyVariables>();
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {
-    const { ready, reasons } = readiness(agent);
+    const { ready, reasons } = readiness(agent.breakers);
     return c.json({ ready, reasons }, ready ? 200 : 503);
   });
   // Under a scrape storm each document is built at most once per cacheMs, so the campaign
   // keeps the event loop.
   const ttl = deps.cacheMs ?? 250;
-  const status = new Cached(
-    clock,
-    ttl,
-    async () =>
-      encoder.encode(
-        JSON.stringify(
-          await agentStatus(agent, {
-            clock,
-            version: deps.version,
-            instance: deps.instance,
-            startedAt,
-          }),
-        ),
-      ),
-  );
+  const status = new Cached(clock, ttl, async () =>
+    encoder.encode(JSON.stringify(
+      await agentStatus(sources, {
+        clock,
+        version: deps.version,
+        instance: deps.instance,
+        startedAt,
+      }),
+    )));
   const exposition = new Cached(clock, ttl, async () => {
     await metrics.refresh(agent);
     return encoder.encode(metrics.render());
@@ -144,94 +132,25 @@ export function createStatusApp(deps: AppDeps): StatusApp {
   app.get("/metrics", async (c) => c.body(await exposition.get(), 200, metricsType));
   app.get("/events", (c) => c.json(recent.list()));
   app.get("/", (c) => c.html(dashboardHtml));
-
-  app.use("/admin/*", boundedBody(deps.maxBodyBytes ?? 1024));
-  app.post("/admin/breakers/:service/:action", (c) => {
-    if (!deps.adminToken) {
-      return c.json({ error: "admin routes are off: set the admin token variable" }, 404);
-    }
-    // The scheme is case-insensitive (RFC 9110): "bearer x" is as good as "Bearer x".
-    const given = /^bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "")?.[1] ?? "";
-    if (!given || !sameToken(given, deps.adminToken)) {
-      return c.json({ error: "missing or wrong bearer token" }, 401, {
-        "www-authenticate": "Bearer",
-      });
-    }
-    const service = c.req.param("service");
-    if (!agent.breakers.has(service)) {
-      return c.json({
-        error: `no service "${service}"; known: ${
-          agent.breakers.all().map((b) => b.service).join(", ")
-        }`,
-      }, 404);
-    }
-    const breaker = agent.breakers.get(service);
-    switch (c.req.param("action")) {
-      case "open":
-        breaker.forceOpen("forced open by operator (admin API)", {
-          by: agent.store.lease.owner,
-          at: deps.clock.now(),
-        });
-        break;
-      case "close":
-      case "reset":
-        breaker.reset(
-          `${c.req.param("action") === "close" ? "closed" : "reset"} by operator (admin API)`,
-        );
-        break;
-      default:
-        return c.json({ error: "action must be open, close or reset" }, 404);
-    }
-    return c.json({ service, state: breaker.state });
-  });
-  // What the telephony provider calls: status callbacks (signed by Twilio) and audio files
-  // (links signed by us). Both answer only when the agent hands out public links.
-  app.use(`${statusCallbackPath}*`, boundedBody(16 * 1024));
-  app.post(statusCallbackPath, (c) => {
-    const links = agent.callLinks;
-    if (!links || !deps.twilioAuthToken) {
-      return c.json({ error: "status callbacks are off (no publicBaseUrl or Twilio)" }, 404);
-    }
-    const url = new URL(c.req.url);
-    const params = new URLSearchParams(new TextDecoder().decode(c.get("body")));
-    const signed = isSignedByTwilio(
-      deps.twilioAuthToken,
-      links.publicUrlOf(url.pathname + url.search),
-      params,
-      c.req.header("x-twilio-signature"),
-    );
-    if (!signed) return c.json({ error: "missing or wrong X-Twilio-Signature" }, 403);
-    const sid = params.get("CallSid") ?? "";
-    const status = params.get("CallStatus") ?? "";
-    if (!/^CA\w{1,64}$/.test(sid) || !isCallStatus(status)) {
-      return c.json({ error: "CallSid and a known CallStatus are required" }, 400);
-    }
-    const state: CallState = { sid, status };
-    const duration = Number(params.get("CallDuration") ?? "");
-    if (params.has("CallDuration") && Number.isFinite(duration)) state.durationS = duration;
-    const answeredBy = params.get("AnsweredBy");
-    if (answeredBy) state.answeredBy = answeredBy;
-    agent.calls.publish(state, url.searchParams.get("dial") ?? undefined);
-    return c.body(null, 204);
-  });
-  app.get(`${audioPath}:name`, async (c) => {
-    const links = agent.callLinks;
-    const name = c.req.param("name");
-    if (!links || !deps.openAudio) return c.json({ error: "audio links are off" }, 404);
-    if (!/^[\w.-]{1,200}$/.test(name) || name.startsWith(".")) {
-      return c.json({ error: "not found" }, 404);
-    }
-    if (!links.verifyAudio(name, c.req.query("exp"), c.req.query("sig"))) {
-      return c.json({ error: "link expired or not signed by this agent" }, 403);
-    }
-    try {
-      const body = await deps.openAudio(name);
-      const type = audioTypes[name.split(".").at(-1) ?? ""] ?? "application/octet-stream";
-      return c.body(body, 200, { "content-type": type, "cache-control": "private, no-store" });
-    } catch {
-      return c.json({ error: "not found" }, 404);
-    }
-  });
+  app.route(
+    "/admin",
+    adminRoutes({
+      breakers: agent.breakers,
+      clock,
+      operatorAgent: agent.store.lease.owner,
+      adminToken: deps.adminToken,
+      maxBodyBytes: deps.maxBodyBytes ?? 1024,
+    }),
+  );
+  app.route(
+    "/",
+    telephonyRoutes({
+      callLinks: agent.callLinks,
+      calls: agent.calls,
+      twilioAuthToken: deps.twilioAuthToken,
+      openAudio: deps.openAudio,
+    }),
+  );
   app.notFound((c) => c.json({ error: "not found" }, 404));
 
   const allowed = deps.allowedHosts ? new Set(deps.allowedHosts) : undefined;

@@ -12,6 +12,7 @@ import type { Outbox, OutboxItem } from "../ledger/mod.ts";
 import {
   type DeliveryHealthEvent,
   type DeliveryHealthStatus,
+  type DeliveryStatus,
   DurableDelivery,
 } from "../delivery/mod.ts";
 import { literalMessage } from "../logging/mod.ts";
@@ -164,6 +165,14 @@ export class SheetsLogSink implements AsyncDisposable {
   /** Rows waiting to be sent. */
   pending(): Promise<number> {
     return this.#delivery.pending();
+  }
+
+  /** The log's delivery, as a status page shows it, with the rows kept aside as rejected. */
+  async status(): Promise<DeliveryStatus & { deadLetters: number }> {
+    return {
+      ...await this.#delivery.status(),
+      deadLetters: await this.#delivery.size(SheetsLogSink.deadLetters),
+    };
   }
 
   /** Queues a row durably; never throws into the caller, never waits for Sheets. */
