@@ -7,7 +7,7 @@
 import { configure, dispose } from "@logtape/logtape";
 import { dirname } from "node:path";
 import { runCli, signalExitCode } from "./src/cli/mod.ts";
-import { createFreshConnectionFetch } from "./src/http/mod.ts";
+import { createFreshConnectionFetch } from "./src/platform/mod.ts";
 import { systemClock } from "./src/clock/mod.ts";
 import { buildLogConfig } from "./src/logging/mod.ts";
 import { denoLogFiles } from "./src/platform/mod.ts";

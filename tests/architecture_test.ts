@@ -1,6 +1,6 @@
 /**
  * The shape of the code, checked: no import cycle between the folders of `src/`, and a folder
- * reaches another only through its `mod.ts`. Read from `deno info --json` of the entry point,
+ * reaches another only through its `mod.ts`. Only `main.ts` and `src/platform/` call Deno's API. Read from `deno info --json` of the entry point,
  * so what is checked is the graph the binary is built from.
  */
 import assert from "node:assert/strict";
@@ -69,4 +69,17 @@ Deno.test("a folder of src/ reaches another only through its mod.ts", async () =
     )
     .map(({ from, to }) => `${from.slice(src.length)} imports ${to.slice(src.length)}`);
   assert.deepEqual(sideDoors, []);
+});
+
+Deno.test("only main.ts and src/platform/ speak Deno's API", async () => {
+  const speakers: string[] = [];
+  for (const { from } of await moduleGraph()) {
+    const path = from.slice(src.length);
+    if (path.startsWith("platform/") || speakers.includes(path)) continue;
+    const code = (await Deno.readTextFile(new URL(from)))
+      .replace(/\/\*[\s\S]*?\*\//g, "")
+      .replace(/^\s*\/\/.*$/gm, "");
+    if (/\bDeno\.\w/.test(code)) speakers.push(path);
+  }
+  assert.deepEqual(speakers, []);
 });

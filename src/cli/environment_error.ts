@@ -1,4 +1,5 @@
 import { LedgerError } from "../ledger/mod.ts";
+import { environmentFailureOf } from "../platform/mod.ts";
 
 /** The environment refused something the command needs; the message says what and the fix.
  * Exit code 2. */
@@ -28,30 +29,25 @@ export function environmentError(subject: string, error: unknown, access: Access
 
 function reasonOf(error: unknown, access: Access): string | undefined {
   if (error instanceof LedgerError) return error.message.replace(/^\S+ /, "");
-  if (error instanceof Deno.errors.NotCapable) {
-    return access === "write"
-      ? `this task may not write there; ${taskWrites}`
-      : access === "read"
-      ? "this task may not read it; run with a wider --allow-read"
-      : "this task may not listen there; run with --allow-net";
-  }
-  if (error instanceof Deno.errors.NotFound) {
-    return access === "read" ? "file not found" : "its folder cannot be created or found";
-  }
-  if (error instanceof Deno.errors.IsADirectory) {
-    return "is a folder, not a file; give the path of a file";
-  }
-  if (error instanceof Deno.errors.NotADirectory) {
-    return "a part of the path is a file, not a folder; check the path";
-  }
-  if (error instanceof Deno.errors.PermissionDenied) {
-    return `the file system refuses to let this user ${access} it; check its owner and mode`;
-  }
-  if (error instanceof Deno.errors.AddrInUse) {
-    return "the port is in use by another program; choose another with --port, or --port 0 for any free one";
-  }
-  if (error instanceof Deno.errors.AddrNotAvailable) {
-    return "no interface of this machine has that address; use 127.0.0.1, or an address of this machine";
+  switch (environmentFailureOf(error)) {
+    case "not-permitted":
+      return access === "write"
+        ? `this task may not write there; ${taskWrites}`
+        : access === "read"
+        ? "this task may not read it; run with a wider --allow-read"
+        : "this task may not listen there; run with --allow-net";
+    case "not-found":
+      return access === "read" ? "file not found" : "its folder cannot be created or found";
+    case "is-a-folder":
+      return "is a folder, not a file; give the path of a file";
+    case "not-a-folder":
+      return "a part of the path is a file, not a folder; check the path";
+    case "access-denied":
+      return `the file system refuses to let this user ${access} it; check its owner and mode`;
+    case "address-in-use":
+      return "the port is in use by another program; choose another with --port, or --port 0 for any free one";
+    case "address-not-available":
+      return "no interface of this machine has that address; use 127.0.0.1, or an address of this machine";
   }
   if (
     access === "listen" && error instanceof Error && /lookup|resolve|invalid/i.test(error.message)

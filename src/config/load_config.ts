@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { channelDefaults, defaultConfig } from "../../config/defaults.ts";
 import type { BreakerOptions } from "../breaker/mod.ts";
 import { ConfigError } from "../errors.ts";
+import { environmentFailureOf } from "../platform/mod.ts";
 import type { RetryOptions } from "../retry/mod.ts";
 import {
   type AgentConfig,
@@ -150,7 +151,7 @@ export async function readConfigFile(
   try {
     text = await readTextFile(path);
   } catch (error) {
-    const why = error instanceof Deno.errors.NotFound
+    const why = environmentFailureOf(error) === "not-found"
       ? "file not found"
       : `cannot read it (${(error as Error).name})`;
     throw new ConfigError([`--config ${path}: ${why}; pass the path of a JSON file`], {

@@ -1,6 +1,7 @@
 import type { Context, Hono } from "hono";
 import type { Clock } from "../clock/mod.ts";
 import { Emitter } from "../events/mod.ts";
+import { serveLoopback } from "../platform/mod.ts";
 import {
   type FaultKind,
   type FaultRule,
@@ -237,25 +238,20 @@ export function droppedResponse(): Response {
 
 /** Serves `app` on 127.0.0.1 on a free port. */
 export function serveFake(app: Hono, state: FakeProviderState): FakeServer {
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    onListen: () => {},
-    onError: () => new Response("fake provider error", { status: 500 }),
-  }, async (request) => {
+  const server = serveLoopback(async (request) => {
     state.peakInFlight = Math.max(state.peakInFlight, ++state.inFlight);
     try {
       return await app.fetch(request);
     } finally {
       state.inFlight--;
     }
-  });
+  }, "fake provider error");
   const close = async () => {
     state.close();
     await server.shutdown();
   };
   return {
-    url: `http://127.0.0.1:${server.addr.port}`,
+    url: `http://127.0.0.1:${server.port}`,
     requests: state.requests,
     count: (prefix, method) =>
       state.requests.filter((r) => r.path.startsWith(prefix) && (!method || r.method === method))

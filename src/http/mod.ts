@@ -10,7 +10,6 @@ export {
   type ErrorRule,
   type ErrorTable,
 } from "./error_table.ts";
-export { createFreshConnectionFetch } from "./fresh_connection_fetch.ts";
 export {
   HttpClient,
   type HttpClientOptions,

@@ -5,5 +5,7 @@
  * @module
  */
 export { denoLogFiles } from "./deno_files.ts";
-export { isPermissionError } from "./errors.ts";
+export { type EnvironmentFailure, environmentFailureOf, isPermissionError } from "./errors.ts";
+export { createFreshConnectionFetch } from "./fresh_connection_fetch.ts";
 export { type HeldLock, processIdentity, tryLockFile } from "./lock_file.ts";
+export { type LoopbackServer, serveLoopback } from "./serve_loopback.ts";

@@ -15,7 +15,7 @@ import {
 import { type ContactRecord, InMemoryCampaignStore } from "../../src/ledger/mod.ts";
 import type { RunSummary } from "../../src/processor/mod.ts";
 import { createServices } from "../../src/services/mod.ts";
-import { createFreshConnectionFetch } from "../../src/http/mod.ts";
+import { createFreshConnectionFetch } from "../../src/platform/mod.ts";
 import { contacts } from "./agent.ts";
 import { fakeServicesConfig, twilioAccount } from "./fake_services_config.ts";
 

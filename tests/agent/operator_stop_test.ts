@@ -14,7 +14,7 @@ import {
   startFakeOpenAi,
   startFakeWebhookCrm,
 } from "../../src/fake_providers/mod.ts";
-import { createFreshConnectionFetch } from "../../src/http/mod.ts";
+import { createFreshConnectionFetch } from "../../src/platform/mod.ts";
 import { PostgresCampaignStore } from "../../src/ledger/mod.ts";
 import type { RunSummary } from "../../src/processor/mod.ts";
 import { createStatusApp } from "../../src/server/mod.ts";

@@ -11,7 +11,7 @@ import { SendGridEmailChannel, TelegramChannel } from "../../src/alerts/mod.ts";
 import { ResendEmailChannel, WebhookAlertChannel } from "../../src/alerts/mod.ts";
 import { systemClock } from "../../src/clock/mod.ts";
 import { ConnectionError } from "../../src/errors.ts";
-import { createFreshConnectionFetch } from "../../src/http/mod.ts";
+import { createFreshConnectionFetch } from "../../src/platform/mod.ts";
 import { InMemoryOutbox } from "../../src/ledger/mod.ts";
 import {
   ElevenLabsTts,

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { systemClock } from "../../src/clock/mod.ts";
 import { type HttpFaultRule, startFakeSheets } from "../../src/fake_providers/mod.ts";
-import { createFreshConnectionFetch } from "../../src/http/mod.ts";
+import { createFreshConnectionFetch } from "../../src/platform/mod.ts";
 import { InMemoryOutbox, type Outbox } from "../../src/ledger/mod.ts";
 import { GoogleAccessToken, type SheetRow, SheetsLogSink } from "../../src/sheets/mod.ts";
 import { breakerOptions, retryOptions } from "../_support/fixtures.ts";
