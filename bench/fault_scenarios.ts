@@ -9,7 +9,7 @@
  * - requests that reached a service while its breaker was OPEN (checked as each arrives);
  * - breaker openings, and false ones (openings while the provider answered every call).
  *
- * Goals (README): 0 contacts failed by outages that end within the campaign, at most 1.0 paid
+ * Goals (docs/benchmarks.md): 0 contacts failed by outages that end within the campaign, at most 1.0 paid
  * LLM and TTS request per completed contact (plus those in flight at a crash), 0 requests to
  * an OPEN service, 0 false openings when a provider is slow but answering.
  */

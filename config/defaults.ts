@@ -1,8 +1,8 @@
 /**
  * Every retry, breaker, health and timeout parameter of the agent, in one place. A JSON file
  * given with `--config` is merged over these values; `services.<name>.retry` and
- * `services.<name>.breaker` override the global sections for one service. README's
- * "Configuration" section documents each key.
+ * `services.<name>.breaker` override the global sections for one service.
+ * `docs/configuration.md` documents each key with its default (a test holds it to this file).
  */
 export const defaultConfig = {
   retry: {
@@ -266,9 +266,10 @@ export const defaultConfig = {
     /** 429 backs off up to about a minute (merged over `retry`). */
     retry: { maxRetries: 4, initialDelayMs: 5_000, maxDelayMs: 60_000 },
     /**
-     * The log's own breaker (merged over `breaker`), in step with its retries: it opens only
-     * after a whole retry schedule failed (5 attempts), and tries again a minute later, as
-     * the last retry would have. No health probe: the first append after that is the trial.
+     * The log's own breaker (merged over `breaker`), in step with its retries: transient
+     * failures open it only after a whole retry schedule failed (5 attempts), a service-wide
+     * error (403) at once; it tries again a minute later, as the last retry would have. No
+     * health probe: the first append after that is the trial.
      */
     breaker: { failureThreshold: 5, recoveryTimeoutMs: 60_000 },
     /** No append going through for this long from the first failed one raises an alert

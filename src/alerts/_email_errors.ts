@@ -1,7 +1,7 @@
 import type { ErrorTable } from "../http/mod.ts";
 
 /**
- * Resend errors (`../shared/providers.md`): `{name, message, statusCode}`. A 429 is read by
+ * Resend errors (as published by the provider; summarised in `docs/providers.md`): `{name, message, statusCode}`. A 429 is read by
  * its name: `rate_limit_exceeded` waits, a daily or monthly quota stops.
  */
 export const resendErrors: ErrorTable = {

@@ -1,7 +1,7 @@
 import type { ErrorTable } from "../http/mod.ts";
 
 /**
- * Telegram Bot API errors (`../shared/providers.md`): `{ok:false, error_code, description,
+ * Telegram Bot API errors (as published by the provider; summarised in `docs/providers.md`): `{ok:false, error_code, description,
  * parameters:{retry_after, migrate_to_chat_id}}`. 429 and 5xx are transient; 400 (chat not
  * found, message too long, bad markup), 401, 403 (bot blocked) and 404 are permanent.
  */

@@ -14,7 +14,7 @@ export class EnvironmentError extends Error {
 export type Access = "read" | "write" | "listen";
 
 const taskWrites =
-  "`deno task start` may write only under ./data, ./logs and ./audio (README, Tasks): put it there, or run with a wider --allow-write";
+  "`deno task start` may write only under ./data, ./logs and ./audio (docs/operations.md, Tasks and permissions): put it there, or run with a wider --allow-write";
 
 /**
  * Turns a failure of the environment (a missing or unreadable file, a folder where a file was

@@ -14,7 +14,7 @@ const detail = (code: string, message: string, type = "invalid_request") => ({
   detail: { type, code, message, status: code, request_id: "req_fake" },
 });
 
-/** ElevenLabs' exact error responses, per `../shared/providers.md`. */
+/** ElevenLabs' exact error responses, as the provider publishes them (`docs/providers.md`). */
 export function elevenLabsErrorFor(kind: FaultKind, rule: HttpFaultRule): FakeErrorResponse {
   switch (kind) {
     case "rate-limit":

@@ -18,7 +18,7 @@ const hubSpotError = (message: string, category: string, extra: Record<string, u
   ...extra,
 });
 
-/** HubSpot's exact error responses, per `../shared/providers.md`. */
+/** HubSpot's exact error responses, as the provider publishes them (`docs/providers.md`). */
 export function hubSpotErrorFor(kind: FaultKind, _rule: HttpFaultRule): FakeErrorResponse {
   switch (kind) {
     case "rate-limit":

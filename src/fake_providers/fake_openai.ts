@@ -34,7 +34,7 @@ const openAiError = (
   error: { message, type, param, code },
 });
 
-/** OpenAI's exact error responses, per `../shared/providers.md`. */
+/** OpenAI's exact error responses, as the provider publishes them (`docs/providers.md`). */
 export function openAiErrorFor(kind: FaultKind, rule: HttpFaultRule): FakeErrorResponse {
   switch (kind) {
     case "rate-limit":

@@ -111,7 +111,7 @@ function twilioError(status: number, code: number, message: string): FakeErrorRe
   };
 }
 
-/** Twilio's error responses per fault kind (`../shared/providers.md`). */
+/** Twilio's error responses per fault kind (as published by the provider; summarised in `docs/providers.md`). */
 function twilioErrorFor(kind: FaultKind, rule: HttpFaultRule): FakeErrorResponse {
   switch (kind) {
     case "rate-limit":

@@ -1,6 +1,6 @@
 /**
  * Fake provider servers on 127.0.0.1 that answer like the real APIs (routes, auth, success
- * bodies, the exact error bodies of `../shared/providers.md`), driven by a fault script.
+ * bodies, the exact error bodies the providers publish, see `docs/providers.md`), driven by a fault script.
  * Tests and `simulate --providers http` use them.
  * @module
  */

@@ -1,7 +1,7 @@
 import type { ErrorTable } from "../http/mod.ts";
 
 /**
- * ElevenLabs text-to-speech errors (`../shared/providers.md`). The code is
+ * ElevenLabs text-to-speech errors (as published by the provider; summarised in `docs/providers.md`). The code is
  * `detail.code ?? detail.status`; 422 carries a list of validation problems instead.
  */
 export const elevenLabsErrors: ErrorTable = {

@@ -1,7 +1,7 @@
 import type { ErrorTable } from "../http/mod.ts";
 
 /**
- * HubSpot CRM v3 errors (`../shared/providers.md`). A 429's `policyName` decides: the
+ * HubSpot CRM v3 errors (as published by the provider; summarised in `docs/providers.md`). A 429's `policyName` decides: the
  * ten-second window is transient, the daily quota is gone until midnight.
  */
 export const hubSpotErrors: ErrorTable = {

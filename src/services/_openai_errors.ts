@@ -1,7 +1,7 @@
 import type { ErrorTable } from "../http/mod.ts";
 
 /**
- * OpenAI-compatible Chat Completions errors (`../shared/providers.md`). A 429 is read by its
+ * OpenAI-compatible Chat Completions errors (as published by the provider; summarised in `docs/providers.md`). A 429 is read by its
  * code: `rate_limit_exceeded` waits, `insufficient_quota` stops (what official SDKs miss).
  */
 export const openAiErrors: ErrorTable = {

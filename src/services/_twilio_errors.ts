@@ -1,7 +1,7 @@
 import type { ErrorTable } from "../http/mod.ts";
 
 /**
- * Twilio Calls API errors (`../shared/providers.md`), read by Twilio's numeric `code`: a bad
+ * Twilio Calls API errors (as published by the provider; summarised in `docs/providers.md`), read by Twilio's numeric `code`: a bad
  * `To` is this contact's; a bad `From`, an unverified number on a trial account or bad
  * credentials stop every call; 429 / 20429 waits.
  */

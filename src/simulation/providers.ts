@@ -53,7 +53,7 @@ const keys = {
 const twilioAccount = `AC${"5".repeat(32)}`;
 const twilioFrom = "+14155550000";
 
-/** The scenario's mock script as an HTTP fault script; latency is left out (see README). */
+/** The scenario's mock script as an HTTP fault script; latency is left out (see docs/providers.md, Mocks and fake providers). */
 function httpFaults(options?: MockOptions): HttpFaultRule[] {
   return (options?.faults ?? []).map(({ latencyMs: _latency, ...rule }) => rule);
 }
