@@ -1,5 +1,20 @@
 import { describeError } from "../errors.ts";
-import type { Agent } from "./create_agent.ts";
+import type { RoutingAlertManager } from "../alerts/mod.ts";
+import type { BreakerRegistry } from "../breaker/mod.ts";
+import type { AgentConfig } from "../config/mod.ts";
+import type { HealthChecker } from "../health/mod.ts";
+import type { CampaignRunner } from "../processor/mod.ts";
+import type { ServiceCaller } from "../resilience/mod.ts";
+
+/** What the alert rules listen to, and the manager they raise through. */
+export interface AlertRuleSources {
+  config: Pick<AgentConfig, "alerts">;
+  breakers: BreakerRegistry;
+  caller: ServiceCaller;
+  health: HealthChecker;
+  runner: CampaignRunner;
+  alerts: RoutingAlertManager;
+}
 
 /**
  * Which events raise alerts: a failing health probe (warning) until it is healthy again; a
@@ -10,7 +25,7 @@ import type { Agent } from "./create_agent.ts";
  * (a healthy probe or a successful call with its breaker CLOSED): a restart never leaves an
  * outage unresolved.
  */
-export function wireAlertRules(agent: Agent, campaign: string): Disposable[] {
+export function wireAlertRules(agent: AlertRuleSources, campaign: string): Disposable[] {
   const { alerts } = agent;
   const alertsConfig = agent.config.alerts;
   const provenHealthy = (service: string) => {

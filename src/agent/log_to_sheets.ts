@@ -1,5 +1,20 @@
 import type { SheetsLogSink } from "../sheets/mod.ts";
-import type { Agent } from "./create_agent.ts";
+import type { RoutingAlertManager } from "../alerts/mod.ts";
+import type { BreakerRegistry } from "../breaker/mod.ts";
+import type { AgentConfig } from "../config/mod.ts";
+import type { Emitter } from "../events/mod.ts";
+import type { CampaignRunner } from "../processor/mod.ts";
+import type { AgentEvent } from "./agent_event.ts";
+
+/** What the Sheets rows are made from, and where Sheets problems are told. */
+export interface SheetsRowSources {
+  config: Pick<AgentConfig, "campaign">;
+  runner: CampaignRunner;
+  breakers: BreakerRegistry;
+  events: Emitter<AgentEvent>;
+  startedAt: number;
+  alerts: RoutingAlertManager;
+}
 
 /**
  * One Sheets row per contact outcome (completed, failed, deferred): time, campaign, contact,
@@ -7,7 +22,7 @@ import type { Agent } from "./create_agent.ts";
  * Sheets problems become events and alerts.
  */
 export function logToSheets(
-  agent: Agent,
+  agent: SheetsRowSources,
   sink: Pick<SheetsLogSink, "append" | "onEvent">,
   now: () => number,
 ): Disposable[] {

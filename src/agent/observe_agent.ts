@@ -1,7 +1,25 @@
 import type { Clock } from "../clock/mod.ts";
 import { describeError } from "../errors.ts";
-import type { Agent } from "./create_agent.ts";
+import type { RoutingAlertManager } from "../alerts/mod.ts";
+import type { BreakerRegistry } from "../breaker/mod.ts";
+import type { Emitter } from "../events/mod.ts";
+import type { HealthChecker } from "../health/mod.ts";
+import type { CampaignRunner } from "../processor/mod.ts";
+import type { ServiceCaller } from "../resilience/mod.ts";
+import type { RetryPolicy } from "../retry/mod.ts";
 import type { AgentEvent, UntimedAgentEvent } from "./agent_event.ts";
+
+/** The components whose events become agent events, and the stream they go to. */
+export interface ObservedComponents {
+  events: Emitter<AgentEvent>;
+  startedAt: number;
+  retries: Record<string, RetryPolicy>;
+  caller: ServiceCaller;
+  breakers: BreakerRegistry;
+  health: HealthChecker;
+  runner: CampaignRunner;
+  alerts: RoutingAlertManager;
+}
 
 /** An error as events carry it: its class, and what it said. */
 function reported(error: unknown): { errorClass: string; error: string } {
@@ -10,7 +28,7 @@ function reported(error: unknown): { errorClass: string; error: string } {
 }
 
 /** Forwards every component's events into `agent.events` as flat {@link AgentEvent}s. */
-export function observeAgent(agent: Agent, clock: Clock): Disposable[] {
+export function observeAgent(agent: ObservedComponents, clock: Clock): Disposable[] {
   const emit = (event: UntimedAgentEvent) =>
     agent.events.emit({ t: clock.now() - agent.startedAt, ...event } as AgentEvent);
   const subscriptions: Disposable[] = [];

@@ -1,12 +1,21 @@
 import { getLogger } from "@logtape/logtape";
-import type { Agent } from "./create_agent.ts";
+import type { BreakerRegistry } from "../breaker/mod.ts";
+import type { AgentConfig } from "../config/mod.ts";
+import type { CampaignStore } from "../ledger/mod.ts";
 import { type Clock, every } from "../clock/mod.ts";
 
 const logger = getLogger(["ai-call-agent", "progress"]);
 
+/** What a progress line reads: the campaign's counts and the breakers' states. */
+export interface ProgressSources {
+  config: Pick<AgentConfig, "campaign">;
+  store: CampaignStore;
+  breakers: BreakerRegistry;
+}
+
 /** One progress line: done, failed, deferred, rate, ETA, breaker states. */
 export async function progressLine(
-  agent: Agent,
+  agent: ProgressSources,
   elapsedMs: number,
   doneAtStart: number,
 ): Promise<string> {
@@ -28,7 +37,7 @@ export async function progressLine(
  * terminal, a log record otherwise.
  */
 export function reportProgress(
-  agent: Agent,
+  agent: ProgressSources,
   options: { intervalMs: number; terminal: boolean; write: (text: string) => void },
   clock: Clock,
 ): { stop(): Promise<void> } {

@@ -63,7 +63,9 @@ export type ContactResult =
   | {
     contactId: string;
     status: "deferred";
-    /** The service it waits for. */
+    /** What it waits for: a service's name, or a time that is no service's (`calling-hours`,
+     * `redial`: {@link scheduledDeferrals}, which no breaker gates). One field, as the ledger
+     * keeps it, so every layer reads a deferral the same way. */
     service: string;
     reason: DeferReason;
     errorClass: string;
