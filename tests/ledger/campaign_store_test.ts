@@ -9,6 +9,8 @@ import {
   SqliteCampaignStore,
 } from "../../src/ledger/mod.ts";
 import { contacts } from "../_support/agent.ts";
+import postgres from "postgres";
+import { migrations as postgresMigrations } from "../../src/ledger/postgres/migrations.ts";
 import { postgresUnavailable, startPostgres } from "../_support/postgres.ts";
 import { nameUnless } from "../_support/skip.ts";
 
@@ -592,6 +594,32 @@ Deno.test({
       },
     );
     for (const [name, fn] of steps) await t.step(name, fn);
+    await t.step(
+      "a schema-4 ledger with an alert firing is brought forward, the alert kept",
+      async () => {
+        const url = await pg.newDatabase();
+        const firing = '{"key":"breaker-open:tts","summary":"tts circuit breaker opened"}';
+        const sql = postgres(url, { onnotice: () => {} });
+        try {
+          for (const migration of postgresMigrations.slice(0, 4)) await sql.unsafe(migration);
+          await sql`CREATE TABLE agent_schema (version INTEGER NOT NULL)`;
+          await sql`INSERT INTO agent_schema (version) VALUES (4)`;
+          await sql`INSERT INTO alert_states (key, status, sent_at, by, alert) VALUES
+          ('breaker-open:tts', 'firing', 1, 'a', ${firing}),
+          ('breaker-open:llm', 'resolved', 2, 'a', '{"key":"breaker-open:llm"}')`;
+        } finally {
+          await sql.end();
+        }
+        const store = await PostgresCampaignStore.open(url, lease);
+        try {
+          assert.deepEqual(await store.firingAlerts.list(), [firing]);
+          await store.firingAlerts.resolve("breaker-open:tts");
+          assert.deepEqual(await store.firingAlerts.list(), []);
+        } finally {
+          await store.close();
+        }
+      },
+    );
   },
 });
 
