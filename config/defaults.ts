@@ -56,7 +56,7 @@ export const defaultConfig = {
    */
   services: {
     llm: {
-      /** mock | openai (any OpenAI-compatible Chat Completions API) */
+      /** mock | openai (any OpenAI-compatible Chat Completions API) | anthropic */
       kind: "mock",
       /** Deadline of one attempt. */
       timeoutMs: 30_000,
@@ -74,9 +74,20 @@ export const defaultConfig = {
         systemPrompt: "",
         apiKeyEnv: "OPENAI_API_KEY",
       },
+      /** Anthropic's Messages API (`anthropic-version: 2023-06-01`). */
+      anthropic: {
+        baseUrl: "https://api.anthropic.com",
+        /** An example: any model id the account may use. */
+        model: "claude-haiku-4-5",
+        temperature: 0.7,
+        maxTokens: 300,
+        /** Empty: the built-in script-writer prompt. */
+        systemPrompt: "",
+        apiKeyEnv: "ANTHROPIC_API_KEY",
+      },
     },
     tts: {
-      /** mock | elevenlabs */
+      /** mock | elevenlabs | openai (OpenAI's speech endpoint) */
       kind: "mock",
       timeoutMs: 30_000,
       maxInFlight: 16,
@@ -95,6 +106,21 @@ export const defaultConfig = {
         /** Requests in flight at once: plans cap it (2 to 15). Caps services.tts.maxInFlight. */
         maxConcurrency: 2,
         apiKeyEnv: "ELEVENLABS_API_KEY",
+      },
+      /** OpenAI's speech endpoint (`POST /audio/speech`, at most 4,096 characters a script). */
+      openai: {
+        baseUrl: "https://api.openai.com/v1",
+        /** gpt-4o-mini-tts | tts-1 | tts-1-hd */
+        model: "gpt-4o-mini-tts",
+        /** alloy, ash, coral, echo, fable, nova, onyx, sage, shimmer... */
+        voice: "alloy",
+        /** mp3 | opus | aac | flac | wav | pcm (Twilio plays mp3 and wav) */
+        responseFormat: "mp3",
+        /** How the voice should speak (gpt-4o-mini-tts only); empty: not sent. */
+        instructions: "",
+        /** Folder for the audio files; empty: not written. */
+        audioDir: "audio",
+        apiKeyEnv: "OPENAI_API_KEY",
       },
     },
     /**

@@ -21,7 +21,9 @@ export function secretVariables(config: AgentConfig): string[] {
   const { llm, tts, telephony, crm } = config.services;
   const names: string[] = [];
   if (llm.kind === "openai") names.push(llm.openai.apiKeyEnv);
+  if (llm.kind === "anthropic") names.push(llm.anthropic.apiKeyEnv);
   if (tts.kind === "elevenlabs") names.push(tts.elevenlabs.apiKeyEnv);
+  if (tts.kind === "openai") names.push(tts.openai.apiKeyEnv);
   if (telephony.kind === "twilio") names.push(telephony.twilio.authTokenEnv);
   if (config.ledger.kind === "postgres") names.push(config.ledger.urlEnv);
   if (crm.kind === "hubspot") names.push(crm.hubspot.tokenEnv);

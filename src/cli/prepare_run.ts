@@ -1,7 +1,7 @@
 import { getLogger } from "@logtape/logtape";
 import { dirname } from "node:path";
 import type { Clock } from "../clock/mod.ts";
-import type { AgentConfig } from "../config/mod.ts";
+import { type AgentConfig, ttsAudioOutput } from "../config/mod.ts";
 import {
   type ContactRow,
   ContactsFileError,
@@ -95,13 +95,8 @@ export async function checkWritableFolders(
   if (config.logging.filePath) {
     folders.push([`logging.filePath ${config.logging.filePath}`, dirname(config.logging.filePath)]);
   }
-  const tts = config.services.tts;
-  if (tts.kind === "elevenlabs" && tts.elevenlabs.audioDir) {
-    folders.push([
-      `services.tts.elevenlabs.audioDir ${tts.elevenlabs.audioDir}`,
-      tts.elevenlabs.audioDir,
-    ]);
-  }
+  const audio = ttsAudioOutput(config);
+  if (audio) folders.push([`${audio.setting} ${audio.dir}`, audio.dir]);
   for (const [subject, folder] of folders) {
     try {
       await io.mkdir(folder);

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { basename, join } from "node:path";
-import type { AgentConfig } from "../config/mod.ts";
+import { type AgentConfig, isPlayable, ttsAudioOutput } from "../config/mod.ts";
 import { ConfigError } from "../errors.ts";
 import type { CliIo } from "./cli_io.ts";
 
@@ -18,9 +18,6 @@ export interface TelephonySetup {
   startLine: string;
 }
 
-/** Audio formats Twilio's `<Play>` can play from a file. */
-const playable = /^(mp3|wav)_/;
-
 /**
  * How this run places calls, read from the config: a `publicBaseUrl` needs the status server
  * (it receives the callbacks and serves the audio); without one, calls speak the script with
@@ -31,7 +28,6 @@ export function telephonySetup(
   io: Pick<CliIo, "env" | "openFile">,
 ): TelephonySetup {
   const telephony = config.services.telephony;
-  const tts = config.services.tts;
   const publicBaseUrl = telephony.publicBaseUrl;
   if (publicBaseUrl && !config.server.enabled) {
     throw new ConfigError([
@@ -41,9 +37,8 @@ export function telephonySetup(
   const who = telephony.kind === "twilio"
     ? `Twilio from ${telephony.twilio.from}`
     : "mock (no one is called)";
-  const audioDir = tts.kind === "elevenlabs" && playable.test(tts.elevenlabs.outputFormat)
-    ? tts.elevenlabs.audioDir
-    : "";
+  const audio = ttsAudioOutput(config);
+  const audioDir = audio && isPlayable(audio.format) ? audio.dir : "";
   if (!publicBaseUrl) {
     return {
       startLine:

@@ -12,3 +12,4 @@ export {
   type ServicePolicyConfig,
 } from "./load_config.ts";
 export { SecretReader } from "./secrets.ts";
+export { isPlayable, type TtsAudioOutput, ttsAudioOutput } from "./tts_audio.ts";

@@ -85,7 +85,7 @@ const common = {
 
 const llmSchema = z.strictObject({
   ...common,
-  kind: z.enum(["mock", "openai"], { error: "must be mock or openai" }),
+  kind: z.enum(["mock", "openai", "anthropic"], { error: "must be mock, openai or anthropic" }),
   openai: z.strictObject({
     baseUrl: url(),
     model: text().min(1, "must not be empty"),
@@ -94,11 +94,19 @@ const llmSchema = z.strictObject({
     systemPrompt: text(),
     apiKeyEnv: envName(),
   }),
+  anthropic: z.strictObject({
+    baseUrl: url(),
+    model: text().min(1, "must not be empty"),
+    temperature: z.number("must be a number").min(0, "must be >= 0").max(1, "must be <= 1"),
+    maxTokens: positiveInt(),
+    systemPrompt: text(),
+    apiKeyEnv: envName(),
+  }),
 });
 
 const ttsSchema = z.strictObject({
   ...common,
-  kind: z.enum(["mock", "elevenlabs"], { error: "must be mock or elevenlabs" }),
+  kind: z.enum(["mock", "elevenlabs", "openai"], { error: "must be mock, elevenlabs or openai" }),
   elevenlabs: z.strictObject({
     baseUrl: url(),
     voiceId: text().min(1, "must not be empty"),
@@ -113,6 +121,17 @@ const ttsSchema = z.strictObject({
     }),
     audioDir: text(),
     maxConcurrency: positiveInt(),
+    apiKeyEnv: envName(),
+  }),
+  openai: z.strictObject({
+    baseUrl: url(),
+    model: text().min(1, "must not be empty"),
+    voice: text().min(1, "must not be empty"),
+    responseFormat: z.enum(["mp3", "opus", "aac", "flac", "wav", "pcm"], {
+      error: "must be mp3, opus, aac, flac, wav or pcm",
+    }),
+    instructions: text(),
+    audioDir: text(),
     apiKeyEnv: envName(),
   }),
 });

@@ -98,13 +98,41 @@ export function openAiErrorFor(kind: FaultKind, rule: HttpFaultRule): FakeErrorR
   }
 }
 
+/** The formats `/audio/speech` answers in, and their content types. */
+const speechTypes: Record<string, string> = {
+  mp3: "audio/mpeg",
+  opus: "audio/ogg",
+  aac: "audio/aac",
+  flac: "audio/flac",
+  wav: "audio/wav",
+  pcm: "audio/pcm",
+};
+
+/** Bytes that start as `format` must (an ID3 tag, a RIFF/WAVE or Ogg header), then `text`. */
+function fakeAudio(format: string, text: string): Uint8Array<ArrayBuffer> {
+  const header = format === "wav"
+    ? "RIFF\x00\x00\x00\x00WAVE"
+    : format === "opus"
+    ? "OggS"
+    : format === "mp3"
+    ? "ID3\x04\x00\x00\x00\x00\x00\x00"
+    : "";
+  const bytes = new TextEncoder().encode(`${header}FAKEAUDIO:${format}:${text}`);
+  // PCM is whole 16-bit samples.
+  return format === "pcm" && bytes.length % 2 ? new Uint8Array([...bytes, 0]) : bytes;
+}
+
 /**
- * A fake OpenAI-compatible Chat Completions API under `/v1`: checks the bearer key, answers a
- * script built from the request, and follows its fault script.
+ * A fake OpenAI API under `/v1`: checks the bearer key; Chat Completions answers a script
+ * built from the request, `/audio/speech` audio of the asked format made from the input; both
+ * follow its fault script. `service` names what it stands for (`llm`, or `tts` when it is the
+ * voice).
  */
-export function startFakeOpenAi(options: FakeOptions): FakeServer & { baseUrl: string } {
+export function startFakeOpenAi(
+  options: FakeOptions & { service?: string },
+): FakeServer & { baseUrl: string } {
   const state = new FakeProviderState(
-    "llm",
+    options.service ?? "llm",
     options.faults ?? [],
     options.clock ?? systemClock,
     openAiErrorFor,
@@ -143,6 +171,34 @@ export function startFakeOpenAi(options: FakeOptions): FakeServer & { baseUrl: s
       choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
       usage: { prompt_tokens: 50, completion_tokens: 20, total_tokens: 70 },
     });
+  });
+  app.post("/v1/audio/speech", async (c) => {
+    const faulty = await state.fault(c);
+    if (faulty) return faulty;
+    const request = state.bodyOf(c) as
+      | { input?: unknown; response_format?: unknown; voice?: unknown; model?: unknown }
+      | undefined;
+    const format = typeof request?.response_format === "string" ? request.response_format : "mp3";
+    if (
+      typeof request?.input !== "string" || request.input.length > 4_096 || !speechTypes[format]
+    ) {
+      return c.json(
+        openAiError(
+          typeof request?.input !== "string"
+            ? "Missing required parameter: 'input'."
+            : request.input.length > 4_096
+            ? "[{'type': 'string_too_long', 'loc': ('body', 'input'), 'msg': 'String should have at most 4096 characters'}]"
+            : `Invalid value: '${format}'. Supported values are: 'mp3', 'opus', 'aac', 'flac', 'wav', and 'pcm'.`,
+          "invalid_request_error",
+          null,
+          typeof request?.input !== "string" || request.input.length > 4_096
+            ? "input"
+            : "response_format",
+        ),
+        400,
+      );
+    }
+    return c.body(fakeAudio(format, request.input), 200, { "content-type": speechTypes[format] });
   });
   const server = serveFake(app, state);
   return { ...server, baseUrl: `${server.url}/v1` };

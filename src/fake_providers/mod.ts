@@ -13,6 +13,7 @@ export {
   serveFake,
 } from "./fake_server.ts";
 export { type FakeOptions, startFakeOpenAi } from "./fake_openai.ts";
+export { startFakeAnthropic } from "./fake_anthropic.ts";
 export { type FakeElevenLabsOptions, startFakeElevenLabs } from "./fake_elevenlabs.ts";
 export { type FakeWebhookServer, startFakeWebhookCrm } from "./fake_crm.ts";
 export { type FakeHubSpotServer, startFakeHubSpot } from "./fake_hubspot.ts";

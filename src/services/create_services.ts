@@ -1,6 +1,8 @@
 import type { Clock } from "../clock/mod.ts";
 import { type AgentConfig, SecretReader } from "../config/mod.ts";
+import { AnthropicLlm } from "./anthropic_llm.ts";
 import { ElevenLabsTts } from "./elevenlabs_tts.ts";
+import { OpenAiTts } from "./openai_tts.ts";
 import { HubSpotCrm } from "./hubspot_crm.ts";
 import { type FaultRule } from "./fault_schedule.ts";
 import { MockCrm, MockLlm, type MockOptions, MockTelephony, MockTts } from "./mock_services.ts";
@@ -53,6 +55,17 @@ export function createServices(config: AgentConfig, deps: ServiceDeps): Services
         "the LLM API key",
       ),
     }, deps)
+    : llm.kind === "anthropic"
+    ? new AnthropicLlm({
+      ...llm.anthropic,
+      systemPrompt: llm.anthropic.systemPrompt || undefined,
+      secrets: known,
+      apiKey: secrets.read(
+        "services.llm.anthropic.apiKeyEnv",
+        llm.anthropic.apiKeyEnv,
+        "the Anthropic API key",
+      ),
+    }, deps)
     : new MockLlm(mock(llm.mock), deps);
 
   const ttsService = tts.kind === "elevenlabs"
@@ -63,6 +76,16 @@ export function createServices(config: AgentConfig, deps: ServiceDeps): Services
         "services.tts.elevenlabs.apiKeyEnv",
         tts.elevenlabs.apiKeyEnv,
         "the ElevenLabs API key",
+      ),
+    }, deps)
+    : tts.kind === "openai"
+    ? new OpenAiTts({
+      ...tts.openai,
+      secrets: known,
+      apiKey: secrets.read(
+        "services.tts.openai.apiKeyEnv",
+        tts.openai.apiKeyEnv,
+        "the OpenAI API key for speech",
       ),
     }, deps)
     : new MockTts(mock(tts.mock), deps);

@@ -1,11 +1,8 @@
-import { createHash } from "node:crypto";
-import { join } from "node:path";
-import { ServiceUnavailableError } from "../errors.ts";
-import { HttpClient, type HttpDeps } from "../http/mod.ts";
+import { HttpClient } from "../http/mod.ts";
 import { elevenLabsErrors } from "./_elevenlabs_errors.ts";
-import { audioMismatch } from "./_audio_format.ts";
+import { savedAudio, type VoiceDeps } from "./_audio_file.ts";
 import type { CallScript, ServiceCallOptions, SpeechAudio, TtsService } from "./types.ts";
-import { malformedProbe } from "./_malformed_probe.ts";
+import { malformedProbe } from "./_health_probe.ts";
 
 /** Voice settings ElevenLabs accepts; unset fields keep the voice's own. */
 export interface VoiceSettings {
@@ -32,12 +29,6 @@ export interface ElevenLabsTtsOptions {
   secrets?: () => readonly string[];
 }
 
-/** What the client needs from outside. */
-export interface ElevenLabsDeps extends HttpDeps {
-  /** Writes a file, creating its folder. */
-  writeFile: (path: string, bytes: Uint8Array) => Promise<void>;
-}
-
 /**
  * Turns scripts into speech with ElevenLabs, writing each to a content-named file. A 200 whose
  * body is not audio of the requested format (a JSON error page, HTML from a proxy) is a
@@ -48,9 +39,9 @@ export class ElevenLabsTts implements TtsService {
   readonly name: string;
   readonly #http: HttpClient;
   readonly #options: ElevenLabsTtsOptions;
-  readonly #writeFile: ElevenLabsDeps["writeFile"];
+  readonly #writeFile: VoiceDeps["writeFile"];
 
-  constructor(options: ElevenLabsTtsOptions, deps: ElevenLabsDeps, name = "tts") {
+  constructor(options: ElevenLabsTtsOptions, deps: VoiceDeps, name = "tts") {
     if (!options.voiceId) throw new TypeError(`${name}: elevenlabs.voiceId must be set`);
     this.name = name;
     this.#options = options;
@@ -76,33 +67,13 @@ export class ElevenLabsTts implements TtsService {
       json: { text: script.text, model_id: modelId, voice_settings: voiceSettings },
       signal,
     });
-    const mismatch = audioMismatch(
-      outputFormat,
-      response.headers.get("content-type"),
-      response.body,
-    );
-    if (mismatch) {
-      throw new ServiceUnavailableError({
-        service: this.name,
-        status: response.status,
-        code: "malformed_response",
-        message: `HTTP ${response.status} that is not ${outputFormat} audio: ${mismatch}`,
-      });
-    }
+    const audio = await savedAudio(this.name, response, outputFormat, {
+      dir: this.#options.audioDir,
+      writeFile: this.#writeFile,
+    });
     const cost = Number(response.headers.get("character-cost"));
-    const audio: SpeechAudio = {
-      bytes: response.body,
-      format: outputFormat,
-      characterCost: Number.isFinite(cost) && response.headers.has("character-cost")
-        ? cost
-        : undefined,
-    };
-    if (this.#options.audioDir) {
-      audio.path = join(
-        this.#options.audioDir,
-        `${sha256Hex(response.body)}.${extensionOf(outputFormat)}`,
-      );
-      await this.#writeFile(audio.path, response.body);
+    if (Number.isFinite(cost) && response.headers.has("character-cost")) {
+      audio.characterCost = cost;
     }
     return audio;
   }
@@ -119,17 +90,4 @@ export class ElevenLabsTts implements TtsService {
       body.every((model) => typeof model?.model_id === "string");
     if (!models) throw malformedProbe(this.name, "GET /v1/models", "a list of models");
   }
-}
-
-/**
- * Hex SHA-256 of `bytes`: the audio's content-derived name. Synchronous (node:crypto), so it
- * adds no real asynchronous step that a virtual clock could not see.
- */
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
-
-function extensionOf(format: string): string {
-  const codec = format.split("_")[0];
-  return codec === "ulaw" || codec === "alaw" || codec === "pcm" ? `${codec}.raw` : codec;
 }

@@ -2,7 +2,7 @@ import { ServiceUnavailableError } from "../errors.ts";
 import { HttpClient, type HttpDeps } from "../http/mod.ts";
 import { hubSpotErrors } from "./_hubspot_errors.ts";
 import type { CallOutcome, CrmService, ServiceCallOptions } from "./types.ts";
-import { malformedProbe } from "./_malformed_probe.ts";
+import { malformedProbe } from "./_health_probe.ts";
 
 /** Settings of the HubSpot CRM client. */
 export interface HubSpotCrmOptions {

@@ -35,11 +35,9 @@ export { TwilioTelephony } from "./twilio_telephony.ts";
 export { isSignedByTwilio, twilioSignature } from "./twilio_signature.ts";
 export { createServices, type ServiceDeps } from "./create_services.ts";
 export { OpenAiLlm, type OpenAiLlmOptions } from "./openai_llm.ts";
-export {
-  ElevenLabsTts,
-  type ElevenLabsTtsOptions,
-  sha256Hex,
-  type VoiceSettings,
-} from "./elevenlabs_tts.ts";
+export { AnthropicLlm, type AnthropicLlmOptions } from "./anthropic_llm.ts";
+export { ElevenLabsTts, type ElevenLabsTtsOptions, type VoiceSettings } from "./elevenlabs_tts.ts";
+export { OpenAiTts, type OpenAiTtsOptions } from "./openai_tts.ts";
+export { sha256Hex } from "./_audio_file.ts";
 export { WebhookCrm, type WebhookCrmOptions } from "./webhook_crm.ts";
 export { HubSpotCrm, type HubSpotCrmOptions } from "./hubspot_crm.ts";

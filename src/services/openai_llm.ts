@@ -3,7 +3,7 @@ import { HttpClient, type HttpDeps } from "../http/mod.ts";
 import { openAiErrors } from "./_openai_errors.ts";
 import { defaultSystemPrompt, scriptRequest } from "./script_prompt.ts";
 import type { CallScript, CampaignSettings, LlmService, ServiceCallOptions } from "./types.ts";
-import { malformedProbe } from "./_malformed_probe.ts";
+import { probeModelList } from "./_health_probe.ts";
 import type { Contact } from "../domain/mod.ts";
 
 /** Settings of the OpenAI-compatible LLM client. */
@@ -80,12 +80,7 @@ export class OpenAiLlm implements LlmService {
 
   /** Healthy when the model list can be read: a 200 that is not one (a proxy's page, garbage)
    * is unhealthy, as a chat completion's would be. */
-  async probe(options: ServiceCallOptions = {}): Promise<void> {
-    const body = await this.#http.json<{ data?: unknown }>({
-      method: "GET",
-      path: "/models",
-      signal: options.signal,
-    });
-    if (!Array.isArray(body?.data)) throw malformedProbe(this.name, "GET /models", "a model list");
+  probe(options: ServiceCallOptions = {}): Promise<void> {
+    return probeModelList(this.#http, this.name, "/models", options.signal);
   }
 }

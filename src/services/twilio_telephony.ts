@@ -12,7 +12,7 @@ import {
   type ServiceCallOptions,
   type TelephonyService,
 } from "./types.ts";
-import { malformedProbe } from "./_malformed_probe.ts";
+import { malformedProbe } from "./_health_probe.ts";
 
 /** Settings of the Twilio client. */
 export interface TwilioTelephonyOptions {

@@ -155,6 +155,51 @@ Deno.test("a real service without its key exits 2 naming the variable", async ()
   );
 });
 
+Deno.test("the second vendors need their own keys: anthropic and openai speech name their variables", async () => {
+  const files = {
+    "second.json": JSON.stringify({
+      services: { llm: { kind: "anthropic" }, tts: { kind: "openai" } },
+    }),
+  };
+  const missing = fakeIo(files);
+  assert.equal(
+    await runCli(["check-config", "--config", "second.json"], missing.io),
+    ExitCode.usage,
+  );
+  const message = missing.err.join("\n");
+  assert.match(
+    message,
+    /services\.llm\.anthropic\.apiKeyEnv: environment variable ANTHROPIC_API_KEY is not set/,
+  );
+  assert.match(
+    message,
+    /services\.tts\.openai\.apiKeyEnv: environment variable OPENAI_API_KEY is not set/,
+  );
+  const set = fakeIo(files, { ANTHROPIC_API_KEY: "sk-ant-canary", OPENAI_API_KEY: "sk-canary" });
+  assert.equal(await runCli(["check-config", "--config", "second.json"], set.io), ExitCode.ok);
+  const printed = set.out.join("\n");
+  assert.deepEqual(JSON.parse(printed).environment, {
+    ANTHROPIC_API_KEY: "set",
+    OPENAI_API_KEY: "set",
+    AGENT_ADMIN_TOKEN: "missing",
+  });
+  assert.doesNotMatch(printed, /canary/);
+});
+
+Deno.test("an OpenAI speech format it does not make is a config error naming the field", async () => {
+  const files = {
+    "f.json": JSON.stringify({
+      services: { tts: { kind: "openai", openai: { responseFormat: "ulaw" } } },
+    }),
+  };
+  const { io, err } = fakeIo(files, { OPENAI_API_KEY: "sk-x" });
+  assert.equal(await runCli(["check-config", "--config", "f.json"], io), ExitCode.usage);
+  assert.match(
+    err.join("\n"),
+    /services\.tts\.openai\.responseFormat: must be mp3, opus, aac, flac, wav or pcm/,
+  );
+});
+
 Deno.test("check-config with defaults needs no secret: every service is a mock", async () => {
   const { io } = fakeIo();
   assert.equal(await runCli(["check-config"], io), ExitCode.ok);

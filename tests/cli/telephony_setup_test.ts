@@ -42,6 +42,27 @@ Deno.test("the start-up line says how calls speak and are followed", () => {
   assert.equal(ulaw.openAudio, undefined);
 });
 
+Deno.test("OpenAI speech in mp3 or wav is played from its audio folder; in opus it is <Say>", () => {
+  const withFormat = (responseFormat: string) =>
+    telephonySetup(
+      parseConfig({
+        services: {
+          tts: { kind: "openai", openai: { responseFormat, audioDir: "voices" } },
+          telephony: { ...twilio, publicBaseUrl: "https://agent.example.com" },
+        },
+      }),
+      io,
+    );
+  for (const format of ["mp3", "wav"]) {
+    const setup = withFormat(format);
+    assert.match(setup.startLine, /calls play the synthesized audio/, format);
+    assert.ok(setup.openAudio, format);
+  }
+  const opus = withFormat("opus");
+  assert.match(opus.startLine, /<Say> \(the TTS output is not an mp3 or wav file/);
+  assert.equal(opus.openAudio, undefined);
+});
+
 Deno.test("a publicBaseUrl without the status server is refused, naming both keys", () => {
   assert.throws(
     () =>

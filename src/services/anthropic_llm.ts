@@ -1,0 +1,86 @@
+import { ServiceUnavailableError } from "../errors.ts";
+import { HttpClient, type HttpDeps } from "../http/mod.ts";
+import { anthropicErrors } from "./_anthropic_errors.ts";
+import { probeModelList } from "./_health_probe.ts";
+import { defaultSystemPrompt, scriptRequest } from "./script_prompt.ts";
+import type { CallScript, CampaignSettings, LlmService, ServiceCallOptions } from "./types.ts";
+import type { Contact } from "../domain/mod.ts";
+
+/** The Messages API version this client speaks (sent as `anthropic-version`). */
+export const anthropicVersion = "2023-06-01";
+
+/** Settings of the Anthropic Messages API client. */
+export interface AnthropicLlmOptions {
+  baseUrl: string;
+  model: string;
+  temperature: number;
+  maxTokens: number;
+  /** @default {@link defaultSystemPrompt} */
+  systemPrompt?: string;
+  /** The API key, read from the environment by the caller. */
+  apiKey: string;
+  /** Every secret to keep out of messages (this key is always among them). */
+  secrets?: () => readonly string[];
+}
+
+interface Message {
+  content?: { type?: unknown; text?: unknown }[];
+}
+
+/** Writes call scripts with Anthropic's Messages API. */
+export class AnthropicLlm implements LlmService {
+  readonly name: string;
+  readonly #http: HttpClient;
+  readonly #options: AnthropicLlmOptions;
+
+  constructor(options: AnthropicLlmOptions, deps: HttpDeps, name = "llm") {
+    this.name = name;
+    this.#options = options;
+    this.#http = new HttpClient({
+      service: name,
+      baseUrl: options.baseUrl,
+      headers: { "x-api-key": options.apiKey, "anthropic-version": anthropicVersion },
+      errors: anthropicErrors,
+      secrets: () => [options.apiKey, ...(options.secrets?.() ?? [])],
+    }, deps);
+  }
+
+  async writeScript(
+    contact: Contact,
+    campaign: CampaignSettings,
+    options: ServiceCallOptions = {},
+  ): Promise<CallScript> {
+    const message = await this.#http.json<Message>({
+      method: "POST",
+      path: "/v1/messages",
+      json: {
+        model: this.#options.model,
+        max_tokens: this.#options.maxTokens,
+        temperature: this.#options.temperature,
+        system: this.#options.systemPrompt ?? defaultSystemPrompt,
+        messages: [{ role: "user", content: scriptRequest(contact, campaign) }],
+      },
+      signal: options.signal,
+    });
+    const text = Array.isArray(message?.content)
+      ? message.content
+        .filter((block) => block?.type === "text" && typeof block.text === "string")
+        .map((block) => block.text as string)
+        .join("")
+      : "";
+    if (text.trim() === "") {
+      throw new ServiceUnavailableError({
+        service: this.name,
+        status: 200,
+        code: "malformed_response",
+        message: "HTTP 200 without a text block in content",
+      });
+    }
+    return { text: text.trim() };
+  }
+
+  /** Healthy when the model list can be read: a 200 that is not one is unhealthy. */
+  probe(options: ServiceCallOptions = {}): Promise<void> {
+    return probeModelList(this.#http, this.name, "/v1/models", options.signal);
+  }
+}
