@@ -29,13 +29,20 @@ import { taskFlags } from "../tests/_support/task_flags.ts";
 import { fakeServicesConfig } from "../tests/_support/fake_services_config.ts";
 import { contactRows, runWorkspace } from "../tests/_support/run_workspace.ts";
 
-const keys = { T_LLM: "bench-llm", T_TTS: "bench-tts", T_CRM: "bench-crm" };
+const keys = {
+  T_LLM: "bench-llm",
+  T_TTS: "bench-tts",
+  T_CRM: "bench-crm",
+  T_SPEECH: "bench-speech",
+};
 
 interface Row {
   scenario: string;
   completed: number;
   failed: number;
   deferred: number;
+  /** Contacts put aside during the run (each deferral), whether or not they completed later. */
+  deferrals: number;
   paidLlm: number;
   paidTts: number;
   toOpen: number;
@@ -66,8 +73,26 @@ async function inProcess(
   faults: { llm?: HttpFaultRule[]; tts?: HttpFaultRule[] },
   override: Record<string, unknown>,
   healthyProvider = false,
+  /** A fallback voice (OpenAI speech) following this script, when the scenario has one. */
+  fallbackVoice?: HttpFaultRule[],
 ): Promise<Row> {
   const f = fakes(faults);
+  const speech = fallbackVoice
+    ? startFakeOpenAi({ apiKey: keys.T_SPEECH, service: "openai-speech", faults: fallbackVoice })
+    : undefined;
+  const chain = speech
+    ? {
+      services: {
+        tts: {
+          fallbacks: [{
+            name: "openai-speech",
+            kind: "openai",
+            openai: { baseUrl: speech.baseUrl, apiKeyEnv: "T_SPEECH", audioDir: "" },
+          }],
+        },
+      },
+    }
+    : {};
   const config = parseConfig(deepMerge(
     deepMerge({
       logging: { filePath: "" },
@@ -76,7 +101,7 @@ async function inProcess(
       breaker: { recoveryTimeoutMs: 500 },
       processor: { concurrency: 4, recoveryWaitMs: 30_000 },
     }, servicesConfig(f)),
-    override,
+    deepMerge(chain, override),
   ));
   await using store = new InMemoryCampaignStore();
   await store.ensureCampaign(config.campaign.name, 0);
@@ -101,11 +126,17 @@ async function inProcess(
     }),
   });
   let toOpen = 0;
-  for (const [service, fake] of [["llm", f.llm], ["tts", f.tts], ["crm", f.crm]] as const) {
+  const watched: [string, FakeServer][] = [["llm", f.llm], ["tts", f.tts], ["crm", f.crm]];
+  if (speech) watched.push(["openai-speech", speech]);
+  for (const [service, fake] of watched) {
     fake.onCall(() => {
       if (agent.breakers.get(service).state === "OPEN") toOpen++;
     });
   }
+  let deferrals = 0;
+  agent.runner.onEvent((event) => {
+    if (event.type === "contact-done" && event.result.status === "deferred") deferrals++;
+  });
   let openings = 0;
   agent.breakers.onStateChange((change) => change.to === "OPEN" && openings++);
   const started = performance.now();
@@ -115,15 +146,16 @@ async function inProcess(
     summary = await agent.runner.run();
   } finally {
     await agent.stop();
-    await Promise.all([f.llm.close(), f.tts.close(), f.crm.close()]);
+    await Promise.all([f.llm.close(), f.tts.close(), f.crm.close(), speech?.close()]);
   }
   return {
     scenario,
     completed: summary.completed,
     failed: summary.failed,
     deferred: summary.deferred,
+    deferrals,
     paidLlm: paid(f.llm, "/v1/chat/completions"),
-    paidTts: paid(f.tts, "/v1/text-to-speech"),
+    paidTts: paid(f.tts, "/v1/text-to-speech") + (speech ? paid(speech, "/v1/audio/speech") : 0),
     toOpen,
     openings,
     falseOpenings: healthyProvider ? openings : 0,
@@ -159,11 +191,15 @@ async function killAndResume(contacts: number): Promise<Row> {
     if (!second.success) throw new Error(`the resumed run exited ${second.code}`);
     await using store = new SqliteCampaignStore(ws.db);
     const counts = await store.counts("default");
+    // Both runs log to the workspace's file: each deferral is a contact-done line.
+    const log = await Deno.readTextFile(`${ws.dir}/logs/agent.jsonl`);
+    const deferrals = log.match(/"type":"contact-done","contactId":"[^"]*","status":"deferred"/g);
     return {
       scenario: "SIGKILL mid-run, then resume",
       completed: counts.completed,
       failed: counts.failed,
       deferred: counts.deferred,
+      deferrals: deferrals?.length ?? 0,
       paidLlm: paid(f.llm, "/v1/chat/completions"),
       paidTts: paid(f.tts, "/v1/text-to-speech"),
       toOpen: 0,
@@ -219,16 +255,29 @@ rows.push(
     }, {}),
   );
 }
+{
+  const t = now();
+  rows.push(
+    await inProcess(
+      "TTS down 3 s with an OpenAI speech fallback",
+      400,
+      { tts: [{ fail: "unavailable", fromMs: t + 500, untilMs: t + 3_500 }, { latencyMs: 50 }] },
+      {},
+      false,
+      [{ latencyMs: 50 }],
+    ),
+  );
+}
 rows.push(await killAndResume(400));
 
 const fixed = (n: number) => n.toFixed(2);
 console.log(
-  "| scenario | completed | failed | deferred | paid LLM / completed | paid TTS / completed | requests to an OPEN service | breaker openings (false) | seconds |",
+  "| scenario | completed | failed | deferred | deferrals during the run | paid LLM / completed | paid TTS / completed | requests to an OPEN service | breaker openings (false) | seconds |",
 );
-console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const row of rows) {
   console.log(
-    `| ${row.scenario} | ${row.completed} | ${row.failed} | ${row.deferred} | ${
+    `| ${row.scenario} | ${row.completed} | ${row.failed} | ${row.deferred} | ${row.deferrals} | ${
       fixed(row.paidLlm / Math.max(1, row.completed))
     } | ${
       fixed(row.paidTts / Math.max(1, row.completed))

@@ -85,6 +85,12 @@ export const defaultConfig = {
         systemPrompt: "",
         apiKeyEnv: "ANTHROPIC_API_KEY",
       },
+      /**
+       * Providers that write the script while the one above cannot, in order: each
+       * `{name, kind, ...}` is a service of its own (breaker, probe, bulkhead, metrics) and
+       * takes every setting above it does not set. Empty: a chain of one.
+       */
+      fallbacks: [],
     },
     tts: {
       /** mock | elevenlabs | openai (OpenAI's speech endpoint) */
@@ -122,6 +128,9 @@ export const defaultConfig = {
         audioDir: "audio",
         apiKeyEnv: "OPENAI_API_KEY",
       },
+      /** Providers that speak while the one above cannot, in order (as for `llm`); with
+       * `telephony.fallbackToSay`, Twilio's <Say> is the chain's last link. */
+      fallbacks: [],
     },
     /**
      * Placing the call. `mock` rings no one. `twilio` places real calls: `accountSid`, the

@@ -85,6 +85,8 @@ export interface ContactDoneEvent {
   reason?: FailureReason | DeferReason | SkipReason;
   /** Skipped as `duplicate-phone`: the contact that was called on the number. */
   firstContactId?: string;
+  /** Completed: which fallback of each chain served it, if any did. */
+  fallbacks?: { script?: string; voice?: string };
   /** Failed or deferred: what the service (or the rule) said. */
   error?: string;
   deferrals: number;

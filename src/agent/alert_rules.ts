@@ -1,14 +1,15 @@
 import { describeError } from "../errors.ts";
 import type { RoutingAlertManager } from "../alerts/mod.ts";
 import type { BreakerRegistry } from "../breaker/mod.ts";
-import type { AgentConfig } from "../config/mod.ts";
+import type { Clock } from "../clock/mod.ts";
+import { type AgentConfig, chainsOf } from "../config/mod.ts";
 import type { HealthChecker } from "../health/mod.ts";
 import type { CampaignRunner } from "../processor/mod.ts";
 import type { ServiceCaller } from "../resilience/mod.ts";
 
 /** What the alert rules listen to, and the manager they raise through. */
 export interface AlertRuleSources {
-  config: Pick<AgentConfig, "alerts">;
+  config: Pick<AgentConfig, "alerts" | "services">;
   breakers: BreakerRegistry;
   caller: ServiceCaller;
   health: HealthChecker;
@@ -25,8 +26,21 @@ export interface AlertRuleSources {
  * (a healthy probe or a successful call with its breaker CLOSED): a restart never leaves an
  * outage unresolved.
  */
-export function wireAlertRules(agent: AlertRuleSources, campaign: string): Disposable[] {
+export function wireAlertRules(
+  agent: AlertRuleSources,
+  campaign: string,
+  clock: Pick<Clock, "now">,
+): Disposable[] {
   const { alerts } = agent;
+  const chains = chainsOf(agent.config);
+  const roleOf = (service: string): "llm" | "tts" | undefined =>
+    chains.llm.includes(service) ? "llm" : chains.tts.includes(service) ? "tts" : undefined;
+  const fallbackSince = new Map<"llm" | "tts", string>();
+  const backOnPrimary = (role: "llm" | "tts") => {
+    if (fallbackSince.delete(role)) {
+      alerts.resolve(`fallback:${role}`, `${role} is back on its primary`);
+    }
+  };
   const alertsConfig = agent.config.alerts;
   const provenHealthy = (service: string) => {
     if (agent.breakers.has(service) && agent.breakers.get(service).state === "CLOSED") {
@@ -54,20 +68,62 @@ export function wireAlertRules(agent: AlertRuleSources, campaign: string): Dispo
     }),
     agent.breakers.onStateChange((change) => {
       const key = `breaker-open:${change.service}`;
+      const role = roleOf(change.service);
+      const chain = role ? chains[role] : [change.service];
+      const standIn = chain.find((link) =>
+        link !== change.service && agent.breakers.get(link).state !== "OPEN"
+      );
       if (change.to === "OPEN") {
         const lastError = agent.breakers.get(change.service).snapshot().lastError;
         alerts.raise({
           key,
-          severity: "critical",
+          // One provider of a chain down is a warning: the campaign keeps calling while another
+          // stands in. The whole chain down is critical (`chain-down`), once.
+          severity: chain.length > 1 ? "warning" : "critical",
           summary: `${change.service} circuit breaker opened: ${change.reason}`,
-          details: `${
-            lastError && !change.forced ? `Last failure: ${lastError}. ` : ""
-          }Calls to this service fail fast; contacts that need it are deferred.`,
+          details: `${lastError && !change.forced ? `Last failure: ${lastError}. ` : ""}${
+            standIn
+              ? `Contacts go on with ${standIn}, the next provider of the ${role} chain.`
+              : "Calls to this service fail fast; contacts that need it are deferred."
+          }`,
           labels: { service: change.service, campaign },
         });
+        if (role && chain.length > 1 && !standIn) {
+          alerts.raise({
+            key: `chain-down:${role}`,
+            severity: "critical",
+            summary: `every ${role} provider is down: ${chain.join(", ")}`,
+            details:
+              "No provider of the chain can take a contact; contacts that need it are deferred.",
+            labels: { role, campaign },
+          });
+        }
       } else if (change.to === "CLOSED") {
         alerts.resolve(key, `${change.service} circuit breaker closed: ${change.reason}`);
+        if (role) {
+          alerts.resolve(`chain-down:${role}`, `${change.service} takes ${role} contacts again`);
+        }
+        if (role && change.service === chain[0]) backOnPrimary(role);
       }
+    }),
+    agent.runner.onEvent((event) => {
+      if (event.type !== "step-done" || event.reused || !event.provider) return;
+      if (event.step !== "llm" && event.step !== "tts") return;
+      const role = event.step;
+      const primary = chains[role][0];
+      if (event.provider === primary) return backOnPrimary(role);
+      // Raised with each contact a fallback serves (the manager's dedup keeps it to one
+      // message); the time it left its primary stays the same until it is back.
+      const since = fallbackSince.get(role) ?? new Date(clock.now()).toISOString();
+      fallbackSince.set(role, since);
+      alerts.raise({
+        key: `fallback:${role}`,
+        severity: "warning",
+        summary: `${role} running on fallback ${event.provider} since ${since}`,
+        details:
+          `${primary} cannot take contacts now; ${event.provider} stands in until ${primary} is back.`,
+        labels: { role, provider: event.provider, campaign },
+      });
     }),
     ...agent.alerts.channels().map((delivery) => {
       const name = delivery.channel.name;

@@ -1,7 +1,7 @@
 import { type AlertChannel, createAlerting, type RoutingAlertManager } from "../alerts/mod.ts";
 import { BreakerRegistry } from "../breaker/mod.ts";
 import { type Clock, every, type Random } from "../clock/mod.ts";
-import { type AgentConfig, servicePolicies } from "../config/mod.ts";
+import { type AgentConfig, chainsOf, servicePolicies } from "../config/mod.ts";
 import { Emitter } from "../events/mod.ts";
 import { HealthChecker } from "../health/mod.ts";
 import type { CampaignStore } from "../ledger/mod.ts";
@@ -81,6 +81,17 @@ const noNetwork: typeof fetch = () => Promise.reject(new TypeError("no network c
 export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   const { clock, random, services, store } = deps;
   const policies = servicePolicies(config);
+  const chains = chainsOf(config);
+  for (const role of ["llm", "tts"] as const) {
+    const given = [role, ...(services.fallbacks?.[role] ?? []).map((link) => link.name)];
+    if (given.join() !== chains[role].join()) {
+      throw new TypeError(
+        `createAgent: the ${role} chain's clients (${given.join(", ")}) are not the config's (${
+          chains[role].join(", ")
+        })`,
+      );
+    }
+  }
   const breakers = new BreakerRegistry(
     Object.fromEntries(Object.entries(policies).map(([name, policy]) => [name, policy.breaker])),
     { clock },
@@ -96,7 +107,14 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     : undefined;
   const readShared = sharing ? () => sharing.refresh() : undefined;
   const health = new HealthChecker(
-    [services.llm, services.tts, services.telephony, services.crm],
+    [
+      services.llm,
+      services.tts,
+      services.telephony,
+      services.crm,
+      ...services.fallbacks?.llm ?? [],
+      ...services.fallbacks?.tts ?? [],
+    ],
     breakers,
     config.health,
     {
@@ -156,7 +174,13 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       recoveryWaitMs: config.processor.recoveryWaitMs,
       deadline: config.campaign.deadline ? Date.parse(config.campaign.deadline) : undefined,
     },
-    { store, processor, breakers, clock },
+    {
+      store,
+      processor,
+      breakers,
+      clock,
+      chains,
+    },
   );
   const alerts = createAlerting(config, {
     knownSecrets: deps.knownSecrets,
@@ -245,7 +269,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   };
   const subscriptions = [
     ...observeAgent(agent, clock),
-    ...wireAlertRules(agent, config.campaign.name),
+    ...wireAlertRules(agent, config.campaign.name, clock),
     ...(deps.sheets ? logToSheets(agent, deps.sheets, () => clock.now()) : []),
   ];
   return agent;

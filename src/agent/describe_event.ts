@@ -77,7 +77,16 @@ export function describeEvent(event: AgentEvent): string | undefined {
     case "contact-done":
       switch (event.status) {
         case "completed":
-          return `✔ ${who}completed`;
+          return `✔ ${who}completed${
+            event.fallbacks
+              ? ` (${
+                [
+                  event.fallbacks.script ? `script by ${serviceLabel(event.fallbacks.script)}` : "",
+                  event.fallbacks.voice ? `voice by ${serviceLabel(event.fallbacks.voice)}` : "",
+                ].filter(Boolean).join(", ")
+              })`
+              : ""
+          }`;
         case "skipped":
           return `⊘ ${who}skipped, not called: ${
             event.reason === "do-not-call"
@@ -115,6 +124,10 @@ export function describeEvent(event: AgentEvent): string | undefined {
       return `‼ invariant broken: ${event.reason}`;
     case "step-done":
       return event.step === "call" && event.detail ? `☎ ${who}call ${event.detail}` : undefined;
+    case "fallback":
+      return `↪ ${who}${event.step === "llm" ? "script" : "voice"}: ${
+        serviceLabel(event.from)
+      } could not (${event.errorClass}: ${event.error}); trying ${serviceLabel(event.to)}`;
     case "attempt":
     case "contact-start":
     case "service-call":

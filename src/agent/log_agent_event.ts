@@ -24,6 +24,7 @@ function levelOf(event: AgentEvent): LogLevel | undefined {
       return event.changed ? (event.status === "healthy" ? "info" : "warning") : "debug";
     case "retry":
     case "call-adopted":
+    case "fallback":
     case "lease-lost":
       return "warning";
     case "give-up":

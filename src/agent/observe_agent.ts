@@ -111,6 +111,7 @@ export function observeAgent(agent: ObservedComponents, clock: Clock): Disposabl
       ...(result.status === "skipped" && result.firstContactId
         ? { firstContactId: result.firstContactId }
         : {}),
+      ...(result.status === "completed" && result.fallbacks ? { fallbacks: result.fallbacks } : {}),
       deferrals: event.deferrals,
     });
   }));

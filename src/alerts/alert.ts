@@ -9,6 +9,10 @@ export interface AlertLabels {
   service?: string;
   campaign?: string;
   contactId?: string;
+  /** A fallback chain's role (`llm`, `tts`), for alerts about the chain as a whole. */
+  role?: string;
+  /** The provider of a chain that stands in for its primary. */
+  provider?: string;
 }
 
 /** Something a person should know. `key` identifies it across raise, repeat and resolve. */

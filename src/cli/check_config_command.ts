@@ -20,10 +20,14 @@ Exit codes: 0 valid, 2 invalid (every problem is listed by path).`;
 export function secretVariables(config: AgentConfig): string[] {
   const { llm, tts, telephony, crm } = config.services;
   const names: string[] = [];
-  if (llm.kind === "openai") names.push(llm.openai.apiKeyEnv);
-  if (llm.kind === "anthropic") names.push(llm.anthropic.apiKeyEnv);
-  if (tts.kind === "elevenlabs") names.push(tts.elevenlabs.apiKeyEnv);
-  if (tts.kind === "openai") names.push(tts.openai.apiKeyEnv);
+  for (const section of [llm, ...llm.fallbacks]) {
+    if (section.kind === "openai") names.push(section.openai.apiKeyEnv);
+    if (section.kind === "anthropic") names.push(section.anthropic.apiKeyEnv);
+  }
+  for (const section of [tts, ...tts.fallbacks]) {
+    if (section.kind === "elevenlabs") names.push(section.elevenlabs.apiKeyEnv);
+    if (section.kind === "openai") names.push(section.openai.apiKeyEnv);
+  }
   if (telephony.kind === "twilio") names.push(telephony.twilio.authTokenEnv);
   if (config.ledger.kind === "postgres") names.push(config.ledger.urlEnv);
   if (crm.kind === "hubspot") names.push(crm.hubspot.tokenEnv);

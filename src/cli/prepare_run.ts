@@ -1,7 +1,7 @@
 import { getLogger } from "@logtape/logtape";
 import { dirname } from "node:path";
 import type { Clock } from "../clock/mod.ts";
-import { type AgentConfig, ttsAudioOutput } from "../config/mod.ts";
+import { type AgentConfig, ttsAudioOutputs } from "../config/mod.ts";
 import {
   type ContactRow,
   ContactsFileError,
@@ -95,8 +95,9 @@ export async function checkWritableFolders(
   if (config.logging.filePath) {
     folders.push([`logging.filePath ${config.logging.filePath}`, dirname(config.logging.filePath)]);
   }
-  const audio = ttsAudioOutput(config);
-  if (audio) folders.push([`${audio.setting} ${audio.dir}`, audio.dir]);
+  for (const audio of ttsAudioOutputs(config)) {
+    folders.push([`${audio.setting} ${audio.dir}`, audio.dir]);
+  }
   for (const [subject, folder] of folders) {
     try {
       await io.mkdir(folder);

@@ -2,7 +2,13 @@ import { logAgentEvent, narrate } from "../agent/mod.ts";
 import { ioTrackedFetch, seededRandom, systemClock, VirtualClock } from "../clock/mod.ts";
 import type { AgentConfig } from "../config/mod.ts";
 
-import { runSimulation, seedScenario, withConfiguredFaults } from "../simulation/mod.ts";
+import {
+  runSimulation,
+  type ScenarioName,
+  scenarioNamed,
+  scenarios,
+  withConfiguredFaults,
+} from "../simulation/mod.ts";
 import { type CliIo, ExitCode } from "./cli_io.ts";
 import { UsageError } from "./usage_error.ts";
 import { configureCommandLogging, loadCommandConfig, parseCommandArgs } from "./command_args.ts";
@@ -13,6 +19,9 @@ Runs the seed scenario through the real agent against mock services: normal call
 ElevenLabs outage, retries with backoff, the breaker tripping, fail-fast, recovery.
 
 Options:
+  --scenario S     seed (default): the story above; fallback: the same ElevenLabs outage
+                   with a fallback voice, which keeps the campaign calling until
+                   ElevenLabs is back
   --seed N         seed of the jitter's random source (default 1): same seed, same run
   --json           print only JSON Lines, one event each, on stdout
   --realtime       wait for real (about 90 s) instead of on a virtual clock
@@ -27,6 +36,7 @@ Exit codes: 0 the run kept every invariant, 1 one was broken, 2 bad usage or con
 
 /** Options of `simulate`, parsed. */
 export interface SimulateOptions {
+  scenario: ScenarioName;
   seed: number;
   json: boolean;
   realtime: boolean;
@@ -38,6 +48,7 @@ export interface SimulateOptions {
 /** Parses `simulate`'s arguments; throws {@link UsageError} naming the bad one. */
 export function parseSimulateArgs(args: string[]): SimulateOptions {
   const values = parseCommandArgs(args, {
+    scenario: { type: "string", default: "seed" },
     seed: { type: "string" },
     json: { type: "boolean", default: false },
     realtime: { type: "boolean", default: false },
@@ -49,10 +60,17 @@ export function parseSimulateArgs(args: string[]): SimulateOptions {
   if (!Number.isInteger(seed)) {
     throw new UsageError(`--seed must be an integer: got "${values.seed}"`);
   }
+  const scenario = values.scenario as ScenarioName;
+  if (!scenarios.includes(scenario)) {
+    throw new UsageError(
+      `--scenario must be ${scenarios.join(" or ")}: got "${values.scenario}"`,
+    );
+  }
   if (values.providers !== "mock" && values.providers !== "http") {
     throw new UsageError(`--providers must be mock or http: got "${values.providers}"`);
   }
   return {
+    scenario,
     providers: values.providers,
     seed,
     json: values.json,
@@ -62,14 +80,17 @@ export function parseSimulateArgs(args: string[]): SimulateOptions {
   };
 }
 
-/** Loads the config for the simulation: defaults, the campaign renamed, then `--config`. */
+/** Loads the config for the simulation: defaults, the campaign renamed, what the scenario
+ * needs (a fallback voice), then `--config`. */
 export function loadSimulationConfig(
   configPath: string | undefined,
   io: Pick<CliIo, "readTextFile">,
+  scenarioConfig: Record<string, unknown> = {},
 ): Promise<AgentConfig> {
   // One contact at a time keeps the story easy to follow, and a busy line is dialled again
   // 90 s later instead of an hour; --config can change both.
   const commandDefaults = {
+    ...scenarioConfig,
     campaign: { name: "simulation", redial: { delayMs: 90_000 } },
     processor: { concurrency: 1 },
   };
@@ -83,12 +104,20 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
     io.out(simulateHelp);
     return ExitCode.ok;
   }
-  const config = await loadSimulationConfig(options.configPath, io);
+  const config = await loadSimulationConfig(
+    options.configPath,
+    io,
+    scenarioNamed(options.scenario, 0).config,
+  );
   await configureCommandLogging(config, io, { console: false });
   const virtual = new VirtualClock();
   const liveProgress = options.realtime && io.isTerminal && !options.json;
   const clock = options.realtime ? systemClock : virtual;
-  const scenario = withConfiguredFaults(seedScenario(clock.now()), config, clock.now());
+  const scenario = withConfiguredFaults(
+    scenarioNamed(options.scenario, clock.now()),
+    config,
+    clock.now(),
+  );
   const result = await runSimulation(config, scenario, {
     clock,
     random: seededRandom(options.seed),

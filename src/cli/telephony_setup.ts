@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { basename, join } from "node:path";
-import { type AgentConfig, isPlayable, ttsAudioOutput } from "../config/mod.ts";
+import { type AgentConfig, isPlayable, ttsAudioOutputs } from "../config/mod.ts";
 import { ConfigError } from "../errors.ts";
 import type { CliIo } from "./cli_io.ts";
 
@@ -37,8 +37,13 @@ export function telephonySetup(
   const who = telephony.kind === "twilio"
     ? `Twilio from ${telephony.twilio.from}`
     : "mock (no one is called)";
-  const audio = ttsAudioOutput(config);
-  const audioDir = audio && isPlayable(audio.format) ? audio.dir : "";
+  // Every voice of the chain that writes audio Twilio can play; names are content hashes, so
+  // a file is looked for in each folder.
+  const audioDirs = [
+    ...new Set(
+      ttsAudioOutputs(config).filter((audio) => isPlayable(audio.format)).map((audio) => audio.dir),
+    ),
+  ];
   if (!publicBaseUrl) {
     return {
       startLine:
@@ -55,13 +60,22 @@ export function telephonySetup(
     twilioAuthToken: token,
     publicHost: new URL(publicBaseUrl).hostname.toLowerCase(),
     startLine: `telephony: ${who}; ${
-      audioDir
+      audioDirs.length > 0
         ? `calls play the synthesized audio from ${publicBaseUrl}/audio/ (signed links)`
         : `calls speak the script with <Say> (the TTS output is not an mp3 or wav file Twilio can play)`
     }; status by callbacks to ${publicBaseUrl}/twilio/status`,
   };
-  if (audioDir) {
-    setup.openAudio = (name) => io.openFile(join(audioDir, basename(name)));
+  if (audioDirs.length > 0) {
+    setup.openAudio = async (name) => {
+      for (const dir of audioDirs.slice(0, -1)) {
+        try {
+          return await io.openFile(join(dir, basename(name)));
+        } catch {
+          // not in this voice's folder: the next
+        }
+      }
+      return await io.openFile(join(audioDirs.at(-1)!, basename(name)));
+    };
   }
   return setup;
 }

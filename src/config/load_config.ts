@@ -9,6 +9,7 @@ import {
   breakerSchema,
   type BreakerSettings,
   configSchema,
+  type FallbackLink,
   retrySchema,
   type RetrySettings,
   type ServiceName,
@@ -34,7 +35,7 @@ export function parseConfig(override: unknown = {}): AgentConfig {
   if (!isPlainObject(override)) {
     throw new ConfigError([`config: must be a JSON object, got ${describe(override)}`]);
   }
-  const input = withChannelDefaults(deepMerge(defaultConfig, override));
+  const input = withFallbackDefaults(withChannelDefaults(deepMerge(defaultConfig, override)));
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues, input, []));
   const config = parsed.data;
@@ -66,8 +67,18 @@ export function parseConfig(override: unknown = {}): AgentConfig {
   const resolved: AgentConfig = {
     ...config,
     services: {
-      llm: withPolicies(llm, ["services", "llm"]),
-      tts: withPolicies(tts, ["services", "tts"]),
+      llm: {
+        ...withPolicies(llm, ["services", "llm"]),
+        fallbacks: llm.fallbacks.map((link, i) =>
+          withPolicies(link, ["services", "llm", "fallbacks", String(i)])
+        ),
+      },
+      tts: {
+        ...withPolicies(tts, ["services", "tts"]),
+        fallbacks: tts.fallbacks.map((link, i) =>
+          withPolicies(link, ["services", "tts", "fallbacks", String(i)])
+        ),
+      },
       telephony: withPolicies(telephony, ["services", "telephony"]),
       crm: withPolicies(crm, ["services", "crm"]),
     },
@@ -88,6 +99,28 @@ export function parseConfig(override: unknown = {}): AgentConfig {
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return resolved;
+}
+
+/**
+ * Each fallback link of the script's and the voice's chain merged over its role: a link takes
+ * every setting of `services.<role>` it does not set itself (deadline, bulkhead, retry and
+ * breaker overrides, each kind's section, so `services.llm.anthropic.apiKeyEnv` is set once),
+ * except its `kind` (its own to name) and `mock` (a mock link has its own fault script).
+ */
+function withFallbackDefaults(input: unknown): unknown {
+  if (!isPlainObject(input) || !isPlainObject(input.services)) return input;
+  const services: Record<string, unknown> = { ...input.services };
+  for (const role of ["llm", "tts"] as const) {
+    const section = services[role];
+    if (!isPlainObject(section) || !Array.isArray(section.fallbacks)) continue;
+    const { fallbacks, kind: _kind, mock: _mock, ...inherited } = section;
+    const base = { ...inherited, mock: defaultConfig.services[role].mock };
+    services[role] = {
+      ...section,
+      fallbacks: fallbacks.map((link) => isPlainObject(link) ? deepMerge(base, link) : link),
+    };
+  }
+  return { ...input, services };
 }
 
 /** Each alert channel of known kind merged over that kind's defaults. */
@@ -117,25 +150,39 @@ export interface ServicePolicyConfig {
   slotWaitMs: number;
 }
 
-/** Each service's policies, as `parseConfig` resolved them. */
-export function servicePolicies(config: AgentConfig): Record<ServiceName, ServicePolicyConfig> {
-  const policy = (name: ServiceName): ServicePolicyConfig => {
-    const service = config.services[name];
-    return {
-      retry: service.retry,
-      breaker: service.breaker,
-      timeoutMs: service.timeoutMs,
-      maxInFlight: name === "tts" && config.services.tts.kind === "elevenlabs"
-        ? Math.min(service.maxInFlight, config.services.tts.elevenlabs.maxConcurrency)
-        : service.maxInFlight,
-      slotWaitMs: service.slotWaitMs,
-    };
-  };
+/** The script's and the voice's chains: each link's service name, the primary first (`llm`,
+ * `tts`), then each fallback in order. */
+export function chainsOf(
+  config: Pick<AgentConfig, "services">,
+): { llm: string[]; tts: string[] } {
   return {
-    llm: policy("llm"),
-    tts: policy("tts"),
-    telephony: policy("telephony"),
-    crm: policy("crm"),
+    llm: ["llm", ...config.services.llm.fallbacks.map((link) => link.name)],
+    tts: ["tts", ...config.services.tts.fallbacks.map((link) => link.name)],
+  };
+}
+
+/** Each service's policies, as `parseConfig` resolved them: the four pipeline services and
+ * every fallback link, by name (each link is a service of its own). */
+export function servicePolicies(config: AgentConfig): Record<string, ServicePolicyConfig> {
+  type Section = AgentConfig["services"][ServiceName] | FallbackLink;
+  const policy = (service: Section): ServicePolicyConfig => ({
+    retry: service.retry,
+    breaker: service.breaker,
+    timeoutMs: service.timeoutMs,
+    maxInFlight: "elevenlabs" in service && service.kind === "elevenlabs"
+      ? Math.min(service.maxInFlight, service.elevenlabs.maxConcurrency)
+      : service.maxInFlight,
+    slotWaitMs: service.slotWaitMs,
+  });
+  const { llm, tts, telephony, crm } = config.services;
+  return {
+    llm: policy(llm),
+    tts: policy(tts),
+    telephony: policy(telephony),
+    crm: policy(crm),
+    ...Object.fromEntries(
+      [...llm.fallbacks, ...tts.fallbacks].map((link) => [link.name, policy(link)]),
+    ),
   };
 }
 
@@ -217,7 +264,11 @@ function formatPath(path: readonly PropertyKey[]): string {
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let value = input;
-  for (const key of path) value = isPlainObject(value) ? value[key as string] : undefined;
+  for (const key of path) {
+    value = isPlainObject(value) || Array.isArray(value)
+      ? (value as Record<PropertyKey, unknown>)[key]
+      : undefined;
+  }
   return value;
 }
 

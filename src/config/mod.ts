@@ -3,8 +3,14 @@
  * per-service policies.
  * @module
  */
-export { type AgentConfig, type ChannelConfig, type ServiceName } from "./schema.ts";
 export {
+  type AgentConfig,
+  type ChannelConfig,
+  type FallbackLink,
+  type ServiceName,
+} from "./schema.ts";
+export {
+  chainsOf,
   deepMerge,
   parseConfig,
   readConfigFile,
@@ -12,4 +18,4 @@ export {
   type ServicePolicyConfig,
 } from "./load_config.ts";
 export { SecretReader } from "./secrets.ts";
-export { isPlayable, type TtsAudioOutput, ttsAudioOutput } from "./tts_audio.ts";
+export { isPlayable, type TtsAudioOutput, ttsAudioOutputs } from "./tts_audio.ts";

@@ -83,7 +83,8 @@ const common = {
   mock: mockSchema,
 };
 
-const llmSchema = z.strictObject({
+/** One provider of the script: the primary, or a link of its fallback chain. */
+const llmProviderSchema = z.strictObject({
   ...common,
   kind: z.enum(["mock", "openai", "anthropic"], { error: "must be mock, openai or anthropic" }),
   openai: z.strictObject({
@@ -104,7 +105,8 @@ const llmSchema = z.strictObject({
   }),
 });
 
-const ttsSchema = z.strictObject({
+/** One provider of the voice: the primary, or a link of its fallback chain. */
+const ttsProviderSchema = z.strictObject({
   ...common,
   kind: z.enum(["mock", "elevenlabs", "openai"], { error: "must be mock, elevenlabs or openai" }),
   elevenlabs: z.strictObject({
@@ -134,6 +136,34 @@ const ttsSchema = z.strictObject({
     audioDir: text(),
     apiKeyEnv: envName(),
   }),
+});
+
+/** Service names a fallback link may not take: the pipeline's services and what deferrals
+ * that wait for a time are filed under. */
+const reservedNames = ["llm", "tts", "telephony", "crm", "calling-hours", "redial", "same-phone"];
+
+/** A fallback link's name: its service's name in breakers, metrics, /status and alerts. */
+const linkName = () =>
+  text().regex(
+    /^[a-z][a-z0-9-]{0,39}$/,
+    "must be a short name like claude or openai-speech (lower-case letters, digits, dashes)",
+  ).refine((name) => !reservedNames.includes(name), {
+    message: `must not be one of ${reservedNames.join(", ")}`,
+  });
+
+/** A role's chain: its primary provider and the ordered providers that stand in while it is
+ * down. */
+const llmSchema = llmProviderSchema.extend({
+  fallbacks: z.array(
+    llmProviderSchema.extend({ name: linkName() }),
+    "must be a list of providers",
+  ),
+});
+const ttsSchema = ttsProviderSchema.extend({
+  fallbacks: z.array(
+    ttsProviderSchema.extend({ name: linkName() }),
+    "must be a list of providers",
+  ),
 });
 
 const crmSchema = z.strictObject({
@@ -258,6 +288,20 @@ export const configSchema = z.strictObject({
     tts: ttsSchema,
     telephony: telephonySchema,
     crm: crmSchema,
+  }).superRefine((services, context) => {
+    const seen = new Set<string>();
+    for (const role of ["llm", "tts"] as const) {
+      services[role].fallbacks.forEach((link, index) => {
+        if (seen.has(link.name)) {
+          context.addIssue({
+            code: "custom",
+            path: [role, "fallbacks", index, "name"],
+            message: `must be unique: ${link.name} names another fallback already`,
+          });
+        }
+        seen.add(link.name);
+      });
+    }
   }),
   processor: z.strictObject({
     concurrency: positiveInt().max(1_000, "must be <= 1000"),
@@ -380,6 +424,16 @@ type WithPolicies<Section> = Omit<Section, "retry" | "breaker"> & {
   breaker: BreakerSettings;
 };
 
+/** A role's chain with every link's policies resolved. */
+type WithChain<Section extends { fallbacks: readonly unknown[] }> =
+  & WithPolicies<Omit<Section, "fallbacks">>
+  & { fallbacks: WithPolicies<Section["fallbacks"][number]>[] };
+
+/** A fallback link of the script's or the voice's chain, resolved. */
+export type FallbackLink =
+  | AgentConfig["services"]["llm"]["fallbacks"][number]
+  | AgentConfig["services"]["tts"]["fallbacks"][number];
+
 /** One alert channel's configuration, its kind's defaults and its deadline filled in. */
 export type ChannelConfig = z.output<typeof channelSchema> & { timeoutMs: number };
 
@@ -392,7 +446,12 @@ export type ServiceName = keyof ParsedConfig["services"];
  * sections), and each channel has its deadline. Built by `parseConfig` alone.
  */
 export type AgentConfig = Omit<ParsedConfig, "services" | "alerts" | "sheets"> & {
-  services: { [Name in ServiceName]: WithPolicies<ParsedConfig["services"][Name]> };
+  services: {
+    llm: WithChain<ParsedConfig["services"]["llm"]>;
+    tts: WithChain<ParsedConfig["services"]["tts"]>;
+    telephony: WithPolicies<ParsedConfig["services"]["telephony"]>;
+    crm: WithPolicies<ParsedConfig["services"]["crm"]>;
+  };
   alerts: Omit<ParsedConfig["alerts"], "retry" | "channels"> & {
     retry: RetrySettings;
     channels: Record<string, ChannelConfig>;

@@ -9,24 +9,30 @@ export interface TtsAudioOutput {
   format: string;
 }
 
-/** The audio files the configured TTS writes, or undefined when it writes none (a mock, or
- * an empty `audioDir`). */
-export function ttsAudioOutput(config: AgentConfig): TtsAudioOutput | undefined {
-  const tts = config.services.tts;
-  const output = tts.kind === "elevenlabs"
-    ? {
-      setting: "services.tts.elevenlabs.audioDir",
-      dir: tts.elevenlabs.audioDir,
-      format: tts.elevenlabs.outputFormat,
-    }
-    : tts.kind === "openai"
-    ? {
-      setting: "services.tts.openai.audioDir",
-      dir: tts.openai.audioDir,
-      format: tts.openai.responseFormat,
-    }
-    : undefined;
-  return output?.dir ? output : undefined;
+/** The audio files each voice of the chain writes (the primary first, then each fallback),
+ * leaving out those that write none (a mock, or an empty `audioDir`). */
+export function ttsAudioOutputs(config: AgentConfig): TtsAudioOutput[] {
+  const { tts } = config.services;
+  const sections = [
+    { path: "services.tts", section: tts },
+    ...tts.fallbacks.map((link, i) => ({ path: `services.tts.fallbacks.${i}`, section: link })),
+  ];
+  return sections.flatMap(({ path, section }) => {
+    const output = section.kind === "elevenlabs"
+      ? {
+        setting: `${path}.elevenlabs.audioDir`,
+        dir: section.elevenlabs.audioDir,
+        format: section.elevenlabs.outputFormat,
+      }
+      : section.kind === "openai"
+      ? {
+        setting: `${path}.openai.audioDir`,
+        dir: section.openai.audioDir,
+        format: section.openai.responseFormat,
+      }
+      : undefined;
+    return output?.dir ? [output] : [];
+  });
 }
 
 /** Whether Twilio's `<Play>` can play audio in `format` from a file (mp3 or wav, in either

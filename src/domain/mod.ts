@@ -10,6 +10,8 @@ export {
   type ContactProgress,
   type FinalCallStatus,
   holdsPhone,
+  type SavedAudio,
+  type ScriptSource,
 } from "./progress.ts";
 export { serviceOf, type Step, type StepAttempts } from "./steps.ts";
 export { isE164, toE164 } from "./phone_number.ts";

@@ -32,10 +32,27 @@ export function holdsPhone(call: CallProgress | undefined): boolean {
   return call?.dialing !== undefined && call.final === undefined;
 }
 
+/** Which provider of the script's chain wrote a script, and with which model. */
+export interface ScriptSource {
+  provider: string;
+  model?: string;
+}
+
+/** The speech a contact's call plays, as the ledger keeps it: which voice of the chain spoke
+ * it (unset in ledgers from before chains: the primary), and where the file is. */
+export interface SavedAudio {
+  format: string;
+  byteLength: number;
+  path?: string;
+  sha256?: string;
+  provider?: string;
+  voice?: string;
+}
+
 /** Where a contact's pipeline got to: a resumed contact skips the steps already done. */
 export interface ContactProgress {
-  script?: { text: string };
-  audio?: { format: string; byteLength: number; path?: string; sha256?: string };
+  script?: { text: string; by?: ScriptSource };
+  audio?: SavedAudio;
   /** The call step: dials, the current call and how it ended. */
   call?: CallProgress;
   recordId?: string;

@@ -59,7 +59,7 @@ export interface FakeServer extends AsyncDisposable {
   /** Requests whose path starts with `prefix` (and method, if given). */
   count(prefix: string, method?: string): number;
   /** Resolves once `n` requests have arrived (lets tests act while one hangs). */
-  waitForRequests(n: number): Promise<void>;
+  waitForRequests(n: number, prefix?: string): Promise<void>;
   /** The most requests it was answering at once. */
   peakInFlight(): number;
   /** Announced for every call the script decides (probes excluded), as mocks do. */
@@ -80,7 +80,7 @@ export class FakeProviderState {
   readonly #clock: Clock;
   readonly #service: string;
   readonly #hung = new Set<() => void>();
-  readonly #waiters: { n: number; resolve: () => void }[] = [];
+  readonly #waiters: { n: number; prefix: string; resolve: () => void }[] = [];
   #closed = false;
   /** Requests whose rule said `hangAfter` or `dropAfter`: what the route does once its work
    * is done. */
@@ -114,11 +114,18 @@ export class FakeProviderState {
     this.requests.push(record);
     this.#records.set(c.req.raw, record);
     for (const waiter of [...this.#waiters]) {
-      if (this.requests.length >= waiter.n) {
+      if (this.#arrived(waiter.prefix) >= waiter.n) {
         this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
         waiter.resolve();
       }
     }
+  }
+
+  /** Requests received whose path starts with `prefix`. */
+  #arrived(prefix: string): number {
+    return prefix === ""
+      ? this.requests.length
+      : this.requests.filter((r) => r.path.startsWith(prefix)).length;
   }
 
   /** The parsed body of the request `c` answers. */
@@ -126,9 +133,10 @@ export class FakeProviderState {
     return this.#records.get(c.req.raw)?.body;
   }
 
-  waitForRequests(n: number): Promise<void> {
-    if (this.requests.length >= n) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push({ n, resolve }));
+  /** Resolves once `n` requests (whose path starts with `prefix`, if given) have arrived. */
+  waitForRequests(n: number, prefix = ""): Promise<void> {
+    if (this.#arrived(prefix) >= n) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ n, prefix, resolve }));
   }
 
   /**
@@ -256,7 +264,7 @@ export function serveFake(app: Hono, state: FakeProviderState): FakeServer {
     count: (prefix, method) =>
       state.requests.filter((r) => r.path.startsWith(prefix) && (!method || r.method === method))
         .length,
-    waitForRequests: (n) => state.waitForRequests(n),
+    waitForRequests: (n, prefix) => state.waitForRequests(n, prefix),
     peakInFlight: () => state.peakInFlight,
     onCall: (listener) => state.calls.on(listener),
     outage: (rule) => state.schedule.interrupt(rule),

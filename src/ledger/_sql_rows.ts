@@ -14,6 +14,7 @@ export interface ContactRow {
   deferred_service: string | null;
   defer_until: number | string;
   script: string | null;
+  script_by: string | null;
   audio: string | null;
   call_progress: string | null;
   crm_record_id: string | null;
@@ -57,6 +58,7 @@ export function outboxItemOf(row: OutboxRow): OutboxItem {
 export function recordOf(row: ContactRow): ContactRecord {
   const outputs: StepOutputs = {};
   if (row.script !== null) outputs.script = row.script;
+  if (row.script_by) outputs.scriptBy = JSON.parse(row.script_by);
   if (row.audio !== null) outputs.audio = JSON.parse(row.audio);
   if (row.call_progress !== null) outputs.call = JSON.parse(row.call_progress);
   if (row.crm_record_id !== null) outputs.crmRecordId = row.crm_record_id;

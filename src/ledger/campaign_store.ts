@@ -1,4 +1,10 @@
-import type { CallProgress, Contact, ContactState } from "../domain/mod.ts";
+import type {
+  CallProgress,
+  Contact,
+  ContactState,
+  SavedAudio,
+  ScriptSource,
+} from "../domain/mod.ts";
 
 /**
  * How contacts that share a phone number are called (`campaign.samePhone`). `call-each`: every
@@ -24,7 +30,9 @@ export type DialRefusal =
 /** What the pipeline saved for a contact: a resumed contact skips the steps already done. */
 export interface StepOutputs {
   script?: string;
-  audio?: { format: string; byteLength: number; path?: string; sha256?: string };
+  /** Which provider of the chain wrote the script, and its model. */
+  scriptBy?: ScriptSource;
+  audio?: SavedAudio;
   call?: CallProgress;
   crmRecordId?: string;
 }

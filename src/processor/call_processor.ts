@@ -1,4 +1,5 @@
 import { getLogger } from "@logtape/logtape";
+import { describeError, PermanentError } from "../errors.ts";
 import { createHash } from "node:crypto";
 import type { BreakerRegistry } from "../breaker/mod.ts";
 import type { Clock } from "../clock/mod.ts";
@@ -10,7 +11,13 @@ import {
   type SamePhoneRule,
 } from "../ledger/mod.ts";
 import type { ServiceCaller } from "../resilience/mod.ts";
-import type { CallOutcome, CampaignSettings, Services } from "../services/mod.ts";
+import type {
+  CallOutcome,
+  CampaignSettings,
+  LlmService,
+  Services,
+  TtsService,
+} from "../services/mod.ts";
 import { type CallingDeps, type CallingOptions, CallStep } from "./call_step.ts";
 import { ContactNotCalled, NumberBusy } from "./not_called.ts";
 import type { ContactResult } from "./contact_result.ts";
@@ -29,8 +36,21 @@ export type StepEvent =
     reused: boolean;
     /** The call's end (`busy, dial 1`), for the call step. */
     detail?: string;
+    /** Which link of the step's chain served it (`say`: Twilio's voice, no audio). */
+    provider?: string;
   }
-  | { type: "call-adopted"; contactId: string; sid: string };
+  | { type: "call-adopted"; contactId: string; sid: string }
+  | {
+    /** A provider of the step's chain could not take the contact: the next one is asked. */
+    type: "fallback";
+    contactId: string;
+    step: "llm" | "tts";
+    from: string;
+    to: string;
+    /** Why `from` could not: its failure's class and what it said. */
+    errorClass: string;
+    error: string;
+  };
 
 /** What the processor needs. */
 export interface ProcessorDeps {
@@ -81,6 +101,8 @@ export class CallProcessor {
   readonly #options: ProcessorOptions;
   readonly #events = new Emitter<StepEvent>();
   readonly #callStep: CallStep;
+  /** The script's and the voice's providers, the primary first. */
+  readonly #chains: { llm: readonly LlmService[]; tts: readonly TtsService[] };
 
   constructor(
     campaign: CampaignSettings,
@@ -95,6 +117,10 @@ export class CallProcessor {
     this.#campaign = campaign;
     this.#deps = deps;
     this.#options = options;
+    this.#chains = {
+      llm: [deps.services.llm, ...deps.services.fallbacks?.llm ?? []],
+      tts: [deps.services.tts, ...deps.services.fallbacks?.tts ?? []],
+    };
     this.#callStep = new CallStep({
       ...deps.calling,
       telephony: deps.services.telephony,
@@ -118,7 +144,6 @@ export class CallProcessor {
     signal?: AbortSignal,
     saveStep: SaveStep = () => Promise.resolve(undefined),
   ): Promise<ContactResult> {
-    const { services } = this.#deps;
     const campaign = this.#campaign;
     const blocked = this.#firstOpenBreaker(progress);
     if (blocked) {
@@ -136,15 +161,20 @@ export class CallProcessor {
       if (progress.script) {
         this.#stepDone(contact.id, "llm", true);
       } else {
-        progress.script = await this.#call(
+        const { value: written, provider } = await this.#viaChain(
           "llm",
+          this.#chains.llm,
           contact,
           progress,
-          (s) => services.llm.writeScript(contact, campaign, { signal: s }),
+          (llm, s) => llm.writeScript(contact, campaign, { signal: s }),
           signal,
         );
+        progress.script = {
+          text: written.text,
+          by: written.model ? { provider, model: written.model } : { provider },
+        };
         await saveStep("llm", progress);
-        this.#stepDone(contact.id, "llm", false);
+        this.#stepDone(contact.id, "llm", false, undefined, provider);
       }
       const script = progress.script;
       step = "tts";
@@ -156,11 +186,12 @@ export class CallProcessor {
         this.#stepDone(contact.id, "tts", false);
       } else {
         try {
-          const audio = await this.#call(
+          const { value: audio, provider } = await this.#viaChain(
             "tts",
+            this.#chains.tts,
             contact,
             progress,
-            (s) => services.tts.synthesize(script, { signal: s }),
+            (tts, s) => tts.synthesize(script, { signal: s }),
             signal,
           );
           progress.audio = {
@@ -168,6 +199,8 @@ export class CallProcessor {
             byteLength: audio.bytes.byteLength,
             path: audio.path,
             sha256: createHash("sha256").update(audio.bytes).digest("hex"),
+            provider,
+            ...(audio.voice ? { voice: audio.voice } : {}),
           };
           // The dial that follows at once is recorded in the same commit as the speech.
           if (
@@ -189,7 +222,7 @@ export class CallProcessor {
           if (signal?.aborted || !deferralOf(error) || !this.#sayInsteadOfAudio()) throw error;
           // (a ledger refusing the save is not the TTS's failure: deferralOf says no)
         }
-        this.#stepDone(contact.id, "tts", false);
+        this.#stepDone(contact.id, "tts", false, undefined, progress.audio?.provider ?? "say");
       }
       step = "call";
       if (call.final) {
@@ -250,13 +283,30 @@ export class CallProcessor {
         answeredBy: final.answeredBy,
         dials: call.dials,
       };
+      if (script.by) {
+        outcome.scriptProvider = script.by.provider;
+        if (script.by.model) outcome.scriptModel = script.by.model;
+      }
+      // `say`, Twilio's own voice, is the voice chain's last link.
+      outcome.voiceProvider = "say";
       if (call.voice === "audio" && progress.audio) {
         outcome.audioFormat = progress.audio.format;
         outcome.audioBytes = progress.audio.byteLength;
+        outcome.voiceProvider = progress.audio.provider ?? "tts";
+        if (progress.audio.voice) outcome.voiceName = progress.audio.voice;
       }
       step = "crm";
       const recordId = await this.#recordOutcome(contact, progress, outcome, signal);
-      return this.#fate(contact.id, { kind: "completed", recordId });
+      const completed = this.#fate(contact.id, { kind: "completed", recordId });
+      const fallbacks = {
+        ...(script.by && script.by.provider !== "llm" ? { script: script.by.provider } : {}),
+        ...(progress.audio?.provider && progress.audio.provider !== "tts"
+          ? { voice: progress.audio.provider }
+          : {}),
+      };
+      return completed.status === "completed" && Object.keys(fallbacks).length > 0
+        ? { ...completed, fallbacks }
+        : completed;
     } catch (error) {
       if (signal?.aborted) throw error; // shutdown: the contact stays resumable
       if (error instanceof LeaseLostError) throw error; // another process holds it now
@@ -339,19 +389,73 @@ export class CallProcessor {
     progress: ContactProgress,
     fn: (signal: AbortSignal) => Promise<T>,
     signal?: AbortSignal,
-    options: { mayRepeat?: (error: unknown) => boolean } = {},
+    options: { mayRepeat?: (error: unknown) => boolean; service?: string } = {},
   ): Promise<T> {
     if ((progress.attempts[step] ?? 0) >= this.#options.maxAttemptsPerStep) {
       return Promise.reject(new AttemptsExhausted(step));
     }
     progress.lastFailure = undefined;
-    return this.#deps.caller.call(serviceOf(step), fn, {
+    return this.#deps.caller.call(options.service ?? serviceOf(step), fn, {
       signal,
       context: { contactId: contact.id },
       onSent: () => (progress.attempts[step] = (progress.attempts[step] ?? 0) + 1),
       onAttemptFailed: (error) => (progress.lastFailure = error),
       mayRepeat: options.mayRepeat,
     });
+  }
+
+  /**
+   * One step through its chain: the first provider whose breaker admits the call. Whatever
+   * makes a provider unusable (service-wide errors, an open breaker, retries run out, a long
+   * Retry-After, no slot) or refuses this contact's input moves the contact to the next link
+   * at once; the primary is asked first every time, so traffic returns to it as soon as its
+   * breaker lets calls through (its trials limited by `halfOpenMaxCalls`). When no link takes
+   * it, the primary's failure decides the contact's fate: deferred on the primary when any
+   * link failed for the service's sake, failed only when every link refused its input.
+   */
+  async #viaChain<Link extends { name: string }, T>(
+    step: "llm" | "tts",
+    links: readonly Link[],
+    contact: Contact,
+    progress: ContactProgress,
+    fn: (link: Link, signal: AbortSignal) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<{ value: T; provider: string }> {
+    const failures: unknown[] = [];
+    for (const [index, link] of links.entries()) {
+      const breaker = this.#deps.breakers.get(link.name);
+      let error: unknown;
+      if (breaker.state === "OPEN" && index < links.length - 1) {
+        error = breaker.openError(); // not called: the next link is
+      } else {
+        try {
+          const value = await this.#call(step, contact, progress, (s) => fn(link, s), signal, {
+            service: link.name,
+          });
+          return { value, provider: link.name };
+        } catch (caught) {
+          if (signal?.aborted || !movesToNextLink(caught)) throw caught;
+          error = caught;
+        }
+      }
+      failures.push(error);
+      const next = links[index + 1];
+      if (next) {
+        const { errorClass, message } = describeError(error);
+        this.#events.emit({
+          type: "fallback",
+          contactId: contact.id,
+          step,
+          from: link.name,
+          to: next.name,
+          errorClass,
+          error: message,
+        });
+      }
+    }
+    // Deferred (on the primary, when it was the one down) unless every link refused this
+    // contact's input.
+    throw failures.find((failure) => deferralOf(failure) !== undefined) ?? failures[0];
   }
 
   /** The contact's fate after `happened`, under this processor's rules (see
@@ -398,11 +502,29 @@ export class CallProcessor {
 
   /** Whether the call speaks the script instead of waiting for a TTS that is down. */
   #sayInsteadOfAudio(): boolean {
-    return this.#options.calling.fallbackToSay && this.#deps.breakers.get("tts").state === "OPEN";
+    return this.#options.calling.fallbackToSay && this.#chainDown(this.#chains.tts);
   }
 
-  #stepDone(contactId: string, step: Step, reused: boolean, detail?: string): void {
-    this.#events.emit({ type: "step-done", contactId, step, reused, detail });
+  /** Whether every link of a chain has its breaker OPEN. */
+  #chainDown(links: readonly { name: string }[]): boolean {
+    return links.every((link) => this.#deps.breakers.get(link.name).state === "OPEN");
+  }
+
+  #stepDone(
+    contactId: string,
+    step: Step,
+    reused: boolean,
+    detail?: string,
+    provider?: string,
+  ): void {
+    this.#events.emit({
+      type: "step-done",
+      contactId,
+      step,
+      reused,
+      ...(detail ? { detail } : {}),
+      ...(provider ? { provider } : {}),
+    });
   }
 
   #firstOpenBreaker(progress: ContactProgress) {
@@ -415,8 +537,20 @@ export class CallProcessor {
       ...(call?.final ? [] : ["call" as const]),
       "crm",
     ];
-    return remaining.map((step) => this.#deps.breakers.get(serviceOf(step))).find((breaker) =>
-      breaker.state === "OPEN"
-    );
+    // A step with a chain is blocked only when every link is down; the contact then waits
+    // for the primary.
+    const blocked = (step: Step) =>
+      step === "llm" || step === "tts"
+        ? this.#chainDown(this.#chains[step])
+        : this.#deps.breakers.get(serviceOf(step)).state === "OPEN";
+    const step = remaining.find(blocked);
+    return step ? this.#deps.breakers.get(serviceOf(step)) : undefined;
   }
+}
+
+/** Whether a provider's failure lets the next link of its chain try: anything that says the
+ * provider cannot serve now, or cannot serve this contact's input. A bug of ours, a ledger
+ * refusal or the step's attempts running out stop the chain. */
+function movesToNextLink(error: unknown): boolean {
+  return deferralOf(error) !== undefined || error instanceof PermanentError;
 }

@@ -52,6 +52,9 @@ export interface CampaignRunnerDeps {
   processor: CallProcessor;
   breakers: BreakerRegistry;
   clock: Clock;
+  /** Each service with a fallback chain, and its links' service names, the primary first:
+   * a contact deferred on it is taken again once any link lets calls through. */
+  chains?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** How a run is stopped: `drain` stops taking contacts; `abort` cancels calls in flight. */

@@ -71,7 +71,11 @@ export async function writeOutcome(
 export function progressOf(record: ContactRecord): ContactProgress {
   const { outputs } = record;
   return {
-    script: outputs.script === undefined ? undefined : { text: outputs.script },
+    script: outputs.script === undefined
+      ? undefined
+      : outputs.scriptBy
+      ? { text: outputs.script, by: outputs.scriptBy }
+      : { text: outputs.script },
     audio: outputs.audio,
     call: outputs.call,
     recordId: outputs.crmRecordId,
@@ -84,7 +88,7 @@ export function progressOf(record: ContactRecord): ContactProgress {
 export function outputsOf(step: SavedStep, progress: ContactProgress): StepOutputs {
   switch (step) {
     case "llm":
-      return { script: progress.script?.text };
+      return { script: progress.script?.text, scriptBy: progress.script?.by };
     case "tts":
       // The dial recorded with the speech, when it follows at once.
       return { audio: progress.audio, call: progress.call?.dialing ? progress.call : undefined };

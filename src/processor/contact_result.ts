@@ -41,7 +41,13 @@ export type DeferReason =
 
 /** The outcome of processing one contact. */
 export type ContactResult =
-  | { contactId: string; status: "completed"; recordId: string }
+  | {
+    contactId: string;
+    status: "completed";
+    recordId: string;
+    /** Which provider of each chain served it, when it was not the primary. */
+    fallbacks?: { script?: string; voice?: string };
+  }
   | {
     contactId: string;
     status: "skipped";

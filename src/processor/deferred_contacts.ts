@@ -14,6 +14,15 @@ export interface ReleasedEvent {
   breakerState: string;
 }
 
+/** What deferred contacts are judged by. */
+export interface DeferredContactsDeps {
+  store: CampaignStore;
+  breakers: BreakerRegistry;
+  clock: Clock;
+  /** Each service with a fallback chain, and its links' service names, the primary first. */
+  chains?: Readonly<Record<string, readonly string[]>>;
+}
+
 /**
  * A campaign's deferred contacts: which may be taken again now (their time has come and
  * their service's breaker lets calls through), and waiting until one may.
@@ -21,19 +30,28 @@ export interface ReleasedEvent {
 export class DeferredContacts {
   readonly #campaign: string;
   readonly #deadline?: number;
-  readonly #deps: { store: CampaignStore; breakers: BreakerRegistry; clock: Clock };
+  readonly #deps: DeferredContactsDeps;
   readonly #onReleased: (event: ReleasedEvent) => void;
 
   constructor(
     campaign: string,
     deadline: number | undefined,
-    deps: { store: CampaignStore; breakers: BreakerRegistry; clock: Clock },
+    deps: DeferredContactsDeps,
     onReleased: (event: ReleasedEvent) => void,
   ) {
     this.#campaign = campaign;
     this.#deadline = deadline;
     this.#deps = deps;
     this.#onReleased = onReleased;
+  }
+
+  /** The breakers that may take a contact deferred on `service`: its chain's, when it has
+   * one (a contact waits for the primary, and any link that lets calls through serves it). */
+  #breakersFor(service: string): CircuitBreaker[] {
+    const links = this.#deps.chains?.[service] ?? [service];
+    return links.filter((name) => this.#deps.breakers.has(name)).map((name) =>
+      this.#deps.breakers.get(name)
+    );
   }
 
   /** Moves deferred contacts whose time has come back to pending, for breakers that let
@@ -51,12 +69,16 @@ export class DeferredContacts {
         released += count;
         continue;
       }
-      const breaker = breakers.get(service);
-      const state = breaker.state;
-      if (state === "OPEN") continue;
+      const links = this.#breakersFor(service);
+      const closed = links.some((breaker) => breaker.state === "CLOSED");
+      const halfOpen = links.filter((breaker) => breaker.state === "HALF_OPEN");
+      if (!closed && halfOpen.length === 0) continue;
       // HALF_OPEN gets only as many contacts as it has trial slots: the rest would be
       // refused and go straight back.
-      const limit = state === "HALF_OPEN" ? breaker.options.halfOpenMaxCalls : -1;
+      const limit = closed
+        ? -1
+        : halfOpen.reduce((sum, breaker) => sum + breaker.options.halfOpenMaxCalls, 0);
+      const state = closed ? "CLOSED" : "HALF_OPEN";
       const count = await store.releaseDeferred(
         this.#campaign,
         service,
@@ -84,7 +106,7 @@ export class DeferredContacts {
     const { store, clock, breakers } = this.#deps;
     const watched = services.filter((service) =>
       !scheduledDeferrals.has(service) && breakers.has(service)
-    ).map((service) => breakers.get(service));
+    ).flatMap((service) => this.#breakersFor(service));
     // Listening starts before anything is awaited: a breaker that changes while the ledger is
     // asked for the next deferral's time still wakes this wait.
     const controller = new AbortController();

@@ -16,6 +16,7 @@ const stateValue = { CLOSED: 0, HALF_OPEN: 1, OPEN: 2 } as const;
 export class AgentMetrics implements Disposable {
   readonly registry = new MetricsRegistry();
   readonly #subscriptions: Disposable[];
+  readonly #served: Counter;
   #counts: StateCounts | undefined;
   #outboxes: Record<string, number> = {};
 
@@ -65,6 +66,12 @@ export class AgentMetrics implements Disposable {
       new Counter(
         "ai_call_agent_alerts_total",
         "Alert decisions: sent, outboxed, replayed, suppressed.",
+      ),
+    );
+    const served = this.#served = r.register(
+      new Counter(
+        "ai_call_agent_steps_served_total",
+        "Steps each provider served, by step (a fallback chain's links; say: Twilio's voice).",
       ),
     );
     const contactsDone = r.register(
@@ -160,9 +167,20 @@ export class AgentMetrics implements Disposable {
           alerts.inc({ decision: event.decision, severity: String(event.severity) });
         } else if (event.type === "contact-done") {
           contactsDone.inc({ outcome: String(event.status) });
+        } else if (event.type === "step-done" && !event.reused && event.provider) {
+          served.inc({ step: event.step, provider: event.provider });
         }
       }),
     ];
+  }
+
+  /** Steps each provider served, per step: `{tts: {tts: 180, "openai-speech": 20}}`. */
+  served(): Record<string, Record<string, number>> {
+    const byStep: Record<string, Record<string, number>> = {};
+    for (const { labels, value } of this.#served.series()) {
+      (byStep[labels.step] ??= {})[labels.provider] = value;
+    }
+    return byStep;
   }
 
   /** Reads the ledger's counts for the contacts gauge (call before rendering). */

@@ -42,18 +42,50 @@ export interface StatusSources {
   health: Pick<HealthChecker, "status">;
   alerts: Pick<RoutingAlertManager, "status">;
   sheets?: Pick<SheetsLogSink, "status">;
+  /** The script's and the voice's chains, each link by service name, the primary first. */
+  chains: Chains;
+  /** Contacts each provider served, per step (`say`: Twilio's voice). */
+  served(): Record<string, Record<string, number>>;
 }
 
-/** Whether processing can proceed, and why not. */
+/** Each role with a chain, and its links' service names, the primary first. */
+export type Chains = Readonly<Record<"llm" | "tts", readonly string[]>>;
+
+/** Whether processing can proceed, and why not: not while a service every contact needs is
+ * OPEN; a role with a chain only when every link is. */
 export function readiness(
   breakers: Pick<BreakerRegistry, "all">,
+  chains: Chains,
 ): { ready: boolean; reasons: string[] } {
-  const reasons = breakers.all().filter((b) => b.state === "OPEN").map((b) =>
+  const open = breakers.all().filter((b) => b.state === "OPEN");
+  const openNames = new Set(open.map((b) => b.service));
+  const reasons = open.filter((b) => {
+    const chain = Object.values(chains).find((links) => links.includes(b.service));
+    return !chain || chain.length === 1 || chain.every((link) => openNames.has(link));
+  }).map((b) =>
     `${b.service} circuit breaker is OPEN${
       b.forced ? ` (forced by an operator on ${b.snapshot().forcedBy?.by ?? "an agent"})` : ""
     }`
   );
   return { ready: reasons.length === 0, reasons };
+}
+
+/** Each chain as `/status` shows it: its links, the one a new contact gets now (the first not
+ * OPEN; null when every link is), and the contacts each link served. */
+function chainStatus(sources: StatusSources) {
+  const states = new Map(sources.breakers.all().map((b) => [b.service, b.state]));
+  const served = sources.served();
+  return Object.fromEntries(
+    Object.entries(sources.chains).map(([role, links]) => {
+      const active = links.find((link) => states.get(link) !== "OPEN") ?? null;
+      return [role, {
+        links,
+        active,
+        onFallback: active !== null && active !== links[0],
+        served: Object.fromEntries(links.map((link) => [link, served[role]?.[link] ?? 0])),
+      }];
+    }),
+  );
 }
 
 /** The `/status` document: version, uptime, progress, services, alerts, outboxes. */
@@ -82,7 +114,7 @@ export async function agentStatus(
     version: deps.version,
     process: deps.instance ?? null,
     uptimeSeconds: Math.round(elapsedS),
-    ready: readiness(sources.breakers),
+    ready: readiness(sources.breakers, sources.chains),
     campaign: {
       name: sources.campaign,
       counts,
@@ -90,6 +122,7 @@ export async function agentStatus(
       ratePerSecond: Number(rate.toFixed(2)),
       etaSeconds: rate > 0 ? Math.round(remaining / rate) : null,
     },
+    chains: chainStatus(sources),
     services: sources.breakers.all().map((breaker) => {
       const snapshot = breaker.snapshot();
       const probe = health.get(breaker.service);

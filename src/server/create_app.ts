@@ -1,3 +1,4 @@
+import { chainsOf } from "../config/mod.ts";
 import { Hono } from "hono";
 import type { Agent } from "../agent/mod.ts";
 import type { Clock } from "../clock/mod.ts";
@@ -104,12 +105,14 @@ export function createStatusApp(deps: AppDeps): StatusApp {
     health: agent.health,
     alerts: agent.alerts,
     sheets: agent.sheets,
+    chains: chainsOf(agent.config),
+    served: () => metrics.served(),
   };
   const app = new Hono<BodyVariables>();
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {
-    const { ready, reasons } = readiness(agent.breakers);
+    const { ready, reasons } = readiness(agent.breakers, sources.chains);
     return c.json({ ready, reasons }, ready ? 200 : 503);
   });
   // Under a scrape storm each document is built at most once per cacheMs, so the campaign

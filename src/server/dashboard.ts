@@ -1,7 +1,7 @@
 /**
  * The dashboard: one self-contained page (no CDN, no external file) that polls `/status` and
- * `/events` every two seconds: a tile per service coloured by breaker state, its health, a progress bar
- * with counts and rate, and the recent events.
+ * `/events` every two seconds: a tile per service coloured by breaker state, its health, the
+ * provider each fallback chain is on, a progress bar with counts and rate, and the recent events.
  */
 export const dashboardHtml = `<!doctype html>
 <html lang="en">
@@ -31,6 +31,7 @@ export const dashboardHtml = `<!doctype html>
 <h1>ai-call-agent</h1>
 <div class="muted" id="meta">loading…</div>
 <div class="tiles" id="tiles"></div>
+<p id="chains" class="muted"></p>
 <h2>Campaign <span id="campaign"></span></h2>
 <div class="bar" id="bar"></div>
 <p id="counts" class="muted"></p>
@@ -53,6 +54,14 @@ async function refresh() {
       "<div>health " + esc(s.health ? s.health.status : "unknown") + (s.health && s.health.latencyMs != null ? " (" + s.health.latencyMs + " ms)" : "") + "</div>" +
       (s.breaker.lastErrorClass ? "<div>last error " + esc(s.breaker.lastErrorClass) + "</div>" : "") + "</div>"
     ).join("");
+    // Each role with a fallback chain: the provider a contact gets now.
+    document.getElementById("chains").innerHTML = Object.entries(status.chains || {})
+      .filter(([, chain]) => chain.links.length > 1)
+      .map(([role, chain]) => '<span data-role="' + esc(role) + '" data-active="' + esc(chain.active || "") + '">' +
+        esc(role === "llm" ? "script" : "voice") + ": " +
+        (chain.active ? "on " + esc(chain.active) + (chain.onFallback ? " (fallback)" : " (primary)") : "every provider down") +
+        " · " + chain.links.map((link) => esc(link) + " " + chain.served[link]).join(", ") + "</span>")
+      .join(" &nbsp;|&nbsp; ");
     const c = status.campaign.counts, total = Math.max(1, status.campaign.total);
     document.getElementById("campaign").textContent = status.campaign.name;
     document.getElementById("bar").innerHTML = ["completed", "failed", "deferred"].map((k) =>

@@ -36,6 +36,11 @@ export class Counter implements Metric {
     return this.#values.get(seriesKey(labels))?.value ?? 0;
   }
 
+  /** Every label set counted, with its count. */
+  series(): { labels: Labels; value: number }[] {
+    return [...this.#values.values()];
+  }
+
   render(): string[] {
     return [
       `# HELP ${this.name} ${this.help}`,

@@ -24,6 +24,7 @@ export interface AnthropicLlmOptions {
 }
 
 interface Message {
+  model?: unknown;
   content?: { type?: unknown; text?: unknown }[];
 }
 
@@ -76,7 +77,8 @@ export class AnthropicLlm implements LlmService {
         message: "HTTP 200 without a text block in content",
       });
     }
-    return { text: text.trim() };
+    const model = typeof message.model === "string" ? message.model : this.#options.model;
+    return { text: text.trim(), model };
   }
 
   /** Healthy when the model list can be read: a 200 that is not one is unhealthy. */

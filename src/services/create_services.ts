@@ -8,8 +8,11 @@ import { type FaultRule } from "./fault_schedule.ts";
 import { MockCrm, MockLlm, type MockOptions, MockTelephony, MockTts } from "./mock_services.ts";
 import { TwilioTelephony } from "./twilio_telephony.ts";
 import { OpenAiLlm } from "./openai_llm.ts";
-import type { Services } from "./types.ts";
+import type { LlmService, Services, TtsService } from "./types.ts";
 import { WebhookCrm } from "./webhook_crm.ts";
+
+type LlmSection = Omit<AgentConfig["services"]["llm"], "fallbacks">;
+type TtsSection = Omit<AgentConfig["services"]["tts"], "fallbacks">;
 
 /** What real services need from the process; `main.ts` passes the real ones. */
 export interface ServiceDeps {
@@ -44,51 +47,85 @@ export function createServices(config: AgentConfig, deps: ServiceDeps): Services
     })),
   });
 
-  const llmService = llm.kind === "openai"
-    ? new OpenAiLlm({
-      ...llm.openai,
-      systemPrompt: llm.openai.systemPrompt || undefined,
-      secrets: known,
-      apiKey: secrets.read(
-        "services.llm.openai.apiKeyEnv",
-        llm.openai.apiKeyEnv,
-        "the LLM API key",
-      ),
-    }, deps)
-    : llm.kind === "anthropic"
-    ? new AnthropicLlm({
-      ...llm.anthropic,
-      systemPrompt: llm.anthropic.systemPrompt || undefined,
-      secrets: known,
-      apiKey: secrets.read(
-        "services.llm.anthropic.apiKeyEnv",
-        llm.anthropic.apiKeyEnv,
-        "the Anthropic API key",
-      ),
-    }, deps)
-    : new MockLlm(mock(llm.mock), deps);
-
-  const ttsService = tts.kind === "elevenlabs"
-    ? new ElevenLabsTts({
-      ...tts.elevenlabs,
-      secrets: known,
-      apiKey: secrets.read(
-        "services.tts.elevenlabs.apiKeyEnv",
-        tts.elevenlabs.apiKeyEnv,
-        "the ElevenLabs API key",
-      ),
-    }, deps)
-    : tts.kind === "openai"
-    ? new OpenAiTts({
-      ...tts.openai,
-      secrets: known,
-      apiKey: secrets.read(
-        "services.tts.openai.apiKeyEnv",
-        tts.openai.apiKeyEnv,
-        "the OpenAI API key for speech",
-      ),
-    }, deps)
-    : new MockTts(mock(tts.mock), deps);
+  /** The script's provider a section names, as service `name` (`path`: where its secret's
+   * variable is named). */
+  const llmClient = (section: LlmSection, name: string, path: string): LlmService => {
+    switch (section.kind) {
+      case "openai":
+        return new OpenAiLlm(
+          {
+            ...section.openai,
+            systemPrompt: section.openai.systemPrompt || undefined,
+            secrets: known,
+            apiKey: secrets.read(
+              `${path}.openai.apiKeyEnv`,
+              section.openai.apiKeyEnv,
+              "the LLM API key",
+            ),
+          },
+          deps,
+          name,
+        );
+      case "anthropic":
+        return new AnthropicLlm(
+          {
+            ...section.anthropic,
+            systemPrompt: section.anthropic.systemPrompt || undefined,
+            secrets: known,
+            apiKey: secrets.read(
+              `${path}.anthropic.apiKeyEnv`,
+              section.anthropic.apiKeyEnv,
+              "the Anthropic API key",
+            ),
+          },
+          deps,
+          name,
+        );
+      default:
+        return new MockLlm(mock(section.mock), deps, name);
+    }
+  };
+  /** The voice a section names, as service `name`. */
+  const ttsClient = (section: TtsSection, name: string, path: string): TtsService => {
+    switch (section.kind) {
+      case "elevenlabs":
+        return new ElevenLabsTts(
+          {
+            ...section.elevenlabs,
+            secrets: known,
+            apiKey: secrets.read(
+              `${path}.elevenlabs.apiKeyEnv`,
+              section.elevenlabs.apiKeyEnv,
+              "the ElevenLabs API key",
+            ),
+          },
+          deps,
+          name,
+        );
+      case "openai":
+        return new OpenAiTts(
+          {
+            ...section.openai,
+            secrets: known,
+            apiKey: secrets.read(
+              `${path}.openai.apiKeyEnv`,
+              section.openai.apiKeyEnv,
+              "the OpenAI API key for speech",
+            ),
+          },
+          deps,
+          name,
+        );
+      default:
+        return new MockTts(mock(section.mock), deps, name);
+    }
+  };
+  const llmService = llmClient(llm, "llm", "services.llm");
+  const ttsService = ttsClient(tts, "tts", "services.tts");
+  const fallbacks = {
+    llm: llm.fallbacks.map((link, i) => llmClient(link, link.name, `services.llm.fallbacks.${i}`)),
+    tts: tts.fallbacks.map((link, i) => ttsClient(link, link.name, `services.tts.fallbacks.${i}`)),
+  };
 
   const telephonyService = telephony.kind === "twilio"
     ? new TwilioTelephony({
@@ -133,5 +170,11 @@ export function createServices(config: AgentConfig, deps: ServiceDeps): Services
       crmService = new MockCrm(mock(crm.mock), deps);
   }
   secrets.throwIfMissing();
-  return { llm: llmService, tts: ttsService, telephony: telephonyService, crm: crmService };
+  return {
+    llm: llmService,
+    tts: ttsService,
+    telephony: telephonyService,
+    crm: crmService,
+    fallbacks,
+  };
 }

@@ -71,6 +71,7 @@ export class ElevenLabsTts implements TtsService {
       dir: this.#options.audioDir,
       writeFile: this.#writeFile,
     });
+    audio.voice = voiceId;
     const cost = Number(response.headers.get("character-cost"));
     if (Number.isFinite(cost) && response.headers.has("character-cost")) {
       audio.characterCost = cost;

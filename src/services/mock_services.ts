@@ -235,17 +235,34 @@ export interface MockServicesOptions {
   tts?: MockOptions;
   telephony?: MockTelephonyOptions;
   crm?: MockOptions;
+  /** Fallback links of the script's and the voice's chains, by name, in order (the config
+   * must name them too: `services.<role>.fallbacks`). */
+  fallbacks?: { llm?: Record<string, MockOptions>; tts?: Record<string, MockOptions> };
 }
 
-/** The four mocks, each following its own script. */
+/** The four mocks and any fallback links, each following its own script. */
 export function createMockServices(
   options: MockServicesOptions,
   deps: { clock: Clock },
-): Services & { llm: MockLlm; tts: MockTts; telephony: MockTelephony; crm: MockCrm } {
+): Services & {
+  llm: MockLlm;
+  tts: MockTts;
+  telephony: MockTelephony;
+  crm: MockCrm;
+  fallbacks: { llm: MockLlm[]; tts: MockTts[] };
+} {
   return {
     llm: new MockLlm(options.llm ?? {}, deps),
     tts: new MockTts(options.tts ?? {}, deps),
     telephony: new MockTelephony(options.telephony ?? {}, deps),
     crm: new MockCrm(options.crm ?? {}, deps),
+    fallbacks: {
+      llm: Object.entries(options.fallbacks?.llm ?? {}).map(([name, mock]) =>
+        new MockLlm(mock, deps, name)
+      ),
+      tts: Object.entries(options.fallbacks?.tts ?? {}).map(([name, mock]) =>
+        new MockTts(mock, deps, name)
+      ),
+    },
   };
 }

@@ -22,6 +22,7 @@ export interface OpenAiLlmOptions {
 }
 
 interface ChatCompletion {
+  model?: unknown;
   choices?: { message?: { content?: unknown } }[];
 }
 
@@ -75,7 +76,8 @@ export class OpenAiLlm implements LlmService {
         message: "HTTP 200 without choices[0].message.content",
       });
     }
-    return { text: content.trim() };
+    const model = typeof completion.model === "string" ? completion.model : this.#options.model;
+    return { text: content.trim(), model };
   }
 
   /** Healthy when the model list can be read: a 200 that is not one (a proxy's page, garbage)

@@ -76,10 +76,12 @@ export class OpenAiTts implements TtsService {
       signal: options.signal,
     });
     // OpenAI does not say what a synthesis was billed, so no characterCost.
-    return await savedAudio(this.name, response, responseFormat, {
+    const audio = await savedAudio(this.name, response, responseFormat, {
       dir: this.#options.audioDir,
       writeFile: this.#writeFile,
     });
+    audio.voice = voice;
+    return audio;
   }
 
   /** Healthy when the model list can be read: a 200 that is not one is unhealthy. */

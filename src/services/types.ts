@@ -12,6 +12,8 @@ export interface CampaignSettings {
 /** The text the agent will say. */
 export interface CallScript {
   text: string;
+  /** The model that wrote it, as the provider named it. */
+  model?: string;
 }
 
 /** Synthesized speech. */
@@ -23,6 +25,8 @@ export interface SpeechAudio {
   characterCost?: number;
   /** Where it was written, when it was. */
   path?: string;
+  /** The voice that spoke it, as the provider names it. */
+  voice?: string;
 }
 
 /** A call's status as Twilio names it; the last five are final. */
@@ -104,8 +108,15 @@ export interface CallOutcome {
   skipped?: { reason: SkipReason; firstContactId?: string };
   /** The script; unset when the contact was skipped before one was written. */
   script?: string;
+  /** Which provider of the script's chain wrote it (`llm`: the primary), and its model. */
+  scriptProvider?: string;
+  scriptModel?: string;
   /** `audio`: the synthesized speech played; `say`: the provider spoke the script. */
   voice?: "audio" | "say";
+  /** Which provider of the voice's chain spoke it (`tts`: the primary; `say`: Twilio's
+   * voice, the chain's last link), and its voice. */
+  voiceProvider?: string;
+  voiceName?: string;
   audioFormat?: string;
   audioBytes?: number;
   /** The provider's call id; unset when no call was placed. */
@@ -176,4 +187,7 @@ export interface Services {
   tts: TtsService;
   telephony: TelephonyService;
   crm: CrmService;
+  /** The providers that stand in for the script's and the voice's, in order; each client's
+   * `name` is its link's (a service of its own). */
+  fallbacks?: { llm?: readonly LlmService[]; tts?: readonly TtsService[] };
 }

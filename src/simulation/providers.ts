@@ -38,7 +38,14 @@ export function mockProviders(
   return {
     config,
     services,
-    callSources: [services.llm, services.tts, services.telephony, services.crm],
+    callSources: [
+      services.llm,
+      services.tts,
+      services.telephony,
+      services.crm,
+      ...services.fallbacks.llm,
+      ...services.fallbacks.tts,
+    ],
     requestCounts: () => ({}),
     [Symbol.asyncDispose]: () => Promise.resolve(),
   };
@@ -49,6 +56,7 @@ const keys = {
   tts: "sim-elevenlabs-key",
   telephony: "sim-twilio-auth-token",
   crm: "sim-crm-token",
+  speech: "sim-openai-speech-key",
 };
 const twilioAccount = `AC${"5".repeat(32)}`;
 const twilioFrom = "+14155550000";
@@ -89,11 +97,17 @@ export function httpProviders(
     clock,
     faults: httpFaults(scenario.mocks.crm),
   });
+  // Each fallback voice of the story is OpenAI's speech endpoint, a fake of its own.
+  const voices = Object.entries(scenario.mocks.fallbacks?.tts ?? {}).map(([name, mock]) => ({
+    name,
+    fake: startFakeOpenAi({ apiKey: keys.speech, clock, service: name, faults: httpFaults(mock) }),
+  }));
   const fakes: [string, FakeServer][] = [
     ["llm", llm],
     ["tts", tts],
     ["telephony", telephony],
     ["crm", crm],
+    ...voices.map(({ name, fake }): [string, FakeServer] => [name, fake]),
   ];
   const httpConfig = parseConfig(deepMerge(config, {
     services: {
@@ -101,6 +115,11 @@ export function httpProviders(
       tts: {
         kind: "elevenlabs",
         elevenlabs: { baseUrl: tts.url, apiKeyEnv: "SIM_TTS_KEY", audioDir: "" },
+        fallbacks: voices.map(({ name, fake }) => ({
+          name,
+          kind: "openai",
+          openai: { baseUrl: fake.baseUrl, apiKeyEnv: "SIM_SPEECH_KEY", audioDir: "" },
+        })),
       },
       telephony: {
         kind: "twilio",
@@ -126,6 +145,7 @@ export function httpProviders(
     SIM_TTS_KEY: keys.tts,
     SIM_TWILIO_TOKEN: keys.telephony,
     SIM_CRM_TOKEN: keys.crm,
+    SIM_SPEECH_KEY: keys.speech,
   };
   const services = createServices(httpConfig, {
     clock,

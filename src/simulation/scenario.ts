@@ -7,6 +7,34 @@ export interface Scenario {
   contacts: Contact[];
   /** Mock scripts; fault times are relative to the run's start. */
   mocks: MockServicesOptions;
+  /** Settings the story needs, merged over the run's config (a fallback chain's links). */
+  config?: Record<string, unknown>;
+}
+
+/** The stories `simulate --scenario` tells. */
+export const scenarios = ["seed", "fallback"] as const;
+export type ScenarioName = typeof scenarios[number];
+
+/** The scenario `name` names, starting at `startMs`. */
+export function scenarioNamed(name: ScenarioName, startMs: number): Scenario {
+  return name === "fallback" ? fallbackScenario(startMs) : seedScenario(startMs);
+}
+
+/** The fallback voice of {@link fallbackScenario}. */
+export const fallbackVoice = "backup-voice";
+
+/**
+ * The seed story with a fallback voice: ElevenLabs' outage is the same, but the contacts that
+ * would have waited for it are spoken by the fallback instead, and once ElevenLabs is back (its
+ * recovery time, a healthy probe, a trial call) the next contacts are spoken by it again.
+ */
+export function fallbackScenario(startMs: number): Scenario {
+  const seed = seedScenario(startMs);
+  return {
+    ...seed,
+    mocks: { ...seed.mocks, fallbacks: { tts: { [fallbackVoice]: { latencyMs: 1_000 } } } },
+    config: { services: { tts: { fallbacks: [{ name: fallbackVoice, kind: "mock" }] } } },
+  };
 }
 
 const names = [

@@ -228,3 +228,73 @@ Deno.test("telephony and calling-hours settings name the field and the fix", () 
     ],
   );
 });
+
+Deno.test("a fallback link takes its role's settings it does not set, and is a service of its own", () => {
+  const config = parseConfig({
+    services: {
+      llm: {
+        kind: "openai",
+        timeoutMs: 12_000,
+        retry: { maxRetries: 1 },
+        anthropic: { apiKeyEnv: "TEAM_CLAUDE_KEY" },
+        mock: { faults: [{ fail: "unavailable" }] },
+        fallbacks: [{ name: "claude", kind: "anthropic", anthropic: { model: "claude-x" } }],
+      },
+      tts: {
+        fallbacks: [{ name: "openai-speech", kind: "openai", breaker: { failureThreshold: 2 } }],
+      },
+    },
+  });
+  const [claude] = config.services.llm.fallbacks;
+  assert.equal(claude.name, "claude");
+  assert.equal(claude.kind, "anthropic");
+  assert.equal(claude.timeoutMs, 12_000, "the role's deadline");
+  assert.equal(claude.anthropic.apiKeyEnv, "TEAM_CLAUDE_KEY", "the role's kind section");
+  assert.equal(claude.anthropic.model, "claude-x", "its own setting wins");
+  assert.deepEqual(claude.mock.faults, [], "a link has its own fault script, not the role's");
+  assert.equal(claude.retry.maxRetries, 1, "the role's retry override, resolved");
+  assert.equal(claude.retry.initialDelayMs, 5_000);
+  const policies = servicePolicies(config);
+  assert.deepEqual(Object.keys(policies), [
+    "llm",
+    "tts",
+    "telephony",
+    "crm",
+    "claude",
+    "openai-speech",
+  ]);
+  assert.equal(policies["openai-speech"].breaker.failureThreshold, 2);
+  assert.equal(policies.tts.breaker.failureThreshold, 3, "a link's override is its own");
+  assert.equal(policies.claude.timeoutMs, 12_000);
+});
+
+Deno.test("a fallback link without a kind, with a taken name or a bad setting is named by its path", () => {
+  assert.deepEqual(
+    problemsOf({
+      services: {
+        llm: { fallbacks: [{ name: "claude" }, { name: "tts", kind: "anthropic" }] },
+        tts: {
+          fallbacks: [
+            { name: "claude", kind: "openai" },
+            { name: "Bad Name", kind: "openai", openai: { responseFormat: "ulaw" } },
+          ],
+        },
+      },
+    }),
+    [
+      "services.llm.fallbacks.0.kind: must be mock, openai or anthropic, got nothing",
+      'services.llm.fallbacks.1.name: must not be one of llm, tts, telephony, crm, calling-hours, redial, same-phone, got "tts"',
+      'services.tts.fallbacks.1.openai.responseFormat: must be mp3, opus, aac, flac, wav or pcm, got "ulaw"',
+      'services.tts.fallbacks.1.name: must be a short name like claude or openai-speech (lower-case letters, digits, dashes), got "Bad Name"',
+    ],
+  );
+  assert.deepEqual(
+    problemsOf({
+      services: {
+        llm: { fallbacks: [{ name: "claude", kind: "anthropic" }] },
+        tts: { fallbacks: [{ name: "claude", kind: "openai" }] },
+      },
+    }),
+    ['services.tts.fallbacks.0.name: must be unique: claude names another fallback already, got "claude"'],
+  );
+});

@@ -76,3 +76,38 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: nameUnless(
+    "the dashboard in headless Chromium says which provider the voice is on when its primary is forced open",
+    noChromium,
+  ),
+  ignore: !haveChromium,
+  fn: async () => {
+    const t = testAgent({ fallbacks: { tts: { "backup-voice": {} } } }, {
+      services: { tts: { fallbacks: [{ name: "backup-voice", kind: "mock" }] } },
+    });
+    await using _ = t.agent;
+    using status = createStatusApp({ agent: t.agent, clock: systemClock, version: "test" });
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      status.fetch,
+    );
+    try {
+      await using browser = await HeadlessChromium.launch(chromiumPath);
+      await browser.navigate(`http://127.0.0.1:${server.addr.port}/`);
+      const active = `document.querySelector('[data-role="tts"]')?.dataset.active`;
+      await browser.waitFor(`${active} === "tts"`);
+      t.agent.breakers.get("tts").forceOpen();
+      await browser.waitFor(`${active} === "backup-voice"`);
+      assert.match(
+        await browser.evaluate<string>(`document.getElementById("chains").textContent`),
+        /voice: on backup-voice \(fallback\)/,
+      );
+      assert.equal(await browser.evaluate(tileState("backup-voice")), "CLOSED");
+      assert.equal(await browser.evaluate(tileState("tts")), "OPEN");
+    } finally {
+      await server.shutdown();
+    }
+  },
+});

@@ -83,13 +83,22 @@ function contract(kind: string, make: Make, test: Test, makePair?: MakePair): vo
     await store.ensureCampaign("x", 0);
     await store.addContacts("x", contacts(2), 0);
     await store.claimNext("x", 1);
-    await store.saveStep("x", "c1", "llm", { script: "Hi" }, 2);
+    await store.saveStep("x", "c1", "llm", {
+      script: "Hi",
+      scriptBy: { provider: "claude", model: "claude-haiku-4-5" },
+    }, 2);
+    await store.saveStep("x", "c1", "tts", { audio: { format: "mp3", byteLength: 3 } }, 3);
     // Past its lease (where processes share the ledger, only an expired one is taken back).
     assert.equal(await store.resumeInterrupted("x", 100_000), 1);
     const again = await store.claimNext("x", 100_001);
     assert.equal(again?.contact.id, "c1");
     assert.equal(again?.outputs.script, "Hi");
-    assert.equal(again?.step, "llm");
+    assert.deepEqual(
+      again?.outputs.scriptBy,
+      { provider: "claude", model: "claude-haiku-4-5" },
+      "which provider wrote the script stays with it, whatever is saved after",
+    );
+    assert.equal(again?.step, "tts");
   });
 
   test(`${kind} store: deferred contacts are released by service, up to a limit`, async () => {
@@ -719,7 +728,7 @@ Deno.test("a first-release ledger is brought forward and keeps its contacts", as
     };
     check.close();
     assert.equal(stamp.application_id, applicationId);
-    assert.equal(version.user_version, 8);
+    assert.equal(version.user_version, 9);
     assert.equal(
       record?.crmKey,
       "x:c1",

@@ -279,3 +279,41 @@ Deno.test("bound to loopback, the app answers only loopback host names (no DNS r
     "a public bind answers any host",
   );
 });
+
+Deno.test("with a voice chain, /status shows the link a contact gets and what each served; ready until every link is OPEN", async () => {
+  const t = testAgent({
+    tts: { faults: [{ fail: "auth" }] },
+    fallbacks: { tts: { "backup-voice": {} } },
+  }, {
+    processor: { concurrency: 1 },
+    services: { tts: { fallbacks: [{ name: "backup-voice", kind: "mock" }] } },
+  });
+  await using _ = t.agent;
+  using status = createStatusApp({ agent: t.agent, clock: t.clock, version: "1" });
+  await t.runCampaign(contacts(4), { health: false });
+  const document = await (await status.app.request("/status")).json();
+  assert.deepEqual(document.chains.tts, {
+    links: ["tts", "backup-voice"],
+    active: "backup-voice",
+    onFallback: true,
+    served: { tts: 0, "backup-voice": 4 },
+  });
+  assert.deepEqual(document.chains.llm, {
+    links: ["llm"],
+    active: "llm",
+    onFallback: false,
+    served: { llm: 4 },
+  });
+  assert.ok(
+    document.services.some((s: { service: string }) => s.service === "backup-voice"),
+    "the fallback has a tile of its own",
+  );
+  assert.equal((await status.app.request("/readyz")).status, 200, "the chain still calls");
+  t.agent.breakers.get("backup-voice").forceOpen();
+  const response = await status.app.request("/readyz");
+  assert.equal(response.status, 503);
+  assert.equal((await response.json()).reasons.length, 2);
+  const metrics = await (await status.app.request("/metrics")).text();
+  assert.match(metrics, /ai_call_agent_steps_served_total\{step="tts",provider="backup-voice"\} 4/);
+  assert.match(metrics, /ai_call_agent_breaker_state\{service="backup-voice"\} 2/);
+});

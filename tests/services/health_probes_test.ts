@@ -42,7 +42,7 @@ Deno.test("each provider's probe is healthy on its real answer and unhealthy on 
     env: (name) => env[name],
     writeFile: () => Promise.resolve(),
   });
-  const fakes: [keyof Services, FakeServer][] = [
+  const fakes: [Exclude<keyof Services, "fallbacks">, FakeServer][] = [
     ["llm", llm],
     ["tts", tts],
     ["telephony", twilio],

@@ -99,6 +99,8 @@ CREATE TABLE firing_alerts (key TEXT PRIMARY KEY, alert TEXT NOT NULL);
 INSERT INTO firing_alerts (key, alert)
   SELECT key, alert FROM alert_states WHERE status = 'firing' AND alert IS NOT NULL;
 ALTER TABLE alert_states DROP COLUMN alert;`,
+  // 6: which provider (and model) wrote a contact's script, when a chain has more than one.
+  `ALTER TABLE contacts ADD COLUMN script_by TEXT;`,
 ];
 
 /** Serialises schema changes across processes starting at once. */

@@ -244,6 +244,7 @@ export class PostgresCampaignStore implements CampaignStore {
       const action = !call ? "keep" : !holdsPhone(call) ? "let-go" : dial ? "take" : "keep";
       return sql`
         UPDATE contacts SET step = ${step}, script = COALESCE(${outputs.script ?? null}, script),
+          script_by = COALESCE(${json(outputs.scriptBy)}, script_by),
           audio = COALESCE(${json(outputs.audio)}, audio),
           call_progress = COALESCE(${json(call)}, call_progress),
           crm_record_id = COALESCE(${outputs.crmRecordId ?? null}, crm_record_id),

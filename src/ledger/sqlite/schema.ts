@@ -131,6 +131,8 @@ INSERT OR REPLACE INTO firing_alerts (key, alert)
   WHERE queue = 'alerts:firing' AND json_valid(payload) AND json_extract(payload, '$.key') IS NOT NULL
   ORDER BY id;
 DELETE FROM outbox WHERE queue = 'alerts:firing';`,
+  // 9: which provider (and model) wrote a contact's script, when a chain has more than one.
+  `ALTER TABLE contacts ADD COLUMN script_by TEXT;`,
 ];
 
 /** `PRAGMA application_id` of a ledger: "ACAG" in ASCII. */

@@ -141,7 +141,8 @@ export class SqliteCampaignStore implements CampaignStore {
          updated_at = ? WHERE campaign = ? AND id = ? AND state = 'in_progress' AND lease_owner = ?`,
       ),
       saveStep: prepare(
-        `UPDATE contacts SET step = ?, script = COALESCE(?, script), audio = COALESCE(?, audio),
+        `UPDATE contacts SET step = ?, script = COALESCE(?, script),
+         script_by = COALESCE(?, script_by), audio = COALESCE(?, audio),
          call_progress = COALESCE(?, call_progress),
          crm_record_id = COALESCE(?, crm_record_id), attempts = COALESCE(?, attempts),
          dialing_phone = CASE ? WHEN 'take' THEN phone WHEN 'let-go' THEN NULL
@@ -357,6 +358,7 @@ export class SqliteCampaignStore implements CampaignStore {
       return this.#statements.saveStep.run(
         step,
         outputs.script ?? null,
+        outputs.scriptBy ? JSON.stringify(outputs.scriptBy) : null,
         outputs.audio ? JSON.stringify(outputs.audio) : null,
         call ? JSON.stringify(call) : null,
         outputs.crmRecordId ?? null,
