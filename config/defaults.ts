@@ -21,6 +21,17 @@ export const defaultConfig = {
     /** A Retry-After above this gives up at once. */
     maxRetryAfterMs: 60_000,
   },
+  /**
+   * Each service's retry budget (Finagle's): retries sent to it may be at most `ratio` of its
+   * first attempts over the last `windowMs`, plus `minPerSecond` per second of the window. A
+   * retry the budget refuses ends the call as a failure of the service (the contact is
+   * deferred, not failed): many workers retrying a struggling provider cannot multiply its load.
+   */
+  retryBudget: {
+    ratio: 0.2,
+    windowMs: 10_000,
+    minPerSecond: 1,
+  },
   breaker: {
     /** consecutive | failure-rate */
     mode: "consecutive",

@@ -240,14 +240,16 @@ export class CircuitOpenError extends Error {
  */
 export class RetriesExhaustedError extends Error {
   readonly service: string;
-  readonly reason: "exhausted" | "retry-after-too-long";
+  /** `exhausted`: every retry failed; `retry-after-too-long`: the service asked for a longer
+   * pause; `retry-budget`: the service's retry budget had no retry left. */
+  readonly reason: "exhausted" | "retry-after-too-long" | "retry-budget";
   readonly attempts: number;
   /** The pause the service asked for (`retry-after-too-long`). */
   readonly retryAfterMs?: number;
   declare readonly cause: unknown;
   constructor(options: {
     service: string;
-    reason: "exhausted" | "retry-after-too-long";
+    reason: "exhausted" | "retry-after-too-long" | "retry-budget";
     attempts: number;
     cause: unknown;
     retryAfterMs?: number;
@@ -256,6 +258,8 @@ export class RetriesExhaustedError extends Error {
       `${options.service}: ${
         options.reason === "exhausted"
           ? `gave up after ${options.attempts} attempt(s)`
+          : options.reason === "retry-budget"
+          ? `gave up after ${options.attempts} attempt(s): its retry budget is spent (too many retries for its requests)`
           : `asked to wait ${Math.round((options.retryAfterMs ?? 0) / 1000)} s (Retry-After)`
       }: ${options.cause instanceof Error ? options.cause.message : String(options.cause)}`,
       { cause: options.cause },

@@ -7,7 +7,7 @@ import { HealthChecker } from "../health/mod.ts";
 import type { CampaignStore } from "../ledger/mod.ts";
 import { CallProcessor, CampaignRunner, type ProcessorOptions } from "../processor/mod.ts";
 import { Bulkhead, ServiceCaller, type ServiceCallPolicy } from "../resilience/mod.ts";
-import { RetryPolicy } from "../retry/mod.ts";
+import { RetryBudget, RetryPolicy } from "../retry/mod.ts";
 import type { Services } from "../services/mod.ts";
 import type { SheetsLogSink } from "../sheets/mod.ts";
 import { CallLinks, CallUpdates, CallWindow } from "../telephony/mod.ts";
@@ -128,7 +128,11 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   const retries: Record<string, RetryPolicy> = {};
   const callPolicies: Record<string, ServiceCallPolicy> = {};
   for (const [name, policy] of Object.entries(policies)) {
-    retries[name] = new RetryPolicy(policy.retry, { clock, random });
+    retries[name] = new RetryPolicy(policy.retry, {
+      clock,
+      random,
+      budget: new RetryBudget(config.retryBudget, { clock }),
+    });
     callPolicies[name] = {
       retry: retries[name],
       breaker: breakers.get(name),

@@ -57,9 +57,11 @@ export function describeEvent(event: AgentEvent): string | undefined {
         seconds(event.delayMs)
       }${event.retryAfterMs ? ` (Retry-After ${seconds(event.retryAfterMs)})` : ""}`;
     case "give-up":
-      return `  ${who}${service} gave up after attempt ${event.attempt}: ${event.reason} (${
-        said(event)
-      })`;
+      return `  ${who}${service} gave up after attempt ${event.attempt}: ${
+        event.reason === "retry-budget"
+          ? "retry-budget (its retry budget is spent: no more retries for now)"
+          : event.reason
+      } (${said(event)})`;
     case "breaker":
       return `⚡ ${service} breaker ${event.from} → ${event.to}: ${event.reason}${
         event.lastError ? `; last failure ${event.lastError}` : ""

@@ -278,6 +278,11 @@ const routeSchema = z.array(text(), "must be a list of channel names");
 /** The whole configuration. */
 export const configSchema = z.strictObject({
   retry: retrySchema,
+  retryBudget: z.strictObject({
+    ratio: z.number("must be a number").min(0, "must be >= 0"),
+    windowMs: duration().min(1_000, "must be >= 1000"),
+    minPerSecond: z.number("must be a number").min(0, "must be >= 0"),
+  }),
   breaker: breakerSchema,
   health: z.strictObject({
     intervalMs: positiveDuration(),

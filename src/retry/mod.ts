@@ -5,6 +5,7 @@
  */
 export { type BackoffOptions, type JitterMode, nextDelay } from "./backoff.ts";
 export type { RetryHalt } from "./retry_halt.ts";
+export { RetryBudget, type RetryBudgetOptions } from "./retry_budget.ts";
 export {
   type CallContext,
   type GiveUpReason,

@@ -8,6 +8,7 @@ import {
 } from "../errors.ts";
 import { Emitter } from "../events/mod.ts";
 import { type BackoffOptions, nextDelay } from "./backoff.ts";
+import type { RetryBudget } from "./retry_budget.ts";
 import type { RetryHalt } from "./retry_halt.ts";
 
 /** Retry parameters; defaults live in `config/defaults.ts`. */
@@ -24,6 +25,7 @@ export type GiveUpReason =
   | "not-repeatable"
   | "exhausted"
   | "retry-after-too-long"
+  | "retry-budget"
   | "circuit-open"
   | "no-slot"
   | "aborted";
@@ -80,12 +82,19 @@ export class RetryPolicy {
   readonly #clock: Clock;
   readonly #random: Random;
   readonly #events = new Emitter<RetryEvent>();
+  readonly #budget?: RetryBudget;
 
-  constructor(options: RetryOptions, deps: { clock: Clock; random: Random }) {
+  /** With `budget`, every call's first attempt earns retries and each retry spends one: a
+   * retry the budget refuses ends the call (`retry-budget`). */
+  constructor(
+    options: RetryOptions,
+    deps: { clock: Clock; random: Random; budget?: RetryBudget },
+  ) {
     validateRetryOptions(options);
     this.options = Object.freeze({ ...options });
     this.#clock = deps.clock;
     this.#random = deps.random;
+    this.#budget = deps.budget;
   }
 
   /** Subscribes to every attempt, delay, success and give-up. */
@@ -108,6 +117,7 @@ export class RetryPolicy {
     const context = options.context ?? noContext;
     const events = this.#events;
     let previousDelay = this.options.initialDelayMs;
+    this.#budget?.deposit();
     for (let attempt = 1;; attempt++) {
       if (events.hasListeners) events.emit({ type: "attempt", attempt, context });
       let error: unknown;
@@ -121,11 +131,15 @@ export class RetryPolicy {
       // A transient failure that left the breaker OPEN ends the loop as circuit-open even on
       // the last attempt: the service is down, not this contact's call.
       const halted = isTransient(error) && !signal?.aborted ? halt?.check() : undefined;
-      const decision = halted
+      const decided = halted
         ? "circuit-open"
         : isTransient(error) && options.mayRepeat?.(error) === false && !signal?.aborted
         ? "not-repeatable"
         : this.#decide(error, attempt, previousDelay, signal);
+      // A retry is sent only if the service's budget has one left.
+      const decision = typeof decided !== "string" && this.#budget?.tryWithdraw() === false
+        ? "retry-budget"
+        : decided;
       if (typeof decision === "string") {
         if (events.hasListeners) {
           events.emit({ type: "give-up", attempt, reason: decision, error, context });
@@ -158,6 +172,7 @@ export class RetryPolicy {
         return error;
       case "exhausted":
       case "retry-after-too-long":
+      case "retry-budget":
         return new RetriesExhaustedError({
           service: context.service ?? (error as { service?: string })?.service ?? "unknown",
           reason,
