@@ -45,6 +45,8 @@ interface Row {
   deferrals: number;
   paidLlm: number;
   paidTts: number;
+  /** What the campaign recorded it spent, per completed contact (default pricing). */
+  spendPerCompleted: number;
   toOpen: number;
   openings: number;
   falseOpenings: number;
@@ -156,6 +158,7 @@ async function inProcess(
     deferrals,
     paidLlm: paid(f.llm, "/v1/chat/completions"),
     paidTts: paid(f.tts, "/v1/text-to-speech") + (speech ? paid(speech, "/v1/audio/speech") : 0),
+    spendPerCompleted: (summary.spend?.total ?? 0) / Math.max(1, summary.completed),
     toOpen,
     openings,
     falseOpenings: healthyProvider ? openings : 0,
@@ -202,6 +205,8 @@ async function killAndResume(contacts: number): Promise<Row> {
       deferrals: deferrals?.length ?? 0,
       paidLlm: paid(f.llm, "/v1/chat/completions"),
       paidTts: paid(f.tts, "/v1/text-to-speech"),
+      spendPerCompleted: Object.values(await store.spendOf("default")).reduce((a, b) => a + b, 0) /
+        Math.max(1, counts.completed),
       toOpen: 0,
       openings: 0,
       falseOpenings: 0,
@@ -272,15 +277,15 @@ rows.push(await killAndResume(400));
 
 const fixed = (n: number) => n.toFixed(2);
 console.log(
-  "| scenario | completed | failed | deferred | deferrals during the run | paid LLM / completed | paid TTS / completed | requests to an OPEN service | breaker openings (false) | seconds |",
+  "| scenario | completed | failed | deferred | deferrals during the run | paid LLM / completed | paid TTS / completed | spend / completed (USD) | requests to an OPEN service | breaker openings (false) | seconds |",
 );
-console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const row of rows) {
   console.log(
     `| ${row.scenario} | ${row.completed} | ${row.failed} | ${row.deferred} | ${row.deferrals} | ${
       fixed(row.paidLlm / Math.max(1, row.completed))
-    } | ${
-      fixed(row.paidTts / Math.max(1, row.completed))
+    } | ${fixed(row.paidTts / Math.max(1, row.completed))} | ${
+      row.spendPerCompleted.toFixed(5)
     } | ${row.toOpen} | ${row.openings} (${row.falseOpenings}) | ${row.seconds.toFixed(1)} |`,
   );
 }

@@ -352,6 +352,29 @@ export const defaultConfig = {
      */
     doNotCall: "",
   },
+  /**
+   * What each paid request costs, to count a campaign's spend. Examples as the providers
+   * listed them on `asOf`: check your own prices and plans. A script is priced by the tokens
+   * its provider reported (the longest model name here that starts the model's), a voice by
+   * the characters it billed (ElevenLabs' `character-cost`, else the text's length), a call by
+   * the price its provider reported, else per started minute. Mocks cost nothing.
+   */
+  pricing: {
+    asOf: "2026-12-01",
+    currency: "USD",
+    /** Per model: price per million input and output tokens. */
+    llm: {
+      "gpt-4o-mini": { inputPerMillion: 0.15, outputPerMillion: 0.6 },
+      "claude-haiku-4-5": { inputPerMillion: 1, outputPerMillion: 5 },
+    },
+    /** Per kind of voice: price per thousand characters. */
+    tts: {
+      elevenlabs: { perThousandCharacters: 0.3 },
+      openai: { perThousandCharacters: 0.015 },
+    },
+    /** Per kind of telephony: price per started minute, until the call's own price is known. */
+    telephony: { twilio: { perMinute: 0.014 } },
+  },
   logging: {
     /** JSON Lines log file; empty string: no file. */
     filePath: "logs/agent.jsonl",

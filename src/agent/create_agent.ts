@@ -8,6 +8,7 @@ import type { CampaignStore } from "../ledger/mod.ts";
 import { CallProcessor, CampaignRunner, type ProcessorOptions } from "../processor/mod.ts";
 import { Bulkhead, ServiceCaller, type ServiceCallPolicy } from "../resilience/mod.ts";
 import { RetryBudget, RetryPolicy } from "../retry/mod.ts";
+import { PriceList } from "../spend/mod.ts";
 import type { Services } from "../services/mod.ts";
 import type { SheetsLogSink } from "../sheets/mod.ts";
 import { CallLinks, CallUpdates, CallWindow } from "../telephony/mod.ts";
@@ -160,6 +161,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   const { callWindow } = config.campaign;
   const processor = new CallProcessor(config.campaign, {
     services,
+    prices: new PriceList(config),
     caller,
     breakers,
     clock,
@@ -177,6 +179,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       concurrency: config.processor.concurrency,
       recoveryWaitMs: config.processor.recoveryWaitMs,
       deadline: config.campaign.deadline ? Date.parse(config.campaign.deadline) : undefined,
+      currency: config.pricing.currency,
     },
     {
       store,

@@ -26,6 +26,11 @@ function serviceLabel(service?: string): string {
   return service ? (serviceNames[service] ?? service) : "";
 }
 
+/** An amount to the hundredth of a cent: fractions of a cent add up over a campaign. */
+function money(amount: number): string {
+  return amount.toFixed(4);
+}
+
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
 }
@@ -161,9 +166,16 @@ export function summaryLine(summary: RunSummary & Partial<Waiting>): string {
   }
   if (n("rowsWaiting") > 0) parts.push(`${n("rowsWaiting")} Sheets row(s) waiting`);
   if (n("alertsWaiting") > 0) parts.push(`${n("alertsWaiting")} alert message(s) waiting`);
+  const spend = summary.spend;
+  // What it cost, and per completed contact, to reconcile with the providers' bills.
+  const cost = spend
+    ? `; spent ${money(spend.total)} ${spend.currency}${
+      n("completed") > 0 ? ` (${money(spend.total / n("completed"))} per completed contact)` : ""
+    }`
+    : "";
   return `campaign ${summary.campaign}: ${parts.join(", ")} of ${n("total")} in ${
     seconds(n("durationMs"))
-  }`;
+  }${cost}`;
 }
 
 /** An error's class and what it said: `ServiceUnavailableError: tts: HTTP 503 ...`. The

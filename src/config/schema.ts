@@ -51,6 +51,8 @@ export const breakerSchema = z.strictObject({
 });
 
 const text = () => z.string("must be a string");
+/** An amount of money: a number, 0 or more. */
+const price = () => z.number("must be a number (a price)").min(0, "must be >= 0");
 const url = () =>
   z.string("must be a string").regex(/^https?:\/\/\S+$/, "must be an http:// or https:// URL");
 const envName = () =>
@@ -404,6 +406,25 @@ export const configSchema = z.strictObject({
     }),
     samePhone: z.enum(["call-each", "call-once"], { error: "must be call-each or call-once" }),
     doNotCall: z.string("must be a string (the path of a do-not-call file), or empty"),
+  }),
+  pricing: z.strictObject({
+    asOf: text(),
+    currency: text().min(1, "must name a currency, like USD"),
+    llm: z.record(
+      z.string(),
+      z.strictObject({ inputPerMillion: price(), outputPerMillion: price() }),
+      "must map model names to their prices",
+    ),
+    tts: z.record(
+      z.string(),
+      z.strictObject({ perThousandCharacters: price() }),
+      "must map kinds of voice to their prices",
+    ),
+    telephony: z.record(
+      z.string(),
+      z.strictObject({ perMinute: price() }),
+      "must map kinds of telephony to their prices",
+    ),
   }),
   logging: z.strictObject({
     filePath: z.string("must be a string"),

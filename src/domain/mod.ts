@@ -12,6 +12,8 @@ export {
   holdsPhone,
   type SavedAudio,
   type ScriptSource,
+  type StepSpend,
+  totalSpend,
 } from "./progress.ts";
 export { serviceOf, type Step, type StepAttempts } from "./steps.ts";
 export { isE164, toE164 } from "./phone_number.ts";

@@ -18,7 +18,13 @@ export interface CallProgress {
   /** The provider's id of the current dial's call, once known. */
   sid?: string;
   /** How the current call ended. */
-  final?: { status: FinalCallStatus; durationS?: number; answeredBy?: string };
+  final?: {
+    status: FinalCallStatus;
+    durationS?: number;
+    answeredBy?: string;
+    /** What the provider billed for the call, when it said by the time the call ended. */
+    price?: number;
+  };
   /** What the call said: the synthesized audio, or the script in the provider's voice. */
   voice?: "audio" | "say";
 }
@@ -49,6 +55,9 @@ export interface SavedAudio {
   voice?: string;
 }
 
+/** What a contact's steps cost, per step, over all runs. */
+export type StepSpend = Partial<Record<"llm" | "tts" | "call", number>>;
+
 /** Where a contact's pipeline got to: a resumed contact skips the steps already done. */
 export interface ContactProgress {
   script?: { text: string; by?: ScriptSource };
@@ -58,8 +67,21 @@ export interface ContactProgress {
   recordId?: string;
   /** Attempts that reached a provider so far, per step, over all runs. */
   attempts: StepAttempts;
+  /** What the contact cost so far, per step, over all runs (in `pricing.currency`). */
+  spend?: StepSpend;
   /** What the service answered to the last attempt that failed (this run). */
   lastFailure?: unknown;
   /** The CRM idempotency key the ledger fixed for this contact. */
   crmKey?: string;
+}
+
+/** The sum of contacts' spends, per step. */
+export function totalSpend(spends: Iterable<StepSpend | undefined>): StepSpend {
+  const total: StepSpend = {};
+  for (const spend of spends) {
+    for (const [step, cost] of Object.entries(spend ?? {}) as [keyof StepSpend, number][]) {
+      total[step] = (total[step] ?? 0) + cost;
+    }
+  }
+  return total;
 }

@@ -29,6 +29,12 @@ export interface FakeTwilioOptions {
   ringMs?: number;
   /** Time an answered call lasts. @default 100 */
   talkMs?: number;
+  /** The duration a completed call reports, in seconds. @default talkMs, rounded */
+  durationS?: number;
+  /** What a completed call is billed per started minute: its `price` (as Twilio writes it, a
+   * negative decimal string) once it ended. Unset: `price` stays null, as Twilio's does until
+   * it has priced the call. */
+  pricePerMinute?: number;
   /** How the `dial`-th call to `to` goes. @default every call is answered */
   outcomeOf?: (to: string, dial: number) => FakeCallOutcome;
   /** Sends status callbacks (signed) where a call asked for them. @default true */
@@ -339,7 +345,8 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
     if (call.outcome !== "completed") return { status: call.outcome, duration: 0 };
     const answeredBy = call.machineDetection ? "human" : undefined;
     if (elapsed < ringMs + talkMs) return { status: "in-progress", answeredBy };
-    return { status: "completed", duration: Math.max(1, Math.round(talkMs / 1000)), answeredBy };
+    const duration = options.durationS ?? Math.max(1, Math.round(talkMs / 1000));
+    return { status: "completed", duration, answeredBy };
   }
 
   function resource(call: FakeCall) {
@@ -357,7 +364,9 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
       end_time: null,
       duration: now.duration === undefined ? null : String(now.duration),
       answered_by: now.answeredBy ?? null,
-      price: null,
+      price: options.pricePerMinute !== undefined && now.status === "completed"
+        ? `-${(Math.ceil((now.duration ?? 0) / 60) * options.pricePerMinute).toFixed(5)}`
+        : null,
       price_unit: "USD",
       api_version: "2010-04-01",
       uri: `/2010-04-01/Accounts/${options.accountSid}/Calls/${call.sid}.json`,

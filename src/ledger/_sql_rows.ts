@@ -15,6 +15,7 @@ export interface ContactRow {
   defer_until: number | string;
   script: string | null;
   script_by: string | null;
+  spend: string | null;
   audio: string | null;
   call_progress: string | null;
   crm_record_id: string | null;
@@ -59,6 +60,7 @@ export function recordOf(row: ContactRow): ContactRecord {
   const outputs: StepOutputs = {};
   if (row.script !== null) outputs.script = row.script;
   if (row.script_by) outputs.scriptBy = JSON.parse(row.script_by);
+  if (row.spend) outputs.spend = JSON.parse(row.spend);
   if (row.audio !== null) outputs.audio = JSON.parse(row.audio);
   if (row.call_progress !== null) outputs.call = JSON.parse(row.call_progress);
   if (row.crm_record_id !== null) outputs.crmRecordId = row.crm_record_id;

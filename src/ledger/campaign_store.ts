@@ -4,6 +4,7 @@ import type {
   ContactState,
   SavedAudio,
   ScriptSource,
+  StepSpend,
 } from "../domain/mod.ts";
 
 /**
@@ -32,6 +33,8 @@ export interface StepOutputs {
   script?: string;
   /** Which provider of the chain wrote the script, and its model. */
   scriptBy?: ScriptSource;
+  /** What the contact's steps cost so far, over all runs. */
+  spend?: StepSpend;
   audio?: SavedAudio;
   call?: CallProgress;
   crmRecordId?: string;
@@ -366,6 +369,8 @@ export interface CampaignStore extends AsyncDisposable {
   releaseDeferred(campaign: string, service: string, now: number, limit?: number): Promise<number>;
   /** Services that deferred contacts wait on. */
   deferredServices(campaign: string): Promise<string[]>;
+  /** What the campaign's contacts cost so far, per step, over all runs. */
+  spendOf(campaign: string): Promise<StepSpend>;
   /** The earliest time after `after` at which a deferred contact's time comes, if any. */
   nextDeferredAt(campaign: string, after: number): Promise<number | undefined>;
   /** Fails every pending and deferred contact with `reason` (the campaign's deadline passed);

@@ -11,6 +11,7 @@ import {
   type SamePhoneRule,
 } from "../ledger/mod.ts";
 import type { ServiceCaller } from "../resilience/mod.ts";
+import type { PriceList } from "../spend/mod.ts";
 import type {
   CallOutcome,
   CampaignSettings,
@@ -38,6 +39,8 @@ export type StepEvent =
     detail?: string;
     /** Which link of the step's chain served it (`say`: Twilio's voice, no audio). */
     provider?: string;
+    /** What the step's request cost (`pricing.currency`), when it cost something. */
+    cost?: number;
   }
   | { type: "call-adopted"; contactId: string; sid: string }
   | {
@@ -60,6 +63,8 @@ export interface ProcessorDeps {
   clock: Clock;
   /** Calling hours, public links and pushed call statuses. */
   calling: CallingDeps;
+  /** What each paid request cost; unset: nothing is priced. */
+  prices?: PriceList;
 }
 
 /** How much a contact may cost, and how its call is made. */
@@ -173,8 +178,13 @@ export class CallProcessor {
           text: written.text,
           by: written.model ? { provider, model: written.model } : { provider },
         };
+        const scriptCost = this.#spent(
+          progress,
+          "llm",
+          this.#deps.prices?.script(provider, written),
+        );
         await saveStep("llm", progress);
-        this.#stepDone(contact.id, "llm", false, undefined, provider);
+        this.#stepDone(contact.id, "llm", false, undefined, provider, scriptCost);
       }
       const script = progress.script;
       step = "tts";
@@ -185,6 +195,7 @@ export class CallProcessor {
       } else if (this.#sayInsteadOfAudio()) {
         this.#stepDone(contact.id, "tts", false);
       } else {
+        let speechCost = 0;
         try {
           const { value: audio, provider } = await this.#viaChain(
             "tts",
@@ -202,6 +213,11 @@ export class CallProcessor {
             provider,
             ...(audio.voice ? { voice: audio.voice } : {}),
           };
+          speechCost = this.#spent(
+            progress,
+            "tts",
+            this.#deps.prices?.speech(provider, audio.characterCost ?? script.text.length),
+          );
           // The dial that follows at once is recorded in the same commit as the speech.
           if (
             this.#deps.breakers.get("telephony").state !== "OPEN" &&
@@ -222,7 +238,14 @@ export class CallProcessor {
           if (signal?.aborted || !deferralOf(error) || !this.#sayInsteadOfAudio()) throw error;
           // (a ledger refusing the save is not the TTS's failure: deferralOf says no)
         }
-        this.#stepDone(contact.id, "tts", false, undefined, progress.audio?.provider ?? "say");
+        this.#stepDone(
+          contact.id,
+          "tts",
+          false,
+          undefined,
+          progress.audio?.provider ?? "say",
+          speechCost,
+        );
       }
       step = "call";
       if (call.final) {
@@ -249,8 +272,15 @@ export class CallProcessor {
           dialRecorded,
           signal,
         });
-        if (followed) await saveStep("call", progress);
-        const { status, durationS, answeredBy } = call.final!;
+        const { status, durationS, answeredBy, price } = call.final!;
+        const callCost = this.#spent(
+          progress,
+          "call",
+          this.#deps.prices?.call(durationS ?? 0, price),
+        );
+        // A call that cost something is saved with its cost at once, even one that ended as
+        // it was placed (otherwise kept for the outcome's commit, which saves no spend).
+        if (followed || callCost > 0) await saveStep("call", progress);
         this.#stepDone(
           contact.id,
           "call",
@@ -258,6 +288,8 @@ export class CallProcessor {
           `${status}${status === "completed" ? ` after ${durationS ?? 0} s` : ""}${
             answeredBy ? `, answered by ${answeredBy}` : ""
           }, ${call.voice === "audio" ? "played the audio" : "<Say>"}, dial ${call.dials}`,
+          "telephony",
+          callCost,
         );
       }
       const final = call.final!;
@@ -286,6 +318,10 @@ export class CallProcessor {
       if (script.by) {
         outcome.scriptProvider = script.by.provider;
         if (script.by.model) outcome.scriptModel = script.by.model;
+      }
+      if (progress.spend && this.#deps.prices) {
+        const total = Object.values(progress.spend).reduce((a, b) => a + b, 0);
+        outcome.spend = { ...progress.spend, total, currency: this.#deps.prices.currency };
       }
       // `say`, Twilio's own voice, is the voice chain's last link.
       outcome.voiceProvider = "say";
@@ -500,6 +536,18 @@ export class CallProcessor {
     return result;
   }
 
+  /** Adds what a step's request cost to the contact's spend (kept in the ledger with it). */
+  #spent(
+    progress: ContactProgress,
+    step: "llm" | "tts" | "call",
+    cost: number | undefined,
+  ): number {
+    if (!cost) return 0;
+    progress.spend ??= {};
+    progress.spend[step] = (progress.spend[step] ?? 0) + cost;
+    return cost;
+  }
+
   /** Whether the call speaks the script instead of waiting for a TTS that is down. */
   #sayInsteadOfAudio(): boolean {
     return this.#options.calling.fallbackToSay && this.#chainDown(this.#chains.tts);
@@ -516,6 +564,7 @@ export class CallProcessor {
     reused: boolean,
     detail?: string,
     provider?: string,
+    cost?: number,
   ): void {
     this.#events.emit({
       type: "step-done",
@@ -524,6 +573,7 @@ export class CallProcessor {
       reused,
       ...(detail ? { detail } : {}),
       ...(provider ? { provider } : {}),
+      ...(cost ? { cost } : {}),
     });
   }
 

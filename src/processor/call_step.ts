@@ -214,6 +214,7 @@ export class CallStep {
     if (isFinalCallStatus(state.status)) {
       call.final = { status: state.status, durationS: state.durationS };
       if (state.answeredBy) call.final.answeredBy = state.answeredBy;
+      if (state.price !== undefined) call.final.price = state.price;
     }
     return { state, followed };
   }

@@ -44,6 +44,8 @@ export interface CampaignRunnerOptions {
   recoveryWaitMs: number;
   /** Clock time after which no contact is started: the rest fail with `deadline-passed`. */
   deadline?: number;
+  /** The currency spend is counted in (`pricing.currency`). */
+  currency?: string;
 }
 
 /** What a campaign run needs. */
@@ -200,7 +202,15 @@ export class CampaignRunner {
     }
     const counts = await store.counts(campaign);
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
-    return { campaign, ...counts, total, durationMs: clock.now() - started, ended };
+    const spent = Object.values(await store.spendOf(campaign)).reduce((a, b) => a + b, 0);
+    return {
+      campaign,
+      ...counts,
+      total,
+      durationMs: clock.now() - started,
+      ended,
+      ...(spent > 0 ? { spend: { total: spent, currency: this.#options.currency ?? "" } } : {}),
+    };
   }
 
   /** Waits until the earliest lease held elsewhere (`expiry`) may have expired, at most a

@@ -81,6 +81,7 @@ export function progressOf(record: ContactRecord): ContactProgress {
     recordId: outputs.crmRecordId,
     attempts: { ...record.attempts },
     crmKey: record.crmKey,
+    ...(outputs.spend ? { spend: { ...outputs.spend } } : {}),
   };
 }
 
@@ -88,11 +89,19 @@ export function progressOf(record: ContactRecord): ContactProgress {
 export function outputsOf(step: SavedStep, progress: ContactProgress): StepOutputs {
   switch (step) {
     case "llm":
-      return { script: progress.script?.text, scriptBy: progress.script?.by };
+      return {
+        script: progress.script?.text,
+        scriptBy: progress.script?.by,
+        spend: progress.spend,
+      };
     case "tts":
       // The dial recorded with the speech, when it follows at once.
-      return { audio: progress.audio, call: progress.call?.dialing ? progress.call : undefined };
+      return {
+        audio: progress.audio,
+        call: progress.call?.dialing ? progress.call : undefined,
+        spend: progress.spend,
+      };
     case "call":
-      return { call: progress.call };
+      return { call: progress.call, spend: progress.spend };
   }
 }

@@ -90,4 +90,6 @@ export interface RunSummary extends StateCounts {
   durationMs: number;
   /** Why the run stopped: all done, deferred contacts still waiting, or shutdown. */
   ended: "finished" | "waiting-for-recovery" | "shutdown";
+  /** What the campaign's contacts cost so far, over all runs, in `currency`. */
+  spend?: { total: number; currency: string };
 }

@@ -1,4 +1,5 @@
 import type { Agent } from "../agent/mod.ts";
+import { serviceOf } from "../domain/mod.ts";
 import type { LedgerHolder, StateCounts } from "../ledger/mod.ts";
 import { SheetsLogSink } from "../sheets/mod.ts";
 import { Counter, Gauge, Histogram, MetricsRegistry } from "./metrics_registry.ts";
@@ -72,6 +73,12 @@ export class AgentMetrics implements Disposable {
       new Counter(
         "ai_call_agent_steps_served_total",
         "Steps each provider served, by step (a fallback chain's links; say: Twilio's voice).",
+      ),
+    );
+    const spend = r.register(
+      new Counter(
+        "ai_call_agent_spend_total",
+        "What this process's paid requests cost, by service and provider (pricing.currency).",
       ),
     );
     const contactsDone = r.register(
@@ -168,7 +175,10 @@ export class AgentMetrics implements Disposable {
         } else if (event.type === "contact-done") {
           contactsDone.inc({ outcome: String(event.status) });
         } else if (event.type === "step-done" && !event.reused && event.provider) {
-          served.inc({ step: event.step, provider: event.provider });
+          if (event.step !== "call") served.inc({ step: event.step, provider: event.provider });
+          if (event.cost) {
+            spend.inc({ service: serviceOf(event.step), provider: event.provider }, event.cost);
+          }
         }
       }),
     ];

@@ -46,6 +46,8 @@ export interface StatusSources {
   chains: Chains;
   /** Contacts each provider served, per step (`say`: Twilio's voice). */
   served(): Record<string, Record<string, number>>;
+  /** What the campaign's contacts cost so far, per step, and its currency. */
+  spend(): Promise<{ byStep: Record<string, number>; currency: string }>;
 }
 
 /** Each role with a chain, and its links' service names, the primary first. */
@@ -94,11 +96,13 @@ export async function agentStatus(
   deps: { clock: Clock; version: string; instance?: ProcessIdentity; startedAt: number },
 ): Promise<Record<string, unknown>> {
   const { clock } = deps;
-  const [counts, alerts, sheets] = await Promise.all([
+  const [counts, alerts, sheets, spend] = await Promise.all([
     sources.counts(),
     sources.alerts.status(),
     sources.sheets?.status(),
+    sources.spend(),
   ]);
+  const spent = Object.values(spend.byStep).reduce((a, b) => a + b, 0);
   const health = new Map(sources.health.status().map((h) => [h.service, h]));
   const elapsedS = (clock.now() - deps.startedAt) / 1000;
   const done = counts.completed + counts.failed + counts.skipped;
@@ -121,6 +125,12 @@ export async function agentStatus(
       total: Object.values(counts).reduce((a, b) => a + b, 0),
       ratePerSecond: Number(rate.toFixed(2)),
       etaSeconds: rate > 0 ? Math.round(remaining / rate) : null,
+      spend: {
+        total: spent,
+        byStep: spend.byStep,
+        perCompleted: counts.completed > 0 ? spent / counts.completed : null,
+        currency: spend.currency,
+      },
     },
     chains: chainStatus(sources),
     services: sources.breakers.all().map((breaker) => {

@@ -107,6 +107,10 @@ export function createStatusApp(deps: AppDeps): StatusApp {
     sheets: agent.sheets,
     chains: chainsOf(agent.config),
     served: () => metrics.served(),
+    spend: async () => ({
+      byStep: await agent.store.spendOf(agent.config.campaign.name),
+      currency: agent.config.pricing.currency,
+    }),
   };
   const app = new Hono<BodyVariables>();
 

@@ -2,6 +2,7 @@ import { ServiceUnavailableError } from "../errors.ts";
 import { HttpClient, type HttpDeps } from "../http/mod.ts";
 import { anthropicErrors } from "./_anthropic_errors.ts";
 import { probeModelList } from "./_health_probe.ts";
+import { tokens } from "./_token_usage.ts";
 import { defaultSystemPrompt, scriptRequest } from "./script_prompt.ts";
 import type { CallScript, CampaignSettings, LlmService, ServiceCallOptions } from "./types.ts";
 import type { Contact } from "../domain/mod.ts";
@@ -25,6 +26,7 @@ export interface AnthropicLlmOptions {
 
 interface Message {
   model?: unknown;
+  usage?: { input_tokens?: unknown; output_tokens?: unknown };
   content?: { type?: unknown; text?: unknown }[];
 }
 
@@ -78,7 +80,8 @@ export class AnthropicLlm implements LlmService {
       });
     }
     const model = typeof message.model === "string" ? message.model : this.#options.model;
-    return { text: text.trim(), model };
+    const usage = tokens(message.usage?.input_tokens, message.usage?.output_tokens);
+    return { text: text.trim(), model, ...(usage ? { usage } : {}) };
   }
 
   /** Healthy when the model list can be read: a 200 that is not one is unhealthy. */

@@ -1,6 +1,7 @@
 import { ServiceUnavailableError } from "../errors.ts";
 import { HttpClient, type HttpDeps } from "../http/mod.ts";
 import { openAiErrors } from "./_openai_errors.ts";
+import { tokens } from "./_token_usage.ts";
 import { defaultSystemPrompt, scriptRequest } from "./script_prompt.ts";
 import type { CallScript, CampaignSettings, LlmService, ServiceCallOptions } from "./types.ts";
 import { probeModelList } from "./_health_probe.ts";
@@ -23,6 +24,7 @@ export interface OpenAiLlmOptions {
 
 interface ChatCompletion {
   model?: unknown;
+  usage?: { prompt_tokens?: unknown; completion_tokens?: unknown };
   choices?: { message?: { content?: unknown } }[];
 }
 
@@ -77,7 +79,8 @@ export class OpenAiLlm implements LlmService {
       });
     }
     const model = typeof completion.model === "string" ? completion.model : this.#options.model;
-    return { text: content.trim(), model };
+    const usage = tokens(completion.usage?.prompt_tokens, completion.usage?.completion_tokens);
+    return { text: content.trim(), model, ...(usage ? { usage } : {}) };
   }
 
   /** Healthy when the model list can be read: a 200 that is not one (a proxy's page, garbage)

@@ -44,6 +44,7 @@ interface TwilioCall {
   date_created?: unknown;
   duration?: unknown;
   answered_by?: unknown;
+  price?: unknown;
 }
 
 /**
@@ -173,6 +174,11 @@ export class TwilioTelephony implements TelephonyService {
       state.answeredBy = call.answered_by;
     }
     if (isFinalCallStatus(state.status)) state.durationS ??= 0;
+    // Twilio bills as a negative decimal string ("-0.01300"), null until it has priced the call.
+    const price = Number(call.price);
+    if (typeof call.price === "string" && call.price !== "" && Number.isFinite(price)) {
+      state.price = Math.abs(price);
+    }
     return state;
   }
 

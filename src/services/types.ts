@@ -14,6 +14,8 @@ export interface CallScript {
   text: string;
   /** The model that wrote it, as the provider named it. */
   model?: string;
+  /** The tokens the provider said it billed, when it said. */
+  usage?: { inputTokens: number; outputTokens: number };
 }
 
 /** Synthesized speech. */
@@ -73,6 +75,9 @@ export interface CallState {
   durationS?: number;
   /** `human`, `machine_start`, ... when answering-machine detection ran. */
   answeredBy?: string;
+  /** What the provider billed for the call, once it says (Twilio fills `price` in some time
+   * after the call ends), as a positive amount in its `price_unit`. */
+  price?: number;
 }
 
 /** A call to place. The call plays `audioUrl` when given, else speaks `say`. */
@@ -126,6 +131,8 @@ export interface CallOutcome {
   answeredBy?: string;
   /** Times the contact was dialled (busy and no-answer are dialled again). */
   dials: number;
+  /** What the contact cost, per step and in all, over all runs (`pricing.currency`). */
+  spend?: { llm?: number; tts?: number; call?: number; total: number; currency: string };
   /** Clock time of the outcome. */
   at: number;
 }

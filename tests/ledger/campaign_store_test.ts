@@ -101,6 +101,27 @@ function contract(kind: string, make: Make, test: Test, makePair?: MakePair): vo
     assert.equal(again?.step, "tts");
   });
 
+  test(`${kind} store: what each contact's steps cost is kept with it and summed per campaign`, async () => {
+    await using store = await make();
+    await store.ensureCampaign("x", 0);
+    await store.ensureCampaign("y", 0);
+    await store.addContacts("x", contacts(2), 0);
+    await store.addContacts("y", contacts(1), 0);
+    assert.deepEqual(await store.spendOf("x"), {});
+    await store.claimNext("x", 1);
+    await store.claimNext("x", 1);
+    await store.claimNext("y", 1);
+    await store.saveStep("x", "c1", "llm", { script: "a", spend: { llm: 0.25 } }, 2);
+    await store.saveStep("x", "c1", "tts", {
+      audio: { format: "mp3", byteLength: 1 },
+      spend: { llm: 0.25, tts: 0.5 },
+    }, 3);
+    await store.saveStep("x", "c2", "llm", { script: "b", spend: { llm: 0.125 } }, 2);
+    await store.saveStep("y", "c1", "llm", { script: "c", spend: { llm: 8 } }, 2);
+    assert.deepEqual(await store.spendOf("x"), { llm: 0.375, tts: 0.5 });
+    assert.deepEqual((await store.get("x", "c1"))?.outputs.spend, { llm: 0.25, tts: 0.5 });
+  });
+
   test(`${kind} store: deferred contacts are released by service, up to a limit`, async () => {
     await using store = await make();
     await store.ensureCampaign("x", 0);
@@ -728,7 +749,7 @@ Deno.test("a first-release ledger is brought forward and keeps its contacts", as
     };
     check.close();
     assert.equal(stamp.application_id, applicationId);
-    assert.equal(version.user_version, 9);
+    assert.equal(version.user_version, 10);
     assert.equal(
       record?.crmKey,
       "x:c1",

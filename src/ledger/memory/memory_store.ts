@@ -22,7 +22,13 @@ import {
 import { InMemoryDoNotCallList } from "./memory_do_not_call.ts";
 import { InMemoryFiringAlerts } from "./memory_firing_alerts.ts";
 import { InMemoryOutbox } from "./memory_outbox.ts";
-import { type CallProgress, type Contact, holdsPhone } from "../../domain/mod.ts";
+import {
+  type CallProgress,
+  type Contact,
+  holdsPhone,
+  type StepSpend,
+  totalSpend,
+} from "../../domain/mod.ts";
 
 interface Entry extends ContactRecord {
   campaign: string;
@@ -382,6 +388,12 @@ export class InMemoryCampaignStore implements CampaignStore {
     return Promise.resolve([
       ...new Set(this.#ordered(campaign, "deferred").map((e) => e.deferredService!)),
     ]);
+  }
+
+  spendOf(campaign: string): Promise<StepSpend> {
+    return Promise.resolve(
+      totalSpend([...this.#campaign(campaign).entries.values()].map((e) => e.outputs.spend)),
+    );
   }
 
   nextDeferredAt(campaign: string, after: number): Promise<number | undefined> {

@@ -101,6 +101,8 @@ INSERT INTO firing_alerts (key, alert)
 ALTER TABLE alert_states DROP COLUMN alert;`,
   // 6: which provider (and model) wrote a contact's script, when a chain has more than one.
   `ALTER TABLE contacts ADD COLUMN script_by TEXT;`,
+  // 7: what each contact's steps cost, per step, over all runs.
+  `ALTER TABLE contacts ADD COLUMN spend TEXT;`,
 ];
 
 /** Serialises schema changes across processes starting at once. */

@@ -22,6 +22,7 @@ import {
   type StepOutputs,
 } from "../campaign_store.ts";
 import { type ContactRow, invalidRowOf, type InvalidRowRow, recordOf } from "../_sql_rows.ts";
+import { type StepSpend, totalSpend } from "../../domain/mod.ts";
 import { LedgerError } from "../sqlite/schema.ts";
 import {
   type CallProgress,
@@ -245,6 +246,7 @@ export class PostgresCampaignStore implements CampaignStore {
       return sql`
         UPDATE contacts SET step = ${step}, script = COALESCE(${outputs.script ?? null}, script),
           script_by = COALESCE(${json(outputs.scriptBy)}, script_by),
+          spend = COALESCE(${json(outputs.spend)}, spend),
           audio = COALESCE(${json(outputs.audio)}, audio),
           call_progress = COALESCE(${json(call)}, call_progress),
           crm_record_id = COALESCE(${outputs.crmRecordId ?? null}, crm_record_id),
@@ -381,6 +383,12 @@ export class PostgresCampaignStore implements CampaignStore {
       SELECT DISTINCT deferred_service AS service FROM contacts
       WHERE campaign = ${campaign} AND state = 'deferred'`;
     return rows.map((row) => row.service);
+  }
+
+  async spendOf(campaign: string): Promise<StepSpend> {
+    const rows = await this.#sql<{ spend: string }[]>`
+      SELECT spend FROM contacts WHERE campaign = ${campaign} AND spend IS NOT NULL`;
+    return totalSpend(rows.map((row) => JSON.parse(row.spend)));
   }
 
   async nextDeferredAt(campaign: string, after: number): Promise<number | undefined> {

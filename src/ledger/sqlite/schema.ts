@@ -133,6 +133,8 @@ INSERT OR REPLACE INTO firing_alerts (key, alert)
 DELETE FROM outbox WHERE queue = 'alerts:firing';`,
   // 9: which provider (and model) wrote a contact's script, when a chain has more than one.
   `ALTER TABLE contacts ADD COLUMN script_by TEXT;`,
+  // 10: what each contact's steps cost, per step, over all runs.
+  `ALTER TABLE contacts ADD COLUMN spend TEXT;`,
 ];
 
 /** `PRAGMA application_id` of a ledger: "ACAG" in ASCII. */

@@ -21,6 +21,7 @@ import {
   type StepOutputs,
 } from "../campaign_store.ts";
 import { type ContactRow, invalidRowOf, type InvalidRowRow, recordOf } from "../_sql_rows.ts";
+import { type StepSpend, totalSpend } from "../../domain/mod.ts";
 import {
   type CallProgress,
   type Contact,
@@ -142,7 +143,7 @@ export class SqliteCampaignStore implements CampaignStore {
       ),
       saveStep: prepare(
         `UPDATE contacts SET step = ?, script = COALESCE(?, script),
-         script_by = COALESCE(?, script_by), audio = COALESCE(?, audio),
+         script_by = COALESCE(?, script_by), spend = COALESCE(?, spend), audio = COALESCE(?, audio),
          call_progress = COALESCE(?, call_progress),
          crm_record_id = COALESCE(?, crm_record_id), attempts = COALESCE(?, attempts),
          dialing_phone = CASE ? WHEN 'take' THEN phone WHEN 'let-go' THEN NULL
@@ -211,6 +212,7 @@ export class SqliteCampaignStore implements CampaignStore {
       deferredServices: prepare(
         "SELECT DISTINCT deferred_service AS service FROM contacts WHERE campaign = ? AND state = 'deferred'",
       ),
+      spends: prepare("SELECT spend FROM contacts WHERE campaign = ? AND spend IS NOT NULL"),
       counts: prepare(
         "SELECT state, COUNT(*) AS n FROM contacts WHERE campaign = ? GROUP BY state",
       ),
@@ -359,6 +361,7 @@ export class SqliteCampaignStore implements CampaignStore {
         step,
         outputs.script ?? null,
         outputs.scriptBy ? JSON.stringify(outputs.scriptBy) : null,
+        outputs.spend ? JSON.stringify(outputs.spend) : null,
         outputs.audio ? JSON.stringify(outputs.audio) : null,
         call ? JSON.stringify(call) : null,
         outputs.crmRecordId ?? null,
@@ -496,6 +499,11 @@ export class SqliteCampaignStore implements CampaignStore {
   deferredServices(campaign: string): Promise<string[]> {
     const rows = this.#statements.deferredServices.all(campaign) as { service: string }[];
     return Promise.resolve(rows.map((row) => row.service));
+  }
+
+  spendOf(campaign: string): Promise<StepSpend> {
+    const rows = this.#statements.spends.all(campaign) as { spend: string }[];
+    return Promise.resolve(totalSpend(rows.map((row) => JSON.parse(row.spend))));
   }
 
   counts(campaign: string): Promise<StateCounts> {

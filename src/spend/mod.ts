@@ -1,0 +1,6 @@
+/**
+ * What a campaign spends: each paid request priced from what its provider reported and the
+ * configured `pricing`.
+ * @module
+ */
+export { PriceList, type ScriptUsage } from "./price_list.ts";
