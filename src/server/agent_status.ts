@@ -1,37 +1,10 @@
-import type { AgentEvent } from "../agent/mod.ts";
 import type { RoutingAlertManager } from "../alerts/mod.ts";
 import type { BreakerRegistry } from "../breaker/mod.ts";
 import type { Clock } from "../clock/mod.ts";
-import type { Emitter } from "../events/mod.ts";
 import type { HealthChecker } from "../health/mod.ts";
 import type { StateCounts } from "../ledger/mod.ts";
 import { SheetsLogSink } from "../sheets/mod.ts";
 import type { ProcessIdentity } from "./agent_metrics.ts";
-
-/** The last `size` agent events, newest last: the dashboard's "recent events". */
-export class RecentEvents implements Disposable {
-  readonly #events: AgentEvent[] = [];
-  readonly #subscription: Disposable;
-
-  constructor(events: Pick<Emitter<AgentEvent>, "on">, readonly size = 50) {
-    this.#subscription = events.on((event) => {
-      if (
-        event.type === "attempt" || event.type === "step-done" || event.type === "contact-start"
-      ) return;
-      if (event.type === "health" && !event.changed) return;
-      this.#events.push(event);
-      if (this.#events.length > size) this.#events.shift();
-    });
-  }
-
-  list(): AgentEvent[] {
-    return [...this.#events];
-  }
-
-  [Symbol.dispose](): void {
-    this.#subscription[Symbol.dispose]();
-  }
-}
 
 /** What `/status` and `/readyz` read: each component's own snapshot, nothing of their
  * insides. */
@@ -150,6 +123,15 @@ export async function agentStatus(
           windowCalls: snapshot.windowCalls,
           // null while an operator holds it open: no timer will end that.
           msToHalfOpen: Number.isFinite(snapshot.remainingMs) ? snapshot.remainingMs : null,
+          // When an OPEN breaker's next trial may go: at that time, and (unless configured
+          // otherwise) only once a health probe is healthy. null when not OPEN or forced.
+          nextTrial: snapshot.state === "OPEN" && Number.isFinite(snapshot.remainingMs)
+            ? {
+              at: new Date(clock.now() + snapshot.remainingMs).toISOString(),
+              inMs: snapshot.remainingMs,
+              afterHealthyProbe: breaker.options.halfOpenRequiresHealthyProbe,
+            }
+            : null,
           lastErrorClass: snapshot.lastErrorClass ?? null,
           lastError: snapshot.lastError ?? null,
         },

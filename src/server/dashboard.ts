@@ -23,6 +23,7 @@ export const dashboardHtml = `<!doctype html>
   .bar div { height: 100%; }
   .completed { background: rgb(22, 130, 64); } .failed { background: rgb(200, 30, 30); }
   .deferred { background: rgb(214, 138, 0); }
+  .trial { font-size: 12px; opacity: 0.9; }
   table { border-collapse: collapse; width: 100%; background: #fff; }
   td { border-bottom: 1px solid #eceef2; padding: 4px 8px; vertical-align: top; }
 </style>
@@ -39,6 +40,23 @@ export const dashboardHtml = `<!doctype html>
 <table><tbody id="events"></tbody></table>
 <script>
 const esc = (s) => String(s ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+// When an OPEN breaker's next trial may go.
+function nextTrial(b) {
+  if (b.forced) return "held open by an operator" + (b.forcedBy ? " on " + b.forcedBy.agent : "");
+  if (!b.nextTrial) return "";
+  const at = new Date(b.nextTrial.at).toLocaleTimeString();
+  return "next trial " + (b.nextTrial.inMs > 0 ? "at " + at + " (in " + Math.ceil(b.nextTrial.inMs / 1000) + " s)" : "now") +
+    (b.nextTrial.afterHealthyProbe ? ", after a healthy probe" : "");
+}
+// One line per run of like events: "392 contacts deferred: tts, circuit-open".
+function describe(e) {
+  if (e.type === "contact-done" && e.count > 1) {
+    return e.count + " contacts " + e.status + (e.service ? ": " + e.service : "") + (e.reason ? ", " + e.reason : "");
+  }
+  const text = [e.service, e.count > 1 ? "" : e.contactId, e.from && e.to ? e.from + " → " + e.to : "", e.status, e.reason, e.summary]
+    .filter(Boolean).join(" · ");
+  return text + (e.duplicates ? " (" + e.duplicates + " repeats not sent again)" : "");
+}
 async function refresh() {
   try {
     const [status, events] = await Promise.all([
@@ -52,7 +70,8 @@ async function refresh() {
       '<div class="tile ' + esc(s.breaker.state) + '" data-service="' + esc(s.service) + '" data-state="' + esc(s.breaker.state) + '">' +
       "<h2>" + esc(s.service) + "</h2><div>breaker " + esc(s.breaker.state) + "</div>" +
       "<div>health " + esc(s.health ? s.health.status : "unknown") + (s.health && s.health.latencyMs != null ? " (" + s.health.latencyMs + " ms)" : "") + "</div>" +
-      (s.breaker.lastErrorClass ? "<div>last error " + esc(s.breaker.lastErrorClass) + "</div>" : "") + "</div>"
+      (s.breaker.lastErrorClass ? "<div>last error " + esc(s.breaker.lastErrorClass) + "</div>" : "") +
+      (s.breaker.state === "OPEN" ? '<div class="trial">' + esc(nextTrial(s.breaker)) + "</div>" : "") + "</div>"
     ).join("");
     // Each role with a fallback chain: the provider a contact gets now.
     document.getElementById("chains").innerHTML = Object.entries(status.chains || {})
@@ -72,9 +91,8 @@ async function refresh() {
       (c.pending + c.in_progress) + " to go, " + c.invalid + " invalid · " + status.campaign.ratePerSecond + "/s" +
       (status.campaign.etaSeconds != null ? " · ETA " + status.campaign.etaSeconds + " s" : "");
     document.getElementById("events").innerHTML = events.slice().reverse().map((e) =>
-      "<tr><td>" + (e.t / 1000).toFixed(1) + " s</td><td>" + esc(e.type) + "</td><td>" +
-      esc([e.service, e.contactId, e.from && e.to ? e.from + " → " + e.to : "", e.status, e.reason, e.summary].filter(Boolean).join(" · ")) +
-      "</td></tr>").join("");
+      "<tr><td>" + (e.count > 1 ? (e.firstT / 1000).toFixed(1) + "–" : "") + (e.t / 1000).toFixed(1) + " s</td><td>" +
+      esc(e.count > 1 ? e.count + " × " + e.type : e.type) + "</td><td>" + esc(describe(e)) + "</td></tr>").join("");
   } catch (error) {
     document.getElementById("meta").textContent = "cannot reach the agent: " + error;
   }

@@ -61,6 +61,13 @@ Deno.test({
         await browser.evaluate(tileColour("tts")),
         "rgb(200, 30, 30)",
       );
+      assert.match(
+        await browser.evaluate<string>(
+          `document.querySelector('.tile[data-service="tts"] .trial').textContent`,
+        ),
+        /^held open by an operator/,
+        "the OPEN tile says what ends it",
+      );
       assert.equal(
         await browser.evaluate(tileColour("llm")),
         "rgb(22, 130, 64)",

@@ -317,3 +317,32 @@ Deno.test("with a voice chain, /status shows the link a contact gets and what ea
   assert.match(metrics, /ai_call_agent_steps_served_total\{step="tts",provider="backup-voice"\} 4/);
   assert.match(metrics, /ai_call_agent_breaker_state\{service="backup-voice"\} 2/);
 });
+
+Deno.test("an OPEN breaker's status says when its next trial may go, and whether a healthy probe must come first", async () => {
+  const t = testAgent({ tts: { faults: [{ fail: "unavailable" }] } }, {
+    processor: { concurrency: 1, recoveryWaitMs: 0 },
+    retry: { maxRetries: 0 },
+    breaker: { failureThreshold: 1, recoveryTimeoutMs: 30_000 },
+  });
+  await using _ = t.agent;
+  using status = createStatusApp({ agent: t.agent, clock: t.clock, version: "1", cacheMs: 0 });
+  await t.runCampaign(contacts(1), { health: false });
+  const document = await (await status.app.request("/status")).json();
+  const tts = document.services.find((s: { service: string }) => s.service === "tts");
+  assert.equal(tts.breaker.state, "OPEN");
+  assert.equal(tts.breaker.nextTrial.afterHealthyProbe, true);
+  assert.ok(tts.breaker.nextTrial.inMs > 0 && tts.breaker.nextTrial.inMs <= 30_000);
+  assert.equal(
+    Date.parse(tts.breaker.nextTrial.at),
+    t.clock.now() + tts.breaker.nextTrial.inMs,
+  );
+  const llm = document.services.find((s: { service: string }) => s.service === "llm");
+  assert.equal(llm.breaker.nextTrial, null, "no trial to wait for on a CLOSED breaker");
+  t.agent.breakers.get("tts").forceOpen();
+  const forced = await (await status.app.request("/status")).json();
+  assert.equal(
+    forced.services.find((s: { service: string }) => s.service === "tts").breaker.nextTrial,
+    null,
+    "only an operator ends a forced opening",
+  );
+});
