@@ -353,6 +353,19 @@ export const defaultConfig = {
     doNotCall: "",
   },
   /**
+   * Spend caps, in `pricing.currency`; 0: no cap. At the campaign or daily cap no new contact or
+   * paid step starts (a call already ringing is never hung up): contacts wait, deferred as
+   * `budget`. A contact whose own spend reached `perContact` ends failed as `over-budget`.
+   * Warnings at each `warnAt` share of a cap, a critical alert at the cap.
+   */
+  budget: {
+    campaign: 0,
+    /** Resets at midnight in the campaign's time zone (`campaign.callWindow.timezone`). */
+    daily: 0,
+    perContact: 0,
+    warnAt: [0.5, 0.8],
+  },
+  /**
    * What each paid request costs, to count a campaign's spend. Examples as the providers
    * listed them on `asOf`: check your own prices and plans. A script is priced by the tokens
    * its provider reported (the longest model name here that starts the model's), a voice by

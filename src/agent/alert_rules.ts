@@ -6,6 +6,7 @@ import { type AgentConfig, chainsOf } from "../config/mod.ts";
 import type { HealthChecker } from "../health/mod.ts";
 import type { CampaignRunner } from "../processor/mod.ts";
 import type { ServiceCaller } from "../resilience/mod.ts";
+import type { SpendGuard } from "../spend/mod.ts";
 
 /** What the alert rules listen to, and the manager they raise through. */
 export interface AlertRuleSources {
@@ -15,6 +16,7 @@ export interface AlertRuleSources {
   health: HealthChecker;
   runner: CampaignRunner;
   alerts: RoutingAlertManager;
+  budget: Pick<SpendGuard, "onEvent">;
 }
 
 /**
@@ -105,6 +107,23 @@ export function wireAlertRules(
         }
         if (role && change.service === chain[0]) backOnPrimary(role);
       }
+    }),
+    agent.budget.onEvent((event) => {
+      const name = event.cap === "campaign" ? "budget.campaign" : "budget.daily";
+      const spent = `${event.spent.toFixed(2)} of ${event.limit.toFixed(2)} ${event.currency}`;
+      alerts.raise({
+        key: `budget:${event.cap}:${event.share}`,
+        severity: event.share >= 1 ? "critical" : "warning",
+        summary: event.share >= 1
+          ? `${event.cap} spend cap reached: ${spent}; no new contact or paid step starts`
+          : `${Math.round(event.share * 100)}% of the ${event.cap} spend cap spent: ${spent}`,
+        details: event.share >= 1
+          ? `Contacts wait, deferred as budget. Raise ${name} and run again${
+            event.cap === "daily" ? ", or wait for midnight in the campaign's time zone" : ""
+          }.`
+          : `At the cap (${name}) no new contact or paid step starts.`,
+        labels: { campaign },
+      });
     }),
     agent.runner.onEvent((event) => {
       if (event.type !== "step-done" || event.reused || !event.provider) return;

@@ -8,7 +8,7 @@ import type { CampaignStore } from "../ledger/mod.ts";
 import { CallProcessor, CampaignRunner, type ProcessorOptions } from "../processor/mod.ts";
 import { Bulkhead, ServiceCaller, type ServiceCallPolicy } from "../resilience/mod.ts";
 import { RetryBudget, RetryPolicy } from "../retry/mod.ts";
-import { PriceList } from "../spend/mod.ts";
+import { PriceList, SpendGuard } from "../spend/mod.ts";
 import type { Services } from "../services/mod.ts";
 import type { SheetsLogSink } from "../sheets/mod.ts";
 import { CallLinks, CallUpdates, CallWindow } from "../telephony/mod.ts";
@@ -59,6 +59,8 @@ export interface Agent extends AsyncDisposable {
   runner: CampaignRunner;
   store: CampaignStore;
   alerts: RoutingAlertManager;
+  /** The campaign's spend caps. */
+  budget: SpendGuard;
   sheets?: SheetsLogSink;
   /** Call statuses pushed by the provider (the status server's callback route feeds it). */
   calls: CallUpdates;
@@ -159,9 +161,11 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     });
   }
   const { callWindow } = config.campaign;
+  const budget = new SpendGuard(config, { store, clock });
   const processor = new CallProcessor(config.campaign, {
     services,
     prices: new PriceList(config),
+    budget,
     caller,
     breakers,
     clock,
@@ -225,6 +229,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     runner,
     store,
     alerts,
+    budget,
     sheets: deps.sheets,
     calls,
     callLinks,

@@ -51,4 +51,6 @@ export const ExitCode = {
   usage: 2,
   /** Every contact completed, but Sheets rows or alert messages wait undelivered. */
   undelivered: 3,
+  /** The contacts left wait only for a spend cap (budget): raise it, or wait for a new day. */
+  budget: 4,
 } as const;

@@ -5,7 +5,7 @@ import type { AgentConfig } from "../config/mod.ts";
 import { loadContacts } from "../contacts/mod.ts";
 import { thisProcess } from "../ledger/mod.ts";
 
-import type { RunSummary } from "../processor/mod.ts";
+import { budgetDeferral, type RunSummary } from "../processor/mod.ts";
 import { createServices } from "../services/mod.ts";
 import { createSheetsSink } from "../sheets/mod.ts";
 import { type CliIo, ExitCode, signalExitCode } from "./cli_io.ts";
@@ -244,7 +244,13 @@ export async function runCommand(
   let alertsWaiting = 0;
   for (const delivery of agent.alerts.channels()) alertsWaiting += await delivery.pending();
   io.out(summaryLine({ ...summary, rowsWaiting, alertsWaiting }));
-  if (summary.ended === "waiting-for-recovery") {
+  const atCap = summary.deferred > 0 && summary.pending + summary.in_progress === 0 &&
+    (await store.deferredServices(config.campaign.name)).every((s) => s === budgetDeferral);
+  if (atCap) {
+    io.err(
+      `${summary.deferred} contact(s) wait for a spend cap (budget): raise budget.campaign or budget.daily in the config and run again, or run again after midnight for the daily cap`,
+    );
+  } else if (summary.ended === "waiting-for-recovery") {
     io.err(
       `${summary.deferred} contact(s) still wait for a service to recover: run again to resume`,
     );
@@ -259,6 +265,7 @@ export async function runCommand(
   // rows (an earlier load's are not this run's doing).
   const unfinished = summary.failed + report.invalidCount + summary.deferred + summary.pending +
     summary.in_progress;
+  if (atCap && summary.failed + report.invalidCount === 0) return ExitCode.budget;
   if (unfinished > 0) return ExitCode.failed;
   return rowsWaiting + alertsWaiting > 0 ? ExitCode.undelivered : ExitCode.ok;
 }

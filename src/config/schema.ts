@@ -407,6 +407,15 @@ export const configSchema = z.strictObject({
     samePhone: z.enum(["call-each", "call-once"], { error: "must be call-each or call-once" }),
     doNotCall: z.string("must be a string (the path of a do-not-call file), or empty"),
   }),
+  budget: z.strictObject({
+    campaign: price(),
+    daily: price(),
+    perContact: price(),
+    warnAt: z.array(
+      z.number("must be a number").gt(0, "must be > 0").lt(1, "must be < 1"),
+      "must be a list of shares of a cap, like [0.5, 0.8]",
+    ),
+  }),
   pricing: z.strictObject({
     asOf: text(),
     currency: text().min(1, "must name a currency, like USD"),

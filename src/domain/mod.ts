@@ -17,4 +17,11 @@ export {
 } from "./progress.ts";
 export { serviceOf, type Step, type StepAttempts } from "./steps.ts";
 export { isE164, toE164 } from "./phone_number.ts";
-export { isTimeZone } from "./time_zone.ts";
+export {
+  calendarDay,
+  isTimeZone,
+  type LocalTime,
+  localTime,
+  nextMidnight,
+  zonedInstant,
+} from "./time_zone.ts";

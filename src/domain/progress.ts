@@ -69,6 +69,9 @@ export interface ContactProgress {
   attempts: StepAttempts;
   /** What the contact cost so far, per step, over all runs (in `pricing.currency`). */
   spend?: StepSpend;
+  /** What the last paid step cost and on which of the campaign's days, until the ledger has
+   * added it to the campaign's spend (with the step's save). */
+  unsavedCost?: { amount: number; day: string };
   /** What the service answered to the last attempt that failed (this run). */
   lastFailure?: unknown;
   /** The CRM idempotency key the ledger fixed for this contact. */

@@ -35,6 +35,9 @@ export interface StepOutputs {
   scriptBy?: ScriptSource;
   /** What the contact's steps cost so far, over all runs. */
   spend?: StepSpend;
+  /** What this save's step cost, added to the campaign's spend on `day` (the campaign's
+   * calendar day) in the same commit: what caps are checked against. */
+  cost?: { amount: number; day: string };
   audio?: SavedAudio;
   call?: CallProgress;
   crmRecordId?: string;
@@ -371,6 +374,9 @@ export interface CampaignStore extends AsyncDisposable {
   deferredServices(campaign: string): Promise<string[]>;
   /** What the campaign's contacts cost so far, per step, over all runs. */
   spendOf(campaign: string): Promise<StepSpend>;
+  /** What the campaign spent in all, and on `day` (as saves with a `cost` recorded it): where
+   * processes share the ledger, every process's spend. */
+  spendTotals(campaign: string, day: string): Promise<{ total: number; onDay: number }>;
   /** The earliest time after `after` at which a deferred contact's time comes, if any. */
   nextDeferredAt(campaign: string, after: number): Promise<number | undefined>;
   /** Fails every pending and deferred contact with `reason` (the campaign's deadline passed);

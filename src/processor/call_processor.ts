@@ -11,7 +11,7 @@ import {
   type SamePhoneRule,
 } from "../ledger/mod.ts";
 import type { ServiceCaller } from "../resilience/mod.ts";
-import type { PriceList } from "../spend/mod.ts";
+import type { PriceList, SpendGuard, SpendVerdict } from "../spend/mod.ts";
 import type {
   CallOutcome,
   CampaignSettings,
@@ -65,6 +65,8 @@ export interface ProcessorDeps {
   calling: CallingDeps;
   /** What each paid request cost; unset: nothing is priced. */
   prices?: PriceList;
+  /** The spend caps, checked before each paid step; unset: none. */
+  budget?: SpendGuard;
 }
 
 /** How much a contact may cost, and how its call is made. */
@@ -166,6 +168,7 @@ export class CallProcessor {
       if (progress.script) {
         this.#stepDone(contact.id, "llm", true);
       } else {
+        await this.#mayPay(progress);
         const { value: written, provider } = await this.#viaChain(
           "llm",
           this.#chains.llm,
@@ -196,6 +199,7 @@ export class CallProcessor {
         this.#stepDone(contact.id, "tts", false);
       } else {
         let speechCost = 0;
+        await this.#mayPay(progress);
         try {
           const { value: audio, provider } = await this.#viaChain(
             "tts",
@@ -260,6 +264,9 @@ export class CallProcessor {
             timezone: contact.timezone,
           });
         }
+        // A new dial is a paid step; a dial already under way (or in doubt) is followed
+        // whatever the caps: a call that may be ringing is never abandoned.
+        if (!call.dialing && !call.sid) await this.#mayPay(progress);
         const { followed } = await this.#callStep.run({
           contact,
           progress,
@@ -351,6 +358,17 @@ export class CallProcessor {
       }
       if (error instanceof NumberBusy) {
         return this.#fate(contact.id, { kind: "number-busy", message: error.message });
+      }
+      if (error instanceof SpendCapReached) {
+        const { verdict } = error;
+        return verdict.cap === "per-contact"
+          ? this.#fate(contact.id, { kind: "over-budget", message: verdict.message })
+          : this.#fate(contact.id, {
+            kind: "budget-reached",
+            cap: verdict.cap,
+            until: verdict.until,
+            message: verdict.message,
+          });
       }
       return this.#failedAt(contact.id, step, progress, error);
     }
@@ -545,7 +563,14 @@ export class CallProcessor {
     if (!cost) return 0;
     progress.spend ??= {};
     progress.spend[step] = (progress.spend[step] ?? 0) + cost;
+    progress.unsavedCost = { amount: cost, day: this.#deps.budget?.today() ?? "" };
     return cost;
+  }
+
+  /** Throws {@link SpendCapReached} when a cap stops the contact's next paid step. */
+  async #mayPay(progress: ContactProgress): Promise<void> {
+    const verdict = await this.#deps.budget?.check(progress.spend);
+    if (verdict && !verdict.allowed) throw new SpendCapReached(verdict);
   }
 
   /** Whether the call speaks the script instead of waiting for a TTS that is down. */
@@ -603,4 +628,12 @@ export class CallProcessor {
  * refusal or the step's attempts running out stop the chain. */
 function movesToNextLink(error: unknown): boolean {
   return deferralOf(error) !== undefined || error instanceof PermanentError;
+}
+
+/** A spend cap stops the contact's next paid step. */
+class SpendCapReached extends Error {
+  constructor(readonly verdict: Exclude<SpendVerdict, { allowed: true }>) {
+    super(verdict.message);
+    this.name = "SpendCapReached";
+  }
 }

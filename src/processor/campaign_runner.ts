@@ -8,7 +8,12 @@ import type { CallProcessor, StepEvent } from "./call_processor.ts";
 import { outputsOf, progressOf, writeOutcome } from "./contact_ledger.ts";
 import { DeferredContacts, type ReleasedEvent, sharedLedgerPollMs } from "./deferred_contacts.ts";
 import { renewLeases } from "./lease_renewal.ts";
-import { type ContactResult, type RunSummary, scheduledDeferrals } from "./contact_result.ts";
+import {
+  budgetDeferral,
+  type ContactResult,
+  type RunSummary,
+  scheduledDeferrals,
+} from "./contact_result.ts";
 import type { StepAttempts } from "../domain/mod.ts";
 
 /** Contacts claimed per ledger commit, at least (more when `concurrency` is higher). */
@@ -103,6 +108,9 @@ export class CampaignRunner {
     await store.ensureCampaign(campaign, clock.now());
     const resumed = await store.resumeInterrupted(campaign, clock.now());
     if (resumed > 0) this.#events.emit({ type: "resumed", contacts: resumed });
+    // Contacts an earlier run stopped at a spend cap are looked at again: the caps may have
+    // been raised (they are checked again before anything is paid).
+    await store.releaseDeferred(campaign, budgetDeferral, Number.MAX_SAFE_INTEGER);
     const waiting = await store.counts(campaign);
     this.#events.emit({
       type: "run-start",
@@ -296,8 +304,8 @@ export class CampaignRunner {
         record.contact,
         progress,
         abort,
-        (step, current, dial) =>
-          store.saveStep(
+        async (step, current, dial) => {
+          const refusal = await store.saveStep(
             campaign,
             id,
             step,
@@ -305,7 +313,11 @@ export class CampaignRunner {
             clock.now(),
             current.attempts,
             dial,
-          ),
+          );
+          // The ledger has counted that cost toward the campaign's caps.
+          current.unsavedCost = undefined;
+          return refusal;
+        },
       );
     } catch (error) {
       if (!abort.aborted) throw error;

@@ -45,7 +45,11 @@ export type WhatHappened =
    * all runs; `lastFailure`: what the provider itself last answered, if it answered.
    */
   | { kind: "step-failed"; step: Step; error: unknown; attempts: number; lastFailure?: unknown }
-  | { kind: "deadline-passed"; deadline: number };
+  | { kind: "deadline-passed"; deadline: number }
+  /** A spend cap stops the contact's next paid step: the campaign's or the day's. */
+  | { kind: "budget-reached"; cap: "campaign" | "daily"; until: number; message: string }
+  /** The contact's own spend reached `budget.perContact`. */
+  | { kind: "over-budget"; message: string };
 
 /**
  * The contact's fate after `happened`: the one place the rules of README's "A contact's fate"
@@ -109,6 +113,16 @@ export function contactFate(
         status: "failed",
         errorClass: "none",
         ...deadlinePassed(happened.deadline),
+      };
+    case "budget-reached":
+      return waiting(contactId, "budget", "budget", happened.until, { message: happened.message });
+    case "over-budget":
+      return {
+        contactId,
+        status: "failed",
+        reason: "over-budget",
+        errorClass: "none",
+        message: happened.message,
       };
   }
 }

@@ -93,6 +93,7 @@ export function outputsOf(step: SavedStep, progress: ContactProgress): StepOutpu
         script: progress.script?.text,
         scriptBy: progress.script?.by,
         spend: progress.spend,
+        cost: progress.unsavedCost,
       };
     case "tts":
       // The dial recorded with the speech, when it follows at once.
@@ -100,8 +101,9 @@ export function outputsOf(step: SavedStep, progress: ContactProgress): StepOutpu
         audio: progress.audio,
         call: progress.call?.dialing ? progress.call : undefined,
         spend: progress.spend,
+        cost: progress.unsavedCost,
       };
     case "call":
-      return { call: progress.call, spend: progress.spend };
+      return { call: progress.call, spend: progress.spend, cost: progress.unsavedCost };
   }
 }

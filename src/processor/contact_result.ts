@@ -8,6 +8,9 @@ import type { SkipReason } from "../domain/mod.ts";
  */
 export const scheduledDeferrals: ReadonlySet<string> = new Set(["calling-hours", "redial"]);
 
+/** What contacts stopped at a spend cap are deferred on: not a service, and no time of day. */
+export const budgetDeferral = "budget";
+
 /** How one contact's processing ended this time. */
 export type ContactStatus = "completed" | "failed" | "deferred" | "skipped";
 
@@ -20,6 +23,7 @@ export type FailureReason =
   | "permanent"
   | "attempts-exhausted"
   | "deadline-passed"
+  | "over-budget"
   | "internal-error";
 
 /**
@@ -37,7 +41,8 @@ export type DeferReason =
   | "no-slot"
   | "outside-calling-hours"
   | "redial"
-  | "same-phone";
+  | "same-phone"
+  | "budget";
 
 /** The outcome of processing one contact. */
 export type ContactResult =

@@ -27,6 +27,7 @@ export {
   type RunSignals,
 } from "./campaign_runner.ts";
 export {
+  budgetDeferral,
   type ContactResult,
   type ContactStatus,
   type DeferReason,

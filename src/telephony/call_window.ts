@@ -1,4 +1,4 @@
-import { isTimeZone } from "../domain/mod.ts";
+import { isTimeZone, localTime, zonedInstant } from "../domain/mod.ts";
 
 /** Calling hours: a daily window of local time, e.g. 09:00 to 20:00. */
 export interface CallWindowOptions {
@@ -25,7 +25,6 @@ export class CallWindow {
   readonly #start: number;
   readonly #end: number;
   readonly timezone: string;
-  readonly #formats = new Map<string, Intl.DateTimeFormat>();
 
   constructor(readonly options: CallWindowOptions) {
     const start = minutesOf(options.start);
@@ -47,59 +46,20 @@ export class CallWindow {
 
   /** Undefined while `now` is inside the window in `zone`; else the instant it next opens. */
   nextOpening(now: number, zone = this.timezone): number | undefined {
-    const local = this.#local(now, zone);
+    const local = localTime(now, zone);
     const minute = local.hour * 60 + local.minute;
     const inside = this.#start < this.#end
       ? minute >= this.#start && minute < this.#end
       : minute >= this.#start || minute < this.#end;
     if (inside) return undefined;
-    // Today's opening if it is still ahead, else tomorrow's.
     const dayOffset = minute < this.#start ? 0 : 1;
-    const wall = Date.UTC(
-      local.year,
-      local.month - 1,
-      local.day + dayOffset,
-      Math.floor(this.#start / 60),
-      this.#start % 60,
-    );
-    // The instant whose local time in `zone` is `wall`: correct for the zone's offset twice,
-    // so a daylight-saving change between now and then is taken into account.
-    let instant = wall - this.#offset(wall, zone);
-    instant = wall - this.#offset(instant, zone);
+    // Today's opening if it is still ahead, else tomorrow's, in the zone's own offset then.
+    const instant = zonedInstant({
+      ...local,
+      day: local.day + dayOffset,
+      hour: Math.floor(this.#start / 60),
+      minute: this.#start % 60,
+    }, zone);
     return Math.max(instant, now);
-  }
-
-  /** Local time minus UTC at `instant`, in ms. */
-  #offset(instant: number, zone: string): number {
-    const local = this.#local(instant, zone);
-    const asUtc = Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute);
-    return asUtc - (instant - (instant % 60_000 + 60_000) % 60_000);
-  }
-
-  #local(instant: number, zone: string) {
-    let format = this.#formats.get(zone);
-    if (!format) {
-      format = new Intl.DateTimeFormat("en-US", {
-        timeZone: zone,
-        hourCycle: "h23",
-        year: "numeric",
-        month: "numeric",
-        day: "numeric",
-        hour: "numeric",
-        minute: "numeric",
-      });
-      this.#formats.set(zone, format);
-    }
-    const parts: Record<string, number> = {};
-    for (const part of format.formatToParts(instant)) {
-      if (part.type !== "literal") parts[part.type] = Number(part.value);
-    }
-    return {
-      year: parts.year,
-      month: parts.month,
-      day: parts.day,
-      hour: parts.hour,
-      minute: parts.minute,
-    };
   }
 }

@@ -80,3 +80,105 @@ Deno.test("the campaign's recorded spend equals what the fakes billed, to the ce
   );
   assert.ok(Math.abs(Number(summary[2]) - billed / contacts) < 0.0001);
 });
+
+/** A script costs 0.07 here (50 input and 20 output tokens at 1,000 per million); speech at
+ * the default price, the mock call nothing. */
+const dearScripts = {
+  llm: { "gpt-4o-mini": { inputPerMillion: 1_000, outputPerMillion: 1_000 } },
+  tts: {},
+  telephony: {},
+};
+const scriptCost = (50 + 20) * 1_000 / 1_000_000;
+
+Deno.test("a campaign cap stops new work within the requests in flight, the rest wait as budget, and a raised cap lets them finish", async () => {
+  const contacts = 40;
+  const concurrency = 4;
+  const cap = 0.7;
+  await using llm = startFakeOpenAi({ apiKey: "llm-key" });
+  await using tts = startFakeElevenLabs({ apiKey: "tts-key" });
+  await using crm = startFakeWebhookCrm({ apiKey: "crm-key" });
+  const config = (campaignCap: number) => ({
+    processor: { concurrency, recoveryWaitMs: 200 },
+    health: { intervalMs: 60_000, timeoutMs: 1_000 },
+    pricing: dearScripts,
+    budget: { campaign: campaignCap },
+    services: fakeServicesConfig({ llm, tts, crm }),
+  });
+  await using ws = await runWorkspace({
+    prefix: "spend-cap-",
+    rows: contactRows(contacts),
+    config: config(cap),
+  });
+  const env = { T_LLM: "llm-key", T_TTS: "tts-key", T_CRM: "crm-key" };
+  const first = await finished(spawnMain(ws.args(), ws.at({ env })));
+  assert.equal(first.code, 4, `exit ${first.code}: ${first.stdout + first.stderr}`);
+  assert.match(first.stderr, /wait for a spend cap \(budget\)/);
+  const scripts = () =>
+    llm.requests.filter((r) => r.path === "/v1/chat/completions" && r.result === "ok").length;
+  // What the fakes billed: the scripts, and ElevenLabs' characters at the default price.
+  const speeches = tts.requests.filter((r) =>
+    r.path.startsWith("/v1/text-to-speech") && r.result === "ok"
+  ).map((r) => String((r.body as { text: string }).text).length * 0.3 / 1_000);
+  const billed = scripts() * scriptCost + speeches.reduce((a, b) => a + b, 0);
+  const dearest = Math.max(scriptCost, ...speeches);
+  assert.ok(billed >= cap, `stopped at ${billed}, before the cap`);
+  assert.ok(
+    billed <= cap + concurrency * dearest + 1e-9,
+    `billed ${billed}: the cap passed by more than the requests in flight`,
+  );
+  const completed = crm.outcomes.size;
+  assert.match(
+    first.stdout + first.stderr,
+    new RegExp(`${completed} completed, 0 failed, ${contacts - completed} deferred`),
+  );
+  const log = await Deno.readTextFile(`${ws.dir}/logs/agent.jsonl`);
+  assert.match(log, /"reason":"budget"/, "the rest wait as budget, not failed");
+  assert.match(log, /campaign spend cap reached/, "the critical alert at the cap");
+
+  // The owner raises the cap and runs again: the waiting contacts are taken again.
+  await Deno.writeTextFile(
+    `${ws.dir}/config.json`,
+    JSON.stringify({
+      logging: { filePath: "logs/agent.jsonl" },
+      server: { port: 0 },
+      ...config(100),
+    }),
+  );
+  const second = await finished(spawnMain(ws.args(), ws.at({ env })));
+  assert.equal(second.code, 0, second.stdout + second.stderr);
+  assert.match(
+    second.stdout + second.stderr,
+    new RegExp(`${contacts} completed, 0 failed, 0 deferred`),
+  );
+  assert.equal(crm.outcomes.size, contacts);
+  assert.equal(scripts(), contacts, "no script paid twice across the stop");
+});
+
+Deno.test("a contact whose own spend reaches budget.perContact ends failed as over-budget before its next paid step", async () => {
+  await using llm = startFakeOpenAi({ apiKey: "llm-key" });
+  await using tts = startFakeElevenLabs({ apiKey: "tts-key" });
+  await using crm = startFakeWebhookCrm({ apiKey: "crm-key" });
+  await using ws = await runWorkspace({
+    prefix: "spend-per-contact-",
+    rows: contactRows(3),
+    config: {
+      health: { intervalMs: 60_000, timeoutMs: 1_000 },
+      pricing: dearScripts,
+      budget: { perContact: scriptCost / 2 },
+      services: fakeServicesConfig({ llm, tts, crm }),
+    },
+  });
+  const done = await finished(spawnMain(
+    ws.args(),
+    ws.at({ env: { T_LLM: "llm-key", T_TTS: "tts-key", T_CRM: "crm-key" } }),
+  ));
+  assert.equal(done.code, 1, done.stderr);
+  assert.match(done.stdout + done.stderr, /0 completed, 3 failed, 0 deferred/);
+  assert.equal(
+    tts.requests.filter((r) => r.path.startsWith("/v1/text-to-speech")).length,
+    0,
+    "no voice paid for a contact already over its cap",
+  );
+  const log = await Deno.readTextFile(`${ws.dir}/logs/agent.jsonl`);
+  assert.match(log, /"reason":"over-budget"/);
+});

@@ -97,6 +97,24 @@ const cases: Record<string, () => void | Promise<void>> = {
       assert.equal(summary(result), "skipped do-not-call");
       assert.equal(result.status === "skipped" && result.recordId, "r1", "the CRM records why");
     },
+  "the campaign's or the day's spend cap (`budget.campaign`, `budget.daily`) is reached, before a paid step":
+    () => {
+      const until = rules.now + 3_600_000;
+      const result = contactFate("c1", {
+        kind: "budget-reached",
+        cap: "daily",
+        until,
+        message: "the campaign has spent 10.0000 USD on 2026-12-04, its daily cap is 10.0000",
+      }, rules);
+      assert.equal(summary(result), "deferred budget for 3600000 ms (budget)");
+    },
+  "its own spend reached `budget.perContact`, before a paid step": () => {
+    const result = contactFate("c1", {
+      kind: "over-budget",
+      message: "this contact has cost 0.5000 USD, its cap is 0.5000",
+    }, rules);
+    assert.equal(summary(result), "failed over-budget");
+  },
   "`call-once` and its number was dialled for another contact of the campaign": () => {
     const result = contactFate("c2", {
       kind: "not-to-be-called",

@@ -58,6 +58,8 @@ export class InMemoryCampaignStore implements CampaignStore {
   readonly #byPhone = new Map<string, Set<Entry>>();
   /** The contact dialling each number now ({@link holdsPhone}). */
   readonly #dialling = new Map<string, Entry>();
+  /** Each campaign's spend per day, as saves with a cost recorded it. */
+  readonly #spendByDay = new Map<string, Map<string, number>>();
   readonly outbox: Outbox = new InMemoryOutbox();
   readonly doNotCall: DoNotCallList = new InMemoryDoNotCallList();
   readonly firingAlerts: FiringAlerts = new InMemoryFiringAlerts();
@@ -259,11 +261,16 @@ export class InMemoryCampaignStore implements CampaignStore {
   ): Promise<DialRefusal | undefined> {
     let refusal: DialRefusal | undefined;
     await this.#write(campaign, contactId, "saving a step", false, attempts, (entry) => {
-      const saved = structuredClone(outputs);
+      const { cost, ...saved } = structuredClone(outputs);
       if (dial) refusal = this.#dialRefusal(entry, dial);
       if (refusal) delete saved.call;
       entry.step = step;
       entry.outputs = { ...entry.outputs, ...saved };
+      if (cost) {
+        const days = this.#spendByDay.get(campaign) ?? new Map<string, number>();
+        days.set(cost.day, (days.get(cost.day) ?? 0) + cost.amount);
+        this.#spendByDay.set(campaign, days);
+      }
       if (saved.call) this.#holdOrRelease(entry);
     });
     return refusal;
@@ -388,6 +395,13 @@ export class InMemoryCampaignStore implements CampaignStore {
     return Promise.resolve([
       ...new Set(this.#ordered(campaign, "deferred").map((e) => e.deferredService!)),
     ]);
+  }
+
+  spendTotals(campaign: string, day: string): Promise<{ total: number; onDay: number }> {
+    const days = this.#spendByDay.get(campaign) ?? new Map<string, number>();
+    let total = 0;
+    for (const amount of days.values()) total += amount;
+    return Promise.resolve({ total, onDay: days.get(day) ?? 0 });
   }
 
   spendOf(campaign: string): Promise<StepSpend> {

@@ -102,7 +102,9 @@ ALTER TABLE alert_states DROP COLUMN alert;`,
   // 6: which provider (and model) wrote a contact's script, when a chain has more than one.
   `ALTER TABLE contacts ADD COLUMN script_by TEXT;`,
   // 7: what each contact's steps cost, per step, over all runs.
-  `ALTER TABLE contacts ADD COLUMN spend TEXT;`,
+  `ALTER TABLE contacts ADD COLUMN spend TEXT;
+CREATE TABLE spend_by_day (campaign TEXT NOT NULL, day TEXT NOT NULL,
+  amount DOUBLE PRECISION NOT NULL, PRIMARY KEY (campaign, day));`,
 ];
 
 /** Serialises schema changes across processes starting at once. */

@@ -257,8 +257,16 @@ export class PostgresCampaignStore implements CampaignStore {
         WHERE campaign = ${campaign} AND id = ${contactId} AND state = 'in_progress'
           AND lease_owner = ${this.lease.owner}`;
     };
-    if (!dial) {
+    if (!dial && !outputs.cost) {
       await this.#leased(contactId, "saving a step", save(this.#sql, outputs.call));
+      return undefined;
+    }
+    if (!dial) {
+      // The step's cost counts toward the campaign's caps in the same transaction.
+      await this.#sql.begin(async (tx) => {
+        await this.#leased(contactId, "saving a step", save(tx, outputs.call));
+        await addSpend(tx, campaign, outputs.cost!);
+      });
       return undefined;
     }
     // A dial: decided under a lock on the number, so two processes deciding about one number
@@ -270,6 +278,7 @@ export class PostgresCampaignStore implements CampaignStore {
       await tx`SELECT pg_advisory_xact_lock(hashtextextended(${row.phone}, ${schemaLock}))`;
       const refusal = await dialRefusal(tx, campaign, contactId, row.phone, dial);
       await this.#leased(contactId, "saving a step", save(tx, refusal ? undefined : outputs.call));
+      if (outputs.cost) await addSpend(tx, campaign, outputs.cost);
       return refusal;
     });
   }
@@ -383,6 +392,14 @@ export class PostgresCampaignStore implements CampaignStore {
       SELECT DISTINCT deferred_service AS service FROM contacts
       WHERE campaign = ${campaign} AND state = 'deferred'`;
     return rows.map((row) => row.service);
+  }
+
+  async spendTotals(campaign: string, day: string): Promise<{ total: number; onDay: number }> {
+    const [row] = await this.#sql`
+      SELECT COALESCE(SUM(amount), 0) AS total,
+        COALESCE(SUM(CASE WHEN day = ${day} THEN amount END), 0) AS on_day
+      FROM spend_by_day WHERE campaign = ${campaign}`;
+    return { total: Number(row.total), onDay: Number(row.on_day) };
   }
 
   async spendOf(campaign: string): Promise<StepSpend> {
@@ -499,6 +516,17 @@ async function firstCaller(
       AND (call_progress::json->>'dials')::int > 0
     ORDER BY seq LIMIT 1`;
   return row?.id;
+}
+
+/** Adds a step's cost to the campaign's spend on its day. */
+async function addSpend(
+  tx: postgres.TransactionSql,
+  campaign: string,
+  cost: { amount: number; day: string },
+): Promise<void> {
+  await tx`
+    INSERT INTO spend_by_day (campaign, day, amount) VALUES (${campaign}, ${cost.day}, ${cost.amount})
+    ON CONFLICT (campaign, day) DO UPDATE SET amount = spend_by_day.amount + EXCLUDED.amount`;
 }
 
 function json(value: unknown): string | null {

@@ -134,7 +134,9 @@ DELETE FROM outbox WHERE queue = 'alerts:firing';`,
   // 9: which provider (and model) wrote a contact's script, when a chain has more than one.
   `ALTER TABLE contacts ADD COLUMN script_by TEXT;`,
   // 10: what each contact's steps cost, per step, over all runs.
-  `ALTER TABLE contacts ADD COLUMN spend TEXT;`,
+  `ALTER TABLE contacts ADD COLUMN spend TEXT;
+CREATE TABLE spend_by_day (campaign TEXT NOT NULL, day TEXT NOT NULL, amount REAL NOT NULL,
+  PRIMARY KEY (campaign, day));`,
 ];
 
 /** `PRAGMA application_id` of a ledger: "ACAG" in ASCII. */

@@ -213,6 +213,15 @@ export class SqliteCampaignStore implements CampaignStore {
         "SELECT DISTINCT deferred_service AS service FROM contacts WHERE campaign = ? AND state = 'deferred'",
       ),
       spends: prepare("SELECT spend FROM contacts WHERE campaign = ? AND spend IS NOT NULL"),
+      addSpend: prepare(
+        `INSERT INTO spend_by_day (campaign, day, amount) VALUES (?, ?, ?)
+         ON CONFLICT (campaign, day) DO UPDATE SET amount = amount + excluded.amount`,
+      ),
+      spendTotals: prepare(
+        `SELECT COALESCE(SUM(amount), 0) AS total,
+           COALESCE(SUM(CASE WHEN day = ? THEN amount END), 0) AS on_day
+         FROM spend_by_day WHERE campaign = ?`,
+      ),
       counts: prepare(
         "SELECT state, COUNT(*) AS n FROM contacts WHERE campaign = ? GROUP BY state",
       ),
@@ -377,7 +386,12 @@ export class SqliteCampaignStore implements CampaignStore {
       // Decided inside the group's transaction: SQLite has one writer, so no other write runs
       // between the check and the save.
       const refusal = dial ? this.#dialRefusal(campaign, contactId, dial) : undefined;
-      return { changes: save(refusal ? undefined : outputs.call).changes, value: refusal };
+      const changes = save(refusal ? undefined : outputs.call).changes;
+      // The step's cost counts toward the campaign's caps in the same commit as the step.
+      if (changes > 0 && outputs.cost) {
+        this.#statements.addSpend.run(campaign, outputs.cost.day, outputs.cost.amount);
+      }
+      return { changes, value: refusal };
     });
   }
 
@@ -499,6 +513,14 @@ export class SqliteCampaignStore implements CampaignStore {
   deferredServices(campaign: string): Promise<string[]> {
     const rows = this.#statements.deferredServices.all(campaign) as { service: string }[];
     return Promise.resolve(rows.map((row) => row.service));
+  }
+
+  spendTotals(campaign: string, day: string): Promise<{ total: number; onDay: number }> {
+    const row = this.#statements.spendTotals.get(day, campaign) as {
+      total: number;
+      on_day: number;
+    };
+    return Promise.resolve({ total: Number(row.total), onDay: Number(row.on_day) });
   }
 
   spendOf(campaign: string): Promise<StepSpend> {
