@@ -152,3 +152,56 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: nameUnless(
+    "three run processes on one PostgreSQL campaign with one spend cap pass it by no more than their requests in flight",
+    missing,
+  ),
+  ignore: missing !== undefined,
+  async fn() {
+    const pg = await startPostgres();
+    if (typeof pg === "string") throw new Error(pg);
+    await using _cluster = pg;
+    await using llm = startFakeOpenAi({ apiKey: "llm-key" });
+    await using tts = startFakeElevenLabs({ apiKey: "tts-key" });
+    await using crm = startFakeWebhookCrm({ apiKey: "crm-key" });
+    // A script costs 0.07 (50 + 20 tokens at 1,000 per million); speech and calls nothing.
+    const scriptCost = 0.07;
+    const cap = 3.5;
+    const perAgent = 4;
+    const workspaces = await Promise.all([0, 1, 2].map(() =>
+      runWorkspace({
+        prefix: "agents-cap-",
+        rows: contactRows(400),
+        config: {
+          campaign: { name: "capped" },
+          ledger: { kind: "postgres" },
+          processor: { concurrency: perAgent, recoveryWaitMs: 200 },
+          health: { intervalMs: 60_000, timeoutMs: 1_000 },
+          pricing: {
+            llm: { "gpt-4o-mini": { inputPerMillion: 1_000, outputPerMillion: 1_000 } },
+            tts: { elevenlabs: { perThousandCharacters: 0 } },
+          },
+          budget: { campaign: cap },
+          services: fakeServicesConfig({ llm, tts, crm }, { audioDir: "" }),
+        },
+      })
+    ));
+    try {
+      const results = await Promise.all(workspaces.map((ws) => finished(runAgent(ws, pg.url))));
+      for (const result of results) assert.equal(result.code, 4, result.stdout + result.stderr);
+      const paid = llm.requests.filter((r) =>
+        r.path === "/v1/chat/completions" && r.result === "ok"
+      ).length;
+      const billed = paid * scriptCost;
+      assert.ok(billed >= cap - 1e-9, `the agents stopped at ${billed}, short of the cap`);
+      assert.ok(
+        billed <= cap + 3 * perAgent * scriptCost + 1e-9,
+        `billed ${billed} with a cap of ${cap}: more than the three agents' requests in flight`,
+      );
+    } finally {
+      for (const ws of workspaces) await ws[Symbol.asyncDispose]();
+    }
+  },
+});
