@@ -300,7 +300,7 @@ export const defaultConfig = {
   sheets: {
     enabled: false,
     spreadsheetId: "",
-    range: "Log!A:J",
+    range: "Log!A:K",
     keyFile: "",
     keyEnv: "GOOGLE_SERVICE_ACCOUNT_JSON",
     batchRows: 50,

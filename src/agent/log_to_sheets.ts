@@ -44,6 +44,7 @@ export function logToSheets(
       // The ledger's count: requests that reached a provider, over all runs.
       attempts: Object.values(event.attempts).reduce((sum, n) => sum + (n ?? 0), 0),
       breakerState: service && agent.breakers.has(service) ? agent.breakers.get(service).state : "",
+      spend: Object.values(event.spend).reduce((sum, cost) => sum + (cost ?? 0), 0),
       // A completed contact's detail says which fallback served it, if any did.
       detail: result.status !== "completed" ? result.message : [
         result.fallbacks?.script ? `script by fallback ${result.fallbacks.script}` : "",

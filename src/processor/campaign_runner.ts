@@ -14,7 +14,7 @@ import {
   type RunSummary,
   scheduledDeferrals,
 } from "./contact_result.ts";
-import type { StepAttempts } from "../domain/mod.ts";
+import type { StepAttempts, StepSpend } from "../domain/mod.ts";
 
 /** Contacts claimed per ledger commit, at least (more when `concurrency` is higher). */
 const claimBatch = 64;
@@ -31,6 +31,8 @@ export type CampaignEvent =
     deferrals: number;
     /** Attempts that reached a provider, per step, over all runs: the ledger's count. */
     attempts: StepAttempts;
+    /** What the contact cost, per step, over all runs. */
+    spend: StepSpend;
   }
   | ReleasedEvent
   | { type: "waiting-for-recovery"; services: string[] }
@@ -334,6 +336,7 @@ export class CampaignRunner {
       result,
       deferrals: record.deferrals + (result.status === "deferred" ? 1 : 0),
       attempts: { ...progress.attempts },
+      spend: { ...progress.spend },
     });
   }
 }

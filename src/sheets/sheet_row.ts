@@ -11,6 +11,8 @@ export interface SheetRow {
   breakerState: string;
   /** What went wrong, in the provider's own words (or why a contact was not called). */
   detail: string;
+  /** What the contact cost so far, over all runs (`pricing.currency`). */
+  spend: number;
 }
 
 /** The columns, in order (column A is the row id). */
@@ -25,4 +27,5 @@ export const sheetColumns: readonly (keyof SheetRow)[] = [
   "attempts",
   "breakerState",
   "detail",
+  "spend",
 ];

@@ -4,9 +4,11 @@
  * the agent records equals what the fakes billed, to the cent.
  */
 import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
 import {
   startFakeElevenLabs,
   startFakeOpenAi,
+  startFakeSheets,
   startFakeTwilio,
   startFakeWebhookCrm,
 } from "../../src/fake_providers/mod.ts";
@@ -20,7 +22,17 @@ const prices = {
   telephony: { twilio: { perMinute: 0.014 } },
 };
 
-Deno.test("the campaign's recorded spend equals what the fakes billed, to the cent", async () => {
+const { privateKey, publicKey } = generateKeyPairSync("rsa", {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: "pkcs8", format: "pem" },
+  publicKeyEncoding: { type: "spki", format: "pem" },
+});
+const googleKey = JSON.stringify({
+  client_email: "agent@p.iam.gserviceaccount.com",
+  private_key: privateKey,
+});
+
+Deno.test("the campaign's recorded spend equals what the fakes billed, to the cent, in the CRM, the Sheets log and the summary", async () => {
   const contacts = 30;
   await using llm = startFakeOpenAi({
     apiKey: "llm-key",
@@ -34,6 +46,7 @@ Deno.test("the campaign's recorded spend equals what the fakes billed, to the ce
     pricePerMinute: 0.02,
   });
   await using crm = startFakeWebhookCrm({ apiKey: "crm-key" });
+  await using sheets = startFakeSheets({ publicKey });
   await using ws = await runWorkspace({
     prefix: "spend-",
     rows: contactRows(contacts),
@@ -43,12 +56,25 @@ Deno.test("the campaign's recorded spend equals what the fakes billed, to the ce
       health: { intervalMs: 60_000, timeoutMs: 1_000 },
       pricing: prices,
       services: fakeServicesConfig({ llm, tts, crm, telephony: twilio }),
+      sheets: {
+        enabled: true,
+        spreadsheetId: "sheet-1",
+        baseUrl: sheets.url,
+        tokenUrl: sheets.tokenUrl,
+        flushIntervalMs: 50,
+      },
     },
   });
   const done = await finished(spawnMain(
     ws.args(),
     ws.at({
-      env: { T_LLM: "llm-key", T_TTS: "tts-key", T_TEL: twilioAccount.authToken, T_CRM: "crm-key" },
+      env: {
+        T_LLM: "llm-key",
+        T_TTS: "tts-key",
+        T_TEL: twilioAccount.authToken,
+        T_CRM: "crm-key",
+        GOOGLE_SERVICE_ACCOUNT_JSON: googleKey,
+      },
     }),
   ));
   assert.equal(done.code, 0, done.stderr);
@@ -70,6 +96,10 @@ Deno.test("the campaign's recorded spend equals what the fakes billed, to the ce
     outcomes.every((o) => Math.abs((o.spend?.call ?? 0) - 0.04) < 1e-9),
     "each call at Twilio's price: two started minutes at 0.02",
   );
+  // The Sheets log's last column: what each contact cost.
+  assert.equal(sheets.rows.length, contacts);
+  const inSheet = sheets.rows.reduce((sum, row) => sum + Number(row.at(-1)), 0);
+  assert.ok(Math.abs(inSheet - billed) < 0.005, `the sheet says ${inSheet}, billed ${billed}`);
   const summary = /spent (\d+\.\d+) USD \((\d+\.\d+) per completed contact\)/.exec(
     done.stdout + done.stderr,
   );

@@ -215,6 +215,7 @@ Deno.test("no window of 60 s holds more appends than maxWritesPerMinute, a slow 
     attempts: 1,
     breakerState: "",
     detail: "",
+    spend: 0,
   }));
   await outbox.enqueue(
     SheetsLogSink.queue,

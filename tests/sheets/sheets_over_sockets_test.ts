@@ -29,6 +29,7 @@ const row = (i: number): SheetRow => ({
   attempts: 3,
   breakerState: "",
   detail: "",
+  spend: 0,
 });
 
 function sinkFor(

@@ -193,6 +193,7 @@ const row = (i: number): SheetRow => ({
   attempts: 3,
   breakerState: "",
   detail: "",
+  spend: 0,
 });
 
 Deno.test("rows are batched into one values.append each, with the exact request", async () => {
@@ -221,6 +222,7 @@ Deno.test("rows are batched into one values.append each, with the exact request"
     3,
     "",
     "",
+    0,
   ]);
   assert.deepEqual(
     fake.sheet.map((r) => r[0]),
