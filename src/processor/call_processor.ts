@@ -1,5 +1,7 @@
 import { getLogger } from "@logtape/logtape";
-import { describeError, PermanentError } from "../errors.ts";
+import { describeError } from "../errors.ts";
+import { throughChain } from "./provider_chain.ts";
+import { callOutcome, fallbacksUsed, outcomeBase } from "./call_outcome.ts";
 import { createHash } from "node:crypto";
 import type { BreakerRegistry } from "../breaker/mod.ts";
 import type { Clock } from "../clock/mod.ts";
@@ -11,7 +13,8 @@ import {
   type SamePhoneRule,
 } from "../ledger/mod.ts";
 import type { ServiceCaller } from "../resilience/mod.ts";
-import type { PriceList, SpendGuard, SpendVerdict } from "../spend/mod.ts";
+import type { PriceList, SpendGuard } from "../spend/mod.ts";
+import { ContactCosts, SpendCapReached } from "./contact_costs.ts";
 import type {
   CallOutcome,
   CampaignSettings,
@@ -108,6 +111,7 @@ export class CallProcessor {
   readonly #options: ProcessorOptions;
   readonly #events = new Emitter<StepEvent>();
   readonly #callStep: CallStep;
+  readonly #costs: ContactCosts;
   /** The script's and the voice's providers, the primary first. */
   readonly #chains: { llm: readonly LlmService[]; tts: readonly TtsService[] };
 
@@ -124,6 +128,7 @@ export class CallProcessor {
     this.#campaign = campaign;
     this.#deps = deps;
     this.#options = options;
+    this.#costs = new ContactCosts(deps.prices, deps.budget);
     this.#chains = {
       llm: [deps.services.llm, ...deps.services.fallbacks?.llm ?? []],
       tts: [deps.services.tts, ...deps.services.fallbacks?.tts ?? []],
@@ -168,7 +173,7 @@ export class CallProcessor {
       if (progress.script) {
         this.#stepDone(contact.id, "llm", true);
       } else {
-        await this.#mayPay(progress);
+        await this.#costs.mayPay(progress);
         const { value: written, provider } = await this.#viaChain(
           "llm",
           this.#chains.llm,
@@ -181,11 +186,7 @@ export class CallProcessor {
           text: written.text,
           by: written.model ? { provider, model: written.model } : { provider },
         };
-        const scriptCost = this.#spent(
-          progress,
-          "llm",
-          this.#deps.prices?.script(provider, written),
-        );
+        const scriptCost = this.#costs.script(progress, provider, written);
         await saveStep("llm", progress);
         this.#stepDone(contact.id, "llm", false, undefined, provider, scriptCost);
       }
@@ -199,7 +200,7 @@ export class CallProcessor {
         this.#stepDone(contact.id, "tts", false);
       } else {
         let speechCost = 0;
-        await this.#mayPay(progress);
+        await this.#costs.mayPay(progress);
         try {
           const { value: audio, provider } = await this.#viaChain(
             "tts",
@@ -217,10 +218,10 @@ export class CallProcessor {
             provider,
             ...(audio.voice ? { voice: audio.voice } : {}),
           };
-          speechCost = this.#spent(
+          speechCost = this.#costs.speech(
             progress,
-            "tts",
-            this.#deps.prices?.speech(provider, audio.characterCost ?? script.text.length),
+            provider,
+            audio.characterCost ?? script.text.length,
           );
           // The dial that follows at once is recorded in the same commit as the speech.
           if (
@@ -266,7 +267,7 @@ export class CallProcessor {
         }
         // A new dial is a paid step; a dial already under way (or in doubt) is followed
         // whatever the caps: a call that may be ringing is never abandoned.
-        if (!call.dialing && !call.sid) await this.#mayPay(progress);
+        if (!call.dialing && !call.sid) await this.#costs.mayPay(progress);
         const { followed } = await this.#callStep.run({
           contact,
           progress,
@@ -280,11 +281,7 @@ export class CallProcessor {
           signal,
         });
         const { status, durationS, answeredBy, price } = call.final!;
-        const callCost = this.#spent(
-          progress,
-          "call",
-          this.#deps.prices?.call(durationS ?? 0, price),
-        );
+        const callCost = this.#costs.call(progress, durationS ?? 0, price);
         // A call that cost something is saved with its cost at once, even one that ended as
         // it was placed (otherwise kept for the outcome's commit, which saves no spend).
         if (followed || callCost > 0) await saveStep("call", progress);
@@ -312,42 +309,16 @@ export class CallProcessor {
         await saveStep("call", progress);
         return ended;
       }
-      const outcome: CallOutcome = {
-        ...this.#outcomeBase(contact),
-        status: final.status,
-        script: script.text,
-        voice: call.voice ?? "say",
-        callSid: call.sid!,
-        durationS: final.durationS,
-        answeredBy: final.answeredBy,
-        dials: call.dials,
-      };
-      if (script.by) {
-        outcome.scriptProvider = script.by.provider;
-        if (script.by.model) outcome.scriptModel = script.by.model;
-      }
-      if (progress.spend && this.#deps.prices) {
-        const total = Object.values(progress.spend).reduce((a, b) => a + b, 0);
-        outcome.spend = { ...progress.spend, total, currency: this.#deps.prices.currency };
-      }
-      // `say`, Twilio's own voice, is the voice chain's last link.
-      outcome.voiceProvider = "say";
-      if (call.voice === "audio" && progress.audio) {
-        outcome.audioFormat = progress.audio.format;
-        outcome.audioBytes = progress.audio.byteLength;
-        outcome.voiceProvider = progress.audio.provider ?? "tts";
-        if (progress.audio.voice) outcome.voiceName = progress.audio.voice;
-      }
+      const outcome = callOutcome(contact, progress, {
+        campaign: campaign.name,
+        at: this.#deps.clock.now(),
+        currency: this.#costs.currency,
+      });
       step = "crm";
       const recordId = await this.#recordOutcome(contact, progress, outcome, signal);
       const completed = this.#fate(contact.id, { kind: "completed", recordId });
-      const fallbacks = {
-        ...(script.by && script.by.provider !== "llm" ? { script: script.by.provider } : {}),
-        ...(progress.audio?.provider && progress.audio.provider !== "tts"
-          ? { voice: progress.audio.provider }
-          : {}),
-      };
-      return completed.status === "completed" && Object.keys(fallbacks).length > 0
+      const fallbacks = fallbacksUsed(progress);
+      return completed.status === "completed" && fallbacks
         ? { ...completed, fallbacks }
         : completed;
     } catch (error) {
@@ -372,17 +343,6 @@ export class CallProcessor {
       }
       return this.#failedAt(contact.id, step, progress, error);
     }
-  }
-
-  /** What every CRM outcome of `contact` says. */
-  #outcomeBase(contact: Contact) {
-    return {
-      campaign: this.#campaign.name,
-      contactId: contact.id,
-      contactName: contact.name,
-      phone: contact.phone,
-      at: this.#deps.clock.now(),
-    };
   }
 
   /** The CRM step: records `outcome` under the contact's idempotency key. */
@@ -413,7 +373,7 @@ export class CallProcessor {
     signal?: AbortSignal,
   ): Promise<ContactResult> {
     const outcome: CallOutcome = {
-      ...this.#outcomeBase(contact),
+      ...outcomeBase(contact, this.#campaign.name, this.#deps.clock.now()),
       status: "skipped",
       skipped: skip.firstContactId
         ? { reason: skip.reason, firstContactId: skip.firstContactId }
@@ -458,16 +418,8 @@ export class CallProcessor {
     });
   }
 
-  /**
-   * One step through its chain: the first provider whose breaker admits the call. Whatever
-   * makes a provider unusable (service-wide errors, an open breaker, retries run out, a long
-   * Retry-After, no slot) or refuses this contact's input moves the contact to the next link
-   * at once; the primary is asked first every time, so traffic returns to it as soon as its
-   * breaker lets calls through (its trials limited by `halfOpenMaxCalls`). When no link takes
-   * it, the primary's failure decides the contact's fate: deferred on the primary when any
-   * link failed for the service's sake, failed only when every link refused its input.
-   */
-  async #viaChain<Link extends { name: string }, T>(
+  /** One step through its chain (see {@link throughChain}), each move announced. */
+  #viaChain<Link extends { name: string }, T>(
     step: "llm" | "tts",
     links: readonly Link[],
     contact: Contact,
@@ -475,41 +427,27 @@ export class CallProcessor {
     fn: (link: Link, signal: AbortSignal) => Promise<T>,
     signal?: AbortSignal,
   ): Promise<{ value: T; provider: string }> {
-    const failures: unknown[] = [];
-    for (const [index, link] of links.entries()) {
-      const breaker = this.#deps.breakers.get(link.name);
-      let error: unknown;
-      if (breaker.state === "OPEN" && index < links.length - 1) {
-        error = breaker.openError(); // not called: the next link is
-      } else {
-        try {
-          const value = await this.#call(step, contact, progress, (s) => fn(link, s), signal, {
-            service: link.name,
+    return throughChain(
+      links,
+      (link) =>
+        this.#call(step, contact, progress, (s) => fn(link, s), signal, { service: link.name }),
+      {
+        breakers: this.#deps.breakers,
+        signal,
+        onMove: ({ from, to, error }) => {
+          const { errorClass, message } = describeError(error);
+          this.#events.emit({
+            type: "fallback",
+            contactId: contact.id,
+            step,
+            from,
+            to,
+            errorClass,
+            error: message,
           });
-          return { value, provider: link.name };
-        } catch (caught) {
-          if (signal?.aborted || !movesToNextLink(caught)) throw caught;
-          error = caught;
-        }
-      }
-      failures.push(error);
-      const next = links[index + 1];
-      if (next) {
-        const { errorClass, message } = describeError(error);
-        this.#events.emit({
-          type: "fallback",
-          contactId: contact.id,
-          step,
-          from: link.name,
-          to: next.name,
-          errorClass,
-          error: message,
-        });
-      }
-    }
-    // Deferred (on the primary, when it was the one down) unless every link refused this
-    // contact's input.
-    throw failures.find((failure) => deferralOf(failure) !== undefined) ?? failures[0];
+        },
+      },
+    );
   }
 
   /** The contact's fate after `happened`, under this processor's rules (see
@@ -552,25 +490,6 @@ export class CallProcessor {
       });
     }
     return result;
-  }
-
-  /** Adds what a step's request cost to the contact's spend (kept in the ledger with it). */
-  #spent(
-    progress: ContactProgress,
-    step: "llm" | "tts" | "call",
-    cost: number | undefined,
-  ): number {
-    if (!cost) return 0;
-    progress.spend ??= {};
-    progress.spend[step] = (progress.spend[step] ?? 0) + cost;
-    progress.unsavedCost = { amount: cost, day: this.#deps.budget?.today() ?? "" };
-    return cost;
-  }
-
-  /** Throws {@link SpendCapReached} when a cap stops the contact's next paid step. */
-  async #mayPay(progress: ContactProgress): Promise<void> {
-    const verdict = await this.#deps.budget?.check(progress.spend);
-    if (verdict && !verdict.allowed) throw new SpendCapReached(verdict);
   }
 
   /** Whether the call speaks the script instead of waiting for a TTS that is down. */
@@ -620,20 +539,5 @@ export class CallProcessor {
         : this.#deps.breakers.get(serviceOf(step)).state === "OPEN";
     const step = remaining.find(blocked);
     return step ? this.#deps.breakers.get(serviceOf(step)) : undefined;
-  }
-}
-
-/** Whether a provider's failure lets the next link of its chain try: anything that says the
- * provider cannot serve now, or cannot serve this contact's input. A bug of ours, a ledger
- * refusal or the step's attempts running out stop the chain. */
-function movesToNextLink(error: unknown): boolean {
-  return deferralOf(error) !== undefined || error instanceof PermanentError;
-}
-
-/** A spend cap stops the contact's next paid step. */
-class SpendCapReached extends Error {
-  constructor(readonly verdict: Exclude<SpendVerdict, { allowed: true }>) {
-    super(verdict.message);
-    this.name = "SpendCapReached";
   }
 }
