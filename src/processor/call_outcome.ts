@@ -2,7 +2,11 @@ import type { Contact, ContactProgress } from "../domain/mod.ts";
 import type { CallOutcome } from "../services/mod.ts";
 
 /** What every CRM outcome of `contact` says. */
-export function outcomeBase(contact: Contact, campaign: string, at: number) {
+export function outcomeBase(
+  contact: Contact,
+  campaign: string,
+  at: number,
+): Pick<CallOutcome, "campaign" | "contactId" | "contactName" | "phone" | "at"> {
   return { campaign, contactId: contact.id, contactName: contact.name, phone: contact.phone, at };
 }
 
