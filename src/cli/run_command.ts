@@ -5,7 +5,7 @@ import type { AgentConfig } from "../config/mod.ts";
 import { loadContacts } from "../contacts/mod.ts";
 import { thisProcess } from "../ledger/mod.ts";
 
-import { budgetDeferral, type RunSummary } from "../processor/mod.ts";
+import { budgetDeferral, type RunSummary, settleCallPrices } from "../processor/mod.ts";
 import { createServices } from "../services/mod.ts";
 import { createSheetsSink } from "../sheets/mod.ts";
 import { type CliIo, ExitCode, signalExitCode } from "./cli_io.ts";
@@ -238,6 +238,21 @@ export async function runCommand(
     graceTimer.abort();
     await progress.stop();
     await agent.stop();
+  }
+  // Calls counted at an estimate get the provider's own price where it has one now (this run's
+  // and earlier runs'): the spend the summary gives is the bill's, as far as it is known.
+  if (
+    !stoppedBy && await settleCallPrices(config.campaign.name, {
+        store,
+        telephony: services.telephony,
+        caller: agent.caller,
+      }) > 0
+  ) {
+    const spent = Object.values(await store.spendOf(config.campaign.name)).reduce(
+      (a, b) => a + b,
+      0,
+    );
+    summary = { ...summary, spend: { total: spent, currency: config.pricing.currency } };
   }
   // What the sinks could not deliver waits in the ledger's outboxes for the next run.
   const rowsWaiting = sheets ? await sheets.pending() : 0;

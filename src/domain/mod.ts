@@ -12,6 +12,7 @@ export {
   holdsPhone,
   type SavedAudio,
   type ScriptSource,
+  settleEstimate,
   type StepSpend,
   totalSpend,
 } from "./progress.ts";

@@ -24,6 +24,10 @@ export interface CallProgress {
     answeredBy?: string;
     /** What the provider billed for the call, when it said by the time the call ended. */
     price?: number;
+    /** What the call was counted at while its provider had not priced it (duration times the
+     * configured per-minute price), and on which of the campaign's days: replaced by the
+     * provider's price once it says (see `CampaignStore.settleCallPrice`). */
+    estimate?: { amount: number; day: string };
   };
   /** What the call said: the synthesized audio, or the script in the provider's voice. */
   voice?: "audio" | "say";
@@ -87,4 +91,26 @@ export function totalSpend(spends: Iterable<StepSpend | undefined>): StepSpend {
     }
   }
   return total;
+}
+
+/**
+ * A call counted at an estimate, settled at its provider's `price`: the new call progress and
+ * spend, and what changes on which day. Undefined when the call holds no estimate (already
+ * settled, or priced when it ended).
+ */
+export function settleEstimate(
+  call: CallProgress | undefined,
+  spend: StepSpend | undefined,
+  price: number,
+): { call: CallProgress; spend: StepSpend; delta: number; day: string } | undefined {
+  const estimate = call?.final?.estimate;
+  if (!call?.final || !estimate) return undefined;
+  const { estimate: _settled, ...final } = call.final;
+  const delta = price - estimate.amount;
+  return {
+    call: { ...call, final: { ...final, price } },
+    spend: { ...spend, call: (spend?.call ?? 0) + delta },
+    delta,
+    day: estimate.day,
+  };
 }

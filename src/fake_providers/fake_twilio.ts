@@ -29,6 +29,12 @@ export interface FakeTwilioOptions {
   ringMs?: number;
   /** Time an answered call lasts. @default 100 */
   talkMs?: number;
+  /** What a call that was not answered (busy, no-answer, failed) is billed, as a carrier that
+   * charges each attempt would. Unset: nothing (Twilio's own rule). */
+  pricePerAttempt?: number;
+  /** Whether Twilio has priced the calls yet (its `price` stays null until then).
+   * @default always */
+  priced?: () => boolean;
   /** The duration a completed call reports, in seconds. @default talkMs, rounded */
   durationS?: number;
   /** What a completed call is billed per started minute: its `price` (as Twilio writes it, a
@@ -349,6 +355,19 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
     return { status: "completed", duration, answeredBy };
   }
 
+  /** The call's `price` as Twilio writes it (a negative decimal string), or null. */
+  function priceOf(now: { status: string; duration?: number }): string | null {
+    if (!(options.priced?.() ?? true)) return null;
+    if (now.status === "completed" && options.pricePerMinute !== undefined) {
+      return `-${(Math.ceil((now.duration ?? 0) / 60) * options.pricePerMinute).toFixed(5)}`;
+    }
+    const unanswered = now.status === "busy" || now.status === "no-answer" ||
+      now.status === "failed";
+    return unanswered && options.pricePerAttempt !== undefined
+      ? `-${options.pricePerAttempt.toFixed(5)}`
+      : null;
+  }
+
   function resource(call: FakeCall) {
     const now = statusOf(call);
     return {
@@ -364,9 +383,7 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
       end_time: null,
       duration: now.duration === undefined ? null : String(now.duration),
       answered_by: now.answeredBy ?? null,
-      price: options.pricePerMinute !== undefined && now.status === "completed"
-        ? `-${(Math.ceil((now.duration ?? 0) / 60) * options.pricePerMinute).toFixed(5)}`
-        : null,
+      price: priceOf(now),
       price_unit: "USD",
       api_version: "2010-04-01",
       uri: `/2010-04-01/Accounts/${options.accountSid}/Calls/${call.sid}.json`,

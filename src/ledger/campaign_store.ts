@@ -374,6 +374,18 @@ export interface CampaignStore extends AsyncDisposable {
   deferredServices(campaign: string): Promise<string[]>;
   /** What the campaign's contacts cost so far, per step, over all runs. */
   spendOf(campaign: string): Promise<StepSpend>;
+  /** Calls of the campaign counted at an estimate because their provider had not priced them
+   * yet (`call.final.estimate`): the contact, the call's id and the estimate. */
+  estimatedCallPrices(
+    campaign: string,
+  ): Promise<{ contactId: string; sid: string; estimate: number }[]>;
+  /**
+   * Replaces a call's estimated price with the provider's `price`: the contact's call spend and
+   * the campaign's spend on the estimate's day change by the difference, once (a call already
+   * settled, by this process or another, is left alone). Needs no lease: the contact may have
+   * ended. Returns whether it settled the call.
+   */
+  settleCallPrice(campaign: string, contactId: string, price: number): Promise<boolean>;
   /** What the campaign spent in all, and on `day` (as saves with a `cost` recorded it): where
    * processes share the ledger, every process's spend. */
   spendTotals(campaign: string, day: string): Promise<{ total: number; onDay: number }>;

@@ -38,9 +38,15 @@ export class ContactCosts {
     return this.#add(progress, "tts", this.#prices?.speech(provider, characters));
   }
 
-  /** A call that lasted `durationS` (its provider's price, if it said); returns what it cost. */
+  /** A call that lasted `durationS` (its provider's price, if it said); returns what it cost.
+   * Without the provider's price the cost is an estimate, marked on the call to be replaced. */
   call(progress: ContactProgress, durationS: number, price?: number): number {
-    return this.#add(progress, "call", this.#prices?.call(durationS, price));
+    const cost = this.#add(progress, "call", this.#prices?.call(durationS, price));
+    const final = progress.call?.final;
+    if (cost > 0 && price === undefined && final) {
+      final.estimate = { amount: cost, day: progress.unsavedCost!.day };
+    }
+    return cost;
   }
 
   /** Throws {@link SpendCapReached} when a cap stops the contact's next paid step. */

@@ -32,6 +32,8 @@ export class DeferredContacts {
   readonly #deadline?: number;
   readonly #deps: DeferredContactsDeps;
   readonly #onReleased: (event: ReleasedEvent) => void;
+  /** Clock time {@link releaseDue} last looked at what was due. */
+  #releasedAt?: number;
 
   constructor(
     campaign: string,
@@ -58,6 +60,7 @@ export class DeferredContacts {
    * calls through; returns how many. */
   async releaseDue(services: readonly string[]): Promise<number> {
     const { store, clock, breakers } = this.#deps;
+    this.#releasedAt = clock.now();
     let released = 0;
     for (const service of services) {
       // Deferrals that wait for a time, not a breaker (calling hours, a redial, a number in use).
@@ -120,7 +123,10 @@ export class DeferredContacts {
       const now = clock.now();
       const times = [
         now + maxMs,
-        await store.nextDeferredAt(this.#campaign, now) ?? Infinity,
+        // After the time due contacts were last released, not after now: one whose time came
+        // in between (a redial, calling hours opening) wakes this wait at once instead of
+        // being passed over until something else happens.
+        await store.nextDeferredAt(this.#campaign, this.#releasedAt ?? now) ?? Infinity,
         ...watched.map((breaker) => now + lazyRecoveryMs(breaker)),
         this.#deadline ?? Infinity,
         // Where processes share the ledger, another may be releasing the contacts this one

@@ -34,3 +34,4 @@ export {
   type FailureReason,
   type RunSummary,
 } from "./contact_result.ts";
+export { settleCallPrices } from "./call_prices.ts";

@@ -12,6 +12,7 @@ import {
   startFakeTwilio,
   startFakeWebhookCrm,
 } from "../../src/fake_providers/mod.ts";
+import { SqliteCampaignStore } from "../../src/ledger/mod.ts";
 import { fakeServicesConfig, twilioAccount } from "../_support/fake_services_config.ts";
 import { contactRows, runWorkspace } from "../_support/run_workspace.ts";
 import { finished, spawnMain } from "../_support/spawn_main.ts";
@@ -209,6 +210,96 @@ Deno.test("a contact whose own spend reaches budget.perContact ends failed as ov
     0,
     "no voice paid for a contact already over its cap",
   );
+  const log = await Deno.readTextFile(`${ws.dir}/logs/agent.jsonl`);
+  assert.match(log, /"reason":"over-budget"/);
+});
+
+Deno.test("a call Twilio had not priced when it ended counts at the estimate, then at Twilio's price once it says", async () => {
+  const contacts = 6;
+  let priced = false;
+  await using llm = startFakeOpenAi({ apiKey: "llm-key" });
+  await using tts = startFakeElevenLabs({ apiKey: "tts-key" });
+  await using twilio = startFakeTwilio({
+    ...twilioAccount,
+    durationS: 65,
+    pricePerMinute: 0.02,
+    priced: () => priced,
+  });
+  await using crm = startFakeWebhookCrm({ apiKey: "crm-key" });
+  await using ws = await runWorkspace({
+    prefix: "spend-estimate-",
+    rows: contactRows(contacts),
+    config: {
+      health: { intervalMs: 60_000, timeoutMs: 1_000 },
+      pricing: { tts: { elevenlabs: { perThousandCharacters: 0 } } },
+      services: fakeServicesConfig({ llm, tts, crm, telephony: twilio }),
+    },
+  });
+  const env = {
+    T_LLM: "llm-key",
+    T_TTS: "tts-key",
+    T_TEL: twilioAccount.authToken,
+    T_CRM: "crm-key",
+  };
+  const callSpend = async () => {
+    await using store = new SqliteCampaignStore(ws.db);
+    return {
+      calls: (await store.spendOf("default")).call ?? 0,
+      counted: (await store.spendTotals("default", "")).total,
+      all: Object.values(await store.spendOf("default")).reduce((a, b) => a + b, 0),
+    };
+  };
+  const first = await finished(spawnMain(ws.args(), ws.at({ env })));
+  assert.equal(first.code, 0, first.stderr);
+  const estimate = 2 * 0.014; // two started minutes at the configured price
+  const outcomes = [...crm.outcomes.values()] as { spend?: { call?: number } }[];
+  assert.ok(outcomes.every((o) => Math.abs((o.spend?.call ?? 0) - estimate) < 1e-9));
+  const before = await callSpend();
+  assert.ok(Math.abs(before.calls - contacts * estimate) < 1e-9, `estimates: ${before.calls}`);
+
+  priced = true;
+  const second = await finished(spawnMain(ws.args(), ws.at({ env })));
+  assert.equal(second.code, 0, second.stderr);
+  const after = await callSpend();
+  assert.ok(Math.abs(after.calls - contacts * 0.04) < 1e-9, `settled: ${after.calls}`);
+  assert.ok(
+    Math.abs(after.counted - after.all) < 1e-9,
+    "the caps' count follows the settled prices",
+  );
+  const summary = /spent (\d+\.\d+) USD/.exec(second.stdout + second.stderr);
+  assert.ok(summary && Math.abs(Number(summary[1]) - after.all) < 0.0001, second.stdout);
+});
+
+Deno.test("a per-contact cap ends an endless-redial contact as over-budget, each dial billed", async () => {
+  await using llm = startFakeOpenAi({ apiKey: "llm-key" });
+  await using tts = startFakeElevenLabs({ apiKey: "tts-key" });
+  // The line is always busy, and each attempt is billed 0.01 (a carrier's connection fee).
+  await using twilio = startFakeTwilio({
+    ...twilioAccount,
+    outcomeOf: () => "busy",
+    pricePerAttempt: 0.01,
+  });
+  await using crm = startFakeWebhookCrm({ apiKey: "crm-key" });
+  await using ws = await runWorkspace({
+    prefix: "spend-redial-",
+    rows: contactRows(1),
+    config: {
+      health: { intervalMs: 60_000, timeoutMs: 1_000 },
+      pricing: { llm: {}, tts: { elevenlabs: { perThousandCharacters: 0 } } },
+      campaign: { redial: { maxDials: 20, delayMs: 1 } },
+      budget: { perContact: 0.05 },
+      services: fakeServicesConfig({ llm, tts, crm, telephony: twilio }),
+    },
+  });
+  const done = await finished(spawnMain(
+    ws.args(),
+    ws.at({
+      env: { T_LLM: "llm-key", T_TTS: "tts-key", T_TEL: twilioAccount.authToken, T_CRM: "crm-key" },
+    }),
+  ));
+  assert.equal(done.code, 1, done.stderr);
+  assert.match(done.stdout + done.stderr, /0 completed, 1 failed, 0 deferred/);
+  assert.equal(twilio.calls.length, 5, "five dials at 0.01 reach the cap of 0.05: no sixth");
   const log = await Deno.readTextFile(`${ws.dir}/logs/agent.jsonl`);
   assert.match(log, /"reason":"over-budget"/);
 });

@@ -122,6 +122,41 @@ function contract(kind: string, make: Make, test: Test, makePair?: MakePair): vo
     assert.deepEqual((await store.get("x", "c1"))?.outputs.spend, { llm: 0.25, tts: 0.5 });
   });
 
+  test(`${kind} store: a call counted at an estimate is settled at its price once, on the estimate's day`, async () => {
+    await using store = await make();
+    await store.ensureCampaign("x", 0);
+    await store.addContacts("x", contacts(1), 0);
+    await store.claimNext("x", 1);
+    const call = {
+      dials: 1,
+      previousSids: [],
+      sid: "CA1",
+      final: {
+        status: "completed" as const,
+        durationS: 65,
+        estimate: { amount: 0.028, day: "2026-12-04" },
+      },
+    };
+    await store.saveStep("x", "c1", "call", {
+      call,
+      spend: { llm: 0.5, call: 0.028 },
+      cost: { amount: 0.028, day: "2026-12-04" },
+    }, 2);
+    await store.complete("x", "c1", "r1", 3);
+    assert.deepEqual(await store.estimatedCallPrices("x"), [
+      { contactId: "c1", sid: "CA1", estimate: 0.028 },
+    ]);
+    assert.equal(await store.settleCallPrice("x", "c1", 0.04), true);
+    assert.equal(await store.settleCallPrice("x", "c1", 0.04), false, "once");
+    assert.deepEqual(await store.estimatedCallPrices("x"), []);
+    const record = await store.get("x", "c1");
+    assert.equal(record?.outputs.call?.final?.price, 0.04);
+    assert.equal(record?.outputs.call?.final?.estimate, undefined);
+    assert.ok(Math.abs((record?.outputs.spend?.call ?? 0) - 0.04) < 1e-12);
+    const totals = await store.spendTotals("x", "2026-12-04");
+    assert.ok(Math.abs(totals.onDay - 0.04) < 1e-12 && Math.abs(totals.total - 0.04) < 1e-12);
+  });
+
   test(`${kind} store: deferred contacts are released by service, up to a limit`, async () => {
     await using store = await make();
     await store.ensureCampaign("x", 0);

@@ -26,6 +26,7 @@ import {
   type CallProgress,
   type Contact,
   holdsPhone,
+  settleEstimate,
   type StepSpend,
   totalSpend,
 } from "../../domain/mod.ts";
@@ -395,6 +396,32 @@ export class InMemoryCampaignStore implements CampaignStore {
     return Promise.resolve([
       ...new Set(this.#ordered(campaign, "deferred").map((e) => e.deferredService!)),
     ]);
+  }
+
+  estimatedCallPrices(
+    campaign: string,
+  ): Promise<{ contactId: string; sid: string; estimate: number }[]> {
+    return Promise.resolve(
+      [...this.#campaign(campaign).entries.values()].flatMap((e) => {
+        const call = e.outputs.call;
+        const estimate = call?.final?.estimate;
+        return estimate && call?.sid
+          ? [{ contactId: e.contact.id, sid: call.sid, estimate: estimate.amount }]
+          : [];
+      }),
+    );
+  }
+
+  settleCallPrice(campaign: string, contactId: string, price: number): Promise<boolean> {
+    const entry = this.#campaign(campaign).entries.get(contactId);
+    const settled = entry && settleEstimate(entry.outputs.call, entry.outputs.spend, price);
+    if (!entry || !settled) return Promise.resolve(false);
+    entry.outputs.call = settled.call;
+    entry.outputs.spend = settled.spend;
+    const days = this.#spendByDay.get(campaign) ?? new Map<string, number>();
+    days.set(settled.day, (days.get(settled.day) ?? 0) + settled.delta);
+    this.#spendByDay.set(campaign, days);
+    return Promise.resolve(true);
   }
 
   spendTotals(campaign: string, day: string): Promise<{ total: number; onDay: number }> {

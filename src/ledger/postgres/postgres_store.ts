@@ -22,7 +22,7 @@ import {
   type StepOutputs,
 } from "../campaign_store.ts";
 import { type ContactRow, invalidRowOf, type InvalidRowRow, recordOf } from "../_sql_rows.ts";
-import { type StepSpend, totalSpend } from "../../domain/mod.ts";
+import { settleEstimate, type StepSpend, totalSpend } from "../../domain/mod.ts";
 import { LedgerError } from "../sqlite/schema.ts";
 import {
   type CallProgress,
@@ -392,6 +392,42 @@ export class PostgresCampaignStore implements CampaignStore {
       SELECT DISTINCT deferred_service AS service FROM contacts
       WHERE campaign = ${campaign} AND state = 'deferred'`;
     return rows.map((row) => row.service);
+  }
+
+  async estimatedCallPrices(
+    campaign: string,
+  ): Promise<{ contactId: string; sid: string; estimate: number }[]> {
+    const rows = await this.#sql<{ id: string; call_progress: string }[]>`
+      SELECT id, call_progress FROM contacts
+      WHERE campaign = ${campaign} AND call_progress LIKE ${'%"estimate":{%'}`;
+    return rows.flatMap((row) => {
+      const call = JSON.parse(row.call_progress) as CallProgress;
+      const estimate = call.final?.estimate;
+      return estimate && call.sid
+        ? [{ contactId: row.id, sid: call.sid, estimate: estimate.amount }]
+        : [];
+    });
+  }
+
+  async settleCallPrice(campaign: string, contactId: string, price: number): Promise<boolean> {
+    // Under the row's lock: two processes settling one call change it once.
+    return await this.#sql.begin(async (tx) => {
+      const [row] = await tx<{ call_progress: string | null; spend: string | null }[]>`
+        SELECT call_progress, spend FROM contacts
+        WHERE campaign = ${campaign} AND id = ${contactId} FOR UPDATE`;
+      const settled = row && settleEstimate(
+        row.call_progress ? JSON.parse(row.call_progress) : undefined,
+        row.spend ? JSON.parse(row.spend) : undefined,
+        price,
+      );
+      if (!settled) return false;
+      await tx`
+        UPDATE contacts SET call_progress = ${JSON.stringify(settled.call)},
+          spend = ${JSON.stringify(settled.spend)}
+        WHERE campaign = ${campaign} AND id = ${contactId}`;
+      await addSpend(tx, campaign, { amount: settled.delta, day: settled.day });
+      return true;
+    });
   }
 
   async spendTotals(campaign: string, day: string): Promise<{ total: number; onDay: number }> {

@@ -21,7 +21,7 @@ import {
   type StepOutputs,
 } from "../campaign_store.ts";
 import { type ContactRow, invalidRowOf, type InvalidRowRow, recordOf } from "../_sql_rows.ts";
-import { type StepSpend, totalSpend } from "../../domain/mod.ts";
+import { settleEstimate, type StepSpend, totalSpend } from "../../domain/mod.ts";
 import {
   type CallProgress,
   type Contact,
@@ -216,6 +216,16 @@ export class SqliteCampaignStore implements CampaignStore {
       addSpend: prepare(
         `INSERT INTO spend_by_day (campaign, day, amount) VALUES (?, ?, ?)
          ON CONFLICT (campaign, day) DO UPDATE SET amount = amount + excluded.amount`,
+      ),
+      estimatedCalls: prepare(
+        `SELECT id, call_progress FROM contacts
+         WHERE campaign = ? AND call_progress LIKE '%"estimate":{%'`,
+      ),
+      callAndSpend: prepare(
+        "SELECT call_progress, spend FROM contacts WHERE campaign = ? AND id = ?",
+      ),
+      settleCall: prepare(
+        "UPDATE contacts SET call_progress = ?, spend = ? WHERE campaign = ? AND id = ?",
       ),
       spendTotals: prepare(
         `SELECT COALESCE(SUM(amount), 0) AS total,
@@ -513,6 +523,44 @@ export class SqliteCampaignStore implements CampaignStore {
   deferredServices(campaign: string): Promise<string[]> {
     const rows = this.#statements.deferredServices.all(campaign) as { service: string }[];
     return Promise.resolve(rows.map((row) => row.service));
+  }
+
+  estimatedCallPrices(
+    campaign: string,
+  ): Promise<{ contactId: string; sid: string; estimate: number }[]> {
+    const rows = this.#statements.estimatedCalls.all(campaign) as {
+      id: string;
+      call_progress: string;
+    }[];
+    return Promise.resolve(rows.flatMap((row) => {
+      const call = JSON.parse(row.call_progress) as CallProgress;
+      const estimate = call.final?.estimate;
+      return estimate && call.sid
+        ? [{ contactId: row.id, sid: call.sid, estimate: estimate.amount }]
+        : [];
+    }));
+  }
+
+  settleCallPrice(campaign: string, contactId: string, price: number): Promise<boolean> {
+    return Promise.resolve(inTransaction(this.#db, () => {
+      const row = this.#statements.callAndSpend.get(campaign, contactId) as
+        | { call_progress: string | null; spend: string | null }
+        | undefined;
+      const settled = row && settleEstimate(
+        row.call_progress ? JSON.parse(row.call_progress) : undefined,
+        row.spend ? JSON.parse(row.spend) : undefined,
+        price,
+      );
+      if (!settled) return false;
+      this.#statements.settleCall.run(
+        JSON.stringify(settled.call),
+        JSON.stringify(settled.spend),
+        campaign,
+        contactId,
+      );
+      this.#statements.addSpend.run(campaign, settled.day, settled.delta);
+      return true;
+    }));
   }
 
   spendTotals(campaign: string, day: string): Promise<{ total: number; onDay: number }> {
