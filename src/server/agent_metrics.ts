@@ -1,4 +1,5 @@
 import type { Agent } from "../agent/mod.ts";
+import { chainsOf } from "../config/mod.ts";
 import { serviceOf } from "../domain/mod.ts";
 import type { LedgerHolder, StateCounts } from "../ledger/mod.ts";
 import { SheetsLogSink } from "../sheets/mod.ts";
@@ -19,6 +20,7 @@ export class AgentMetrics implements Disposable {
   readonly #subscriptions: Disposable[];
   readonly #served: Counter;
   #counts: StateCounts | undefined;
+  #spent: { total: number; onDay: number } | undefined;
   #outboxes: Record<string, number> = {};
 
   constructor(
@@ -104,6 +106,42 @@ export class AgentMetrics implements Disposable {
             labels: { state },
             value,
           })),
+      ),
+    );
+    const chains = chainsOf(agent.config);
+    r.register(
+      new Gauge(
+        "ai_call_agent_chain_links_up",
+        "Providers of each role's chain whose breaker is not OPEN (0: every provider is down).",
+        () =>
+          Object.entries(chains).map(([role, links]) => ({
+            labels: { role },
+            value: links.filter((link) => agent.breakers.get(link).state !== "OPEN").length,
+          })),
+      ),
+    );
+    r.register(
+      new Gauge(
+        "ai_call_agent_budget_spent",
+        "What the campaign spent (period campaign) and today (period day), as the ledger counts it toward the caps (at the last refresh).",
+        () =>
+          this.#spent
+            ? [
+              { labels: { period: "campaign" }, value: this.#spent.total },
+              { labels: { period: "day" }, value: this.#spent.onDay },
+            ]
+            : [],
+      ),
+    );
+    r.register(
+      new Gauge(
+        "ai_call_agent_budget_cap",
+        "The campaign's spend caps (budget.campaign, budget.daily), where set.",
+        () =>
+          [
+            { labels: { period: "campaign" }, value: agent.config.budget.campaign },
+            { labels: { period: "day" }, value: agent.config.budget.daily },
+          ].filter((cap) => cap.value > 0),
       ),
     );
     r.register(
@@ -196,6 +234,7 @@ export class AgentMetrics implements Disposable {
   /** Reads the ledger's counts for the contacts gauge (call before rendering). */
   async refresh(agent: Agent): Promise<void> {
     this.#counts = await agent.store.counts(agent.config.campaign.name);
+    this.#spent = await agent.store.spendTotals(agent.config.campaign.name, agent.budget.today());
     const queues = [
       ...agent.alerts.channels().map((d) => `alerts:${d.channel.name}`),
       ...(agent.sheets ? [SheetsLogSink.queue, SheetsLogSink.deadLetters] : []),

@@ -316,6 +316,8 @@ Deno.test("with a voice chain, /status shows the link a contact gets and what ea
   const metrics = await (await status.app.request("/metrics")).text();
   assert.match(metrics, /ai_call_agent_steps_served_total\{step="tts",provider="backup-voice"\} 4/);
   assert.match(metrics, /ai_call_agent_breaker_state\{service="backup-voice"\} 2/);
+  assert.match(metrics, /ai_call_agent_chain_links_up\{role="tts"\} 0/);
+  assert.match(metrics, /ai_call_agent_chain_links_up\{role="llm"\} 1/);
 });
 
 Deno.test("an OPEN breaker's status says when its next trial may go, and whether a healthy probe must come first", async () => {
