@@ -1,3 +1,4 @@
+import { money } from "../spend/mod.ts";
 import type { RunSummary } from "../processor/mod.ts";
 import {
   type AgentEvent,
@@ -24,11 +25,6 @@ const serviceNames: Record<string, string> = {
 
 function serviceLabel(service?: string): string {
   return service ? (serviceNames[service] ?? service) : "";
-}
-
-/** An amount to the hundredth of a cent: fractions of a cent add up over a campaign. */
-function money(amount: number): string {
-  return amount.toFixed(4);
 }
 
 function seconds(ms: number): string {

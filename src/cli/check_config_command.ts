@@ -1,5 +1,5 @@
 import { systemClock } from "../clock/mod.ts";
-import type { AgentConfig } from "../config/mod.ts";
+import { type AgentConfig, chainProviders } from "../config/mod.ts";
 import { ConfigError } from "../errors.ts";
 import { createAlerting } from "../alerts/mod.ts";
 import { InMemoryOutbox } from "../ledger/mod.ts";
@@ -18,13 +18,13 @@ Exit codes: 0 valid, 2 invalid (every problem is listed by path).`;
 
 /** The environment variables the config names for secrets, per service in use. */
 export function secretVariables(config: AgentConfig): string[] {
-  const { llm, tts, telephony, crm } = config.services;
+  const { telephony, crm } = config.services;
   const names: string[] = [];
-  for (const section of [llm, ...llm.fallbacks]) {
+  for (const { section } of chainProviders(config, "llm")) {
     if (section.kind === "openai") names.push(section.openai.apiKeyEnv);
     if (section.kind === "anthropic") names.push(section.anthropic.apiKeyEnv);
   }
-  for (const section of [tts, ...tts.fallbacks]) {
+  for (const { section } of chainProviders(config, "tts")) {
     if (section.kind === "elevenlabs") names.push(section.elevenlabs.apiKeyEnv);
     if (section.kind === "openai") names.push(section.openai.apiKeyEnv);
   }

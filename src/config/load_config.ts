@@ -150,14 +150,50 @@ export interface ServicePolicyConfig {
   slotWaitMs: number;
 }
 
+/** One provider of a role's chain: its service name, where its settings are, and them. */
+export interface ChainProvider<Role extends "llm" | "tts"> {
+  name: string;
+  /** `services.llm`, `services.llm.fallbacks.0`, ...: where its settings (and secrets) are. */
+  path: string;
+  section: Omit<AgentConfig["services"][Role], "fallbacks">;
+}
+
+/** The providers of a role's chain, the primary first (named after the role), then each
+ * fallback in order. */
+export function chainProviders(
+  config: Pick<AgentConfig, "services">,
+  role: "llm",
+): ChainProvider<"llm">[];
+export function chainProviders(
+  config: Pick<AgentConfig, "services">,
+  role: "tts",
+): ChainProvider<"tts">[];
+export function chainProviders(
+  config: Pick<AgentConfig, "services">,
+  role: "llm" | "tts",
+): ChainProvider<"llm">[] | ChainProvider<"tts">[] {
+  const chain = <Section>(primary: Section, links: readonly (Section & { name: string })[]) => [
+    { name: role, path: `services.${role}`, section: primary },
+    ...links.map((link, i) => ({
+      name: link.name,
+      path: `services.${role}.fallbacks.${i}`,
+      section: link,
+    })),
+  ];
+  const { llm, tts } = config.services;
+  return role === "llm"
+    ? chain<ChainProvider<"llm">["section"]>(llm, llm.fallbacks)
+    : chain<ChainProvider<"tts">["section"]>(tts, tts.fallbacks);
+}
+
 /** The script's and the voice's chains: each link's service name, the primary first (`llm`,
  * `tts`), then each fallback in order. */
 export function chainsOf(
   config: Pick<AgentConfig, "services">,
 ): { llm: string[]; tts: string[] } {
   return {
-    llm: ["llm", ...config.services.llm.fallbacks.map((link) => link.name)],
-    tts: ["tts", ...config.services.tts.fallbacks.map((link) => link.name)],
+    llm: chainProviders(config, "llm").map((provider) => provider.name),
+    tts: chainProviders(config, "tts").map((provider) => provider.name),
   };
 }
 

@@ -10,6 +10,8 @@ export {
   type ServiceName,
 } from "./schema.ts";
 export {
+  type ChainProvider,
+  chainProviders,
   chainsOf,
   deepMerge,
   parseConfig,

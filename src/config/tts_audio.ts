@@ -1,3 +1,4 @@
+import { chainProviders } from "./load_config.ts";
 import type { AgentConfig } from "./schema.ts";
 
 /** Where the voice in use writes its audio files, and in what format. */
@@ -12,11 +13,7 @@ export interface TtsAudioOutput {
 /** The audio files each voice of the chain writes (the primary first, then each fallback),
  * leaving out those that write none (a mock, or an empty `audioDir`). */
 export function ttsAudioOutputs(config: AgentConfig): TtsAudioOutput[] {
-  const { tts } = config.services;
-  const sections = [
-    { path: "services.tts", section: tts },
-    ...tts.fallbacks.map((link, i) => ({ path: `services.tts.fallbacks.${i}`, section: link })),
-  ];
+  const sections = chainProviders(config, "tts");
   return sections.flatMap(({ path, section }) => {
     const output = section.kind === "elevenlabs"
       ? {

@@ -1,5 +1,5 @@
 import type { ContactRecord, InvalidRow, OutboxItem, StepOutputs } from "./campaign_store.ts";
-import type { ContactState } from "../domain/mod.ts";
+import type { CallProgress, ContactState } from "../domain/mod.ts";
 
 /** A contact's row as the SQL stores hold it (numbers as the driver returns them: SQLite's as
  * numbers, PostgreSQL's BIGINTs as text). */
@@ -79,4 +79,16 @@ export function recordOf(row: ContactRow): ContactRecord {
     crmKey: row.crm_key,
     reason: row.reason ?? undefined,
   };
+}
+
+/** A contact's call counted at an estimate, as `estimatedCallPrices` lists it; undefined when
+ * its row's call holds no estimate. */
+export function estimatedCallOf(
+  row: { id: string; call_progress: string },
+): { contactId: string; sid: string; estimate: number } | undefined {
+  const call = JSON.parse(row.call_progress) as CallProgress;
+  const estimate = call.final?.estimate;
+  return estimate && call.sid
+    ? { contactId: row.id, sid: call.sid, estimate: estimate.amount }
+    : undefined;
 }

@@ -1,5 +1,5 @@
 import type { Clock } from "../clock/mod.ts";
-import { type AgentConfig, SecretReader } from "../config/mod.ts";
+import { type AgentConfig, chainProviders, SecretReader } from "../config/mod.ts";
 import { AnthropicLlm } from "./anthropic_llm.ts";
 import { ElevenLabsTts } from "./elevenlabs_tts.ts";
 import { OpenAiTts } from "./openai_tts.ts";
@@ -35,7 +35,7 @@ export interface ServiceDeps {
 export function createServices(config: AgentConfig, deps: ServiceDeps): Services {
   const secrets = new SecretReader(deps.env, deps.knownSecrets);
   const known = () => secrets.known();
-  const { llm, tts, telephony, crm } = config.services;
+  const { telephony, crm } = config.services;
   const startedAt = deps.clock.now();
   const mock = (options: { latencyMs: number; faults: readonly FaultRule[] }): MockOptions => ({
     latencyMs: options.latencyMs,
@@ -120,12 +120,13 @@ export function createServices(config: AgentConfig, deps: ServiceDeps): Services
         return new MockTts(mock(section.mock), deps, name);
     }
   };
-  const llmService = llmClient(llm, "llm", "services.llm");
-  const ttsService = ttsClient(tts, "tts", "services.tts");
-  const fallbacks = {
-    llm: llm.fallbacks.map((link, i) => llmClient(link, link.name, `services.llm.fallbacks.${i}`)),
-    tts: tts.fallbacks.map((link, i) => ttsClient(link, link.name, `services.tts.fallbacks.${i}`)),
-  };
+  const [llmService, ...llmFallbacks] = chainProviders(config, "llm").map((p) =>
+    llmClient(p.section, p.name, p.path)
+  );
+  const [ttsService, ...ttsFallbacks] = chainProviders(config, "tts").map((p) =>
+    ttsClient(p.section, p.name, p.path)
+  );
+  const fallbacks = { llm: llmFallbacks, tts: ttsFallbacks };
 
   const telephonyService = telephony.kind === "twilio"
     ? new TwilioTelephony({

@@ -4,4 +4,4 @@
  * @module
  */
 export { PriceList, type ScriptUsage } from "./price_list.ts";
-export { type BudgetEvent, SpendGuard, type SpendVerdict } from "./spend_guard.ts";
+export { type BudgetEvent, money, SpendGuard, type SpendVerdict } from "./spend_guard.ts";

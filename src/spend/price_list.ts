@@ -1,4 +1,4 @@
-import type { AgentConfig } from "../config/mod.ts";
+import { type AgentConfig, chainProviders } from "../config/mod.ts";
 
 /** What a script's provider reported it billed. */
 export interface ScriptUsage {
@@ -21,19 +21,12 @@ export class PriceList {
   constructor(config: Pick<AgentConfig, "pricing" | "services">) {
     this.#pricing = config.pricing;
     this.currency = config.pricing.currency;
-    const { llm, tts, telephony } = config.services;
-    const scriptProviders = [
-      { name: "llm", section: llm },
-      ...llm.fallbacks.map((link) => ({ name: link.name, section: link })),
-    ];
-    const voices = [
-      { name: "tts", section: tts },
-      ...tts.fallbacks.map((link) => ({ name: link.name, section: link })),
-    ];
+    const scriptProviders = chainProviders(config, "llm");
+    const voices = chainProviders(config, "tts");
     this.#kinds = new Map([
       ...scriptProviders.map(({ name, section }): [string, string] => [name, section.kind]),
       ...voices.map(({ name, section }): [string, string] => [name, section.kind]),
-      ["telephony", telephony.kind],
+      ["telephony", config.services.telephony.kind],
     ]);
     // The model a script provider is configured with, when its answer does not name one.
     this.#models = new Map(

@@ -118,6 +118,7 @@ export class SpendGuard {
   }
 }
 
-function money(amount: number): string {
+/** An amount to the hundredth of a cent: fractions of a cent add up over a campaign. */
+export function money(amount: number): string {
   return amount.toFixed(4);
 }

@@ -21,7 +21,13 @@ import {
   type StateCounts,
   type StepOutputs,
 } from "../campaign_store.ts";
-import { type ContactRow, invalidRowOf, type InvalidRowRow, recordOf } from "../_sql_rows.ts";
+import {
+  type ContactRow,
+  estimatedCallOf,
+  invalidRowOf,
+  type InvalidRowRow,
+  recordOf,
+} from "../_sql_rows.ts";
 import { settleEstimate, type StepSpend, totalSpend } from "../../domain/mod.ts";
 import { LedgerError } from "../sqlite/schema.ts";
 import {
@@ -400,13 +406,7 @@ export class PostgresCampaignStore implements CampaignStore {
     const rows = await this.#sql<{ id: string; call_progress: string }[]>`
       SELECT id, call_progress FROM contacts
       WHERE campaign = ${campaign} AND call_progress LIKE ${'%"estimate":{%'}`;
-    return rows.flatMap((row) => {
-      const call = JSON.parse(row.call_progress) as CallProgress;
-      const estimate = call.final?.estimate;
-      return estimate && call.sid
-        ? [{ contactId: row.id, sid: call.sid, estimate: estimate.amount }]
-        : [];
-    });
+    return rows.flatMap((row) => estimatedCallOf(row) ?? []);
   }
 
   async settleCallPrice(campaign: string, contactId: string, price: number): Promise<boolean> {

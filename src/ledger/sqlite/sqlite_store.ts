@@ -20,7 +20,13 @@ import {
   type StateCounts,
   type StepOutputs,
 } from "../campaign_store.ts";
-import { type ContactRow, invalidRowOf, type InvalidRowRow, recordOf } from "../_sql_rows.ts";
+import {
+  type ContactRow,
+  estimatedCallOf,
+  invalidRowOf,
+  type InvalidRowRow,
+  recordOf,
+} from "../_sql_rows.ts";
 import { settleEstimate, type StepSpend, totalSpend } from "../../domain/mod.ts";
 import {
   type CallProgress,
@@ -532,13 +538,7 @@ export class SqliteCampaignStore implements CampaignStore {
       id: string;
       call_progress: string;
     }[];
-    return Promise.resolve(rows.flatMap((row) => {
-      const call = JSON.parse(row.call_progress) as CallProgress;
-      const estimate = call.final?.estimate;
-      return estimate && call.sid
-        ? [{ contactId: row.id, sid: call.sid, estimate: estimate.amount }]
-        : [];
-    }));
+    return Promise.resolve(rows.flatMap((row) => estimatedCallOf(row) ?? []));
   }
 
   settleCallPrice(campaign: string, contactId: string, price: number): Promise<boolean> {
