@@ -7,11 +7,13 @@
 import { configure, dispose } from "@logtape/logtape";
 import { dirname } from "node:path";
 import { runCli, signalExitCode } from "./src/cli/mod.ts";
-import { createFreshConnectionFetch } from "./src/platform/mod.ts";
+import { createFreshConnectionFetch, createUntracedFetch } from "./src/platform/mod.ts";
 import { systemClock } from "./src/clock/mod.ts";
 import { buildLogConfig } from "./src/logging/mod.ts";
 import { denoLogFiles } from "./src/platform/mod.ts";
 import { redactText } from "./src/redact/mod.ts";
+import { tracingIfExported } from "./src/tracing/mod.ts";
+import { version } from "./src/version.ts";
 
 const encoder = new TextEncoder();
 const writeLine = (file: typeof Deno.stdout, line: string) => {
@@ -20,6 +22,8 @@ const writeLine = (file: typeof Deno.stdout, line: string) => {
 };
 const mkdir = (path: string) => Deno.mkdir(path, { recursive: true });
 let signals = 0;
+// With OTEL_DENO=true, Deno exports the spans (see docs/operations.md, Traces).
+const tracing = tracingIfExported("ai-call-agent", version);
 // Requests that must not be sent twice go out on connections that are never reused.
 using freshFetch = createFreshConnectionFetch();
 
@@ -33,6 +37,8 @@ try {
     env: (name) => Deno.env.get(name),
     fetch: globalThis.fetch,
     freshFetch,
+    tracing,
+    untracedFetch: tracing.on ? createUntracedFetch() : undefined,
     writeFile: async (
       path,
       bytes,
@@ -45,7 +51,11 @@ try {
     mkdir,
     configureLogging: async (options) => {
       if (options.filePath) await mkdir(dirname(options.filePath));
-      await configure(buildLogConfig(options, { files: denoLogFiles, clock: systemClock }));
+      await configure(buildLogConfig(options, {
+        files: denoLogFiles,
+        clock: systemClock,
+        traceIds: tracing.on ? tracing.activeIds : undefined,
+      }));
     },
     errRaw: (text) => void Deno.stderr.writeSync(encoder.encode(text)),
     serve: (handler, { hostname, port }) =>

@@ -22,8 +22,9 @@ import { parseConfig } from "../src/config/mod.ts";
 import { InMemoryCampaignStore, SqliteCampaignStore } from "../src/ledger/mod.ts";
 import { createMockServices } from "../src/services/mod.ts";
 import { taskFlags } from "../tests/_support/task_flags.ts";
-import { runArgs as workspaceRunArgs, runWorkspace } from "../tests/_support/run_workspace.ts";
+import { runArgs as workspaceRunArgs } from "../tests/_support/run_workspace.ts";
 import type { Contact } from "../src/domain/mod.ts";
+import { campaignRate } from "./_campaign_rate.ts";
 
 const main = new URL("../main.ts", import.meta.url).pathname;
 const runArgs = () => ["run", ...taskFlags("start"), main, ...workspaceRunArgs];
@@ -85,29 +86,6 @@ async function peakRss(pid: number, done: Promise<unknown>): Promise<number> {
 
 /** `run` on `rows` generated contacts with `--db db`: the campaign's contacts per second,
  * from its summary line (the load is not counted). */
-async function campaignRate(rows: number, db: string) {
-  await using ws = await runWorkspace({
-    prefix: "campaign-rate-",
-    header: "id,name,phone,company",
-    rows: Array.from(
-      { length: rows },
-      (_, i) => `c${i},Contact ${i},+1415${String(i).padStart(7, "0")},Company ${i % 97}`,
-    ),
-  });
-  const args = runArgs().map((arg) => arg === "data/ledger.db" ? db : arg);
-  const { code, stdout } = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: ws.dir,
-    stdout: "piped",
-    stderr: "null",
-    stdin: "null",
-  }).output();
-  const summary = new TextDecoder().decode(stdout);
-  const seconds = Number(/ in ([\d.]+)s/.exec(summary)?.[1]);
-  if (code !== 0 || !Number.isFinite(seconds)) throw new Error(`run ${db} failed: ${summary}`);
-  return { db, contactsPerSecond: Math.round(rows / seconds) };
-}
-
 /**
  * A new folder holding `contacts.csv` (`rows` generated contacts, after `firstRow` if given),
  * written in chunks so a million rows never sit in memory, and `config.json` (logs on, any port).

@@ -12,6 +12,7 @@ import { PriceList, SpendGuard } from "../spend/mod.ts";
 import type { Services } from "../services/mod.ts";
 import type { SheetsLogSink } from "../sheets/mod.ts";
 import { CallLinks, CallUpdates, CallWindow } from "../telephony/mod.ts";
+import type { Tracing } from "../tracing/mod.ts";
 import type { AgentEvent } from "./agent_event.ts";
 import { wireAlertRules } from "./alert_rules.ts";
 import { logToSheets } from "./log_to_sheets.ts";
@@ -34,6 +35,9 @@ export interface AgentDeps {
   fetch?: typeof fetch;
   /** A fetch that never reuses a connection, for messages that must not be sent twice. */
   freshFetch?: typeof fetch;
+  /** A fetch no trace sees, for URLs that carry a secret or a contact's data (set when
+   * tracing is on). @default none */
+  untracedFetch?: typeof fetch;
   /** Environment variables, for alert channels' secrets. @default none */
   env?: (name: string) => string | undefined;
   /** The Google Sheets log, when configured. */
@@ -45,6 +49,8 @@ export interface AgentDeps {
   callLinksKey?: string | Uint8Array;
   /** The campaign's do-not-call list (`campaign.doNotCall`), current as of each dial. */
   doNotCall?: { has(phone: string): Promise<boolean> };
+  /** Spans for contacts, steps, attempts and alert deliveries. @default none */
+  tracing?: Tracing;
 }
 
 /** The wired agent: every component, sharing one set of breakers and one event stream. */
@@ -145,7 +151,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       beforeSend: readShared,
     };
   }
-  const caller = new ServiceCaller(callPolicies, { clock });
+  const caller = new ServiceCaller(callPolicies, { clock, tracing: deps.tracing });
   const telephony = config.services.telephony;
   const calls = new CallUpdates(clock);
   let callLinks: CallLinks | undefined;
@@ -169,6 +175,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     caller,
     breakers,
     clock,
+    tracing: deps.tracing,
     calling: {
       updates: calls,
       links: callLinks,
@@ -199,11 +206,13 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     random,
     fetch: deps.fetch ?? noNetwork,
     freshFetch: deps.freshFetch,
+    untracedFetch: deps.untracedFetch,
     env: deps.env ?? (() => undefined),
     outbox: store.outbox,
     firing: store.firingAlerts,
     shared: store.shared,
     extraChannels: deps.alertChannels,
+    tracing: deps.tracing,
   });
   let background: { controller: AbortController; loops: Promise<void>[] } | undefined;
   // Takes back what an earlier run left (firing alerts, undelivered messages) and replays the

@@ -1,6 +1,7 @@
 import { getLogger } from "@logtape/logtape";
 import type { BreakerOptions, CircuitBreaker } from "../breaker/mod.ts";
 import type { Clock, Random } from "../clock/mod.ts";
+import type { Tracing } from "../tracing/mod.ts";
 import { describeError } from "../errors.ts";
 import type { Outbox } from "../ledger/mod.ts";
 import { type DeliveryHealth, type DeliveryStatus, DurableDelivery } from "../delivery/mod.ts";
@@ -48,7 +49,7 @@ export class ChannelDelivery implements Disposable {
   constructor(
     channel: AlertChannel,
     options: DeliveryOptions,
-    deps: { clock: Clock; random: Random; outbox: Outbox },
+    deps: { clock: Clock; random: Random; outbox: Outbox; tracing?: Tracing },
   ) {
     this.channel = channel;
     this.#delivery = new DurableDelivery(`alerts:${channel.name}`, {

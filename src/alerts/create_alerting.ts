@@ -1,4 +1,5 @@
 import type { Clock, Random } from "../clock/mod.ts";
+import type { Tracing } from "../tracing/mod.ts";
 import { type AgentConfig, type ChannelConfig, SecretReader } from "../config/mod.ts";
 import type { FiringAlerts, Outbox, SharedState } from "../ledger/mod.ts";
 import { type AlertChannel, severities, type Severity } from "./alert.ts";
@@ -16,6 +17,9 @@ export interface AlertingDeps {
   fetch: typeof fetch;
   /** A fetch that never reuses a connection, for messages that must not be sent twice. */
   freshFetch?: typeof fetch;
+  /** A fetch no trace sees, for URLs that carry a secret or a contact's data (set when
+   * tracing is on). @default none */
+  untracedFetch?: typeof fetch;
   env: (name: string) => string | undefined;
   outbox: Outbox;
   /** Where the alerts firing now are kept across restarts. */
@@ -26,6 +30,8 @@ export interface AlertingDeps {
   knownSecrets?: Set<string>;
   /** Channels made in code (tests, the simulation), routed like configured ones. */
   extraChannels?: readonly AlertChannel[];
+  /** Each delivery attempt a client span (a webhook then carries `traceparent`). */
+  tracing?: Tracing;
 }
 
 /**

@@ -39,6 +39,7 @@ export class TelegramChannel implements AlertChannel {
       service: `alerts:${name}`,
       baseUrl: `${options.baseUrl.replace(/\/+$/, "")}/bot${options.token}`,
       errors: telegramErrors,
+      privateUrls: true,
       secrets: () => [options.token, ...(options.secrets?.() ?? [])],
     }, deps);
   }

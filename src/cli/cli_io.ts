@@ -1,3 +1,4 @@
+import type { Tracing } from "../tracing/mod.ts";
 import type { LogOptions } from "../logging/mod.ts";
 
 /** What commands need from the process; `main.ts` passes the real ones, tests fakes. */
@@ -17,6 +18,11 @@ export interface CliIo {
   fetch: typeof fetch;
   /** A fetch that never reuses a connection, for requests that must not be sent twice. */
   freshFetch?: typeof fetch;
+  /** A fetch no trace sees, for URLs that carry a secret or a contact's data (set when
+   * tracing is on). @default none */
+  untracedFetch?: typeof fetch;
+  /** Spans of `run`'s contacts, steps and attempts. @default none */
+  tracing?: Tracing;
   /** Writes a file, creating its folder. */
   writeFile(path: string, bytes: Uint8Array): Promise<void>;
   /** Opens a file for streaming; rejects with Deno's NotFound when it is missing. */

@@ -140,6 +140,7 @@ export async function runCommand(
     clock,
     fetch: io.fetch,
     freshFetch: io.freshFetch,
+    untracedFetch: io.untracedFetch,
     env: io.env,
     writeFile: io.writeFile,
     knownSecrets,
@@ -189,11 +190,13 @@ export async function runCommand(
     services,
     fetch: io.fetch,
     freshFetch: io.freshFetch,
+    untracedFetch: io.untracedFetch,
     env: io.env,
     store,
     knownSecrets,
     callLinksKey: telephony.callLinksKey,
     doNotCall,
+    tracing: io.tracing,
   });
   using _log = agent.events.on(logAgentEvent);
   const drain = new AbortController();

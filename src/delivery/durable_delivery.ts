@@ -2,6 +2,7 @@ import { type BreakerOptions, CircuitBreaker } from "../breaker/mod.ts";
 import type { Clock, Random } from "../clock/mod.ts";
 import type { Outbox, OutboxItem } from "../ledger/mod.ts";
 import { RateLimiter, ResilientService, type SentRequest } from "../resilience/mod.ts";
+import type { Tracing } from "../tracing/mod.ts";
 import { isServiceWide, isTransient } from "../errors.ts";
 import { type RetryOptions, RetryPolicy } from "../retry/mod.ts";
 import { DeliveryHealth, type DeliveryHealthStatus } from "./delivery_health.ts";
@@ -75,7 +76,7 @@ export class DurableDelivery implements Disposable {
   constructor(
     name: string,
     options: DurableDeliveryOptions,
-    deps: { clock: Clock; random: Random; outbox: Outbox },
+    deps: { clock: Clock; random: Random; outbox: Outbox; tracing?: Tracing },
   ) {
     this.queue = name;
     this.#clock = deps.clock;

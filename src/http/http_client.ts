@@ -20,6 +20,9 @@ export interface HttpClientOptions {
    * live) every secret the agent knows, so one provider echoing another's key leaks nothing.
    */
   secrets?: readonly string[] | (() => readonly string[]);
+  /** Whether every URL of this provider carries a secret (Telegram's bot token is in its
+   * path): each request then goes out through `untracedFetch`. @default false */
+  privateUrls?: boolean;
   /** Largest success body read. @default 10 MiB */
   maxBodyBytes?: number;
   /** Largest error body read; longer ones are cut. @default 16 KiB */
@@ -36,6 +39,9 @@ export interface HttpRequest {
   json?: unknown;
   body?: BodyInit;
   signal?: AbortSignal;
+  /** Whether its URL carries a contact's data (a phone number in the query): it goes out
+   * through `untracedFetch`. @default false */
+  privateUrl?: boolean;
   /** Non-2xx statuses to return as responses instead of errors (HubSpot's 409). */
   acceptStatuses?: readonly number[];
   /**
@@ -53,6 +59,9 @@ export interface HttpDeps {
   /** A fetch that never reuses a connection (see `createFreshConnectionFetch`), for requests
    * that are not idempotent. @default `fetch` (tests with a stubbed fetch) */
   freshFetch?: typeof fetch;
+  /** A fetch no trace sees (see `createUntracedFetch`), for URLs that carry a secret or a
+   * contact's data; set when tracing is on. @default none: such requests go as any other */
+  untracedFetch?: typeof fetch;
   clock: Clock;
 }
 
@@ -77,6 +86,7 @@ export class HttpClient {
   readonly options: Readonly<HttpClientOptions>;
   readonly #fetch: typeof fetch;
   readonly #freshFetch: typeof fetch;
+  readonly #untracedFetch: typeof fetch | undefined;
   readonly #clock: Clock;
 
   constructor(options: HttpClientOptions, deps: HttpDeps) {
@@ -88,6 +98,7 @@ export class HttpClient {
     this.options = { ...options, baseUrl: options.baseUrl.replace(/\/+$/, "") };
     this.#fetch = deps.fetch;
     this.#freshFetch = deps.freshFetch ?? deps.fetch;
+    this.#untracedFetch = deps.untracedFetch;
     this.#clock = deps.clock;
   }
 
@@ -133,7 +144,9 @@ export class HttpClient {
     const idempotent = request.idempotent ??
       (request.method !== "POST" && request.method !== "PATCH" ||
         Object.keys(headers).some((name) => name.toLowerCase() === "idempotency-key"));
-    const send = idempotent ? this.#fetch : this.#freshFetch;
+    // An untraced request never reuses a connection either.
+    const untraced = (request.privateUrl || this.options.privateUrls) && this.#untracedFetch;
+    const send = untraced || (idempotent ? this.#fetch : this.#freshFetch);
     let response: Response;
     try {
       response = await send(url, {

@@ -13,6 +13,7 @@ import { redactByField, redactByPattern } from "@logtape/redaction";
 import type { Clock } from "../clock/mod.ts";
 import { redactText, secretFieldPatterns, secretTextPatterns } from "../redact/mod.ts";
 import { type LogFiles, logFileSink } from "./log_file_sink.ts";
+import type { TraceIds } from "../tracing/mod.ts";
 
 /** Where logs go. */
 export interface LogOptions {
@@ -39,7 +40,7 @@ export interface LogOptions {
  */
 export function buildLogConfig(
   options: LogOptions,
-  deps: { files: LogFiles; clock: Clock },
+  deps: { files: LogFiles; clock: Clock; traceIds?: () => TraceIds | undefined },
 ): Config<string, string> {
   const sinks: Record<string, Sink> = {};
   const known = options.knownSecrets;
@@ -50,17 +51,20 @@ export function buildLogConfig(
   if (options.filePath) {
     // Lines reach the file within 100 ms (all a SIGKILL can lose) in one write per batch;
     // syncs to the disk run in the background. Every exit path disposes the sinks.
-    sinks.file = redactByField(
-      logFileSink(
-        options.filePath,
-        scrub(redactByPattern(jsonLinesFormatter, secretTextPatterns)),
-        deps,
-        {
-          ...(options.maxBytes ? { maxBytes: options.maxBytes } : {}),
-          ...(options.maxFiles ? { maxFiles: options.maxFiles } : {}),
-        },
+    sinks.file = withTraceIds(
+      deps.traceIds,
+      redactByField(
+        logFileSink(
+          options.filePath,
+          scrub(redactByPattern(jsonLinesFormatter, secretTextPatterns)),
+          deps,
+          {
+            ...(options.maxBytes ? { maxBytes: options.maxBytes } : {}),
+            ...(options.maxFiles ? { maxFiles: options.maxFiles } : {}),
+          },
+        ),
+        secretFieldPatterns,
       ),
-      secretFieldPatterns,
     );
   }
   if (options.console) {
@@ -93,5 +97,22 @@ export function buildLogConfig(
       { category: "ai-call-agent", sinks: Object.keys(sinks), lowestLevel: options.level },
       { category: ["logtape", "meta"], sinks: Object.keys(sinks), lowestLevel: "warning" },
     ],
+  };
+}
+
+/** A sink whose records carry the active span's `trace_id` and `span_id` (when tracing is on
+ * and a span is active), so a log line leads to its trace. */
+function withTraceIds(traceIds: (() => TraceIds | undefined) | undefined, sink: Sink): Sink {
+  if (!traceIds) return sink;
+  return (record) => {
+    const ids = traceIds();
+    sink(
+      ids
+        ? {
+          ...record,
+          properties: { ...record.properties, trace_id: ids.traceId, span_id: ids.spanId },
+        }
+        : record,
+    );
   };
 }

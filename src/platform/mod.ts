@@ -9,3 +9,4 @@ export { type EnvironmentFailure, environmentFailureOf, isPermissionError } from
 export { createFreshConnectionFetch } from "./fresh_connection_fetch.ts";
 export { type HeldLock, processIdentity, tryLockFile } from "./lock_file.ts";
 export { type LoopbackServer, serveLoopback } from "./serve_loopback.ts";
+export { createUntracedFetch } from "./untraced_fetch.ts";

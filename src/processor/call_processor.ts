@@ -12,7 +12,9 @@ import {
   LeaseLostError,
   type SamePhoneRule,
 } from "../ledger/mod.ts";
-import type { ServiceCaller } from "../resilience/mod.ts";
+import type { AttemptTrace, ServiceCaller } from "../resilience/mod.ts";
+import { noTracing, type OpenSpan, type Tracing } from "../tracing/mod.ts";
+import { contactSpanEnd, llmAttemptTrace } from "./contact_spans.ts";
 import type { PriceList, SpendGuard } from "../spend/mod.ts";
 import { ContactCosts, SpendCapReached } from "./contact_costs.ts";
 import type {
@@ -70,6 +72,8 @@ export interface ProcessorDeps {
   prices?: PriceList;
   /** The spend caps, checked before each paid step; unset: none. */
   budget?: SpendGuard;
+  /** A span per contact, per step and per attempt. @default none */
+  tracing?: Tracing;
 }
 
 /** How much a contact may cost, and how its call is made. */
@@ -114,6 +118,7 @@ export class CallProcessor {
   readonly #costs: ContactCosts;
   /** The script's and the voice's providers, the primary first. */
   readonly #chains: { llm: readonly LlmService[]; tts: readonly TtsService[] };
+  readonly #tracing: Tracing;
 
   constructor(
     campaign: CampaignSettings,
@@ -129,6 +134,7 @@ export class CallProcessor {
     this.#deps = deps;
     this.#options = options;
     this.#costs = new ContactCosts(deps.prices, deps.budget);
+    this.#tracing = deps.tracing ?? noTracing;
     this.#chains = {
       llm: [deps.services.llm, ...deps.services.fallbacks?.llm ?? []],
       tts: [deps.services.tts, ...deps.services.fallbacks?.tts ?? []],
@@ -148,13 +154,31 @@ export class CallProcessor {
   /**
    * Runs `contact` from `progress` (which it updates, attempts included). Resolves with the
    * outcome; a service failure or internal error is an outcome, not a rejection. Rejects only
-   * when `signal` aborted (shutdown): the contact then stays resumable.
+   * when `signal` aborted (shutdown): the contact then stays resumable. One span covers it.
    */
-  async processContact(
+  processContact(
     contact: Contact,
     progress: ContactProgress,
     signal?: AbortSignal,
     saveStep: SaveStep = () => Promise.resolve(undefined),
+  ): Promise<ContactResult> {
+    return this.#tracing.span("contact", {
+      attributes: {
+        "ai_call_agent.campaign": this.#campaign.name,
+        "ai_call_agent.contact.id": contact.id,
+      },
+    }, async (span) => {
+      const result = await this.#process(contact, progress, signal, saveStep);
+      contactSpanEnd(span, result);
+      return result;
+    });
+  }
+
+  async #process(
+    contact: Contact,
+    progress: ContactProgress,
+    signal: AbortSignal | undefined,
+    saveStep: SaveStep,
   ): Promise<ContactResult> {
     const campaign = this.#campaign;
     const blocked = this.#firstOpenBreaker(progress);
@@ -181,6 +205,7 @@ export class CallProcessor {
           progress,
           (llm, s) => llm.writeScript(contact, campaign, { signal: s }),
           signal,
+          llmAttemptTrace,
         );
         progress.script = {
           text: written.text,
@@ -268,18 +293,19 @@ export class CallProcessor {
         // A new dial is a paid step; a dial already under way (or in doubt) is followed
         // whatever the caps: a call that may be ringing is never abandoned.
         if (!call.dialing && !call.sid) await this.#costs.mayPay(progress);
-        const { followed } = await this.#callStep.run({
-          contact,
-          progress,
-          campaign: campaign.name,
-          script: script.text,
-          attempt: (fn, options) => this.#call("call", contact, progress, fn, signal, options),
-          save: (dial) => saveStep("call", progress, dial),
-          onAdopted: (sid) =>
-            this.#events.emit({ type: "call-adopted", contactId: contact.id, sid }),
-          dialRecorded,
-          signal,
-        });
+        const { followed } = await this.#inStep("call", () =>
+          this.#callStep.run({
+            contact,
+            progress,
+            campaign: campaign.name,
+            script: script.text,
+            attempt: (fn, options) => this.#call("call", contact, progress, fn, signal, options),
+            save: (dial) => saveStep("call", progress, dial),
+            onAdopted: (sid) =>
+              this.#events.emit({ type: "call-adopted", contactId: contact.id, sid }),
+            dialRecorded,
+            signal,
+          }));
         const { status, durationS, answeredBy, price } = call.final!;
         const callCost = this.#costs.call(progress, durationS ?? 0, price);
         // A call that cost something is saved with its cost at once, even one that ended as
@@ -353,13 +379,14 @@ export class CallProcessor {
     signal?: AbortSignal,
   ): Promise<string> {
     const key = progress.crmKey ?? crmIdempotencyKey(this.#campaign.name, contact.id);
-    const { recordId } = await this.#call(
-      "crm",
-      contact,
-      progress,
-      (s) => this.#deps.services.crm.recordOutcome(outcome, { signal: s, idempotencyKey: key }),
-      signal,
-    );
+    const { recordId } = await this.#inStep("crm", () =>
+      this.#call(
+        "crm",
+        contact,
+        progress,
+        (s) => this.#deps.services.crm.recordOutcome(outcome, { signal: s, idempotencyKey: key }),
+        signal,
+      ));
     progress.recordId = recordId;
     this.#stepDone(contact.id, "crm", false);
     return recordId;
@@ -403,7 +430,11 @@ export class CallProcessor {
     progress: ContactProgress,
     fn: (signal: AbortSignal) => Promise<T>,
     signal?: AbortSignal,
-    options: { mayRepeat?: (error: unknown) => boolean; service?: string } = {},
+    options: {
+      mayRepeat?: (error: unknown) => boolean;
+      service?: string;
+      trace?: AttemptTrace<T>;
+    } = {},
   ): Promise<T> {
     if ((progress.attempts[step] ?? 0) >= this.#options.maxAttemptsPerStep) {
       return Promise.reject(new AttemptsExhausted(step));
@@ -415,7 +446,13 @@ export class CallProcessor {
       onSent: () => (progress.attempts[step] = (progress.attempts[step] ?? 0) + 1),
       onAttemptFailed: (error) => (progress.lastFailure = error),
       mayRepeat: options.mayRepeat,
+      trace: options.trace,
     });
+  }
+
+  /** Runs one step's calls in the step's span. */
+  #inStep<T>(step: Step, work: (span: OpenSpan) => Promise<T>): Promise<T> {
+    return this.#tracing.span(`step ${step}`, { attributes: { "ai_call_agent.step": step } }, work);
   }
 
   /** One step through its chain (see {@link throughChain}), each move announced. */
@@ -426,28 +463,41 @@ export class CallProcessor {
     progress: ContactProgress,
     fn: (link: Link, signal: AbortSignal) => Promise<T>,
     signal?: AbortSignal,
+    traceOf?: (link: Link) => AttemptTrace<T>,
   ): Promise<{ value: T; provider: string }> {
-    return throughChain(
-      links,
-      (link) =>
-        this.#call(step, contact, progress, (s) => fn(link, s), signal, { service: link.name }),
-      {
-        breakers: this.#deps.breakers,
-        signal,
-        onMove: ({ from, to, error }) => {
-          const { errorClass, message } = describeError(error);
-          this.#events.emit({
-            type: "fallback",
-            contactId: contact.id,
-            step,
-            from,
-            to,
-            errorClass,
-            error: message,
-          });
+    return this.#inStep(step, async (span) => {
+      const served = await throughChain(
+        links,
+        (link) =>
+          this.#call(step, contact, progress, (s) => fn(link, s), signal, {
+            service: link.name,
+            trace: traceOf?.(link),
+          }),
+        {
+          breakers: this.#deps.breakers,
+          signal,
+          onMove: ({ from, to, error }) => {
+            const { errorClass, message } = describeError(error);
+            this.#tracing.event("fallback", {
+              "ai_call_agent.fallback.from": from,
+              "ai_call_agent.fallback.to": to,
+              "error.type": errorClass,
+            });
+            this.#events.emit({
+              type: "fallback",
+              contactId: contact.id,
+              step,
+              from,
+              to,
+              errorClass,
+              error: message,
+            });
+          },
         },
-      },
-    );
+      );
+      span.set({ "ai_call_agent.provider": served.provider });
+      return served;
+    });
   }
 
   /** The contact's fate after `happened`, under this processor's rules (see

@@ -6,6 +6,7 @@
  */
 export {
   type AttemptEnd,
+  type AttemptTrace,
   ResilientService,
   type ServiceCallOptions,
   type ServiceCallPolicy,

@@ -1,8 +1,9 @@
 import type { CircuitBreaker } from "../breaker/mod.ts";
 import { type Clock, Deadlines } from "../clock/mod.ts";
-import { errorClass, RetriesExhaustedError, TimeoutError } from "../errors.ts";
+import { CircuitOpenError, errorClass, RetriesExhaustedError, TimeoutError } from "../errors.ts";
 import { Emitter } from "../events/mod.ts";
 import type { CallContext, RetryHalt, RetryPolicy } from "../retry/mod.ts";
+import { noTracing, type SpanAttributes, type Tracing } from "../tracing/mod.ts";
 import type { Bulkhead } from "./bulkhead.ts";
 
 /** How one service is called: its retry policy, breaker, attempt deadline and bulkhead. */
@@ -40,8 +41,19 @@ export interface AttemptEnd {
   outcome: string;
 }
 
+/** How a call's attempts appear in traces: each attempt that reaches the service is a client
+ * span under the span active when the call began. */
+export interface AttemptTrace<T = unknown> {
+  /** The span's name. @default `<service> attempt` */
+  name?: string;
+  /** Known before the request goes (a model asked for, an operation). */
+  attributes?: SpanAttributes;
+  /** Learned from a successful answer (tokens used). */
+  fromResult?: (value: T) => SpanAttributes;
+}
+
 /** Per-call options of {@link ResilientService.call}. */
-export interface ServiceCallOptions {
+export interface ServiceCallOptions<T = unknown> {
   /** Aborting stops the call at once (shutdown): nothing is counted against the service. */
   signal?: AbortSignal;
   /** Labels copied into the call's events (contactId, ...). */
@@ -54,6 +66,8 @@ export interface ServiceCallOptions {
   /** Whether the request may be sent again after this transient failure: not after a create
    * whose answer was lost (see the retry policy's `mayRepeat`). @default always */
   mayRepeat?: (error: unknown) => boolean;
+  /** How its attempts appear in traces. */
+  trace?: AttemptTrace<T>;
 }
 
 /**
@@ -79,11 +93,17 @@ export class ResilientService implements Disposable {
   readonly #attempts = new Emitter<AttemptEnd>();
   readonly #halt: RetryHalt;
   readonly #deadlines: Deadlines;
+  readonly #tracing: Tracing;
 
-  constructor(name: string, policy: ServiceCallPolicy, deps: { clock: Clock }) {
+  constructor(
+    name: string,
+    policy: ServiceCallPolicy,
+    deps: { clock: Clock; tracing?: Tracing },
+  ) {
     this.name = name;
     this.policy = policy;
     this.#clock = deps.clock;
+    this.#tracing = deps.tracing ?? noTracing;
     const { timeoutMs } = policy;
     this.#deadlines = new Deadlines(
       deps.clock,
@@ -113,7 +133,7 @@ export class ResilientService implements Disposable {
   /** Calls `fn` through every layer; `fn` gets a signal that aborts at the attempt's deadline. */
   async call<T>(
     fn: (signal: AbortSignal) => Promise<T>,
-    options: ServiceCallOptions = {},
+    options: ServiceCallOptions<T> = {},
   ): Promise<T> {
     const { retry, breaker } = this.policy;
     const context = { service: this.name, ...options.context };
@@ -123,6 +143,12 @@ export class ResilientService implements Disposable {
         { signal: options.signal, context, halt: this.#halt, mayRepeat: options.mayRepeat },
       );
     } catch (error) {
+      if (error instanceof CircuitOpenError) {
+        this.#tracing.event("breaker refused", {
+          "ai_call_agent.service": this.name,
+          "ai_call_agent.breaker.state": breaker.state,
+        });
+      }
       if (error instanceof RetriesExhaustedError && error.reason === "retry-after-too-long") {
         breaker.pauseFor(
           error.retryAfterMs ?? 0,
@@ -137,7 +163,7 @@ export class ResilientService implements Disposable {
     fn: (signal: AbortSignal) => Promise<T>,
     attempt: number,
     signal: AbortSignal | undefined,
-    options: ServiceCallOptions,
+    options: ServiceCallOptions<T>,
   ): Promise<T> {
     const { breaker, bulkhead } = this.policy;
     // Refused before queueing when OPEN already: no slot is held for a call that cannot go.
@@ -156,7 +182,7 @@ export class ResilientService implements Disposable {
     fn: (signal: AbortSignal) => Promise<T>,
     attempt: number,
     signal: AbortSignal | undefined,
-    options: ServiceCallOptions,
+    options: ServiceCallOptions<T>,
   ): Promise<T> {
     const { breaker, beforeSend } = this.policy;
     signal?.throwIfAborted();
@@ -167,17 +193,30 @@ export class ResilientService implements Disposable {
     const permit = breaker.acquire();
     options.onSent?.();
     const started = this.#clock.now();
-    try {
-      const result = await this.#deadlines.run(fn, signal);
-      breaker.settle(permit, undefined);
-      this.#ended(attempt, options.context, started, "success");
-      return result;
-    } catch (error) {
-      breaker.settle(permit, error ?? new Error("attempt failed"), signal);
-      this.#ended(attempt, options.context, started, errorClass(error));
-      options.onAttemptFailed?.(error);
-      throw error;
-    }
+    const trace = options.trace;
+    return this.#tracing.span(trace?.name ?? `${this.name} attempt`, {
+      kind: "client",
+      attributes: {
+        "ai_call_agent.service": this.name,
+        "ai_call_agent.attempt": attempt,
+        ...trace?.attributes,
+      },
+    }, async (span) => {
+      try {
+        const result = await this.#deadlines.run(fn, signal);
+        breaker.settle(permit, undefined);
+        this.#ended(attempt, options.context, started, "success");
+        span.set({ "ai_call_agent.outcome": "success", ...trace?.fromResult?.(result) });
+        return result;
+      } catch (error) {
+        breaker.settle(permit, error ?? new Error("attempt failed"), signal);
+        const outcome = errorClass(error);
+        this.#ended(attempt, options.context, started, outcome);
+        span.set({ "ai_call_agent.outcome": outcome });
+        options.onAttemptFailed?.(error);
+        throw error;
+      }
+    });
   }
 
   #ended(attempt: number, context: CallContext = {}, started: number, outcome: string): void {

@@ -1,4 +1,5 @@
 import type { Clock } from "../clock/mod.ts";
+import type { Tracing } from "../tracing/mod.ts";
 import { Emitter } from "../events/mod.ts";
 import {
   type AttemptEnd,
@@ -13,7 +14,10 @@ export class ServiceCaller implements Disposable {
   readonly #services = new Map<string, ResilientService>();
   readonly #attempts = new Emitter<AttemptEnd>();
 
-  constructor(policies: Readonly<Record<string, ServiceCallPolicy>>, deps: { clock: Clock }) {
+  constructor(
+    policies: Readonly<Record<string, ServiceCallPolicy>>,
+    deps: { clock: Clock; tracing?: Tracing },
+  ) {
     for (const [name, policy] of Object.entries(policies)) {
       const service = new ResilientService(name, policy, deps);
       service.onAttemptEnd((event) => this.#attempts.emit(event));
@@ -47,7 +51,7 @@ export class ServiceCaller implements Disposable {
   call<T>(
     service: string,
     fn: (signal: AbortSignal) => Promise<T>,
-    options: ServiceCallOptions = {},
+    options: ServiceCallOptions<T> = {},
   ): Promise<T> {
     return this.service(service).call(fn, options);
   }

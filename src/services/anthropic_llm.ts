@@ -33,11 +33,13 @@ interface Message {
 /** Writes call scripts with Anthropic's Messages API. */
 export class AnthropicLlm implements LlmService {
   readonly name: string;
+  readonly genAi: { provider: string; model: string };
   readonly #http: HttpClient;
   readonly #options: AnthropicLlmOptions;
 
   constructor(options: AnthropicLlmOptions, deps: HttpDeps, name = "llm") {
     this.name = name;
+    this.genAi = { provider: "anthropic", model: options.model };
     this.#options = options;
     this.#http = new HttpClient({
       service: name,

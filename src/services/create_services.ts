@@ -20,6 +20,9 @@ export interface ServiceDeps {
   fetch: typeof fetch;
   /** A fetch that never reuses a connection, for requests that must not be sent twice. */
   freshFetch?: typeof fetch;
+  /** A fetch no trace sees, for URLs that carry a secret or a contact's data (set when
+   * tracing is on). @default none */
+  untracedFetch?: typeof fetch;
   /** Reads an environment variable (the only way secrets come in). */
   env: (name: string) => string | undefined;
   /** Writes a file, creating its folder (TTS audio). */

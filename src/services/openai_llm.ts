@@ -31,6 +31,7 @@ interface ChatCompletion {
 /** Writes call scripts with an OpenAI-compatible Chat Completions API. */
 export class OpenAiLlm implements LlmService {
   readonly name: string;
+  readonly genAi: { provider: string; model: string };
   readonly #http: HttpClient;
   readonly #options: OpenAiLlmOptions;
 
@@ -40,6 +41,7 @@ export class OpenAiLlm implements LlmService {
     name = "llm",
   ) {
     this.name = name;
+    this.genAi = { provider: "openai", model: options.model };
     this.#options = options;
     this.#http = new HttpClient({
       service: name,

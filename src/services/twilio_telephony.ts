@@ -114,6 +114,7 @@ export class TwilioTelephony implements TelephonyService {
       const body: { calls?: unknown; next_page_uri?: unknown } = await this.#http.json({
         method: "GET",
         path,
+        privateUrl: true, // the contact's number is in the query
         signal: options.signal,
       });
       if (!Array.isArray(body.calls)) throw this.#malformed("a call list without calls");

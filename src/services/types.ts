@@ -152,6 +152,9 @@ export interface ProbedService {
 
 /** Writes a call script for a contact. */
 export interface LlmService extends ProbedService {
+  /** Whose API it speaks and the model it asks for, as traces name them (OpenTelemetry's GenAI
+   * conventions: `gen_ai.provider.name`, `gen_ai.request.model`). */
+  readonly genAi?: { provider: string; model: string };
   writeScript(
     contact: Contact,
     campaign: CampaignSettings,

@@ -302,3 +302,39 @@ Deno.test("a provider echoing another service's key in its error leaks nothing",
   assert.match(error.message, /\[REDACTED\] is invalid/);
   assert.doesNotMatch(error.message, /sk-other-service-key/);
 });
+
+Deno.test("a URL that carries a secret or a contact's data goes out through the untraced fetch, when one is given", async () => {
+  const used: string[] = [];
+  const stub = (name: string): typeof fetch => (input) => {
+    used.push(`${name} ${new URL(String(input)).pathname}`);
+    return Promise.resolve(Response.json({ ok: true }));
+  };
+  const deps = {
+    fetch: stub("fetch"),
+    freshFetch: stub("fresh"),
+    untracedFetch: stub("untraced"),
+    clock: systemClock,
+  };
+  const plain = new HttpClient({ service: "t", baseUrl: "http://x.test", errors: table }, deps);
+  await plain.json({ method: "GET", path: "/calls" });
+  await plain.json({ method: "GET", path: "/calls?To=+1", privateUrl: true });
+  await plain.json({ method: "POST", path: "/create" });
+  const telegram = new HttpClient(
+    { service: "t", baseUrl: "http://x.test/bot1:token", errors: table, privateUrls: true },
+    deps,
+  );
+  await telegram.json({ method: "GET", path: "/getMe" });
+  // Tracing off: no untraced fetch, every request goes as it would anyway.
+  const off = new HttpClient(
+    { service: "t", baseUrl: "http://x.test/bot1:token", errors: table, privateUrls: true },
+    { ...deps, untracedFetch: undefined },
+  );
+  await off.json({ method: "GET", path: "/getMe" });
+  assert.deepEqual(used, [
+    "fetch /calls",
+    "untraced /calls",
+    "fresh /create",
+    "untraced /bot1:token/getMe",
+    "fetch /bot1:token/getMe",
+  ]);
+});
