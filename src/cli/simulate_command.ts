@@ -1,4 +1,6 @@
-import { logAgentEvent, narrate } from "../agent/mod.ts";
+import { type AgentEvent, logAgentEvent, narrate } from "../agent/mod.ts";
+import { environmentFailureOf } from "../platform/mod.ts";
+import { EnvironmentError, environmentError } from "./environment_error.ts";
 import { ioTrackedFetch, seededRandom, systemClock, VirtualClock } from "../clock/mod.ts";
 import type { AgentConfig } from "../config/mod.ts";
 
@@ -7,6 +9,7 @@ import {
   type ScenarioName,
   scenarioNamed,
   scenarios,
+  simulationPage,
   withConfiguredFaults,
 } from "../simulation/mod.ts";
 import { type CliIo, ExitCode } from "./cli_io.ts";
@@ -30,6 +33,9 @@ Options:
                    scenario's (times relative to the start)
   --providers P    mock (default): in-memory services; http: the real HTTP clients
                    against fake provider servers on 127.0.0.1, over real sockets
+  --html FILE      also write the story as one self-contained page: each service's
+                   breaker states on a time axis, each contact's attempts, retries and
+                   deferrals, the alerts sent (the task may write under ./logs)
   -h, --help       show this help
 
 Exit codes: 0 the run kept every invariant, 1 one was broken, 2 bad usage or config.`;
@@ -42,6 +48,8 @@ export interface SimulateOptions {
   realtime: boolean;
   configPath?: string;
   providers: "mock" | "http";
+  /** Where to write the story's page. */
+  html?: string;
   help: boolean;
 }
 
@@ -54,6 +62,7 @@ export function parseSimulateArgs(args: string[]): SimulateOptions {
     realtime: { type: "boolean", default: false },
     config: { type: "string" },
     providers: { type: "string", default: "mock" },
+    html: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   }, simulateHelp);
   const seed = values.seed === undefined ? 1 : Number(values.seed);
@@ -76,6 +85,7 @@ export function parseSimulateArgs(args: string[]): SimulateOptions {
     json: values.json,
     realtime: values.realtime,
     configPath: values.config,
+    html: values.html,
     help: values.help,
   };
 }
@@ -118,6 +128,7 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
     config,
     clock.now(),
   );
+  const story: AgentEvent[] = [];
   const result = await runSimulation(config, scenario, {
     clock,
     random: seededRandom(options.seed),
@@ -128,6 +139,7 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
     progress: liveProgress ? { intervalMs: 1_000, write: io.errRaw } : undefined,
     onEvent: (event) => {
       logAgentEvent(event);
+      if (options.html) story.push(event);
       if (options.json) return io.out(JSON.stringify(event));
       const line = narrate(event);
       if (line === undefined) return;
@@ -135,5 +147,32 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
       io.out(line);
     },
   });
+  if (options.html) await writeStory(options.html, options.scenario, story, io);
   return result.violations.length === 0 ? ExitCode.ok : ExitCode.failed;
+}
+
+/** Writes the run as one page (see {@link simulationPage}). */
+async function writeStory(
+  path: string,
+  scenario: ScenarioName,
+  story: AgentEvent[],
+  io: Pick<CliIo, "writeFile" | "err">,
+): Promise<void> {
+  const summary = story.findLast((event) => event.type === "summary");
+  const page = simulationPage(story, {
+    scenario,
+    summary: summary ? (narrate(summary) ?? "").replace(/^T\+\s*[\d.]+s\s*\S+\s*/, "") : "",
+  });
+  try {
+    await io.writeFile(path, new TextEncoder().encode(page));
+  } catch (error) {
+    if (environmentFailureOf(error) === "not-permitted") {
+      throw new EnvironmentError(
+        `--html ${path}: this task may not write there; \`deno task simulate\` may write only under ./logs: give --html logs/simulation.html, or run with a wider --allow-write`,
+        { cause: error },
+      );
+    }
+    throw environmentError(`--html ${path}`, error, "write");
+  }
+  io.err(`wrote the story to ${path}`);
 }

@@ -6,6 +6,7 @@ import { adminRoutes } from "./admin_routes.ts";
 import { AgentMetrics, type ProcessIdentity } from "./agent_metrics.ts";
 import { agentStatus, readiness } from "./agent_status.ts";
 import { RecentEvents } from "./recent_events.ts";
+import { StatusHistory } from "./status_history.ts";
 import { dashboardHtml } from "./dashboard.ts";
 import { telephonyRoutes } from "./telephony_routes.ts";
 import type { BodyVariables } from "./_bounded_body.ts";
@@ -90,7 +91,7 @@ function hostName(header: string | null): string {
 
 /**
  * The Hono app the agent serves while it runs: the status routes (`/healthz`, `/readyz`,
- * `/status`, `/metrics`, `/events`, the dashboard at `/`), the admin routes under `/admin`
+ * `/status`, `/metrics`, `/events`, `/history`, the dashboard at `/`), the admin routes under `/admin`
  * (see {@link adminRoutes}) and the telephony provider's (see {@link telephonyRoutes}), each
  * handed only what it reads or acts on.
  */
@@ -99,6 +100,11 @@ export function createStatusApp(deps: AppDeps): StatusApp {
   const startedAt = clock.now();
   const metrics = new AgentMetrics(agent, { version: deps.version, instance: deps.instance });
   const recent = new RecentEvents(agent.events);
+  const history = new StatusHistory(agent.events, {
+    now: () => clock.now(),
+    startedAt: agent.startedAt,
+    initial: Object.fromEntries(agent.breakers.all().map((b) => [b.service, b.state])),
+  });
   const sources = {
     campaign: agent.config.campaign.name,
     counts: () => agent.store.counts(agent.config.campaign.name),
@@ -139,6 +145,7 @@ export function createStatusApp(deps: AppDeps): StatusApp {
   app.get("/status", async (c) => c.body(await status.get(), 200, jsonType));
   app.get("/metrics", async (c) => c.body(await exposition.get(), 200, metricsType));
   app.get("/events", (c) => c.json(recent.list()));
+  app.get("/history", (c) => c.json(history.series()));
   app.get("/", (c) => c.html(dashboardHtml));
   app.route(
     "/admin",
@@ -185,6 +192,7 @@ export function createStatusApp(deps: AppDeps): StatusApp {
     [Symbol.dispose]() {
       metrics[Symbol.dispose]();
       recent[Symbol.dispose]();
+      history[Symbol.dispose]();
     },
   };
 }

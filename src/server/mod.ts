@@ -6,3 +6,4 @@
 export { type AppDeps, createStatusApp, loopbackHosts, type StatusApp } from "./create_app.ts";
 export type { ProcessIdentity } from "./agent_metrics.ts";
 export { type RecentEvent, RecentEvents } from "./recent_events.ts";
+export { type HistorySeries, StatusHistory } from "./status_history.ts";

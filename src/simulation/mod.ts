@@ -12,3 +12,4 @@ export {
   withConfiguredFaults,
 } from "./scenario.ts";
 export { runSimulation, type SimulationDeps, type SimulationResult } from "./run_simulation.ts";
+export { simulationPage, type SimulationPageTitle } from "./simulation_page.ts";

@@ -101,6 +101,28 @@ export class HeadlessChromium implements AsyncDisposable {
     return result.result.value;
   }
 
+  /** A PNG of the whole page, `width` pixels wide. */
+  async screenshot(width: number): Promise<Uint8Array> {
+    // Laid out at the width first: the page's height depends on it.
+    await this.send("Emulation.setDeviceMetricsOverride", {
+      width,
+      height: 600,
+      deviceScaleFactor: 1,
+      mobile: false,
+    });
+    const height = await this.evaluate<number>("document.documentElement.scrollHeight");
+    await this.send("Emulation.setDeviceMetricsOverride", {
+      width,
+      height,
+      deviceScaleFactor: 1,
+      mobile: false,
+    });
+    const { data } = await this.send("Page.captureScreenshot", { format: "png" }) as {
+      data: string;
+    };
+    return Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+  }
+
   /** Polls `expression` until it is truthy, or fails after `timeoutMs`. */
   async waitFor(expression: string, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;

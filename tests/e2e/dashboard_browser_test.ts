@@ -4,6 +4,7 @@ import { systemClock } from "../../src/clock/mod.ts";
 import { createStatusApp } from "../../src/server/mod.ts";
 import { testAgent } from "../_support/agent.ts";
 import { HeadlessChromium } from "../_support/headless_chromium.ts";
+import { outage, runScriptedOutage } from "../_support/scripted_outage.ts";
 
 const chromiumPath = "/usr/bin/chromium";
 const haveChromium = (() => {
@@ -113,6 +114,84 @@ Deno.test({
       );
       assert.equal(await browser.evaluate(tileState("backup-voice")), "CLOSED");
       assert.equal(await browser.evaluate(tileState("tts")), "OPEN");
+    } finally {
+      await server.shutdown();
+    }
+  },
+});
+
+Deno.test({
+  name: nameUnless(
+    "the dashboard in headless Chromium draws a scripted outage: the voice's band has a segment per breaker change, the campaign's bars its outcomes",
+    noChromium,
+  ),
+  ignore: !haveChromium,
+  fn: async () => {
+    const { t, app } = await runScriptedOutage();
+    await using _ = t.agent;
+    using status = app;
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, status.fetch);
+    try {
+      await using browser = await HeadlessChromium.launch(chromiumPath);
+      await browser.navigate(`http://127.0.0.1:${server.addr.port}/`);
+      const segments = (service: string) =>
+        browser.evaluate<{ state: string; x: number; width: number }[]>(
+          `[...document.querySelectorAll('tr[data-service="${service}"] rect.seg')].map((r) => ({ state: r.dataset.state, x: +r.getAttribute("x"), width: +r.getAttribute("width") }))`,
+        );
+      await browser.waitFor(
+        `document.querySelectorAll('tr[data-service="tts"] rect.seg').length > 0`,
+      );
+
+      // The voice's band: one segment per state it was in, in order, where it was in it.
+      const changes = t.events.flatMap((e) =>
+        e.type === "breaker" && e.service === "tts" ? [{ t: e.t, to: e.to }] : []
+      );
+      assert.ok(changes.some((c) => c.to === "OPEN"), "the outage opened the voice's breaker");
+      const tts = await segments("tts");
+      assert.deepEqual(tts.map((s) => s.state), ["CLOSED", ...changes.map((c) => c.to)]);
+      const width = 320;
+      const end = t.clock.now() - t.agent.startedAt;
+      for (const [i, change] of changes.entries()) {
+        const x = tts[i + 1].x;
+        assert.ok(Math.abs(x - change.t / end * width) <= 1, `segment ${i + 1} at ${x}`);
+      }
+      const firstOpen = changes.find((c) => c.to === "OPEN")!;
+      assert.ok(firstOpen.t >= outage.fromMs, "opened once the outage began");
+      assert.ok(
+        Math.abs(tts.reduce((sum, s) => sum + s.width, 0) - width) <= 2,
+        "the band fills the hour",
+      );
+      // A service the outage did not touch: one closed band, the whole width.
+      assert.deepEqual((await segments("llm")).map((s) => s.state), ["CLOSED"]);
+
+      // The campaign's bars add up to its outcomes; the voice's attempts show its failures.
+      const summed = (selector: string) =>
+        browser.evaluate<number>(
+          `[...document.querySelectorAll('${selector}')].reduce((n, r) => n + +r.dataset.count, 0)`,
+        );
+      const done = (status: string) =>
+        t.events.filter((e) => e.type === "contact-done" && e.status === status).length;
+      assert.equal(await summed("#campaign-chart rect.bar-completed"), outage.contacts);
+      assert.equal(await summed("#campaign-chart rect.bar-deferred"), done("deferred"));
+      assert.ok(done("deferred") > 0, "contacts waited during the outage");
+      const failedAttempts = t.events.filter((e) =>
+        e.type === "attempt" && e.service === "tts" && e.outcome !== "success"
+      ).length;
+      assert.equal(
+        await summed('tr[data-service="tts"] td.outcomes rect.bar-failed'),
+        failedAttempts,
+      );
+      assert.ok(
+        await browser.evaluate<boolean>(
+          `document.querySelector('tr[data-service="tts"] polyline.p95').getAttribute("points").length > 0`,
+        ),
+        "the latency lines are drawn",
+      );
+      assert.match(
+        await browser.evaluate<string>(`document.getElementById("attention").textContent`),
+        /^All well/,
+        "once it recovered, nothing needs attention",
+      );
     } finally {
       await server.shutdown();
     }

@@ -291,3 +291,34 @@ Deno.test("an unknown --scenario is a usage error naming the ones there are", as
   assert.equal(code, 2);
   assert.match(stderr, /--scenario must be seed or fallback: got "flood"/);
 });
+
+Deno.test("simulate --html writes the story as one page where the task may write; elsewhere it says where it may", async () => {
+  await using config = await tempConfig();
+  const { code, stderr } = await runMain([
+    "simulate",
+    "--html",
+    "logs/story.html",
+    "--config",
+    config.path,
+  ], { cwd: config.dir });
+  assert.equal(code, 0, stderr);
+  assert.match(stderr, /wrote the story to logs\/story\.html/);
+  const page = await Deno.readTextFile(`${config.dir}/logs/story.html`);
+  assert.equal(page.match(/<g class="contact"/g)?.length, 10, "a lane per contact");
+  const tts = page.slice(page.indexOf('data-service="tts"'));
+  assert.deepEqual(
+    [...tts.slice(0, tts.indexOf("</g>")).matchAll(/data-state="(\w+)"/g)].map((m) => m[1]),
+    ["CLOSED", "OPEN", "HALF_OPEN", "CLOSED"],
+    "the voice's outage, on the time axis",
+  );
+  assert.match(page, /class="done" data-status="deferred"/);
+  assert.match(page, /class="alert"/);
+  assert.match(page, /10 completed, 0 failed, 0 deferred of 10/);
+
+  const refused = await runMain(["simulate", "--html", "story.html"], { cwd: config.dir });
+  assert.equal(refused.code, 2);
+  assert.match(
+    refused.stderr,
+    /--html story\.html: this task may not write there;.*--html logs\/simulation\.html/,
+  );
+});
