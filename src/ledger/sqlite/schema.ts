@@ -137,6 +137,10 @@ DELETE FROM outbox WHERE queue = 'alerts:firing';`,
   `ALTER TABLE contacts ADD COLUMN spend TEXT;
 CREATE TABLE spend_by_day (campaign TEXT NOT NULL, day TEXT NOT NULL, amount REAL NOT NULL,
   PRIMARY KEY (campaign, day));`,
+  // 11: a campaign's last sequence number found at once: each batch of a load asks for it, and
+  // without this index the answer scanned every contact already loaded (a 150,000-row load's
+  // later batches held the event loop for 50-90 ms each).
+  `CREATE INDEX contacts_by_seq ON contacts (campaign, seq);`,
 ];
 
 /** `PRAGMA application_id` of a ledger: "ACAG" in ASCII. */
