@@ -13,8 +13,12 @@
  * connection at once. A connection that ends before the body it announced is an error, never a
  * short body.
  */
-export function createUntracedFetch(): typeof fetch {
-  return untracedFetch as typeof fetch;
+export function createUntracedFetch(options: {
+  /** Certificates to trust besides the system's (a test's own). */
+  caCerts?: string[];
+} = {}): typeof fetch {
+  return ((input: string | URL, init?: RequestInit) =>
+    untracedFetch(input, init, options.caCerts)) as typeof fetch;
 }
 
 /** Largest response body read. */
@@ -25,7 +29,11 @@ const maxHeadBytes = 64 * 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-async function untracedFetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
+async function untracedFetch(
+  input: string | URL,
+  init: RequestInit = {},
+  caCerts?: string[],
+): Promise<Response> {
   const url = new URL(input);
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new TypeError(`untraced fetch: only http: and https: URLs: got ${url.protocol}`);
@@ -46,7 +54,7 @@ async function untracedFetch(input: string | URL, init: RequestInit = {}): Promi
   if (!headers.has("accept")) headers.set("accept", "*/*");
   const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
   const hostname = url.hostname.replace(/^\[|\]$/g, "");
-  const conn = await connect(url.protocol === "https:", hostname, port, signal);
+  const conn = await connect(url.protocol === "https:", { hostname, port, caCerts }, signal);
   let closed = false;
   const close = () => {
     if (closed) return;
@@ -82,11 +90,12 @@ async function untracedFetch(input: string | URL, init: RequestInit = {}): Promi
 /** Connects; an abort while connecting rejects at once (a connection made after it is closed). */
 function connect(
   tls: boolean,
-  hostname: string,
-  port: number,
+  to: { hostname: string; port: number; caCerts?: string[] },
   signal: AbortSignal | undefined,
 ): Promise<Deno.Conn> {
-  const connecting = tls ? Deno.connectTls({ hostname, port }) : Deno.connect({ hostname, port });
+  const connecting = tls
+    ? Deno.connectTls(to)
+    : Deno.connect({ hostname: to.hostname, port: to.port });
   if (!signal) return connecting;
   return new Promise((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
@@ -163,7 +172,8 @@ async function readChunked(reader: ConnReader): Promise<Uint8Array<ArrayBuffer>>
     total += size;
     if (total > maxBodyBytes) throw new TypeError("untraced fetch: the body is too large");
     chunks.push(await reader.exactly(size));
-    if ((await reader.exactly(2)).join() !== "13,10") {
+    const lineEnd = await reader.exactly(2);
+    if (lineEnd[0] !== 13 || lineEnd[1] !== 10) {
       throw new TypeError("untraced fetch: a chunk without its line end");
     }
   }
@@ -177,9 +187,12 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
 }
 
 /** Buffered reads from a connection; the end of the stream before what was asked for is an
- * error. */
+ * error. The unread bytes are `#data[#start, #end)`; the buffer doubles when it must grow, so a
+ * large body costs a few copies, not one per read. */
 class ConnReader {
-  #buffer = new Uint8Array(0);
+  #data = new Uint8Array(16 * 1024);
+  #start = 0;
+  #end = 0;
   #ended = false;
   readonly #conn: Deno.Conn;
 
@@ -190,53 +203,67 @@ class ConnReader {
   /** The bytes before `delimiter` (which is consumed). */
   async until(delimiter: string, limit: number): Promise<Uint8Array<ArrayBuffer>> {
     const needle = encoder.encode(delimiter);
-    let from = 0;
+    let from = this.#start;
     for (;;) {
-      const at = indexOf(this.#buffer, needle, from);
+      const at = indexOf(this.#data.subarray(0, this.#end), needle, from);
       if (at >= 0) {
-        const found = this.#buffer.slice(0, at);
-        this.#buffer = this.#buffer.subarray(at + needle.length);
+        const found = this.#data.slice(this.#start, at);
+        this.#start = at + needle.length;
         return found;
       }
-      if (this.#buffer.length > limit) throw new TypeError("untraced fetch: a line too long");
-      from = Math.max(0, this.#buffer.length - needle.length + 1);
+      if (this.#end - this.#start > limit) {
+        throw new TypeError("untraced fetch: a line too long");
+      }
+      from = Math.max(this.#start, this.#end - needle.length + 1);
+      const shift = this.#start;
       if (!(await this.#fill())) {
         throw new TypeError("untraced fetch: the connection closed mid-answer");
       }
+      from -= shift - this.#start; // the unread bytes may have moved to the front
     }
   }
 
   async exactly(bytes: number): Promise<Uint8Array<ArrayBuffer>> {
-    while (this.#buffer.length < bytes) {
+    while (this.#end - this.#start < bytes) {
       if (!(await this.#fill())) {
         throw new TypeError("untraced fetch: the connection closed mid-body");
       }
     }
-    const out = this.#buffer.slice(0, bytes);
-    this.#buffer = this.#buffer.subarray(bytes);
+    const out = this.#data.slice(this.#start, this.#start + bytes);
+    this.#start += bytes;
     return out;
   }
 
   /** Everything up to the end of the stream. */
   async rest(limit: number): Promise<Uint8Array<ArrayBuffer>> {
     while (await this.#fill()) {
-      if (this.#buffer.length > limit) throw new TypeError("untraced fetch: the body is too large");
+      if (this.#end - this.#start > limit) {
+        throw new TypeError("untraced fetch: the body is too large");
+      }
     }
-    return this.#buffer.slice();
+    return this.#data.slice(this.#start, this.#end);
   }
 
+  /** Reads more; false at the end of the stream. */
   async #fill(): Promise<boolean> {
     if (this.#ended) return false;
-    const chunk = new Uint8Array(16 * 1024);
-    const read = await this.#conn.read(chunk);
+    if (this.#start > 0) {
+      // Unread bytes to the front, so the room freed by what was read is used again.
+      this.#data.copyWithin(0, this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
+    }
+    if (this.#end === this.#data.length) {
+      const grown = new Uint8Array(this.#data.length * 2);
+      grown.set(this.#data);
+      this.#data = grown;
+    }
+    const read = await this.#conn.read(this.#data.subarray(this.#end));
     if (read === null) {
       this.#ended = true;
       return false;
     }
-    const next = new Uint8Array(this.#buffer.length + read);
-    next.set(this.#buffer);
-    next.set(chunk.subarray(0, read), this.#buffer.length);
-    this.#buffer = next;
+    this.#end += read;
     return true;
   }
 }

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createUntracedFetch } from "../../src/platform/mod.ts";
+import { nameUnless } from "../_support/skip.ts";
 
 const untracedFetch = createUntracedFetch();
 
@@ -177,4 +178,117 @@ Deno.test("untraced fetch: refuses other schemes and bodies it cannot send", asy
     untracedFetch("http://127.0.0.1:1/", { method: "POST", body: new Blob(["x"]) }),
     /body must be/,
   );
+});
+
+Deno.test("untraced fetch: an answer in pieces, split inside its head and its body, is read whole", async () => {
+  await using raw = startRawServer(async (conn) => {
+    for (const piece of ["HTTP/1.1 200 OK\r\ncont", "ent-length: 5\r", "\n\r\nhel", "lo"]) {
+      await write(conn, piece);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  });
+  assert.equal(await (await untracedFetch(raw.url)).text(), "hello");
+});
+
+Deno.test("untraced fetch: a 3 MB body, with a length or chunked, arrives byte for byte", async () => {
+  const body = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 31) % 251);
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (r) =>
+      new URL(r.url).pathname === "/chunked"
+        ? new Response(new Blob([body]).stream())
+        : new Response(body),
+  );
+  for (const path of ["/", "/chunked"]) {
+    const got = new Uint8Array(
+      await (await untracedFetch(`http://127.0.0.1:${server.addr.port}${path}`)).arrayBuffer(),
+    );
+    assert.equal(got.length, body.length, path);
+    assert.ok(got.every((byte, i) => byte === body[i]), `${path}: the same bytes`);
+  }
+});
+
+/** A certificate for 127.0.0.1 and the test CA that signed it, made by openssl; undefined when
+ * openssl is missing. */
+async function testCertificate(): Promise<{ ca: string; cert: string; key: string } | undefined> {
+  const dir = await Deno.makeTempDir({ prefix: "untraced-tls-" });
+  const openssl = async (...args: string[]) =>
+    (await new Deno.Command("openssl", { args, cwd: dir, stdout: "null", stderr: "null" })
+      .output()).success;
+  try {
+    await Deno.writeTextFile(
+      `${dir}/leaf.ext`,
+      "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    );
+    const made = await openssl(
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=test-ca",
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.pem",
+    ) && await openssl(
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-keyout",
+      "key.pem",
+      "-out",
+      "leaf.csr",
+    ) && await openssl(
+      "x509",
+      "-req",
+      "-in",
+      "leaf.csr",
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-days",
+      "1",
+      "-extfile",
+      "leaf.ext",
+      "-out",
+      "cert.pem",
+    );
+    if (!made) return undefined;
+    const read = (name: string) => Deno.readTextFile(`${dir}/${name}`);
+    return { ca: await read("ca.pem"), cert: await read("cert.pem"), key: await read("key.pem") };
+  } catch {
+    return undefined;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const tls = await testCertificate();
+
+Deno.test({
+  name: nameUnless(
+    "untraced fetch: https goes over TLS, and a certificate it does not trust is refused",
+    tls ? undefined : "openssl is missing",
+  ),
+  ignore: !tls,
+  fn: async () => {
+    await using server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, cert: tls!.cert, key: tls!.key, onListen() {} },
+      async (r) => Response.json({ got: await r.text() }),
+    );
+    const url = `https://127.0.0.1:${server.addr.port}/bot1:token/sendMessage`;
+    const trusting = createUntracedFetch({ caCerts: [tls!.ca] });
+    const response = await trusting(url, { method: "POST", body: "hi" });
+    assert.deepEqual(await response.json(), { got: "hi" });
+    await assert.rejects(untracedFetch(url, { method: "POST", body: "hi" }), TypeError);
+  },
 });
