@@ -1,3 +1,4 @@
+import type { NetworkDeps } from "../http/mod.ts";
 import { type AlertChannel, createAlerting, type RoutingAlertManager } from "../alerts/mod.ts";
 import { BreakerRegistry } from "../breaker/mod.ts";
 import { type Clock, every, type Random } from "../clock/mod.ts";
@@ -22,8 +23,9 @@ import { ServiceStateSharing } from "./share_service_states.ts";
 /** How often a process reads the service states others published (shared ledgers only). */
 const shareEveryMs = 1_000;
 
-/** What the agent is built from; `main.ts` or a test assembles it. */
-export interface AgentDeps {
+/** What the agent is built from; `main.ts` or a test assembles it. The network is for alert
+ * channels; without `fetch`, a fetch that refuses. */
+export interface AgentDeps extends Partial<NetworkDeps> {
   clock: Clock;
   random: Random;
   services: Services;
@@ -31,13 +33,6 @@ export interface AgentDeps {
   store: CampaignStore;
   /** Alert channels made in code (tests, the simulation), besides the configured ones. */
   alertChannels?: readonly AlertChannel[];
-  /** The network, for alert channels. @default a fetch that refuses */
-  fetch?: typeof fetch;
-  /** A fetch that never reuses a connection, for messages that must not be sent twice. */
-  freshFetch?: typeof fetch;
-  /** A fetch no trace sees, for URLs that carry a secret or a contact's data (set when
-   * tracing is on). @default none */
-  untracedFetch?: typeof fetch;
   /** Environment variables, for alert channels' secrets. @default none */
   env?: (name: string) => string | undefined;
   /** The Google Sheets log, when configured. */

@@ -1,3 +1,4 @@
+import type { NetworkDeps } from "../http/mod.ts";
 import type { Clock, Random } from "../clock/mod.ts";
 import type { Tracing } from "../tracing/mod.ts";
 import { type AgentConfig, type ChannelConfig, SecretReader } from "../config/mod.ts";
@@ -11,15 +12,9 @@ import { TelegramChannel } from "./telegram_channel.ts";
 import { WebhookAlertChannel } from "./webhook_alert_channel.ts";
 
 /** What alerting needs from outside. */
-export interface AlertingDeps {
+export interface AlertingDeps extends NetworkDeps {
   clock: Clock;
   random: Random;
-  fetch: typeof fetch;
-  /** A fetch that never reuses a connection, for messages that must not be sent twice. */
-  freshFetch?: typeof fetch;
-  /** A fetch no trace sees, for URLs that carry a secret or a contact's data (set when
-   * tracing is on). @default none */
-  untracedFetch?: typeof fetch;
   env: (name: string) => string | undefined;
   outbox: Outbox;
   /** Where the alerts firing now are kept across restarts. */

@@ -1,8 +1,10 @@
+import type { NetworkDeps } from "../http/mod.ts";
 import type { Tracing } from "../tracing/mod.ts";
 import type { LogOptions } from "../logging/mod.ts";
 
-/** What commands need from the process; `main.ts` passes the real ones, tests fakes. */
-export interface CliIo {
+/** What commands need from the process; `main.ts` passes the real ones, tests fakes (the network
+ * among them, for real provider clients). */
+export interface CliIo extends NetworkDeps {
   /** Writes one line to stdout. */
   out(line: string): void;
   /** Writes one line to stderr. */
@@ -14,13 +16,6 @@ export interface CliIo {
   isTerminal: boolean;
   /** Reads an environment variable: the only way secrets come in. */
   env(name: string): string | undefined;
-  /** The network, for real provider clients. */
-  fetch: typeof fetch;
-  /** A fetch that never reuses a connection, for requests that must not be sent twice. */
-  freshFetch?: typeof fetch;
-  /** A fetch no trace sees, for URLs that carry a secret or a contact's data (set when
-   * tracing is on). @default none */
-  untracedFetch?: typeof fetch;
   /** Spans of `run`'s contacts, steps and attempts. @default none */
   tracing?: Tracing;
   /** Writes a file, creating its folder. */

@@ -53,8 +53,8 @@ export interface HttpRequest {
   idempotent?: boolean;
 }
 
-/** What an HTTP client needs from outside. */
-export interface HttpDeps {
+/** How requests reach the network: what `main.ts` builds once and every client is handed. */
+export interface NetworkDeps {
   fetch: typeof fetch;
   /** A fetch that never reuses a connection (see `createFreshConnectionFetch`), for requests
    * that are not idempotent. @default `fetch` (tests with a stubbed fetch) */
@@ -62,6 +62,10 @@ export interface HttpDeps {
   /** A fetch no trace sees (see `createUntracedFetch`), for URLs that carry a secret or a
    * contact's data; set when tracing is on. @default none: such requests go as any other */
   untracedFetch?: typeof fetch;
+}
+
+/** What an HTTP client needs from outside. */
+export interface HttpDeps extends NetworkDeps {
   clock: Clock;
 }
 

@@ -16,6 +16,7 @@ export {
   type HttpDeps,
   type HttpRequest,
   type HttpResponse,
+  type NetworkDeps,
 } from "./http_client.ts";
 
 export { parseRetryAfter } from "./retry_after.ts";

@@ -1,3 +1,4 @@
+import type { NetworkDeps } from "../http/mod.ts";
 import type { Clock } from "../clock/mod.ts";
 import { type AgentConfig, chainProviders, SecretReader } from "../config/mod.ts";
 import { AnthropicLlm } from "./anthropic_llm.ts";
@@ -15,14 +16,8 @@ type LlmSection = Omit<AgentConfig["services"]["llm"], "fallbacks">;
 type TtsSection = Omit<AgentConfig["services"]["tts"], "fallbacks">;
 
 /** What real services need from the process; `main.ts` passes the real ones. */
-export interface ServiceDeps {
+export interface ServiceDeps extends NetworkDeps {
   clock: Clock;
-  fetch: typeof fetch;
-  /** A fetch that never reuses a connection, for requests that must not be sent twice. */
-  freshFetch?: typeof fetch;
-  /** A fetch no trace sees, for URLs that carry a secret or a contact's data (set when
-   * tracing is on). @default none */
-  untracedFetch?: typeof fetch;
   /** Reads an environment variable (the only way secrets come in). */
   env: (name: string) => string | undefined;
   /** Writes a file, creating its folder (TTS audio). */

@@ -1,3 +1,4 @@
+import type { NetworkDeps } from "../http/mod.ts";
 import type { Clock, Random } from "../clock/mod.ts";
 import type { AgentConfig } from "../config/mod.ts";
 import { ConfigError } from "../errors.ts";
@@ -6,12 +7,9 @@ import { GoogleAccessToken, parseServiceAccountKey } from "./google_token.ts";
 import { SheetsLogSink } from "./sheets_log_sink.ts";
 
 /** What the Sheets sink needs from outside. */
-export interface SheetsDeps {
+export interface SheetsDeps extends NetworkDeps {
   clock: Clock;
   random: Random;
-  fetch: typeof fetch;
-  /** A fetch that never reuses a connection, for appends that must not be sent twice. */
-  freshFetch?: typeof fetch;
   outbox: Outbox;
   env: (name: string) => string | undefined;
   readTextFile: (path: string) => Promise<string>;

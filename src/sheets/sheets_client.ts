@@ -1,6 +1,6 @@
 import type { Clock, Random } from "../clock/mod.ts";
 import { AuthenticationError } from "../errors.ts";
-import { type ErrorTable, HttpClient } from "../http/mod.ts";
+import { type ErrorTable, HttpClient, type NetworkDeps } from "../http/mod.ts";
 import type { GoogleAccessToken } from "./google_token.ts";
 import { sheetColumns, type SheetRow } from "./sheet_row.ts";
 
@@ -34,9 +34,7 @@ export class SheetsClient {
 
   constructor(
     options: { baseUrl: string; spreadsheetId: string; range: string },
-    deps: {
-      fetch: typeof fetch;
-      freshFetch?: typeof fetch;
+    deps: NetworkDeps & {
       clock: Clock;
       random: Random;
       token: GoogleAccessToken;

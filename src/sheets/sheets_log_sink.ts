@@ -1,3 +1,4 @@
+import type { NetworkDeps } from "../http/mod.ts";
 import { getLogger } from "@logtape/logtape";
 import type { BreakerOptions, CircuitBreaker } from "../breaker/mod.ts";
 import { type Clock, every, type Periodic, type Random } from "../clock/mod.ts";
@@ -81,9 +82,7 @@ export class SheetsLogSink implements AsyncDisposable {
 
   constructor(
     options: SheetsSinkOptions,
-    deps: {
-      fetch: typeof fetch;
-      freshFetch?: typeof fetch;
+    deps: NetworkDeps & {
       clock: Clock;
       random: Random;
       outbox: Outbox;
