@@ -34,3 +34,4 @@ export {
 } from "./webhook_alert_channel.ts";
 
 export { type AlertingDeps, createAlerting } from "./create_alerting.ts";
+export { escapeHtml } from "./format_notification.ts";

@@ -13,21 +13,28 @@ export class EnvironmentError extends Error {
 /** What the command needed from the environment when it failed. */
 export type Access = "read" | "write" | "listen";
 
-const taskWrites =
+/** Where `deno task start` may write, and the fix: what a refused write is told by default. */
+const startTaskWrites =
   "`deno task start` may write only under ./data, ./logs and ./audio (docs/operations.md, Tasks and permissions): put it there, or run with a wider --allow-write";
 
 /**
  * Turns a failure of the environment (a missing or unreadable file, a folder where a file was
  * expected, a path the task may not write, a port in use, a ledger that is not one) into a
  * {@link EnvironmentError} (exit 2) whose one sentence names `subject` and the fix. Anything else is
- * returned as it was: a bug, not the user's to fix.
+ * returned as it was: a bug, not the user's to fix. A refused write is told `taskWrites`: where
+ * the command's task may write, and the fix.
  */
-export function environmentError(subject: string, error: unknown, access: Access): unknown {
-  const why = reasonOf(error, access);
+export function environmentError(
+  subject: string,
+  error: unknown,
+  access: Access,
+  taskWrites: string = startTaskWrites,
+): unknown {
+  const why = reasonOf(error, access, taskWrites);
   return why === undefined ? error : new EnvironmentError(`${subject}: ${why}`, { cause: error });
 }
 
-function reasonOf(error: unknown, access: Access): string | undefined {
+function reasonOf(error: unknown, access: Access, taskWrites: string): string | undefined {
   if (error instanceof LedgerError) return error.message.replace(/^\S+ /, "");
   switch (environmentFailureOf(error)) {
     case "not-permitted":

@@ -1,6 +1,5 @@
-import { type AgentEvent, logAgentEvent, narrate } from "../agent/mod.ts";
-import { environmentFailureOf } from "../platform/mod.ts";
-import { EnvironmentError, environmentError } from "./environment_error.ts";
+import { type AgentEvent, logAgentEvent, narrate, summaryLine } from "../agent/mod.ts";
+import { environmentError } from "./environment_error.ts";
 import { ioTrackedFetch, seededRandom, systemClock, VirtualClock } from "../clock/mod.ts";
 import type { AgentConfig } from "../config/mod.ts";
 
@@ -159,20 +158,16 @@ async function writeStory(
   io: Pick<CliIo, "writeFile" | "err">,
 ): Promise<void> {
   const summary = story.findLast((event) => event.type === "summary");
-  const page = simulationPage(story, {
-    scenario,
-    summary: summary ? (narrate(summary) ?? "").replace(/^T\+\s*[\d.]+s\s*\S+\s*/, "") : "",
-  });
+  const page = simulationPage(story, { scenario, summary: summary ? summaryLine(summary) : "" });
   try {
     await io.writeFile(path, new TextEncoder().encode(page));
   } catch (error) {
-    if (environmentFailureOf(error) === "not-permitted") {
-      throw new EnvironmentError(
-        `--html ${path}: this task may not write there; \`deno task simulate\` may write only under ./logs: give --html logs/simulation.html, or run with a wider --allow-write`,
-        { cause: error },
-      );
-    }
-    throw environmentError(`--html ${path}`, error, "write");
+    throw environmentError(
+      `--html ${path}`,
+      error,
+      "write",
+      "`deno task simulate` may write only under ./logs: give --html logs/simulation.html, or run with a wider --allow-write",
+    );
   }
   io.err(`wrote the story to ${path}`);
 }

@@ -1,4 +1,5 @@
 import type { AgentEvent } from "../agent/mod.ts";
+import { escapeHtml } from "../alerts/mod.ts";
 import type { BreakerState } from "../breaker/mod.ts";
 
 /** What the page says above the picture. */
@@ -31,13 +32,6 @@ const severityColours: Record<string, string> = {
   warning: "#d68a00",
   info: "#2563eb",
 };
-
-function esc(text: unknown): string {
-  return String(text ?? "").replace(
-    /[&<>"]/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!,
-  );
-}
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -90,7 +84,7 @@ export function simulationPage(events: readonly AgentEvent[], title: SimulationP
   }
   const heading = (text: string) => {
     y += 24;
-    parts.push(`<text class="heading" x="4" y="${y - 6}">${esc(text)}</text>`);
+    parts.push(`<text class="heading" x="4" y="${y - 6}">${escapeHtml(text)}</text>`);
   };
   heading("breakers");
   for (const service of services) {
@@ -104,8 +98,8 @@ export function simulationPage(events: readonly AgentEvent[], title: SimulationP
         state: change.to,
       })),
     ];
-    parts.push(`<g class="service" data-service="${esc(service)}">`);
-    parts.push(`<text x="4" y="${y + 12}">${esc(service)}</text>`);
+    parts.push(`<g class="service" data-service="${escapeHtml(service)}">`);
+    parts.push(`<text x="4" y="${y + 12}">${escapeHtml(service)}</text>`);
     bands.forEach((band, i) => {
       const to = bands[i + 1]?.from ?? endMs;
       if (to <= band.from && bands.length > 1) return;
@@ -113,7 +107,7 @@ export function simulationPage(events: readonly AgentEvent[], title: SimulationP
         `<rect class="seg" data-state="${band.state}" x="${x(band.from)}" y="${y + 2}" width="${
           Math.max(1, x(to) - x(band.from))
         }" height="${lane - 4}" fill="${stateColours[band.state]}"><title>${
-          esc(`${service} ${band.state} ${seconds(band.from)}–${seconds(to)}`)
+          escapeHtml(`${service} ${band.state} ${seconds(band.from)}–${seconds(to)}`)
         }</title></rect>`,
       );
     });
@@ -134,7 +128,7 @@ export function simulationPage(events: readonly AgentEvent[], title: SimulationP
       `<path class="alert" data-status="${event.status}" d="M${cx - 5},${y + 14} L${cx},${y + 3} L${
         cx + 5
       },${y + 14} Z" fill="${colour}"><title>${
-        esc(`${seconds(event.t)} ${event.severity} ${event.status}: ${event.summary}`)
+        escapeHtml(`${seconds(event.t)} ${event.severity} ${event.status}: ${event.summary}`)
       }</title></path>`,
     );
   }
@@ -142,8 +136,8 @@ export function simulationPage(events: readonly AgentEvent[], title: SimulationP
   y += lane;
   heading("contacts");
   for (const contact of contacts) {
-    parts.push(`<g class="contact" data-contact="${esc(contact)}">`);
-    parts.push(`<text x="4" y="${y + 12}">${esc(contact)}</text>`);
+    parts.push(`<g class="contact" data-contact="${escapeHtml(contact)}">`);
+    parts.push(`<text x="4" y="${y + 12}">${escapeHtml(contact)}</text>`);
     for (const event of events) {
       if (!("contactId" in event) || event.contactId !== contact) continue;
       switch (event.type) {
@@ -151,14 +145,14 @@ export function simulationPage(events: readonly AgentEvent[], title: SimulationP
           const failed = event.outcome !== "success";
           const colour = serviceColours[event.service] ?? fallbackColour;
           parts.push(
-            `<rect class="attempt" data-service="${esc(event.service)}" data-outcome="${
-              esc(event.outcome)
+            `<rect class="attempt" data-service="${escapeHtml(event.service)}" data-outcome="${
+              escapeHtml(event.outcome)
             }" x="${x(event.t - event.durationMs)}" y="${y + 4}" width="${
               Math.max(2, x(event.t) - x(event.t - event.durationMs))
             }" height="${lane - 8}" fill="${failed ? "#fff" : colour}" stroke="${
               failed ? "#c81e1e" : colour
             }" stroke-width="${failed ? 2 : 0}"><title>${
-              esc(
+              escapeHtml(
                 `${event.service} attempt ${event.attempt} ${seconds(event.t - event.durationMs)}–${
                   seconds(event.t)
                 }: ${event.outcome}`,
@@ -170,7 +164,7 @@ export function simulationPage(events: readonly AgentEvent[], title: SimulationP
         case "retry":
           parts.push(
             `<text class="retry" x="${x(event.t)}" y="${y + 13}" fill="#c81e1e">↻<title>${
-              esc(
+              escapeHtml(
                 `${seconds(event.t)} ${event.service ?? ""} retry ${event.attempt} in ${
                   seconds(event.delayMs)
                 }: ${event.errorClass}`,
@@ -181,7 +175,7 @@ export function simulationPage(events: readonly AgentEvent[], title: SimulationP
         case "contact-done": {
           const cx = x(event.t);
           const cy = y + lane / 2;
-          const note = esc(
+          const note = escapeHtml(
             `${seconds(event.t)} ${event.status}${event.service ? ` (${event.service}` : ""}${
               event.reason ? `, ${event.reason})` : event.service ? ")" : ""
             }${event.error ? `: ${event.error}` : ""}`,
@@ -211,14 +205,15 @@ export function simulationPage(events: readonly AgentEvent[], title: SimulationP
     ...Object.entries(stateColours).map(([state, colour]) => [colour, `breaker ${state}`]),
     ...Object.entries(serviceColours).map(([service, colour]) => [colour, `${service} attempt`]),
     [fallbackColour, "fallback attempt"],
-  ].map(([colour, text]) => `<span><i style="background:${colour}"></i>${esc(text)}</span>`).join(
-    "",
-  );
+  ].map(([colour, text]) => `<span><i style="background:${colour}"></i>${escapeHtml(text)}</span>`)
+    .join(
+      "",
+    );
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>ai-call-agent simulation: ${esc(title.scenario)}</title>
+<title>ai-call-agent simulation: ${escapeHtml(title.scenario)}</title>
 <style>
   body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #1d2330; background: #fff; }
   h1 { font-size: 20px; margin: 0 0 4px; }
@@ -230,8 +225,8 @@ export function simulationPage(events: readonly AgentEvent[], title: SimulationP
 </style>
 </head>
 <body>
-<h1>Simulation: ${esc(title.scenario)}</h1>
-<p class="muted">${esc(title.summary)}</p>
+<h1>Simulation: ${escapeHtml(title.scenario)}</h1>
+<p class="muted">${escapeHtml(title.summary)}</p>
 <p class="legend muted">${legend} <span>↻ retry</span> <span>◆ deferred</span> <span>● completed</span> <span>✕ failed</span> <span>▲ alert sent (green: resolved)</span></p>
 <svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">
 ${parts.join("\n")}

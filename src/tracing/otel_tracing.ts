@@ -57,11 +57,11 @@ export function otelTracing(tracerName: string, version: string): Tracing {
         name,
         { kind: kinds[options.kind ?? "internal"], attributes: defined(options.attributes) },
         async (span) => {
+          const open = openSpan(span);
           try {
-            return await work(openSpan(span));
+            return await work(open);
           } catch (error) {
-            span.setAttribute("error.type", errorClass(error));
-            span.setStatus({ code: SpanStatusCode.ERROR });
+            open.fail(errorClass(error));
             throw error;
           } finally {
             span.end();
