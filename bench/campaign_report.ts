@@ -21,13 +21,8 @@ import { seededRandom, systemClock } from "../src/clock/mod.ts";
 import { parseConfig } from "../src/config/mod.ts";
 import { InMemoryCampaignStore, SqliteCampaignStore } from "../src/ledger/mod.ts";
 import { createMockServices } from "../src/services/mod.ts";
-import { taskFlags } from "../tests/_support/task_flags.ts";
-import { runArgs as workspaceRunArgs } from "../tests/_support/run_workspace.ts";
 import type { Contact } from "../src/domain/mod.ts";
-import { campaignRate } from "./_campaign_rate.ts";
-
-const main = new URL("../main.ts", import.meta.url).pathname;
-const runArgs = () => ["run", ...taskFlags("start"), main, ...workspaceRunArgs];
+import { campaignRate, generatedWorkspace, startRunArgs } from "./_run.ts";
 
 async function latencyRun(contacts: number, latencyMs: number, concurrency: number) {
   const config = parseConfig({
@@ -84,35 +79,9 @@ async function peakRss(pid: number, done: Promise<unknown>): Promise<number> {
   return peak;
 }
 
-/** `run` on `rows` generated contacts with `--db db`: the campaign's contacts per second,
- * from its summary line (the load is not counted). */
-/**
- * A new folder holding `contacts.csv` (`rows` generated contacts, after `firstRow` if given),
- * written in chunks so a million rows never sit in memory, and `config.json` (logs on, any port).
- */
-async function generatedWorkspace(prefix: string, rows: number, firstRow?: string) {
-  const dir = await Deno.makeTempDir({ prefix });
-  const file = await Deno.open(`${dir}/contacts.csv`, { write: true, create: true });
-  const encoder = new TextEncoder();
-  await file.write(encoder.encode(`id,name,phone,company\n${firstRow ? firstRow + "\n" : ""}`));
-  for (let start = 0; start < rows; start += 10_000) {
-    let chunk = "";
-    for (let i = start; i < Math.min(rows, start + 10_000); i++) {
-      chunk += `c${i},Contact ${i},+1415${String(i).padStart(7, "0")},Company ${i % 97}\n`;
-    }
-    await file.write(encoder.encode(chunk));
-  }
-  file.close();
-  await Deno.writeTextFile(
-    `${dir}/config.json`,
-    JSON.stringify({ logging: { filePath: "logs/agent.jsonl" }, server: { port: 0 } }),
-  );
-  return dir;
-}
-
 async function bigCampaign(rows: number) {
   const dir = await generatedWorkspace("campaign-100k-", rows);
-  const args = runArgs();
+  const args = startRunArgs();
   const spawn = () =>
     new Deno.Command(Deno.execPath(), {
       args,
@@ -162,7 +131,7 @@ async function loadOnly(name: string, rows: number, firstRow?: string) {
   const bytes = (await Deno.stat(`${dir}/contacts.csv`)).size;
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: runArgs(),
+    args: startRunArgs(),
     cwd: dir,
     stdout: "null",
     stderr: "piped",

@@ -8,34 +8,15 @@
  * slowest answers came (seconds since the first answer), with the run's own summary line.
  */
 import { freePort } from "../tests/_support/free_port.ts";
-import { taskFlags } from "../tests/_support/task_flags.ts";
-import { runArgs } from "../tests/_support/run_workspace.ts";
+import { generatedWorkspace, startRunArgs } from "./_run.ts";
 
 const contacts = Number(Deno.args[0] ?? 150_000);
 const everyMs = 50;
-const main = new URL("../main.ts", import.meta.url).pathname;
 
-const dir = await Deno.makeTempDir({ prefix: "healthz-" });
-{
-  const file = await Deno.open(`${dir}/contacts.csv`, { write: true, create: true });
-  const encoder = new TextEncoder();
-  await file.write(encoder.encode("id,name,phone\n"));
-  for (let start = 0; start < contacts; start += 10_000) {
-    let chunk = "";
-    for (let i = start; i < Math.min(contacts, start + 10_000); i++) {
-      chunk += `c${i},Contact ${i},+1415${String(i).padStart(7, "0")}\n`;
-    }
-    await file.write(encoder.encode(chunk));
-  }
-  file.close();
-}
-await Deno.writeTextFile(
-  `${dir}/config.json`,
-  JSON.stringify({ logging: { filePath: "logs/agent.jsonl" } }),
-);
+const dir = await generatedWorkspace("healthz-", contacts);
 const port = freePort();
 const child = new Deno.Command(Deno.execPath(), {
-  args: ["run", ...taskFlags("start"), main, ...runArgs, "--port", String(port)],
+  args: startRunArgs("--port", String(port)),
   cwd: dir,
   stdout: "piped",
   stderr: "null",

@@ -5,7 +5,7 @@
  * exporting every span over OTLP/HTTP JSON to a receiver on 127.0.0.1, alternating off and on,
  * the median of each. A contact is about nine spans (the contact, four steps, four attempts).
  */
-import { campaignRate } from "./_campaign_rate.ts";
+import { campaignRate } from "./_run.ts";
 
 const contacts = 20_000;
 const rounds = 3;
