@@ -1,16 +1,29 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { SpanAttributes, SpanKind, Tracing } from "../../src/tracing/mod.ts";
+import type { OpenSpan, SpanAttributes, SpanKind, Tracing } from "../../src/tracing/mod.ts";
 
 /** A span as {@link recordingTracing} kept it. */
-export interface RecordedSpan {
+export interface RecordedSpan extends SpanRecord {
   id: number;
   parent?: number;
   name: string;
   kind: SpanKind;
+  ended: boolean;
+}
+
+/** What a span was told: its attributes, events and the class it failed with. */
+export interface SpanRecord {
   attributes: Record<string, unknown>;
   events: { name: string; attributes: SpanAttributes }[];
   failed?: string;
-  ended: boolean;
+}
+
+/** An {@link OpenSpan} that writes what it is told into `record`. */
+export function recordInto(record: SpanRecord): OpenSpan {
+  return {
+    set: (attributes) => Object.assign(record.attributes, attributes),
+    event: (name, attributes = {}) => record.events.push({ name, attributes }),
+    fail: (errorType) => (record.failed = errorType),
+  };
 }
 
 /** A {@link Tracing} that keeps every span in memory, each with its parent (the span active
@@ -33,12 +46,7 @@ export function recordingTracing(): Tracing & { spans: RecordedSpan[] } {
       };
       spans.push(span);
       try {
-        return await active.run(span, () =>
-          work({
-            set: (attributes) => Object.assign(span.attributes, attributes),
-            event: (event, attributes = {}) => span.events.push({ name: event, attributes }),
-            fail: (errorType) => (span.failed = errorType),
-          }));
+        return await active.run(span, () => work(recordInto(span)));
       } catch (error) {
         span.failed ??= error instanceof Error ? error.name : "unknown";
         throw error;

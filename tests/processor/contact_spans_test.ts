@@ -1,20 +1,11 @@
 import assert from "node:assert/strict";
 import { contactSpanEnd, llmAttemptTrace } from "../../src/processor/contact_spans.ts";
 import type { LlmService } from "../../src/services/mod.ts";
-import type { OpenSpan, SpanAttributes } from "../../src/tracing/mod.ts";
+import { recordInto, type SpanRecord } from "../_support/recording_tracing.ts";
 
 function recordingSpan() {
-  const recorded = {
-    attributes: {} as Record<string, unknown>,
-    events: [] as { name: string; attributes?: SpanAttributes }[],
-    failed: undefined as string | undefined,
-  };
-  const span: OpenSpan = {
-    set: (attributes) => Object.assign(recorded.attributes, attributes),
-    event: (name, attributes) => recorded.events.push({ name, attributes }),
-    fail: (errorType) => (recorded.failed = errorType),
-  };
-  return { span, recorded };
+  const recorded: SpanRecord = { attributes: {}, events: [] };
+  return { span: recordInto(recorded), recorded };
 }
 
 Deno.test("a deferred contact's span says why and until when, as an event and attributes", () => {
