@@ -185,7 +185,14 @@ export class CampaignRunner {
           continue;
         }
         waitingForAgents = false;
-        if (services.length === 0) break;
+        if (services.length === 0) {
+          // Another process may have put deferred contacts back to pending (or claimed them)
+          // since this pass ran dry: the campaign is finished only when one look at the
+          // ledger finds nothing pending, in progress or deferred.
+          const left = await store.counts(campaign);
+          if (left.pending + left.in_progress + left.deferred === 0) break;
+          continue;
+        }
         // Contacts waiting for their calling hours or a redial are waited for as long as it
         // takes; only a wait on a service's recovery is bounded by recoveryWaitMs.
         const onServices = services.some((service) => !scheduledDeferrals.has(service));

@@ -265,7 +265,11 @@ Deno.test({
         // TTS recovers: A's probe and trial find it up, and the hold ends for both.
         outage[Symbol.dispose]();
         const [ofA, ofB] = await Promise.all([a.finished, b.finished]) as RunSummary[];
-        assert.deepEqual([ofA.ended, ofB.ended, ofA.completed], ["finished", "finished", 60]);
+        assert.deepEqual(
+          [ofA.ended, ofB.ended, ofA.completed],
+          ["finished", "finished", 60],
+          JSON.stringify([ofA, ofB]),
+        );
       },
     );
 

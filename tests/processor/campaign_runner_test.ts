@@ -30,3 +30,29 @@ Deno.test("a breaker that closes while the runner asks the ledger for its next w
   assert.equal(summary.completed, 3);
   assert.ok(t.clock.now() < 60_000, `the run did not sleep out recoveryWaitMs: ${t.clock.now()}`);
 });
+
+/** A store where another agent takes the contacts deferred on a service back to pending just
+ * as this runner asks which services deferred contacts wait on (after its pass ran dry). */
+class ReleasedByAnotherAgent extends InMemoryCampaignStore {
+  released?: () => void;
+  override async deferredServices(campaign: string): Promise<string[]> {
+    if (this.released && (await super.deferredServices(campaign)).length > 0) {
+      this.released();
+      this.released = undefined;
+      await this.releaseDeferred(campaign, "tts", Number.MAX_SAFE_INTEGER);
+    }
+    return super.deferredServices(campaign);
+  }
+}
+
+Deno.test("contacts another agent put back to pending after this runner's pass ran dry are still worked: finished means nothing left", async () => {
+  const store = new ReleasedByAnotherAgent();
+  const t = testAgent({}, { processor: { recoveryWaitMs: 3_600_000 } }, store as CampaignStore);
+  await using _ = t.agent;
+  const tts = t.agent.breakers.get("tts");
+  tts.forceOpen("maintenance");
+  // The other agent's operator lets TTS go and that agent releases the deferred contacts.
+  store.released = () => tts.reset("closed by operator");
+  const { summary } = await t.runCampaign(contacts(3), { health: false });
+  assert.deepEqual([summary.ended, summary.completed, summary.pending], ["finished", 3, 0]);
+});
