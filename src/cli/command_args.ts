@@ -36,12 +36,14 @@ export async function loadCommandConfig(
 
 /**
  * Applies `config.logging`; a log file the task may not write (or whose folder cannot be
- * made) is an EnvironmentError naming `logging.filePath` and the fix.
+ * made) is an EnvironmentError naming `logging.filePath` and the fix (where the task may write:
+ * `writableBy`, the start task's folders unless told).
  */
 export async function configureCommandLogging(
   config: AgentConfig,
   io: Pick<CliIo, "configureLogging">,
   extra: Pick<LogOptions, "console" | "knownSecrets">,
+  writableBy?: string,
 ): Promise<void> {
   try {
     await io.configureLogging({
@@ -52,6 +54,11 @@ export async function configureCommandLogging(
       ...extra,
     });
   } catch (error) {
-    throw environmentError(`logging.filePath ${config.logging.filePath}`, error, "write");
+    throw environmentError(
+      `logging.filePath ${config.logging.filePath}`,
+      error,
+      "write",
+      writableBy,
+    );
   }
 }

@@ -13,33 +13,38 @@ export class EnvironmentError extends Error {
 /** What the command needed from the environment when it failed. */
 export type Access = "read" | "write" | "listen";
 
-/** Where `deno task start` may write, and the fix: what a refused write is told by default. */
-const startTaskWrites =
-  "`deno task start` may write only under ./data, ./logs and ./audio (docs/operations.md, Tasks and permissions): put it there, or run with a wider --allow-write";
+/** Where each task may write (deno.json gives it that `--allow-write`), and the fix: what a
+ * refused write is told. */
+export const taskWrites = {
+  start:
+    "`deno task start` may write only under ./data, ./logs and ./audio (docs/operations.md, Tasks and permissions): put it there, or run with a wider --allow-write",
+  simulate:
+    "`deno task simulate` may write only under ./logs (e.g. --html logs/simulation.html): put it there, or run with a wider --allow-write",
+} as const;
 
 /**
  * Turns a failure of the environment (a missing or unreadable file, a folder where a file was
  * expected, a path the task may not write, a port in use, a ledger that is not one) into a
  * {@link EnvironmentError} (exit 2) whose one sentence names `subject` and the fix. Anything else is
- * returned as it was: a bug, not the user's to fix. A refused write is told `taskWrites`: where
- * the command's task may write, and the fix.
+ * returned as it was: a bug, not the user's to fix. A refused write is told `writableBy`: where
+ * the command's task may write, and the fix ({@link taskWrites}).
  */
 export function environmentError(
   subject: string,
   error: unknown,
   access: Access,
-  taskWrites: string = startTaskWrites,
+  writableBy: string = taskWrites.start,
 ): unknown {
-  const why = reasonOf(error, access, taskWrites);
+  const why = reasonOf(error, access, writableBy);
   return why === undefined ? error : new EnvironmentError(`${subject}: ${why}`, { cause: error });
 }
 
-function reasonOf(error: unknown, access: Access, taskWrites: string): string | undefined {
+function reasonOf(error: unknown, access: Access, writableBy: string): string | undefined {
   if (error instanceof LedgerError) return error.message.replace(/^\S+ /, "");
   switch (environmentFailureOf(error)) {
     case "not-permitted":
       return access === "write"
-        ? `this task may not write there; ${taskWrites}`
+        ? `this task may not write there; ${writableBy}`
         : access === "read"
         ? "this task may not read it; run with a wider --allow-read"
         : "this task may not listen there; run with --allow-net";

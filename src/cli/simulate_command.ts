@@ -1,5 +1,5 @@
 import { type AgentEvent, logAgentEvent, narrate, summaryLine } from "../agent/mod.ts";
-import { environmentError } from "./environment_error.ts";
+import { environmentError, taskWrites } from "./environment_error.ts";
 import { ioTrackedFetch, seededRandom, systemClock, VirtualClock } from "../clock/mod.ts";
 import type { AgentConfig } from "../config/mod.ts";
 
@@ -118,7 +118,7 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
     io,
     scenarioNamed(options.scenario, 0).config,
   );
-  await configureCommandLogging(config, io, { console: false });
+  await configureCommandLogging(config, io, { console: false }, taskWrites.simulate);
   const virtual = new VirtualClock();
   const liveProgress = options.realtime && io.isTerminal && !options.json;
   const clock = options.realtime ? systemClock : virtual;
@@ -162,12 +162,7 @@ async function writeStory(
   try {
     await io.writeFile(path, new TextEncoder().encode(page));
   } catch (error) {
-    throw environmentError(
-      `--html ${path}`,
-      error,
-      "write",
-      "`deno task simulate` may write only under ./logs: give --html logs/simulation.html, or run with a wider --allow-write",
-    );
+    throw environmentError(`--html ${path}`, error, "write", taskWrites.simulate);
   }
   io.err(`wrote the story to ${path}`);
 }

@@ -322,3 +322,15 @@ Deno.test("simulate --html writes the story as one page where the task may write
     /--html story\.html: this task may not write there;.*--html logs\/simulation\.html/,
   );
 });
+
+Deno.test("a log file simulate may not write is refused naming logging.filePath and where simulate may write", async () => {
+  await using config = await tempConfig({ logging: { filePath: "data/agent.jsonl" } });
+  const { code, stderr } = await runMain(["simulate", "--config", config.path], {
+    cwd: config.dir,
+  });
+  assert.equal(code, 2);
+  assert.match(
+    stderr,
+    /logging\.filePath data\/agent\.jsonl: this task may not write there; `deno task simulate` may write only under \.\/logs/,
+  );
+});
