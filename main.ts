@@ -12,7 +12,11 @@ import { systemClock } from "./src/clock/mod.ts";
 import { buildLogConfig } from "./src/logging/mod.ts";
 import { denoLogFiles } from "./src/platform/mod.ts";
 import { redactText } from "./src/redact/mod.ts";
-import { tracingIfExported } from "./src/tracing/mod.ts";
+import {
+  captureContentVariable,
+  capturesMessageContent,
+  tracingIfExported,
+} from "./src/tracing/mod.ts";
 import { version } from "./src/version.ts";
 
 const encoder = new TextEncoder();
@@ -22,8 +26,15 @@ const writeLine = (file: typeof Deno.stdout, line: string) => {
 };
 const mkdir = (path: string) => Deno.mkdir(path, { recursive: true });
 let signals = 0;
+/** A variable's value, or undefined where the task may not read it (simulate reads none). */
+const optionalEnv = (variable: string) =>
+  Deno.permissions.querySync({ name: "env", variable }).state === "granted"
+    ? Deno.env.get(variable)
+    : undefined;
 // With OTEL_DENO=true, Deno exports the spans (see docs/operations.md, Traces).
-const tracing = tracingIfExported("ai-call-agent", version);
+const tracing = tracingIfExported("ai-call-agent", version, {
+  captureContent: capturesMessageContent(optionalEnv(captureContentVariable)),
+});
 // Requests that must not be sent twice go out on connections that are never reused.
 using freshFetch = createFreshConnectionFetch();
 

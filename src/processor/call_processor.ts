@@ -205,7 +205,7 @@ export class CallProcessor {
           progress,
           (llm, s) => llm.writeScript(contact, campaign, { signal: s }),
           signal,
-          llmAttemptTrace,
+          (llm) => llmAttemptTrace(llm, this.#tracing.captureContent),
         );
         progress.script = {
           text: written.text,

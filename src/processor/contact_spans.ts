@@ -43,9 +43,16 @@ export function contactSpanEnd(span: OpenSpan, result: ContactResult): void {
   }
 }
 
-/** An LLM attempt as OpenTelemetry's GenAI conventions name it: a `chat` with its model, and
- * the tokens the provider said it billed. */
-export function llmAttemptTrace(llm: LlmService): AttemptTrace<CallScript> {
+/**
+ * An LLM attempt as OpenTelemetry's GenAI conventions name it: a `chat` with its model, the
+ * tokens the provider said it billed and why the model stopped. The script it wrote only with
+ * `captureContent` (`gen_ai.output.messages`, as the conventions' opt-in says); the prompt,
+ * which names the person called, never.
+ */
+export function llmAttemptTrace(
+  llm: LlmService,
+  captureContent = false,
+): AttemptTrace<CallScript> {
   const genAi = llm.genAi;
   if (!genAi) return { attributes: { "gen_ai.operation.name": "chat" } };
   return {
@@ -59,6 +66,25 @@ export function llmAttemptTrace(llm: LlmService): AttemptTrace<CallScript> {
       "gen_ai.response.model": script.model,
       "gen_ai.usage.input_tokens": script.usage?.inputTokens,
       "gen_ai.usage.output_tokens": script.usage?.outputTokens,
+      "gen_ai.response.finish_reasons": script.finishReason ? [script.finishReason] : undefined,
+      "gen_ai.output.messages": captureContent ? outputMessages(script) : undefined,
     }),
   };
+}
+
+/** The conventions' finish reasons for what providers call theirs. */
+const finishReasons: Readonly<Record<string, string>> = {
+  end_turn: "stop",
+  stop_sequence: "stop",
+  max_tokens: "length",
+};
+
+/** `gen_ai.output.messages`: the script as the one message the model answered with. */
+function outputMessages(script: CallScript): string {
+  const reason = script.finishReason ?? "stop";
+  return JSON.stringify([{
+    role: "assistant",
+    parts: [{ type: "text", content: script.text }],
+    finish_reason: finishReasons[reason] ?? reason,
+  }]);
 }

@@ -28,6 +28,7 @@ interface Message {
   model?: unknown;
   usage?: { input_tokens?: unknown; output_tokens?: unknown };
   content?: { type?: unknown; text?: unknown }[];
+  stop_reason?: unknown;
 }
 
 /** Writes call scripts with Anthropic's Messages API. */
@@ -83,7 +84,13 @@ export class AnthropicLlm implements LlmService {
     }
     const model = typeof message.model === "string" ? message.model : this.#options.model;
     const usage = tokens(message.usage?.input_tokens, message.usage?.output_tokens);
-    return { text: text.trim(), model, ...(usage ? { usage } : {}) };
+    const finishReason = message.stop_reason;
+    return {
+      text: text.trim(),
+      model,
+      ...(usage ? { usage } : {}),
+      ...(typeof finishReason === "string" ? { finishReason } : {}),
+    };
   }
 
   /** Healthy when the model list can be read: a 200 that is not one is unhealthy. */

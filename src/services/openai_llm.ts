@@ -25,7 +25,7 @@ export interface OpenAiLlmOptions {
 interface ChatCompletion {
   model?: unknown;
   usage?: { prompt_tokens?: unknown; completion_tokens?: unknown };
-  choices?: { message?: { content?: unknown } }[];
+  choices?: { message?: { content?: unknown }; finish_reason?: unknown }[];
 }
 
 /** Writes call scripts with an OpenAI-compatible Chat Completions API. */
@@ -82,7 +82,13 @@ export class OpenAiLlm implements LlmService {
     }
     const model = typeof completion.model === "string" ? completion.model : this.#options.model;
     const usage = tokens(completion.usage?.prompt_tokens, completion.usage?.completion_tokens);
-    return { text: content.trim(), model, ...(usage ? { usage } : {}) };
+    const finishReason = completion.choices?.[0]?.finish_reason;
+    return {
+      text: content.trim(),
+      model,
+      ...(usage ? { usage } : {}),
+      ...(typeof finishReason === "string" ? { finishReason } : {}),
+    };
   }
 
   /** Healthy when the model list can be read: a 200 that is not one (a proxy's page, garbage)

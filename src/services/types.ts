@@ -16,6 +16,9 @@ export interface CallScript {
   model?: string;
   /** The tokens the provider said it billed, when it said. */
   usage?: { inputTokens: number; outputTokens: number };
+  /** Why the model stopped writing, in the provider's words (`stop`, `length`, `end_turn`,
+   * `max_tokens`...), when it said. */
+  finishReason?: string;
 }
 
 /** Synthesized speech. */

@@ -4,6 +4,8 @@
  * @module
  */
 export {
+  captureContentVariable,
+  capturesMessageContent,
   noTracing,
   type OpenSpan,
   type SpanAttributes,
@@ -13,4 +15,4 @@ export {
   type TraceIds,
   type Tracing,
 } from "./tracing.ts";
-export { otelTracing, tracingIfExported } from "./otel_tracing.ts";
+export { otelTracing, tracingIfExported, type TracingOptions } from "./otel_tracing.ts";

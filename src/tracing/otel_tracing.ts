@@ -31,6 +31,12 @@ function defined(attributes: SpanAttributes | undefined): Attributes {
   return out;
 }
 
+/** How spans are made. */
+export interface TracingOptions {
+  /** Spans may carry what a model wrote ({@link Tracing.captureContent}); off by default. */
+  captureContent?: boolean;
+}
+
 function openSpan(span: Span): OpenSpan {
   return {
     set: (attributes) => void span.setAttributes(defined(attributes)),
@@ -48,10 +54,15 @@ function openSpan(span: Span): OpenSpan {
  * `OTEL_DENO=true`. A failed span records the error's class, never its message (a provider's
  * message may quote what it was sent).
  */
-export function otelTracing(tracerName: string, version: string): Tracing {
+export function otelTracing(
+  tracerName: string,
+  version: string,
+  options: TracingOptions = {},
+): Tracing {
   const tracer = trace.getTracer(tracerName, version);
   return {
     on: true,
+    captureContent: options.captureContent ?? false,
     span: (name, options, work) =>
       tracer.startActiveSpan(
         name,
@@ -83,8 +94,12 @@ export function otelTracing(tracerName: string, version: string): Tracing {
  * does, when started with `OTEL_DENO=true`), {@link noTracing} otherwise: no span is made, so
  * tracing off costs nothing. Needs no permission: it asks the API, not the environment.
  */
-export function tracingIfExported(tracerName: string, version: string): Tracing {
+export function tracingIfExported(
+  tracerName: string,
+  version: string,
+  options: TracingOptions = {},
+): Tracing {
   return trace.getTracerProvider() instanceof ProxyTracerProvider
     ? noTracing
-    : otelTracing(tracerName, version);
+    : otelTracing(tracerName, version, options);
 }

@@ -1,5 +1,5 @@
 /** A span attribute's value; `undefined` leaves the attribute out. */
-export type SpanValue = string | number | boolean | undefined;
+export type SpanValue = string | number | boolean | readonly string[] | undefined;
 
 /** A span's attributes, by OpenTelemetry attribute name. */
 export type SpanAttributes = Readonly<Record<string, SpanValue>>;
@@ -38,6 +38,9 @@ export interface TraceIds {
 export interface Tracing {
   /** Whether spans are recorded at all. */
   readonly on: boolean;
+  /** Whether spans may carry what a model wrote (a call's script): off unless the operator
+   * turned it on ({@link capturesMessageContent}). */
+  readonly captureContent: boolean;
   /** Runs `work` in a new span, the child of the active one; ends it when `work` settles (a
    * rejection marks it failed with the error's class). */
   span<T>(name: string, options: SpanOptions, work: (span: OpenSpan) => Promise<T>): Promise<T>;
@@ -56,7 +59,20 @@ const noSpan: OpenSpan = {
 /** Tracing off: work runs as it would without spans. */
 export const noTracing: Tracing = {
   on: false,
+  captureContent: false,
   span: (_name, _options, work) => work(noSpan),
   event() {},
   activeIds: () => undefined,
 };
+
+/** The variable OpenTelemetry's GenAI instrumentations read to put messages on spans. */
+export const captureContentVariable = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
+
+/**
+ * Whether {@link captureContentVariable}'s value turns content capture on: `true`, or the
+ * span modes of the newer instrumentations (`span_only`, `span_and_event`), in any case. Anything
+ * else, unset included, keeps content off.
+ */
+export function capturesMessageContent(value: string | undefined): boolean {
+  return ["true", "span_only", "span_and_event"].includes(value?.trim().toLowerCase() ?? "");
+}

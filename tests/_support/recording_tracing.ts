@@ -33,6 +33,7 @@ export function recordingTracing(): Tracing & { spans: RecordedSpan[] } {
   const spans: RecordedSpan[] = [];
   return {
     on: true,
+    captureContent: false,
     spans,
     async span(name, options, work) {
       const span: RecordedSpan = {

@@ -15,6 +15,7 @@ import {
 import { fakeServicesConfig, twilioAccount } from "../_support/fake_services_config.ts";
 import { runWorkspace } from "../_support/run_workspace.ts";
 import { finished, spawnMain } from "../_support/spawn_main.ts";
+import { captureContentVariable } from "../../src/tracing/mod.ts";
 
 const secrets = {
   llm: "sk-canary-llm-3f9a1c",
@@ -26,9 +27,16 @@ const secrets = {
 const phone = "+14155551234";
 const person = "Ottoline Quarrington";
 
+interface OtlpValue {
+  stringValue?: string;
+  intValue?: string;
+  doubleValue?: number;
+  boolValue?: boolean;
+  arrayValue?: { values: OtlpValue[] };
+}
 interface OtlpAttribute {
   key: string;
-  value: { stringValue?: string; intValue?: string; doubleValue?: number; boolValue?: boolean };
+  value: OtlpValue;
 }
 interface OtlpSpan {
   traceId: string;
@@ -85,9 +93,16 @@ function startAlertEndpoints() {
   };
 }
 
-function attribute(attributes: OtlpAttribute[], key: string): string | number | undefined {
+function attribute(
+  attributes: OtlpAttribute[],
+  key: string,
+): string | number | (string | number | undefined)[] | undefined {
   const value = attributes.find((a) => a.key === key)?.value;
   if (!value) return undefined;
+  return scalar(value) ?? value.arrayValue?.values.map(scalar);
+}
+
+function scalar(value: OtlpValue): string | number | undefined {
   return value.stringValue ?? value.doubleValue ??
     (value.intValue === undefined ? undefined : Number(value.intValue));
 }
@@ -190,6 +205,14 @@ Deno.test("with OTEL_DENO=true, one contact's retry and breaker refusal make the
   assert.equal(attribute(llmAttempts[1].attributes, "ai_call_agent.outcome"), "success");
   assert.ok(Number(attribute(llmAttempts[1].attributes, "gen_ai.usage.input_tokens")) > 0);
   assert.ok(Number(attribute(llmAttempts[1].attributes, "gen_ai.usage.output_tokens")) > 0);
+  assert.deepEqual(attribute(llmAttempts[1].attributes, "gen_ai.response.finish_reasons"), [
+    "stop",
+  ]);
+  assert.equal(
+    attribute(llmAttempts[1].attributes, "gen_ai.output.messages"),
+    undefined,
+    `no script unless ${captureContentVariable} says so`,
+  );
   assert.equal(attribute(llmStep.attributes, "ai_call_agent.provider"), "llm");
 
   const ttsStep = steps.find((s) => s.name === "step tts")!;
@@ -247,4 +270,50 @@ Deno.test("with OTEL_DENO=true, one contact's retry and breaker refusal make the
   assert.ok(!exported.includes(encodeURIComponent(phone)), "nor URL-encoded");
   // The fake's script names the person and says this: neither reached the exports.
   assert.ok(!exported.includes("fake assistant calling"), "the exports hold no script text");
+});
+
+Deno.test(`with ${captureContentVariable}=true, the script is on its LLM attempt and nothing else is`, async () => {
+  await using otlp = startOtlpReceiver();
+  await using llm = startFakeOpenAi({ apiKey: secrets.llm });
+  await using tts = startFakeElevenLabs({ apiKey: secrets.tts });
+  await using crm = startFakeWebhookCrm({ apiKey: secrets.crm });
+  await using ws = await runWorkspace({
+    prefix: "traces-content-",
+    rows: [`c1,${person},${phone}`],
+    config: { services: fakeServicesConfig({ llm, tts, crm }, { audioDir: "" }) },
+  });
+  const done = await finished(spawnMain(
+    ws.args(),
+    ws.at({
+      env: {
+        T_LLM: secrets.llm,
+        T_TTS: secrets.tts,
+        T_CRM: secrets.crm,
+        OTEL_DENO: "true",
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+        [captureContentVariable]: "true",
+      },
+    }),
+  ));
+  assert.equal(done.code, 0, done.stderr);
+  const spans = otlp.spans();
+  const [attempt] = spans.filter((s) => s.name.startsWith("chat "));
+  assert.ok(attempt, "the LLM attempt was exported");
+  const script = `Hello ${person}, this is a fake assistant calling. Do you have a minute?`;
+  assert.deepEqual(
+    JSON.parse(String(attribute(attempt.attributes, "gen_ai.output.messages"))),
+    [{ role: "assistant", parts: [{ type: "text", content: script }], finish_reason: "stop" }],
+  );
+  // The script (which names the person) is on that one attribute; the prompt, the phone and
+  // the keys are on nothing.
+  const elsewhere = JSON.stringify(spans.map((s) => ({
+    ...s,
+    attributes: s.attributes.filter((a) => a.key !== "gen_ai.output.messages"),
+  })));
+  const exported = otlp.bodies.filter((b) => b.path !== "/v1/traces").map((b) => b.text)
+    .join("\n") + elsewhere;
+  for (const value of [secrets.llm, secrets.tts, secrets.crm, phone, person, "Person called"]) {
+    assert.ok(!exported.includes(value), `no ${value.slice(0, 6)}... outside the script`);
+  }
 });

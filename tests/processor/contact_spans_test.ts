@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { contactSpanEnd, llmAttemptTrace } from "../../src/processor/contact_spans.ts";
 import type { LlmService } from "../../src/services/mod.ts";
+import { capturesMessageContent } from "../../src/tracing/mod.ts";
 import { recordInto, type SpanRecord } from "../_support/recording_tracing.ts";
 
 function recordingSpan() {
@@ -69,11 +70,44 @@ Deno.test("an LLM attempt is named and described as OpenTelemetry's GenAI conven
       text: "never on a span",
       model: "claude-x-1",
       usage: { inputTokens: 12, outputTokens: 34 },
+      finishReason: "end_turn",
     }),
     {
       "gen_ai.response.model": "claude-x-1",
       "gen_ai.usage.input_tokens": 12,
       "gen_ai.usage.output_tokens": 34,
+      "gen_ai.response.finish_reasons": ["end_turn"],
+      "gen_ai.output.messages": undefined,
     },
   );
+});
+
+Deno.test("with content capture on, the script is the attempt's one output message; a cut-off one says length", () => {
+  const llm = { name: "llm", genAi: { provider: "anthropic", model: "claude-x" } } as LlmService;
+  const trace = llmAttemptTrace(llm, true);
+  const messages = (finishReason?: string) =>
+    JSON.parse(String(
+      trace.fromResult?.({ text: "Hello Ada", ...(finishReason ? { finishReason } : {}) })[
+        "gen_ai.output.messages"
+      ],
+    ));
+  const expected = (reason: string) => [{
+    role: "assistant",
+    parts: [{ type: "text", content: "Hello Ada" }],
+    finish_reason: reason,
+  }];
+  assert.deepEqual(messages("end_turn"), expected("stop"));
+  assert.deepEqual(messages("max_tokens"), expected("length"));
+  assert.deepEqual(messages("length"), expected("length"));
+  assert.deepEqual(messages(undefined), expected("stop"));
+  assert.deepEqual(messages("content_filter"), expected("content_filter"));
+});
+
+Deno.test("content capture is on only for the variable's documented values", () => {
+  for (const value of ["true", "TRUE", " True ", "span_only", "SPAN_AND_EVENT"]) {
+    assert.equal(capturesMessageContent(value), true, value);
+  }
+  for (const value of [undefined, "", "false", "1", "yes", "event_only", "no_content"]) {
+    assert.equal(capturesMessageContent(value), false, String(value));
+  }
 });

@@ -35,6 +35,7 @@ Deno.test("Anthropic client sends the Messages request and returns the script", 
   await using server = startFakeAnthropic({ apiKey: key });
   const script = await llmFor(server.url).writeScript(contact, campaign);
   assert.match(script.text, /Hello Ada Lovelace/);
+  assert.equal(script.finishReason, "end_turn", "why the model stopped, in Anthropic's words");
   const request = server.requests[0];
   assert.equal(request.path, "/v1/messages");
   assert.equal(request.headers["x-api-key"], key);

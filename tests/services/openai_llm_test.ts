@@ -39,6 +39,7 @@ Deno.test("OpenAI client sends the Chat Completions request and returns the scri
   await using server = startFakeOpenAi({ apiKey: key });
   const script = await llmFor(server.baseUrl).writeScript(contact, campaign);
   assert.match(script.text, /Hello Ada Lovelace/);
+  assert.equal(script.finishReason, "stop", "why the model stopped, in OpenAI's words");
   const request = server.requests[0];
   assert.equal(request.path, "/v1/chat/completions");
   assert.equal(request.headers.authorization, `Bearer ${key}`);
