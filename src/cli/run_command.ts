@@ -182,6 +182,7 @@ export async function runCommand(
     env: io.env,
     readTextFile: io.readTextFile,
     knownSecrets,
+    tracing: io.tracing,
   });
   await using agent = createAgent(config, {
     sheets,

@@ -5,6 +5,7 @@ import { ConfigError } from "../errors.ts";
 import type { Outbox } from "../ledger/mod.ts";
 import { GoogleAccessToken, parseServiceAccountKey } from "./google_token.ts";
 import { SheetsLogSink } from "./sheets_log_sink.ts";
+import type { Tracing } from "../tracing/mod.ts";
 
 /** What the Sheets sink needs from outside. */
 export interface SheetsDeps extends NetworkDeps {
@@ -15,6 +16,8 @@ export interface SheetsDeps extends NetworkDeps {
   readTextFile: (path: string) => Promise<string>;
   /** Collects every secret read (here, the service account's private key). */
   knownSecrets?: Set<string>;
+  /** Where append attempts become spans. */
+  tracing?: Tracing;
 }
 
 /**

@@ -18,6 +18,7 @@ import {
 } from "../delivery/mod.ts";
 import { literalMessage } from "../logging/mod.ts";
 import type { RetryOptions } from "../retry/mod.ts";
+import type { Tracing } from "../tracing/mod.ts";
 import type { GoogleAccessToken } from "./google_token.ts";
 import { SheetsClient } from "./sheets_client.ts";
 import type { SheetRow } from "./sheet_row.ts";
@@ -87,6 +88,8 @@ export class SheetsLogSink implements AsyncDisposable {
       random: Random;
       outbox: Outbox;
       token: GoogleAccessToken;
+      /** Each append attempt is a client span (`sheets attempt`), its requests under it. */
+      tracing?: Tracing;
     },
   ) {
     this.#options = options;

@@ -13,6 +13,8 @@ import {
 } from "../../src/sheets/mod.ts";
 import { breakerOptions, retryOptions } from "../_support/fixtures.ts";
 import { json, type StubbedRequest, stubFetch } from "../_support/stub_fetch.ts";
+import { recordingTracing } from "../_support/recording_tracing.ts";
+import type { Tracing } from "../../src/tracing/mod.ts";
 
 const { privateKey, publicKey } = generateKeyPairSync("rsa", {
   modulusLength: 2048,
@@ -158,6 +160,7 @@ function sinkFor(
   outbox = new InMemoryOutbox(),
   network: (fetch: typeof globalThis.fetch) => typeof globalThis.fetch = (f) => f,
   range = "Log!A:J",
+  tracing?: Tracing,
 ) {
   // The stub reads request bodies for real: the virtual clock must wait for it, not jump to
   // the next timer (an attempt's deadline) meanwhile. `network` adds what happens on the way
@@ -176,7 +179,7 @@ function sinkFor(
     timeoutMs: 10_000,
     retry: retryOptions({ maxRetries: 2, initialDelayMs: 1_000, jitterMs: 0 }),
     breaker: breakerOptions(),
-  }, { fetch, clock, random: Math.random, outbox, token });
+  }, { fetch, clock, random: Math.random, outbox, token, tracing });
   const events: SheetsEvent[] = [];
   sink.onEvent((e) => events.push(e));
   return { sink, events, outbox };
@@ -393,4 +396,28 @@ Deno.test("the background loop flushes every flushIntervalMs and stops cleanly",
   assert.equal(fake.sheet.length, 1);
   await sink.stop();
   assert.equal(clock.pendingTimers, 0);
+});
+
+Deno.test("each append attempt is a client span: a failed one marked by class, then the one that went through", async () => {
+  const clock = new VirtualClock({ start });
+  const fake = fakeSheets({
+    fail: (call) =>
+      call === 1
+        ? json({ error: { code: 503, message: "unavailable", status: "UNAVAILABLE" } }, 503)
+        : undefined,
+  });
+  const tracing = recordingTracing();
+  const { sink } = sinkFor(fake.fetch, clock, new InMemoryOutbox(), (f) => f, "Log!A:J", tracing);
+  for (let i = 0; i < 3; i++) sink.append(row(i));
+  await clock.run(() => sink.flush());
+  assert.deepEqual(fake.sheet.map((r) => r[0]), ["row-0", "row-1", "row-2"]);
+  assert.deepEqual(
+    tracing.spans.map((s) => [s.name, s.kind, s.attributes["ai_call_agent.attempt"], s.failed]),
+    [
+      ["sheets attempt", "client", 1, "ServiceUnavailableError"],
+      ["sheets attempt", "client", 2, undefined],
+    ],
+  );
+  assert.ok(tracing.spans.every((s) => s.ended));
+  assert.doesNotMatch(JSON.stringify(tracing.spans), /row-0|ya29/, "no row and no token");
 });
