@@ -13,7 +13,7 @@ import {
   startFakeWebhookCrm,
 } from "../../src/fake_providers/mod.ts";
 import { fakeServicesConfig, twilioAccount } from "../_support/fake_services_config.ts";
-import { runWorkspace } from "../_support/run_workspace.ts";
+import { type RunWorkspace, runWorkspace } from "../_support/run_workspace.ts";
 import { finished, spawnMain } from "../_support/spawn_main.ts";
 import { captureContentVariable } from "../../src/tracing/mod.ts";
 
@@ -107,6 +107,26 @@ function scalar(value: OtlpValue): string | number | undefined {
     (value.intValue === undefined ? undefined : Number(value.intValue));
 }
 
+/** Runs `run` in `ws` as the start task does, with the fakes' keys and Deno's OpenTelemetry
+ * exporting to the receiver at `otlpUrl`; `env` adds to that. */
+function runTraced(ws: RunWorkspace, otlpUrl: string, env: Record<string, string>) {
+  return finished(spawnMain(
+    ws.args(),
+    ws.at({
+      env: {
+        T_LLM: secrets.llm,
+        T_TTS: secrets.tts,
+        T_TEL: twilioAccount.authToken,
+        T_CRM: secrets.crm,
+        OTEL_DENO: "true",
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl,
+        ...env,
+      },
+    }),
+  ));
+}
+
 Deno.test("with OTEL_DENO=true, one contact's retry and breaker refusal make the expected span tree, and no secret, phone or name is exported", async () => {
   await using otlp = startOtlpReceiver();
   await using endpoints = startAlertEndpoints();
@@ -140,23 +160,11 @@ Deno.test("with OTEL_DENO=true, one contact's retry and breaker refusal make the
       },
     },
   });
-  const done = await finished(spawnMain(
-    ws.args(),
-    ws.at({
-      env: {
-        T_LLM: secrets.llm,
-        T_TTS: secrets.tts,
-        T_TEL: twilioAccount.authToken,
-        T_CRM: secrets.crm,
-        T_TG: secrets.telegram,
-        T_HOOK: secrets.hook,
-        OTEL_DENO: "true",
-        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
-        OTEL_SERVICE_NAME: "ai-call-agent-test",
-      },
-    }),
-  ));
+  const done = await runTraced(ws, otlp.url, {
+    T_TG: secrets.telegram,
+    T_HOOK: secrets.hook,
+    OTEL_SERVICE_NAME: "ai-call-agent-test",
+  });
   assert.equal(done.code, 0, done.stderr);
   assert.match(done.stdout + done.stderr, /1 completed, 0 failed, 0 deferred/);
 
@@ -282,20 +290,7 @@ Deno.test(`with ${captureContentVariable}=true, the script is on its LLM attempt
     rows: [`c1,${person},${phone}`],
     config: { services: fakeServicesConfig({ llm, tts, crm }, { audioDir: "" }) },
   });
-  const done = await finished(spawnMain(
-    ws.args(),
-    ws.at({
-      env: {
-        T_LLM: secrets.llm,
-        T_TTS: secrets.tts,
-        T_CRM: secrets.crm,
-        OTEL_DENO: "true",
-        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
-        [captureContentVariable]: "true",
-      },
-    }),
-  ));
+  const done = await runTraced(ws, otlp.url, { [captureContentVariable]: "true" });
   assert.equal(done.code, 0, done.stderr);
   const spans = otlp.spans();
   const [attempt] = spans.filter((s) => s.name.startsWith("chat "));
