@@ -2,7 +2,7 @@ import { ServiceUnavailableError } from "../errors.ts";
 import { HttpClient, type HttpDeps } from "../http/mod.ts";
 import { anthropicErrors } from "./_anthropic_errors.ts";
 import { probeModelList } from "./_health_probe.ts";
-import { tokens } from "./_token_usage.ts";
+import { callScript } from "./_call_script.ts";
 import { defaultSystemPrompt, scriptRequest } from "./script_prompt.ts";
 import type { CallScript, CampaignSettings, LlmService, ServiceCallOptions } from "./types.ts";
 import type { Contact } from "../domain/mod.ts";
@@ -82,15 +82,12 @@ export class AnthropicLlm implements LlmService {
         message: "HTTP 200 without a text block in content",
       });
     }
-    const model = typeof message.model === "string" ? message.model : this.#options.model;
-    const usage = tokens(message.usage?.input_tokens, message.usage?.output_tokens);
-    const finishReason = message.stop_reason;
-    return {
-      text: text.trim(),
-      model,
-      ...(usage ? { usage } : {}),
-      ...(typeof finishReason === "string" ? { finishReason } : {}),
-    };
+    return callScript(text.trim(), {
+      model: typeof message.model === "string" ? message.model : this.#options.model,
+      inputTokens: message.usage?.input_tokens,
+      outputTokens: message.usage?.output_tokens,
+      finishReason: message.stop_reason,
+    });
   }
 
   /** Healthy when the model list can be read: a 200 that is not one is unhealthy. */

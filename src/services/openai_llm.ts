@@ -1,7 +1,7 @@
 import { ServiceUnavailableError } from "../errors.ts";
 import { HttpClient, type HttpDeps } from "../http/mod.ts";
 import { openAiErrors } from "./_openai_errors.ts";
-import { tokens } from "./_token_usage.ts";
+import { callScript } from "./_call_script.ts";
 import { defaultSystemPrompt, scriptRequest } from "./script_prompt.ts";
 import type { CallScript, CampaignSettings, LlmService, ServiceCallOptions } from "./types.ts";
 import { probeModelList } from "./_health_probe.ts";
@@ -80,15 +80,12 @@ export class OpenAiLlm implements LlmService {
         message: "HTTP 200 without choices[0].message.content",
       });
     }
-    const model = typeof completion.model === "string" ? completion.model : this.#options.model;
-    const usage = tokens(completion.usage?.prompt_tokens, completion.usage?.completion_tokens);
-    const finishReason = completion.choices?.[0]?.finish_reason;
-    return {
-      text: content.trim(),
-      model,
-      ...(usage ? { usage } : {}),
-      ...(typeof finishReason === "string" ? { finishReason } : {}),
-    };
+    return callScript(content.trim(), {
+      model: typeof completion.model === "string" ? completion.model : this.#options.model,
+      inputTokens: completion.usage?.prompt_tokens,
+      outputTokens: completion.usage?.completion_tokens,
+      finishReason: completion.choices?.[0]?.finish_reason,
+    });
   }
 
   /** Healthy when the model list can be read: a 200 that is not one (a proxy's page, garbage)
