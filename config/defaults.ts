@@ -229,6 +229,31 @@ export const defaultConfig = {
      * out; what is left waits in the ledger for the next run. */
     exitFlushMs: 5_000,
   },
+  /**
+   * What a script must be before its voice is paid for and it is called. One that breaks a
+   * rule is asked again once from the same provider (its cost counted), then from the next
+   * provider of the chain; when none writes one that passes, the contact fails as
+   * `script-rejected`, naming the rule.
+   */
+  script: {
+    /** Longest script voiced, in characters: about 30 s spoken at 15 characters a second. */
+    maxCharacters: 450,
+    /** Each rule on (true) or off (false). */
+    reject: {
+      /** The model did not finish: cut at its token limit (`length`, `max_tokens`), or
+       * stopped for another reason than having finished. */
+      unfinished: true,
+      /** The answer holds no text. */
+      empty: true,
+      /** The model declined ("I can't help with that", OpenAI's `refusal`, a content
+       * filter). */
+      refusal: true,
+      /** An unfilled template slot: [Your Name], {company}, <date>, ____. */
+      placeholder: true,
+      /** Longer than maxCharacters. */
+      tooLong: true,
+    },
+  },
   /** The status endpoint served while `run` works (dashboard, /status, /metrics, admin). */
   server: {
     enabled: true,

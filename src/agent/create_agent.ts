@@ -2,7 +2,7 @@ import type { NetworkDeps } from "../http/mod.ts";
 import { type AlertChannel, createAlerting, type RoutingAlertManager } from "../alerts/mod.ts";
 import { BreakerRegistry } from "../breaker/mod.ts";
 import { type Clock, every, type Random } from "../clock/mod.ts";
-import { type AgentConfig, chainsOf, servicePolicies } from "../config/mod.ts";
+import { type AgentConfig, chainsOf, servicePolicies, voicePlayback } from "../config/mod.ts";
 import { Emitter } from "../events/mod.ts";
 import { HealthChecker } from "../health/mod.ts";
 import type { CampaignStore } from "../ledger/mod.ts";
@@ -110,14 +110,18 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     })
     : undefined;
   const readShared = sharing ? () => sharing.refresh() : undefined;
+  // A voice no call could play is never asked for, so it is not probed either: its outage
+  // would be no one's concern.
+  const voices = voicePlayback(config).playback === "none"
+    ? []
+    : [services.tts, ...services.fallbacks?.tts ?? []];
   const health = new HealthChecker(
     [
       services.llm,
-      services.tts,
       services.telephony,
       services.crm,
       ...services.fallbacks?.llm ?? [],
-      ...services.fallbacks?.tts ?? [],
+      ...voices,
     ],
     breakers,
     config.health,
@@ -296,8 +300,10 @@ export function processorOptions(config: AgentConfig): ProcessorOptions {
   const { telephony } = config.services;
   return {
     maxAttemptsPerStep: config.processor.maxAttemptsPerStep,
+    script: config.script,
     calling: {
       fallbackToSay: telephony.fallbackToSay,
+      playback: voicePlayback(config).playback,
       poll: telephony.poll,
       redial: config.campaign.redial,
       samePhone: config.campaign.samePhone,

@@ -127,6 +127,12 @@ export function describeEvent(event: AgentEvent): string | undefined {
       return `‼ invariant broken: ${event.reason}`;
     case "step-done":
       return event.step === "call" && event.detail ? `☎ ${who}call ${event.detail}` : undefined;
+    case "script-rejected":
+      return `✎ ${who}script by ${
+        serviceLabel(event.provider)
+      } rejected, not voiced (${event.rule}: ${event.detail}); ${
+        event.asked < 2 ? "asked again" : `${serviceLabel(event.provider)} is not asked again`
+      }`;
     case "fallback":
       return `↪ ${who}${event.step === "llm" ? "script" : "voice"}: ${
         serviceLabel(event.from)

@@ -25,6 +25,7 @@ function levelOf(event: AgentEvent): LogLevel | undefined {
     case "retry":
     case "call-adopted":
     case "fallback":
+    case "script-rejected":
     case "lease-lost":
       return "warning";
     case "give-up":

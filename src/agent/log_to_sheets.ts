@@ -5,6 +5,13 @@ import type { AgentConfig } from "../config/mod.ts";
 import type { Emitter } from "../events/mod.ts";
 import type { CampaignRunner } from "../processor/mod.ts";
 import type { AgentEvent } from "./agent_event.ts";
+import type { ScriptRejections } from "../domain/mod.ts";
+
+/** `scripts rejected: placeholder 1, refusal 2`, or empty when none was. */
+function rejected(rejections: ScriptRejections): string {
+  const counts = Object.entries(rejections).map(([rule, count]) => `${rule} ${count}`);
+  return counts.length > 0 ? `scripts rejected: ${counts.join(", ")}` : "";
+}
 
 /** What the Sheets rows are made from, and where Sheets problems are told. */
 export interface SheetsRowSources {
@@ -45,10 +52,20 @@ export function logToSheets(
       attempts: Object.values(event.attempts).reduce((sum, n) => sum + (n ?? 0), 0),
       breakerState: service && agent.breakers.has(service) ? agent.breakers.get(service).state : "",
       spend: Object.values(event.spend).reduce((sum, cost) => sum + (cost ?? 0), 0),
-      // A completed contact's detail says which fallback served it, if any did.
-      detail: result.status !== "completed" ? result.message : [
-        result.fallbacks?.script ? `script by fallback ${result.fallbacks.script}` : "",
-        result.fallbacks?.voice ? `voice by fallback ${result.fallbacks.voice}` : "",
+      // A completed contact's detail says which fallback served it, if any did; any
+      // contact's, which scripts were rejected before its voice was paid for.
+      detail: [
+        result.status !== "completed" ? result.message : "",
+        result.status === "completed" && result.fallbacks?.script
+          ? `script by fallback ${result.fallbacks.script}`
+          : "",
+        result.status === "completed" && result.fallbacks?.voice
+          ? `voice by fallback ${result.fallbacks.voice}`
+          : "",
+        // (a contact failed as script-rejected says them in its message already)
+        result.status === "failed" && result.reason === "script-rejected"
+          ? ""
+          : rejected(event.scriptRejections),
       ].filter(Boolean).join("; "),
     });
   })];

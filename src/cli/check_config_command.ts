@@ -1,5 +1,10 @@
 import { systemClock } from "../clock/mod.ts";
-import { type AgentConfig, chainProviders } from "../config/mod.ts";
+import {
+  type AgentConfig,
+  chainProviders,
+  type VoicePlayback,
+  voicePlayback,
+} from "../config/mod.ts";
 import { ConfigError } from "../errors.ts";
 import { createAlerting } from "../alerts/mod.ts";
 import { InMemoryOutbox } from "../ledger/mod.ts";
@@ -7,12 +12,14 @@ import { createServices } from "../services/mod.ts";
 import { createSheetsSink } from "../sheets/mod.ts";
 import { type CliIo, ExitCode } from "./cli_io.ts";
 import { loadCommandConfig, parseCommandArgs } from "./command_args.ts";
+import { voiceLine } from "./telephony_setup.ts";
 
 export const checkConfigHelp = `Usage: ai-call-agent check-config [--config FILE]
 
 Validates the configuration (config/defaults.ts merged with FILE) and the environment: every
 real service, alert channel and the Sheets log need their secrets' environment variables. Prints the effective
-configuration as JSON; secrets are never printed, only whether each variable is set.
+configuration as JSON; secrets are never printed, only whether each variable is set. Says
+whether calls can play a synthesized voice: when they cannot, none is paid for.
 
 Exit codes: 0 valid, 2 invalid (every problem is listed by path).`;
 
@@ -65,6 +72,8 @@ export async function checkConfigCommand(args: string[], io: CliIo): Promise<num
       problems.push(...error.problems);
     }
   };
+  let voice: VoicePlayback | undefined;
+  await collect(() => (voice = voicePlayback(config)));
   const deps = { clock: systemClock, random: Math.random, fetch: io.fetch, env: io.env };
   await collect(() => createServices(config, { ...deps, writeFile: io.writeFile }));
   await collect(() => createAlerting(config, { ...deps, outbox: new InMemoryOutbox() }));
@@ -80,6 +89,7 @@ export async function checkConfigCommand(args: string[], io: CliIo): Promise<num
     throw new ConfigError(problems);
   }
   io.out(JSON.stringify({ config, environment }, null, 2));
+  if (voice) io.err(`voice: ${voiceLine(voice)}`);
   io.err("configuration is valid");
   return ExitCode.ok;
 }

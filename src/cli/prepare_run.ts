@@ -1,7 +1,7 @@
 import { getLogger } from "@logtape/logtape";
 import { dirname } from "node:path";
 import type { Clock } from "../clock/mod.ts";
-import { type AgentConfig, ttsAudioOutputs } from "../config/mod.ts";
+import { type AgentConfig, ttsAudioOutputs, voicePlayback } from "../config/mod.ts";
 import {
   type ContactRow,
   ContactsFileError,
@@ -85,8 +85,8 @@ export async function openRunLedger(
   }
 }
 
-/** Creates the folders the run writes to (logs, audio) now, so a path the task may not write
- * stops the start, not the first contact. */
+/** Creates the folders the run writes to (logs, the voice's audio) now, so a path the task
+ * may not write stops the start, not the first contact. */
 export async function checkWritableFolders(
   config: AgentConfig,
   io: Pick<CliIo, "mkdir">,
@@ -95,8 +95,11 @@ export async function checkWritableFolders(
   if (config.logging.filePath) {
     folders.push([`logging.filePath ${config.logging.filePath}`, dirname(config.logging.filePath)]);
   }
-  for (const audio of ttsAudioOutputs(config)) {
-    folders.push([`${audio.setting} ${audio.dir}`, audio.dir]);
+  // No voice is written when none can be played (see voicePlayback).
+  if (voicePlayback(config).playback !== "none") {
+    for (const audio of ttsAudioOutputs(config)) {
+      folders.push([`${audio.setting} ${audio.dir}`, audio.dir]);
+    }
   }
   for (const [subject, folder] of folders) {
     try {

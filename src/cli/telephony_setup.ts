@@ -1,6 +1,11 @@
 import { createHash } from "node:crypto";
 import { basename, join } from "node:path";
-import { type AgentConfig, isPlayable, ttsAudioOutputs } from "../config/mod.ts";
+import {
+  type AgentConfig,
+  ttsAudioOutputs,
+  type VoicePlayback,
+  voicePlayback,
+} from "../config/mod.ts";
 import { ConfigError } from "../errors.ts";
 import type { CliIo } from "./cli_io.ts";
 
@@ -37,22 +42,20 @@ export function telephonySetup(
   const who = telephony.kind === "twilio"
     ? `Twilio from ${telephony.twilio.from}`
     : "mock (no one is called)";
-  // Every voice of the chain that writes audio Twilio can play; names are content hashes, so
-  // a file is looked for in each folder.
-  const audioDirs = [
-    ...new Set(
-      ttsAudioOutputs(config).filter((audio) => isPlayable(audio.format)).map((audio) => audio.dir),
-    ),
-  ];
+  const voice = voicePlayback(config);
   if (!publicBaseUrl) {
     return {
-      startLine:
-        `telephony: ${who}; calls speak the script with <Say> (set services.telephony.publicBaseUrl to play the synthesized audio) and are followed by polling`,
+      startLine: `telephony: ${who}; ${voiceLine(voice)}; calls are followed by polling`,
     };
   }
   const token = telephony.kind === "twilio"
     ? io.env(telephony.twilio.authTokenEnv)?.trim() || undefined
     : undefined;
+  // Every voice of the chain writes audio Twilio can play (or none is asked); names are
+  // content hashes, so a file is looked for in each folder.
+  const audioDirs = voice.playback === "link"
+    ? [...new Set(ttsAudioOutputs(config).map((audio) => audio.dir))]
+    : [];
   const setup: TelephonySetup = {
     callLinksKey: token
       ? createHash("sha256").update(`ai-call-agent audio links\n${token}`).digest()
@@ -60,9 +63,9 @@ export function telephonySetup(
     twilioAuthToken: token,
     publicHost: new URL(publicBaseUrl).hostname.toLowerCase(),
     startLine: `telephony: ${who}; ${
-      audioDirs.length > 0
+      voice.playback === "link"
         ? `calls play the synthesized audio from ${publicBaseUrl}/audio/ (signed links)`
-        : `calls speak the script with <Say> (the TTS output is not an mp3 or wav file Twilio can play)`
+        : voiceLine(voice)
     }; status by callbacks to ${publicBaseUrl}/twilio/status`,
   };
   if (audioDirs.length > 0) {
@@ -78,4 +81,16 @@ export function telephonySetup(
     };
   }
   return setup;
+}
+
+/** What the start-up line says of the voice: played, or not asked for and why. */
+export function voiceLine(voice: VoicePlayback): string {
+  switch (voice.playback) {
+    case "link":
+      return "calls play the synthesized audio (signed links)";
+    case "direct":
+      return "calls play the synthesized audio";
+    case "none":
+      return `calls speak the script with <Say> (no voice is synthesized or paid for: ${voice.why})`;
+  }
 }

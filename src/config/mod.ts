@@ -20,4 +20,10 @@ export {
   type ServicePolicyConfig,
 } from "./load_config.ts";
 export { SecretReader } from "./secrets.ts";
-export { isPlayable, type TtsAudioOutput, ttsAudioOutputs } from "./tts_audio.ts";
+export {
+  isPlayable,
+  type TtsAudioOutput,
+  ttsAudioOutputs,
+  type VoicePlayback,
+  voicePlayback,
+} from "./tts_audio.ts";

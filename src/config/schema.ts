@@ -317,6 +317,16 @@ export const configSchema = z.strictObject({
     shutdownGraceMs: duration(),
     exitFlushMs: duration(),
   }),
+  script: z.strictObject({
+    maxCharacters: positiveInt().max(4_000, "must be <= 4000 (Twilio's <Say> takes 4,000)"),
+    reject: z.strictObject({
+      unfinished: z.boolean("must be true or false"),
+      empty: z.boolean("must be true or false"),
+      refusal: z.boolean("must be true or false"),
+      placeholder: z.boolean("must be true or false"),
+      tooLong: z.boolean("must be true or false"),
+    }),
+  }),
   server: z.strictObject({
     enabled: z.boolean("must be true or false"),
     host: text().min(1, "must not be empty"),

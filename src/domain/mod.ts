@@ -11,6 +11,8 @@ export {
   type FinalCallStatus,
   holdsPhone,
   type SavedAudio,
+  type ScriptRejections,
+  type ScriptRule,
   type ScriptSource,
   settleEstimate,
   type StepSpend,

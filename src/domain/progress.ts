@@ -59,12 +59,22 @@ export interface SavedAudio {
   voice?: string;
 }
 
+/** The checks a script passes before its voice is paid for: the model finished, the answer is
+ * not empty, not a refusal, holds no unfilled placeholder and is not too long to be a call's
+ * message. */
+export type ScriptRule = "unfinished" | "empty" | "refusal" | "placeholder" | "tooLong";
+
+/** Scripts rejected so far, per rule, over all runs. */
+export type ScriptRejections = Partial<Record<ScriptRule, number>>;
+
 /** What a contact's steps cost, per step, over all runs. */
 export type StepSpend = Partial<Record<"llm" | "tts" | "call", number>>;
 
 /** Where a contact's pipeline got to: a resumed contact skips the steps already done. */
 export interface ContactProgress {
   script?: { text: string; by?: ScriptSource };
+  /** Scripts the checks rejected before this one (each paid, none voiced), per rule. */
+  scriptRejections?: ScriptRejections;
   audio?: SavedAudio;
   /** The call step: dials, the current call and how it ended. */
   call?: CallProgress;

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { systemClock } from "../clock/mod.ts";
 import type { FaultKind } from "../services/mod.ts";
-import { acceptsKey, type FakeOptions } from "./fake_openai.ts";
+import { acceptsKey, type FakeOptions, fakeScriptFor } from "./fake_openai.ts";
 import {
   type FakeErrorResponse,
   FakeProviderState,
@@ -74,6 +74,7 @@ export function startFakeAnthropic(options: FakeOptions): FakeServer {
   );
   const app = new Hono();
   let nextId = 1;
+  const asked = new Map<string, number>();
   app.use("*", async (c, next) => {
     await state.record(c);
     if (!acceptsKey(options, c.req.header("x-api-key"))) {
@@ -114,18 +115,21 @@ export function startFakeAnthropic(options: FakeOptions): FakeServer {
         400,
       );
     }
-    const prompt = String(request.messages.at(-1)?.content ?? "");
-    const name = /Person called: (.*)/.exec(prompt)?.[1] ?? "there";
+    const { name, script } = fakeScriptFor(
+      options,
+      String(request.messages.at(-1)?.content ?? ""),
+      asked,
+    );
+    const text = script
+      ? script.text
+      : `Hello ${name}, this is a fake Claude calling. Do you have a minute?`;
     return c.json({
       id: `msg_fake${nextId}`,
       type: "message",
       role: "assistant",
       model: request.model,
-      content: [{
-        type: "text",
-        text: `Hello ${name}, this is a fake Claude calling. Do you have a minute?`,
-      }],
-      stop_reason: "end_turn",
+      content: text ? [{ type: "text", text }] : [],
+      stop_reason: script?.stopReason ?? "end_turn",
       stop_sequence: null,
       usage: { input_tokens: 60, output_tokens: 18 },
     });

@@ -17,6 +17,30 @@ export interface FakeOptions {
   otherKeys?: readonly string[];
   faults?: readonly HttpFaultRule[];
   clock?: Clock;
+  /** A fake model's answer to the `n`-th request (1-based) for the person `name` (the
+   * prompt's `Person called:`), billed like any other; undefined: its usual good script. */
+  writes?: (name: string, n: number) => FakeScript | undefined;
+}
+
+/** What a fake model answers: its text (`null`: none), why it stopped (the provider's own
+ * word; default: finished) and, for OpenAI, a refusal apart from the text. */
+export interface FakeScript {
+  text: string | null;
+  stopReason?: string;
+  refusal?: string;
+}
+
+/** The fake model's answer for the prompt's person: the test's, else `usual(name)`; counts the
+ * requests per person in `asked`. */
+export function fakeScriptFor(
+  options: FakeOptions,
+  prompt: string,
+  asked: Map<string, number>,
+): { name: string; script?: FakeScript } {
+  const name = /Person called: (.*)/.exec(prompt)?.[1] ?? "there";
+  const n = (asked.get(name) ?? 0) + 1;
+  asked.set(name, n);
+  return { name, script: options.writes?.(name, n) };
 }
 
 /** Whether `given` is one of the keys the fake accepts. */
@@ -139,6 +163,7 @@ export function startFakeOpenAi(
   );
   const app = new Hono();
   let nextId = 1;
+  const asked = new Map<string, number>();
   app.use("*", async (c, next) => {
     await state.record(c);
     const auth = c.req.header("authorization") ?? "";
@@ -161,14 +186,27 @@ export function startFakeOpenAi(
     const request = state.bodyOf(c) as
       | { messages?: { content?: string }[] }
       | undefined;
-    const prompt = request?.messages?.at(-1)?.content ?? "";
-    const name = /Person called: (.*)/.exec(prompt)?.[1] ?? "there";
-    const content = `Hello ${name}, this is a fake assistant calling. Do you have a minute?`;
+    const { name, script } = fakeScriptFor(
+      options,
+      request?.messages?.at(-1)?.content ?? "",
+      asked,
+    );
+    const content = script
+      ? script.text
+      : `Hello ${name}, this is a fake assistant calling. Do you have a minute?`;
     return c.json({
       id: `chatcmpl-${nextId}`,
       object: "chat.completion",
       model: "gpt-4o-mini",
-      choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+      choices: [{
+        index: 0,
+        message: {
+          role: "assistant",
+          content,
+          ...(script?.refusal ? { refusal: script.refusal } : { refusal: null }),
+        },
+        finish_reason: script?.stopReason ?? "stop",
+      }],
       usage: { prompt_tokens: 50, completion_tokens: 20, total_tokens: 70 },
     });
   });

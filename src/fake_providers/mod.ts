@@ -12,7 +12,7 @@ export {
   type RecordedRequest,
   serveFake,
 } from "./fake_server.ts";
-export { type FakeOptions, startFakeOpenAi } from "./fake_openai.ts";
+export { type FakeOptions, type FakeScript, startFakeOpenAi } from "./fake_openai.ts";
 export { startFakeAnthropic } from "./fake_anthropic.ts";
 export { type FakeElevenLabsOptions, startFakeElevenLabs } from "./fake_elevenlabs.ts";
 export { type FakeWebhookServer, startFakeWebhookCrm } from "./fake_crm.ts";

@@ -15,6 +15,7 @@ export interface ContactRow {
   defer_until: number | string;
   script: string | null;
   script_by: string | null;
+  script_rejections: string | null;
   spend: string | null;
   audio: string | null;
   call_progress: string | null;
@@ -60,6 +61,7 @@ export function recordOf(row: ContactRow): ContactRecord {
   const outputs: StepOutputs = {};
   if (row.script !== null) outputs.script = row.script;
   if (row.script_by) outputs.scriptBy = JSON.parse(row.script_by);
+  if (row.script_rejections) outputs.scriptRejections = JSON.parse(row.script_rejections);
   if (row.spend) outputs.spend = JSON.parse(row.spend);
   if (row.audio !== null) outputs.audio = JSON.parse(row.audio);
   if (row.call_progress !== null) outputs.call = JSON.parse(row.call_progress);

@@ -3,6 +3,7 @@ import type {
   Contact,
   ContactState,
   SavedAudio,
+  ScriptRejections,
   ScriptSource,
   StepSpend,
 } from "../domain/mod.ts";
@@ -33,6 +34,8 @@ export interface StepOutputs {
   script?: string;
   /** Which provider of the chain wrote the script, and its model. */
   scriptBy?: ScriptSource;
+  /** Scripts the checks rejected so far, per rule (each one paid, none voiced). */
+  scriptRejections?: ScriptRejections;
   /** What the contact's steps cost so far, over all runs. */
   spend?: StepSpend;
   /** What this save's step cost, added to the campaign's spend on `day` (the campaign's

@@ -37,6 +37,9 @@ export function callOutcome(
     outcome.scriptProvider = script.by.provider;
     if (script.by.model) outcome.scriptModel = script.by.model;
   }
+  if (progress.scriptRejections && Object.keys(progress.scriptRejections).length > 0) {
+    outcome.scriptRejections = { ...progress.scriptRejections };
+  }
   if (progress.spend && deps.currency !== undefined) {
     const total = Object.values(progress.spend).reduce((a, b) => a + b, 0);
     outcome.spend = { ...progress.spend, total, currency: deps.currency };

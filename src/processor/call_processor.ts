@@ -19,6 +19,7 @@ import type { PriceList, SpendGuard } from "../spend/mod.ts";
 import { ContactCosts, SpendCapReached } from "./contact_costs.ts";
 import type {
   CallOutcome,
+  CallScript,
   CampaignSettings,
   LlmService,
   Services,
@@ -28,9 +29,25 @@ import { type CallingDeps, type CallingOptions, CallStep } from "./call_step.ts"
 import { ContactNotCalled, NumberBusy } from "./not_called.ts";
 import type { ContactResult } from "./contact_result.ts";
 import { AttemptsExhausted, contactFate, deferralOf, type WhatHappened } from "./contact_fate.ts";
-import { type Contact, type ContactProgress, serviceOf, type Step } from "../domain/mod.ts";
+import {
+  checkScript,
+  type ScriptChecks,
+  ScriptRejected,
+  type ScriptRejection,
+} from "./script_checks.ts";
+import {
+  type Contact,
+  type ContactProgress,
+  type ScriptRule,
+  serviceOf,
+  type Step,
+} from "../domain/mod.ts";
 
 const logger = getLogger(["ai-call-agent", "processor"]);
+
+/** Scripts one provider is asked for, per contact and pass of the chain, before the next
+ * provider is: a rejected script is asked again once. */
+const scriptAsksPerProvider = 2;
 
 /** Announced when a step finishes (`reused`: its output came from the ledger), or when a
  * dial whose answer was lost turned out to have placed a call, which is adopted. */
@@ -48,6 +65,19 @@ export type StepEvent =
     cost?: number;
   }
   | { type: "call-adopted"; contactId: string; sid: string }
+  | {
+    /** A script broke a rule of the checks: it is not voiced. Its cost was counted; `asked`
+     * is how many scripts its provider has written for the contact this time (after the
+     * second, the next provider of the chain is asked, or the contact fails). */
+    type: "script-rejected";
+    contactId: string;
+    provider: string;
+    rule: ScriptRule;
+    /** What broke it, short (a placeholder, the stop reason, the start of a refusal). */
+    detail: string;
+    asked: number;
+    cost?: number;
+  }
   | {
     /** A provider of the step's chain could not take the contact: the next one is asked. */
     type: "fallback";
@@ -82,22 +112,29 @@ export interface ProcessorOptions {
    * fails. */
   maxAttemptsPerStep: number;
   calling: CallingOptions;
+  /** What a script must be before its voice is paid for. */
+  script: ScriptChecks;
 }
 
 /**
- * Called after each step with the progress so far, to make it durable before going on. With
+ * Called after each step with the progress so far, to make it durable before going on (and
+ * during a step, to keep what it has cost: a rejected script, an attempt about to go). With
  * `dial`, the progress records a new dial: the ledger saves it only if the number may be
  * dialled now, and returns its refusal otherwise (see `CampaignStore.saveStep`).
  */
 export type SaveStep = (
-  step: SavedStep,
+  step: Step,
   progress: ContactProgress,
   dial?: SamePhoneRule,
 ) => Promise<DialRefusal | undefined>;
 
-/** The steps whose output is saved on its own (the call's more than once: the dial before it
- * is sent, then the call): the CRM's is saved with the completion. */
-export type SavedStep = Exclude<Step, "crm">;
+/** One contact's processing: who it is, where it got to, and how that is kept. */
+interface ContactRun {
+  contact: Contact;
+  progress: ContactProgress;
+  signal?: AbortSignal;
+  saveStep: SaveStep;
+}
 
 /**
  * One contact through the pipeline: script (LLM), speech (TTS), the call (telephony), outcome
@@ -168,18 +205,14 @@ export class CallProcessor {
         "ai_call_agent.contact.id": contact.id,
       },
     }, async (span) => {
-      const result = await this.#process(contact, progress, signal, saveStep);
+      const result = await this.#process({ contact, progress, signal, saveStep });
       contactSpanEnd(span, result);
       return result;
     });
   }
 
-  async #process(
-    contact: Contact,
-    progress: ContactProgress,
-    signal: AbortSignal | undefined,
-    saveStep: SaveStep,
-  ): Promise<ContactResult> {
+  async #process(run: ContactRun): Promise<ContactResult> {
+    const { contact, progress, signal, saveStep } = run;
     const campaign = this.#campaign;
     const blocked = this.#firstOpenBreaker(progress);
     if (blocked) {
@@ -197,32 +230,17 @@ export class CallProcessor {
       if (progress.script) {
         this.#stepDone(contact.id, "llm", true);
       } else {
-        await this.#costs.mayPay(progress);
-        const { value: written, provider } = await this.#viaChain(
-          "llm",
-          this.#chains.llm,
-          contact,
-          progress,
-          (llm, s) => llm.writeScript(contact, campaign, { signal: s }),
-          signal,
-          (llm) => llmAttemptTrace(llm, this.#tracing.captureContent),
-        );
-        progress.script = {
-          text: written.text,
-          by: written.model ? { provider, model: written.model } : { provider },
-        };
-        const scriptCost = this.#costs.script(progress, provider, written);
-        await saveStep("llm", progress);
-        this.#stepDone(contact.id, "llm", false, undefined, provider, scriptCost);
+        await this.#writeScript(run);
       }
-      const script = progress.script;
+      const script = progress.script!;
       step = "tts";
       const call = progress.call ??= { dials: 0, previousSids: [] };
       let dialRecorded = false;
       if (progress.audio || call.dialing) {
         this.#stepDone(contact.id, "tts", true);
-      } else if (this.#sayInsteadOfAudio()) {
-        this.#stepDone(contact.id, "tts", false);
+      } else if (!this.#voicePlayed() || this.#sayInsteadOfAudio()) {
+        // No voice is paid for that the call could not play.
+        this.#stepDone(contact.id, "tts", false, undefined, "say");
       } else {
         let speechCost = 0;
         await this.#costs.mayPay(progress);
@@ -230,10 +248,8 @@ export class CallProcessor {
           const { value: audio, provider } = await this.#viaChain(
             "tts",
             this.#chains.tts,
-            contact,
-            progress,
+            run,
             (tts, s) => tts.synthesize(script, { signal: s }),
-            signal,
           );
           progress.audio = {
             format: audio.format,
@@ -299,7 +315,7 @@ export class CallProcessor {
             progress,
             campaign: campaign.name,
             script: script.text,
-            attempt: (fn, options) => this.#call("call", contact, progress, fn, signal, options),
+            attempt: (fn, options) => this.#call("call", run, fn, options),
             save: (dial) => saveStep("call", progress, dial),
             onAdopted: (sid) =>
               this.#events.emit({ type: "call-adopted", contactId: contact.id, sid }),
@@ -341,7 +357,7 @@ export class CallProcessor {
         currency: this.#costs.currency,
       });
       step = "crm";
-      const recordId = await this.#recordOutcome(contact, progress, outcome, signal);
+      const recordId = await this.#recordOutcome(run, outcome);
       const completed = this.#fate(contact.id, { kind: "completed", recordId });
       const fallbacks = fallbacksUsed(progress);
       return completed.status === "completed" && fallbacks
@@ -351,10 +367,17 @@ export class CallProcessor {
       if (signal?.aborted) throw error; // shutdown: the contact stays resumable
       if (error instanceof LeaseLostError) throw error; // another process holds it now
       if (error instanceof ContactNotCalled) {
-        return await this.#skip(contact, progress, error, signal);
+        return await this.#skip(run, error);
       }
       if (error instanceof NumberBusy) {
         return this.#fate(contact.id, { kind: "number-busy", message: error.message });
+      }
+      if (error instanceof ScriptRejected) {
+        return this.#fate(contact.id, {
+          kind: "script-rejected",
+          rejections: progress.scriptRejections ?? {},
+          last: error.message,
+        });
       }
       if (error instanceof SpendCapReached) {
         const { verdict } = error;
@@ -371,21 +394,87 @@ export class CallProcessor {
     }
   }
 
+  /** The script step: the first provider of the chain that writes a script the checks pass.
+   * Nothing is voiced or called before one does. */
+  async #writeScript(run: ContactRun): Promise<void> {
+    const { contact, progress } = run;
+    await this.#costs.mayPay(progress);
+    const { value: written, provider } = await this.#viaChain(
+      "llm",
+      this.#chains.llm,
+      run,
+      (llm, s) => llm.writeScript(contact, this.#campaign, { signal: s }),
+      (llm) => llmAttemptTrace(llm, this.#tracing.captureContent),
+      (llm, ask) => this.#checked(run, llm.name, ask),
+    );
+    progress.script = {
+      text: written.text,
+      by: written.model ? { provider, model: written.model } : { provider },
+    };
+    const scriptCost = this.#costs.script(progress, provider, written);
+    await run.saveStep("llm", progress);
+    this.#stepDone(contact.id, "llm", false, undefined, provider, scriptCost);
+  }
+
+  /**
+   * A script of `provider`'s that the checks pass: one that breaks a rule is paid for (its
+   * cost kept at once), never voiced, and asked for again once; a second one rejected throws
+   * {@link ScriptRejected}, and the chain asks its next provider.
+   */
+  async #checked(
+    run: ContactRun,
+    provider: string,
+    ask: () => Promise<CallScript>,
+  ): Promise<CallScript> {
+    for (let asked = 1;; asked++) {
+      const script = await ask();
+      const rejection = checkScript(script, this.#options.script);
+      if (!rejection) return script;
+      await this.#rejected(run, provider, script, rejection, asked);
+      if (asked >= scriptAsksPerProvider) throw new ScriptRejected(provider, rejection);
+      await this.#costs.mayPay(run.progress); // asking again is paid too
+    }
+  }
+
+  /** Keeps what a rejected script cost and why it was rejected, and tells of it. */
+  async #rejected(
+    run: ContactRun,
+    provider: string,
+    script: CallScript,
+    { rule, detail }: ScriptRejection,
+    asked: number,
+  ): Promise<void> {
+    const { progress } = run;
+    const cost = this.#costs.script(progress, provider, script);
+    progress.scriptRejections = {
+      ...progress.scriptRejections,
+      [rule]: (progress.scriptRejections?.[rule] ?? 0) + 1,
+    };
+    await run.saveStep("llm", progress);
+    this.#tracing.event("script rejected", {
+      "ai_call_agent.provider": provider,
+      "ai_call_agent.script.rule": rule,
+    });
+    this.#events.emit({
+      type: "script-rejected",
+      contactId: run.contact.id,
+      provider,
+      rule,
+      detail,
+      asked,
+      ...(cost ? { cost } : {}),
+    });
+  }
+
   /** The CRM step: records `outcome` under the contact's idempotency key. */
-  async #recordOutcome(
-    contact: Contact,
-    progress: ContactProgress,
-    outcome: CallOutcome,
-    signal?: AbortSignal,
-  ): Promise<string> {
+  async #recordOutcome(run: ContactRun, outcome: CallOutcome): Promise<string> {
+    const { contact, progress } = run;
     const key = progress.crmKey ?? crmIdempotencyKey(this.#campaign.name, contact.id);
     const { recordId } = await this.#inStep("crm", () =>
       this.#call(
         "crm",
-        contact,
-        progress,
+        run,
         (s) => this.#deps.services.crm.recordOutcome(outcome, { signal: s, idempotencyKey: key }),
-        signal,
       ));
     progress.recordId = recordId;
     this.#stepDone(contact.id, "crm", false);
@@ -393,12 +482,8 @@ export class CallProcessor {
   }
 
   /** A contact not to be called: the CRM records why, and it ends skipped. */
-  async #skip(
-    contact: Contact,
-    progress: ContactProgress,
-    skip: ContactNotCalled,
-    signal?: AbortSignal,
-  ): Promise<ContactResult> {
+  async #skip(run: ContactRun, skip: ContactNotCalled): Promise<ContactResult> {
+    const { contact, progress, signal } = run;
     const outcome: CallOutcome = {
       ...outcomeBase(contact, this.#campaign.name, this.#deps.clock.now()),
       status: "skipped",
@@ -409,7 +494,7 @@ export class CallProcessor {
     };
     if (progress.script) outcome.script = progress.script.text;
     try {
-      const recordId = await this.#recordOutcome(contact, progress, outcome, signal);
+      const recordId = await this.#recordOutcome(run, outcome);
       return this.#fate(contact.id, {
         kind: "not-to-be-called",
         reason: skip.reason,
@@ -423,30 +508,51 @@ export class CallProcessor {
     }
   }
 
-  /** One step's call, refusing to start once the step's attempts are used up. */
+  /**
+   * One step's call, bounded by the step's attempts left: it refuses to start once they are
+   * used up, and its retries stop when they run out, so no contact's attempts at a step pass
+   * `maxAttemptsPerStep` over all runs.
+   */
   #call<T>(
     step: Step,
-    contact: Contact,
-    progress: ContactProgress,
+    run: ContactRun,
     fn: (signal: AbortSignal) => Promise<T>,
-    signal?: AbortSignal,
     options: {
       mayRepeat?: (error: unknown) => boolean;
       service?: string;
       trace?: AttemptTrace<T>;
     } = {},
   ): Promise<T> {
-    if ((progress.attempts[step] ?? 0) >= this.#options.maxAttemptsPerStep) {
-      return Promise.reject(new AttemptsExhausted(step));
-    }
+    const { progress } = run;
+    const left = this.#options.maxAttemptsPerStep - (progress.attempts[step] ?? 0);
+    if (left <= 0) return Promise.reject(new AttemptsExhausted(step));
     progress.lastFailure = undefined;
     return this.#deps.caller.call(options.service ?? serviceOf(step), fn, {
-      signal,
-      context: { contactId: contact.id },
+      signal: run.signal,
+      context: { contactId: run.contact.id },
+      maxAttempts: left,
+      beforeAttempt: () => this.#countAhead(step, run),
       onSent: () => (progress.attempts[step] = (progress.attempts[step] ?? 0) + 1),
       onAttemptFailed: (error) => (progress.lastFailure = error),
       mayRepeat: options.mayRepeat,
       trace: options.trace,
+    });
+  }
+
+  /**
+   * Before a step's attempt after its first (a retry, or a resumed step), the ledger counts it
+   * ahead of sending, so a crash while it is in flight cannot leave it uncounted and let a
+   * later run pass the cap. (A refused attempt is taken back by the next save; the step's
+   * first attempt is counted with its result, which spares the common path a write.)
+   */
+  async #countAhead(step: Step, run: ContactRun): Promise<void> {
+    const { progress } = run;
+    const made = progress.attempts[step] ?? 0;
+    if (made === 0) return;
+    await run.saveStep(step, {
+      ...progress,
+      attempts: { ...progress.attempts, [step]: made + 1 },
+      unsavedCost: undefined,
     });
   }
 
@@ -455,27 +561,27 @@ export class CallProcessor {
     return this.#tracing.span(`step ${step}`, { attributes: { "ai_call_agent.step": step } }, work);
   }
 
-  /** One step through its chain (see {@link throughChain}), each move announced. */
+  /**
+   * One step through its chain (see {@link throughChain}), each move announced. `served`, when
+   * given, decides what a link's answer is worth: it gets the link and a way to ask it (again).
+   */
   #viaChain<Link extends { name: string }, T>(
     step: "llm" | "tts",
     links: readonly Link[],
-    contact: Contact,
-    progress: ContactProgress,
+    run: ContactRun,
     fn: (link: Link, signal: AbortSignal) => Promise<T>,
-    signal?: AbortSignal,
     traceOf?: (link: Link) => AttemptTrace<T>,
+    served?: (link: Link, ask: () => Promise<T>) => Promise<T>,
   ): Promise<{ value: T; provider: string }> {
+    const ask = (link: Link) =>
+      this.#call(step, run, (s) => fn(link, s), { service: link.name, trace: traceOf?.(link) });
     return this.#inStep(step, async (span) => {
-      const served = await throughChain(
+      const result = await throughChain(
         links,
-        (link) =>
-          this.#call(step, contact, progress, (s) => fn(link, s), signal, {
-            service: link.name,
-            trace: traceOf?.(link),
-          }),
+        served ? (link) => served(link, () => ask(link)) : ask,
         {
           breakers: this.#deps.breakers,
-          signal,
+          signal: run.signal,
           onMove: ({ from, to, error }) => {
             const { errorClass, message } = describeError(error);
             this.#tracing.event("fallback", {
@@ -485,7 +591,7 @@ export class CallProcessor {
             });
             this.#events.emit({
               type: "fallback",
-              contactId: contact.id,
+              contactId: run.contact.id,
               step,
               from,
               to,
@@ -495,8 +601,8 @@ export class CallProcessor {
           },
         },
       );
-      span.set({ "ai_call_agent.provider": served.provider });
-      return served;
+      span.set({ "ai_call_agent.provider": result.provider });
+      return result;
     });
   }
 
@@ -547,6 +653,11 @@ export class CallProcessor {
     return this.#options.calling.fallbackToSay && this.#chainDown(this.#chains.tts);
   }
 
+  /** Whether the call can play a synthesized voice at all: when not, none is paid for. */
+  #voicePlayed(): boolean {
+    return this.#options.calling.playback !== "none";
+  }
+
   /** Whether every link of a chain has its breaker OPEN. */
   #chainDown(links: readonly { name: string }[]): boolean {
     return links.every((link) => this.#deps.breakers.get(link.name).state === "OPEN");
@@ -575,7 +686,8 @@ export class CallProcessor {
     const call = progress.call;
     const remaining: Step[] = [
       ...(progress.script ? [] : ["llm" as const]),
-      ...(progress.audio || call?.dialing || this.#options.calling.fallbackToSay
+      ...(progress.audio || call?.dialing || this.#options.calling.fallbackToSay ||
+          !this.#voicePlayed()
         ? []
         : ["tts" as const]),
       ...(call?.final ? [] : ["call" as const]),

@@ -40,6 +40,10 @@ export interface CallingDeps {
 export interface CallingOptions {
   /** Call with `<Say>` when the TTS breaker is OPEN instead of deferring. */
   fallbackToSay: boolean;
+  /** How the call hears a synthesized voice (`link`: fetched by the provider from a signed
+   * public link; `direct`: handed to it), or `none`: it cannot, so none is synthesized and the
+   * call speaks the script (`<Say>`). See `voicePlayback` in config. */
+  playback: "link" | "direct" | "none";
   /** Status polls: first delay, doubling up to `maxMs`; `withCallbacksMs` when callbacks come. */
   poll: { initialMs: number; maxMs: number; withCallbacksMs: number };
   /** Busy and no-answer are dialled again `delayMs` later, up to `maxDials` dials in all. */
@@ -119,10 +123,19 @@ export class CallStep {
     this.screens = deps.doNotCall !== undefined || options.samePhone === "call-once";
   }
 
-  /** Whether the call was placed with the synthesized audio or the provider's voice. */
+  /** Whether the call plays the synthesized audio or speaks with the provider's voice. */
   voiceFor(progress: ContactProgress): "audio" | "say" {
-    // Twilio's <Play> takes mp3 or wav files; raw telephony formats are spoken with <Say>.
-    return this.deps.links && /\.(mp3|wav)$/.test(progress.audio?.path ?? "") ? "audio" : "say";
+    const { audio } = progress;
+    switch (this.options.playback) {
+      case "none":
+        return "say";
+      case "direct":
+        return audio ? "audio" : "say";
+      case "link":
+        // Twilio's <Play> takes mp3 or wav files, fetched from a signed link (audio saved by
+        // an earlier run with another format is spoken with <Say>).
+        return this.deps.links && /\.(mp3|wav)$/.test(audio?.path ?? "") ? "audio" : "say";
+    }
   }
 
   /** Undefined while `contact` may be called now; else when its calling hours open. */

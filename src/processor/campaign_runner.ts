@@ -14,7 +14,7 @@ import {
   type RunSummary,
   scheduledDeferrals,
 } from "./contact_result.ts";
-import type { StepAttempts, StepSpend } from "../domain/mod.ts";
+import type { ScriptRejections, StepAttempts, StepSpend } from "../domain/mod.ts";
 
 /** Contacts claimed per ledger commit, at least (more when `concurrency` is higher). */
 const claimBatch = 64;
@@ -33,6 +33,8 @@ export type CampaignEvent =
     attempts: StepAttempts;
     /** What the contact cost, per step, over all runs. */
     spend: StepSpend;
+    /** Scripts rejected before its voice was paid for, per rule, over all runs. */
+    scriptRejections: ScriptRejections;
   }
   | ReleasedEvent
   | { type: "waiting-for-recovery"; services: string[] }
@@ -344,6 +346,7 @@ export class CampaignRunner {
       deferrals: record.deferrals + (result.status === "deferred" ? 1 : 0),
       attempts: { ...progress.attempts },
       spend: { ...progress.spend },
+      scriptRejections: { ...progress.scriptRejections },
     });
   }
 }

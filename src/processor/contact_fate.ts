@@ -7,7 +7,13 @@ import {
   ServiceError,
   SlotWaitTimeoutError,
 } from "../errors.ts";
-import { type FinalCallStatus, serviceOf, type SkipReason, type Step } from "../domain/mod.ts";
+import {
+  type FinalCallStatus,
+  type ScriptRejections,
+  serviceOf,
+  type SkipReason,
+  type Step,
+} from "../domain/mod.ts";
 import type { ContactResult, DeferReason } from "./contact_result.ts";
 
 /** What a contact's fate depends on besides what happened: the rules and the time. */
@@ -49,7 +55,10 @@ export type WhatHappened =
   /** A spend cap stops the contact's next paid step: the campaign's or the day's. */
   | { kind: "budget-reached"; cap: "campaign" | "daily"; until: number; message: string }
   /** The contact's own spend reached `budget.perContact`. */
-  | { kind: "over-budget"; message: string };
+  | { kind: "over-budget"; message: string }
+  /** Every provider of the script's chain wrote scripts the checks rejected (`rejections`, per
+   * rule, over all runs; `last`: the last rejection, as its error says it). */
+  | { kind: "script-rejected"; rejections: ScriptRejections; last: string };
 
 /**
  * The contact's fate after `happened`: the one place the rules of README's "A contact's fate"
@@ -124,6 +133,20 @@ export function contactFate(
         errorClass: "none",
         message: happened.message,
       };
+    case "script-rejected": {
+      const counts = Object.entries(happened.rejections)
+        .map(([rule, count]) => `${rule} ${count}`)
+        .join(", ");
+      return {
+        contactId,
+        status: "failed",
+        service: "llm",
+        reason: "script-rejected",
+        errorClass: "ScriptRejected",
+        message:
+          `no script passed the checks, so none was voiced or called (rejected: ${counts}); the last: ${happened.last}`,
+      };
+    }
   }
 }
 

@@ -1,6 +1,5 @@
 import type { CampaignStore, ContactRecord, StepOutputs } from "../ledger/mod.ts";
-import type { ContactProgress } from "../domain/mod.ts";
-import type { SavedStep } from "./call_processor.ts";
+import type { ContactProgress, Step } from "../domain/mod.ts";
 import type { ContactResult } from "./contact_result.ts";
 
 /**
@@ -76,6 +75,7 @@ export function progressOf(record: ContactRecord): ContactProgress {
       : outputs.scriptBy
       ? { text: outputs.script, by: outputs.scriptBy }
       : { text: outputs.script },
+    ...(outputs.scriptRejections ? { scriptRejections: { ...outputs.scriptRejections } } : {}),
     audio: outputs.audio,
     call: outputs.call,
     recordId: outputs.crmRecordId,
@@ -85,13 +85,14 @@ export function progressOf(record: ContactRecord): ContactProgress {
   };
 }
 
-/** What the ledger saves after `step`. */
-export function outputsOf(step: SavedStep, progress: ContactProgress): StepOutputs {
+/** What the ledger saves at `step` (its output once it finished; before, what it has cost). */
+export function outputsOf(step: Step, progress: ContactProgress): StepOutputs {
   switch (step) {
     case "llm":
       return {
         script: progress.script?.text,
         scriptBy: progress.script?.by,
+        scriptRejections: progress.scriptRejections,
         spend: progress.spend,
         cost: progress.unsavedCost,
       };
@@ -105,5 +106,8 @@ export function outputsOf(step: SavedStep, progress: ContactProgress): StepOutpu
       };
     case "call":
       return { call: progress.call, spend: progress.spend, cost: progress.unsavedCost };
+    case "crm":
+      // The CRM's record is saved with the completion: before, only the step's attempts are.
+      return {};
   }
 }

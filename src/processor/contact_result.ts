@@ -17,13 +17,15 @@ export type ContactStatus = "completed" | "failed" | "deferred" | "skipped";
 /**
  * Why a contact failed for good: its own request was rejected (`permanent`: bad input, an
  * invalid number), its attempts at a step ran out over all runs, the campaign's deadline
- * passed, or our own bug.
+ * passed, its own spend reached its cap, no provider wrote a script the checks passed, or our
+ * own bug.
  */
 export type FailureReason =
   | "permanent"
   | "attempts-exhausted"
   | "deadline-passed"
   | "over-budget"
+  | "script-rejected"
   | "internal-error";
 
 /**

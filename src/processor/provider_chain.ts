@@ -1,6 +1,7 @@
 import type { BreakerRegistry } from "../breaker/mod.ts";
 import { PermanentError } from "../errors.ts";
 import { deferralOf } from "./contact_fate.ts";
+import { ScriptRejected } from "./script_checks.ts";
 
 /** A provider of a chain could not take the contact: the next one is asked. */
 export interface ChainMove {
@@ -51,8 +52,9 @@ export async function throughChain<Link extends { name: string }, T>(
 }
 
 /** Whether a provider's failure lets the next link of its chain try: anything that says the
- * provider cannot serve now, or cannot serve this contact's input. A bug of ours, a ledger
- * refusal or the step's attempts running out stop the chain. */
+ * provider cannot serve now, or cannot serve this contact's input (its scripts were rejected).
+ * A bug of ours, a ledger refusal or the step's attempts running out stop the chain. */
 function movesToNextLink(error: unknown): boolean {
-  return deferralOf(error) !== undefined || error instanceof PermanentError;
+  return deferralOf(error) !== undefined || error instanceof PermanentError ||
+    error instanceof ScriptRejected;
 }

@@ -66,6 +66,15 @@ export interface ServiceCallOptions<T = unknown> {
   /** Whether the request may be sent again after this transient failure: not after a create
    * whose answer was lost (see the retry policy's `mayRepeat`). @default always */
   mayRepeat?: (error: unknown) => boolean;
+  /** Attempts this call may send at most (the caller's cap, when nearer than the retry
+   * policy's). @default the policy's */
+  maxAttempts?: number;
+  /**
+   * Awaited just before an attempt is admitted (after its slot, before the breaker's permit):
+   * where a count of attempts must survive a crash, the caller makes it durable here. Its
+   * rejection ends the call with that error, the attempt unsent.
+   */
+  beforeAttempt?: () => Promise<void>;
   /** How its attempts appear in traces. */
   trace?: AttemptTrace<T>;
 }
@@ -140,7 +149,13 @@ export class ResilientService implements Disposable {
     try {
       return await retry.execute(
         (attempt, signal) => this.#attempt(fn, attempt, signal, options),
-        { signal: options.signal, context, halt: this.#halt, mayRepeat: options.mayRepeat },
+        {
+          signal: options.signal,
+          context,
+          halt: this.#halt,
+          mayRepeat: options.mayRepeat,
+          maxAttempts: options.maxAttempts,
+        },
       );
     } catch (error) {
       if (error instanceof CircuitOpenError) {
@@ -188,6 +203,10 @@ export class ResilientService implements Disposable {
     signal?.throwIfAborted();
     if (beforeSend) {
       await beforeSend();
+      signal?.throwIfAborted();
+    }
+    if (options.beforeAttempt) {
+      await options.beforeAttempt();
       signal?.throwIfAborted();
     }
     const permit = breaker.acquire();

@@ -69,6 +69,12 @@ export interface RetryCallOptions {
    * happened before anything is sent again. @default every transient failure may be repeated
    */
   mayRepeat?: (error: unknown) => boolean;
+  /**
+   * Attempts this call may make at most, when the caller's own cap is nearer than the
+   * policy's `maxRetries` (a contact with few attempts left at a step): the loop gives up as
+   * `exhausted` once that many were made. @default maxRetries + 1
+   */
+  maxAttempts?: number;
 }
 
 const noContext: CallContext = Object.freeze({});
@@ -112,7 +118,10 @@ export class RetryPolicy {
     fn: (attempt: number, signal?: AbortSignal) => Promise<T>,
     options: RetryCallOptions = {},
   ): Promise<T> {
-    const { signal, halt } = options;
+    const { signal, halt, maxAttempts = Infinity } = options;
+    if (!(maxAttempts >= 1)) {
+      throw new RangeError(`maxAttempts must be at least 1: got ${maxAttempts}`);
+    }
     signal?.throwIfAborted();
     const context = options.context ?? noContext;
     const events = this.#events;
@@ -135,7 +144,7 @@ export class RetryPolicy {
         ? "circuit-open"
         : isTransient(error) && options.mayRepeat?.(error) === false && !signal?.aborted
         ? "not-repeatable"
-        : this.#decide(error, attempt, previousDelay, signal);
+        : this.#decide(error, attempt, previousDelay, signal, maxAttempts);
       // A retry is sent only if the service's budget has one left.
       const decision = typeof decided !== "string" && this.#budget?.tryWithdraw() === false
         ? "retry-budget"
@@ -222,13 +231,14 @@ export class RetryPolicy {
     error: unknown,
     attempt: number,
     previousDelay: number,
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    maxAttempts: number,
   ): GiveUpReason | { delayMs: number; retryAfterMs?: number } {
     if (signal?.aborted) return "aborted";
     if (error instanceof CircuitOpenError) return "circuit-open";
     if (error instanceof SlotWaitTimeoutError) return "no-slot";
     if (!isTransient(error)) return "permanent";
-    if (attempt > this.options.maxRetries) return "exhausted";
+    if (attempt > this.options.maxRetries || attempt >= maxAttempts) return "exhausted";
     const backoff = nextDelay(this.options, attempt - 1, previousDelay, this.#random);
     if (error instanceof RateLimitError && error.retryAfterMs !== undefined) {
       if (error.retryAfterMs > this.options.maxRetryAfterMs) return "retry-after-too-long";

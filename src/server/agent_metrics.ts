@@ -83,6 +83,12 @@ export class AgentMetrics implements Disposable {
         "What this process's paid requests cost, by service and provider (pricing.currency).",
       ),
     );
+    const scriptsRejected = r.register(
+      new Counter(
+        "ai_call_agent_scripts_rejected_total",
+        "Scripts the checks rejected before their voice was paid for, by provider and rule (each one paid, none voiced).",
+      ),
+    );
     const contactsDone = r.register(
       new Counter("ai_call_agent_contact_outcomes_total", "Contacts processed, by outcome."),
     );
@@ -212,6 +218,9 @@ export class AgentMetrics implements Disposable {
           alerts.inc({ decision: event.decision, severity: String(event.severity) });
         } else if (event.type === "contact-done") {
           contactsDone.inc({ outcome: String(event.status) });
+        } else if (event.type === "script-rejected") {
+          scriptsRejected.inc({ provider: event.provider, rule: event.rule });
+          if (event.cost) spend.inc({ service: "llm", provider: event.provider }, event.cost);
         } else if (event.type === "step-done" && !event.reused && event.provider) {
           if (event.step !== "call") served.inc({ step: event.step, provider: event.provider });
           if (event.cost) {

@@ -7,3 +7,4 @@ export { type AppDeps, createStatusApp, loopbackHosts, type StatusApp } from "./
 export type { ProcessIdentity } from "./agent_metrics.ts";
 export { type RecentEvent, RecentEvents } from "./recent_events.ts";
 export { type HistorySeries, StatusHistory } from "./status_history.ts";
+export { type TelephonyRouteDeps, telephonyRoutes } from "./telephony_routes.ts";

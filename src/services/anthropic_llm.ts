@@ -68,21 +68,21 @@ export class AnthropicLlm implements LlmService {
       },
       signal: options.signal,
     });
-    const text = Array.isArray(message?.content)
-      ? message.content
-        .filter((block) => block?.type === "text" && typeof block.text === "string")
-        .map((block) => block.text as string)
-        .join("")
-      : "";
-    if (text.trim() === "") {
+    // A message whose content holds no text (empty, a refusal) is an answer the provider
+    // billed, for the processor's checks to judge; a body with no content list is not a message.
+    if (!Array.isArray(message?.content)) {
       throw new ServiceUnavailableError({
         service: this.name,
         status: 200,
         code: "malformed_response",
-        message: "HTTP 200 without a text block in content",
+        message: "HTTP 200 without a content list",
       });
     }
-    return callScript(text.trim(), {
+    const text = message.content
+      .filter((block) => block?.type === "text" && typeof block.text === "string")
+      .map((block) => block.text as string)
+      .join("");
+    return callScript(text, {
       model: typeof message.model === "string" ? message.model : this.#options.model,
       inputTokens: message.usage?.input_tokens,
       outputTokens: message.usage?.output_tokens,

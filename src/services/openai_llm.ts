@@ -25,7 +25,7 @@ export interface OpenAiLlmOptions {
 interface ChatCompletion {
   model?: unknown;
   usage?: { prompt_tokens?: unknown; completion_tokens?: unknown };
-  choices?: { message?: { content?: unknown }; finish_reason?: unknown }[];
+  choices?: { message?: { content?: unknown; refusal?: unknown }; finish_reason?: unknown }[];
 }
 
 /** Writes call scripts with an OpenAI-compatible Chat Completions API. */
@@ -71,20 +71,29 @@ export class OpenAiLlm implements LlmService {
       },
       signal: options.signal,
     });
-    const content = completion?.choices?.[0]?.message?.content;
-    if (typeof content !== "string" || content.trim() === "") {
+    // A completion whose message says nothing (content null or empty, a refusal) is an answer
+    // the provider billed, for the processor's checks to judge; a body with no message at all
+    // is not a completion.
+    const choice = completion?.choices?.[0];
+    const message = choice?.message;
+    const content = message?.content;
+    if (
+      typeof message !== "object" || message === null ||
+      (typeof content !== "string" && content !== null && content !== undefined)
+    ) {
       throw new ServiceUnavailableError({
         service: this.name,
         status: 200,
         code: "malformed_response",
-        message: "HTTP 200 without choices[0].message.content",
+        message: "HTTP 200 without choices[0].message",
       });
     }
-    return callScript(content.trim(), {
+    return callScript(content ?? "", {
       model: typeof completion.model === "string" ? completion.model : this.#options.model,
       inputTokens: completion.usage?.prompt_tokens,
       outputTokens: completion.usage?.completion_tokens,
-      finishReason: completion.choices?.[0]?.finish_reason,
+      finishReason: choice?.finish_reason,
+      refusal: message.refusal,
     });
   }
 

@@ -4,7 +4,8 @@ import type { Contact } from "../domain/mod.ts";
 /** The default system prompt of the script writer. */
 export const defaultSystemPrompt =
   "You write short, friendly, natural phone call scripts for an outbound calling agent. " +
-  "Write only the words the agent will say, in plain sentences, under 120 words. " +
+  "Write only the words the agent will say, in plain sentences, under 70 words " +
+  "(about 30 seconds spoken), with every name and detail filled in: no placeholders. " +
   "Introduce the caller, state the purpose, and end with a clear question.";
 
 /** The user message asking for one contact's script: who, why, and any notes or fields. */

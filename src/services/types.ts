@@ -1,4 +1,4 @@
-import type { Contact, FinalCallStatus, SkipReason } from "../domain/mod.ts";
+import type { Contact, FinalCallStatus, ScriptRejections, SkipReason } from "../domain/mod.ts";
 
 /** Campaign-wide settings that shape every script. */
 export interface CampaignSettings {
@@ -19,6 +19,9 @@ export interface CallScript {
   /** Why the model stopped writing, in the provider's words (`stop`, `length`, `end_turn`,
    * `max_tokens`...), when it said. */
   finishReason?: string;
+  /** The model's refusal, when the provider gives it apart from the text (OpenAI's
+   * `message.refusal`). */
+  refusal?: string;
 }
 
 /** Synthesized speech. */
@@ -119,6 +122,9 @@ export interface CallOutcome {
   /** Which provider of the script's chain wrote it (`llm`: the primary), and its model. */
   scriptProvider?: string;
   scriptModel?: string;
+  /** Scripts rejected before this one, per rule (`placeholder`, `refusal`...): each paid,
+   * none voiced. Unset when the first script passed. */
+  scriptRejections?: ScriptRejections;
   /** `audio`: the synthesized speech played; `say`: the provider spoke the script. */
   voice?: "audio" | "say";
   /** Which provider of the voice's chain spoke it (`tts`: the primary; `say`: Twilio's

@@ -1,4 +1,8 @@
+import { basename } from "node:path";
 import type { Clock } from "../clock/mod.ts";
+import { serveLoopback } from "../platform/mod.ts";
+import { telephonyRoutes } from "../server/mod.ts";
+import type { CallLinks, CallUpdates } from "../telephony/mod.ts";
 import { type AgentConfig, deepMerge, parseConfig } from "../config/mod.ts";
 import {
   type FakeServer,
@@ -26,6 +30,16 @@ export interface SimulationProviders extends AsyncDisposable {
   callSources: { onCall(listener: (event: MockCallEvent) => void): Disposable }[];
   /** Requests each provider received (HTTP only): the fakes count them. */
   requestCounts(): Record<string, number>;
+  /**
+   * HTTP only: the agent's public side, which the fake Twilio reaches as Twilio reaches a
+   * status server through `services.telephony.publicBaseUrl` (it fetches the audio a call
+   * plays and posts the call's status). `answer` starts answering with the agent's links and
+   * call updates, once the agent exists; `linksKey` is what the links are signed with.
+   */
+  publicSide?: {
+    linksKey: Uint8Array;
+    answer(agent: { callLinks?: CallLinks; calls: CallUpdates }): void;
+  };
 }
 
 /** In-memory mocks following the scenario's scripts. */
@@ -61,6 +75,9 @@ const keys = {
 const twilioAccount = `AC${"5".repeat(32)}`;
 const twilioFrom = "+14155550000";
 
+/** Where the simulated voices "write" their audio: a name only, the files are kept in memory. */
+const simulatedAudioDir = "simulated-audio";
+
 /** The scenario's mock script as an HTTP fault script; latency is left out (see docs/providers.md, Mocks and fake providers). */
 function httpFaults(options?: MockOptions): HttpFaultRule[] {
   return (options?.faults ?? []).map(({ latencyMs: _latency, ...rule }) => rule);
@@ -76,6 +93,14 @@ export function httpProviders(
   deps: { clock: Clock; fetch: typeof fetch },
 ): SimulationProviders {
   const { clock } = deps;
+  // The agent's public side: up first, so its address is in the config; it answers once the
+  // agent exists. The voices' audio is kept in memory (simulate writes no audio files).
+  let answering: ((request: Request) => Response | Promise<Response>) | undefined;
+  const publicServer = serveLoopback(
+    (request) => answering?.(request) ?? new Response("starting", { status: 503 }),
+    "simulation public side error",
+  );
+  const audio = new Map<string, Uint8Array>();
   const llm = startFakeOpenAi({ apiKey: keys.llm, clock, faults: httpFaults(scenario.mocks.llm) });
   const tts = startFakeElevenLabs({
     apiKey: keys.tts,
@@ -87,6 +112,7 @@ export function httpProviders(
     authToken: keys.telephony,
     from: twilioFrom,
     clock,
+    fetch: deps.fetch,
     faults: httpFaults(scenario.mocks.telephony),
     ringMs: 1_000,
     talkMs: scenario.mocks.telephony?.callMs ?? 3_000,
@@ -114,15 +140,20 @@ export function httpProviders(
       llm: { kind: "openai", openai: { baseUrl: llm.baseUrl, apiKeyEnv: "SIM_LLM_KEY" } },
       tts: {
         kind: "elevenlabs",
-        elevenlabs: { baseUrl: tts.url, apiKeyEnv: "SIM_TTS_KEY", audioDir: "" },
+        elevenlabs: { baseUrl: tts.url, apiKeyEnv: "SIM_TTS_KEY", audioDir: simulatedAudioDir },
         fallbacks: voices.map(({ name, fake }) => ({
           name,
           kind: "openai",
-          openai: { baseUrl: fake.baseUrl, apiKeyEnv: "SIM_SPEECH_KEY", audioDir: "" },
+          openai: {
+            baseUrl: fake.baseUrl,
+            apiKeyEnv: "SIM_SPEECH_KEY",
+            audioDir: simulatedAudioDir,
+          },
         })),
       },
       telephony: {
         kind: "twilio",
+        publicBaseUrl: `http://127.0.0.1:${publicServer.port}`,
         twilio: {
           baseUrl: telephony.url,
           accountSid: twilioAccount,
@@ -151,7 +182,7 @@ export function httpProviders(
     clock,
     fetch: deps.fetch,
     env: (name) => env[name],
-    writeFile: () => Promise.resolve(),
+    writeFile: (path, bytes) => (audio.set(basename(path), bytes), Promise.resolve()),
   });
   return {
     config: httpConfig,
@@ -159,8 +190,25 @@ export function httpProviders(
     callSources: fakes.map(([, fake]) => fake),
     requestCounts: () =>
       Object.fromEntries(fakes.map(([name, fake]) => [name, fake.requests.length])),
+    publicSide: {
+      linksKey: crypto.getRandomValues(new Uint8Array(32)),
+      answer(agent) {
+        const routes = telephonyRoutes({
+          callLinks: agent.callLinks,
+          calls: agent.calls,
+          twilioAuthToken: keys.telephony,
+          openAudio: (name) => {
+            const bytes = audio.get(name);
+            if (!bytes) return Promise.reject(new Error(`no audio ${name}`));
+            return Promise.resolve(new Blob([bytes as Uint8Array<ArrayBuffer>]).stream());
+          },
+        });
+        answering = (request) => routes.fetch(request);
+      },
+    },
     async [Symbol.asyncDispose]() {
       await Promise.all(fakes.map(([, fake]) => fake.close()));
+      await publicServer.shutdown();
     },
   };
 }

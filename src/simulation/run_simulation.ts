@@ -59,7 +59,9 @@ export async function runSimulation(
     random: deps.random,
     services: providers.services,
     alertChannels: [memory, ...(deps.alertChannels ?? [])],
+    callLinksKey: providers.publicSide?.linksKey,
   });
+  providers.publicSide?.answer(agent);
   const at = () => clock.now() - agent.startedAt;
   const violations: string[] = [];
   using _events = agent.events.on(deps.onEvent);

@@ -26,7 +26,10 @@ export function twilioTelephonyConfig(
 }
 
 /** The `services` config that sends each service to its fake provider, keys read from `T_LLM`,
- * `T_TTS`, `T_TEL` and `T_CRM`. Telephony stays the mock unless a fake Twilio is given. */
+ * `T_TTS`, `T_TEL` and `T_CRM`. Telephony stays the mock unless a fake Twilio is given; with
+ * `publicBaseUrl` (the run's status server, `http://127.0.0.1:<server.port>`) the fake Twilio
+ * fetches the audio it plays and posts status callbacks there, as Twilio would through a tunnel;
+ * without one, no voice is synthesized (Twilio could not play it). */
 export function fakeServicesConfig(
   fakes: {
     llm: { baseUrl: string };
@@ -34,13 +37,14 @@ export function fakeServicesConfig(
     crm: { url: string };
     telephony?: { url: string };
   },
-  options: { audioDir?: string; llm?: Record<string, unknown> } = {},
+  options: { audioDir?: string; llm?: Record<string, unknown>; publicBaseUrl?: string } = {},
 ): Record<string, unknown> {
   return {
     ...(fakes.telephony
       ? {
         telephony: twilioTelephonyConfig(fakes.telephony, {
           poll: { initialMs: 20, maxMs: 100, withCallbacksMs: 2_000 },
+          ...(options.publicBaseUrl ? { publicBaseUrl: options.publicBaseUrl } : {}),
         }),
       }
       : {}),

@@ -15,7 +15,15 @@ const twilio = {
 Deno.test("the start-up line says how calls speak and are followed", () => {
   assert.match(
     telephonySetup(parseConfig({}), io).startLine,
-    /^telephony: mock \(no one is called\); calls speak the script with <Say> .* polling$/,
+    /^telephony: mock \(no one is called\); calls play the synthesized audio; .* polling$/,
+  );
+  assert.match(
+    telephonySetup(
+      parseConfig({ services: { tts: { kind: "elevenlabs" }, telephony: twilio } }),
+      io,
+    )
+      .startLine,
+    /^telephony: Twilio from \+14155550000; calls speak the script with <Say> \(no voice is synthesized or paid for: Twilio fetches the audio it plays from services\.telephony\.publicBaseUrl, which is empty; set it to the status server's public URL .*\); calls are followed by polling$/,
   );
   const played = telephonySetup(
     parseConfig({
@@ -38,7 +46,10 @@ Deno.test("the start-up line says how calls speak and are followed", () => {
     }),
     io,
   );
-  assert.match(ulaw.startLine, /<Say> \(the TTS output is not an mp3 or wav file/);
+  assert.match(
+    ulaw.startLine,
+    /<Say> \(no voice is synthesized or paid for: services\.tts\.elevenlabs\.outputFormat ulaw_8000 is not mp3 or wav/,
+  );
   assert.equal(ulaw.openAudio, undefined);
 });
 
@@ -59,7 +70,10 @@ Deno.test("OpenAI speech in mp3 or wav is played from its audio folder; in opus 
     assert.ok(setup.openAudio, format);
   }
   const opus = withFormat("opus");
-  assert.match(opus.startLine, /<Say> \(the TTS output is not an mp3 or wav file/);
+  assert.match(
+    opus.startLine,
+    /<Say> \(no voice is synthesized or paid for: .*responseFormat opus/,
+  );
   assert.equal(opus.openAudio, undefined);
 });
 

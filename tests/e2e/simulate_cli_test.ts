@@ -205,7 +205,13 @@ Deno.test("simulate --providers http tells the same story through the real clien
   const dialled = eventsOfType(events, "step-done").filter((e) => e.step === "call");
   assert.deepEqual(
     dialled.filter((e) => e.contactId === "c02").map((e) => e.detail),
-    ["busy, <Say>, dial 1", "completed after 4 s, <Say>, dial 2"],
+    ["busy, played the audio, dial 1", "completed after 4 s, played the audio, dial 2"],
+  );
+  // Twilio fetched each call's voice from the simulation's public side, as it would through a
+  // tunnel: every call played the voice that was paid for.
+  assert.ok(
+    dialled.every((e) => e.detail?.includes("played the audio")),
+    JSON.stringify(dialled.map((e) => e.detail)),
   );
   const summary = eventsOfType(events, "summary")[0];
   assert.deepEqual([summary.completed, summary.failed, summary.deferred], [

@@ -6,6 +6,7 @@
  * fakes.
  */
 import assert from "node:assert/strict";
+import { freePort } from "../_support/free_port.ts";
 import {
   startFakeElevenLabs,
   startFakeOpenAi,
@@ -142,14 +143,19 @@ Deno.test("with OTEL_DENO=true, one contact's retry and breaker refusal make the
   });
   await using twilio = startFakeTwilio({ ...twilioAccount, ringMs: 0, talkMs: 0 });
   await using crm = startFakeWebhookCrm({ apiKey: secrets.crm });
+  // The call plays the voice from the run's status server, as Twilio would through a tunnel.
+  const port = freePort();
   await using ws = await runWorkspace({
     prefix: "traces-",
     rows: [`c1,${person},${phone}`],
     config: {
+      server: { port },
       retry: { maxRetries: 3, initialDelayMs: 20, maxDelayMs: 50, jitterMs: 0 },
       breaker: { failureThreshold: 2, recoveryTimeoutMs: 200 },
       health: { intervalMs: 100, timeoutMs: 1_000 },
-      services: fakeServicesConfig({ llm, tts, crm, telephony: twilio }, { audioDir: "" }),
+      services: fakeServicesConfig({ llm, tts, crm, telephony: twilio }, {
+        publicBaseUrl: `http://127.0.0.1:${port}`,
+      }),
       alerts: {
         groupWaitMs: 0,
         routes: { critical: ["*"], error: ["*"], warning: ["*"], info: ["*"] },

@@ -784,7 +784,7 @@ Deno.test("a first-release ledger is brought forward and keeps its contacts", as
     };
     check.close();
     assert.equal(stamp.application_id, applicationId);
-    assert.equal(version.user_version, 11);
+    assert.equal(version.user_version, 12);
     assert.equal(
       record?.crmKey,
       "x:c1",

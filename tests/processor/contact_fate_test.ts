@@ -115,6 +115,19 @@ const cases: Record<string, () => void | Promise<void>> = {
     }, rules);
     assert.equal(summary(result), "failed over-budget");
   },
+  "every provider of the script's chain wrote two scripts the [checks](#what-is-paid-for) rejected":
+    () => {
+      const result = contactFate("c1", {
+        kind: "script-rejected",
+        rejections: { placeholder: 2, refusal: 2 },
+        last: "claude: refusal: stop reason refusal",
+      }, rules);
+      assert.equal(summary(result), "failed script-rejected");
+      assert.match(
+        result.status === "failed" ? result.message : "",
+        /\(rejected: placeholder 2, refusal 2\); the last: claude: refusal/,
+      );
+    },
   "`call-once` and its number was dialled for another contact of the campaign": () => {
     const result = contactFate("c2", {
       kind: "not-to-be-called",

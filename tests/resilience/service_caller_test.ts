@@ -138,3 +138,31 @@ Deno.test("deadlines share one timer per service, and each attempt still ends at
   caller[Symbol.dispose]();
   assert.equal(clock.pendingTimers, 0, "disposing clears the shared timer");
 });
+
+Deno.test("beforeAttempt is awaited before each attempt is admitted, and its refusal sends nothing", async () => {
+  const { clock, caller } = setup();
+  const order: string[] = [];
+  let attempt = 0;
+  await assert.rejects(
+    clock.run(() =>
+      caller.call("tts", () => {
+        order.push(`sent ${++attempt}`);
+        return Promise.reject(new ServiceUnavailableError({ service: "tts" }));
+      }, {
+        maxAttempts: 2,
+        beforeAttempt: () => (order.push(`before ${attempt + 1}`), Promise.resolve()),
+      })
+    ),
+  );
+  assert.deepEqual(order, ["before 1", "sent 1", "before 2", "sent 2"]);
+  let sent = 0;
+  await assert.rejects(
+    clock.run(() =>
+      caller.call("tts", () => (sent++, Promise.resolve("ok")), {
+        beforeAttempt: () => Promise.reject(new Error("the ledger refused")),
+      })
+    ),
+    /the ledger refused/,
+  );
+  assert.equal(sent, 0);
+});

@@ -262,3 +262,17 @@ Deno.test("invalid options throw a RangeError naming the field", () => {
     /retry\.maxRetries must be an integer between 0 and 20: got -1/,
   );
 });
+
+Deno.test("a call's own cap (maxAttempts) stops the loop before the policy's maxRetries", async () => {
+  const clock = new VirtualClock();
+  const retry = new RetryPolicy(retryOptions(), { clock, random: constantRandom(0) });
+  const { fn, calledAt } = failingTimes(10, unavailable, "never", clock);
+  await assert.rejects(clock.run(() => retry.execute(fn, { maxAttempts: 2 })), (error) => {
+    assert.ok(error instanceof RetriesExhaustedError);
+    assert.equal(error.reason, "exhausted");
+    assert.equal(error.attempts, 2);
+    return true;
+  });
+  assert.equal(calledAt.length, 2);
+  await assert.rejects(retry.execute(fn, { maxAttempts: 0 }), RangeError);
+});

@@ -144,8 +144,8 @@ const rows: { name: string; fault: HttpFaultRule; check: (error: unknown) => boo
     check: (e: unknown) => e instanceof ServiceUnavailableError && e.status === status,
   })),
   {
-    name: "200 without a text block is a transient malformed response",
-    fault: { status: 200, body: { type: "message", content: [] } },
+    name: "200 without a content list is a transient malformed response",
+    fault: { status: 200, body: { type: "message", model: "claude-haiku-4-5" } },
     check: (e) => e instanceof ServiceUnavailableError && e.code === "malformed_response",
   },
 ];
@@ -158,6 +158,29 @@ for (const row of rows) {
     assert.doesNotMatch(String(error.message), new RegExp(key));
   });
 }
+
+Deno.test("an Anthropic message with no text is a script of no text, with why the model stopped, for the checks to judge", async () => {
+  await using server = startFakeAnthropic({
+    apiKey: key,
+    faults: [{
+      status: 200,
+      body: {
+        type: "message",
+        model: "claude-haiku-4-5",
+        content: [],
+        stop_reason: "refusal",
+        usage: { input_tokens: 40, output_tokens: 0 },
+      },
+    }],
+  });
+  const script = await llmFor(server.url).writeScript(contact, campaign);
+  assert.deepEqual(script, {
+    text: "",
+    model: "claude-haiku-4-5",
+    usage: { inputTokens: 40, outputTokens: 0 },
+    finishReason: "refusal",
+  });
+});
 
 Deno.test("Anthropic errors carry the provider's own words", async () => {
   await using server = startFakeAnthropic({ apiKey: key, faults: [{ fail: "quota" }] });

@@ -149,7 +149,7 @@ const rows: {
     check: (e: unknown) => e instanceof ServiceUnavailableError && e.status === status,
   })),
   {
-    name: "200 without choices[0].message.content is a transient malformed response",
+    name: "200 without choices[0].message is a transient malformed response",
     fault: { status: 200, body: { choices: [] } },
     check: (e) => e instanceof ServiceUnavailableError && e.code === "malformed_response",
   },
@@ -164,6 +164,32 @@ for (const row of rows) {
     assert.doesNotMatch(String(error.message), new RegExp(key));
   });
 }
+
+Deno.test("an OpenAI completion whose content is null carries the model's refusal, for the checks to judge", async () => {
+  await using server = startFakeOpenAi({
+    apiKey: key,
+    faults: [{
+      status: 200,
+      body: {
+        model: "gpt-4o-mini",
+        choices: [{
+          index: 0,
+          message: { role: "assistant", content: null, refusal: "I can't help with that." },
+          finish_reason: "stop",
+        }],
+        usage: { prompt_tokens: 50, completion_tokens: 7 },
+      },
+    }],
+  });
+  const script = await llmFor(server.baseUrl).writeScript(contact, campaign);
+  assert.deepEqual(script, {
+    text: "",
+    model: "gpt-4o-mini",
+    usage: { inputTokens: 50, outputTokens: 7 },
+    finishReason: "stop",
+    refusal: "I can't help with that.",
+  });
+});
 
 Deno.test("OpenAI client with a wrong key gets AuthenticationError, and the key is not quoted", async () => {
   await using server = startFakeOpenAi({ apiKey: key });

@@ -262,7 +262,11 @@ export class InMemoryCampaignStore implements CampaignStore {
   ): Promise<DialRefusal | undefined> {
     let refusal: DialRefusal | undefined;
     await this.#write(campaign, contactId, "saving a step", false, attempts, (entry) => {
-      const { cost, ...saved } = structuredClone(outputs);
+      const { cost, ...given } = structuredClone(outputs);
+      // What a save does not carry stays as it was (as the SQL stores' COALESCE keeps it).
+      const saved: StepOutputs = Object.fromEntries(
+        Object.entries(given).filter(([, value]) => value !== undefined),
+      );
       if (dial) refusal = this.#dialRefusal(entry, dial);
       if (refusal) delete saved.call;
       entry.step = step;

@@ -105,6 +105,8 @@ ALTER TABLE alert_states DROP COLUMN alert;`,
   `ALTER TABLE contacts ADD COLUMN spend TEXT;
 CREATE TABLE spend_by_day (campaign TEXT NOT NULL, day TEXT NOT NULL,
   amount DOUBLE PRECISION NOT NULL, PRIMARY KEY (campaign, day));`,
+  // 8: scripts rejected before the voice was paid for, per rule.
+  `ALTER TABLE contacts ADD COLUMN script_rejections TEXT;`,
 ];
 
 /** Serialises schema changes across processes starting at once. */

@@ -252,6 +252,7 @@ export class PostgresCampaignStore implements CampaignStore {
       return sql`
         UPDATE contacts SET step = ${step}, script = COALESCE(${outputs.script ?? null}, script),
           script_by = COALESCE(${json(outputs.scriptBy)}, script_by),
+          script_rejections = COALESCE(${json(outputs.scriptRejections)}, script_rejections),
           spend = COALESCE(${json(outputs.spend)}, spend),
           audio = COALESCE(${json(outputs.audio)}, audio),
           call_progress = COALESCE(${json(call)}, call_progress),

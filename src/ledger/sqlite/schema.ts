@@ -141,6 +141,8 @@ CREATE TABLE spend_by_day (campaign TEXT NOT NULL, day TEXT NOT NULL, amount REA
   // without this index the answer scanned every contact already loaded (a 150,000-row load's
   // later batches held the event loop for 50-90 ms each).
   `CREATE INDEX contacts_by_seq ON contacts (campaign, seq);`,
+  // 12: scripts rejected before the voice was paid for, per rule.
+  `ALTER TABLE contacts ADD COLUMN script_rejections TEXT;`,
 ];
 
 /** `PRAGMA application_id` of a ledger: "ACAG" in ASCII. */

@@ -149,7 +149,8 @@ export class SqliteCampaignStore implements CampaignStore {
       ),
       saveStep: prepare(
         `UPDATE contacts SET step = ?, script = COALESCE(?, script),
-         script_by = COALESCE(?, script_by), spend = COALESCE(?, spend), audio = COALESCE(?, audio),
+         script_by = COALESCE(?, script_by), script_rejections = COALESCE(?, script_rejections),
+         spend = COALESCE(?, spend), audio = COALESCE(?, audio),
          call_progress = COALESCE(?, call_progress),
          crm_record_id = COALESCE(?, crm_record_id), attempts = COALESCE(?, attempts),
          dialing_phone = CASE ? WHEN 'take' THEN phone WHEN 'let-go' THEN NULL
@@ -386,6 +387,7 @@ export class SqliteCampaignStore implements CampaignStore {
         step,
         outputs.script ?? null,
         outputs.scriptBy ? JSON.stringify(outputs.scriptBy) : null,
+        outputs.scriptRejections ? JSON.stringify(outputs.scriptRejections) : null,
         outputs.spend ? JSON.stringify(outputs.spend) : null,
         outputs.audio ? JSON.stringify(outputs.audio) : null,
         call ? JSON.stringify(call) : null,
