@@ -1,5 +1,6 @@
 import { taskFlags } from "../tests/_support/task_flags.ts";
 import { runArgs } from "../tests/_support/run_workspace.ts";
+import { phoneNumber } from "../tests/_support/phone_numbers.ts";
 
 const main = new URL("../main.ts", import.meta.url).pathname;
 
@@ -25,7 +26,7 @@ export async function generatedWorkspace(
   for (let start = 0; start < rows; start += 10_000) {
     let chunk = "";
     for (let i = start; i < Math.min(rows, start + 10_000); i++) {
-      chunk += `c${i},Contact ${i},+1415${String(i).padStart(7, "0")},Company ${i % 97}\n`;
+      chunk += `c${i},Contact ${i},${phoneNumber(i)},Company ${i % 97}\n`;
     }
     await file.write(encoder.encode(chunk));
   }

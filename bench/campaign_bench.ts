@@ -13,12 +13,13 @@ import {
 } from "../src/ledger/mod.ts";
 import { createMockServices } from "../src/services/mod.ts";
 import type { Contact } from "../src/domain/mod.ts";
+import { phoneNumber } from "../tests/_support/phone_numbers.ts";
 
 const contactsPerRun = 1_000;
 const contacts: Contact[] = Array.from({ length: contactsPerRun }, (_, i) => ({
   id: `c${i}`,
   name: `Contact ${i}`,
-  phone: `+1415${String(i).padStart(7, "0")}`,
+  phone: phoneNumber(i),
 }));
 const config = parseConfig({ processor: { concurrency: 4 } });
 const dir = Deno.makeTempDirSync({ prefix: "campaign-bench-" });

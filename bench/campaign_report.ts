@@ -23,6 +23,7 @@ import { InMemoryCampaignStore, SqliteCampaignStore } from "../src/ledger/mod.ts
 import { createMockServices } from "../src/services/mod.ts";
 import type { Contact } from "../src/domain/mod.ts";
 import { campaignRate, generatedWorkspace, startRunArgs } from "./_run.ts";
+import { phoneNumber } from "../tests/_support/phone_numbers.ts";
 
 async function latencyRun(contacts: number, latencyMs: number, concurrency: number) {
   const config = parseConfig({
@@ -36,7 +37,7 @@ async function latencyRun(contacts: number, latencyMs: number, concurrency: numb
   const list: Contact[] = Array.from({ length: contacts }, (_, i) => ({
     id: `c${i}`,
     name: `Contact ${i}`,
-    phone: `+1415${String(i).padStart(7, "0")}`,
+    phone: phoneNumber(i),
   }));
   await using store = new InMemoryCampaignStore();
   await store.ensureCampaign(config.campaign.name, 0);

@@ -13,6 +13,7 @@ import { InMemoryCampaignStore, SqliteCampaignStore } from "../src/ledger/mod.ts
 import { createStatusApp } from "../src/server/mod.ts";
 import { createMockServices } from "../src/services/mod.ts";
 import type { Contact } from "../src/domain/mod.ts";
+import { phoneNumber } from "../tests/_support/phone_numbers.ts";
 
 const seconds = 5;
 
@@ -46,7 +47,7 @@ async function wrk(url: string): Promise<number> {
 const contacts: Contact[] = Array.from({ length: 200_000 }, (_, i) => ({
   id: `c${i}`,
   name: `Contact ${i}`,
-  phone: `+1415${String(i).padStart(7, "0")}`,
+  phone: phoneNumber(i),
 }));
 const config = parseConfig({
   processor: { concurrency: 32 },

@@ -269,6 +269,13 @@ export const defaultConfig = {
   /** Contacts files. */
   contacts: {
     /**
+     * Phones are checked against the numbering plans (libphonenumber's): a number no plan has
+     * (an area code 000, a country code 999) is an invalid row. A number in national format
+     * (`(415) 555-0100`) is read in this country (ISO 3166: US, GB...); empty: E.164 only.
+     * Do-not-call files are read the same way.
+     */
+    defaultCountry: "",
+    /**
      * Longest row, in bytes: a longer one (a giant field, or a stray quote that would run to
      * the end of the file) is one invalid row, and loading goes on at the next line.
      */
@@ -370,12 +377,19 @@ export const defaultConfig = {
      */
     samePhone: "call-each",
     /**
-     * A do-not-call file: one number per line (E.164, written as contacts' phones may be:
-     * spaces, dots, dashes and brackets are dropped; # starts a comment). Kept in the ledger,
+     * A do-not-call file: one number per line, read as contacts' phones are (E.164, or national
+     * in contacts.defaultCountry; # starts a comment; a first line with no digit is a header);
+     * checked before the contacts are loaded. Kept in the ledger,
      * not in memory; read again before the next dial whenever the file changed. A contact on
      * it is never dialled: it ends skipped as do-not-call. Empty: no list.
      */
     doNotCall: "",
+    /**
+     * A do-not-call line that cannot be read (not a number, not text): `stop` refuses to start
+     * (exit 2, naming the lines), and mid-run keeps the list read before as well; `leave-out`
+     * goes on without those lines.
+     */
+    doNotCallBadLines: "stop",
   },
   /**
    * Spend caps, in `pricing.currency`; 0: no cap. At the campaign or daily cap no new contact or

@@ -2,7 +2,13 @@ import type { NetworkDeps } from "../http/mod.ts";
 import { type AlertChannel, createAlerting, type RoutingAlertManager } from "../alerts/mod.ts";
 import { BreakerRegistry } from "../breaker/mod.ts";
 import { type Clock, every, type Random } from "../clock/mod.ts";
-import { type AgentConfig, chainsOf, servicePolicies, voicePlayback } from "../config/mod.ts";
+import {
+  type AgentConfig,
+  callerNumbers,
+  chainsOf,
+  servicePolicies,
+  voicePlayback,
+} from "../config/mod.ts";
 import { Emitter } from "../events/mod.ts";
 import { HealthChecker } from "../health/mod.ts";
 import type { CampaignStore } from "../ledger/mod.ts";
@@ -12,7 +18,7 @@ import { RetryBudget, RetryPolicy } from "../retry/mod.ts";
 import { PriceList, SpendGuard } from "../spend/mod.ts";
 import type { Services } from "../services/mod.ts";
 import type { SheetsLogSink } from "../sheets/mod.ts";
-import { CallLinks, CallUpdates, CallWindow } from "../telephony/mod.ts";
+import { CallerIds, CallLinks, CallUpdates, CallWindow } from "../telephony/mod.ts";
 import type { Tracing } from "../tracing/mod.ts";
 import type { AgentEvent } from "./agent_event.ts";
 import { wireAlertRules } from "./alert_rules.ts";
@@ -181,6 +187,9 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       window: callWindow.start ? new CallWindow(callWindow) : undefined,
       ledger: store,
       doNotCall: deps.doNotCall,
+      callerIds: telephony.kind === "twilio"
+        ? new CallerIds(callerNumbers(telephony.twilio.from))
+        : undefined,
     },
   }, processorOptions(config));
   const runner = new CampaignRunner(

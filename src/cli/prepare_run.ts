@@ -10,6 +10,7 @@ import {
   formatOf,
   readContacts,
 } from "../contacts/mod.ts";
+import { NumberPlan } from "../domain/mod.ts";
 import {
   type CampaignStore,
   LedgerError,
@@ -40,7 +41,9 @@ export async function openContactsFile(
   } catch (error) {
     throw environmentError(`--contacts ${path}`, error, "read");
   }
-  const rows = readContacts(stream, format, config.contacts.maxRecordBytes)[Symbol.asyncIterator]();
+  const rows = readContacts(stream, format, config.contacts.maxRecordBytes, numberPlan(config))[
+    Symbol.asyncIterator
+  ]();
   let first: IteratorResult<ContactRow>;
   try {
     first = await rows.next();
@@ -146,12 +149,18 @@ export async function bindStatusServer(
   }
 }
 
+/** How the config says phones are read (contacts' and do-not-call files'). */
+export function numberPlan(config: AgentConfig): NumberPlan {
+  return new NumberPlan(config.contacts.defaultCountry || undefined);
+}
+
 /**
- * Reads `campaign.doNotCall` into the ledger before the first contact: a file that cannot be
- * read stops the start (exit 2), since a list that is not honoured is worse than a late start.
- * Lines that are not numbers are shown (and logged) and the rest is honoured. Mid-run the file
- * is read again before the next dial whenever it changed; a file that then cannot be read
- * leaves the last list in force, with a warning.
+ * Reads `campaign.doNotCall` into the ledger before the contacts are loaded: a file that cannot
+ * be read stops the start (exit 2), since a list that is not honoured is worse than a late
+ * start; so does a line that is not a number (naming the lines), unless
+ * `campaign.doNotCallBadLines` is `leave-out`, which goes on without them. Mid-run the file is
+ * read again before the next dial whenever it changed; a file that then cannot be read, or holds
+ * lines that cannot be, leaves the last list in force too, with a warning.
  */
 export async function loadDoNotCall(
   config: AgentConfig,
@@ -160,6 +169,7 @@ export async function loadDoNotCall(
 ): Promise<DoNotCallFile | undefined> {
   const path = config.campaign.doNotCall;
   if (!path) return undefined;
+  const leaveOut = config.campaign.doNotCallBadLines === "leave-out";
   const list = new DoNotCallFile(path, config.campaign.name, store.doNotCall, io, {
     onReload: (load) => {
       logger.info("Do-not-call list {path} changed and was read again: {numbers} numbers", {
@@ -173,7 +183,7 @@ export async function loadDoNotCall(
         "Do-not-call list {path} could not be read again ({error}); the list read before stays in force",
         { path, error: error instanceof Error ? error.message : String(error) },
       ),
-  });
+  }, { plan: numberPlan(config), leaveOutBadLines: leaveOut });
   let load: DoNotCallLoad;
   try {
     load = await list.load();
@@ -183,17 +193,27 @@ export async function loadDoNotCall(
     }
     throw environmentError(`campaign.doNotCall ${path}`, error, "read");
   }
-  io.err(
-    `do-not-call: ${load.numbers} number(s) from ${path}${
-      load.invalidCount > 0
-        ? `; ${load.invalidCount} line(s) are not numbers and were left out`
-        : ""
-    }`,
-  );
+  logProblems(path, load);
   for (const problem of load.invalid.slice(0, 5)) {
     io.err(printable(`${path}:${problem.line}: ${problem.reason}`));
   }
-  logProblems(path, load);
+  if (load.invalidCount > 0 && !leaveOut) {
+    const lines = load.invalid.slice(0, 10).map((problem) => problem.line).join(", ");
+    throw new EnvironmentError(
+      `campaign.doNotCall ${path}: ${load.invalidCount} line(s) cannot be read as numbers (line${
+        load.invalidCount > 1 ? "s" : ""
+      } ${lines}${
+        load.invalidCount > 10 ? ", ..." : ""
+      }), so the list may be weaker than meant and no one is called; fix them (national numbers need contacts.defaultCountry), or set campaign.doNotCallBadLines to leave-out to go on without them`,
+    );
+  }
+  io.err(
+    `do-not-call: ${load.numbers} number(s) from ${path}${
+      load.invalidCount > 0
+        ? `; ${load.invalidCount} line(s) are not numbers and were left out (doNotCallBadLines: leave-out)`
+        : ""
+    }`,
+  );
   return list;
 }
 

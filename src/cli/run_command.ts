@@ -157,6 +157,8 @@ export async function runCommand(
   await using ledger = await openRunLedger(config, io, { clock, holder: instance, knownSecrets });
   const { store } = ledger;
   await using server = await bindStatusServer(config, io);
+  // The do-not-call list is read (and checked) before any contact is loaded.
+  const doNotCall = await loadDoNotCall(config, io, store);
   const campaign = config.campaign.name;
   let shown = 0;
   const report = await loadContacts(store, campaign, { path: options.contacts, rows }, {
@@ -172,7 +174,13 @@ export async function runCommand(
   io.err(
     `loaded ${options.contacts} into campaign ${campaign}: ${report.added} new, ${report.alreadyLoaded} already in the ledger, ${report.invalidCount} invalid`,
   );
-  const doNotCall = await loadDoNotCall(config, io, store);
+  const { callWindow } = config.campaign;
+  if (callWindow.start && report.zoneUnknown > 0) {
+    const told =
+      `${report.zoneUnknown} contact(s) have no timezone column and a number whose area does not tell its zone: their calling hours are read in the campaign's zone, ${callWindow.timezone}`;
+    io.err(told);
+    logger.warning(told);
+  }
   const sheets = await createSheetsSink(config, {
     clock,
     random: Math.random,

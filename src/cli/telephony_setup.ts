@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { basename, join } from "node:path";
 import {
   type AgentConfig,
+  callerNumbers,
   ttsAudioOutputs,
   type VoicePlayback,
   voicePlayback,
@@ -40,7 +41,7 @@ export function telephonySetup(
     ]);
   }
   const who = telephony.kind === "twilio"
-    ? `Twilio from ${telephony.twilio.from}`
+    ? `Twilio from ${callerNumbers(telephony.twilio.from).join(", ")}`
     : "mock (no one is called)";
   const voice = voicePlayback(config);
   if (!publicBaseUrl) {

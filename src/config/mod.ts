@@ -5,6 +5,7 @@
  */
 export {
   type AgentConfig,
+  callerNumbers,
   type ChannelConfig,
   type FallbackLink,
   type ServiceName,

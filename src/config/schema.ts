@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { longestTimerMs } from "../clock/mod.ts";
-import { isE164, isTimeZone } from "../domain/mod.ts";
+import { isCountry, isE164, isTimeZone } from "../domain/mod.ts";
 import { failureKinds } from "../errors.ts";
 
 /** A time in milliseconds, from 0 up to what a timer can hold. */
@@ -200,7 +200,9 @@ const telephonySchema = z.strictObject({
   twilio: z.strictObject({
     baseUrl: url(),
     accountSid: text(),
-    from: text(),
+    from: z.union([text(), z.array(text(), "must be a number or a list of numbers")], {
+      error: "must be the caller number (E.164), or a list of them",
+    }),
     authTokenEnv: envName(),
     ringTimeoutS: positiveInt().max(600, "must be <= 600"),
     machineDetection: z.enum(["", "Enable", "DetectMessageEnd"], {
@@ -229,11 +231,13 @@ const telephonySchema = z.strictObject({
       message: "must be your Twilio Account SID (AC followed by 32 hex digits) when kind is twilio",
     });
   }
-  if (!isE164(telephony.twilio.from)) {
+  const from = callerNumbers(telephony.twilio.from);
+  if (from.length === 0 || !from.every(isE164)) {
     context.addIssue({
       code: "custom",
       path: ["twilio", "from"],
-      message: "must be the caller number in E.164 (e.g. +14155550100) when kind is twilio",
+      message:
+        "must be the caller number in E.164 (e.g. +14155550100), or a list of the account's numbers, when kind is twilio",
     });
   }
 });
@@ -338,6 +342,10 @@ export const configSchema = z.strictObject({
     progressIntervalMs: positiveDuration(),
   }),
   contacts: z.strictObject({
+    defaultCountry: z.string("must be a string").refine(
+      (code) => code === "" || isCountry(code),
+      "must be a two-letter country code whose numbering plan is known (US, GB, DE...), or empty",
+    ),
     maxRecordBytes: positiveInt().min(1_024, "must be >= 1024").max(
       16_777_216,
       "must be <= 16777216 (16 MiB)",
@@ -416,6 +424,7 @@ export const configSchema = z.strictObject({
     }),
     samePhone: z.enum(["call-each", "call-once"], { error: "must be call-each or call-once" }),
     doNotCall: z.string("must be a string (the path of a do-not-call file), or empty"),
+    doNotCallBadLines: z.enum(["stop", "leave-out"], { error: "must be stop or leave-out" }),
   }),
   budget: z.strictObject({
     campaign: price(),
@@ -454,6 +463,11 @@ export const configSchema = z.strictObject({
     maxFiles: positiveInt(),
   }),
 });
+
+/** The caller numbers `services.telephony.twilio.from` names: one, or a pool. */
+export function callerNumbers(from: string | readonly string[]): string[] {
+  return (typeof from === "string" ? [from] : [...from]).filter((number) => number !== "");
+}
 
 /** Retry options, as validated. */
 export type RetrySettings = z.output<typeof retrySchema>;

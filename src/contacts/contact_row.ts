@@ -1,4 +1,4 @@
-import { type Contact, isTimeZone, toE164 } from "../domain/mod.ts";
+import { type Contact, isTimeZone, type NumberPlan } from "../domain/mod.ts";
 
 /** A contacts-file row: a valid contact, or the reason it is not. */
 export type ContactRow =
@@ -20,12 +20,19 @@ const known = new Set(["id", "name", "phone", "purpose", "notes", "timezone"]);
 const control = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 
 /**
- * Validates one row's columns into a {@link Contact}: `id`, `name` and `phone` (E.164) are
- * required text; `purpose`, `notes` and `timezone` (IANA, for calling hours) are used as such; every other column passes through to
- * the script prompt in `fields`. A value of the wrong type (an object, a list, a fractional or
- * boolean id) makes the row invalid with a reason that names the column.
+ * Validates one row's columns into a {@link Contact}: `id`, `name` and `phone` are required
+ * text, the phone a number `plan` knows (E.164, or national in its default country), kept in
+ * E.164 with its kind of line; `purpose`, `notes` and `timezone` (IANA, for calling hours) are
+ * used as such, and without a `timezone` the number's area's zones are kept when the plan can
+ * tell them; every other column passes through to the script prompt in `fields`. A value of
+ * the wrong type (an object, a list, a fractional or boolean id) makes the row invalid with a
+ * reason that names the column.
  */
-export function toContactRow(line: number, columns: Record<string, unknown>): ContactRow {
+export function toContactRow(
+  line: number,
+  columns: Record<string, unknown>,
+  plan: NumberPlan,
+): ContactRow {
   const problems: string[] = [];
   const text = (key: string, required: boolean): string => {
     const read = textOf(key, columns[key]);
@@ -56,15 +63,8 @@ export function toContactRow(line: number, columns: Record<string, unknown>): Co
     if (value !== "") fields[key] = value;
   }
   if (problems.length > 0) return { line, id, reason: problems[0] };
-  const phone = toE164(rawPhone);
-  if (!phone) {
-    return {
-      line,
-      id,
-      reason:
-        `phone "${rawPhone}" is not E.164: write it as + country code and number, e.g. +14155550100`,
-    };
-  }
+  const number = plan.read(rawPhone);
+  if ("problem" in number) return { line, id, reason: `phone ${number.problem}` };
   if (timezone && !isTimeZone(timezone)) {
     return {
       line,
@@ -73,8 +73,12 @@ export function toContactRow(line: number, columns: Record<string, unknown>): Co
         `timezone "${timezone}" is not an IANA time zone: write it like America/New_York, or leave it empty for the campaign's`,
     };
   }
-  const contact: Contact = { id, name, phone };
+  const contact: Contact = { id, name, phone: number.phone, numberType: number.type };
   if (timezone) contact.timezone = timezone;
+  else {
+    const zones = plan.zonesOf(number.phone);
+    if (zones) contact.numberZones = zones;
+  }
   if (purpose) contact.purpose = purpose;
   if (notes) contact.notes = notes;
   if (Object.keys(fields).length > 0) contact.fields = fields;

@@ -1,6 +1,6 @@
 import type { DoNotCallList } from "../ledger/mod.ts";
 import { readLines } from "./read_lines.ts";
-import { toE164 } from "../domain/mod.ts";
+import { NumberPlan } from "../domain/mod.ts";
 
 /** What reading a do-not-call file needs from the process. */
 export interface DoNotCallFileIo {
@@ -29,13 +29,15 @@ export interface DoNotCallLoad {
 const batchSize = 1_000;
 
 /**
- * A campaign's do-not-call list, read from a file of numbers (one per line, normalised to
- * E.164 as contacts' phones are; `#` starts a comment; a first line that holds no digit is a
- * header) into the ledger, so a list of any size costs one indexed look-up per dial and no
- * memory. {@link has} is current as of the call: the file is looked at first (its size and
- * modification time), and read again when it changed, the new list fully in the ledger before
- * the answer. While a reading is under way the numbers of both lists count as listed: a number
- * removed from the file is dialled only once the new list is in.
+ * A campaign's do-not-call list, read from a file of numbers (one per line, read by the same
+ * numbering plan as contacts' phones, national formats in `contacts.defaultCountry` included;
+ * `#` starts a comment; a first line that holds no digit is a header) into the ledger, so a list
+ * of any size costs one indexed look-up per dial and no memory. {@link has} is current as of the
+ * call: the file is looked at first (its size and modification time), and read again when it
+ * changed, the new list fully in the ledger before the answer. While a reading is under way the
+ * numbers of both lists count as listed: a number removed from the file is dialled only once the
+ * new list is in. The list is never weaker than the file meant: a reading with lines it could not
+ * read (unless `leaveOutBadLines`) keeps the list it had as well.
  */
 export class DoNotCallFile {
   readonly path: string;
@@ -44,6 +46,8 @@ export class DoNotCallFile {
   readonly #io: DoNotCallFileIo;
   readonly #onReload: (load: DoNotCallLoad) => void;
   readonly #onProblem: (error: unknown) => void;
+  readonly #plan: NumberPlan;
+  readonly #leaveOutBadLines: boolean;
   /** The file's version in the ledger (its size and modification time). */
   #loaded: string | undefined;
   /** The look at the file (and its reading) under way: concurrent dials share it. */
@@ -60,7 +64,16 @@ export class DoNotCallFile {
       /** Told when the file cannot be looked at or read mid-run: the last list stays. */
       onProblem?: (error: unknown) => void;
     } = {},
+    rules: {
+      /** Reads the numbers (as contacts' phones are read). @default E.164 only */
+      plan?: NumberPlan;
+      /** Lines that cannot be read are left out, and the list read without them replaces the
+       * last one; unset, such a reading only adds to the last list. @default false */
+      leaveOutBadLines?: boolean;
+    } = {},
   ) {
+    this.#plan = rules.plan ?? new NumberPlan();
+    this.#leaveOutBadLines = rules.leaveOutBadLines ?? false;
     this.path = path;
     this.#campaign = campaign;
     this.#list = list;
@@ -102,7 +115,7 @@ export class DoNotCallFile {
       await this.#list.add(this.#campaign, batch, version);
       batch = [];
     };
-    let sawNumber = false;
+    let sawLine = false;
     for await (const line of readLines(await this.#io.openFile(this.path))) {
       const problem = (reason: string) => {
         if (load.invalid.length < 100) load.invalid.push({ line: line.line, reason });
@@ -114,23 +127,24 @@ export class DoNotCallFile {
       }
       const text = line.text.split("#")[0].split(",")[0].trim();
       if (text === "") continue;
-      const phone = toE164(text);
-      if (phone) {
-        sawNumber = true;
-        batch.push(phone);
+      const first = !sawLine;
+      sawLine = true;
+      if (first && !/\d/.test(text)) continue; // a header: only the first line may be one
+      const number = this.#plan.read(text);
+      if ("phone" in number) {
+        batch.push(number.phone);
         load.numbers++;
         if (batch.length >= batchSize) await flush();
-      } else if (sawNumber || /\d/.test(text)) {
-        problem(
-          `"${
-            text.slice(0, 40)
-          }" is not an E.164 number: write it as + country code and number, e.g. +14155550100`,
-        );
+      } else {
+        problem(number.problem);
       }
     }
     await flush();
-    // Only once every number of this version is in: until now both lists applied.
-    await this.#list.prune(this.#campaign, version);
+    // Only once every number of this version is in: until now both lists applied. A reading
+    // that could not read every line keeps the last list too (never weaker than meant).
+    if (load.invalidCount === 0 || this.#leaveOutBadLines) {
+      await this.#list.prune(this.#campaign, version);
+    }
     this.#loaded = version;
     load.numbers = await this.#list.count(this.#campaign);
     return load;

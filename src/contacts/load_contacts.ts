@@ -1,6 +1,6 @@
 import type { CampaignStore, InvalidRow } from "../ledger/mod.ts";
 import type { ContactRow } from "./contact_row.ts";
-import type { Contact } from "../domain/mod.ts";
+import { type Contact, zonesOf } from "../domain/mod.ts";
 
 /** What loading a contacts file did. */
 export interface LoadReport {
@@ -12,6 +12,9 @@ export interface LoadReport {
   invalidCount: number;
   /** The first 1,000 invalid rows (the ledger has them all). */
   invalid: InvalidRow[];
+  /** Valid rows whose zone neither a `timezone` column nor the number's area tells: their
+   * calling hours are read in the campaign's zone. */
+  zoneUnknown: number;
 }
 
 /**
@@ -31,7 +34,14 @@ export async function loadContacts(
   },
 ): Promise<LoadReport> {
   const batchSize = deps.batchSize ?? 1_000;
-  const report: LoadReport = { rows: 0, added: 0, alreadyLoaded: 0, invalidCount: 0, invalid: [] };
+  const report: LoadReport = {
+    rows: 0,
+    added: 0,
+    alreadyLoaded: 0,
+    invalidCount: 0,
+    invalid: [],
+    zoneUnknown: 0,
+  };
   await store.ensureCampaign(campaign, deps.now());
   const loadId = crypto.randomUUID();
   let batch: Contact[] = [];
@@ -70,6 +80,7 @@ export async function loadContacts(
   for await (const row of source.rows) {
     report.rows++;
     if ("contact" in row) {
+      if (!zonesOf(row.contact)) report.zoneUnknown++;
       batch.push(row.contact);
       lines.push(row.line);
     } else {

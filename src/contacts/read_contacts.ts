@@ -1,4 +1,5 @@
 import { type ContactRow, JsonNumber, toContactRow } from "./contact_row.ts";
+import { NumberPlan } from "../domain/mod.ts";
 import { csvRecords } from "./csv_records.ts";
 import { ContactsFileError, defaultMaxRecordBytes, readLines } from "./read_lines.ts";
 
@@ -20,19 +21,23 @@ export function formatOf(path: string): ContactsFormat {
 /**
  * Streams the rows of a contacts file: each is a contact or the reason it is invalid, with its
  * line number. Nothing is held but the row being read (repeated ids are the ledger's to find,
- * see `loadContacts`).
+ * see `loadContacts`). Phones are read by `plan` (E.164 only, by default).
  */
 export async function* readContacts(
   stream: ReadableStream<Uint8Array>,
   format: ContactsFormat,
   maxRecordBytes = defaultMaxRecordBytes,
+  plan: NumberPlan = new NumberPlan(),
 ): AsyncGenerator<ContactRow> {
-  yield* format === "csv" ? csvRows(stream, maxRecordBytes) : jsonLinesRows(stream, maxRecordBytes);
+  yield* format === "csv"
+    ? csvRows(stream, maxRecordBytes, plan)
+    : jsonLinesRows(stream, maxRecordBytes, plan);
 }
 
 async function* csvRows(
   stream: ReadableStream<Uint8Array>,
   maxRecordBytes: number,
+  plan: NumberPlan,
 ): AsyncGenerator<ContactRow> {
   let header: string[] | undefined;
   for await (const record of csvRecords(readLines(stream, maxRecordBytes), maxRecordBytes)) {
@@ -66,7 +71,7 @@ async function* csvRows(
     }
     const columns: Record<string, string> = {};
     header.forEach((name, i) => (columns[name] = record.fields[i]));
-    yield toContactRow(record.line, columns);
+    yield toContactRow(record.line, columns, plan);
   }
   if (!header) {
     throw new ContactsFileError(
@@ -78,6 +83,7 @@ async function* csvRows(
 async function* jsonLinesRows(
   stream: ReadableStream<Uint8Array>,
   maxRecordBytes: number,
+  plan: NumberPlan,
 ): AsyncGenerator<ContactRow> {
   for await (const line of readLines(stream, maxRecordBytes)) {
     if ("error" in line) {
@@ -99,7 +105,7 @@ async function* jsonLinesRows(
       };
       continue;
     }
-    yield toContactRow(line.line, value as Record<string, unknown>);
+    yield toContactRow(line.line, value as Record<string, unknown>, plan);
   }
 }
 

@@ -4,7 +4,14 @@
  * project, so every other folder imports it downward.
  * @module
  */
-export { type Contact, type ContactState, type SkipReason } from "./contact.ts";
+export { type Contact, type ContactState, type SkipReason, zonesOf } from "./contact.ts";
+export {
+  isCountry,
+  numberParts,
+  NumberPlan,
+  type NumberType,
+  type PlannedNumber,
+} from "./number_plan.ts";
 export {
   type CallProgress,
   type ContactProgress,

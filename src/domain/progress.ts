@@ -31,6 +31,8 @@ export interface CallProgress {
   };
   /** What the call said: the synthesized audio, or the script in the provider's voice. */
   voice?: "audio" | "say";
+  /** The caller number the current dial comes from (one of the account's pool). */
+  from?: string;
 }
 
 /**

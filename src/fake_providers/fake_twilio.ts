@@ -21,8 +21,8 @@ export type FakeCallOutcome = "completed" | "busy" | "no-answer" | "failed" | "i
 export interface FakeTwilioOptions {
   accountSid: string;
   authToken: string;
-  /** The account's caller number: any other `From` is refused (21210). */
-  from: string;
+  /** The account's caller number, or its numbers: any other `From` is refused (21210). */
+  from: string | readonly string[];
   faults?: readonly HttpFaultRule[];
   clock?: Clock;
   /** Time from create to answer (or to busy / no-answer). @default 50 */
@@ -153,6 +153,9 @@ function twilioErrorFor(kind: FaultKind, rule: HttpFaultRule): FakeErrorResponse
  */
 export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
   const clock = options.clock ?? systemClock;
+  const accountNumbers: readonly string[] = typeof options.from === "string"
+    ? [options.from]
+    : options.from;
   const ringMs = options.ringMs ?? 50;
   const talkMs = options.talkMs ?? 100;
   const state = new FakeProviderState(
@@ -235,7 +238,8 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
     if (!isE164(to)) {
       return fail(c, twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`));
     }
-    if (form.get("From") !== options.from) {
+    const from = form.get("From") ?? "";
+    if (!accountNumbers.includes(from)) {
       return fail(
         c,
         twilioError(
@@ -275,7 +279,7 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
     const call: FakeCall = {
       sid: `CA${crypto.randomUUID().replaceAll("-", "")}`,
       to,
-      from: options.from,
+      from,
       createdAt: clock.now(),
       outcome,
       twiml: form.get("Twiml") ?? undefined,

@@ -1,13 +1,27 @@
-import type { Contact, ContactProgress } from "../domain/mod.ts";
+import { type Contact, type ContactProgress, zonesOf } from "../domain/mod.ts";
 import type { CallOutcome } from "../services/mod.ts";
 
-/** What every CRM outcome of `contact` says. */
+/** What every CRM outcome of `contact` says; `campaignZone`: where calling hours are read for
+ * a contact whose zone is not known. */
 export function outcomeBase(
   contact: Contact,
   campaign: string,
   at: number,
-): Pick<CallOutcome, "campaign" | "contactId" | "contactName" | "phone" | "at"> {
-  return { campaign, contactId: contact.id, contactName: contact.name, phone: contact.phone, at };
+  campaignZone?: string,
+): Pick<
+  CallOutcome,
+  "campaign" | "contactId" | "contactName" | "phone" | "at" | "numberType" | "timeZones"
+> {
+  const zones = zonesOf(contact) ?? (campaignZone ? [campaignZone] : undefined);
+  return {
+    campaign,
+    contactId: contact.id,
+    contactName: contact.name,
+    phone: contact.phone,
+    ...(contact.numberType ? { numberType: contact.numberType } : {}),
+    ...(zones ? { timeZones: zones } : {}),
+    at,
+  };
 }
 
 /**
@@ -17,17 +31,18 @@ export function outcomeBase(
 export function callOutcome(
   contact: Contact,
   progress: ContactProgress,
-  deps: { campaign: string; at: number; currency?: string },
+  deps: { campaign: string; at: number; currency?: string; campaignZone?: string },
 ): CallOutcome {
   const call = progress.call!;
   const final = call.final!;
   const script = progress.script!;
   const outcome: CallOutcome = {
-    ...outcomeBase(contact, deps.campaign, deps.at),
+    ...outcomeBase(contact, deps.campaign, deps.at, deps.campaignZone),
     status: final.status,
     script: script.text,
     voice: call.voice ?? "say",
     callSid: call.sid!,
+    ...(call.from ? { from: call.from } : {}),
     durationS: final.durationS,
     answeredBy: final.answeredBy,
     dials: call.dials,

@@ -41,6 +41,7 @@ import {
   type ScriptRule,
   serviceOf,
   type Step,
+  zonesOf,
 } from "../domain/mod.ts";
 
 const logger = getLogger(["ai-call-agent", "processor"]);
@@ -303,7 +304,7 @@ export class CallProcessor {
           return this.#fate(contact.id, {
             kind: "outside-calling-hours",
             opensAt,
-            timezone: contact.timezone,
+            timezone: zonesOf(contact)?.join(" and "),
           });
         }
         // A new dial is a paid step; a dial already under way (or in doubt) is followed
@@ -355,6 +356,7 @@ export class CallProcessor {
         campaign: campaign.name,
         at: this.#deps.clock.now(),
         currency: this.#costs.currency,
+        campaignZone: this.#deps.calling.window?.timezone,
       });
       step = "crm";
       const recordId = await this.#recordOutcome(run, outcome);
@@ -485,7 +487,12 @@ export class CallProcessor {
   async #skip(run: ContactRun, skip: ContactNotCalled): Promise<ContactResult> {
     const { contact, progress, signal } = run;
     const outcome: CallOutcome = {
-      ...outcomeBase(contact, this.#campaign.name, this.#deps.clock.now()),
+      ...outcomeBase(
+        contact,
+        this.#campaign.name,
+        this.#deps.clock.now(),
+        this.#deps.calling.window?.timezone,
+      ),
       status: "skipped",
       skipped: skip.firstContactId
         ? { reason: skip.reason, firstContactId: skip.firstContactId }

@@ -9,9 +9,9 @@ import {
   isFinalCallStatus,
   type TelephonyService,
 } from "../services/mod.ts";
-import type { CallLinks, CallUpdates, CallWindow } from "../telephony/mod.ts";
+import type { CallerIds, CallLinks, CallUpdates, CallWindow } from "../telephony/mod.ts";
 import { ContactNotCalled, NumberBusy } from "./not_called.ts";
-import type { CallProgress, Contact, ContactProgress } from "../domain/mod.ts";
+import { type CallProgress, type Contact, type ContactProgress, zonesOf } from "../domain/mod.ts";
 
 /** What the call step reads from the ledger about numbers (the campaign store has it). */
 export interface CallLedger {
@@ -34,6 +34,8 @@ export interface CallingDeps {
   /** The do-not-call list, current as of the call (re-read when its file changed); unset:
    * none. */
   doNotCall?: { has(phone: string): Promise<boolean> };
+  /** Which of the account's numbers calls whom; unset: the provider's own choice. */
+  callerIds?: CallerIds;
 }
 
 /** How calls are placed, followed and dialled again; defaults live in `config/defaults.ts`. */
@@ -138,10 +140,11 @@ export class CallStep {
     }
   }
 
-  /** Undefined while `contact` may be called now; else when its calling hours open. */
+  /** Undefined while `contact` may be called now; else when its calling hours open (in its
+   * own zone, else in every zone its number's area spans, else in the campaign's). */
   closedUntil(contact: Contact): number | undefined {
     const { window, clock } = this.deps;
-    return window?.nextOpening(clock.now(), contact.timezone);
+    return window?.nextOpening(clock.now(), zonesOf(contact));
   }
 
   /**
@@ -190,16 +193,19 @@ export class CallStep {
       await save();
       throw new ContactNotCalled("do-not-call");
     }
-    const before = { dials: call.dials, dialing: call.dialing, voice: call.voice };
+    const before = { dials: call.dials, dialing: call.dialing, voice: call.voice, from: call.from };
     if (!again) call.dials++;
     const at = this.deps.clock.now();
     call.dialing = { at, marker: markerOf(campaign, contact.id, call.dials, at) };
     call.voice = this.voiceFor(progress);
+    const from = this.deps.callerIds?.for(contact.phone);
+    if (from) call.from = from;
     const refusal = await save(this.options.samePhone);
     if (!refusal) return;
     Object.assign(call, before);
     if (!before.dialing) delete call.dialing;
     if (!before.voice) delete call.voice;
+    if (!before.from) delete call.from;
     throw refusal.reason === "phone-busy"
       ? new NumberBusy(refusal.holder)
       : new ContactNotCalled("duplicate-phone", refusal.firstContactId);
@@ -263,6 +269,7 @@ export class CallStep {
     const { links } = this.deps;
     return {
       to: run.contact.phone,
+      ...(call.from ? { from: call.from } : {}),
       say: run.script,
       audioUrl: call.voice === "audio" && run.progress.audio?.path
         ? links?.audio(run.progress.audio.path)
@@ -298,7 +305,11 @@ export class CallStep {
     const { caller, telephony, ledger } = this.deps;
     const listed = await caller.call(
       "telephony",
-      (signal) => telephony.findCalls({ to: run.contact.phone, since: dialing.at }, { signal }),
+      (signal) =>
+        telephony.findCalls(
+          { to: run.contact.phone, since: dialing.at, ...(call.from ? { from: call.from } : {}) },
+          { signal },
+        ),
       { signal: run.signal, context: { contactId: run.contact.id } },
     );
     if (listed.length === 0) return undefined;

@@ -1,6 +1,6 @@
 import type { NetworkDeps } from "../http/mod.ts";
 import type { Clock } from "../clock/mod.ts";
-import { type AgentConfig, chainProviders, SecretReader } from "../config/mod.ts";
+import { type AgentConfig, callerNumbers, chainProviders, SecretReader } from "../config/mod.ts";
 import { AnthropicLlm } from "./anthropic_llm.ts";
 import { ElevenLabsTts } from "./elevenlabs_tts.ts";
 import { OpenAiTts } from "./openai_tts.ts";
@@ -129,6 +129,7 @@ export function createServices(config: AgentConfig, deps: ServiceDeps): Services
   const telephonyService = telephony.kind === "twilio"
     ? new TwilioTelephony({
       ...telephony.twilio,
+      from: callerNumbers(telephony.twilio.from),
       secrets: known,
       authToken: secrets.read(
         "services.telephony.twilio.authTokenEnv",

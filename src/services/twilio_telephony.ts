@@ -18,8 +18,8 @@ import { malformedProbe } from "./_health_probe.ts";
 export interface TwilioTelephonyOptions {
   baseUrl: string;
   accountSid: string;
-  /** The caller number (E.164), one of the account's. */
-  from: string;
+  /** The caller numbers (E.164), the account's: a dial names one (the first by default). */
+  from: readonly string[];
   /** Read from the environment by the caller. */
   authToken: string;
   /** Seconds a call rings before it is no-answer. */
@@ -77,7 +77,7 @@ export class TwilioTelephony implements TelephonyService {
   async dial(request: DialRequest, options: ServiceCallOptions = {}): Promise<CallState> {
     const form = new URLSearchParams({
       To: request.to,
-      From: this.#options.from,
+      From: request.from ?? this.#options.from[0],
       Twiml: twimlFor(request),
       Timeout: String(this.#options.ringTimeoutS),
     });
@@ -106,9 +106,10 @@ export class TwilioTelephony implements TelephonyService {
     const oldest = query.since - this.#options.clockSkewMs;
     let path: string | undefined = `${this.#calls}.json?${new URLSearchParams({
       To: query.to,
-      From: this.#options.from,
+      ...(query.from ? { From: query.from } : {}),
       PageSize: "50",
     })}`;
+    const ours = query.from ? [query.from] : this.#options.from;
     const found: CallState[] = [];
     for (let page = 0; path && page < maxPages; page++) {
       const body: { calls?: unknown; next_page_uri?: unknown } = await this.#http.json({
@@ -126,7 +127,7 @@ export class TwilioTelephony implements TelephonyService {
           continue;
         }
         if (raw.to !== query.to) continue;
-        if (typeof raw.from === "string" && raw.from !== this.#options.from) continue;
+        if (typeof raw.from === "string" && !ours.includes(raw.from)) continue;
         found.push(call);
       }
       path = !older && typeof body.next_page_uri === "string" && body.next_page_uri

@@ -90,6 +90,8 @@ export interface CallState {
 export interface DialRequest {
   /** E.164. */
   to: string;
+  /** The caller number (one of the account's); unset: the provider's first. */
+  from?: string;
   /** A URL the provider fetches the speech from (signed, expiring). */
   audioUrl?: string;
   /** The script, spoken by the provider's own voice when there is no audio URL. */
@@ -101,6 +103,8 @@ export interface DialRequest {
 /** Which calls {@link TelephonyService.findCalls} lists: those a lost dial may have placed. */
 export interface FindCallQuery {
   to: string;
+  /** The number the dial was made from, when it was recorded; unset: any of the account's. */
+  from?: string;
   /** Clock time the dial was recorded: calls created before it (less the provider's clock
    * skew) are not this dial's. */
   since: number;
@@ -112,6 +116,11 @@ export interface CallOutcome {
   contactId: string;
   contactName: string;
   phone: string;
+  /** What kind of line the number is (`mobile`, `fixed-line`...), as the numbering plan says. */
+  numberType?: string;
+  /** The time zones its calling hours were read in: its own, its number's area's (each of
+   * them), or the campaign's. */
+  timeZones?: readonly string[];
   /** How the call ended; `skipped`: no call was placed (see `skipped`). */
   status: FinalCallStatus | "skipped";
   /** Why the contact was not called: its number is on the do-not-call list, or (`call-once`)
@@ -135,6 +144,8 @@ export interface CallOutcome {
   audioBytes?: number;
   /** The provider's call id; unset when no call was placed. */
   callSid?: string;
+  /** The caller number the call came from (one of the account's pool). */
+  from?: string;
   /** Seconds the call lasted. */
   durationS?: number;
   answeredBy?: string;

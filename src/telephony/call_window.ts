@@ -44,8 +44,27 @@ export class CallWindow {
     this.timezone = options.timezone;
   }
 
+  /**
+   * Undefined while `now` is inside the window in every one of `zones` (the contact's own, or
+   * its number's area's; none given: the campaign's); else the instant it next is. Zones the
+   * window is never open in all at once (more than its width apart) are read as the first.
+   */
+  nextOpening(now: number, zones?: string | readonly string[]): number | undefined {
+    const list = typeof zones === "string" ? [zones] : zones?.length ? zones : [this.timezone];
+    if (list.length === 1) return this.#nextOpeningIn(now, list[0]);
+    // Each zone's next opening in turn, until one instant finds every zone open.
+    let at = now;
+    for (let round = 0; round < 2 * list.length + 2; round++) {
+      const openings = list.map((zone) => this.#nextOpeningIn(at, zone) ?? at);
+      const latest = Math.max(...openings);
+      if (latest === at) return at === now ? undefined : at;
+      at = latest;
+    }
+    return this.#nextOpeningIn(now, list[0]);
+  }
+
   /** Undefined while `now` is inside the window in `zone`; else the instant it next opens. */
-  nextOpening(now: number, zone = this.timezone): number | undefined {
+  #nextOpeningIn(now: number, zone: string): number | undefined {
     const local = localTime(now, zone);
     const minute = local.hour * 60 + local.minute;
     const inside = this.#start < this.#end

@@ -6,3 +6,4 @@
 export { CallWindow } from "./call_window.ts";
 export { audioPath, CallLinks, statusCallbackPath } from "./call_links.ts";
 export { CallUpdates } from "./call_updates.ts";
+export { CallerIds } from "./caller_ids.ts";

@@ -48,7 +48,7 @@ Deno.test("numbers are read as contacts' phones are; comments, a header and blan
   assert.deepEqual(load.invalid, [{
     line: 7,
     reason:
-      '"555-0199" is not an E.164 number: write it as + country code and number, e.g. +14155550100',
+      '"555-0199" has no country code: write it in E.164 (+ country code and number, e.g. +14155550100), or set contacts.defaultCountry (e.g. US) to read national numbers',
   }]);
   for (const phone of ["+14155550100", "+14155550101", "+442079460958"]) {
     assert.equal(await list.has(phone), true, phone);

@@ -8,6 +8,7 @@ import {
   readContacts,
   readLines,
 } from "../../src/contacts/mod.ts";
+import { phoneNumber } from "../_support/phone_numbers.ts";
 
 const encoder = new TextEncoder();
 
@@ -39,7 +40,7 @@ const validCount = (list: ContactRow[]) => list.filter((r) => "contact" in r).le
 function csvWith(first: string, count: number): string {
   const lines = ["id,name,phone", first];
   for (let i = 2; i <= count; i++) {
-    lines.push(`c${i},Person ${i},+1415555${String(i).padStart(4, "0")}`);
+    lines.push(`c${i},Person ${i},${phoneNumber(i)}`);
   }
   return lines.join("\n") + "\n";
 }

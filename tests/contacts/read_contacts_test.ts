@@ -5,6 +5,8 @@ import {
   formatOf,
   readContacts,
 } from "../../src/contacts/mod.ts";
+import { NumberPlan } from "../../src/domain/mod.ts";
+import { phoneNumber } from "../_support/phone_numbers.ts";
 
 function streamOf(
   ...chunks: (string | Uint8Array)[]
@@ -18,8 +20,9 @@ function streamOf(
 async function rows(
   stream: ReadableStream<Uint8Array>,
   format: "csv" | "jsonl",
+  plan?: NumberPlan,
 ): Promise<ContactRow[]> {
-  return await Array.fromAsync(readContacts(stream, format));
+  return await Array.fromAsync(readContacts(stream, format, undefined, plan));
 }
 
 const valid = (rows: ContactRow[]) => rows.filter((r) => "contact" in r);
@@ -42,6 +45,8 @@ Deno.test("CSV rows become contacts; other columns pass through to the prompt", 
         id: "c1",
         name: "Ada Lovelace",
         phone: "+14155550100",
+        numberType: "fixed-line-or-mobile",
+        numberZones: ["America/Los_Angeles"],
         purpose: "the demo",
         fields: { company: "Analytical, Ltd" },
       },
@@ -52,6 +57,8 @@ Deno.test("CSV rows become contacts; other columns pass through to the prompt", 
         id: "c2",
         name: "Grace Hopper",
         phone: "+14155550101",
+        numberType: "fixed-line-or-mobile",
+        numberZones: ["America/Los_Angeles"],
         fields: { company: "Navy" },
       },
     },
@@ -97,7 +104,7 @@ Deno.test("bad rows are reported with their line and reason, and the rest procee
   assert.deepEqual(invalid(result).map((r) => `${r.line}: ${r.reason}`), [
     "3: missing id: every row needs an id column value",
     "4: missing name",
-    '5: phone "555-0103" is not E.164: write it as + country code and number, e.g. +14155550100',
+    '5: phone "555-0103" has no country code: write it in E.164 (+ country code and number, e.g. +14155550100), or set contacts.defaultCountry (e.g. US) to read national numbers',
     "6: has 4 fields, the header has 3",
     "8: a quoted field opened here is never closed before the end of the file; check for a stray quote",
   ]);
@@ -173,6 +180,8 @@ Deno.test("JSON Lines rows are validated the same way", async () => {
         id: "c1",
         name: "Ada",
         phone: "+14155550100",
+        numberType: "fixed-line-or-mobile",
+        numberZones: ["America/Los_Angeles"],
         fields: { tier: "2" },
       },
     },
@@ -196,7 +205,7 @@ Deno.test("a 100,000-row file streams without holding the rows", async () => {
       if (i >= 100_000) return controller.close();
       let chunk = "";
       for (let n = 0; n < 1_000; n++, i++) {
-        chunk += `c${i},Name ${i},+1415${String(i).padStart(7, "0")}\n`;
+        chunk += `c${i},Name ${i},${phoneNumber(i)}\n`;
       }
       controller.enqueue(encoder.encode(chunk));
     },
@@ -226,4 +235,35 @@ Deno.test("a timezone column sets the contact's calling-hours zone; an unknown z
     3,
     'timezone "Mars/Olympus" is not an IANA time zone: write it like America/New_York, or leave it empty for the campaign\'s',
   ]]);
+});
+
+Deno.test("numbers are checked against the numbering plans: no such area code or country is an invalid row saying why; national numbers need a country", async () => {
+  const file = () =>
+    streamOf(
+      "id,name,phone\n",
+      "c1,A,+10005550100\n",
+      "c2,B,+9991234567\n",
+      "c3,C,(415) 555-0102\n",
+      "c4,D,4155550103\n",
+      "c5,E,+447911123456\n",
+      "c6,F,+1 415 555 01\n",
+    );
+  const strict = await rows(file(), "csv");
+  assert.deepEqual(invalid(strict).map((r) => `${r.line}: ${r.reason}`), [
+    '2: phone "+10005550100" is not in use in the numbering plan of +1 (no such area code or range)',
+    '3: phone "+9991234567" has no country calling code any plan knows (such as +1 or +44)',
+    '4: phone "(415) 555-0102" has no country code: write it in E.164 (+ country code and number, e.g. +14155550100), or set contacts.defaultCountry (e.g. US) to read national numbers',
+    '5: phone "4155550103" has no country code: write it in E.164 (+ country code and number, e.g. +14155550100), or set contacts.defaultCountry (e.g. US) to read national numbers',
+    '7: phone "+1 415 555 01" has the wrong length for +1',
+  ]);
+  const us = await rows(file(), "csv", new NumberPlan("US"));
+  assert.deepEqual(
+    valid(us).map((r) => "contact" in r && `${r.contact.phone} ${r.contact.numberType}`),
+    [
+      "+14155550102 fixed-line-or-mobile",
+      "+14155550103 fixed-line-or-mobile",
+      "+447911123456 mobile",
+    ],
+  );
+  assert.deepEqual(invalid(us).map((r) => r.line), [2, 3, 7]);
 });

@@ -251,13 +251,19 @@ Deno.test("a do-not-call number is never dialled, nor one added to the file mid-
           ? Deno.writeTextFile(file, `${numberOf(6)}\n`, { append: true })
           : undefined,
     },
-    config: { processor: { concurrency: 1 }, campaign: { name: "calls", doNotCall: file } },
+    config: {
+      processor: { concurrency: 1 },
+      campaign: { name: "calls", doNotCall: file, doNotCallBadLines: "leave-out" },
+    },
   });
   try {
     const { code, stdout, stderr } = await t.start().ended;
     assert.equal(code, 0, stderr);
-    assert.match(stderr, /do-not-call: 1 number\(s\) from .*dnc\.txt; 1 line\(s\) are not numbers/);
-    assert.match(stderr, /dnc\.txt:4: "not a number 12" is not an E\.164 number/);
+    assert.match(
+      stderr,
+      /do-not-call: 1 number\(s\) from .*dnc\.txt; 1 line\(s\) are not numbers and were left out \(doNotCallBadLines: leave-out\)/,
+    );
+    assert.match(stderr, /dnc\.txt:4: "not a number 12" has no country code/);
     assert.match(stdout, /6 completed, 0 failed, 0 deferred, 2 skipped/);
     assert.equal(t.twilio.callsTo(numberOf(2)).length, 0, "listed from the start");
     assert.equal(t.twilio.callsTo(numberOf(6)).length, 0, "listed mid-run");
@@ -268,5 +274,129 @@ Deno.test("a do-not-call number is never dialled, nor one added to the file mid-
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a do-not-call file in national format, read in contacts.defaultCountry: its numbers are never dialled", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/dnc.txt`;
+  // As most US exports write them: ten digits, or with brackets and a dash.
+  await Deno.writeTextFile(file, `4155551001\n(415) 555-1003\n`);
+  await using t = await callingWorkspace({
+    rows: rows(5, numberOf),
+    twilio: { ringMs: 0, talkMs: 0 },
+    config: {
+      contacts: { defaultCountry: "US" },
+      campaign: { name: "calls", doNotCall: file },
+    },
+  });
+  try {
+    const { code, stdout, stderr } = await t.start().ended;
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /do-not-call: 2 number\(s\) from .*dnc\.txt\n/);
+    assert.match(stdout, /3 completed, 0 failed, 0 deferred, 2 skipped/);
+    assert.equal(t.twilio.callsTo(numberOf(1)).length, 0);
+    assert.equal(t.twilio.callsTo(numberOf(3)).length, 0);
+    assert.equal(t.twilio.calls.length, 3);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a do-not-call file with lines that cannot be read dials no one: exit 2 before any contact is loaded, naming the lines", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (
+      const [what, bytes] of [
+        // National numbers without contacts.defaultCountry: not numbers the agent can read.
+        ["national, no country", new TextEncoder().encode("4155551001\n(415) 555-1003\n")],
+        // A binary file given by mistake (a spreadsheet's zip, say).
+        ["binary", Uint8Array.from({ length: 4_000 }, (_, i) => (i * 7919) % 256)],
+      ] as const
+    ) {
+      const file = `${dir}/dnc-${what.split(" ")[0]}.txt`;
+      await Deno.writeFile(file, bytes);
+      await using t = await callingWorkspace({
+        rows: rows(3, numberOf),
+        twilio: { ringMs: 0, talkMs: 0 },
+        config: { campaign: { name: "calls", doNotCall: file } },
+      });
+      const { code, stderr } = await t.start().ended;
+      assert.equal(code, 2, `${what}: ${stderr}`);
+      assert.match(
+        stderr,
+        /campaign\.doNotCall .*: \d+ line\(s\) cannot be read as numbers \(lines? [\d, .]+\), so the list may be weaker than meant and no one is called; .* set campaign\.doNotCallBadLines to leave-out/,
+        what,
+      );
+      assert.doesNotMatch(stderr, /loaded contacts\.csv/, `${what}: no contact was loaded`);
+      assert.equal(t.twilio.calls.length, 0, `${what}: no one was dialled`);
+      assert.equal(t.twilio.count("/2010-04-01"), 0, `${what}: Twilio was not even asked`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("numbers no plan has are refused at load with their line and why; national ones are read in contacts.defaultCountry and dialled in E.164", async () => {
+  await using t = await callingWorkspace({
+    rows: [
+      "c1,Area 000,+10005550100",
+      "c2,Country 999,+9991234567",
+      "c3,National,(415) 555-0102",
+      "c4,Ten digits,4155550103",
+      "c5,Too short,+1 415 555 01",
+      "c6,E164,+14155550105",
+    ],
+    twilio: { ringMs: 0, talkMs: 0 },
+    config: { contacts: { defaultCountry: "US" } },
+  });
+  const { code, stdout, stderr } = await t.start().ended;
+  assert.equal(code, 1, "invalid rows: exit 1");
+  assert.match(stdout, /3 completed, 0 failed, 0 deferred, 3 invalid/);
+  assert.match(
+    stderr,
+    /contacts\.csv:2: phone "\+10005550100" is not in use in the numbering plan of \+1/,
+  );
+  assert.match(
+    stderr,
+    /contacts\.csv:3: phone "\+9991234567" has no country calling code any plan knows/,
+  );
+  assert.match(stderr, /contacts\.csv:6: phone "\+1 415 555 01" has the wrong length/);
+  assert.deepEqual(
+    t.twilio.calls.map((call) => call.to).sort(),
+    ["+14155550102", "+14155550103", "+14155550105"],
+  );
+  const outcome = outcomeOf(t.crm, "c3");
+  assert.equal(outcome.numberType, "fixed-line-or-mobile");
+  assert.equal(outcome.phone, "+14155550102");
+});
+
+Deno.test("a pool of caller numbers: each callee is called from a number of its own area code where the pool has one, the rest spread over the pool; the CRM records which", async () => {
+  const pool = ["+12125550100", "+14155550100", "+13125550100"];
+  const phones = [
+    ...Array.from({ length: 4 }, (_, i) => `+1212555${1000 + i}`), // New York
+    ...Array.from({ length: 4 }, (_, i) => `+1415555${1000 + i}`), // San Francisco
+    ...Array.from({ length: 30 }, (_, i) => `+1303555${1000 + i}`), // Denver: none of the pool's
+  ];
+  await using t = await callingWorkspace({
+    rows: phones.map((phone, i) => `c${i},Person ${i},${phone}`),
+    twilio: { ringMs: 0, talkMs: 0, from: pool },
+    twilioConfig: { from: pool },
+    config: { processor: { concurrency: 4 } },
+  });
+  const { code, stderr } = await t.start().ended;
+  assert.equal(code, 0, stderr);
+  assert.match(stderr, /telephony: Twilio from \+12125550100, \+14155550100, \+13125550100;/);
+  assert.equal(t.twilio.calls.length, phones.length);
+  for (const call of t.twilio.calls) {
+    if (call.to.startsWith("+1212")) assert.equal(call.from, "+12125550100", call.to);
+    if (call.to.startsWith("+1415")) assert.equal(call.from, "+14155550100", call.to);
+  }
+  const denver = t.twilio.calls.filter((call) => call.to.startsWith("+1303"));
+  const used = new Set(denver.map((call) => call.from));
+  assert.equal(used.size, 3, "out-of-area callees spread over the whole pool");
+  for (const [i, phone] of phones.entries()) {
+    const [call] = t.twilio.callsTo(phone);
+    assert.equal(outcomeOf(t.crm, `c${i}`).from, call.from, "the CRM records the number used");
   }
 });

@@ -111,7 +111,7 @@ const once: [
       new TwilioTelephony({
         baseUrl: url,
         accountSid: `AC${"0".repeat(32)}`,
-        from: "+14155550000",
+        from: ["+14155550000"],
         authToken: "t",
         ringTimeoutS: 30,
         machineDetection: "",
