@@ -188,6 +188,13 @@ export const defaultConfig = {
       publicBaseUrl: "",
       /** How long an audio link works. */
       audioUrlTtlMs: 3_600_000,
+      /**
+       * Calls created per second at most, as Twilio counts them at arrival (an account's
+       * default is 1; Twilio queues the rest, Vonage refuses them), shared by every agent of the
+       * campaign on PostgreSQL. A call whose turn comes after its calling hours close is not
+       * created; one Twilio still queues when they close is canceled before it rings.
+       */
+      callsPerSecond: 1,
       /** When the TTS breaker is OPEN, call with <Say> instead of deferring the contact. */
       fallbackToSay: false,
       /** Status polling: first delay, doubling up to maxMs; with callbacks, a slow safety poll. */
@@ -368,7 +375,29 @@ export const defaultConfig = {
     callWindow: { start: "", end: "", timezone: "UTC" },
     /** Busy and no-answer calls are dialled again, `delayMs` apart, up to `maxDials` in all;
      * the last one's status is what the CRM records. */
-    redial: { maxDials: 3, delayMs: 3_600_000 },
+    redial: {
+      maxDials: 3,
+      delayMs: 3_600_000,
+      /** With answeringMachine hang-up: a call hung up on a machine is dialled again too. */
+      onMachine: false,
+    },
+    /**
+     * When a machine answers: play (the message starts at pickup), after-beep (Twilio waits for
+     * the greeting to end: the whole message is left; works without a public URL), voicemail (a
+     * machine hears the shorter voicemail written with the script, in Twilio's voice), hang-up
+     * (hang up on machines). voicemail and hang-up need services.telephony.publicBaseUrl.
+     */
+    answeringMachine: "play",
+    /**
+     * Opt-out by keypress (needs services.telephony.publicBaseUrl): the message ends with
+     * `prompt`; pressing `digit` puts the number on the campaign's do-not-call list for every
+     * agent at once. Empty digit: off.
+     */
+    optOut: {
+      digit: "",
+      prompt: "To stop these calls, press 9.",
+      confirmation: "You will not be called again. Goodbye.",
+    },
     /**
      * Contacts that share a phone number (a duplicate row, a family landline, a switchboard):
      * call-each: each is called, one after the other (never two calls to a number at once,

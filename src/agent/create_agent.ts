@@ -12,7 +12,12 @@ import {
 import { Emitter } from "../events/mod.ts";
 import { HealthChecker } from "../health/mod.ts";
 import type { CampaignStore } from "../ledger/mod.ts";
-import { CallProcessor, CampaignRunner, type ProcessorOptions } from "../processor/mod.ts";
+import {
+  CallInstructions,
+  CallProcessor,
+  CampaignRunner,
+  type ProcessorOptions,
+} from "../processor/mod.ts";
 import { Bulkhead, ServiceCaller, type ServiceCallPolicy } from "../resilience/mod.ts";
 import { RetryBudget, RetryPolicy } from "../retry/mod.ts";
 import { PriceList, SpendGuard } from "../spend/mod.ts";
@@ -73,6 +78,9 @@ export interface Agent extends AsyncDisposable {
   calls: CallUpdates;
   /** The public links calls hand the provider, when `publicBaseUrl` is set. */
   callLinks?: CallLinks;
+  /** What the status server tells the provider about a live call (served instructions, the
+   * opt-out key). */
+  callInstructions: CallInstructions;
   /** Every event of every component, with `t` relative to `startedAt`. */
   events: Emitter<AgentEvent>;
   startedAt: number;
@@ -186,10 +194,15 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       links: callLinks,
       window: callWindow.start ? new CallWindow(callWindow) : undefined,
       ledger: store,
-      doNotCall: deps.doNotCall,
+      // Numbers that pressed the opt-out key are in the ledger's list even without a file.
+      doNotCall: deps.doNotCall ??
+        (config.campaign.optOut.digit
+          ? { has: (phone: string) => store.doNotCall.has(config.campaign.name, phone) }
+          : undefined),
       callerIds: telephony.kind === "twilio"
         ? new CallerIds(callerNumbers(telephony.twilio.from))
         : undefined,
+      turns: store.dialTurns,
     },
   }, processorOptions(config));
   const runner = new CampaignRunner(
@@ -250,6 +263,14 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     sheets: deps.sheets,
     calls,
     callLinks,
+    callInstructions: new CallInstructions({
+      campaign: config.campaign.name,
+      store,
+      callStep: processor.callStep,
+      telephony: services.telephony,
+      updates: calls,
+      machines: config.campaign.answeringMachine,
+    }),
     events: new Emitter<AgentEvent>(),
     startedAt: clock.now(),
     start() {
@@ -313,11 +334,20 @@ export function processorOptions(config: AgentConfig): ProcessorOptions {
     calling: {
       fallbackToSay: telephony.fallbackToSay,
       playback: voicePlayback(config).playback,
+      machines: {
+        policy: config.campaign.answeringMachine,
+        detection: telephony.kind === "twilio" ? telephony.twilio.machineDetection : "",
+      },
+      ...(config.campaign.optOut.digit && telephony.publicBaseUrl
+        ? { optOut: config.campaign.optOut }
+        : {}),
       poll: telephony.poll,
       redial: config.campaign.redial,
       samePhone: config.campaign.samePhone,
       // The mock's call list is current at once; Twilio's may lag behind its creates.
       lostDialSettleMs: telephony.kind === "twilio" ? telephony.twilio.lostDialSettleMs : 0,
+      // The mock rings no one and counts nothing: only a real provider's calls are paced.
+      callsPerSecond: telephony.kind === "twilio" ? telephony.callsPerSecond : 0,
     },
   };
 }

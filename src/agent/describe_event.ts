@@ -109,6 +109,8 @@ export function describeEvent(event: AgentEvent): string | undefined {
       return `… ${event.contacts} contact(s) are held by other agents: waiting for them to finish (or their leases to expire)`;
     case "lease-lost":
       return `⚠ ${who}was taken over by another agent (this one held it past its lease): left to that agent`;
+    case "call-canceled":
+      return `☎ ${who}call ${event.sid} was still queued at Twilio when its calling hours closed: canceled before it rang, called when they open`;
     case "call-adopted":
       return `☎ ${who}a dial whose answer was lost had placed call ${event.sid}: adopted, not dialled again`;
     case "recovery-wait-over":

@@ -24,6 +24,7 @@ function levelOf(event: AgentEvent): LogLevel | undefined {
       return event.changed ? (event.status === "healthy" ? "info" : "warning") : "debug";
     case "retry":
     case "call-adopted":
+    case "call-canceled":
     case "fallback":
     case "script-rejected":
     case "lease-lost":

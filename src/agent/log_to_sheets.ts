@@ -13,6 +13,19 @@ function rejected(rejections: ScriptRejections): string {
   return counts.length > 0 ? `scripts rejected: ${counts.join(", ")}` : "";
 }
 
+/** `answered by machine_end_beep, message left`, `opted out`: what a person reading the log
+ * needs beyond the outcome (a person answering is the usual case, not said). */
+function answered(
+  answer: { answeredBy?: string; messageLeft?: boolean; optedOut?: boolean } | undefined,
+): string {
+  if (!answer) return "";
+  return [
+    answer.answeredBy && answer.answeredBy !== "human" ? `answered by ${answer.answeredBy}` : "",
+    answer.messageLeft === undefined ? "" : answer.messageLeft ? "message left" : "no message left",
+    answer.optedOut ? "opted out" : "",
+  ].filter(Boolean).join(", ");
+}
+
 /** What the Sheets rows are made from, and where Sheets problems are told. */
 export interface SheetsRowSources {
   config: Pick<AgentConfig, "campaign">;
@@ -62,6 +75,7 @@ export function logToSheets(
         result.status === "completed" && result.fallbacks?.voice
           ? `voice by fallback ${result.fallbacks.voice}`
           : "",
+        answered(event.answer),
         // (a contact failed as script-rejected says them in its message already)
         result.status === "failed" && result.reason === "script-rejected"
           ? ""

@@ -216,6 +216,10 @@ const telephonySchema = z.strictObject({
     "must be the status server's public http(s):// URL, or empty",
   ),
   audioUrlTtlMs: positiveDuration(),
+  callsPerSecond: z.number("must be a number").gt(0, "must be > 0 (Twilio's default is 1)").max(
+    1_000,
+    "must be <= 1000",
+  ),
   fallbackToSay: z.boolean("must be true or false"),
   poll: z.strictObject({
     initialMs: positiveDuration(),
@@ -421,6 +425,18 @@ export const configSchema = z.strictObject({
     redial: z.strictObject({
       maxDials: positiveInt().max(20, "must be <= 20"),
       delayMs: duration(),
+      onMachine: z.boolean("must be true or false"),
+    }),
+    answeringMachine: z.enum(["play", "after-beep", "voicemail", "hang-up"], {
+      error: "must be play, after-beep, voicemail or hang-up",
+    }),
+    optOut: z.strictObject({
+      digit: z.string("must be a string").regex(
+        /^[0-9*#]?$/,
+        "must be one key (0-9, * or #), or empty",
+      ),
+      prompt: text().min(1, "must not be empty"),
+      confirmation: text().min(1, "must not be empty"),
     }),
     samePhone: z.enum(["call-each", "call-once"], { error: "must be call-each or call-once" }),
     doNotCall: z.string("must be a string (the path of a do-not-call file), or empty"),
@@ -462,6 +478,28 @@ export const configSchema = z.strictObject({
     maxBytes: positiveInt(),
     maxFiles: positiveInt(),
   }),
+}).superRefine((config, context) => {
+  // Telling a machine from a person, or hearing a key pressed, needs Twilio to reach the
+  // status server while the call is answered.
+  const { telephony } = config.services;
+  if (telephony.kind !== "twilio" || telephony.publicBaseUrl) return;
+  const { answeringMachine, optOut } = config.campaign;
+  if (answeringMachine === "voicemail" || answeringMachine === "hang-up") {
+    context.addIssue({
+      code: "custom",
+      path: ["campaign", "answeringMachine"],
+      message:
+        `${answeringMachine} needs services.telephony.publicBaseUrl: Twilio asks the status server what to play once it knows who answered; set it, or use after-beep (works without it)`,
+    });
+  }
+  if (optOut.digit) {
+    context.addIssue({
+      code: "custom",
+      path: ["campaign", "optOut", "digit"],
+      message:
+        "needs services.telephony.publicBaseUrl: Twilio posts the key pressed to the status server; set it, or leave digit empty",
+    });
+  }
 });
 
 /** The caller numbers `services.telephony.twilio.from` names: one, or a pool. */

@@ -24,6 +24,10 @@ export interface CallProgress {
     answeredBy?: string;
     /** What the provider billed for the call, when it said by the time the call ended. */
     price?: number;
+    /** A machine answered: whether a whole message was left on it (after its beep). */
+    messageLeft?: boolean;
+    /** The person pressed the opt-out key: the number is on the do-not-call list now. */
+    optedOut?: boolean;
     /** What the call was counted at while its provider had not priced it (duration times the
      * configured per-minute price), and on which of the campaign's days: replaced by the
      * provider's price once it says (see `CampaignStore.settleCallPrice`). */
@@ -44,10 +48,12 @@ export function holdsPhone(call: CallProgress | undefined): boolean {
   return call?.dialing !== undefined && call.final === undefined;
 }
 
-/** Which provider of the script's chain wrote a script, and with which model. */
+/** Which provider of the script's chain wrote a script, and with which model; and the shorter
+ * message for answering machines written with it, when the campaign leaves one. */
 export interface ScriptSource {
   provider: string;
   model?: string;
+  voicemail?: string;
 }
 
 /** The speech a contact's call plays, as the ledger keeps it: which voice of the chain spoke

@@ -62,6 +62,16 @@ export interface FakeTwilioOptions {
   /** Awaited when a create arrives, before it is acted on: a test's moment to change the
    * world (edit a file, say) at a known point of the run. */
   holdCreate?: (create: CreateReceived) => Promise<void> | void;
+  /** Who answers a call to `to` when it asked for machine detection (`AnsweredBy`): `human`,
+   * `machine_start`, `machine_end_beep`, `machine_end_silence`, `fax`, `unknown`. With
+   * `MachineDetection=Enable` a machine is `machine_start`; with `DetectMessageEnd` it is told
+   * once its greeting ended. @default human */
+  answeredBy?: (to: string) => string;
+  /** The account's calls per second: creates beyond it wait in the queue (`queued`, with a
+   * `queue_time`) before they ring, as Twilio's do. Unset: every call rings at once. */
+  callsPerSecond?: number;
+  /** The digits the person called presses at a `<Gather>`. @default none */
+  presses?: (to: string) => string | undefined;
 }
 
 /** A fault of one create, chosen by its number (see {@link FakeTwilioOptions.createFault}). */
@@ -88,8 +98,22 @@ export interface FakeCall {
   twiml?: string;
   statusCallback?: string;
   machineDetection?: string;
+  /** The TwiML URL the call fetches its instructions from when answered (instead of `twiml`). */
+  url?: string;
+  /** What fetching `url` gave: our server's answer, the TwiML it served, and who had answered. */
+  served?: { status: number; twiml: string; answeredBy?: string };
   /** What fetching the `<Play>` URL gave when the call was answered, as Twilio fetches it. */
   played?: { status: number; bytes: number };
+  /** When it started ringing (after its turn in the account's queue). */
+  ringAt: number;
+  /** Milliseconds it waited in the account's queue before ringing. */
+  queueMs: number;
+  /** Who answered, when machine detection was asked for. */
+  answeredBy?: string;
+  /** It was canceled before it was answered (`Status=canceled`), or hung up (`completed`). */
+  endedBy?: { status: "canceled" | "completed"; at: number };
+  /** The digits pressed at a `<Gather>`, and our server's answer to its action. */
+  gathered?: { digits: string; status: number; twiml: string };
 }
 
 /** A running fake Twilio. */
@@ -156,6 +180,13 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
   const accountNumbers: readonly string[] = typeof options.from === "string"
     ? [options.from]
     : options.from;
+  /** When the account's queue lets the next call ring. */
+  let nextTurn = 0;
+  /** Who answers `to`, as machine detection `mode` names it. */
+  const answererOf = (to: string, mode: string) => {
+    const who = options.answeredBy?.(to) ?? "human";
+    return mode === "Enable" && who.startsWith("machine_") ? "machine_start" : who;
+  };
   const ringMs = options.ringMs ?? 50;
   const talkMs = options.talkMs ?? 100;
   const state = new FakeProviderState(
@@ -196,7 +227,7 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
   server.overlapping = () => {
     const pairs: [string, string][] = [];
     const endOf = (call: FakeCall) =>
-      call.createdAt + (call.outcome === "completed" ? ringMs + talkMs : ringMs);
+      call.endedBy?.at ?? call.ringAt + (call.outcome === "completed" ? ringMs + talkMs : ringMs);
     for (const [i, a] of calls.entries()) {
       for (const b of calls.slice(i + 1)) {
         if (a.to === b.to && b.createdAt < endOf(a) && a.createdAt < endOf(b)) {
@@ -276,15 +307,26 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
       return fail(c, twilioError(400, 21217, `Phone number ${to} is not a valid phone number.`));
     }
     dialsTo.set(to, dial);
+    const createdAt = clock.now();
+    // Beyond the account's calls per second, a call waits its turn in the queue.
+    const ringAt = options.callsPerSecond ? Math.max(createdAt, nextTurn) : createdAt;
+    if (options.callsPerSecond) nextTurn = ringAt + 1_000 / options.callsPerSecond;
+    const machineDetection = form.get("MachineDetection") ?? undefined;
     const call: FakeCall = {
       sid: `CA${crypto.randomUUID().replaceAll("-", "")}`,
       to,
       from,
-      createdAt: clock.now(),
+      createdAt,
+      ringAt,
+      queueMs: ringAt - createdAt,
       outcome,
       twiml: form.get("Twiml") ?? undefined,
+      url: form.get("Url") ?? undefined,
       statusCallback: form.get("StatusCallback") ?? undefined,
-      machineDetection: form.get("MachineDetection") ?? undefined,
+      machineDetection,
+      ...(machineDetection && outcome === "completed"
+        ? { answeredBy: answererOf(to, machineDetection) }
+        : {}),
     };
     calls.push(call);
     bySid.set(call.sid, call);
@@ -296,8 +338,7 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
     if (call.statusCallback && options.callbacks !== false) {
       inBackground(deliverCallbacks(call, form.getAll("StatusCallbackEvent")));
     }
-    const play = /<Play>([^<]+)<\/Play>/.exec(call.twiml ?? "")?.[1];
-    if (play && outcome === "completed") inBackground(fetchPlay(call, unescapeXml(play)));
+    if (outcome === "completed") inBackground(answer(call));
     if (createFault === "drop-after") return droppedResponse();
     if (createFault === "hang-after") {
       await state.hang();
@@ -347,13 +388,54 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
     return c.json(resource(call));
   });
 
-  /** The call's status now: it advances with the clock. */
+  // An update to a live call: `Status=canceled` ends one not yet answered (queued or ringing),
+  // `Status=completed` hangs up one in progress; anything else is left as it is.
+  app.post(`${base}/Calls/:file`, async (c) => {
+    if (otherAccount(c)) return notFound(c);
+    const form = new URLSearchParams(await c.req.text());
+    const faulty = await state.fault(c);
+    if (faulty) return faulty;
+    const call = bySid.get(c.req.param("file").replace(/\.json$/, ""));
+    if (!call) return notFound(c);
+    const now = statusOf(call).status;
+    const wanted = form.get("Status");
+    if (
+      (wanted === "canceled" && (now === "queued" || now === "ringing")) ||
+      (wanted === "completed" && now === "in-progress")
+    ) {
+      end(call, wanted);
+    }
+    return c.json(resource(call));
+  });
+
+  /** Ends `call` now, as canceled (never answered) or completed (hung up). */
+  function end(call: FakeCall, status: "canceled" | "completed"): void {
+    call.endedBy = { status, at: clock.now() };
+    ending.get(call.sid)?.abort();
+  }
+
+  /** Aborted when a call ends before its time (canceled, hung up): its callbacks go at once. */
+  const ending = new Map<string, AbortController>();
+
+  /** The call's status now: it advances with the clock from when it rings. */
   function statusOf(call: FakeCall): { status: string; duration?: number; answeredBy?: string } {
-    const elapsed = clock.now() - call.createdAt;
+    const now = clock.now();
     if (call.outcome === "failed") return { status: "failed", duration: 0 };
+    const answeredAt = call.ringAt + ringMs;
+    if (call.endedBy && now >= call.endedBy.at) {
+      if (call.endedBy.status === "canceled") return { status: "canceled", duration: 0 };
+      const talked = Math.max(0, call.endedBy.at - answeredAt);
+      return {
+        status: "completed",
+        duration: Math.round(talked / 1000),
+        answeredBy: call.answeredBy,
+      };
+    }
+    if (now < call.ringAt) return { status: "queued" };
+    const elapsed = now - call.ringAt;
     if (elapsed < ringMs) return { status: elapsed < ringMs / 2 ? "queued" : "ringing" };
     if (call.outcome !== "completed") return { status: call.outcome, duration: 0 };
-    const answeredBy = call.machineDetection ? "human" : undefined;
+    const answeredBy = call.answeredBy;
     if (elapsed < ringMs + talkMs) return { status: "in-progress", answeredBy };
     const duration = options.durationS ?? Math.max(1, Math.round(talkMs / 1000));
     return { status: "completed", duration, answeredBy };
@@ -389,15 +471,87 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
       answered_by: now.answeredBy ?? null,
       price: priceOf(now),
       price_unit: "USD",
+      queue_time: String(call.queueMs),
       api_version: "2010-04-01",
       uri: `/2010-04-01/Accounts/${options.accountSid}/Calls/${call.sid}.json`,
     };
   }
 
-  /** At answer, fetches the audio the TwiML plays, as Twilio does. */
+  /** A form POST signed as Twilio signs its requests; resolves with the answer's status and
+   * text (0 and empty when it could not be sent). */
+  async function postSigned(
+    url: string,
+    params: Record<string, string>,
+  ): Promise<{ status: number; text: string }> {
+    try {
+      const response = await (options.fetch ?? fetch)(url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          "x-twilio-signature": twilioSignature(options.authToken, url, Object.entries(params)),
+        },
+        body: new URLSearchParams(params),
+        signal: background.signal,
+      });
+      return { status: response.status, text: await response.text() };
+    } catch {
+      return { status: 0, text: "" };
+    }
+  }
+
+  /** What every request about `call` carries. */
+  function callParams(call: FakeCall): Record<string, string> {
+    return {
+      AccountSid: options.accountSid,
+      ApiVersion: "2010-04-01",
+      CallSid: call.sid,
+      Direction: "outbound-api",
+      From: call.from,
+      To: call.to,
+    };
+  }
+
+  /**
+   * When the call is answered, runs its TwiML as Twilio does: fetched from its `Url` (with who
+   * answered) or inline; `<Hangup/>` before anything is said ends it at once; a `<Play>` URL is
+   * fetched; a `<Gather>` hears the digits the person presses and posts them to its action.
+   */
+  async function answer(call: FakeCall): Promise<void> {
+    try {
+      await clock.sleep(call.ringAt + ringMs - clock.now(), background.signal);
+    } catch {
+      return;
+    }
+    if (call.endedBy) return;
+    let twiml = call.twiml ?? "";
+    if (call.url) {
+      const params: Record<string, string> = { ...callParams(call), CallStatus: "in-progress" };
+      if (call.answeredBy) params.AnsweredBy = call.answeredBy;
+      const served = await postSigned(call.url, params);
+      twiml = served.status === 200 ? served.text : "";
+      call.served = { status: served.status, twiml, answeredBy: call.answeredBy };
+    }
+    const said = twiml.search(/<(Say|Play)\b/);
+    const hangup = twiml.search(/<Hangup\s*\/>/);
+    if (hangup >= 0 && (said < 0 || hangup < said)) return end(call, "completed");
+    const play = /<Play>([^<]+)<\/Play>/.exec(twiml)?.[1];
+    if (play) await fetchPlay(call, unescapeXml(play));
+    const action = /<Gather\b[^>]*\baction="([^"]+)"/.exec(twiml)?.[1];
+    const digits = options.presses?.(call.to);
+    if (action && digits) {
+      const gathered = await postSigned(unescapeXml(action), {
+        ...callParams(call),
+        CallStatus: "in-progress",
+        Digits: digits,
+      });
+      call.gathered = { digits, status: gathered.status, twiml: gathered.text };
+      if (/<Hangup\s*\/>/.test(gathered.text)) end(call, "completed");
+    }
+  }
+
+  /** Fetches the audio the TwiML plays, as Twilio does. */
   async function fetchPlay(call: FakeCall, url: string): Promise<void> {
     try {
-      await clock.sleep(call.createdAt + ringMs - clock.now(), background.signal);
       const response = await (options.fetch ?? fetch)(url, { signal: background.signal });
       const bytes = (await response.arrayBuffer()).byteLength;
       call.played = { status: response.status, bytes };
@@ -406,7 +560,8 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
     }
   }
 
-  /** Posts the call's status changes to its StatusCallback, signed as Twilio signs them. */
+  /** Posts the call's status changes to its StatusCallback, signed as Twilio signs them; a call
+   * ended early (canceled, hung up) posts its end at once. */
   async function deliverCallbacks(call: FakeCall, events: string[]): Promise<void> {
     const wanted = new Set(events.length > 0 ? events : ["completed"]);
     const schedule: [number, string][] = [];
@@ -415,49 +570,35 @@ export function startFakeTwilio(options: FakeTwilioOptions): FakeTwilioServer {
       schedule.push([ringMs, "in-progress"]);
     }
     schedule.push([call.outcome === "completed" ? ringMs + talkMs : ringMs, "final"]);
+    const ended = new AbortController();
+    ending.set(call.sid, ended);
+    const signal = AbortSignal.any([background.signal, ended.signal]);
     let sequence = 0;
-    for (const [at, event] of schedule) {
-      try {
-        await clock.sleep(call.createdAt + at - clock.now(), background.signal);
-      } catch {
-        return;
+    try {
+      for (const [at, event] of schedule) {
+        let final = event === "final";
+        try {
+          await clock.sleep(call.ringAt + at - clock.now(), signal);
+        } catch {
+          if (background.signal.aborted) return;
+          final = true; // ended early: its end goes now
+        }
+        const now = statusOf(call);
+        const params: Record<string, string> = {
+          ...callParams(call),
+          CallStatus: final ? now.status : event,
+          SequenceNumber: String(sequence++),
+          Timestamp: new Date(clock.now()).toUTCString(),
+        };
+        if (final) params.CallDuration = String(now.duration ?? 0);
+        if (now.answeredBy) params.AnsweredBy = now.answeredBy;
+        const url = call.statusCallback!;
+        const { status } = await postSigned(url, params);
+        callbacks.push({ url, params, status });
+        if (final) return;
       }
-      const now = statusOf(call);
-      const params: Record<string, string> = {
-        AccountSid: options.accountSid,
-        ApiVersion: "2010-04-01",
-        CallSid: call.sid,
-        CallStatus: event === "final" ? now.status : event,
-        Direction: "outbound-api",
-        From: call.from,
-        To: call.to,
-        SequenceNumber: String(sequence++),
-        Timestamp: new Date(clock.now()).toUTCString(),
-      };
-      if (event === "final") params.CallDuration = String(now.duration ?? 0);
-      if (now.answeredBy) params.AnsweredBy = now.answeredBy;
-      const url = call.statusCallback!;
-      let status = 0;
-      try {
-        const response = await (options.fetch ?? fetch)(url, {
-          method: "POST",
-          headers: {
-            "content-type": "application/x-www-form-urlencoded",
-            "x-twilio-signature": twilioSignature(
-              options.authToken,
-              url,
-              Object.entries(params),
-            ),
-          },
-          body: new URLSearchParams(params),
-          signal: background.signal,
-        });
-        status = response.status;
-        await response.body?.cancel();
-      } catch {
-        status = 0; // Twilio does not retry a failed callback by default
-      }
-      callbacks.push({ url, params, status });
+    } finally {
+      ending.delete(call.sid);
     }
   }
 

@@ -175,13 +175,29 @@ export class LeaseLostError extends Error {
  * `version`, then prunes the numbers of older versions: during a reload both lists apply.
  */
 export interface DoNotCallList {
-  /** Lists `phones` under `version` (a number already listed takes the new version). */
+  /** Lists `phones` under `version` (a number already listed takes the new version, unless
+   * it opted out: see {@link optOutVersion}). */
   add(campaign: string, phones: readonly string[], version: string): Promise<void>;
-  /** Removes the numbers not listed under `version`; returns how many. */
+  /** Removes the numbers not listed under `version`, save those that opted out; returns how
+   * many. */
   prune(campaign: string, version: string): Promise<number>;
   has(campaign: string, phone: string): Promise<boolean>;
   count(campaign: string): Promise<number>;
 }
+
+/**
+ * A campaign's dial turns: calls are created one turn apart, whichever process creates them
+ * (the provider counts calls per second at arrival, per account).
+ */
+export interface DialTurns {
+  /** Takes the next turn of `campaign` (no earlier than `now`; each `spacingMs` after the one
+   * before) and returns its time. */
+  next(campaign: string, now: number, spacingMs: number): Promise<number>;
+}
+
+/** The version under which a number that pressed the opt-out key is listed: it stays listed
+ * whatever a do-not-call file says later (no reading of a file prunes it, or takes it over). */
+export const optOutVersion = "opt-out";
 
 /** What one process tells the others about a service through a shared ledger. */
 export interface ServiceState {
@@ -275,6 +291,8 @@ export interface CampaignStore extends AsyncDisposable {
   readonly outbox: Outbox;
   /** The campaigns' do-not-call lists. */
   readonly doNotCall: DoNotCallList;
+  /** Turns to create calls at: one campaign's pace, shared by every process on the ledger. */
+  readonly dialTurns: DialTurns;
   /** The alerts firing now. */
   readonly firingAlerts: FiringAlerts;
   /** Whose leases this store takes, and how long they last. */

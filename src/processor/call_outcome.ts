@@ -45,6 +45,8 @@ export function callOutcome(
     ...(call.from ? { from: call.from } : {}),
     durationS: final.durationS,
     answeredBy: final.answeredBy,
+    ...(final.messageLeft === undefined ? {} : { messageLeft: final.messageLeft }),
+    ...(final.optedOut ? { optedOut: true } : {}),
     dials: call.dials,
     voiceProvider: "say",
   };

@@ -17,16 +17,18 @@ import { noTracing, type OpenSpan, type Tracing } from "../tracing/mod.ts";
 import { contactSpanEnd, llmAttemptTrace } from "./contact_spans.ts";
 import type { PriceList, SpendGuard } from "../spend/mod.ts";
 import { ContactCosts, SpendCapReached } from "./contact_costs.ts";
-import type {
-  CallOutcome,
-  CallScript,
-  CampaignSettings,
-  LlmService,
-  Services,
-  TtsService,
+import {
+  type CallOutcome,
+  type CallScript,
+  type CampaignSettings,
+  type LlmService,
+  type Services,
+  splitVoicemail,
+  type TtsService,
 } from "../services/mod.ts";
 import { type CallingDeps, type CallingOptions, CallStep } from "./call_step.ts";
-import { ContactNotCalled, NumberBusy } from "./not_called.ts";
+import { isMachine, messageLeft } from "../telephony/mod.ts";
+import { ContactNotCalled, NumberBusy, WindowClosed } from "./not_called.ts";
 import type { ContactResult } from "./contact_result.ts";
 import { AttemptsExhausted, contactFate, deferralOf, type WhatHappened } from "./contact_fate.ts";
 import {
@@ -66,6 +68,9 @@ export type StepEvent =
     cost?: number;
   }
   | { type: "call-adopted"; contactId: string; sid: string }
+  /** A call the provider still held in its queue when the contact's window closed was
+   * canceled before it rang: the contact waits for the window to open again. */
+  | { type: "call-canceled"; contactId: string; sid: string }
   | {
     /** A script broke a rule of the checks: it is not voiced. Its cost was counted; `asked`
      * is how many scripts its provider has written for the contact this time (after the
@@ -152,7 +157,8 @@ export class CallProcessor {
   readonly #campaign: CampaignSettings;
   readonly #options: ProcessorOptions;
   readonly #events = new Emitter<StepEvent>();
-  readonly #callStep: CallStep;
+  /** The call step: how a dial is asked of the provider, for whoever answers it live. */
+  readonly callStep: CallStep;
   readonly #costs: ContactCosts;
   /** The script's and the voice's providers, the primary first. */
   readonly #chains: { llm: readonly LlmService[]; tts: readonly TtsService[] };
@@ -177,8 +183,10 @@ export class CallProcessor {
       llm: [deps.services.llm, ...deps.services.fallbacks?.llm ?? []],
       tts: [deps.services.tts, ...deps.services.fallbacks?.tts ?? []],
     };
-    this.#callStep = new CallStep({
+    this.callStep = new CallStep({
       ...deps.calling,
+      onCanceledAtClose: (contactId, sid) =>
+        this.#events.emit({ type: "call-canceled", contactId, sid }),
       telephony: deps.services.telephony,
       caller: deps.caller,
       clock: deps.clock,
@@ -227,7 +235,7 @@ export class CallProcessor {
     let step: Step = "llm";
     try {
       // Who may be called is decided before anything is paid for (and again before each dial).
-      if (this.#callStep.screens) await this.#callStep.screen(contact, progress, campaign.name);
+      if (this.callStep.screens) await this.callStep.screen(contact, progress, campaign.name);
       if (progress.script) {
         this.#stepDone(contact.id, "llm", true);
       } else {
@@ -268,9 +276,9 @@ export class CallProcessor {
           // The dial that follows at once is recorded in the same commit as the speech.
           if (
             this.#deps.breakers.get("telephony").state !== "OPEN" &&
-            this.#callStep.dialsNow(contact, progress)
+            this.callStep.dialsNow(contact, progress)
           ) {
-            await this.#callStep.recordDial(
+            await this.callStep.recordDial(
               contact,
               progress,
               campaign.name,
@@ -299,7 +307,7 @@ export class CallProcessor {
         this.#stepDone(contact.id, "call", true);
       } else {
         // Calling hours are checked before a dial, never in the middle of one.
-        const opensAt = call.dialing ? undefined : this.#callStep.closedUntil(contact);
+        const opensAt = call.dialing ? undefined : this.callStep.closedUntil(contact);
         if (opensAt !== undefined) {
           return this.#fate(contact.id, {
             kind: "outside-calling-hours",
@@ -311,11 +319,12 @@ export class CallProcessor {
         // whatever the caps: a call that may be ringing is never abandoned.
         if (!call.dialing && !call.sid) await this.#costs.mayPay(progress);
         const { followed } = await this.#inStep("call", () =>
-          this.#callStep.run({
+          this.callStep.run({
             contact,
             progress,
             campaign: campaign.name,
             script: script.text,
+            voicemail: script.by?.voicemail,
             attempt: (fn, options) => this.#call("call", run, fn, options),
             save: (dial) => saveStep("call", progress, dial),
             onAdopted: (sid) =>
@@ -324,6 +333,9 @@ export class CallProcessor {
             signal,
           }));
         const { status, durationS, answeredBy, price } = call.final!;
+        const left = messageLeft(this.#options.calling.machines.policy, answeredBy);
+        if (left !== undefined && status === "completed") call.final!.messageLeft = left;
+        if (this.#deps.calling.updates.optedOut(call.sid!)) call.final!.optedOut = true;
         const callCost = this.#costs.call(progress, durationS ?? 0, price);
         // A call that cost something is saved with its cost at once, even one that ended as
         // it was placed (otherwise kept for the outcome's commit, which saves no spend).
@@ -334,17 +346,27 @@ export class CallProcessor {
           false,
           `${status}${status === "completed" ? ` after ${durationS ?? 0} s` : ""}${
             answeredBy ? `, answered by ${answeredBy}` : ""
-          }, ${call.voice === "audio" ? "played the audio" : "<Say>"}, dial ${call.dials}`,
+          }${
+            call.final!.messageLeft === undefined
+              ? ""
+              : call.final!.messageLeft
+              ? ", message left"
+              : ", no message left"
+          }${call.final!.optedOut ? ", opted out" : ""}, ${
+            call.voice === "audio" ? "played the audio" : "<Say>"
+          }, dial ${call.dials}`,
           "telephony",
           callCost,
         );
       }
       const final = call.final!;
+      const { policy } = this.#options.calling.machines;
       const ended = this.#fate(contact.id, {
         kind: "call-ended",
         status: final.status,
         dials: call.dials,
         sid: call.sid!,
+        hungUpOnMachine: policy === "hang-up" && isMachine(final.answeredBy),
       });
       if (ended !== "go-on") {
         call.previousSids.push(call.sid!);
@@ -373,6 +395,13 @@ export class CallProcessor {
       }
       if (error instanceof NumberBusy) {
         return this.#fate(contact.id, { kind: "number-busy", message: error.message });
+      }
+      if (error instanceof WindowClosed) {
+        return this.#fate(contact.id, {
+          kind: "outside-calling-hours",
+          opensAt: error.opensAt,
+          timezone: zonesOf(contact)?.join(" and "),
+        });
       }
       if (error instanceof ScriptRejected) {
         return this.#fate(contact.id, {
@@ -409,9 +438,17 @@ export class CallProcessor {
       (llm) => llmAttemptTrace(llm, this.#tracing.captureContent),
       (llm, ask) => this.#checked(run, llm.name, ask),
     );
+    const { message, voicemail } = splitVoicemail(written.text);
     progress.script = {
-      text: written.text,
-      by: written.model ? { provider, model: written.model } : { provider },
+      text: message,
+      by: {
+        provider,
+        ...(written.model ? { model: written.model } : {}),
+        // A campaign that leaves voicemails has one: the model's, or the message itself.
+        ...(this.#campaign.answeringMachine === "voicemail"
+          ? { voicemail: voicemail ?? message }
+          : {}),
+      },
     };
     const scriptCost = this.#costs.script(progress, provider, written);
     await run.saveStep("llm", progress);
@@ -430,7 +467,12 @@ export class CallProcessor {
   ): Promise<CallScript> {
     for (let asked = 1;; asked++) {
       const script = await ask();
-      const rejection = checkScript(script, this.#options.script);
+      // A voicemail written with the message is held to the same rules.
+      const { message, voicemail } = splitVoicemail(script.text);
+      const rejection = checkScript({ ...script, text: message }, this.#options.script) ??
+        (voicemail === undefined
+          ? undefined
+          : checkScript({ text: voicemail }, this.#options.script));
       if (!rejection) return script;
       await this.#rejected(run, provider, script, rejection, asked);
       if (asked >= scriptAsksPerProvider) throw new ScriptRejected(provider, rejection);

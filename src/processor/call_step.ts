@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Clock } from "../clock/mod.ts";
 import { isTransient, ServiceError } from "../errors.ts";
-import type { DialRefusal, SamePhoneRule } from "../ledger/mod.ts";
+import type { DialRefusal, DialTurns, SamePhoneRule } from "../ledger/mod.ts";
 import type { ServiceCaller } from "../resilience/mod.ts";
 import {
   type CallState,
@@ -9,8 +9,16 @@ import {
   isFinalCallStatus,
   type TelephonyService,
 } from "../services/mod.ts";
-import type { CallerIds, CallLinks, CallUpdates, CallWindow } from "../telephony/mod.ts";
-import { ContactNotCalled, NumberBusy } from "./not_called.ts";
+import {
+  type CallerIds,
+  type CallLinks,
+  type CallUpdates,
+  type CallWindow,
+  machineDetectionFor,
+  type MachinePolicy,
+  needsServedTwiml,
+} from "../telephony/mod.ts";
+import { ContactNotCalled, NumberBusy, WindowClosed } from "./not_called.ts";
 import { type CallProgress, type Contact, type ContactProgress, zonesOf } from "../domain/mod.ts";
 
 /** What the call step reads from the ledger about numbers (the campaign store has it). */
@@ -36,6 +44,10 @@ export interface CallingDeps {
   doNotCall?: { has(phone: string): Promise<boolean> };
   /** Which of the account's numbers calls whom; unset: the provider's own choice. */
   callerIds?: CallerIds;
+  /** The campaign's dial turns (shared by its processes on a shared ledger); unset: unpaced. */
+  turns?: DialTurns;
+  /** Told when a call still queued at the provider was canceled as its window closed. */
+  onCanceledAtClose?: (contactId: string, sid: string) => void;
 }
 
 /** How calls are placed, followed and dialled again; defaults live in `config/defaults.ts`. */
@@ -46,10 +58,17 @@ export interface CallingOptions {
    * public link; `direct`: handed to it), or `none`: it cannot, so none is synthesized and the
    * call speaks the script (`<Say>`). See `voicePlayback` in config. */
   playback: "link" | "direct" | "none";
+  /** What a call does when a machine answers (`campaign.answeringMachine`), and the detection
+   * `play` asks for (`twilio.machineDetection`). */
+  machines: { policy: MachinePolicy; detection: "" | "Enable" | "DetectMessageEnd" };
+  /** Opt-out by keypress (with public links); unset: off. */
+  optOut?: { digit: string; prompt: string; confirmation: string };
+  /** Calls created per second at most, as the provider counts them; 0: unpaced. */
+  callsPerSecond: number;
   /** Status polls: first delay, doubling up to `maxMs`; `withCallbacksMs` when callbacks come. */
   poll: { initialMs: number; maxMs: number; withCallbacksMs: number };
   /** Busy and no-answer are dialled again `delayMs` later, up to `maxDials` dials in all. */
-  redial: { maxDials: number; delayMs: number };
+  redial: { maxDials: number; delayMs: number; onMachine?: boolean };
   /** Contacts sharing a number: each called in turn, or only the first. */
   samePhone: SamePhoneRule;
   /**
@@ -77,6 +96,8 @@ export interface CallStepRun {
   progress: ContactProgress;
   campaign: string;
   script: string;
+  /** The shorter message for a machine, when the campaign leaves one. */
+  voicemail?: string;
   /** Sends a counted attempt through the telephony service's composition. */
   attempt: CountedCall;
   /** Makes `progress.call` durable. */
@@ -110,6 +131,9 @@ const looksAfterFirst = 4;
  * The call is then followed to its end by callbacks or polls with backoff.
  */
 export class CallStep {
+  /** Calls this step canceled in the provider's queue as their window closed (until their
+   * dial is let go). */
+  readonly #canceled = new Set<string>();
   /** Whether contacts are screened at all (a do-not-call list, or `call-once`): when not,
    * a contact's start costs nothing here. */
   readonly screens: boolean;
@@ -229,7 +253,20 @@ export class CallStep {
       followed = !isFinalCallStatus(state.status);
       if (followed) await run.save();
     }
-    state = await this.#follow(state, run);
+    const closes = this.deps.window?.closesAt(this.deps.clock.now(), zonesOf(run.contact));
+    state = await this.#follow(state, run, closes);
+    if (state.status === "canceled" && closes !== undefined && this.#canceled.delete(state.sid)) {
+      // Canceled in the provider's queue as the window closed: it never rang. The dial is let
+      // go (its call kept as an earlier one) and the contact waits for the window.
+      call.previousSids.push(state.sid);
+      delete call.sid;
+      await this.#letGo(call, run);
+      throw new WindowClosed(
+        this.deps.window!.nextOpening(this.deps.clock.now(), zonesOf(run.contact)) ??
+          this.deps.clock.now(),
+        `call ${state.sid} was still queued at the provider when its calling hours closed: canceled before it rang, called when they open`,
+      );
+    }
     if (isFinalCallStatus(state.status)) {
       call.final = { status: state.status, durationS: state.durationS };
       if (state.answeredBy) call.final.answeredBy = state.answeredBy;
@@ -252,6 +289,7 @@ export class CallStep {
         // The provider has had time to show the call and did not: the lost dial placed none.
         await this.recordDial(run.contact, run.progress, run.campaign, run.save, true);
       }
+      await this.#waitForTurn(call, run);
       const request = this.#requestFor(call, run);
       try {
         return await run.attempt(
@@ -265,16 +303,78 @@ export class CallStep {
     }
   }
 
+  /**
+   * Waits for the dial's turn among the campaign's calls (holding no slot meanwhile). A turn
+   * that comes after the contact's calling hours close is not used: the dial recorded for it is
+   * let go and {@link WindowClosed} thrown.
+   */
+  async #waitForTurn(call: CallProgress, run: CallStepRun): Promise<void> {
+    const { turns, clock, window } = this.deps;
+    const perSecond = this.options.callsPerSecond;
+    if (!turns || !(perSecond > 0)) return;
+    // Turns are a fifth wider than 1/perSecond: what delays a create on its way (a busy event
+    // loop, a slow connection) must not put two of them in the provider's same second.
+    const turn = await turns.next(run.campaign, clock.now(), (1_000 / perSecond) * 1.2);
+    const zones = zonesOf(run.contact);
+    const closes = window?.closesAt(clock.now(), zones);
+    if (closes !== undefined && turn >= closes) {
+      await this.#letGo(call, run);
+      throw new WindowClosed(
+        window!.nextOpening(closes, zones) ?? closes,
+        `its turn among the campaign's calls (${
+          new Date(turn).toISOString()
+        }) comes after its calling hours close: called when they open again`,
+      );
+    }
+    if (turn > clock.now()) await clock.sleep(turn - clock.now(), run.signal);
+  }
+
+  /** Forgets the dial recorded last, which placed no call: its number is let go. */
+  async #letGo(call: CallProgress, run: CallStepRun): Promise<void> {
+    call.dials = Math.max(0, call.dials - 1);
+    delete call.dialing;
+    delete call.from;
+    await run.save();
+  }
+
   #requestFor(call: CallProgress, run: CallStepRun): DialRequest {
+    return this.requestFor(run.contact, run.progress, {
+      script: run.script,
+      voicemail: run.voicemail,
+      marker: call.dialing!.marker,
+    });
+  }
+
+  /**
+   * What a dial of `contact` asks the provider: its caller number, the message (the audio's
+   * signed link, or the script), machine detection as the campaign's policy needs, the
+   * voicemail and opt-out, and where to post its status; with public links, the instructions
+   * are served once it is answered when who answered decides them (or a key may be pressed).
+   */
+  requestFor(
+    contact: Contact,
+    progress: ContactProgress,
+    dial: { script: string; voicemail?: string; marker: string },
+  ): DialRequest {
     const { links } = this.deps;
+    const { machines, optOut } = this.options;
+    const call = progress.call;
+    const detection = machineDetectionFor(machines.policy, machines.detection);
+    const served = links && (needsServedTwiml(machines.policy) || optOut);
     return {
-      to: run.contact.phone,
-      ...(call.from ? { from: call.from } : {}),
-      say: run.script,
-      audioUrl: call.voice === "audio" && run.progress.audio?.path
-        ? links?.audio(run.progress.audio.path)
+      to: contact.phone,
+      ...(call?.from ? { from: call.from } : {}),
+      say: dial.script,
+      audioUrl: call?.voice === "audio" && progress.audio?.path
+        ? links?.audio(progress.audio.path)
         : undefined,
-      statusCallbackUrl: links?.statusCallback(run.contact.id, call.dialing!.marker),
+      statusCallbackUrl: links?.statusCallback(contact.id, dial.marker),
+      ...(detection ? { machineDetection: detection } : {}),
+      ...(served ? { instructionsUrl: links.instructions(contact.id, dial.marker) } : {}),
+      ...(dial.voicemail ? { voicemail: dial.voicemail } : {}),
+      ...(optOut && links
+        ? { optOut: { ...optOut, actionUrl: links.optOut(contact.id, dial.marker) } }
+        : {}),
     };
   }
 
@@ -327,14 +427,24 @@ export class CallStep {
   }
 
   /** Waits for the call's end: pushed status changes when they come, polls otherwise. */
-  async #follow(state: CallState, run: CallStepRun): Promise<CallState> {
-    const { updates, links } = this.deps;
+  async #follow(state: CallState, run: CallStepRun, closes?: number): Promise<CallState> {
+    const { updates, links, clock } = this.deps;
     const { poll } = this.options;
     let delay = links ? poll.withCallbacksMs : poll.initialMs;
+    // A call the provider still holds in its queue when the window closes (`closes`) is
+    // canceled before it rings.
     while (!isFinalCallStatus(state.status)) {
       // The end may have been pushed before this follower started listening.
       const known = updates.latest(state.sid);
       if (known && isFinalCallStatus(known.status)) return known;
+      if (state.queueTimeMs !== undefined) updates.noteQueueTime(state.queueTimeMs);
+      if (closes !== undefined && state.status === "queued") {
+        if (clock.now() >= closes && this.deps.telephony.cancel) {
+          state = await this.#cancel(state.sid, run);
+          continue;
+        }
+        delay = Math.max(1, Math.min(delay, closes - clock.now()));
+      }
       const pushed = await updates.wait(state.sid, delay, run.signal);
       if (pushed) {
         state = pushed; // news (ringing, answered, the end): no need to ask
@@ -342,6 +452,21 @@ export class CallStep {
       }
       state = await this.#read(state.sid, run);
       if (!links) delay = Math.min(delay * 2, poll.maxMs);
+    }
+    return state;
+  }
+
+  /** Cancels a call still queued at the provider (not counted against the contact's attempts:
+   * it places nothing), and tells of it. */
+  async #cancel(sid: string, run: CallStepRun): Promise<CallState> {
+    const state = await this.deps.caller.call(
+      "telephony",
+      (signal) => this.deps.telephony.cancel!(sid, { signal }),
+      { signal: run.signal, context: { contactId: run.contact.id } },
+    );
+    if (state.status === "canceled") {
+      this.#canceled.add(sid);
+      this.deps.onCanceledAtClose?.(run.contact.id, sid);
     }
     return state;
   }

@@ -35,6 +35,9 @@ export type CampaignEvent =
     spend: StepSpend;
     /** Scripts rejected before its voice was paid for, per rule, over all runs. */
     scriptRejections: ScriptRejections;
+    /** How its last call ended, when it was placed: who answered, whether a message was left
+     * on a machine, whether the person opted out. */
+    answer?: { answeredBy?: string; messageLeft?: boolean; optedOut?: boolean };
   }
   | ReleasedEvent
   | { type: "waiting-for-recovery"; services: string[] }
@@ -347,6 +350,15 @@ export class CampaignRunner {
       attempts: { ...progress.attempts },
       spend: { ...progress.spend },
       scriptRejections: { ...progress.scriptRejections },
+      ...(progress.call?.final
+        ? {
+          answer: {
+            answeredBy: progress.call.final.answeredBy,
+            messageLeft: progress.call.final.messageLeft,
+            optedOut: progress.call.final.optedOut,
+          },
+        }
+        : {}),
     });
   }
 }

@@ -23,7 +23,8 @@ export interface FateRules {
   /** Attempts at one step that reached its provider, over all runs, before the contact fails. */
   maxAttemptsPerStep: number;
   /** Busy and unanswered calls are dialled again, `delayMs` apart, up to `maxDials` in all. */
-  redial: { maxDials: number; delayMs: number };
+  /** `onMachine`: a call hung up on an answering machine is dialled again too. */
+  redial: { maxDials: number; delayMs: number; onMachine?: boolean };
   /** How long a service whose retries ran out is left alone: its breaker's recovery time. */
   recoveryTimeoutMs: (service: string) => number;
   /** How soon a contact whose number another contact is dialling looks again. */
@@ -33,7 +34,14 @@ export interface FateRules {
 /** What happened to a contact at one point of its pipeline. */
 export type WhatHappened =
   | { kind: "completed"; recordId: string }
-  | { kind: "call-ended"; status: FinalCallStatus; dials: number; sid: string }
+  /** `hungUpOnMachine`: a machine answered and the call hung up on it (no message left). */
+  | {
+    kind: "call-ended";
+    status: FinalCallStatus;
+    dials: number;
+    sid: string;
+    hungUpOnMachine?: boolean;
+  }
   | { kind: "outside-calling-hours"; opensAt: number; timezone?: string }
   | {
     kind: "not-to-be-called";
@@ -85,12 +93,16 @@ export function contactFate(
       return { contactId, status: "completed", recordId: happened.recordId };
     case "call-ended": {
       const { status, dials, sid } = happened;
-      if ((status !== "busy" && status !== "no-answer") || dials >= rules.redial.maxDials) {
+      const machine = happened.hungUpOnMachine === true && rules.redial.onMachine === true;
+      if (
+        (status !== "busy" && status !== "no-answer" && !machine) || dials >= rules.redial.maxDials
+      ) {
         return "go-on";
       }
       const { delayMs } = rules.redial;
+      const what = machine ? "answered by a machine (hung up)" : status;
       return waiting(contactId, "redial", "redial", rules.now + delayMs, {
-        message: `call ${sid} was ${status}: dialled again in ${Math.round(delayMs / 60_000)} min`,
+        message: `call ${sid} was ${what}: dialled again in ${Math.round(delayMs / 60_000)} min`,
       });
     }
     case "outside-calling-hours":

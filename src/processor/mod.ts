@@ -35,3 +35,4 @@ export {
   type RunSummary,
 } from "./contact_result.ts";
 export { settleCallPrices } from "./call_prices.ts";
+export { CallInstructions } from "./call_instructions.ts";

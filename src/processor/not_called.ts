@@ -29,3 +29,16 @@ export class NumberBusy extends Error {
     this.name = "NumberBusy";
   }
 }
+
+/**
+ * The contact's calling hours close before its call could go: its turn among the campaign's
+ * calls comes after the window closes, or the provider still held the call in its queue when
+ * the window closed (and it was canceled before it rang). Nothing rang; it waits for the window
+ * to open again, `opensAt`.
+ */
+export class WindowClosed extends Error {
+  constructor(readonly opensAt: number, why: string) {
+    super(why);
+    this.name = "WindowClosed";
+  }
+}

@@ -89,6 +89,12 @@ export class AgentMetrics implements Disposable {
         "Scripts the checks rejected before their voice was paid for, by provider and rule (each one paid, none voiced).",
       ),
     );
+    const canceled = r.register(
+      new Counter(
+        "ai_call_agent_calls_canceled_total",
+        "Calls the provider still queued when their calling hours closed, canceled before they rang.",
+      ),
+    );
     const contactsDone = r.register(
       new Counter("ai_call_agent_contact_outcomes_total", "Contacts processed, by outcome."),
     );
@@ -218,6 +224,8 @@ export class AgentMetrics implements Disposable {
           alerts.inc({ decision: event.decision, severity: String(event.severity) });
         } else if (event.type === "contact-done") {
           contactsDone.inc({ outcome: String(event.status) });
+        } else if (event.type === "call-canceled") {
+          canceled.inc({});
         } else if (event.type === "script-rejected") {
           scriptsRejected.inc({ provider: event.provider, rule: event.rule });
           if (event.cost) spend.inc({ service: "llm", provider: event.provider }, event.cost);

@@ -21,6 +21,9 @@ export interface StatusSources {
   served(): Record<string, Record<string, number>>;
   /** What the campaign's contacts cost so far, per step, and its currency. */
   spend(): Promise<{ byStep: Record<string, number>; currency: string }>;
+  /** How calls are placed: the pace asked for (0: unpaced), and how long the provider last held
+   * a call in its queue (within the last minute). */
+  calls?: { callsPerSecond: number; queueTimeMs(): number | undefined };
 }
 
 /** Each role with a chain, and its links' service names, the primary first. */
@@ -61,6 +64,25 @@ function chainStatus(sources: StatusSources) {
       }];
     }),
   );
+}
+
+/** How calls are placed: their pace, and whether the provider's own calls per second hold
+ * them up (it queued a call for more than a second within the last minute). */
+function callsStatus(calls: StatusSources["calls"]) {
+  if (!calls) return null;
+  const queueTimeMs = calls.queueTimeMs() ?? null;
+  const held = queueTimeMs !== null && queueTimeMs > 1_000;
+  return {
+    callsPerSecond: calls.callsPerSecond || null,
+    providerQueueTimeMs: queueTimeMs,
+    providerCpsBottleneck: held,
+    ...(held
+      ? {
+        note:
+          `Twilio held a call ${queueTimeMs} ms in its queue: the account's calls per second are what holds calls up; raise them with Twilio, or lower services.telephony.callsPerSecond to match`,
+      }
+      : {}),
+  };
 }
 
 /** The `/status` document: version, uptime, progress, services, alerts, outboxes. */
@@ -106,6 +128,7 @@ export async function agentStatus(
       },
     },
     chains: chainStatus(sources),
+    calls: callsStatus(sources.calls),
     services: sources.breakers.all().map((breaker) => {
       const snapshot = breaker.snapshot();
       const probe = health.get(breaker.service);

@@ -118,6 +118,12 @@ export function createStatusApp(deps: AppDeps): StatusApp {
       byStep: await agent.store.spendOf(agent.config.campaign.name),
       currency: agent.config.pricing.currency,
     }),
+    calls: {
+      callsPerSecond: agent.config.services.telephony.kind === "twilio"
+        ? agent.config.services.telephony.callsPerSecond
+        : 0,
+      queueTimeMs: () => agent.calls.queueTimeMs(),
+    },
   };
   const app = new Hono<BodyVariables>();
 
@@ -164,6 +170,7 @@ export function createStatusApp(deps: AppDeps): StatusApp {
       calls: agent.calls,
       twilioAuthToken: deps.twilioAuthToken,
       openAudio: deps.openAudio,
+      instructions: agent.callInstructions,
     }),
   );
   app.notFound((c) => c.json({ error: "not found" }, 404));

@@ -1,9 +1,11 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { type CallState, isCallStatus, isSignedByTwilio } from "../services/mod.ts";
 import {
   audioPath,
   type CallLinks,
   type CallUpdates,
+  instructionsPath,
+  optOutPath,
   statusCallbackPath,
 } from "../telephony/mod.ts";
 import { type BodyVariables, boundedBody } from "./_bounded_body.ts";
@@ -18,6 +20,17 @@ export interface TelephonyRouteDeps {
   twilioAuthToken?: string;
   /** Opens an audio file by name (from the TTS audio folder); unset: no audio served. */
   openAudio?: (name: string) => Promise<ReadableStream<Uint8Array>>;
+  /** A live call's instructions once answered, and what a key pressed does; unset: both
+   * routes are off. */
+  instructions?: {
+    answered(contactId: string, marker: string, answeredBy?: string): Promise<string | undefined>;
+    pressed(
+      contactId: string,
+      marker: string,
+      digits: string,
+      sid?: string,
+    ): Promise<string | undefined>;
+  };
 }
 
 const audioTypes: Record<string, string> = {
@@ -27,17 +40,21 @@ const audioTypes: Record<string, string> = {
 };
 
 /**
- * What the telephony provider calls: `POST /twilio/status` (status callbacks signed by
- * Twilio) and `GET /audio/:name` (audio links signed by us). Both answer only when the agent
- * hands out public links.
+ * What the telephony provider calls, each signed by Twilio: `POST /twilio/status` (status
+ * callbacks), `POST /twilio/twiml` (a call's instructions once answered, given who answered) and
+ * `POST /twilio/gather` (the key pressed); and `GET /audio/:name` (audio links signed by us). All
+ * answer only when the agent hands out public links.
  */
 export function telephonyRoutes(deps: TelephonyRouteDeps): Hono<BodyVariables> {
   const app = new Hono<BodyVariables>();
-  app.use(`${statusCallbackPath}*`, boundedBody(16 * 1024));
-  app.post(statusCallbackPath, (c) => {
+  for (const path of [statusCallbackPath, instructionsPath, optOutPath]) {
+    app.use(`${path}*`, boundedBody(16 * 1024));
+  }
+  /** The request's form when Twilio signed it; else the answer that refuses it. */
+  const signedForm = (c: Context<BodyVariables>): URLSearchParams | Response => {
     const links = deps.callLinks;
     if (!links || !deps.twilioAuthToken) {
-      return c.json({ error: "status callbacks are off (no publicBaseUrl or Twilio)" }, 404);
+      return c.json({ error: "off: no publicBaseUrl or Twilio" }, 404);
     }
     const url = new URL(c.req.url);
     const params = new URLSearchParams(new TextDecoder().decode(c.get("body")));
@@ -47,7 +64,46 @@ export function telephonyRoutes(deps: TelephonyRouteDeps): Hono<BodyVariables> {
       params,
       c.req.header("x-twilio-signature"),
     );
-    if (!signed) return c.json({ error: "missing or wrong X-Twilio-Signature" }, 403);
+    return signed ? params : c.json({ error: "missing or wrong X-Twilio-Signature" }, 403);
+  };
+  /** TwiML for a live call, or 404 when the call's contact is not known. */
+  const twiml = (c: Context<BodyVariables>, body: string | undefined) =>
+    body === undefined
+      ? c.json({ error: "no such call" }, 404)
+      : c.body(body, 200, { "content-type": "text/xml" });
+  app.post(instructionsPath, async (c) => {
+    const params = signedForm(c);
+    if (params instanceof Response) return params;
+    if (!deps.instructions) return c.json({ error: "off" }, 404);
+    const { contact, dial } = c.req.query();
+    return twiml(
+      c,
+      await deps.instructions.answered(
+        contact ?? "",
+        dial ?? "",
+        params.get("AnsweredBy") || undefined,
+      ),
+    );
+  });
+  app.post(optOutPath, async (c) => {
+    const params = signedForm(c);
+    if (params instanceof Response) return params;
+    if (!deps.instructions) return c.json({ error: "off" }, 404);
+    const { contact, dial } = c.req.query();
+    return twiml(
+      c,
+      await deps.instructions.pressed(
+        contact ?? "",
+        dial ?? "",
+        params.get("Digits") ?? "",
+        params.get("CallSid") || undefined,
+      ),
+    );
+  });
+  app.post(statusCallbackPath, (c) => {
+    const params = signedForm(c);
+    if (params instanceof Response) return params;
+    const url = new URL(c.req.url);
     const sid = params.get("CallSid") ?? "";
     const status = params.get("CallStatus") ?? "";
     if (!/^CA\w{1,64}$/.test(sid) || !isCallStatus(status)) {

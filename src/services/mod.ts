@@ -3,6 +3,7 @@
  * @module
  */
 export {
+  type CallAnswer,
   type CallOutcome,
   type CallScript,
   type CallState,
@@ -41,3 +42,4 @@ export { OpenAiTts, type OpenAiTtsOptions } from "./openai_tts.ts";
 export { sha256Hex } from "./_audio_file.ts";
 export { WebhookCrm, type WebhookCrmOptions } from "./webhook_crm.ts";
 export { HubSpotCrm, type HubSpotCrmOptions } from "./hubspot_crm.ts";
+export { splitVoicemail } from "./script_prompt.ts";

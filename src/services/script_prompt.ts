@@ -20,5 +20,22 @@ export function scriptRequest(contact: Contact, campaign: CampaignSettings): str
     if (value !== "") lines.push(`${key}: ${value}`);
   }
   lines.push("Write the script.");
+  if (campaign.answeringMachine === "voicemail") {
+    lines.push(
+      `Then, on a line of its own starting with ${voicemailMarker}, a shorter message of under 40 words to leave on an answering machine.`,
+    );
+  }
   return lines.join("\n");
+}
+
+/** What starts the voicemail in a script written with one. */
+export const voicemailMarker = "VOICEMAIL:";
+
+/** A script written with a voicemail, split in two: the message, and the voicemail after its
+ * marker (undefined when the model wrote none). */
+export function splitVoicemail(text: string): { message: string; voicemail?: string } {
+  const at = text.search(/^\s*VOICEMAIL:/m);
+  if (at < 0) return { message: text };
+  const voicemail = text.slice(at).replace(/^\s*VOICEMAIL:\s*/, "").trim();
+  return { message: text.slice(0, at).trim(), ...(voicemail ? { voicemail } : {}) };
 }

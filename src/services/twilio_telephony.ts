@@ -4,6 +4,7 @@ import { HttpClient, type HttpDeps } from "../http/mod.ts";
 import { twilioErrors } from "./_twilio_errors.ts";
 import { twimlFor } from "./_twiml.ts";
 import {
+  type CallAnswer,
   type CallState,
   type DialRequest,
   type FindCallQuery,
@@ -45,6 +46,7 @@ interface TwilioCall {
   duration?: unknown;
   answered_by?: unknown;
   price?: unknown;
+  queue_time?: unknown;
 }
 
 /**
@@ -78,9 +80,15 @@ export class TwilioTelephony implements TelephonyService {
     const form = new URLSearchParams({
       To: request.to,
       From: request.from ?? this.#options.from[0],
-      Twiml: twimlFor(request),
       Timeout: String(this.#options.ringTimeoutS),
     });
+    // Instructions served once it is answered (who answered then decides them), or inline.
+    if (request.instructionsUrl) {
+      form.set("Url", request.instructionsUrl);
+      form.set("Method", "POST");
+    } else {
+      form.set("Twiml", twimlFor(request));
+    }
     if (request.statusCallbackUrl) {
       form.set("StatusCallback", request.statusCallbackUrl);
       form.set("StatusCallbackMethod", "POST");
@@ -88,9 +96,8 @@ export class TwilioTelephony implements TelephonyService {
         form.append("StatusCallbackEvent", event);
       }
     }
-    if (this.#options.machineDetection) {
-      form.set("MachineDetection", this.#options.machineDetection);
-    }
+    const detection = request.machineDetection ?? this.#options.machineDetection;
+    if (detection) form.set("MachineDetection", detection);
     const call = await this.#http.json<TwilioCall>({
       method: "POST",
       path: `${this.#calls}.json`,
@@ -147,6 +154,25 @@ export class TwilioTelephony implements TelephonyService {
     );
   }
 
+  /** Cancels a call Twilio has not connected yet (queued or ringing): `Status=canceled`. A
+   * call already answered is left as it is; the call's state after is returned either way. */
+  async cancel(sid: string, options: ServiceCallOptions = {}): Promise<CallState> {
+    return this.#stateOf(
+      await this.#http.json<TwilioCall>({
+        method: "POST",
+        path: `${this.#calls}/${encodeURIComponent(sid)}.json`,
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ Status: "canceled" }).toString(),
+        signal: options.signal,
+      }),
+    );
+  }
+
+  /** The TwiML a call's instructions URL answers with. */
+  instructions(request: DialRequest, answer: CallAnswer): string {
+    return twimlFor(request, answer);
+  }
+
   /** Healthy when the account can be read with these credentials (the account itself: a 200
    * with anything else is unhealthy). */
   async probe(options: ServiceCallOptions = {}): Promise<void> {
@@ -174,6 +200,10 @@ export class TwilioTelephony implements TelephonyService {
     }
     if (typeof call.answered_by === "string" && call.answered_by) {
       state.answeredBy = call.answered_by;
+    }
+    const queued = Number(call.queue_time);
+    if (typeof call.queue_time === "string" && call.queue_time !== "" && Number.isFinite(queued)) {
+      state.queueTimeMs = queued;
     }
     if (isFinalCallStatus(state.status)) state.durationS ??= 0;
     // Twilio bills as a negative decimal string ("-0.01300"), null until it has priced the call.

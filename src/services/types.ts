@@ -7,6 +7,8 @@ export interface CampaignSettings {
   purpose: string;
   /** Who is calling, as the script introduces it. */
   callerName: string;
+  /** `voicemail`: a shorter message for answering machines is written with each script. */
+  answeringMachine?: string;
 }
 
 /** The text the agent will say. */
@@ -81,6 +83,8 @@ export interface CallState {
   durationS?: number;
   /** `human`, `machine_start`, ... when answering-machine detection ran. */
   answeredBy?: string;
+  /** How long the provider held it in its queue before it rang (Twilio's `queue_time`), ms. */
+  queueTimeMs?: number;
   /** What the provider billed for the call, once it says (Twilio fills `price` in some time
    * after the call ends), as a positive amount in its `price_unit`. */
   price?: number;
@@ -98,7 +102,22 @@ export interface DialRequest {
   say: string;
   /** Where the provider posts status changes; carries the dial's marker in its query. */
   statusCallbackUrl?: string;
+  /** Tell a person from a machine (`Enable`), or wait for a machine's greeting to end too
+   * (`DetectMessageEnd`); unset: the provider's configured default. */
+  machineDetection?: "" | "Enable" | "DetectMessageEnd";
+  /** Where the provider fetches the call's instructions once it is answered (instead of
+   * giving them inline): to answer a machine differently from a person. */
+  instructionsUrl?: string;
+  /** The shorter message left on a machine (`voicemail`), in the provider's voice. */
+  voicemail?: string;
+  /** Opt-out by keypress: the message is followed by `prompt`, and `digit` pressed during
+   * either is posted to `actionUrl`. */
+  optOut?: { digit: string; prompt: string; confirmation: string; actionUrl: string };
 }
+
+/** What a call gives the one who answered: the message, the voicemail, or a hang-up; or, once
+ * the opt-out key was pressed, the confirmation and a hang-up. */
+export type CallAnswer = "message" | "voicemail" | "hang-up" | "opted-out";
 
 /** Which calls {@link TelephonyService.findCalls} lists: those a lost dial may have placed. */
 export interface FindCallQuery {
@@ -148,7 +167,12 @@ export interface CallOutcome {
   from?: string;
   /** Seconds the call lasted. */
   durationS?: number;
+  /** Who answered, when machine detection ran: `human`, `machine_end_beep`, `fax`... */
   answeredBy?: string;
+  /** A machine answered: whether a whole message was left on it (after its beep). */
+  messageLeft?: boolean;
+  /** The person pressed the opt-out key: never called again by the campaign. */
+  optedOut?: boolean;
   /** Times the contact was dialled (busy and no-answer are dialled again). */
   dials: number;
   /** What the contact cost, per step and in all, over all runs (`pricing.currency`). */
@@ -209,6 +233,10 @@ export interface TelephonyService extends ProbedService {
   findCalls(query: FindCallQuery, options?: ServiceCallOptions): Promise<CallState[]>;
   /** Reads one call's status. */
   getCall(sid: string, options?: ServiceCallOptions): Promise<CallState>;
+  /** Cancels a call not yet answered (queued or ringing); resolves with its state after. */
+  cancel?(sid: string, options?: ServiceCallOptions): Promise<CallState>;
+  /** The instructions (Twilio: TwiML) a call's `instructionsUrl` answers with. */
+  instructions?(request: DialRequest, answer: CallAnswer): string;
 }
 
 /** The four services of the pipeline. */

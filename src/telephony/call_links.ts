@@ -3,9 +3,12 @@ import { Buffer } from "node:buffer";
 import { basename } from "node:path";
 import type { Clock } from "../clock/mod.ts";
 
-/** Where the status server answers the provider: status callbacks and audio files. */
+/** Where the status server answers the provider: status callbacks, audio files, a call's
+ * instructions once it is answered, and the key pressed to opt out. */
 export const statusCallbackPath = "/twilio/status";
 export const audioPath = "/audio/";
+export const instructionsPath = "/twilio/twiml";
+export const optOutPath = "/twilio/gather";
 
 /** What public links need. */
 export interface CallLinksOptions {
@@ -43,6 +46,20 @@ export class CallLinks {
       contact: contactId,
       dial: marker,
     })}`;
+  }
+
+  /** Where the provider fetches one dial's instructions once it is answered. */
+  instructions(contactId: string, marker: string): string {
+    return this.#dialUrl(instructionsPath, contactId, marker);
+  }
+
+  /** Where the provider posts the key pressed on one dial's call. */
+  optOut(contactId: string, marker: string): string {
+    return this.#dialUrl(optOutPath, contactId, marker);
+  }
+
+  #dialUrl(path: string, contactId: string, marker: string): string {
+    return `${this.#base}${path}?${new URLSearchParams({ contact: contactId, dial: marker })}`;
   }
 
   /** The public URL of a request the server received (`/twilio/status?...`): what the

@@ -15,12 +15,40 @@ export class CallUpdates {
   /** Followers waiting for news, by `sid:<sid>` or `marker:<marker>`. */
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #byMarker: RecentMap<string, string>;
+  /** Calls on which the person pressed the opt-out key. */
+  readonly #optedOut: RecentMap<string, true>;
   readonly #clock: Clock;
 
   constructor(clock: Clock, keep = 10_000) {
     this.#clock = clock;
     this.#latest = new RecentMap(keep);
     this.#byMarker = new RecentMap(keep);
+    this.#optedOut = new RecentMap(keep);
+  }
+
+  /** How long the provider last said it held a call in its queue, and when (clock time). */
+  #queued: { ms: number; at: number } | undefined;
+
+  /** Records how long the provider held a call in its queue (Twilio's `queue_time`). */
+  noteQueueTime(ms: number): void {
+    this.#queued = { ms, at: this.#clock.now() };
+  }
+
+  /** The provider's queue time last reported, if within the last minute: above a second, the
+   * account's calls per second are what holds calls up. */
+  queueTimeMs(): number | undefined {
+    const queued = this.#queued;
+    return queued && this.#clock.now() - queued.at <= 60_000 ? queued.ms : undefined;
+  }
+
+  /** Records that the person on call `sid` pressed the opt-out key. */
+  optOut(sid: string): void {
+    this.#optedOut.set(sid, true);
+  }
+
+  /** Whether the person on call `sid` pressed the opt-out key (as this process heard it). */
+  optedOut(sid: string): boolean {
+    return this.#optedOut.get(sid) === true;
   }
 
   /** Records what a callback said about a call. */

@@ -63,6 +63,31 @@ export class CallWindow {
     return this.#nextOpeningIn(now, list[0]);
   }
 
+  /**
+   * While the window is open at `now` in every one of `zones` (as {@link nextOpening} reads
+   * them), the instant it closes in the first of them; undefined when it is not open now.
+   */
+  closesAt(now: number, zones?: string | readonly string[]): number | undefined {
+    if (this.nextOpening(now, zones) !== undefined) return undefined;
+    const list = typeof zones === "string" ? [zones] : zones?.length ? zones : [this.timezone];
+    return Math.min(...list.map((zone) => this.#closingIn(now, zone)));
+  }
+
+  /** The instant the window open at `now` in `zone` closes. */
+  #closingIn(now: number, zone: string): number {
+    const local = localTime(now, zone);
+    const minute = local.hour * 60 + local.minute;
+    // Past midnight inside a window that opened the day before, it ends today; else the end
+    // is later today, or tomorrow for a window that runs past midnight.
+    const dayOffset = this.#start > this.#end && minute >= this.#start ? 1 : 0;
+    return zonedInstant({
+      ...local,
+      day: local.day + dayOffset,
+      hour: Math.floor(this.#end / 60),
+      minute: this.#end % 60,
+    }, zone);
+  }
+
   /** Undefined while `now` is inside the window in `zone`; else the instant it next opens. */
   #nextOpeningIn(now: number, zone: string): number | undefined {
     const local = localTime(now, zone);

@@ -5,13 +5,16 @@ export const twilioAccount = {
   from: "+14155550000",
 };
 
-/** `services.telephony` pointing at a fake Twilio (token read from `T_TEL`). */
+/** `services.telephony` pointing at a fake Twilio (token read from `T_TEL`). Calls are not
+ * paced (the fake has no calls-per-second limit unless a test gives it one), unless `extra`
+ * says `callsPerSecond`. */
 export function twilioTelephonyConfig(
   fake: { url: string },
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> {
   return {
     kind: "twilio",
+    callsPerSecond: 1_000,
     twilio: {
       baseUrl: fake.url,
       accountSid: twilioAccount.accountSid,

@@ -1,4 +1,4 @@
-import type { DoNotCallList } from "../campaign_store.ts";
+import { type DoNotCallList, optOutVersion } from "../campaign_store.ts";
 
 /** Do-not-call lists in memory. */
 export class InMemoryDoNotCallList implements DoNotCallList {
@@ -13,7 +13,9 @@ export class InMemoryDoNotCallList implements DoNotCallList {
 
   add(campaign: string, phones: readonly string[], version: string): Promise<void> {
     const list = this.#list(campaign);
-    for (const phone of phones) list.set(phone, version);
+    for (const phone of phones) {
+      if (list.get(phone) !== optOutVersion) list.set(phone, version);
+    }
     return Promise.resolve();
   }
 
@@ -21,7 +23,7 @@ export class InMemoryDoNotCallList implements DoNotCallList {
     const list = this.#list(campaign);
     let pruned = 0;
     for (const [phone, listedBy] of list) {
-      if (listedBy !== version) (list.delete(phone), pruned++);
+      if (listedBy !== version && listedBy !== optOutVersion) (list.delete(phone), pruned++);
     }
     return Promise.resolve(pruned);
   }

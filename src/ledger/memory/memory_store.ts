@@ -6,6 +6,7 @@ import {
   crmIdempotencyKey,
   type Deferral,
   type DialRefusal,
+  type DialTurns,
   type DoNotCallList,
   emptyCounts,
   type FiringAlerts,
@@ -20,6 +21,7 @@ import {
   type StepOutputs,
 } from "../campaign_store.ts";
 import { InMemoryDoNotCallList } from "./memory_do_not_call.ts";
+import { LocalDialTurns } from "./local_dial_turns.ts";
 import { InMemoryFiringAlerts } from "./memory_firing_alerts.ts";
 import { InMemoryOutbox } from "./memory_outbox.ts";
 import {
@@ -63,6 +65,7 @@ export class InMemoryCampaignStore implements CampaignStore {
   readonly #spendByDay = new Map<string, Map<string, number>>();
   readonly outbox: Outbox = new InMemoryOutbox();
   readonly doNotCall: DoNotCallList = new InMemoryDoNotCallList();
+  readonly dialTurns: DialTurns = new LocalDialTurns();
   readonly firingAlerts: FiringAlerts = new InMemoryFiringAlerts();
   readonly lease: LeaseOptions;
 

@@ -107,6 +107,8 @@ CREATE TABLE spend_by_day (campaign TEXT NOT NULL, day TEXT NOT NULL,
   amount DOUBLE PRECISION NOT NULL, PRIMARY KEY (campaign, day));`,
   // 8: scripts rejected before the voice was paid for, per rule.
   `ALTER TABLE contacts ADD COLUMN script_rejections TEXT;`,
+  // 9: a campaign's dial turns, shared by its processes (calls per second).
+  `CREATE TABLE dial_turns (campaign TEXT PRIMARY KEY, next_at BIGINT NOT NULL);`,
 ];
 
 /** Serialises schema changes across processes starting at once. */

@@ -1,5 +1,5 @@
 import type postgres from "postgres";
-import type { DoNotCallList } from "../campaign_store.ts";
+import { type DoNotCallList, optOutVersion } from "../campaign_store.ts";
 
 /** Do-not-call lists in the shared database: every process honours the same numbers. */
 export class PostgresDoNotCallList implements DoNotCallList {
@@ -10,12 +10,14 @@ export class PostgresDoNotCallList implements DoNotCallList {
     await this.sql`
       INSERT INTO do_not_call (campaign, phone, version)
       SELECT ${campaign}, p.phone, ${version} FROM unnest(${phones as string[]}::text[]) AS p(phone)
-      ON CONFLICT (campaign, phone) DO UPDATE SET version = EXCLUDED.version`;
+      ON CONFLICT (campaign, phone) DO UPDATE SET version = EXCLUDED.version
+      WHERE do_not_call.version <> ${optOutVersion}`;
   }
 
   async prune(campaign: string, version: string): Promise<number> {
     const result = await this.sql`
-      DELETE FROM do_not_call WHERE campaign = ${campaign} AND version <> ${version}`;
+      DELETE FROM do_not_call WHERE campaign = ${campaign} AND version <> ${version}
+        AND version <> ${optOutVersion}`;
     return result.count;
   }
 

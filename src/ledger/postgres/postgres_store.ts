@@ -7,6 +7,7 @@ import {
   crmIdempotencyKey,
   type Deferral,
   type DialRefusal,
+  type DialTurns,
   type DoNotCallList,
   emptyCounts,
   type FiringAlerts,
@@ -37,6 +38,7 @@ import {
   holdsPhone,
 } from "../../domain/mod.ts";
 import { migrate, schemaLock } from "./migrations.ts";
+import { PostgresDialTurns } from "./postgres_dial_turns.ts";
 import { PostgresDoNotCallList } from "./postgres_do_not_call.ts";
 import { PostgresFiringAlerts } from "./postgres_firing_alerts.ts";
 import { PostgresOutbox } from "./postgres_outbox.ts";
@@ -59,6 +61,7 @@ export class PostgresCampaignStore implements CampaignStore {
   readonly outbox: Outbox;
   readonly shared: SharedState;
   readonly doNotCall: DoNotCallList;
+  readonly dialTurns: DialTurns;
   readonly firingAlerts: FiringAlerts;
   readonly lease: LeaseOptions;
   readonly #sql: Sql;
@@ -70,6 +73,7 @@ export class PostgresCampaignStore implements CampaignStore {
     this.outbox = new PostgresOutbox(sql, lease.owner);
     this.shared = new PostgresSharedState(sql, lease.owner);
     this.doNotCall = new PostgresDoNotCallList(sql);
+    this.dialTurns = new PostgresDialTurns(sql);
     this.firingAlerts = new PostgresFiringAlerts(sql);
   }
 

@@ -1,5 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
-import type { DoNotCallList } from "../campaign_store.ts";
+import { type DoNotCallList, optOutVersion } from "../campaign_store.ts";
 import { inTransaction } from "./schema.ts";
 
 /** The campaigns' do-not-call lists in the ledger's `do_not_call` table. */
@@ -14,9 +14,12 @@ export class SqliteDoNotCallList implements DoNotCallList {
     this.#db = db;
     this.#add = db.prepare(
       `INSERT INTO do_not_call (campaign, phone, version) VALUES (?, ?, ?)
-       ON CONFLICT (campaign, phone) DO UPDATE SET version = excluded.version`,
+       ON CONFLICT (campaign, phone) DO UPDATE SET version = excluded.version
+       WHERE do_not_call.version <> '${optOutVersion}'`,
     );
-    this.#prune = db.prepare("DELETE FROM do_not_call WHERE campaign = ? AND version <> ?");
+    this.#prune = db.prepare(
+      `DELETE FROM do_not_call WHERE campaign = ? AND version <> ? AND version <> '${optOutVersion}'`,
+    );
     this.#has = db.prepare("SELECT 1 AS listed FROM do_not_call WHERE campaign = ? AND phone = ?");
     this.#count = db.prepare("SELECT COUNT(*) AS n FROM do_not_call WHERE campaign = ?");
   }

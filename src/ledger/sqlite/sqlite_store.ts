@@ -8,6 +8,7 @@ import {
   crmIdempotencyKey,
   type Deferral,
   type DialRefusal,
+  type DialTurns,
   type DoNotCallList,
   emptyCounts,
   type FiringAlerts,
@@ -36,6 +37,7 @@ import {
 } from "../../domain/mod.ts";
 import { GroupCommit } from "./group_commit.ts";
 import { inTransaction, LedgerError, ledgerError, migrate } from "./schema.ts";
+import { LocalDialTurns } from "../memory/local_dial_turns.ts";
 import { SqliteDoNotCallList } from "./sqlite_do_not_call.ts";
 import { SqliteFiringAlerts } from "./sqlite_firing_alerts.ts";
 import { SqliteOutbox } from "./sqlite_outbox.ts";
@@ -72,6 +74,8 @@ export class SqliteCampaignStore implements CampaignStore {
   #closed = false;
   readonly outbox: Outbox;
   readonly doNotCall: DoNotCallList;
+  /** One process works a SQLite ledger at a time: its turns are its own. */
+  readonly dialTurns: DialTurns = new LocalDialTurns();
   readonly firingAlerts: FiringAlerts;
   readonly lease: LeaseOptions;
 
