@@ -6,95 +6,36 @@ import { createHash } from "node:crypto";
 import type { BreakerRegistry } from "../breaker/mod.ts";
 import type { Clock } from "../clock/mod.ts";
 import { Emitter } from "../events/mod.ts";
-import {
-  crmIdempotencyKey,
-  type DialRefusal,
-  LeaseLostError,
-  type SamePhoneRule,
-} from "../ledger/mod.ts";
+import { crmIdempotencyKey, LeaseLostError } from "../ledger/mod.ts";
 import type { AttemptTrace, ServiceCaller } from "../resilience/mod.ts";
 import { noTracing, type OpenSpan, type Tracing } from "../tracing/mod.ts";
 import { contactSpanEnd, llmAttemptTrace } from "./contact_spans.ts";
 import type { PriceList, SpendGuard } from "../spend/mod.ts";
 import { ContactCosts, SpendCapReached } from "./contact_costs.ts";
-import {
-  type CallOutcome,
-  type CallScript,
-  type CampaignSettings,
-  type LlmService,
-  type Services,
-  splitVoicemail,
-  type TtsService,
+import type {
+  CallOutcome,
+  CampaignSettings,
+  LlmService,
+  Services,
+  TtsService,
 } from "../services/mod.ts";
 import { type CallingDeps, type CallingOptions, CallStep } from "./call_step.ts";
 import { isMachine, messageLeft } from "../telephony/mod.ts";
 import { ContactNotCalled, NumberBusy, WindowClosed } from "./not_called.ts";
 import type { ContactResult } from "./contact_result.ts";
 import { AttemptsExhausted, contactFate, deferralOf, type WhatHappened } from "./contact_fate.ts";
-import {
-  checkScript,
-  type ScriptChecks,
-  ScriptRejected,
-  type ScriptRejection,
-} from "./script_checks.ts";
+import { type ScriptChecks, ScriptRejected } from "./script_checks.ts";
+import { ScriptStep } from "./script_step.ts";
+import type { ContactRun, SaveStep, StepEvent } from "./step_events.ts";
 import {
   type Contact,
   type ContactProgress,
-  type ScriptRule,
   serviceOf,
   type Step,
   zonesOf,
 } from "../domain/mod.ts";
 
 const logger = getLogger(["ai-call-agent", "processor"]);
-
-/** Scripts one provider is asked for, per contact and pass of the chain, before the next
- * provider is: a rejected script is asked again once. */
-const scriptAsksPerProvider = 2;
-
-/** Announced when a step finishes (`reused`: its output came from the ledger), or when a
- * dial whose answer was lost turned out to have placed a call, which is adopted. */
-export type StepEvent =
-  | {
-    type: "step-done";
-    contactId: string;
-    step: Step;
-    reused: boolean;
-    /** The call's end (`busy, dial 1`), for the call step. */
-    detail?: string;
-    /** Which link of the step's chain served it (`say`: Twilio's voice, no audio). */
-    provider?: string;
-    /** What the step's request cost (`pricing.currency`), when it cost something. */
-    cost?: number;
-  }
-  | { type: "call-adopted"; contactId: string; sid: string }
-  /** A call the provider still held in its queue when the contact's window closed was
-   * canceled before it rang: the contact waits for the window to open again. */
-  | { type: "call-canceled"; contactId: string; sid: string }
-  | {
-    /** A script broke a rule of the checks: it is not voiced. Its cost was counted; `asked`
-     * is how many scripts its provider has written for the contact this time (after the
-     * second, the next provider of the chain is asked, or the contact fails). */
-    type: "script-rejected";
-    contactId: string;
-    provider: string;
-    rule: ScriptRule;
-    /** What broke it, short (a placeholder, the stop reason, the start of a refusal). */
-    detail: string;
-    asked: number;
-    cost?: number;
-  }
-  | {
-    /** A provider of the step's chain could not take the contact: the next one is asked. */
-    type: "fallback";
-    contactId: string;
-    step: "llm" | "tts";
-    from: string;
-    to: string;
-    /** Why `from` could not: its failure's class and what it said. */
-    errorClass: string;
-    error: string;
-  };
 
 /** What the processor needs. */
 export interface ProcessorDeps {
@@ -123,26 +64,6 @@ export interface ProcessorOptions {
 }
 
 /**
- * Called after each step with the progress so far, to make it durable before going on (and
- * during a step, to keep what it has cost: a rejected script, an attempt about to go). With
- * `dial`, the progress records a new dial: the ledger saves it only if the number may be
- * dialled now, and returns its refusal otherwise (see `CampaignStore.saveStep`).
- */
-export type SaveStep = (
-  step: Step,
-  progress: ContactProgress,
-  dial?: SamePhoneRule,
-) => Promise<DialRefusal | undefined>;
-
-/** One contact's processing: who it is, where it got to, and how that is kept. */
-interface ContactRun {
-  contact: Contact;
-  progress: ContactProgress;
-  signal?: AbortSignal;
-  saveStep: SaveStep;
-}
-
-/**
  * One contact through the pipeline: script (LLM), speech (TTS), the call (telephony), outcome
  * (CRM), each through its service's composition (retry, slot, breaker, deadline). Steps already in `progress` are
  * not called again, so a resumed contact costs no second LLM or TTS call; `saveStep` makes
@@ -159,6 +80,7 @@ export class CallProcessor {
   readonly #events = new Emitter<StepEvent>();
   /** The call step: how a dial is asked of the provider, for whoever answers it live. */
   readonly callStep: CallStep;
+  readonly #scriptStep: ScriptStep;
   readonly #costs: ContactCosts;
   /** The script's and the voice's providers, the primary first. */
   readonly #chains: { llm: readonly LlmService[]; tts: readonly TtsService[] };
@@ -183,6 +105,22 @@ export class CallProcessor {
       llm: [deps.services.llm, ...deps.services.fallbacks?.llm ?? []],
       tts: [deps.services.tts, ...deps.services.fallbacks?.tts ?? []],
     };
+    this.#scriptStep = new ScriptStep({
+      campaign,
+      checks: options.script,
+      costs: this.#costs,
+      tracing: this.#tracing,
+      emit: (event) => this.#events.emit(event),
+      askChain: (run, served) =>
+        this.#viaChain(
+          "llm",
+          this.#chains.llm,
+          run,
+          (llm, s) => llm.writeScript(run.contact, campaign, { signal: s }),
+          (llm) => llmAttemptTrace(llm, this.#tracing.captureContent),
+          (llm, ask) => served(llm.name, ask),
+        ),
+    });
     this.callStep = new CallStep({
       ...deps.calling,
       onCanceledAtClose: (contactId, sid) =>
@@ -239,7 +177,8 @@ export class CallProcessor {
       if (progress.script) {
         this.#stepDone(contact.id, "llm", true);
       } else {
-        await this.#writeScript(run);
+        const { provider, cost } = await this.#scriptStep.write(run);
+        this.#stepDone(contact.id, "llm", false, undefined, provider, cost);
       }
       const script = progress.script!;
       step = "tts";
@@ -423,91 +362,6 @@ export class CallProcessor {
       }
       return this.#failedAt(contact.id, step, progress, error);
     }
-  }
-
-  /** The script step: the first provider of the chain that writes a script the checks pass.
-   * Nothing is voiced or called before one does. */
-  async #writeScript(run: ContactRun): Promise<void> {
-    const { contact, progress } = run;
-    await this.#costs.mayPay(progress);
-    const { value: written, provider } = await this.#viaChain(
-      "llm",
-      this.#chains.llm,
-      run,
-      (llm, s) => llm.writeScript(contact, this.#campaign, { signal: s }),
-      (llm) => llmAttemptTrace(llm, this.#tracing.captureContent),
-      (llm, ask) => this.#checked(run, llm.name, ask),
-    );
-    const { message, voicemail } = splitVoicemail(written.text);
-    progress.script = {
-      text: message,
-      by: {
-        provider,
-        ...(written.model ? { model: written.model } : {}),
-        // A campaign that leaves voicemails has one: the model's, or the message itself.
-        ...(this.#campaign.answeringMachine === "voicemail"
-          ? { voicemail: voicemail ?? message }
-          : {}),
-      },
-    };
-    const scriptCost = this.#costs.script(progress, provider, written);
-    await run.saveStep("llm", progress);
-    this.#stepDone(contact.id, "llm", false, undefined, provider, scriptCost);
-  }
-
-  /**
-   * A script of `provider`'s that the checks pass: one that breaks a rule is paid for (its
-   * cost kept at once), never voiced, and asked for again once; a second one rejected throws
-   * {@link ScriptRejected}, and the chain asks its next provider.
-   */
-  async #checked(
-    run: ContactRun,
-    provider: string,
-    ask: () => Promise<CallScript>,
-  ): Promise<CallScript> {
-    for (let asked = 1;; asked++) {
-      const script = await ask();
-      // A voicemail written with the message is held to the same rules.
-      const { message, voicemail } = splitVoicemail(script.text);
-      const rejection = checkScript({ ...script, text: message }, this.#options.script) ??
-        (voicemail === undefined
-          ? undefined
-          : checkScript({ text: voicemail }, this.#options.script));
-      if (!rejection) return script;
-      await this.#rejected(run, provider, script, rejection, asked);
-      if (asked >= scriptAsksPerProvider) throw new ScriptRejected(provider, rejection);
-      await this.#costs.mayPay(run.progress); // asking again is paid too
-    }
-  }
-
-  /** Keeps what a rejected script cost and why it was rejected, and tells of it. */
-  async #rejected(
-    run: ContactRun,
-    provider: string,
-    script: CallScript,
-    { rule, detail }: ScriptRejection,
-    asked: number,
-  ): Promise<void> {
-    const { progress } = run;
-    const cost = this.#costs.script(progress, provider, script);
-    progress.scriptRejections = {
-      ...progress.scriptRejections,
-      [rule]: (progress.scriptRejections?.[rule] ?? 0) + 1,
-    };
-    await run.saveStep("llm", progress);
-    this.#tracing.event("script rejected", {
-      "ai_call_agent.provider": provider,
-      "ai_call_agent.script.rule": rule,
-    });
-    this.#events.emit({
-      type: "script-rejected",
-      contactId: run.contact.id,
-      provider,
-      rule,
-      detail,
-      asked,
-      ...(cost ? { cost } : {}),
-    });
   }
 
   /** The CRM step: records `outcome` under the contact's idempotency key. */

@@ -12,13 +12,8 @@ export {
   type SaveProgress,
 } from "./call_step.ts";
 export { ContactNotCalled, NumberBusy } from "./not_called.ts";
-export {
-  CallProcessor,
-  type ProcessorDeps,
-  type ProcessorOptions,
-  type SaveStep,
-  type StepEvent,
-} from "./call_processor.ts";
+export { CallProcessor, type ProcessorDeps, type ProcessorOptions } from "./call_processor.ts";
+export type { SaveStep, StepEvent } from "./step_events.ts";
 export {
   type CampaignEvent,
   CampaignRunner,

@@ -81,7 +81,7 @@ async function campaign(policy: string, extra: { publicUrl?: boolean; config?: o
 /** Script and voice requests the fakes were paid for, per contact. */
 function paidPerPerson(
   t: {
-    llm: FakeTwilioServer | { requests: { path: string; body?: unknown }[] };
+    llm: { requests: { path: string; body?: unknown }[] };
     tts: { requests: { path: string; body?: unknown; result?: string }[] };
   },
 ) {
