@@ -4,6 +4,7 @@
  */
 export { type BreakerOptions, type TripMode } from "./breaker_options.ts";
 export {
+  type BreakerPermit,
   type BreakerSnapshot,
   type BreakerState,
   type BreakerStateChange,

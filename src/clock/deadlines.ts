@@ -46,17 +46,19 @@ export class Deadlines implements Disposable {
         reject,
         settled: false,
       };
-      const onAbort = () => {
-        if (attempt.settled) return;
-        this.#settle(attempt);
-        controller.abort(signal!.reason);
-        reject(signal!.reason);
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
+      // A caller's signal (shutdown) ends the attempt too; most calls bring none.
+      const onAbort = signal &&
+        (() => {
+          if (attempt.settled) return;
+          this.#settle(attempt);
+          controller.abort(signal.reason);
+          reject(signal.reason);
+        });
+      if (onAbort) signal.addEventListener("abort", onAbort, { once: true });
       const done = () => {
         if (attempt.settled) return false;
         this.#settle(attempt);
-        signal?.removeEventListener("abort", onAbort);
+        if (onAbort) signal!.removeEventListener("abort", onAbort);
         return true;
       };
       this.#attempts.push(attempt);
@@ -83,8 +85,9 @@ export class Deadlines implements Disposable {
     attempt.settled = true;
     const attempts = this.#attempts;
     while (this.#head < attempts.length && attempts[this.#head].settled) this.#head++;
-    // Drop what is behind the head now and then, not on every call.
-    if (this.#head === attempts.length) {
+    // Drop what is behind the head now and then, not on every call (emptying the list after
+    // each attempt would cost it a new backing store on the next).
+    if (this.#head === attempts.length && this.#head >= 1024) {
       attempts.length = 0;
       this.#head = 0;
     } else if (this.#head > 1024 && this.#head * 2 > attempts.length) {

@@ -1,9 +1,9 @@
-import type { CircuitBreaker } from "../breaker/mod.ts";
+import type { BreakerPermit, CircuitBreaker } from "../breaker/mod.ts";
 import { type Clock, Deadlines } from "../clock/mod.ts";
 import { CircuitOpenError, errorClass, RetriesExhaustedError, TimeoutError } from "../errors.ts";
 import { Emitter } from "../events/mod.ts";
 import type { CallContext, RetryHalt, RetryPolicy } from "../retry/mod.ts";
-import { noTracing, type SpanAttributes, type Tracing } from "../tracing/mod.ts";
+import { noTracing, type OpenSpan, type SpanAttributes, type Tracing } from "../tracing/mod.ts";
 import type { Bulkhead } from "./bulkhead.ts";
 
 /** How one service is called: its retry policy, breaker, attempt deadline and bulkhead. */
@@ -103,6 +103,8 @@ export class ResilientService implements Disposable {
   readonly #halt: RetryHalt;
   readonly #deadlines: Deadlines;
   readonly #tracing: Tracing;
+  /** A call's labels when it brings none of its own. */
+  readonly #context: CallContext;
 
   constructor(
     name: string,
@@ -113,6 +115,8 @@ export class ResilientService implements Disposable {
     this.policy = policy;
     this.#clock = deps.clock;
     this.#tracing = deps.tracing ?? noTracing;
+    this.#context = Object.freeze({ service: name });
+
     const { timeoutMs } = policy;
     this.#deadlines = new Deadlines(
       deps.clock,
@@ -145,7 +149,7 @@ export class ResilientService implements Disposable {
     options: ServiceCallOptions<T> = {},
   ): Promise<T> {
     const { retry, breaker } = this.policy;
-    const context = { service: this.name, ...options.context };
+    const context = options.context ? { service: this.name, ...options.context } : this.#context;
     try {
       return await retry.execute(
         (attempt, signal) => this.#attempt(fn, attempt, signal, options),
@@ -211,7 +215,10 @@ export class ResilientService implements Disposable {
     }
     const permit = breaker.acquire();
     options.onSent?.();
-    const started = this.#clock.now();
+    // The clock is read for the attempt's duration only when someone listens for it.
+    const started = this.#attempts.hasListeners ? this.#clock.now() : 0;
+    // With tracing off (the default) an attempt builds no span name or attributes at all.
+    if (!this.#tracing.on) return this.#settled(fn, attempt, signal, options, permit, started);
     const trace = options.trace;
     return this.#tracing.span(trace?.name ?? `${this.name} attempt`, {
       kind: "client",
@@ -220,22 +227,35 @@ export class ResilientService implements Disposable {
         "ai_call_agent.attempt": attempt,
         ...trace?.attributes,
       },
-    }, async (span) => {
-      try {
-        const result = await this.#deadlines.run(fn, signal);
-        breaker.settle(permit, undefined);
-        this.#ended(attempt, options.context, started, "success");
-        span.set({ "ai_call_agent.outcome": "success", ...trace?.fromResult?.(result) });
-        return result;
-      } catch (error) {
-        breaker.settle(permit, error ?? new Error("attempt failed"), signal);
-        const outcome = errorClass(error);
-        this.#ended(attempt, options.context, started, outcome);
-        span.set({ "ai_call_agent.outcome": outcome });
-        options.onAttemptFailed?.(error);
-        throw error;
-      }
-    });
+    }, (span) => this.#settled(fn, attempt, signal, options, permit, started, span));
+  }
+
+  /** Runs the admitted attempt within its deadline and settles its permit by its outcome,
+   * which `span` (when traced) is told. */
+  async #settled<T>(
+    fn: (signal: AbortSignal) => Promise<T>,
+    attempt: number,
+    signal: AbortSignal | undefined,
+    options: ServiceCallOptions<T>,
+    permit: BreakerPermit,
+    started: number,
+    span?: OpenSpan,
+  ): Promise<T> {
+    const { breaker } = this.policy;
+    try {
+      const result = await this.#deadlines.run(fn, signal);
+      breaker.settle(permit, undefined);
+      this.#ended(attempt, options.context, started, "success");
+      span?.set({ "ai_call_agent.outcome": "success", ...options.trace?.fromResult?.(result) });
+      return result;
+    } catch (error) {
+      breaker.settle(permit, error ?? new Error("attempt failed"), signal);
+      const outcome = errorClass(error);
+      this.#ended(attempt, options.context, started, outcome);
+      span?.set({ "ai_call_agent.outcome": outcome });
+      options.onAttemptFailed?.(error);
+      throw error;
+    }
   }
 
   #ended(attempt: number, context: CallContext = {}, started: number, outcome: string): void {

@@ -51,7 +51,7 @@ export class RetryBudget {
 
   /** First attempts and retries in the window now. */
   spent(): { firsts: number; retries: number } {
-    this.#expire();
+    this.#expire(this.#clock.now());
     let firsts = 0;
     let retries = 0;
     for (const bucket of this.#buckets) {
@@ -62,8 +62,10 @@ export class RetryBudget {
   }
 
   #current(): Bucket {
-    this.#expire();
-    const second = Math.floor(this.#clock.now() / 1_000);
+    // The clock read once: every call to the service passes here.
+    const now = this.#clock.now();
+    this.#expire(now);
+    const second = Math.floor(now / 1_000);
     const last = this.#buckets.at(-1);
     if (last?.second === second) return last;
     const bucket = { second, firsts: 0, retries: 0 };
@@ -71,8 +73,8 @@ export class RetryBudget {
     return bucket;
   }
 
-  #expire(): void {
-    const oldest = Math.floor((this.#clock.now() - this.options.windowMs) / 1_000);
+  #expire(now: number): void {
+    const oldest = Math.floor((now - this.options.windowMs) / 1_000);
     while (this.#buckets.length > 0 && this.#buckets[0].second <= oldest) this.#buckets.shift();
   }
 }
