@@ -66,11 +66,11 @@ export function telephonyRoutes(deps: TelephonyRouteDeps): Hono<BodyVariables> {
     );
     return signed ? params : c.json({ error: "missing or wrong X-Twilio-Signature" }, 403);
   };
-  /** TwiML for a live call, or 404 when the call's contact is not known. */
+  /** TwiML for a live call. A call whose contact is not known (it cannot be, signed by Twilio,
+   * unless the ledger lost it) is hung up on: an error answer would have Twilio tell the person
+   * called that an application error occurred. */
   const twiml = (c: Context<BodyVariables>, body: string | undefined) =>
-    body === undefined
-      ? c.json({ error: "no such call" }, 404)
-      : c.body(body, 200, { "content-type": "text/xml" });
+    c.body(body ?? "<Response><Hangup/></Response>", 200, { "content-type": "text/xml" });
   app.post(instructionsPath, async (c) => {
     const params = signedForm(c);
     if (params instanceof Response) return params;

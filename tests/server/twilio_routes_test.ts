@@ -152,3 +152,29 @@ Deno.test("audio is served only from a link this agent signed, until it expires"
   assert.equal((await status.fetch(new Request(local(link)))).status, 403, "expired");
   assert.deepEqual(opened, ["abc123.mp3"], "no file was opened for a refused link");
 });
+
+Deno.test("a call's instructions and its opt-out key are answered only when Twilio signed them; an unknown call is hung up on, not told an error", async () => {
+  const { t, status } = setUp();
+  await using _ = t.agent;
+  using _app = status;
+  const form = { CallSid: params.CallSid, AnsweredBy: "machine_end_beep", AccountSid: "AC0" };
+  const twimlPath = `/twilio/twiml${query}`;
+  assert.equal((await callback(status, form, undefined, twimlPath)).status, 403);
+  assert.equal((await callback(status, form, "wrong", twimlPath)).status, 403);
+  const unknown = await callback(
+    status,
+    form,
+    signed(`${publicBaseUrl}${twimlPath}`, form),
+    twimlPath,
+  );
+  assert.equal(unknown.status, 200);
+  assert.equal(await unknown.text(), "<Response><Hangup/></Response>");
+  const gatherPath = `/twilio/gather${query}`;
+  const digits = { ...form, Digits: "9" };
+  assert.equal((await callback(status, digits, undefined, gatherPath)).status, 403);
+  assert.equal(
+    await t.agent.store.doNotCall.count(t.agent.config.campaign.name),
+    0,
+    "an unsigned key press lists nothing",
+  );
+});
