@@ -126,18 +126,26 @@ export class MockTts extends MockService implements TtsService {
   }
 }
 
+/** Idempotency keys a mock CRM remembers, at least: the most recent ones. */
+const rememberedOutcomes = 10_000;
+
 /**
- * A CRM that drops repeats of an idempotency key. It keeps the keys it stored, not the
- * outcomes, so a long campaign's memory does not grow with the CRM's data.
+ * A CRM that counts writes per idempotency key. It keeps the most recent keys (at least the
+ * last 10,000), not the outcomes, so a long campaign's memory stays flat: a repeat of an outcome
+ * comes soon after the write it repeats (a retry, a resumed contact), well within them.
  */
 export class MockCrm extends MockService implements CrmService {
-  /** Idempotency keys stored. */
-  readonly records = new Set<string>();
-  /** Successful writes per idempotency key: more than 1 means a repeat reached the CRM. */
-  readonly writes = new Map<string, number>();
+  /** Successful writes per idempotency key (recent keys): more than 1 means a repeat reached
+   * the CRM. */
+  readonly writes = new RecentMap<string, number>(rememberedOutcomes);
 
   constructor(options: MockOptions, deps: { clock: Clock }, name = "crm") {
     super(name, options, deps.clock);
+  }
+
+  /** Idempotency keys stored (recent ones). */
+  get records(): ReadonlyMap<string, number> {
+    return this.writes;
   }
 
   async recordOutcome(
@@ -145,7 +153,6 @@ export class MockCrm extends MockService implements CrmService {
     options: ServiceCallOptions & { idempotencyKey: string },
   ): Promise<{ recordId: string }> {
     await this.call("recordOutcome", options.signal);
-    this.records.add(options.idempotencyKey);
     this.writes.set(options.idempotencyKey, (this.writes.get(options.idempotencyKey) ?? 0) + 1);
     return { recordId: `mock-${options.idempotencyKey}` };
   }

@@ -92,3 +92,13 @@ Deno.test("the mock CRM keeps one record per idempotency key", async () => {
   assert.equal(crm.records.size, 1);
   assert.equal(crm.callCount, 2);
 });
+
+Deno.test("the mock CRM's memory stays flat over a long campaign: it keeps the recent keys, and still counts a repeat", async () => {
+  const crm = new MockCrm({}, { clock: new VirtualClock() });
+  for (let i = 0; i < 50_000; i++) {
+    await crm.recordOutcome({} as never, { idempotencyKey: `spring:c${i}` });
+  }
+  assert.ok(crm.writes.size <= 20_000, `${crm.writes.size} keys kept`);
+  await crm.recordOutcome({} as never, { idempotencyKey: "spring:c49999" });
+  assert.equal(crm.writes.get("spring:c49999"), 2, "a repeat of a recent outcome is counted");
+});
