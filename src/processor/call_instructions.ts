@@ -1,6 +1,6 @@
 import type { CampaignStore } from "../ledger/mod.ts";
 import { optOutVersion } from "../ledger/mod.ts";
-import type { TelephonyService } from "../services/mod.ts";
+import type { DialRequest, TelephonyService } from "../services/mod.ts";
 import { answerFor, type CallUpdates, type MachinePolicy } from "../telephony/mod.ts";
 import type { CallStep } from "./call_step.ts";
 import { progressOf } from "./contact_ledger.ts";
@@ -30,12 +30,10 @@ export class CallInstructions {
     marker: string,
     answeredBy?: string,
   ): Promise<string | undefined> {
-    const request = await this.#requestOf(contactId, marker);
-    if (!request?.telephony.instructions) return undefined;
-    return request.telephony.instructions(
-      request.dial,
-      answerFor(this.deps.machines, answeredBy),
-    );
+    const { telephony, machines } = this.deps;
+    const dial = await this.#requestOf(contactId, marker);
+    if (!dial || !telephony.instructions) return undefined;
+    return telephony.instructions(dial, answerFor(machines, answeredBy));
   }
 
   /**
@@ -49,29 +47,28 @@ export class CallInstructions {
     digits: string,
     sid?: string,
   ): Promise<string | undefined> {
-    const request = await this.#requestOf(contactId, marker);
-    if (!request?.telephony.instructions) return undefined;
-    const { dial, telephony } = request;
+    const { telephony, store, campaign, updates } = this.deps;
+    const dial = await this.#requestOf(contactId, marker);
+    if (!dial || !telephony.instructions) return undefined;
     if (!dial.optOut || digits !== dial.optOut.digit) {
-      return telephony.instructions!(dial, "hang-up");
+      return telephony.instructions(dial, "hang-up");
     }
-    await this.deps.store.doNotCall.add(this.deps.campaign, [dial.to], optOutVersion);
-    if (sid) this.deps.updates.optOut(sid);
-    return telephony.instructions!(dial, "opted-out");
+    await store.doNotCall.add(campaign, [dial.to], optOutVersion);
+    if (sid) updates.optOut(sid);
+    return telephony.instructions(dial, "opted-out");
   }
 
-  async #requestOf(contactId: string, marker: string) {
+  /** What dial `marker` of `contactId` asked of the provider, as the ledger has it; undefined
+   * when the contact or its script is not there. */
+  async #requestOf(contactId: string, marker: string): Promise<DialRequest | undefined> {
     const record = await this.deps.store.get(this.deps.campaign, contactId);
     if (!record) return undefined;
     const progress = progressOf(record);
     if (!progress.script) return undefined;
-    return {
-      telephony: this.deps.telephony,
-      dial: this.deps.callStep.requestFor(record.contact, progress, {
-        script: progress.script.text,
-        voicemail: progress.script.by?.voicemail,
-        marker,
-      }),
-    };
+    return this.deps.callStep.requestFor(record.contact, progress, {
+      script: progress.script.text,
+      voicemail: progress.script.by?.voicemail,
+      marker,
+    });
   }
 }

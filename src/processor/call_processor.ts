@@ -20,7 +20,7 @@ import type {
   TtsService,
 } from "../services/mod.ts";
 import { type CallingDeps, type CallingOptions, CallStep } from "./call_step.ts";
-import { isMachine, messageLeft } from "../telephony/mod.ts";
+import { isMachine } from "../telephony/mod.ts";
 import { ContactNotCalled, NumberBusy, WindowClosed } from "./not_called.ts";
 import type { ContactResult } from "./contact_result.ts";
 import { AttemptsExhausted, contactFate, deferralOf, type WhatHappened } from "./contact_fate.ts";
@@ -272,9 +272,6 @@ export class CallProcessor {
             signal,
           }));
         const { status, durationS, answeredBy, price } = call.final!;
-        const left = messageLeft(this.#options.calling.machines.policy, answeredBy);
-        if (left !== undefined && status === "completed") call.final!.messageLeft = left;
-        if (this.#deps.calling.updates.optedOut(call.sid!)) call.final!.optedOut = true;
         const callCost = this.#costs.call(progress, durationS ?? 0, price);
         // A call that cost something is saved with its cost at once, even one that ended as
         // it was placed (otherwise kept for the outcome's commit, which saves no spend).

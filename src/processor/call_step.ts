@@ -16,6 +16,7 @@ import {
   type CallWindow,
   machineDetectionFor,
   type MachinePolicy,
+  messageLeft,
   needsServedTwiml,
 } from "../telephony/mod.ts";
 import { ContactNotCalled, NumberBusy, WindowClosed } from "./not_called.ts";
@@ -271,6 +272,10 @@ export class CallStep {
       call.final = { status: state.status, durationS: state.durationS };
       if (state.answeredBy) call.final.answeredBy = state.answeredBy;
       if (state.price !== undefined) call.final.price = state.price;
+      // What the one who answered was left with, under the campaign's policy.
+      const left = messageLeft(this.options.machines.policy, state.answeredBy);
+      if (left !== undefined && state.status === "completed") call.final.messageLeft = left;
+      if (this.deps.updates.optedOut(state.sid)) call.final.optedOut = true;
     }
     return { state, followed };
   }
