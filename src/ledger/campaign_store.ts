@@ -7,6 +7,19 @@ import type {
   ScriptSource,
   StepSpend,
 } from "../domain/mod.ts";
+import type { DialTurns, DoNotCallList } from "./dialing.ts";
+import type { Outbox } from "./outbox.ts";
+import type { FiringAlerts, SharedState } from "./shared_state.ts";
+
+export { type DialTurns, type DoNotCallList, optOutVersion } from "./dialing.ts";
+export type { Outbox, OutboxItem } from "./outbox.ts";
+export {
+  type AlertClaim,
+  type FiringAlerts,
+  nextServiceState,
+  type ServiceState,
+  type SharedState,
+} from "./shared_state.ts";
 
 /**
  * How contacts that share a phone number are called (`campaign.samePhone`). `call-each`: every
@@ -121,37 +134,6 @@ export interface InvalidRow {
   reason: string;
 }
 
-/** One undelivered item in an outbox, in the order it was put there. */
-export interface OutboxItem {
-  id: number;
-  payload: string;
-  attempts: number;
-}
-
-/**
- * Durable queues of items a sink could not deliver yet (Sheets rows, alert messages): kept in
- * order until acknowledged, so a sink outage loses nothing and a restart replays it.
- */
-export interface Outbox {
-  /** Appends items to `queue`, in order. */
-  enqueue(queue: string, payloads: readonly string[], now: number): Promise<void>;
-  /** The oldest `limit` items of `queue`. */
-  peek(queue: string, limit: number): Promise<OutboxItem[]>;
-  /** Removes delivered items. */
-  ack(queue: string, ids: readonly number[]): Promise<void>;
-  /** Counts a failed delivery attempt of these items. */
-  markAttempt(queue: string, ids: readonly number[]): Promise<void>;
-  size(queue: string): Promise<number>;
-  /**
-   * Takes (or keeps) the right to send `queue` for `ms`: where processes share the ledger, one
-   * sends each queue at a time, so its items go out in order and once. Absent: this process is
-   * the only sender.
-   */
-  hold?(queue: string, now: number, ms: number): Promise<boolean>;
-  /** Gives up the right to send `queue` (after a send), so another process need not wait. */
-  release?(queue: string): Promise<void>;
-}
-
 /** Who takes leases through a store, and for how long each lasts. */
 export interface LeaseOptions {
   /** This process (and run): `pid@host/start`. */
@@ -169,136 +151,8 @@ export class LeaseLostError extends Error {
   }
 }
 
-/**
- * The campaign's do-not-call numbers (E.164), kept in the ledger rather than in memory, so a
- * list of any size costs one indexed look-up per dial. A reload adds every number under a new
- * `version`, then prunes the numbers of older versions: during a reload both lists apply.
- */
-export interface DoNotCallList {
-  /** Lists `phones` under `version` (a number already listed takes the new version, unless
-   * it opted out: see {@link optOutVersion}). */
-  add(campaign: string, phones: readonly string[], version: string): Promise<void>;
-  /** Removes the numbers not listed under `version`, save those that opted out; returns how
-   * many. */
-  prune(campaign: string, version: string): Promise<number>;
-  has(campaign: string, phone: string): Promise<boolean>;
-  count(campaign: string): Promise<number>;
-}
-
-/**
- * A campaign's dial turns: calls are created one turn apart, whichever process creates them
- * (the provider counts calls per second at arrival, per account).
- */
-export interface DialTurns {
-  /** Takes the next turn of `campaign` (no earlier than `now`; each `spacingMs` after the one
-   * before) and returns its time. */
-  next(campaign: string, now: number, spacingMs: number): Promise<number>;
-}
-
-/** The version under which a number that pressed the opt-out key is listed: it stays listed
- * whatever a do-not-call file says later (no reading of a file prunes it, or takes it over). */
-export const optOutVersion = "opt-out";
-
-/** What one process tells the others about a service through a shared ledger. */
-export interface ServiceState {
-  service: string;
-  /** Clock time until which the service is held open; 0: it answers again. */
-  openUntil: number;
-  /** An operator holds it open: every process honours it, whatever its own breaker says,
-   * until an operator lets it go (on any process). */
-  forced: boolean;
-  reason: string;
-  /** The lease owner that said so. */
-  by: string;
-  /** Clock time it was said. */
-  at: number;
-}
-
-/**
- * The shared state of a service after `published` (by an operator when `operator`), given the
- * `current` one; undefined when it stays as it was. The rules every process relies on:
- * - an operator's forced opening stands until an operator's release: nothing a process learns
- *   by itself (a trial that succeeded, a hold of its own) changes it;
- * - a hold is never shortened by another hold: a process that still finds the service down
- *   extends it, one that found it down for a shorter time does not cut it back;
- * - a release (a trial that succeeded) ends a hold for all.
- */
-export function nextServiceState(
-  current: ServiceState | undefined,
-  published: ServiceState,
-  operator: boolean,
-): ServiceState | undefined {
-  if (current?.forced && !operator) return undefined;
-  if (published.forced || published.openUntil === 0) return published;
-  const holding = current !== undefined && !current.forced && current.openUntil > published.at;
-  return holding && current.openUntil > published.openUntil
-    ? { ...published, openUntil: current.openUntil }
-    : published;
-}
-
-/** An alert's state change, offered to a shared ledger so one process sends it. */
-export interface AlertClaim {
-  key: string;
-  status: "firing" | "resolved";
-}
-
-/**
- * The alerts firing now, one row each, kept so that a process that restarts during an outage
- * still sends its "resolved". Raising or resolving one alert writes that alert's row alone, in
- * one statement. Where processes share the ledger, they share the rows.
- */
-export interface FiringAlerts {
-  /** Keeps `alert` (its JSON) as firing under `key`, replacing what was kept there. */
-  fire(key: string, alert: string): Promise<void>;
-  /** Forgets the alert `key`. */
-  resolve(key: string): Promise<void>;
-  /** Every alert kept as firing (their JSON), by key. */
-  list(): Promise<string[]>;
-}
-
-/**
- * What processes sharing one ledger share besides contacts: each service's state (a breaker
- * opened or a pause asked for by one process holds for all; a successful trial anywhere lets
- * all resume), and which process sends each alert (one message per outage, not one per
- * process). Only stores several processes can use at once have it.
- */
-export interface SharedState {
-  /** Every service's shared state. */
-  serviceStates(): Promise<ServiceState[]>;
-  /** Publishes what this process learned (`operator`: an operator's action), kept as
-   * {@link nextServiceState} says, atomically with whatever others publish at once. */
-  publishServiceState(state: ServiceState, options?: { operator?: boolean }): Promise<void>;
-  /**
-   * The alerts this process is to send: a firing alert no process sent within `repeatMs`
-   * (it is marked sent now), a resolved one still marked firing (it is marked resolved).
-   */
-  claimAlerts(
-    alerts: readonly AlertClaim[],
-    now: number,
-    repeatMs: number,
-  ): Promise<AlertClaim[]>;
-}
-
-/**
- * The durable ledger of campaigns and their contacts. Every call is one transaction. The
- * embedded SQLite store implements it for one process; PostgreSQL for several agent processes
- * on one or more machines. Claims are leases: a contact in progress is held by one owner until
- * its lease expires, and only its holder may record its steps. Nothing outside a store knows
- * which one it is.
- */
-export interface CampaignStore extends AsyncDisposable {
-  /** Sinks' outboxes live in the same store. */
-  readonly outbox: Outbox;
-  /** The campaigns' do-not-call lists. */
-  readonly doNotCall: DoNotCallList;
-  /** Turns to create calls at: one campaign's pace, shared by every process on the ledger. */
-  readonly dialTurns: DialTurns;
-  /** The alerts firing now. */
-  readonly firingAlerts: FiringAlerts;
-  /** Whose leases this store takes, and how long they last. */
-  readonly lease: LeaseOptions;
-  /** Present when other processes may use the ledger at the same time. */
-  readonly shared?: SharedState;
+/** Loading a campaign's contacts, and the rows that could not be. */
+export interface ContactLoading {
   /** Creates the campaign if new. */
   ensureCampaign(campaign: string, now: number): Promise<void>;
   /** Adds contacts that are not in the campaign yet, in order, as pending. */
@@ -310,6 +164,12 @@ export interface CampaignStore extends AsyncDisposable {
   ): Promise<LoadResult>;
   /** Records invalid rows (once per source and line). */
   addInvalid(campaign: string, rows: readonly InvalidRow[]): Promise<void>;
+  /** Invalid rows recorded for the campaign, by source and line. */
+  invalidRows(campaign: string, limit?: number): Promise<InvalidRow[]>;
+}
+
+/** The campaign's contacts waiting to be worked, and the leases of those being worked. */
+export interface ContactQueue {
   /**
    * Puts contacts whose holder is gone back to pending, keeping their outputs: every one in
    * progress where this process is the ledger's only user (SQLite, under its lock), those whose
@@ -327,8 +187,24 @@ export interface CampaignStore extends AsyncDisposable {
   nextLeaseExpiry(campaign: string): Promise<number | undefined>;
   /** Puts contacts claimed but never started back to pending (a worker stopping early). */
   unclaim(campaign: string, contactIds: readonly string[], now: number): Promise<void>;
-  /** The writes below change a contact only while this store holds its lease; otherwise they
-   * reject with {@link LeaseLostError} and change nothing. */
+  /** Moves up to `limit` contacts deferred on `service` whose time has come back to pending;
+   * returns how many. */
+  releaseDeferred(campaign: string, service: string, now: number, limit?: number): Promise<number>;
+  /** Services that deferred contacts wait on. */
+  deferredServices(campaign: string): Promise<string[]>;
+  /** The earliest time after `after` at which a deferred contact's time comes, if any. */
+  nextDeferredAt(campaign: string, after: number): Promise<number | undefined>;
+  /** Fails every pending and deferred contact with `reason` (the campaign's deadline passed);
+   * returns how many. */
+  failRemaining(campaign: string, reason: string, now: number): Promise<number>;
+}
+
+/**
+ * What a contact's steps did, written as they happen, and how its lease ends. Each write
+ * changes a contact only while this store holds its lease; otherwise it rejects with
+ * {@link LeaseLostError} and changes nothing. A write's promise settles once it is durable.
+ */
+export interface StepJournal {
   /**
    * Saves one step's output (and the attempts so far) and marks the step reached. With `dial`,
    * `outputs.call` records a new dial of the contact's number: the dial is saved only if no
@@ -388,11 +264,10 @@ export interface CampaignStore extends AsyncDisposable {
     attempts?: Attempts,
     call?: CallProgress,
   ): Promise<void>;
-  /** Moves up to `limit` contacts deferred on `service` whose time has come back to pending;
-   * returns how many. */
-  releaseDeferred(campaign: string, service: string, now: number, limit?: number): Promise<number>;
-  /** Services that deferred contacts wait on. */
-  deferredServices(campaign: string): Promise<string[]>;
+}
+
+/** What the campaign spent: per contact and step, and per calendar day for the caps. */
+export interface SpendLedger {
   /** What the campaign's contacts cost so far, per step, over all runs. */
   spendOf(campaign: string): Promise<StepSpend>;
   /** Calls of the campaign counted at an estimate because their provider had not priced them
@@ -410,20 +285,40 @@ export interface CampaignStore extends AsyncDisposable {
   /** What the campaign spent in all, and on `day` (as saves with a `cost` recorded it): where
    * processes share the ledger, every process's spend. */
   spendTotals(campaign: string, day: string): Promise<{ total: number; onDay: number }>;
-  /** The earliest time after `after` at which a deferred contact's time comes, if any. */
-  nextDeferredAt(campaign: string, after: number): Promise<number | undefined>;
-  /** Fails every pending and deferred contact with `reason` (the campaign's deadline passed);
-   * returns how many. */
-  failRemaining(campaign: string, reason: string, now: number): Promise<number>;
-  counts(campaign: string): Promise<StateCounts>;
+}
+
+/** The calls recorded to each number, whichever contact dialled it. */
+export interface DialRegistry {
   /** Every call any contact of any campaign in the ledger recorded to `phone` (its current
    * call and earlier dials' calls): a call one contact recorded is never another's. */
   recordedCalls(phone: string): Promise<string[]>;
   /** The first contact of `campaign` other than `contactId` (in load order) that dialled
    * `phone`, if any. */
   calledBefore(campaign: string, phone: string, contactId: string): Promise<string | undefined>;
-  /** Invalid rows recorded for the campaign, by source and line. */
-  invalidRows(campaign: string, limit?: number): Promise<InvalidRow[]>;
+}
+
+/**
+ * The durable ledger of campaigns and their contacts, by role. Every call is one transaction.
+ * The embedded SQLite store implements it for one process; PostgreSQL for several agent
+ * processes on one or more machines. Claims are leases: a contact in progress is held by one
+ * owner until its lease expires, and only its holder may record its steps. Nothing outside a
+ * store knows which one it is.
+ */
+export interface CampaignStore
+  extends ContactLoading, ContactQueue, StepJournal, SpendLedger, DialRegistry, AsyncDisposable {
+  /** Sinks' outboxes live in the same store. */
+  readonly outbox: Outbox;
+  /** The campaigns' do-not-call lists. */
+  readonly doNotCall: DoNotCallList;
+  /** Turns to create calls at: one campaign's pace, shared by every process on the ledger. */
+  readonly dialTurns: DialTurns;
+  /** The alerts firing now. */
+  readonly firingAlerts: FiringAlerts;
+  /** Whose leases this store takes, and how long they last. */
+  readonly lease: LeaseOptions;
+  /** Present when other processes may use the ledger at the same time. */
+  readonly shared?: SharedState;
+  counts(campaign: string): Promise<StateCounts>;
   /** One contact's record, or undefined. */
   get(campaign: string, contactId: string): Promise<ContactRecord | undefined>;
   close(): Promise<void>;

@@ -1,5 +1,10 @@
 import type postgres from "postgres";
 import { LedgerError } from "../sqlite/schema.ts";
+import { applyContactWrites } from "./contact_writes_function.ts";
+
+/** Serialises schema changes across processes starting at once (and, hashed with a number,
+ * dials to that number). */
+export const schemaLock = 0x41434147;
 
 /**
  * The schema, as ordered migrations: `migrations[n]` takes a database from version n to n + 1.
@@ -109,10 +114,9 @@ CREATE TABLE spend_by_day (campaign TEXT NOT NULL, day TEXT NOT NULL,
   `ALTER TABLE contacts ADD COLUMN script_rejections TEXT;`,
   // 9: a campaign's dial turns, shared by its processes (calls per second).
   `CREATE TABLE dial_turns (campaign TEXT PRIMARY KEY, next_at BIGINT NOT NULL);`,
+  // 10: the contact writes of one turn of a process in one round trip (see contact_writes.sql.ts).
+  applyContactWrites(schemaLock),
 ];
-
-/** Serialises schema changes across processes starting at once. */
-export const schemaLock = 0x41434147;
 
 /**
  * Brings the schema in `sql`'s database up to date, one process at a time (an advisory lock

@@ -5,14 +5,19 @@ import {
   type ServiceState,
   type SharedState,
 } from "../campaign_store.ts";
+import type { PostgresRoundTrips, ServiceStateRow } from "./postgres_round_trips.ts";
 
 /** Service states and alert claims, shared by every process on the database. */
 export class PostgresSharedState implements SharedState {
-  constructor(readonly sql: postgres.Sql, readonly owner: string) {}
+  constructor(
+    readonly sql: postgres.Sql,
+    readonly owner: string,
+    readonly roundTrips: PostgresRoundTrips,
+  ) {}
 
+  /** Read with the contact writes of the same turn, in their round trip, when there are some. */
   async serviceStates(): Promise<ServiceState[]> {
-    return (await this.sql<ServiceStateRow[]>`
-      SELECT service, open_until, forced, reason, by, at FROM service_states`).map(stateOf);
+    return (await this.roundTrips.readServiceStates()).map(stateOf);
   }
 
   async publishServiceState(
@@ -66,15 +71,6 @@ export class PostgresSharedState implements SharedState {
 }
 
 /** A service state as PostgreSQL returns it (BIGINTs as text). */
-interface ServiceStateRow {
-  service: string;
-  open_until: string;
-  forced: boolean;
-  reason: string;
-  by: string;
-  at: string;
-}
-
 function stateOf(row: ServiceStateRow): ServiceState {
   return {
     service: row.service,

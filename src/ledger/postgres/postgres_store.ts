@@ -1,61 +1,46 @@
 import postgres from "postgres";
 import {
-  type Attempts,
-  callSidsOf,
   type CampaignStore,
+  type ContactLoading,
+  type ContactQueue,
   type ContactRecord,
-  crmIdempotencyKey,
-  type Deferral,
-  type DialRefusal,
+  type DialRegistry,
   type DialTurns,
   type DoNotCallList,
   emptyCounts,
   type FiringAlerts,
-  type InvalidRow,
-  LeaseLostError,
   type LeaseOptions,
-  type LoadResult,
-  type LoadSource,
   type Outbox,
-  type SamePhoneRule,
   type SharedState,
+  type SpendLedger,
   type StateCounts,
-  type StepOutputs,
+  type StepJournal,
 } from "../campaign_store.ts";
-import {
-  type ContactRow,
-  estimatedCallOf,
-  invalidRowOf,
-  type InvalidRowRow,
-  recordOf,
-} from "../_sql_rows.ts";
-import { settleEstimate, type StepSpend, totalSpend } from "../../domain/mod.ts";
+import { type ContactRow, recordOf } from "../_sql_rows.ts";
 import { LedgerError } from "../sqlite/schema.ts";
-import {
-  type CallProgress,
-  type Contact,
-  type ContactState,
-  holdsPhone,
-} from "../../domain/mod.ts";
-import { migrate, schemaLock } from "./migrations.ts";
+import type { ContactState } from "../../domain/mod.ts";
+import { migrate } from "./migrations.ts";
+import { PostgresContactLoading } from "./postgres_contact_loading.ts";
+import { PostgresContactQueue } from "./postgres_contact_queue.ts";
+import { PostgresContactWrites } from "./postgres_contact_writes.ts";
+import { PostgresDialRegistry } from "./postgres_dial_registry.ts";
 import { PostgresDialTurns } from "./postgres_dial_turns.ts";
 import { PostgresDoNotCallList } from "./postgres_do_not_call.ts";
 import { PostgresFiringAlerts } from "./postgres_firing_alerts.ts";
 import { PostgresOutbox } from "./postgres_outbox.ts";
+import { PostgresRoundTrips } from "./postgres_round_trips.ts";
 import { PostgresSharedState } from "./postgres_shared_state.ts";
-
-type Row = ContactRow;
+import { PostgresSpendLedger } from "./postgres_spend_ledger.ts";
 
 type Sql = postgres.Sql;
 
 /**
  * The ledger in PostgreSQL, for several agent processes on one or more machines working one
- * campaign. Claims take batches with `FOR UPDATE SKIP LOCKED` (two processes never take the
- * same contact), as leases: a contact in progress is held by its claimer until its lease
- * expires, every write on it is refused to anyone else, and a crashed process's contacts are
- * taken over once their leases run out. Also shares what processes must agree on: each
- * service's state, who sends each alert, and who drains each outbox. Create it with
- * {@link PostgresCampaignStore.open}, which creates or migrates the schema.
+ * campaign, put together from its roles (one file each): loading, the queue and its leases,
+ * the step journal (a process's writes of one turn in one round trip), spend, the dial
+ * registry; and what processes must agree on: each service's state, who sends each alert, who
+ * drains each outbox, the dial turns. Create it with {@link PostgresCampaignStore.open}, which
+ * creates or migrates the schema.
  */
 export class PostgresCampaignStore implements CampaignStore {
   readonly outbox: Outbox;
@@ -65,16 +50,28 @@ export class PostgresCampaignStore implements CampaignStore {
   readonly firingAlerts: FiringAlerts;
   readonly lease: LeaseOptions;
   readonly #sql: Sql;
+  readonly #loading: ContactLoading;
+  readonly #queue: ContactQueue;
+  readonly #roundTrips: PostgresRoundTrips;
+  readonly #journal: StepJournal;
+  readonly #spend: SpendLedger;
+  readonly #registry: DialRegistry;
   #closed = false;
 
-  private constructor(sql: Sql, lease: LeaseOptions) {
+  private constructor(sql: Sql, lease: LeaseOptions, connections: number) {
     this.#sql = sql;
     this.lease = lease;
     this.outbox = new PostgresOutbox(sql, lease.owner);
-    this.shared = new PostgresSharedState(sql, lease.owner);
+    this.#roundTrips = new PostgresRoundTrips(sql, lease.owner, connections);
+    this.shared = new PostgresSharedState(sql, lease.owner, this.#roundTrips);
     this.doNotCall = new PostgresDoNotCallList(sql);
     this.dialTurns = new PostgresDialTurns(sql);
     this.firingAlerts = new PostgresFiringAlerts(sql);
+    this.#loading = new PostgresContactLoading(sql);
+    this.#queue = new PostgresContactQueue(sql, lease);
+    this.#journal = new PostgresContactWrites(this.#roundTrips);
+    this.#spend = new PostgresSpendLedger(sql);
+    this.#registry = new PostgresDialRegistry(sql);
   }
 
   /**
@@ -87,8 +84,9 @@ export class PostgresCampaignStore implements CampaignStore {
     lease: LeaseOptions,
     options: { max?: number } = {},
   ): Promise<PostgresCampaignStore> {
+    const connections = options.max ?? 4;
     const sql = postgres(url, {
-      max: options.max ?? 4,
+      max: connections,
       onnotice: () => {},
       connect_timeout: 10,
       // The process's own time zone and application name, for operators reading pg_stat_activity.
@@ -104,364 +102,116 @@ export class PostgresCampaignStore implements CampaignStore {
         { cause: error },
       );
     }
-    return new PostgresCampaignStore(sql, lease);
+    // One connection is left to claims, renewals and reads while the rest carry writes.
+    return new PostgresCampaignStore(sql, lease, Math.max(1, connections - 1));
   }
 
-  async ensureCampaign(campaign: string, now: number): Promise<void> {
-    await this.#sql`INSERT INTO campaigns (name, created_at) VALUES (${campaign}, ${now})
-      ON CONFLICT (name) DO NOTHING`;
+  ensureCampaign(
+    ...a: Parameters<ContactLoading["ensureCampaign"]>
+  ): ReturnType<ContactLoading["ensureCampaign"]> {
+    return this.#loading.ensureCampaign(...a);
   }
-
-  async addContacts(
-    campaign: string,
-    contacts: readonly Contact[],
-    now: number,
-    load?: LoadSource,
-  ): Promise<LoadResult> {
-    if (contacts.length === 0) return { added: 0, alreadyLoaded: 0, duplicates: [] };
-    const ids = contacts.map((contact) => contact.id);
-    const lines = contacts.map((_, index) => load?.lines[index] ?? null);
-    const inserted = await this.#sql<{ id: string }[]>`
-      INSERT INTO contacts (campaign, id, seq, contact, state, crm_key, load_id, source_line,
-        phone, updated_at)
-      SELECT ${campaign}, c.id, nextval('contact_seq'), c.contact, 'pending', c.crm_key,
-        ${load?.id ?? null}, c.line, c.phone, ${now}
-      FROM unnest(${ids}::text[], ${contacts.map((c) => JSON.stringify(c))}::text[],
-        ${ids.map((id) => crmIdempotencyKey(campaign, id))}::text[], ${lines}::int[],
-        ${contacts.map((c) => c.phone)}::text[])
-        WITH ORDINALITY AS c(id, contact, crm_key, line, phone, ord)
-      ORDER BY c.ord
-      ON CONFLICT (campaign, id) DO NOTHING
-      RETURNING id`;
-    // As in every store: a contact whose id this load added earlier in the file is a duplicate
-    // (named with the line it first came from); one an earlier load added is already loaded.
-    const added = new Set(inserted.map((row) => row.id));
-    const firstSeen = new Set<string>();
-    const repeats: number[] = [];
-    for (const [index, id] of ids.entries()) {
-      if (!added.has(id) || firstSeen.has(id)) repeats.push(index);
-      firstSeen.add(id);
-    }
-    const duplicates: LoadResult["duplicates"] = [];
-    if (repeats.length > 0 && load) {
-      const lookup = [...new Set(repeats.map((index) => ids[index]))];
-      const rows = new Map(
-        (await this.#sql<{ id: string; load_id: string | null; source_line: number | null }[]>`
-          SELECT id, load_id, source_line FROM contacts
-          WHERE campaign = ${campaign} AND id = ANY(${lookup}::text[])`)
-          .map((row) => [row.id, row]),
-      );
-      for (const index of repeats) {
-        const first = rows.get(ids[index]);
-        if (first?.load_id === load.id) {
-          duplicates.push({ index, firstLine: first.source_line ?? undefined });
-        }
-      }
-    }
-    return {
-      added: inserted.length,
-      alreadyLoaded: contacts.length - inserted.length - duplicates.length,
-      duplicates,
-    };
+  addContacts(
+    ...a: Parameters<ContactLoading["addContacts"]>
+  ): ReturnType<ContactLoading["addContacts"]> {
+    return this.#loading.addContacts(...a);
   }
-
-  async addInvalid(campaign: string, rows: readonly InvalidRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.#sql`
-      INSERT INTO invalid_rows (campaign, source, line, contact_id, reason)
-      SELECT ${campaign}, r.source, r.line, r.id, r.reason
-      FROM unnest(${rows.map((r) => r.source)}::text[], ${rows.map((r) => r.line)}::int[],
-        ${rows.map((r) => r.id ?? null)}::text[], ${rows.map((r) => r.reason)}::text[])
-        AS r(source, line, id, reason)
-      ON CONFLICT DO NOTHING`;
+  addInvalid(
+    ...a: Parameters<ContactLoading["addInvalid"]>
+  ): ReturnType<ContactLoading["addInvalid"]> {
+    return this.#loading.addInvalid(...a);
   }
-
-  /** Contacts whose lease expired: their holder is gone (a live one renews its leases). */
-  async resumeInterrupted(campaign: string, now: number): Promise<number> {
-    const result = await this.#sql`
-      UPDATE contacts SET state = 'pending', lease_owner = NULL, lease_until = NULL,
-        updated_at = ${now}
-      WHERE campaign = ${campaign} AND state = 'in_progress' AND lease_until < ${now}`;
-    return result.count;
+  invalidRows(
+    ...a: Parameters<ContactLoading["invalidRows"]>
+  ): ReturnType<ContactLoading["invalidRows"]> {
+    return this.#loading.invalidRows(...a);
   }
-
-  async claimNext(campaign: string, now: number): Promise<ContactRecord | undefined> {
-    return (await this.claim(campaign, now, 1))[0];
+  resumeInterrupted(
+    ...a: Parameters<ContactQueue["resumeInterrupted"]>
+  ): ReturnType<ContactQueue["resumeInterrupted"]> {
+    return this.#queue.resumeInterrupted(...a);
   }
-
-  async claim(campaign: string, now: number, limit: number): Promise<ContactRecord[]> {
-    const { owner, ms } = this.lease;
-    const rows = await this.#sql<Row[]>`
-      WITH expired AS MATERIALIZED (
-        SELECT id, seq FROM contacts
-        WHERE campaign = ${campaign} AND state = 'in_progress' AND lease_until < ${now}
-        ORDER BY seq LIMIT ${limit} FOR UPDATE SKIP LOCKED
-      ), waiting AS MATERIALIZED (
-        SELECT id, seq FROM contacts
-        WHERE campaign = ${campaign} AND state = 'pending'
-        ORDER BY seq LIMIT ${limit} FOR UPDATE SKIP LOCKED
-      ), picked AS MATERIALIZED (
-        SELECT id FROM (SELECT * FROM expired UNION ALL SELECT * FROM waiting) p
-        ORDER BY seq LIMIT ${limit}
-      )
-      UPDATE contacts c SET state = 'in_progress', lease_owner = ${owner},
-        lease_until = ${now + ms}, updated_at = ${now}
-      FROM picked WHERE c.campaign = ${campaign} AND c.id = picked.id
-      RETURNING c.*`;
-    return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(recordOf);
+  claimNext(...a: Parameters<ContactQueue["claimNext"]>): ReturnType<ContactQueue["claimNext"]> {
+    return this.#queue.claimNext(...a);
   }
-
-  async renewLeases(
-    campaign: string,
-    contactIds: readonly string[],
-    now: number,
-  ): Promise<string[]> {
-    if (contactIds.length === 0) return [];
-    const renewed = await this.#sql<{ id: string }[]>`
-      UPDATE contacts SET lease_until = ${now + this.lease.ms}
-      WHERE campaign = ${campaign} AND id = ANY(${contactIds as string[]}::text[])
-        AND state = 'in_progress' AND lease_owner = ${this.lease.owner}
-      RETURNING id`;
-    const kept = new Set(renewed.map((row) => row.id));
-    return contactIds.filter((id) => !kept.has(id));
+  claim(...a: Parameters<ContactQueue["claim"]>): ReturnType<ContactQueue["claim"]> {
+    return this.#queue.claim(...a);
   }
-
-  async nextLeaseExpiry(campaign: string): Promise<number | undefined> {
-    const [row] = await this.#sql`
-      SELECT MIN(lease_until) AS at FROM contacts
-      WHERE campaign = ${campaign} AND state = 'in_progress'`;
-    return row.at === null ? undefined : Number(row.at);
+  renewLeases(
+    ...a: Parameters<ContactQueue["renewLeases"]>
+  ): ReturnType<ContactQueue["renewLeases"]> {
+    return this.#queue.renewLeases(...a);
   }
-
-  async unclaim(campaign: string, contactIds: readonly string[], now: number): Promise<void> {
-    if (contactIds.length === 0) return;
-    await this.#sql`
-      UPDATE contacts SET state = 'pending', lease_owner = NULL, lease_until = NULL,
-        updated_at = ${now}
-      WHERE campaign = ${campaign} AND id = ANY(${contactIds as string[]}::text[])
-        AND state = 'in_progress' AND lease_owner = ${this.lease.owner}`;
+  nextLeaseExpiry(
+    ...a: Parameters<ContactQueue["nextLeaseExpiry"]>
+  ): ReturnType<ContactQueue["nextLeaseExpiry"]> {
+    return this.#queue.nextLeaseExpiry(...a);
   }
-
-  async saveStep(
-    campaign: string,
-    contactId: string,
-    step: string,
-    outputs: StepOutputs,
-    now: number,
-    attempts?: Attempts,
-    dial?: SamePhoneRule,
-  ): Promise<DialRefusal | undefined> {
-    const save = (sql: Sql | postgres.TransactionSql, call: CallProgress | undefined) => {
-      const action = !call ? "keep" : !holdsPhone(call) ? "let-go" : dial ? "take" : "keep";
-      return sql`
-        UPDATE contacts SET step = ${step}, script = COALESCE(${outputs.script ?? null}, script),
-          script_by = COALESCE(${json(outputs.scriptBy)}, script_by),
-          script_rejections = COALESCE(${json(outputs.scriptRejections)}, script_rejections),
-          spend = COALESCE(${json(outputs.spend)}, spend),
-          audio = COALESCE(${json(outputs.audio)}, audio),
-          call_progress = COALESCE(${json(call)}, call_progress),
-          crm_record_id = COALESCE(${outputs.crmRecordId ?? null}, crm_record_id),
-          attempts = COALESCE(${json(attempts)}, attempts),
-          dialing_phone = CASE ${action}::text WHEN 'take' THEN phone WHEN 'let-go' THEN NULL
-            ELSE dialing_phone END,
-          updated_at = ${now}
-        WHERE campaign = ${campaign} AND id = ${contactId} AND state = 'in_progress'
-          AND lease_owner = ${this.lease.owner}`;
-    };
-    if (!dial && !outputs.cost) {
-      await this.#leased(contactId, "saving a step", save(this.#sql, outputs.call));
-      return undefined;
-    }
-    if (!dial) {
-      // The step's cost counts toward the campaign's caps in the same transaction.
-      await this.#sql.begin(async (tx) => {
-        await this.#leased(contactId, "saving a step", save(tx, outputs.call));
-        await addSpend(tx, campaign, outputs.cost!);
-      });
-      return undefined;
-    }
-    // A dial: decided under a lock on the number, so two processes deciding about one number
-    // take turns (the unique index on dialing_phone would refuse a second holder anyway).
-    return await this.#sql.begin(async (tx) => {
-      const [row] = await tx<{ phone: string }[]>`
-        SELECT phone FROM contacts WHERE campaign = ${campaign} AND id = ${contactId}`;
-      if (!row) throw new LeaseLostError(contactId, "saving a step");
-      await tx`SELECT pg_advisory_xact_lock(hashtextextended(${row.phone}, ${schemaLock}))`;
-      const refusal = await dialRefusal(tx, campaign, contactId, row.phone, dial);
-      await this.#leased(contactId, "saving a step", save(tx, refusal ? undefined : outputs.call));
-      if (outputs.cost) await addSpend(tx, campaign, outputs.cost);
-      return refusal;
-    });
+  unclaim(...a: Parameters<ContactQueue["unclaim"]>): ReturnType<ContactQueue["unclaim"]> {
+    return this.#queue.unclaim(...a);
   }
-
-  async complete(
-    campaign: string,
-    contactId: string,
-    crmRecordId: string,
-    now: number,
-    attempts?: Attempts,
-    call?: CallProgress,
-  ): Promise<void> {
-    await this.#leased(
-      contactId,
-      "completing",
-      this.#sql`
-        UPDATE contacts SET state = 'completed', step = 'done', crm_record_id = ${crmRecordId},
-          reason = NULL, attempts = COALESCE(${json(attempts)}, attempts),
-          call_progress = COALESCE(${json(call)}, call_progress), dialing_phone = NULL,
-          lease_owner = NULL, lease_until = NULL, updated_at = ${now}
-        WHERE campaign = ${campaign} AND id = ${contactId} AND state = 'in_progress'
-          AND lease_owner = ${this.lease.owner}`,
-    );
+  releaseDeferred(
+    ...a: Parameters<ContactQueue["releaseDeferred"]>
+  ): ReturnType<ContactQueue["releaseDeferred"]> {
+    return this.#queue.releaseDeferred(...a);
   }
-
-  async fail(
-    campaign: string,
-    contactId: string,
-    reason: string,
-    now: number,
-    attempts?: Attempts,
-    call?: CallProgress,
-  ): Promise<void> {
-    await this.#leased(
-      contactId,
-      "failing",
-      this.#sql`
-        UPDATE contacts SET state = 'failed', reason = ${reason},
-          attempts = COALESCE(${json(attempts)}, attempts),
-          call_progress = COALESCE(${json(call)}, call_progress), dialing_phone = NULL,
-          lease_owner = NULL, lease_until = NULL, updated_at = ${now}
-        WHERE campaign = ${campaign} AND id = ${contactId} AND state = 'in_progress'
-          AND lease_owner = ${this.lease.owner}`,
-    );
+  deferredServices(
+    ...a: Parameters<ContactQueue["deferredServices"]>
+  ): ReturnType<ContactQueue["deferredServices"]> {
+    return this.#queue.deferredServices(...a);
   }
-
-  async skip(
-    campaign: string,
-    contactId: string,
-    reason: string,
-    now: number,
-    attempts?: Attempts,
-    crmRecordId?: string,
-  ): Promise<void> {
-    await this.#leased(
-      contactId,
-      "skipping",
-      this.#sql`
-        UPDATE contacts SET state = 'skipped', step = 'done', reason = ${reason},
-          crm_record_id = COALESCE(${crmRecordId ?? null}, crm_record_id),
-          attempts = COALESCE(${json(attempts)}, attempts), dialing_phone = NULL,
-          lease_owner = NULL, lease_until = NULL, updated_at = ${now}
-        WHERE campaign = ${campaign} AND id = ${contactId} AND state = 'in_progress'
-          AND lease_owner = ${this.lease.owner}`,
-    );
+  nextDeferredAt(
+    ...a: Parameters<ContactQueue["nextDeferredAt"]>
+  ): ReturnType<ContactQueue["nextDeferredAt"]> {
+    return this.#queue.nextDeferredAt(...a);
   }
-
-  async defer(
-    campaign: string,
-    contactId: string,
-    deferral: Deferral,
-    now: number,
-    attempts?: Attempts,
-    call?: CallProgress,
-  ): Promise<void> {
-    const letGo = call !== undefined && !holdsPhone(call);
-    await this.#leased(
-      contactId,
-      "deferring",
-      this.#sql`
-        UPDATE contacts SET state = 'deferred', deferred_service = ${deferral.service},
-          defer_until = ${deferral.until}, deferrals = deferrals + 1, reason = ${deferral.reason},
-          attempts = COALESCE(${json(attempts)}, attempts),
-          call_progress = COALESCE(${json(call)}, call_progress),
-          dialing_phone = CASE WHEN ${letGo} THEN NULL ELSE dialing_phone END, lease_owner = NULL,
-          lease_until = NULL, updated_at = ${now}
-        WHERE campaign = ${campaign} AND id = ${contactId} AND state = 'in_progress'
-          AND lease_owner = ${this.lease.owner}`,
-    );
+  failRemaining(
+    ...a: Parameters<ContactQueue["failRemaining"]>
+  ): ReturnType<ContactQueue["failRemaining"]> {
+    return this.#queue.failRemaining(...a);
   }
-
-  async releaseDeferred(
-    campaign: string,
-    service: string,
-    now: number,
-    limit = -1,
-  ): Promise<number> {
-    // A materialized pick: an IN (subquery with LIMIT) may be evaluated more than once.
-    const result = await this.#sql`
-      WITH picked AS MATERIALIZED (
-        SELECT id FROM contacts WHERE campaign = ${campaign} AND state = 'deferred'
-          AND deferred_service = ${service} AND defer_until <= ${now}
-        ORDER BY seq LIMIT ${limit < 0 ? null : limit} FOR UPDATE SKIP LOCKED)
-      UPDATE contacts c SET state = 'pending', updated_at = ${now}
-      FROM picked WHERE c.campaign = ${campaign} AND c.id = picked.id`;
-    return result.count;
+  saveStep(...a: Parameters<StepJournal["saveStep"]>): ReturnType<StepJournal["saveStep"]> {
+    return this.#journal.saveStep(...a);
   }
-
-  async deferredServices(campaign: string): Promise<string[]> {
-    const rows = await this.#sql<{ service: string }[]>`
-      SELECT DISTINCT deferred_service AS service FROM contacts
-      WHERE campaign = ${campaign} AND state = 'deferred'`;
-    return rows.map((row) => row.service);
+  complete(...a: Parameters<StepJournal["complete"]>): ReturnType<StepJournal["complete"]> {
+    return this.#journal.complete(...a);
   }
-
-  async estimatedCallPrices(
-    campaign: string,
-  ): Promise<{ contactId: string; sid: string; estimate: number }[]> {
-    const rows = await this.#sql<{ id: string; call_progress: string }[]>`
-      SELECT id, call_progress FROM contacts
-      WHERE campaign = ${campaign} AND call_progress LIKE ${'%"estimate":{%'}`;
-    return rows.flatMap((row) => estimatedCallOf(row) ?? []);
+  fail(...a: Parameters<StepJournal["fail"]>): ReturnType<StepJournal["fail"]> {
+    return this.#journal.fail(...a);
   }
-
-  async settleCallPrice(campaign: string, contactId: string, price: number): Promise<boolean> {
-    // Under the row's lock: two processes settling one call change it once.
-    return await this.#sql.begin(async (tx) => {
-      const [row] = await tx<{ call_progress: string | null; spend: string | null }[]>`
-        SELECT call_progress, spend FROM contacts
-        WHERE campaign = ${campaign} AND id = ${contactId} FOR UPDATE`;
-      const settled = row && settleEstimate(
-        row.call_progress ? JSON.parse(row.call_progress) : undefined,
-        row.spend ? JSON.parse(row.spend) : undefined,
-        price,
-      );
-      if (!settled) return false;
-      await tx`
-        UPDATE contacts SET call_progress = ${JSON.stringify(settled.call)},
-          spend = ${JSON.stringify(settled.spend)}
-        WHERE campaign = ${campaign} AND id = ${contactId}`;
-      await addSpend(tx, campaign, { amount: settled.delta, day: settled.day });
-      return true;
-    });
+  skip(...a: Parameters<StepJournal["skip"]>): ReturnType<StepJournal["skip"]> {
+    return this.#journal.skip(...a);
   }
-
-  async spendTotals(campaign: string, day: string): Promise<{ total: number; onDay: number }> {
-    const [row] = await this.#sql`
-      SELECT COALESCE(SUM(amount), 0) AS total,
-        COALESCE(SUM(CASE WHEN day = ${day} THEN amount END), 0) AS on_day
-      FROM spend_by_day WHERE campaign = ${campaign}`;
-    return { total: Number(row.total), onDay: Number(row.on_day) };
+  defer(...a: Parameters<StepJournal["defer"]>): ReturnType<StepJournal["defer"]> {
+    return this.#journal.defer(...a);
   }
-
-  async spendOf(campaign: string): Promise<StepSpend> {
-    const rows = await this.#sql<{ spend: string }[]>`
-      SELECT spend FROM contacts WHERE campaign = ${campaign} AND spend IS NOT NULL`;
-    return totalSpend(rows.map((row) => JSON.parse(row.spend)));
+  spendOf(...a: Parameters<SpendLedger["spendOf"]>): ReturnType<SpendLedger["spendOf"]> {
+    return this.#spend.spendOf(...a);
   }
-
-  async nextDeferredAt(campaign: string, after: number): Promise<number | undefined> {
-    const [row] = await this.#sql`
-      SELECT MIN(defer_until) AS at FROM contacts
-      WHERE campaign = ${campaign} AND state = 'deferred' AND defer_until > ${after}`;
-    return row.at === null ? undefined : Number(row.at);
+  estimatedCallPrices(
+    ...a: Parameters<SpendLedger["estimatedCallPrices"]>
+  ): ReturnType<SpendLedger["estimatedCallPrices"]> {
+    return this.#spend.estimatedCallPrices(...a);
   }
-
-  async failRemaining(campaign: string, reason: string, now: number): Promise<number> {
-    const result = await this.#sql`
-      UPDATE contacts SET state = 'failed', reason = ${reason}, dialing_phone = NULL,
-        updated_at = ${now}
-      WHERE campaign = ${campaign} AND state IN ('pending', 'deferred')`;
-    return result.count;
+  settleCallPrice(
+    ...a: Parameters<SpendLedger["settleCallPrice"]>
+  ): ReturnType<SpendLedger["settleCallPrice"]> {
+    return this.#spend.settleCallPrice(...a);
+  }
+  spendTotals(
+    ...a: Parameters<SpendLedger["spendTotals"]>
+  ): ReturnType<SpendLedger["spendTotals"]> {
+    return this.#spend.spendTotals(...a);
+  }
+  recordedCalls(
+    ...a: Parameters<DialRegistry["recordedCalls"]>
+  ): ReturnType<DialRegistry["recordedCalls"]> {
+    return this.#registry.recordedCalls(...a);
+  }
+  calledBefore(
+    ...a: Parameters<DialRegistry["calledBefore"]>
+  ): ReturnType<DialRegistry["calledBefore"]> {
+    return this.#registry.calledBefore(...a);
   }
 
   async counts(campaign: string): Promise<StateCounts> {
@@ -475,29 +225,8 @@ export class PostgresCampaignStore implements CampaignStore {
     return counts;
   }
 
-  async recordedCalls(phone: string): Promise<string[]> {
-    const rows = await this.#sql<{ call_progress: string }[]>`
-      SELECT call_progress FROM contacts WHERE phone = ${phone} AND call_progress IS NOT NULL`;
-    return rows.flatMap((row) => callSidsOf(JSON.parse(row.call_progress)));
-  }
-
-  async calledBefore(
-    campaign: string,
-    phone: string,
-    contactId: string,
-  ): Promise<string | undefined> {
-    return await firstCaller(this.#sql, campaign, phone, contactId);
-  }
-
-  async invalidRows(campaign: string, limit = 1000): Promise<InvalidRow[]> {
-    const rows = await this.#sql<InvalidRowRow[]>`
-      SELECT source, line, contact_id, reason FROM invalid_rows WHERE campaign = ${campaign}
-      ORDER BY source, line LIMIT ${limit}`;
-    return rows.map(invalidRowOf);
-  }
-
   async get(campaign: string, contactId: string): Promise<ContactRecord | undefined> {
-    const [row] = await this.#sql<Row[]>`
+    const [row] = await this.#sql<ContactRow[]>`
       SELECT * FROM contacts WHERE campaign = ${campaign} AND id = ${contactId}`;
     return row ? recordOf(row) : undefined;
   }
@@ -505,73 +234,13 @@ export class PostgresCampaignStore implements CampaignStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#roundTrips.close();
     await this.#sql.end({ timeout: 5 });
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-
-  /** A write that must change the contact: none changed means its lease is not ours. */
-  async #leased(
-    contactId: string,
-    operation: string,
-    write: PromiseLike<{ count: number }>,
-  ): Promise<void> {
-    if ((await write).count === 0) throw new LeaseLostError(contactId, operation);
-  }
-}
-
-/** Why `contactId` may not dial `phone` now, if it may not (under the number's lock; a
- * call-once skip first: it is final, where a busy number only waits). */
-async function dialRefusal(
-  sql: postgres.TransactionSql,
-  campaign: string,
-  contactId: string,
-  phone: string,
-  rule: SamePhoneRule,
-): Promise<DialRefusal | undefined> {
-  if (rule === "call-once") {
-    const first = await firstCaller(sql, campaign, phone, contactId);
-    if (first) return { reason: "called-before", firstContactId: first };
-  }
-  const [holder] = await sql<{ campaign: string; id: string }[]>`
-    SELECT campaign, id FROM contacts WHERE dialing_phone = ${phone}
-      AND NOT (campaign = ${campaign} AND id = ${contactId}) LIMIT 1`;
-  if (holder) {
-    return { reason: "phone-busy", holder: { campaign: holder.campaign, contactId: holder.id } };
-  }
-  return undefined;
-}
-
-/** The first contact of `campaign` other than `contactId` (load order) that dialled `phone`. */
-async function firstCaller(
-  sql: Sql | postgres.TransactionSql,
-  campaign: string,
-  phone: string,
-  contactId: string,
-): Promise<string | undefined> {
-  const [row] = await sql<{ id: string }[]>`
-    SELECT id FROM contacts WHERE phone = ${phone} AND campaign = ${campaign}
-      AND id <> ${contactId} AND call_progress IS NOT NULL
-      AND (call_progress::json->>'dials')::int > 0
-    ORDER BY seq LIMIT 1`;
-  return row?.id;
-}
-
-/** Adds a step's cost to the campaign's spend on its day. */
-async function addSpend(
-  tx: postgres.TransactionSql,
-  campaign: string,
-  cost: { amount: number; day: string },
-): Promise<void> {
-  await tx`
-    INSERT INTO spend_by_day (campaign, day, amount) VALUES (${campaign}, ${cost.day}, ${cost.amount})
-    ON CONFLICT (campaign, day) DO UPDATE SET amount = spend_by_day.amount + EXCLUDED.amount`;
-}
-
-function json(value: unknown): string | null {
-  return value === undefined ? null : JSON.stringify(value);
 }
 
 /** The error's message, with the connection URL and its password taken out. */
