@@ -11,6 +11,7 @@
 import { startPostgres, type TestPostgres } from "../tests/_support/postgres.ts";
 import { contactRows, runWorkspace } from "../tests/_support/run_workspace.ts";
 import { finished, spawnMain } from "../tests/_support/spawn_main.ts";
+import { countRoundTrips } from "../tests/_support/postgres_round_trips.ts";
 
 const started = await startPostgres();
 if (typeof started === "string") {
@@ -30,13 +31,16 @@ const cases: Case[] = [
   { latencyMs: 100, contacts: 2_000, concurrency: 50 },
 ];
 
-/** Runs `processes` agents on one campaign; the campaign's rate in contacts per second. */
+/** Runs `processes` agents on one campaign; the campaign's rate in contacts per second.
+ * `through`: a port that stands in for PostgreSQL's (the counting proxy). */
 async function campaign(
   ledger: "sqlite" | "postgres",
   processes: number,
   { latencyMs, contacts, concurrency }: Case,
+  through?: number,
 ): Promise<number> {
-  const url = ledger === "postgres" ? await pg.newDatabase() : "";
+  let url = ledger === "postgres" ? await pg.newDatabase() : "";
+  if (through) url = url.replace(/:(\d+)\//, `:${through}/`);
   const mock = { latencyMs, faults: [] };
   const service = { maxInFlight: concurrency, mock };
   const workspaces = await Promise.all(
@@ -79,6 +83,18 @@ async function campaign(
   }
 }
 
+/**
+ * Requests the agents sent PostgreSQL per contact of the campaign (start-up, loading and the
+ * end included), in a run of its own through a proxy that counts them: a run through the proxy
+ * is slower, so its rate is not the one given.
+ */
+async function roundTrips(processes: number, testCase: Case): Promise<number> {
+  const target = new URL(pg.url);
+  await using proxy = countRoundTrips({ hostname: target.hostname, port: Number(target.port) });
+  await campaign("postgres", processes, testCase, proxy.port);
+  return Number((proxy.requests() / testCase.contacts).toFixed(2));
+}
+
 try {
   for (const testCase of cases) {
     const baseline = await campaign("sqlite", 1, testCase);
@@ -95,6 +111,7 @@ try {
         processes,
         contactsPerSecond: rate,
         ratio: Number((rate / baseline).toFixed(2)),
+        roundTripsPerContact: await roundTrips(processes, testCase),
       });
     }
     console.log(
