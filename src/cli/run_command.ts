@@ -163,6 +163,7 @@ export async function runCommand(
   let shown = 0;
   const report = await loadContacts(store, campaign, { path: options.contacts, rows }, {
     now: () => clock.now(),
+    turn: () => clock.sleep(0),
     onInvalid: (row) => {
       logger.info("Invalid contact row {line} of {source}: {reason}", { ...row });
       if (shown++ < 20) io.err(printable(`${row.source}:${row.line}: ${row.reason}`));

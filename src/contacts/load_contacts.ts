@@ -31,9 +31,12 @@ export async function loadContacts(
     now: () => number;
     onInvalid?: (row: InvalidRow) => void;
     batchSize?: number;
+    /** Gives the event loop a turn between batches, so a long load never holds it (the status
+     * endpoint answers meanwhile): the rows of a file read ahead come without one. */
+    turn?: () => Promise<void>;
   },
 ): Promise<LoadReport> {
-  const batchSize = deps.batchSize ?? 1_000;
+  const batchSize = deps.batchSize ?? 250;
   const report: LoadReport = {
     rows: 0,
     added: 0,
@@ -86,7 +89,10 @@ export async function loadContacts(
     } else {
       reject({ source: source.path, line: row.line, id: row.id, reason: row.reason });
     }
-    if (batch.length + invalid.length >= batchSize) await flush();
+    if (batch.length + invalid.length >= batchSize) {
+      await flush();
+      await deps.turn?.();
+    }
   }
   await flush();
   return report;

@@ -242,6 +242,7 @@ Deno.test("a repeated id is invalid after its first line, found by the ledger; i
     ]
   ) {
     await using _ = store;
+    let turns = 0;
     const lines = [
       "id,name,phone",
       "c1,Ada,+14155550001",
@@ -253,7 +254,8 @@ Deno.test("a repeated id is invalid after its first line, found by the ledger; i
     const report = await loadContacts(store, "x", {
       path: "f.csv",
       rows: readContacts(streamOf(text), "csv"),
-    }, { now: () => 0, batchSize: 100 });
+    }, { now: () => 0, batchSize: 100, turn: () => Promise.resolve(void turns++) });
+    assert.equal(turns, 15, "the event loop is given a turn after each full batch");
     assert.equal(report.added, 2);
     assert.equal(report.invalidCount, 1_501);
     assert.equal(

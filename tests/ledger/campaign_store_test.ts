@@ -772,6 +772,9 @@ Deno.test("a first-release ledger is brought forward and keeps its contacts", as
     assert.equal(await store.outbox.size("alerts:ops"), 1, "other queues are untouched");
     assert.equal(await store.resumeInterrupted("x", 1), 1);
     const record = await store.claimNext("x", 2);
+    const counts = await store.counts("x");
+    assert.equal(counts.in_progress, 1, "a contact an earlier release kept is counted, moved");
+    assert.equal(counts.pending, 0);
     await store.close();
     assert.equal(record?.outputs.script, "Hi");
     assert.deepEqual(record?.attempts, {});
@@ -784,12 +787,45 @@ Deno.test("a first-release ledger is brought forward and keeps its contacts", as
     };
     check.close();
     assert.equal(stamp.application_id, applicationId);
-    assert.equal(version.user_version, 12);
+    assert.equal(version.user_version, 13);
     assert.equal(
       record?.crmKey,
       "x:c1",
       "the key an earlier release sent stays the same",
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a ledger from before counts were kept counts its contacts and spend when brought forward", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/l.db`;
+    const before = new SqliteCampaignStore(path);
+    await before.ensureCampaign("x", 0);
+    await before.addContacts("x", contacts(3), 0);
+    await before.claim("x", 1, 2);
+    await before.saveStep("x", "c1", "llm", { script: "a", spend: { llm: 0.25 } }, 2);
+    await before.saveStep("x", "c2", "tts", { spend: { llm: 0.5, tts: 1 } }, 2);
+    await before.complete("x", "c1", "crm-1", 3);
+    await before.close();
+    // As schema 12 left it: no kept counts.
+    const { DatabaseSync } = await import("node:sqlite");
+    const db = new DatabaseSync(path);
+    db.exec(`DROP TRIGGER contacts_counted; DROP TRIGGER contacts_recounted;
+      DROP TRIGGER contacts_uncounted; DROP TRIGGER contacts_spend_added;
+      DROP TABLE state_counts; DROP TABLE spend_by_step; PRAGMA user_version = 12;`);
+    db.close();
+    await using store = new SqliteCampaignStore(path);
+    const counts = await store.counts("x");
+    assert.deepEqual(
+      [counts.pending, counts.in_progress, counts.completed],
+      [1, 1, 1],
+    );
+    assert.deepEqual(await store.spendOf("x"), { llm: 0.75, tts: 1 });
+    await store.saveStep("x", "c2", "call", { spend: { llm: 0.5, tts: 1, call: 2 } }, 4);
+    assert.deepEqual(await store.spendOf("x"), { call: 2, llm: 0.75, tts: 1 });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,7 +1,7 @@
 import type postgres from "postgres";
 import type { SpendLedger } from "../campaign_store.ts";
 import { estimatedCallOf } from "../_sql_rows.ts";
-import { settleEstimate, type StepSpend, totalSpend } from "../../domain/mod.ts";
+import { settleEstimate, type StepSpend } from "../../domain/mod.ts";
 
 /** What the campaign spent, in PostgreSQL: per contact (its row's `spend`) and per calendar day
  * (`spend_by_day`, one row every process adds to). */
@@ -43,10 +43,13 @@ export class PostgresSpendLedger implements SpendLedger {
       FROM spend_by_day WHERE campaign = ${campaign}`;
     return { total: Number(row.total), onDay: Number(row.on_day) };
   }
+  /** Summed by the server: a campaign's contacts never cross the wire for it. */
   async spendOf(campaign: string): Promise<StepSpend> {
-    const rows = await this.sql<{ spend: string }[]>`
-      SELECT spend FROM contacts WHERE campaign = ${campaign} AND spend IS NOT NULL`;
-    return totalSpend(rows.map((row) => JSON.parse(row.spend)));
+    const rows = await this.sql<{ step: keyof StepSpend; amount: number }[]>`
+      SELECT s.key AS step, SUM(s.value::float8) AS amount
+      FROM contacts c, json_each_text(c.spend::json) s
+      WHERE c.campaign = ${campaign} AND c.spend IS NOT NULL GROUP BY s.key ORDER BY s.key`;
+    return Object.fromEntries(rows.map((row) => [row.step, Number(row.amount)]));
   }
 }
 

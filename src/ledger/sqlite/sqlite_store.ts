@@ -99,9 +99,7 @@ export class SqliteCampaignStore implements CampaignStore {
     }
     const db = this.#db;
     this.#statements = {
-      counts: db.prepare(
-        "SELECT state, COUNT(*) AS n FROM contacts WHERE campaign = ? GROUP BY state",
-      ),
+      counts: db.prepare("SELECT state, n FROM state_counts WHERE campaign = ?"),
       invalidCount: db.prepare("SELECT COUNT(*) AS n FROM invalid_rows WHERE campaign = ?"),
       get: db.prepare("SELECT * FROM contacts WHERE campaign = ? AND id = ?"),
     };
