@@ -56,3 +56,37 @@ Deno.test("contacts another agent put back to pending after this runner's pass r
   const { summary } = await t.runCampaign(contacts(3), { health: false });
   assert.deepEqual([summary.ended, summary.completed, summary.pending], ["finished", 3, 0]);
 });
+
+/** A store where another agent holds one more contact until `doneAt` (its lease far later). */
+class HeldElsewhere extends InMemoryCampaignStore {
+  clock?: { now(): number };
+  constructor(readonly doneAt: number) {
+    super();
+  }
+  #held(): boolean {
+    return (this.clock?.now() ?? 0) < this.doneAt;
+  }
+  override async nextLeaseExpiry(campaign: string): Promise<number | undefined> {
+    return this.#held() ? this.doneAt + 30_000 : await super.nextLeaseExpiry(campaign);
+  }
+  override async counts(campaign: string) {
+    const counts = await super.counts(campaign);
+    if (this.#held()) counts.in_progress++;
+    return counts;
+  }
+}
+
+Deno.test("a runner with nothing left to take sees the campaign done within a tenth of a second of the other agents' last contact", async () => {
+  const doneAt = 2_550;
+  const store = new HeldElsewhere(doneAt);
+  const t = testAgent({}, {}, store as CampaignStore);
+  await using _ = t.agent;
+  store.clock = t.clock;
+  const { summary } = await t.runCampaign(contacts(3), { health: false });
+  assert.equal(summary.completed, 3);
+  assert.ok(t.clock.now() >= doneAt, `it waited for the other agent: ${t.clock.now()}`);
+  assert.ok(
+    t.clock.now() - doneAt <= 100,
+    `seen done at ${t.clock.now()}, ${doneAt} + 100 at most`,
+  );
+});
