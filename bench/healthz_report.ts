@@ -6,14 +6,40 @@
  * connection each time (`Connection: close`, a client that never reuses one), from the moment
  * the port answers until the run exits. Reports the latency's p50, p99 and worst, and when the
  * slowest answers came (seconds since the first answer), with the run's own summary line.
+ * `deno task bench:healthz 20000 --in-flight 1000`: that many contacts at once, each mock call
+ * lasting 3 s (the concurrency and every service's bulkhead set to it).
  */
+import { parseArgs } from "node:util";
 import { freePort } from "../tests/_support/free_port.ts";
 import { generatedWorkspace, startRunArgs } from "./_run.ts";
 
-const contacts = Number(Deno.args[0] ?? 150_000);
+const { values, positionals } = parseArgs({
+  args: Deno.args,
+  options: { "in-flight": { type: "string" } },
+  allowPositionals: true,
+});
+const contacts = Number(positionals[0] ?? 150_000);
+const inFlight = values["in-flight"] ? Number(values["in-flight"]) : undefined;
 const everyMs = 50;
 
 const dir = await generatedWorkspace("healthz-", contacts);
+if (inFlight) {
+  const bulkhead = { maxInFlight: inFlight };
+  await Deno.writeTextFile(
+    `${dir}/config.json`,
+    JSON.stringify({
+      logging: { filePath: "logs/agent.jsonl" },
+      server: { port: 0 },
+      processor: { concurrency: inFlight },
+      services: {
+        llm: bulkhead,
+        tts: bulkhead,
+        telephony: { ...bulkhead, mock: { latencyMs: 0, faults: [], callMs: 3_000 } },
+        crm: bulkhead,
+      },
+    }),
+  );
+}
 const port = freePort();
 const child = new Deno.Command(Deno.execPath(), {
   args: startRunArgs("--port", String(port)),
@@ -61,13 +87,18 @@ const slowest = samples.toSorted((a, b) => b.ms - a.ms).slice(0, 5).map((s) => (
   atS: Number(((s.at - firstAnswer!) / 1000).toFixed(1)),
   ms: Math.round(s.ms),
 }));
-console.log(`GET /healthz every ${everyMs} ms on a new connection, ${contacts} contacts:`, {
-  exitCode: code,
-  run: summary,
-  asked: samples.length,
-  beforeListening: refused,
-  p50: Number(quantile(0.5).toFixed(1)),
-  p99: Number(quantile(0.99).toFixed(1)),
-  worst: Number(sorted.at(-1)!.toFixed(1)),
-  slowest,
-});
+console.log(
+  `GET /healthz every ${everyMs} ms on a new connection, ${contacts} contacts${
+    inFlight ? `, ${inFlight} in flight` : ""
+  }:`,
+  {
+    exitCode: code,
+    run: summary,
+    asked: samples.length,
+    beforeListening: refused,
+    p50: Number(quantile(0.5).toFixed(1)),
+    p99: Number(quantile(0.99).toFixed(1)),
+    worst: Number(sorted.at(-1)!.toFixed(1)),
+    slowest,
+  },
+);
