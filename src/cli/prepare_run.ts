@@ -1,6 +1,6 @@
 import { getLogger } from "@logtape/logtape";
 import { dirname } from "node:path";
-import type { Clock } from "../clock/mod.ts";
+import { type Clock, networkTurns } from "../clock/mod.ts";
 import { type AgentConfig, ttsAudioOutputs, voicePlayback } from "../config/mod.ts";
 import {
   type ContactRow,
@@ -166,6 +166,7 @@ export async function loadDoNotCall(
   config: AgentConfig,
   io: Pick<CliIo, "openFile" | "statFile" | "err">,
   store: CampaignStore,
+  clock: Clock,
 ): Promise<DoNotCallFile | undefined> {
   const path = config.campaign.doNotCall;
   if (!path) return undefined;
@@ -183,7 +184,7 @@ export async function loadDoNotCall(
         "Do-not-call list {path} could not be read again ({error}); the list read before stays in force",
         { path, error: error instanceof Error ? error.message : String(error) },
       ),
-  }, { plan: numberPlan(config), leaveOutBadLines: leaveOut });
+  }, { plan: numberPlan(config), leaveOutBadLines: leaveOut, turn: networkTurns(clock) });
   let load: DoNotCallLoad;
   try {
     load = await list.load();

@@ -1,6 +1,6 @@
 import { getLogger } from "@logtape/logtape";
 import { createAgent, logAgentEvent, reportProgress, summaryLine } from "../agent/mod.ts";
-import { type Clock, systemClock } from "../clock/mod.ts";
+import { type Clock, networkTurns, systemClock } from "../clock/mod.ts";
 import type { AgentConfig } from "../config/mod.ts";
 import { loadContacts } from "../contacts/mod.ts";
 import { thisProcess } from "../ledger/mod.ts";
@@ -158,12 +158,12 @@ export async function runCommand(
   const { store } = ledger;
   await using server = await bindStatusServer(config, io);
   // The do-not-call list is read (and checked) before any contact is loaded.
-  const doNotCall = await loadDoNotCall(config, io, store);
+  const doNotCall = await loadDoNotCall(config, io, store, clock);
   const campaign = config.campaign.name;
   let shown = 0;
   const report = await loadContacts(store, campaign, { path: options.contacts, rows }, {
     now: () => clock.now(),
-    turn: () => clock.sleep(0),
+    turn: networkTurns(clock),
     onInvalid: (row) => {
       logger.info("Invalid contact row {line} of {source}: {reason}", { ...row });
       if (shown++ < 20) io.err(printable(`${row.source}:${row.line}: ${row.reason}`));

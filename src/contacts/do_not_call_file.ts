@@ -26,7 +26,7 @@ export interface DoNotCallLoad {
 }
 
 /** Numbers written to the ledger per commit while a file is read. */
-const batchSize = 1_000;
+const batchSize = 250;
 
 /**
  * A campaign's do-not-call list, read from a file of numbers (one per line, read by the same
@@ -48,6 +48,7 @@ export class DoNotCallFile {
   readonly #onProblem: (error: unknown) => void;
   readonly #plan: NumberPlan;
   readonly #leaveOutBadLines: boolean;
+  readonly #turn: () => Promise<void>;
   /** The file's version in the ledger (its size and modification time). */
   #loaded: string | undefined;
   /** The look at the file (and its reading) under way: concurrent dials share it. */
@@ -70,10 +71,14 @@ export class DoNotCallFile {
       /** Lines that cannot be read are left out, and the list read without them replaces the
        * last one; unset, such a reading only adds to the last list. @default false */
       leaveOutBadLines?: boolean;
+      /** Called between batches of a reading, to give the event loop a turn (see
+       * `networkTurns`): a long list read mid-run never holds it. */
+      turn?: () => Promise<void>;
     } = {},
   ) {
     this.#plan = rules.plan ?? new NumberPlan();
     this.#leaveOutBadLines = rules.leaveOutBadLines ?? false;
+    this.#turn = rules.turn ?? (() => Promise.resolve());
     this.path = path;
     this.#campaign = campaign;
     this.#list = list;
@@ -134,7 +139,10 @@ export class DoNotCallFile {
       if ("phone" in number) {
         batch.push(number.phone);
         load.numbers++;
-        if (batch.length >= batchSize) await flush();
+        if (batch.length >= batchSize) {
+          await flush();
+          await this.#turn();
+        }
       } else {
         problem(number.problem);
       }

@@ -31,8 +31,9 @@ export async function loadContacts(
     now: () => number;
     onInvalid?: (row: InvalidRow) => void;
     batchSize?: number;
-    /** Gives the event loop a turn between batches, so a long load never holds it (the status
-     * endpoint answers meanwhile): the rows of a file read ahead come without one. */
+    /** Called between batches, to give the event loop a turn (see `networkTurns`), so a long
+     * load never holds it (the status endpoint answers meanwhile): the rows of a file read
+     * ahead come without one. */
     turn?: () => Promise<void>;
   },
 ): Promise<LoadReport> {

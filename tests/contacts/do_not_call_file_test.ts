@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { phoneNumber } from "../_support/phone_numbers.ts";
 import { DoNotCallFile, type DoNotCallFileIo } from "../../src/contacts/mod.ts";
 import { InMemoryCampaignStore } from "../../src/ledger/mod.ts";
 
@@ -96,4 +97,16 @@ Deno.test("a file that cannot be read mid-run keeps the last list in force and s
   assert.equal(await list.has("+14155550100"), true);
   assert.equal(problems.length, 1);
   await assert.rejects(list.load(), Deno.errors.NotFound, "at start, the caller stops");
+});
+
+Deno.test("a long list gives the event loop a turn after each batch of numbers it writes", async () => {
+  const numbers = Array.from({ length: 600 }, (_, i) => phoneNumber(i));
+  const file = oneFile(numbers.join("\n") + "\n");
+  const store = new InMemoryCampaignStore();
+  let turns = 0;
+  const list = new DoNotCallFile("dnc.txt", "spring", store.doNotCall, file.io, {}, {
+    turn: () => Promise.resolve(void turns++),
+  });
+  assert.equal((await list.load()).numbers, 600);
+  assert.equal(turns, 2, "after each full batch of 250");
 });
