@@ -659,6 +659,24 @@ Deno.test({
       },
     );
     for (const [name, fn] of steps) await t.step(name, fn);
+    await t.step("writes asked for as the store closes are committed, not dropped", async () => {
+      const url = await pg.newDatabase();
+      const store = await PostgresCampaignStore.open(url, lease);
+      await store.ensureCampaign("x", 0);
+      await store.addContacts("x", contacts(2), 0);
+      await store.claim("x", 1, 2);
+      const saved = store.saveStep("x", "c1", "llm", { script: "Saved" }, 2);
+      const completed = store.complete("x", "c2", "crm-2", 2);
+      await store.close();
+      await Promise.all([saved, completed]);
+      const reopened = await PostgresCampaignStore.open(url, lease);
+      try {
+        assert.equal((await reopened.get("x", "c1"))?.outputs.script, "Saved");
+        assert.equal((await reopened.get("x", "c2"))?.state, "completed");
+      } finally {
+        await reopened.close();
+      }
+    });
     await t.step(
       "a schema-4 ledger with an alert firing is brought forward, the alert kept",
       async () => {

@@ -110,9 +110,11 @@ export class PostgresRoundTrips {
     });
   }
 
-  /** Waits for what is queued and at the database, and refuses writes from here on. */
+  /** Sends what is queued, waits for it and for what is at the database, and refuses writes
+   * from here on. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#sendNext();
     while (this.#sending.size > 0) await Promise.allSettled([...this.#sending]);
   }
 
