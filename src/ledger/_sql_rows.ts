@@ -1,5 +1,5 @@
 import type { ContactRecord, InvalidRow, OutboxItem, StepOutputs } from "./campaign_store.ts";
-import type { CallProgress, ContactState } from "../domain/mod.ts";
+import { type CallProgress, type ContactState, holdsPhone } from "../domain/mod.ts";
 
 /** A contact's row as the SQL stores hold it (numbers as the driver returns them: SQLite's as
  * numbers, PostgreSQL's BIGINTs as text). */
@@ -93,4 +93,15 @@ export function estimatedCallOf(
   return estimate && call.sid
     ? { contactId: row.id, sid: call.sid, estimate: estimate.amount }
     : undefined;
+}
+
+/** What a contact write does with the number the contact dials (`dialing_phone`). */
+export type PhoneAction = "take" | "let-go" | "keep";
+
+/** What saving `call` does with the number: a new dial (`dial`) of a call that holds it takes it,
+ * a call that no longer holds it lets it go, anything else keeps what is kept. */
+export function phoneActionOf(call: CallProgress | undefined, dial: boolean): PhoneAction {
+  if (!call) return "keep";
+  if (!holdsPhone(call)) return "let-go";
+  return dial ? "take" : "keep";
 }

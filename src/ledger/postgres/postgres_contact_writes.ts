@@ -6,7 +6,8 @@ import type {
   StepJournal,
   StepOutputs,
 } from "../campaign_store.ts";
-import { type CallProgress, holdsPhone } from "../../domain/mod.ts";
+import type { CallProgress } from "../../domain/mod.ts";
+import { phoneActionOf } from "../_sql_rows.ts";
 import type { PostgresRoundTrips } from "./postgres_round_trips.ts";
 
 /**
@@ -41,7 +42,7 @@ export class PostgresContactWrites implements StepJournal {
       call: json(call),
       crm_record_id: outputs.crmRecordId,
       attempts: json(attempts),
-      action: !call ? "keep" : !holdsPhone(call) ? "let-go" : dial ? "take" : "keep",
+      action: phoneActionOf(call, dial !== undefined),
       dial,
       cost_amount: outputs.cost?.amount,
       cost_day: outputs.cost?.day,
@@ -132,7 +133,7 @@ export class PostgresContactWrites implements StepJournal {
       defer_until: deferral.until,
       attempts: json(attempts),
       call: json(call),
-      action: call !== undefined && !holdsPhone(call) ? "let-go" : "keep",
+      action: phoneActionOf(call, false),
     });
   }
 }

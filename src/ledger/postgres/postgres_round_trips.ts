@@ -1,6 +1,7 @@
 import type postgres from "postgres";
 import { type DialRefusal, LeaseLostError, type SamePhoneRule } from "../campaign_store.ts";
 import { LedgerError } from "../sqlite/schema.ts";
+import type { PhoneAction } from "../_sql_rows.ts";
 
 /** One contact write, as `apply_contact_writes` reads it (absent fields keep what is kept). */
 export interface ContactWrite {
@@ -22,7 +23,7 @@ export interface ContactWrite {
   crm_record_id?: string;
   attempts?: string;
   /** What the write does with the number the contact dials. */
-  action: "take" | "let-go" | "keep";
+  action: PhoneAction;
   /** A new dial, decided under the number's lock. */
   dial?: SamePhoneRule;
   deferred_service?: string;

@@ -8,12 +8,11 @@ import type {
   StepJournal,
   StepOutputs,
 } from "../campaign_store.ts";
-import { type CallProgress, holdsPhone } from "../../domain/mod.ts";
+import type { CallProgress } from "../../domain/mod.ts";
+import { phoneActionOf } from "../_sql_rows.ts";
 import type { GroupCommit } from "./group_commit.ts";
 import type { SqliteSpendLedger } from "./sqlite_spend_ledger.ts";
 
-/** What a contact write does with the number the contact dials (`dialing_phone`). */
-type PhoneAction = "take" | "let-go" | "keep";
 /**
  * The step journal in the SQLite ledger: each write is queued for the next group commit (the
  * writes of one turn in one transaction, see {@link GroupCommit}); a dial is decided inside it
@@ -96,13 +95,7 @@ export class SqliteContactWrites implements StepJournal {
     dial?: SamePhoneRule,
   ): Promise<DialRefusal | undefined> {
     const save = (call: CallProgress | undefined) => {
-      const action: PhoneAction = !call
-        ? "keep"
-        : !holdsPhone(call)
-        ? "let-go"
-        : dial
-        ? "take"
-        : "keep";
+      const action = phoneActionOf(call, dial !== undefined);
       return this.#statements.saveStep.run(
         step,
         outputs.script ?? null,
@@ -212,7 +205,7 @@ export class SqliteContactWrites implements StepJournal {
     attempts?: Attempts,
     call?: CallProgress,
   ): Promise<void> {
-    const action: PhoneAction = call && !holdsPhone(call) ? "let-go" : "keep";
+    const action = phoneActionOf(call, false);
     return this.#writes.write(contactId, "deferring", () =>
       this.#statements.defer.run(
         deferral.service,
