@@ -25,51 +25,52 @@ export class PostgresContactLoading implements ContactLoading {
     load?: LoadSource,
   ): Promise<LoadResult> {
     if (contacts.length === 0) return { added: 0, alreadyLoaded: 0, duplicates: [] };
-    const ids = contacts.map((contact) => contact.id);
-    const lines = contacts.map((_, index) => load?.lines[index] ?? null);
-    const inserted = await this.sql<{ id: string }[]>`
-      INSERT INTO contacts (campaign, id, seq, contact, state, crm_key, load_id, source_line,
-        phone, updated_at)
-      SELECT ${campaign}, c.id, nextval('contact_seq'), c.contact, 'pending', c.crm_key,
-        ${load?.id ?? null}, c.line, c.phone, ${now}
-      FROM unnest(${ids}::text[], ${contacts.map((c) => JSON.stringify(c))}::text[],
-        ${ids.map((id) => crmIdempotencyKey(campaign, id))}::text[], ${lines}::int[],
-        ${contacts.map((c) => c.phone)}::text[])
-        WITH ORDINALITY AS c(id, contact, crm_key, line, phone, ord)
-      ORDER BY c.ord
-      ON CONFLICT (campaign, id) DO NOTHING
-      RETURNING id`;
     // As in every store: a contact whose id this load added earlier in the file is a duplicate
     // (named with the line it first came from); one an earlier load added is already loaded.
-    const added = new Set(inserted.map((row) => row.id));
-    const firstSeen = new Set<string>();
-    const repeats: number[] = [];
-    for (const [index, id] of ids.entries()) {
-      if (!added.has(id) || firstSeen.has(id)) repeats.push(index);
-      firstSeen.add(id);
-    }
+    // Repeats within the batch are told here; the rest by the insert itself, which returns the
+    // rows it added and, through a no-op update, the rows this same load added before. (A
+    // separate look-up of the conflicting ids was planned while the table was small, then scanned
+    // it for every batch: four agents loading one file at once took 74 s for 100,000 rows.)
     const duplicates: LoadResult["duplicates"] = [];
-    if (repeats.length > 0 && load) {
-      const lookup = [...new Set(repeats.map((index) => ids[index]))];
-      const rows = new Map(
-        (await this.sql<{ id: string; load_id: string | null; source_line: number | null }[]>`
-          SELECT id, load_id, source_line FROM contacts
-          WHERE campaign = ${campaign} AND id = ANY(${lookup}::text[])`)
-          .map((row) => [row.id, row]),
-      );
-      for (const index of repeats) {
-        const first = rows.get(ids[index]);
-        if (first?.load_id === load.id) {
-          duplicates.push({ index, firstLine: first.source_line ?? undefined });
-        }
+    const firstIndex = new Map<string, number>();
+    const unique: number[] = [];
+    for (const [index, contact] of contacts.entries()) {
+      const first = firstIndex.get(contact.id);
+      if (first === undefined) {
+        firstIndex.set(contact.id, index);
+        unique.push(index);
+      } else if (load) duplicates.push({ index, firstLine: load.lines[first] });
+    }
+    const batch = unique.map((index) => contacts[index]);
+    const rows = await this.sql<{ id: string; inserted: boolean; source_line: number | null }[]>`
+      INSERT INTO contacts AS existing (campaign, id, seq, contact, state, crm_key, load_id,
+        source_line, phone, updated_at)
+      SELECT ${campaign}, c.id, nextval('contact_seq'), c.contact, 'pending', c.crm_key,
+        ${load?.id ?? null}, c.line, c.phone, ${now}
+      FROM unnest(${batch.map((c) => c.id)}::text[],
+        ${batch.map((c) => JSON.stringify(c))}::text[],
+        ${batch.map((c) => crmIdempotencyKey(campaign, c.id))}::text[],
+        ${unique.map((index) => load?.lines[index] ?? null)}::int[],
+        ${batch.map((c) => c.phone)}::text[])
+        WITH ORDINALITY AS c(id, contact, crm_key, line, phone, ord)
+      ORDER BY c.ord
+      ON CONFLICT (campaign, id) DO UPDATE SET load_id = existing.load_id
+        WHERE existing.load_id = EXCLUDED.load_id
+      RETURNING id, (xmax = 0) AS inserted, source_line`;
+    let added = 0;
+    for (const row of rows) {
+      if (row.inserted) added++;
+      else {
+        duplicates.push({
+          index: firstIndex.get(row.id)!,
+          firstLine: row.source_line ?? undefined,
+        });
       }
     }
-    return {
-      added: inserted.length,
-      alreadyLoaded: contacts.length - inserted.length - duplicates.length,
-      duplicates,
-    };
+    duplicates.sort((a, b) => a.index - b.index);
+    return { added, alreadyLoaded: contacts.length - added - duplicates.length, duplicates };
   }
+
   async addInvalid(campaign: string, rows: readonly InvalidRow[]): Promise<void> {
     if (rows.length === 0) return;
     await this.sql`
