@@ -1,10 +1,7 @@
 import postgres from "postgres";
 import {
   type CampaignStore,
-  type ContactLoading,
-  type ContactQueue,
   type ContactRecord,
-  type DialRegistry,
   type DialTurns,
   type DoNotCallList,
   emptyCounts,
@@ -12,14 +9,13 @@ import {
   type LeaseOptions,
   type Outbox,
   type SharedState,
-  type SpendLedger,
   type StateCounts,
-  type StepJournal,
 } from "../campaign_store.ts";
 import { type ContactRow, recordOf } from "../_sql_rows.ts";
 import { LedgerError } from "../sqlite/schema.ts";
 import type { ContactState } from "../../domain/mod.ts";
 import { migrate } from "./migrations.ts";
+import { StoreByRole } from "../store_by_role.ts";
 import { PostgresContactLoading } from "./postgres_contact_loading.ts";
 import { PostgresContactQueue } from "./postgres_contact_queue.ts";
 import { PostgresContactWrites } from "./postgres_contact_writes.ts";
@@ -42,7 +38,7 @@ type Sql = postgres.Sql;
  * drains each outbox, the dial turns. Create it with {@link PostgresCampaignStore.open}, which
  * creates or migrates the schema.
  */
-export class PostgresCampaignStore implements CampaignStore {
+export class PostgresCampaignStore extends StoreByRole implements CampaignStore {
   readonly outbox: Outbox;
   readonly shared: SharedState;
   readonly doNotCall: DoNotCallList;
@@ -50,28 +46,26 @@ export class PostgresCampaignStore implements CampaignStore {
   readonly firingAlerts: FiringAlerts;
   readonly lease: LeaseOptions;
   readonly #sql: Sql;
-  readonly #loading: ContactLoading;
-  readonly #queue: ContactQueue;
   readonly #roundTrips: PostgresRoundTrips;
-  readonly #journal: StepJournal;
-  readonly #spend: SpendLedger;
-  readonly #registry: DialRegistry;
   #closed = false;
 
   private constructor(sql: Sql, lease: LeaseOptions, connections: number) {
+    const roundTrips = new PostgresRoundTrips(sql, lease.owner, connections);
+    super({
+      loading: new PostgresContactLoading(sql),
+      queue: new PostgresContactQueue(sql, lease),
+      journal: new PostgresContactWrites(roundTrips),
+      spend: new PostgresSpendLedger(sql),
+      registry: new PostgresDialRegistry(sql),
+    });
     this.#sql = sql;
+    this.#roundTrips = roundTrips;
     this.lease = lease;
     this.outbox = new PostgresOutbox(sql, lease.owner);
-    this.#roundTrips = new PostgresRoundTrips(sql, lease.owner, connections);
-    this.shared = new PostgresSharedState(sql, lease.owner, this.#roundTrips);
+    this.shared = new PostgresSharedState(sql, lease.owner, roundTrips);
     this.doNotCall = new PostgresDoNotCallList(sql);
     this.dialTurns = new PostgresDialTurns(sql);
     this.firingAlerts = new PostgresFiringAlerts(sql);
-    this.#loading = new PostgresContactLoading(sql);
-    this.#queue = new PostgresContactQueue(sql, lease);
-    this.#journal = new PostgresContactWrites(this.#roundTrips);
-    this.#spend = new PostgresSpendLedger(sql);
-    this.#registry = new PostgresDialRegistry(sql);
   }
 
   /**
@@ -104,114 +98,6 @@ export class PostgresCampaignStore implements CampaignStore {
     }
     // One connection is left to claims, renewals and reads while the rest carry writes.
     return new PostgresCampaignStore(sql, lease, Math.max(1, connections - 1));
-  }
-
-  ensureCampaign(
-    ...a: Parameters<ContactLoading["ensureCampaign"]>
-  ): ReturnType<ContactLoading["ensureCampaign"]> {
-    return this.#loading.ensureCampaign(...a);
-  }
-  addContacts(
-    ...a: Parameters<ContactLoading["addContacts"]>
-  ): ReturnType<ContactLoading["addContacts"]> {
-    return this.#loading.addContacts(...a);
-  }
-  addInvalid(
-    ...a: Parameters<ContactLoading["addInvalid"]>
-  ): ReturnType<ContactLoading["addInvalid"]> {
-    return this.#loading.addInvalid(...a);
-  }
-  invalidRows(
-    ...a: Parameters<ContactLoading["invalidRows"]>
-  ): ReturnType<ContactLoading["invalidRows"]> {
-    return this.#loading.invalidRows(...a);
-  }
-  resumeInterrupted(
-    ...a: Parameters<ContactQueue["resumeInterrupted"]>
-  ): ReturnType<ContactQueue["resumeInterrupted"]> {
-    return this.#queue.resumeInterrupted(...a);
-  }
-  claimNext(...a: Parameters<ContactQueue["claimNext"]>): ReturnType<ContactQueue["claimNext"]> {
-    return this.#queue.claimNext(...a);
-  }
-  claim(...a: Parameters<ContactQueue["claim"]>): ReturnType<ContactQueue["claim"]> {
-    return this.#queue.claim(...a);
-  }
-  renewLeases(
-    ...a: Parameters<ContactQueue["renewLeases"]>
-  ): ReturnType<ContactQueue["renewLeases"]> {
-    return this.#queue.renewLeases(...a);
-  }
-  nextLeaseExpiry(
-    ...a: Parameters<ContactQueue["nextLeaseExpiry"]>
-  ): ReturnType<ContactQueue["nextLeaseExpiry"]> {
-    return this.#queue.nextLeaseExpiry(...a);
-  }
-  unclaim(...a: Parameters<ContactQueue["unclaim"]>): ReturnType<ContactQueue["unclaim"]> {
-    return this.#queue.unclaim(...a);
-  }
-  releaseDeferred(
-    ...a: Parameters<ContactQueue["releaseDeferred"]>
-  ): ReturnType<ContactQueue["releaseDeferred"]> {
-    return this.#queue.releaseDeferred(...a);
-  }
-  deferredServices(
-    ...a: Parameters<ContactQueue["deferredServices"]>
-  ): ReturnType<ContactQueue["deferredServices"]> {
-    return this.#queue.deferredServices(...a);
-  }
-  nextDeferredAt(
-    ...a: Parameters<ContactQueue["nextDeferredAt"]>
-  ): ReturnType<ContactQueue["nextDeferredAt"]> {
-    return this.#queue.nextDeferredAt(...a);
-  }
-  failRemaining(
-    ...a: Parameters<ContactQueue["failRemaining"]>
-  ): ReturnType<ContactQueue["failRemaining"]> {
-    return this.#queue.failRemaining(...a);
-  }
-  saveStep(...a: Parameters<StepJournal["saveStep"]>): ReturnType<StepJournal["saveStep"]> {
-    return this.#journal.saveStep(...a);
-  }
-  complete(...a: Parameters<StepJournal["complete"]>): ReturnType<StepJournal["complete"]> {
-    return this.#journal.complete(...a);
-  }
-  fail(...a: Parameters<StepJournal["fail"]>): ReturnType<StepJournal["fail"]> {
-    return this.#journal.fail(...a);
-  }
-  skip(...a: Parameters<StepJournal["skip"]>): ReturnType<StepJournal["skip"]> {
-    return this.#journal.skip(...a);
-  }
-  defer(...a: Parameters<StepJournal["defer"]>): ReturnType<StepJournal["defer"]> {
-    return this.#journal.defer(...a);
-  }
-  spendOf(...a: Parameters<SpendLedger["spendOf"]>): ReturnType<SpendLedger["spendOf"]> {
-    return this.#spend.spendOf(...a);
-  }
-  estimatedCallPrices(
-    ...a: Parameters<SpendLedger["estimatedCallPrices"]>
-  ): ReturnType<SpendLedger["estimatedCallPrices"]> {
-    return this.#spend.estimatedCallPrices(...a);
-  }
-  settleCallPrice(
-    ...a: Parameters<SpendLedger["settleCallPrice"]>
-  ): ReturnType<SpendLedger["settleCallPrice"]> {
-    return this.#spend.settleCallPrice(...a);
-  }
-  spendTotals(
-    ...a: Parameters<SpendLedger["spendTotals"]>
-  ): ReturnType<SpendLedger["spendTotals"]> {
-    return this.#spend.spendTotals(...a);
-  }
-  recordedCalls(
-    ...a: Parameters<DialRegistry["recordedCalls"]>
-  ): ReturnType<DialRegistry["recordedCalls"]> {
-    return this.#registry.recordedCalls(...a);
-  }
-  calledBefore(
-    ...a: Parameters<DialRegistry["calledBefore"]>
-  ): ReturnType<DialRegistry["calledBefore"]> {
-    return this.#registry.calledBefore(...a);
   }
 
   async counts(campaign: string): Promise<StateCounts> {
