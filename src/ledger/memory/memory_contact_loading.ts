@@ -16,6 +16,7 @@ export class InMemoryContactLoading implements ContactLoading {
     this.contacts.campaign(campaign);
     return Promise.resolve();
   }
+
   addContacts(
     campaign: string,
     contacts: readonly Contact[],
@@ -58,6 +59,7 @@ export class InMemoryContactLoading implements ContactLoading {
       duplicates,
     });
   }
+
   addInvalid(campaign: string, rows: readonly InvalidRow[]): Promise<void> {
     const { invalid } = this.contacts.campaign(campaign);
     for (const row of rows) {
@@ -68,6 +70,7 @@ export class InMemoryContactLoading implements ContactLoading {
     }
     return Promise.resolve();
   }
+
   invalidRows(campaign: string, limit = 1000): Promise<InvalidRow[]> {
     return Promise.resolve(
       [...this.contacts.campaign(campaign).invalid.values()]

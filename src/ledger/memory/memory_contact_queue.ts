@@ -11,9 +11,11 @@ export class InMemoryContactQueue implements ContactQueue {
     this.contacts.makePending(campaign, interrupted);
     return Promise.resolve(interrupted.length);
   }
+
   async claimNext(campaign: string, now: number): Promise<ContactRecord | undefined> {
     return (await this.claim(campaign, now, 1))[0];
   }
+
   claim(campaign: string, now: number, limit: number): Promise<ContactRecord[]> {
     const queue = this.contacts.campaign(campaign);
     const lease = { owner: this.contacts.lease.owner, until: now + this.contacts.lease.ms };
@@ -34,6 +36,7 @@ export class InMemoryContactQueue implements ContactQueue {
     }
     return Promise.resolve(claimed);
   }
+
   renewLeases(campaign: string, contactIds: readonly string[], now: number): Promise<string[]> {
     const lost: string[] = [];
     for (const id of contactIds) {
@@ -46,10 +49,12 @@ export class InMemoryContactQueue implements ContactQueue {
     }
     return Promise.resolve(lost);
   }
+
   nextLeaseExpiry(campaign: string): Promise<number | undefined> {
     const times = [...this.contacts.campaign(campaign).held].map((entry) => entry.lease!.until);
     return Promise.resolve(times.length === 0 ? undefined : Math.min(...times));
   }
+
   unclaim(campaign: string, contactIds: readonly string[], _now: number): Promise<void> {
     const entries = contactIds.map((id) => this.contacts.entry(campaign, id))
       .filter((entry) =>
@@ -58,6 +63,7 @@ export class InMemoryContactQueue implements ContactQueue {
     this.contacts.makePending(campaign, entries);
     return Promise.resolve();
   }
+
   releaseDeferred(campaign: string, service: string, now: number, limit = -1): Promise<number> {
     const deferred = this.contacts.ordered(campaign, "deferred").filter((e) =>
       e.deferredService === service && (e.deferredUntil ?? 0) <= now
@@ -66,16 +72,19 @@ export class InMemoryContactQueue implements ContactQueue {
     this.contacts.makePending(campaign, released);
     return Promise.resolve(released.length);
   }
+
   deferredServices(campaign: string): Promise<string[]> {
     return Promise.resolve([
       ...new Set(this.contacts.ordered(campaign, "deferred").map((e) => e.deferredService!)),
     ]);
   }
+
   nextDeferredAt(campaign: string, after: number): Promise<number | undefined> {
     const times = this.contacts.ordered(campaign, "deferred").map((e) => e.deferredUntil ?? 0)
       .filter((at) => at > after);
     return Promise.resolve(times.length === 0 ? undefined : Math.min(...times));
   }
+
   failRemaining(campaign: string, reason: string, _now: number): Promise<number> {
     let failed = 0;
     for (const entry of this.contacts.campaign(campaign).entries.values()) {

@@ -39,6 +39,7 @@ export class InMemoryContactWrites implements StepJournal {
     });
     return refusal;
   }
+
   complete(
     campaign: string,
     contactId: string,
@@ -54,6 +55,7 @@ export class InMemoryContactWrites implements StepJournal {
       this.contacts.letGo(entry);
     });
   }
+
   fail(
     campaign: string,
     contactId: string,
@@ -68,6 +70,7 @@ export class InMemoryContactWrites implements StepJournal {
       this.contacts.letGo(entry);
     });
   }
+
   skip(
     campaign: string,
     contactId: string,
@@ -82,6 +85,7 @@ export class InMemoryContactWrites implements StepJournal {
       this.contacts.letGo(entry);
     });
   }
+
   defer(
     campaign: string,
     contactId: string,

@@ -54,11 +54,13 @@ export class MemoryContacts {
     }
     return campaign;
   }
+
   entry(campaign: string, id: string): Entry {
     const entry = this.campaign(campaign).entries.get(id);
     if (!entry) throw new RangeError(`no contact "${id}" in campaign "${campaign}"`);
     return entry;
   }
+
   /** Changes a contact this store holds the lease of (ending the lease when `ends`); any
    * other is refused with LeaseLostError. */
   write(
@@ -78,15 +80,18 @@ export class MemoryContacts {
     if (attempts) entry.attempts = { ...attempts };
     return Promise.resolve();
   }
+
   /** Ends the entry's lease: it leaves the in-progress set. */
   release(campaign: string, entry: Entry): void {
     entry.lease = undefined;
     this.campaign(campaign).held.delete(entry);
   }
+
   ordered(campaign: string, state: ContactRecord["state"]): Entry[] {
     return [...this.campaign(campaign).entries.values()].filter((e) => e.state === state)
       .sort((a, b) => a.seq - b.seq);
   }
+
   makePending(campaign: string, entries: Entry[]): void {
     const queue = this.campaign(campaign);
     // Entries made pending again were claimed before, so they are behind `head`: no repeats.
@@ -99,6 +104,7 @@ export class MemoryContacts {
     queue.pending.sort((a, b) => a.seq - b.seq);
     queue.head = 0;
   }
+
   /** Why `entry` may not dial its number now, if it may not (a call-once skip first: it is
    * final, where a busy number only waits). */
   dialRefusal(entry: Entry, rule: SamePhoneRule): DialRefusal | undefined {
@@ -116,17 +122,20 @@ export class MemoryContacts {
     }
     return undefined;
   }
+
   /** Takes the entry's number while its call holds it, and lets it go otherwise. */
   holdOrRelease(entry: Entry): void {
     const { phone } = entry.contact;
     if (holdsPhone(entry.outputs.call)) this.dialling.set(phone, entry);
     else this.letGo(entry);
   }
+
   letGo(entry: Entry): void {
     if (this.dialling.get(entry.contact.phone) === entry) {
       this.dialling.delete(entry.contact.phone);
     }
   }
+
   firstCaller(campaign: string, phone: string, contactId: string): string | undefined {
     const callers = [...this.byPhone.get(phone) ?? []].filter((other) =>
       other.campaign === campaign && other.contact.id !== contactId &&

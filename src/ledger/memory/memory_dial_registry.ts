@@ -12,6 +12,7 @@ export class InMemoryDialRegistry implements DialRegistry {
       ),
     );
   }
+
   calledBefore(campaign: string, phone: string, contactId: string): Promise<string | undefined> {
     return Promise.resolve(this.contacts.firstCaller(campaign, phone, contactId));
   }

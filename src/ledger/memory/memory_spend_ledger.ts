@@ -22,6 +22,7 @@ export class InMemorySpendLedger implements SpendLedger {
       }),
     );
   }
+
   settleCallPrice(campaign: string, contactId: string, price: number): Promise<boolean> {
     const entry = this.contacts.campaign(campaign).entries.get(contactId);
     const settled = entry && settleEstimate(entry.outputs.call, entry.outputs.spend, price);
@@ -31,12 +32,14 @@ export class InMemorySpendLedger implements SpendLedger {
     this.add(campaign, settled.day, settled.delta);
     return Promise.resolve(true);
   }
+
   spendTotals(campaign: string, day: string): Promise<{ total: number; onDay: number }> {
     const days = this.#spendByDay.get(campaign) ?? new Map<string, number>();
     let total = 0;
     for (const amount of days.values()) total += amount;
     return Promise.resolve({ total, onDay: days.get(day) ?? 0 });
   }
+
   spendOf(campaign: string): Promise<StepSpend> {
     return Promise.resolve(
       totalSpend(

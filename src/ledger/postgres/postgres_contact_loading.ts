@@ -18,6 +18,7 @@ export class PostgresContactLoading implements ContactLoading {
     await this.sql`INSERT INTO campaigns (name, created_at) VALUES (${campaign}, ${now})
       ON CONFLICT (name) DO NOTHING`;
   }
+
   async addContacts(
     campaign: string,
     contacts: readonly Contact[],
@@ -81,6 +82,7 @@ export class PostgresContactLoading implements ContactLoading {
         AS r(source, line, id, reason)
       ON CONFLICT DO NOTHING`;
   }
+
   async invalidRows(campaign: string, limit = 1000): Promise<InvalidRow[]> {
     const rows = await this.sql<InvalidRowRow[]>`
       SELECT source, line, contact_id, reason FROM invalid_rows WHERE campaign = ${campaign}

@@ -18,9 +18,11 @@ export class PostgresContactQueue implements ContactQueue {
       WHERE campaign = ${campaign} AND state = 'in_progress' AND lease_until < ${now}`;
     return result.count;
   }
+
   async claimNext(campaign: string, now: number): Promise<ContactRecord | undefined> {
     return (await this.claim(campaign, now, 1))[0];
   }
+
   async claim(campaign: string, now: number, limit: number): Promise<ContactRecord[]> {
     const { owner, ms } = this.lease;
     const rows = await this.sql<ContactRow[]>`
@@ -42,6 +44,7 @@ export class PostgresContactQueue implements ContactQueue {
       RETURNING c.*`;
     return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(recordOf);
   }
+
   async renewLeases(
     campaign: string,
     contactIds: readonly string[],
@@ -56,12 +59,14 @@ export class PostgresContactQueue implements ContactQueue {
     const kept = new Set(renewed.map((row) => row.id));
     return contactIds.filter((id) => !kept.has(id));
   }
+
   async nextLeaseExpiry(campaign: string): Promise<number | undefined> {
     const [row] = await this.sql`
       SELECT MIN(lease_until) AS at FROM contacts
       WHERE campaign = ${campaign} AND state = 'in_progress'`;
     return row.at === null ? undefined : Number(row.at);
   }
+
   async unclaim(campaign: string, contactIds: readonly string[], now: number): Promise<void> {
     if (contactIds.length === 0) return;
     await this.sql`
@@ -70,6 +75,7 @@ export class PostgresContactQueue implements ContactQueue {
       WHERE campaign = ${campaign} AND id = ANY(${contactIds as string[]}::text[])
         AND state = 'in_progress' AND lease_owner = ${this.lease.owner}`;
   }
+
   async releaseDeferred(
     campaign: string,
     service: string,
@@ -86,18 +92,21 @@ export class PostgresContactQueue implements ContactQueue {
       FROM picked WHERE c.campaign = ${campaign} AND c.id = picked.id`;
     return result.count;
   }
+
   async deferredServices(campaign: string): Promise<string[]> {
     const rows = await this.sql<{ service: string }[]>`
       SELECT DISTINCT deferred_service AS service FROM contacts
       WHERE campaign = ${campaign} AND state = 'deferred'`;
     return rows.map((row) => row.service);
   }
+
   async nextDeferredAt(campaign: string, after: number): Promise<number | undefined> {
     const [row] = await this.sql`
       SELECT MIN(defer_until) AS at FROM contacts
       WHERE campaign = ${campaign} AND state = 'deferred' AND defer_until > ${after}`;
     return row.at === null ? undefined : Number(row.at);
   }
+
   async failRemaining(campaign: string, reason: string, now: number): Promise<number> {
     const result = await this.sql`
       UPDATE contacts SET state = 'failed', reason = ${reason}, dialing_phone = NULL,

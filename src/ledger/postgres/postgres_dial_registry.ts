@@ -10,6 +10,7 @@ export class PostgresDialRegistry implements DialRegistry {
       SELECT call_progress FROM contacts WHERE phone = ${phone} AND call_progress IS NOT NULL`;
     return rows.flatMap((row) => callSidsOf(JSON.parse(row.call_progress)));
   }
+
   async calledBefore(
     campaign: string,
     phone: string,

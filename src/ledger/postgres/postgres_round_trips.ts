@@ -187,6 +187,7 @@ function takeBatch(queued: QueuedWrite[]): QueuedWrite[] {
       batch.push(item);
     }
   }
+
   queued.length = left;
   return batch;
 }

@@ -16,6 +16,7 @@ export class PostgresSpendLedger implements SpendLedger {
       WHERE campaign = ${campaign} AND call_progress LIKE ${'%"estimate":{%'}`;
     return rows.flatMap((row) => estimatedCallOf(row) ?? []);
   }
+
   async settleCallPrice(campaign: string, contactId: string, price: number): Promise<boolean> {
     // Under the row's lock: two processes settling one call change it once.
     return await this.sql.begin(async (tx) => {
@@ -36,6 +37,7 @@ export class PostgresSpendLedger implements SpendLedger {
       return true;
     });
   }
+
   async spendTotals(campaign: string, day: string): Promise<{ total: number; onDay: number }> {
     const [row] = await this.sql`
       SELECT COALESCE(SUM(amount), 0) AS total,
@@ -43,6 +45,7 @@ export class PostgresSpendLedger implements SpendLedger {
       FROM spend_by_day WHERE campaign = ${campaign}`;
     return { total: Number(row.total), onDay: Number(row.on_day) };
   }
+
   /** Summed by the server: a campaign's contacts never cross the wire for it. */
   async spendOf(campaign: string): Promise<StepSpend> {
     const rows = await this.sql<{ step: keyof StepSpend; amount: number }[]>`

@@ -41,6 +41,7 @@ export class SqliteContactLoading implements ContactLoading {
     this.#statements.ensureCampaign.run(campaign, now);
     return Promise.resolve();
   }
+
   addContacts(
     campaign: string,
     contacts: readonly Contact[],
@@ -79,6 +80,7 @@ export class SqliteContactLoading implements ContactLoading {
       return { added, alreadyLoaded: contacts.length - added - duplicates.length, duplicates };
     }));
   }
+
   addInvalid(campaign: string, rows: readonly InvalidRow[]): Promise<void> {
     this.#transaction(() => {
       for (const row of rows) {
@@ -87,6 +89,7 @@ export class SqliteContactLoading implements ContactLoading {
     });
     return Promise.resolve();
   }
+
   invalidRows(campaign: string, limit = 1000): Promise<InvalidRow[]> {
     const rows = this.#statements.invalidRows.all(campaign, limit) as unknown as InvalidRowRow[];
     return Promise.resolve(rows.map(invalidRowOf));

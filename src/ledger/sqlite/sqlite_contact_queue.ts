@@ -65,9 +65,11 @@ export class SqliteContactQueue implements ContactQueue {
   resumeInterrupted(campaign: string, now: number): Promise<number> {
     return Promise.resolve(Number(this.#statements.resume.run(now, campaign).changes));
   }
+
   async claimNext(campaign: string, now: number): Promise<ContactRecord | undefined> {
     return (await this.claim(campaign, now, 1))[0];
   }
+
   claim(campaign: string, now: number, limit: number): Promise<ContactRecord[]> {
     const { owner, ms } = this.lease;
     const rows = this.#transaction(() => {
@@ -91,6 +93,7 @@ export class SqliteContactQueue implements ContactQueue {
     rows.sort((a, b) => Number(a.seq) - Number(b.seq));
     return Promise.resolve(rows.map(recordOf));
   }
+
   renewLeases(campaign: string, contactIds: readonly string[], now: number): Promise<string[]> {
     const { owner, ms } = this.lease;
     return Promise.resolve(
@@ -101,10 +104,12 @@ export class SqliteContactQueue implements ContactQueue {
       ),
     );
   }
+
   nextLeaseExpiry(campaign: string): Promise<number | undefined> {
     const row = this.#statements.nextLeaseExpiry.get(campaign) as { at: number | null };
     return Promise.resolve(row.at === null ? undefined : Number(row.at));
   }
+
   unclaim(campaign: string, contactIds: readonly string[], now: number): Promise<void> {
     this.#transaction(() => {
       for (const id of contactIds) {
@@ -113,18 +118,22 @@ export class SqliteContactQueue implements ContactQueue {
     });
     return Promise.resolve();
   }
+
   releaseDeferred(campaign: string, service: string, now: number, limit = -1): Promise<number> {
     const result = this.#statements.release.run(now, campaign, campaign, service, now, limit);
     return Promise.resolve(Number(result.changes));
   }
+
   nextDeferredAt(campaign: string, after: number): Promise<number | undefined> {
     const row = this.#statements.nextDeferredAt.get(campaign, after) as { at: number | null };
     return Promise.resolve(row.at === null ? undefined : Number(row.at));
   }
+
   failRemaining(campaign: string, reason: string, now: number): Promise<number> {
     const result = this.#statements.failRemaining.run(reason, now, campaign);
     return Promise.resolve(Number(result.changes));
   }
+
   deferredServices(campaign: string): Promise<string[]> {
     const rows = this.#statements.deferredServices.all(campaign) as { service: string }[];
     return Promise.resolve(rows.map((row) => row.service));

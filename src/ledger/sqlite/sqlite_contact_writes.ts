@@ -125,6 +125,7 @@ export class SqliteContactWrites implements StepJournal {
       return { changes, value: refusal };
     });
   }
+
   /** Why the contact may not dial its number now, if it may not (a call-once skip first: it
    * is final, where a busy number only waits). */
   #dialRefusal(campaign: string, contactId: string, rule: SamePhoneRule): DialRefusal | undefined {
@@ -140,6 +141,7 @@ export class SqliteContactWrites implements StepJournal {
     if (!holder) return undefined;
     return { reason: "phone-busy", holder: { campaign: holder.campaign, contactId: holder.id } };
   }
+
   complete(
     campaign: string,
     contactId: string,
@@ -159,6 +161,7 @@ export class SqliteContactWrites implements StepJournal {
         this.lease.owner,
       ));
   }
+
   fail(
     campaign: string,
     contactId: string,
@@ -178,6 +181,7 @@ export class SqliteContactWrites implements StepJournal {
         this.lease.owner,
       ));
   }
+
   skip(
     campaign: string,
     contactId: string,
@@ -197,6 +201,7 @@ export class SqliteContactWrites implements StepJournal {
         this.lease.owner,
       ));
   }
+
   defer(
     campaign: string,
     contactId: string,

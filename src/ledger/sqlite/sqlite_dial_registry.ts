@@ -21,6 +21,7 @@ export class SqliteDialRegistry implements DialRegistry {
     const rows = this.#statements.recordedCalls.all(phone) as { call_progress: string }[];
     return Promise.resolve(rows.flatMap((row) => callSidsOf(JSON.parse(row.call_progress))));
   }
+
   calledBefore(campaign: string, phone: string, contactId: string): Promise<string | undefined> {
     const row = this.#statements.firstCaller.get(phone, campaign, contactId) as
       | { id: string }

@@ -47,6 +47,7 @@ export class SqliteSpendLedger implements SpendLedger {
     }[];
     return Promise.resolve(rows.flatMap((row) => estimatedCallOf(row) ?? []));
   }
+
   settleCallPrice(campaign: string, contactId: string, price: number): Promise<boolean> {
     return Promise.resolve(inTransaction(this.#db, () => {
       const row = this.#statements.callAndSpend.get(campaign, contactId) as
@@ -68,6 +69,7 @@ export class SqliteSpendLedger implements SpendLedger {
       return true;
     }));
   }
+
   spendTotals(campaign: string, day: string): Promise<{ total: number; onDay: number }> {
     const row = this.#statements.spendTotals.get(day, campaign) as {
       total: number;
@@ -75,6 +77,7 @@ export class SqliteSpendLedger implements SpendLedger {
     };
     return Promise.resolve({ total: Number(row.total), onDay: Number(row.on_day) });
   }
+
   spendOf(campaign: string): Promise<StepSpend> {
     const rows = this.#statements.spends.all(campaign) as {
       step: keyof StepSpend;
@@ -82,6 +85,7 @@ export class SqliteSpendLedger implements SpendLedger {
     }[];
     return Promise.resolve(Object.fromEntries(rows.map((row) => [row.step, row.amount])));
   }
+
   /** Adds `amount` to the campaign's spend on `day`, in the caller's transaction. */
   add(campaign: string, day: string, amount: number): void {
     this.#statements.addSpend.run(campaign, day, amount);
