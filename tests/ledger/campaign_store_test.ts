@@ -678,6 +678,47 @@ Deno.test({
       }
     });
     await t.step(
+      "a batch of writes finds its contacts by their keys, never through the campaign's by-state index",
+      async () => {
+        const url = await pg.newDatabase();
+        const rounds = 20;
+        {
+          await using store = await PostgresCampaignStore.open(url, lease);
+          await store.ensureCampaign("x", 0);
+          await store.addContacts("x", contacts(500), 0);
+          const claimed = await store.claim("x", 1, 8);
+          for (let round = 0; round < rounds; round++) {
+            await Promise.all(
+              claimed.map((c) =>
+                store.saveStep("x", c.contact.id, "llm", { script: `r${round}` }, 2)
+              ),
+            );
+          }
+        }
+        // The closed store's connections hand their index statistics in as they end.
+        const sql = postgres(url, { max: 1, onnotice: () => {} });
+        try {
+          let scans: Record<string, number> = {};
+          let updates = 0;
+          for (let tries = 0; tries < 200 && updates < (rounds + 1) * 8; tries++) {
+            await sql`SELECT pg_stat_clear_snapshot()`;
+            const rows = await sql<{ name: string; n: string; updates: string }[]>`
+              SELECT i.indexrelname AS name, i.idx_scan AS n, t.n_tup_upd AS updates
+              FROM pg_stat_user_indexes i JOIN pg_stat_user_tables t USING (relid)
+              WHERE i.relname = 'contacts'`;
+            scans = Object.fromEntries(rows.map((row) => [row.name, Number(row.n)]));
+            updates = Number(rows[0].updates);
+            if (updates < (rounds + 1) * 8) await new Promise((done) => setTimeout(done, 25));
+          }
+          assert.equal(updates, (rounds + 1) * 8, "the claim and every write are counted");
+          // The claim reads it (expired leases, then waiting contacts); the writes do not.
+          assert.ok(scans.contacts_by_state < rounds, JSON.stringify(scans));
+        } finally {
+          await sql.end();
+        }
+      },
+    );
+    await t.step(
       "a schema-4 ledger with an alert firing is brought forward, the alert kept",
       async () => {
         const url = await pg.newDatabase();

@@ -116,8 +116,11 @@ BEGIN
       lease_owner = CASE WHEN w.state IS NULL THEN c.lease_owner END,
       lease_until = CASE WHEN w.state IS NULL THEN c.lease_until END,
       updated_at = w.now
-    FROM w WHERE c.campaign = w.campaign AND c.id = w.id AND c.state = 'in_progress'
-      AND c.lease_owner = p_owner
+    FROM w WHERE c.campaign = w.campaign AND c.id = w.id
+      -- Held by this process, checked on the row its key finds. (As a CASE, which no index
+      -- answers: given "state = 'in_progress'", the planner reads the whole by-state index,
+      -- dead entries and all, once per batch.)
+      AND CASE WHEN c.state = 'in_progress' THEN c.lease_owner = p_owner ELSE false END
     RETURNING w.i, w.campaign, w.cost_day, w.cost_amount
   ), spent AS (
     INSERT INTO spend_by_day AS s (campaign, day, amount)

@@ -114,8 +114,16 @@ CREATE TABLE spend_by_day (campaign TEXT NOT NULL, day TEXT NOT NULL,
   `ALTER TABLE contacts ADD COLUMN script_rejections TEXT;`,
   // 9: a campaign's dial turns, shared by its processes (calls per second).
   `CREATE TABLE dial_turns (campaign TEXT PRIMARY KEY, next_at BIGINT NOT NULL);`,
-  // 10: the contact writes of one turn of a process in one round trip (see contact_writes.sql.ts).
+  // 10: the contact writes of one turn of a process in one round trip (see
+  // contact_writes_function.ts).
   applyContactWrites(schemaLock),
+  // 11: a batch of writes finds each contact by its key. The by-state index led by the
+  // campaign let the planner find a batch's rows through it (the whole campaign's entries,
+  // once per batch or per write); led by the state, it serves the queue alone. The function
+  // again, its lease check made on the row each write's key finds.
+  `DROP INDEX contacts_by_state;
+CREATE INDEX contacts_by_state ON contacts (state, campaign, seq);
+${applyContactWrites(schemaLock)}`,
 ];
 
 /**
