@@ -57,6 +57,10 @@ export interface AgentDeps extends Partial<NetworkDeps> {
   doNotCall?: { has(phone: string): Promise<boolean> };
   /** Spans for contacts, steps, attempts and alert deliveries. @default none */
   tracing?: Tracing;
+  /** The event loop's turns for the network (`networkTurns`), shared with the run's other
+   * long work: the campaign's workers wait for one before each write and each contact.
+   * @default none (they never wait for one) */
+  networkTurns?: () => Promise<void>;
 }
 
 /** The wired agent: every component, sharing one set of breakers and one event stream. */
@@ -124,6 +128,12 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     })
     : undefined;
   const readShared = sharing ? () => sharing.refresh() : undefined;
+  // Before a request, the network's turn when the loop has been held (see networkTurns), then
+  // what the other processes learned.
+  const { networkTurns } = deps;
+  const beforeSend = networkTurns && readShared
+    ? async () => (await networkTurns(), await readShared())
+    : networkTurns ?? readShared;
   // A voice no call could play is never asked for, so it is not probed either: its outage
   // would be no one's concern.
   const voices = voicePlayback(config).playback === "none"
@@ -161,7 +171,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       timeoutMs: policy.timeoutMs,
       bulkhead: new Bulkhead(policy.maxInFlight, name),
       slotWaitMs: policy.slotWaitMs,
-      beforeSend: readShared,
+      beforeSend,
     };
   }
   const caller = new ServiceCaller(callPolicies, { clock, tracing: deps.tracing });
@@ -219,6 +229,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       breakers,
       clock,
       chains,
+      networkTurns: deps.networkTurns,
     },
   );
   const alerts = createAlerting(config, {

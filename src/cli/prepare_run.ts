@@ -1,6 +1,6 @@
 import { getLogger } from "@logtape/logtape";
 import { dirname } from "node:path";
-import { type Clock, networkTurns } from "../clock/mod.ts";
+import { type Clock, type NetworkTurns, networkTurns } from "../clock/mod.ts";
 import { type AgentConfig, ttsAudioOutputs, voicePlayback } from "../config/mod.ts";
 import {
   type ContactRow,
@@ -72,7 +72,12 @@ export async function openContactsFile(
 export async function openRunLedger(
   config: AgentConfig,
   io: Pick<CliIo, "mkdir" | "env">,
-  deps: { clock: Clock; holder: LedgerHolder; knownSecrets?: Set<string> },
+  deps: {
+    clock: Clock;
+    holder: LedgerHolder;
+    knownSecrets?: Set<string>;
+    networkTurns?: NetworkTurns;
+  },
 ): Promise<OpenLedger> {
   try {
     return await openLedger(config.ledger, { ...deps, mkdir: io.mkdir, env: io.env });
@@ -167,6 +172,7 @@ export async function loadDoNotCall(
   io: Pick<CliIo, "openFile" | "statFile" | "err">,
   store: CampaignStore,
   clock: Clock,
+  turns: () => Promise<void> = networkTurns(clock),
 ): Promise<DoNotCallFile | undefined> {
   const path = config.campaign.doNotCall;
   if (!path) return undefined;
@@ -184,7 +190,7 @@ export async function loadDoNotCall(
         "Do-not-call list {path} could not be read again ({error}); the list read before stays in force",
         { path, error: error instanceof Error ? error.message : String(error) },
       ),
-  }, { plan: numberPlan(config), leaveOutBadLines: leaveOut, turn: networkTurns(clock) });
+  }, { plan: numberPlan(config), leaveOutBadLines: leaveOut, turn: turns });
   let load: DoNotCallLoad;
   try {
     load = await list.load();

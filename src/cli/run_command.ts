@@ -154,16 +154,26 @@ export async function runCommand(
   });
   const rows = await openContactsFile(options.contacts, config, io);
   const instance = thisProcess(clock.now());
-  await using ledger = await openRunLedger(config, io, { clock, holder: instance, knownSecrets });
+  // The event loop's turns for the network: the load takes them all along; the workers and
+  // the ledger's commits when the loop is crowded (see networkTurns).
+  const turns = networkTurns(clock);
+  const crowdedTurns = networkTurns(clock, { whenCrowded: true });
+  await using ledger = await openRunLedger(config, io, {
+    clock,
+    holder: instance,
+    knownSecrets,
+    networkTurns: crowdedTurns,
+  });
   const { store } = ledger;
   await using server = await bindStatusServer(config, io);
   // The do-not-call list is read (and checked) before any contact is loaded.
-  const doNotCall = await loadDoNotCall(config, io, store, clock);
+  const doNotCall = await loadDoNotCall(config, io, store, clock, turns);
   const campaign = config.campaign.name;
+
   let shown = 0;
   const report = await loadContacts(store, campaign, { path: options.contacts, rows }, {
     now: () => clock.now(),
-    turn: networkTurns(clock),
+    turn: turns,
     onInvalid: (row) => {
       logger.info("Invalid contact row {line} of {source}: {reason}", { ...row });
       if (shown++ < 20) io.err(printable(`${row.source}:${row.line}: ${row.reason}`));
@@ -207,6 +217,7 @@ export async function runCommand(
     callLinksKey: telephony.callLinksKey,
     doNotCall,
     tracing: io.tracing,
+    networkTurns: crowdedTurns,
   });
   using _log = agent.events.on(logAgentEvent);
   const drain = new AbortController();

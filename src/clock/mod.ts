@@ -9,5 +9,5 @@ export { VirtualClock, type VirtualClockOptions } from "./virtual_clock.ts";
 export { type Random, seededRandom } from "./random.ts";
 export { Deadlines } from "./deadlines.ts";
 export { every, type Periodic } from "./every.ts";
-export { networkTurns } from "./network_turns.ts";
+export { type NetworkTurns, networkTurns } from "./network_turns.ts";
 export { ioTrackedFetch } from "./io_tracked_fetch.ts";

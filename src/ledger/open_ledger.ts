@@ -1,5 +1,5 @@
 import { dirname } from "node:path";
-import type { Clock } from "../clock/mod.ts";
+import type { Clock, NetworkTurns } from "../clock/mod.ts";
 import { ConfigError } from "../errors.ts";
 import type { CampaignStore } from "./campaign_store.ts";
 import { acquireLedgerLock, type LedgerHolder } from "./ledger_lock.ts";
@@ -25,6 +25,9 @@ export interface OpenLedgerDeps {
   env: (name: string) => string | undefined;
   /** Collects the PostgreSQL URL and its password, so no message ever shows them. */
   knownSecrets?: Set<string>;
+  /** The run's turns of the event loop for the network (`networkTurns`): a SQLite ledger
+   * commits after one. @default none */
+  networkTurns?: NetworkTurns;
 }
 
 /** An open ledger; disposing closes the store, then lets go of its lock. */
@@ -53,14 +56,22 @@ export async function openLedger(
   const { path } = settings;
   // `:memory:` is a ledger that lives and dies with the run: no folder, no lock.
   if (path === ":memory:") {
-    const store = new SqliteCampaignStore(path, lease, { access: "exclusive", clock: deps.clock });
+    const store = new SqliteCampaignStore(path, lease, {
+      access: "exclusive",
+      clock: deps.clock,
+      networkTurns: deps.networkTurns,
+    });
     return { store, [Symbol.asyncDispose]: () => store.close() };
   }
   await deps.mkdir(dirname(path));
   const lock = await acquireLedgerLock(path, holder);
   try {
     // This process holds the lock file, so the store may hold the file alone.
-    const store = new SqliteCampaignStore(path, lease, { access: "exclusive", clock: deps.clock });
+    const store = new SqliteCampaignStore(path, lease, {
+      access: "exclusive",
+      clock: deps.clock,
+      networkTurns: deps.networkTurns,
+    });
     return {
       store,
       async [Symbol.asyncDispose]() {

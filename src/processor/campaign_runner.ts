@@ -73,6 +73,11 @@ export interface CampaignRunnerDeps {
   /** Each service with a fallback chain, and its links' service names, the primary first:
    * a contact deferred on it is taken again once any link lets calls through. */
   chains?: Readonly<Record<string, readonly string[]>>;
+  /** Waits, when the event loop has been held long enough, for a turn in which the network is
+   * served (`networkTurns`): a worker asks before each write and each contact, so a thousand
+   * contacts going on at once (their calls ended together) never hold the status server.
+   * @default never waits */
+  networkTurns?: () => Promise<void>;
 }
 
 /** How a run is stopped: `drain` stops taking contacts; `abort` cancels calls in flight. */
@@ -274,6 +279,7 @@ export class CampaignRunner {
     try {
       while (!stopped()) {
         if (this.#options.deadline !== undefined && clock.now() >= this.#options.deadline) return;
+        await this.#deps.networkTurns?.();
         const record = await claims.next();
         if (!record) return;
         try {
@@ -324,6 +330,7 @@ export class CampaignRunner {
         progress,
         abort,
         async (step, current, dial) => {
+          await this.#deps.networkTurns?.();
           const refusal = await store.saveStep(
             campaign,
             id,
@@ -335,6 +342,8 @@ export class CampaignRunner {
           );
           // The ledger has counted that cost toward the campaign's caps.
           current.unsavedCost = undefined;
+          // A commit answers many writes at once: each goes on in its own slice.
+          await this.#deps.networkTurns?.();
           return refusal;
         },
       );

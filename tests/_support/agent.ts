@@ -33,7 +33,7 @@ export function testAgent(
   ledger: CampaignStore | ((clock: VirtualClock) => CampaignStore) = new InMemoryCampaignStore(),
   extraChannels: AlertChannel[] = [],
   clockStart = 0,
-  deps: Pick<AgentDeps, "doNotCall" | "tracing"> = {},
+  deps: Pick<AgentDeps, "doNotCall" | "tracing" | "networkTurns"> = {},
 ): TestAgent {
   const clock = new VirtualClock({ start: clockStart });
   // A store that waits for turns (the SQLite ledger's group commit) waits on this clock.

@@ -126,3 +126,69 @@ Deno.test("closing the store commits the writes already asked for; a write after
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** Network turns that record what the ledger asked of them. */
+function recordingTurns() {
+  const calls: ("turn" | "crowded")[] = [];
+  const turns = Object.assign(() => (calls.push("turn"), Promise.resolve()), {
+    crowded: () => void calls.push("crowded"),
+  });
+  return { turns, calls, taken: () => calls.filter((call) => call === "turn").length };
+}
+
+Deno.test("a commit takes at most 50 writes: 120 asked at once go in three, each after the network's turn, the loop told it is crowded", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const recorded = recordingTurns();
+    await using store = new SqliteCampaignStore(`${dir}/l.db`, { owner: "a", ms: 60_000 }, {
+      networkTurns: recorded.turns,
+    });
+    await store.ensureCampaign("x", 0);
+    await store.addContacts("x", contacts(120), 0);
+    await store.claim("x", 1, 120);
+    const turnsSeen: number[] = [];
+    await Promise.all(
+      Array.from(
+        { length: 120 },
+        (_, i) =>
+          store.saveStep("x", `c${i + 1}`, "llm", { script: `Hi ${i}` }, 2)
+            .then(() => turnsSeen.push(recorded.taken())),
+      ),
+    );
+    const byCommit = Object.groupBy(turnsSeen, (turns) => String(turns));
+    assert.deepEqual(
+      Object.entries(byCommit).map(([turns, writes]) => [Number(turns), writes!.length]),
+      [[1, 50], [2, 50], [3, 20]],
+    );
+    assert.deepEqual(recorded.calls, ["turn", "crowded", "turn", "crowded", "turn"]);
+    for (let i = 1; i <= 120; i++) {
+      assert.equal((await store.get("x", `c${i}`))?.outputs.script, `Hi ${i - 1}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("closing the store commits every write asked for, past one commit's 50", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/l.db`;
+    const store = new SqliteCampaignStore(path, { owner: "a", ms: 60_000 });
+    await store.ensureCampaign("x", 0);
+    await store.addContacts("x", contacts(120), 0);
+    await store.claim("x", 1, 120);
+    const saved = Array.from(
+      { length: 120 },
+      (_, i) => store.saveStep("x", `c${i + 1}`, "llm", { script: "Kept" }, 2),
+    );
+    await store.close();
+    await Promise.all(saved);
+    await using reopened = new SqliteCampaignStore(path);
+    assert.equal((await reopened.counts("x")).in_progress, 120);
+    for (let i = 1; i <= 120; i++) {
+      assert.equal((await reopened.get("x", `c${i}`))?.outputs.script, "Kept", `c${i}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

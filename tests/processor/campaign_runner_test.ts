@@ -90,3 +90,45 @@ Deno.test("a runner with nothing left to take sees the campaign done within a te
     `seen done at ${t.clock.now()}, ${doneAt} + 100 at most`,
   );
 });
+
+/** A store that notes each claim and each contact write in `log`. */
+class NotingWrites extends InMemoryCampaignStore {
+  readonly log: string[] = [];
+  override claim(campaign: string, now: number, limit: number) {
+    this.log.push("claim");
+    return super.claim(campaign, now, limit);
+  }
+  override saveStep(...args: Parameters<InMemoryCampaignStore["saveStep"]>) {
+    this.log.push(`save ${args[2]}`);
+    return super.saveStep(...args);
+  }
+}
+
+Deno.test("a worker asks for the network's turn before each contact, before each write and after it, and before each request", async () => {
+  const store = new NotingWrites();
+  const turns = Object.assign(() => (store.log.push("turn"), Promise.resolve()), {
+    crowded: () => {},
+  });
+  const t = testAgent(
+    {},
+    { processor: { concurrency: 1 } },
+    store as CampaignStore,
+    [],
+    0,
+    { networkTurns: turns },
+  );
+  await using _ = t.agent;
+  const { summary } = await t.runCampaign(contacts(2), { health: false });
+  assert.equal(summary.completed, 2);
+  const { log } = store;
+  const saves = log.flatMap((entry, i) => entry.startsWith("save") ? [i] : []);
+  assert.ok(saves.length >= 4, log.join(", "));
+  for (const i of saves) {
+    assert.equal(log[i - 1], "turn", `before ${log[i]}: ${log.join(", ")}`);
+    assert.equal(log[i + 1], "turn", `after ${log[i]}: ${log.join(", ")}`);
+  }
+  // Each request asks too (llm, tts, telephony, crm per contact): more turns than the saves
+  // and the contacts account for.
+  const taken = log.filter((entry) => entry === "turn").length;
+  assert.ok(taken >= 2 * saves.length + 2 + 2 * 4, `${taken} turns: ${log.join(", ")}`);
+});

@@ -1,5 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
-import type { Clock } from "../../clock/mod.ts";
+import type { Clock, NetworkTurns } from "../../clock/mod.ts";
 import { LeaseLostError } from "../campaign_store.ts";
 import { inTransaction, LedgerError } from "./schema.ts";
 
@@ -8,6 +8,9 @@ export interface WriteResult {
   changes: number | bigint;
   value?: unknown;
 }
+
+/** The most writes one commit takes (and so the most callers it lets go on at once). */
+export const mostPerCommit = 50;
 
 /** A contact write waiting for its group commit. */
 interface QueuedWrite {
@@ -24,17 +27,25 @@ interface QueuedWrite {
  * and one commit (one WAL append of the pages they share) replaces one per write. Each write's
  * promise settles once that commit is done, so a caller never starts the next side effect
  * before its write is durable.
+ *
+ * A commit takes at most {@link mostPerCommit} writes, and waits for the network's turn when
+ * the loop has been held (`networkTurns`, told it is crowded when more writes wait): a
+ * thousand writes arriving together (a thousand calls that ended at once) are committed, and
+ * their callers go on, in slices with the status server answered between them, not in one
+ * stretch of a third of a second.
  */
 export class GroupCommit {
   readonly #db: DatabaseSync;
   readonly #clock: Clock;
+  readonly #networkTurns?: NetworkTurns;
   readonly #closing = new AbortController();
   #queued: QueuedWrite[] = [];
   #closed = false;
 
-  constructor(db: DatabaseSync, clock: Clock) {
+  constructor(db: DatabaseSync, clock: Clock, networkTurns?: NetworkTurns) {
     this.#db = db;
     this.#clock = clock;
+    this.#networkTurns = networkTurns;
   }
 
   /**
@@ -50,17 +61,26 @@ export class GroupCommit {
     return new Promise<T>((resolve, reject) => {
       const settle = resolve as (value: unknown) => void;
       if (this.#queued.push({ contactId, operation, write, resolve: settle, reject }) === 1) {
-        this.#clock.sleep(0, this.#closing.signal).then(this.#commit, () => {});
+        this.#commitNext();
       }
     });
+  }
+
+  /** Commits what is queued one turn from now (after the network's, when it is due). */
+  #commitNext(): void {
+    this.#clock.sleep(0, this.#closing.signal)
+      .then(() => this.#networkTurns?.())
+      .then(() => {
+        if (!this.#closing.signal.aborted) this.#commit();
+      }, () => {});
   }
 
   /** Commits what is queued now, and refuses writes from here on. */
   close(): void {
     if (this.#closed) return;
     this.#closing.abort();
-    this.#commit();
     this.#closed = true;
+    this.#commit(); // all that is queued, at once
   }
 
   /**
@@ -69,9 +89,12 @@ export class GroupCommit {
    * them all, none of them durable.
    */
   readonly #commit = (): void => {
-    const queued = this.#queued;
-    this.#queued = [];
+    const queued = this.#queued.splice(0, this.#closed ? Infinity : mostPerCommit);
     if (queued.length === 0) return;
+    if (this.#queued.length > 0) {
+      this.#networkTurns?.crowded();
+      this.#commitNext();
+    }
     let outcomes: ({ value: unknown } | { error: unknown })[];
     try {
       outcomes = inTransaction(this.#db, () =>

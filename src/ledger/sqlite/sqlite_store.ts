@@ -1,5 +1,5 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { type Clock, systemClock } from "../../clock/mod.ts";
+import { type Clock, type NetworkTurns, systemClock } from "../../clock/mod.ts";
 import {
   type CampaignStore,
   type ContactRecord,
@@ -38,6 +38,9 @@ export interface SqliteLedgerOptions {
   access?: "exclusive" | "shared";
   /** Waits the one turn that gathers contact writes into a group commit. @default systemClock */
   clock?: Clock;
+  /** The run's turns of the event loop for the network (`networkTurns`): a group commit waits
+   * for one when the loop has been held long enough. @default none */
+  networkTurns?: NetworkTurns;
 }
 
 /**
@@ -71,7 +74,7 @@ export class SqliteCampaignStore extends StoreByRole implements CampaignStore {
     options: SqliteLedgerOptions = {},
   ) {
     const db = openLedgerFile(path, options.access ?? "exclusive");
-    const writes = new GroupCommit(db, options.clock ?? systemClock);
+    const writes = new GroupCommit(db, options.clock ?? systemClock, options.networkTurns);
     const spend = new SqliteSpendLedger(db);
     super({
       loading: new SqliteContactLoading(db),
