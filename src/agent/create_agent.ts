@@ -58,8 +58,8 @@ export interface AgentDeps extends Partial<NetworkDeps> {
   /** Spans for contacts, steps, attempts and alert deliveries. @default none */
   tracing?: Tracing;
   /** The event loop's turns for the network (`networkTurns`), shared with the run's other
-   * long work: the campaign's workers wait for one before each write and each contact.
-   * @default none (they never wait for one) */
+   * long work: the campaign's workers ask for one before each contact, before and after each
+   * write, and before each request. @default none (they never wait for one) */
   networkTurns?: () => Promise<void>;
 }
 

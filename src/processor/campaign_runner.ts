@@ -74,8 +74,9 @@ export interface CampaignRunnerDeps {
    * a contact deferred on it is taken again once any link lets calls through. */
   chains?: Readonly<Record<string, readonly string[]>>;
   /** Waits, when the event loop has been held long enough, for a turn in which the network is
-   * served (`networkTurns`): a worker asks before each write and each contact, so a thousand
-   * contacts going on at once (their calls ended together) never hold the status server.
+   * served (`networkTurns`): a worker asks before each contact and before and after each
+   * write, so a thousand contacts going on at once (their calls ended together) never hold the
+   * status server.
    * @default never waits */
   networkTurns?: () => Promise<void>;
 }
