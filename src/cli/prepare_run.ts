@@ -1,6 +1,6 @@
 import { getLogger } from "@logtape/logtape";
 import { dirname } from "node:path";
-import { type Clock, type NetworkTurns, networkTurns } from "../clock/mod.ts";
+import type { Clock, NetworkTurns } from "../clock/mod.ts";
 import { type AgentConfig, ttsAudioOutputs, voicePlayback } from "../config/mod.ts";
 import {
   type ContactRow,
@@ -171,8 +171,8 @@ export async function loadDoNotCall(
   config: AgentConfig,
   io: Pick<CliIo, "openFile" | "statFile" | "err">,
   store: CampaignStore,
-  clock: Clock,
-  turns: () => Promise<void> = networkTurns(clock),
+  /** The run's turns of the event loop for the network, taken between the list's batches. */
+  turns: () => Promise<void>,
 ): Promise<DoNotCallFile | undefined> {
   const path = config.campaign.doNotCall;
   if (!path) return undefined;

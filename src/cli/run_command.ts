@@ -167,7 +167,7 @@ export async function runCommand(
   const { store } = ledger;
   await using server = await bindStatusServer(config, io);
   // The do-not-call list is read (and checked) before any contact is loaded.
-  const doNotCall = await loadDoNotCall(config, io, store, clock, turns);
+  const doNotCall = await loadDoNotCall(config, io, store, turns);
   const campaign = config.campaign.name;
 
   let shown = 0;
